@@ -1,0 +1,34 @@
+# The two commands of the Quick start: `make serve` and `make test`.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+DB     ?= khidma.db
+
+.PHONY: serve test lint check setup clean
+
+$(BIN)/khidma: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+setup: $(BIN)/khidma
+
+serve: $(BIN)/khidma
+	$(BIN)/khidma serve --host $(HOST) --port $(PORT) --db $(DB)
+
+lint: $(BIN)/khidma
+	$(BIN)/ruff check server tests bench
+	$(BIN)/ruff format --check server tests bench
+	$(BIN)/mypy
+
+check: $(BIN)/khidma
+	$(BIN)/khidma check
+
+test: lint check
+	$(BIN)/pytest
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,46 @@
+"""The loaded, checked definitions: what the engine and the web layer run on."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from jinja2 import Template
+
+from server.definitions.expressions import Expression
+from server.definitions.model import Form, Language, Organisation, Service, Workflow
+
+
+@dataclass(frozen=True)
+class NotificationTemplate:
+    """A notification template compiled per language: subject (optional) and body."""
+
+    id: str
+    subject: Mapping[Language, Template]
+    body: Mapping[Language, Template]
+
+
+@dataclass(frozen=True)
+class CompiledService:
+    """One service with everything it runs on, compiled once at load."""
+
+    service: Service
+    form: Form
+    workflow: Workflow
+    action_forms: Mapping[str, Form]
+    """action id → its action form (from ``form_schemas/`` or inline)."""
+    guards: Mapping[str, Expression]
+    """guard id → the guard's expression, type-checked against this service's form."""
+    conditions: Mapping[str, Expression]
+    """JSON pointer of an effect in the workflow → its ``when`` expression."""
+    templates: Mapping[str, NotificationTemplate]
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    organisation: Organisation
+    services: Mapping[str, CompiledService]
+    forms: Mapping[str, Form]
+    workflows: Mapping[str, Workflow]
+    sources: Mapping[str, str] = field(default_factory=dict)
+    """relative file path → its text, as loaded (for content hashes and exports)."""

@@ -1,0 +1,181 @@
+"""Loading a definitions tree: files → JSON → meta-schemas → Structs → cross-references → catalogue.
+
+Every error of every file is collected (file + JSON pointer + message); a tree with any error
+yields no catalogue.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+from server.definitions import forms, metaschema
+from server.definitions.catalogue import Catalogue
+from server.definitions.crossref import ORGANISATION_FILE, Tree, check_tree
+from server.definitions.errors import DefinitionError, ErrorSink
+from server.definitions.jsonfile import JSONFileError, parse
+from server.definitions.model import Form, Organisation, Service, Text, Workflow
+
+DIRECTORIES = ("service_definitions", "form_schemas", "workflows")
+_ID = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+MAX_FILE_BYTES = 1_000_000
+
+
+@dataclass
+class LoadResult:
+    catalogue: Catalogue | None
+    errors: list[DefinitionError] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.catalogue is not None and not self.errors
+
+
+def _read(root: Path, relative: str, sink: ErrorSink, sources: dict[str, str]) -> Any:
+    path = root / relative
+    try:
+        if path.stat().st_size > MAX_FILE_BYTES:
+            sink.add(relative, "", f"the file is larger than {MAX_FILE_BYTES} bytes", "too_large")
+            return None
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        sink.add(relative, "", "the file is not UTF-8 text", "json_syntax")
+        return None
+    except OSError as exc:
+        sink.add(relative, "", f"cannot read the file: {exc.strerror}", "unreadable")
+        return None
+    sources[relative] = text
+    try:
+        value, duplicates = parse(text)
+    except JSONFileError as exc:
+        sink.add(relative, "", exc.message, "json_syntax")
+        return None
+    for ptr, message in duplicates:
+        sink.add(relative, ptr, message, "duplicate_id")
+    return None if duplicates else value
+
+
+def _validate(kind: metaschema.Kind, relative: str, document: Any, sink: ErrorSink) -> bool:
+    before = len(sink.errors)
+    if kind == "form":
+        for ptr, message in metaschema.json_schema_problems(document):
+            sink.add(relative, ptr, f"not valid JSON Schema 2020-12: {message}", "invalid_json_schema")
+    for ptr, message in metaschema.problems(kind, document):
+        sink.add(relative, ptr, message, "schema")
+    if kind == "form" and len(sink.errors) == before:
+        for ptr, message in forms.label_problems(document):
+            sink.add(relative, ptr, message, "missing_label")
+    return len(sink.errors) == before
+
+
+def _decode(kind: type[Any], relative: str, document: Any, sink: ErrorSink) -> Any:
+    try:
+        return msgspec.convert(document, kind)
+    except msgspec.ValidationError as exc:  # a meta-schema and model.py disagree
+        sink.add(relative, "", f"cannot be decoded: {exc}", "schema")
+        return None
+
+
+def _files(root: Path, directory: str, sink: ErrorSink) -> list[tuple[str, str]]:
+    """(id, relative path) of the JSON files of one directory of the tree."""
+    folder = root / directory
+    if not folder.is_dir():
+        sink.add(directory, "", f"the tree has no {directory}/ directory", "missing_directory")
+        return []
+    found = []
+    for path in sorted(folder.glob("*.json")):
+        relative = f"{directory}/{path.name}"
+        if not _ID.match(path.stem):
+            sink.add(relative, "", "a file name must be an id: lower-case letters, digits and _", "bad_file_name")
+            continue
+        found.append((path.stem, relative))
+    return found
+
+
+def load_tree(root: Path | str) -> LoadResult:
+    """Load and check the definitions tree under ``root``."""
+    root = Path(root)
+    sink = ErrorSink()
+    sources: dict[str, str] = {}
+
+    organisation: Organisation | None = None
+    if (root / ORGANISATION_FILE).is_file():
+        doc = _read(root, ORGANISATION_FILE, sink, sources)
+        if doc is not None and _validate("organisation", ORGANISATION_FILE, doc, sink):
+            organisation = _decode(Organisation, ORGANISATION_FILE, doc, sink)
+    else:
+        sink.add(ORGANISATION_FILE, "", "the tree has no organisation file", "missing_file")
+
+    services: dict[str, Service] = {}
+    for file_id, relative in _files(root, "service_definitions", sink):
+        if relative == ORGANISATION_FILE:
+            continue
+        doc = _read(root, relative, sink, sources)
+        if doc is not None and _validate("service", relative, doc, sink):
+            decoded = _decode(Service, relative, doc, sink)
+            if decoded is not None:
+                services[file_id] = decoded
+
+    form_defs: dict[str, Form] = {}
+    broken_forms: set[str] = set()
+    for file_id, relative in _files(root, "form_schemas", sink):
+        doc = _read(root, relative, sink, sources)
+        if doc is not None and _validate("form", relative, doc, sink):
+            title = msgspec.convert(doc["x-title"], Text)
+            form_defs[file_id] = Form(id=file_id, title=title, schema=doc)
+        else:
+            broken_forms.add(file_id)
+
+    workflows: dict[str, Workflow] = {}
+    broken_workflows: set[str] = set()
+    for file_id, relative in _files(root, "workflows", sink):
+        doc = _read(root, relative, sink, sources)
+        decoded = None
+        if doc is not None and _validate("workflow", relative, doc, sink):
+            decoded = _decode(Workflow, relative, doc, sink)
+        if decoded is None:
+            broken_workflows.add(file_id)
+        else:
+            workflows[file_id] = decoded
+
+    tree = Tree(
+        organisation=organisation,
+        services=services,
+        forms=form_defs,
+        workflows=workflows,
+        broken_forms=frozenset(broken_forms),
+        broken_workflows=frozenset(broken_workflows),
+    )
+    compiled = check_tree(tree, sink)
+    if sink.errors or organisation is None:
+        return LoadResult(catalogue=None, errors=sink.errors)
+    catalogue = Catalogue(
+        organisation=organisation,
+        services=dict(sorted(compiled.items(), key=lambda item: (item[1].service.order, item[0]))),
+        forms=form_defs,
+        workflows=workflows,
+        sources=sources,
+    )
+    return LoadResult(catalogue=catalogue, errors=[])
+
+
+def summary(catalogue: Catalogue) -> list[str]:
+    """One line per service: id, version-independent facts a reader checks at a glance."""
+    lines = []
+    for service_id, compiled in catalogue.services.items():
+        wf = compiled.workflow
+        closed = sum(1 for s in wf.states.values() if s.category == "closed")
+        lines.append(
+            f"ok  {service_id:<14} {compiled.service.name.en} — department {compiled.service.department}, "
+            f"form {compiled.form.id} ({len(forms.fields(compiled.form.schema))} fields), workflow {wf.id} "
+            f"({len(wf.states)} states, {closed} closed, {len(wf.actions)} actions, {len(wf.guards)} guards, "
+            f"{len(wf.notifications)} notifications)"
+        )
+    return lines
+
+

@@ -1,0 +1,71 @@
+"""The meta-schemas shipped in ``metaschemas/``: one per definition kind, plus shared shapes."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from functools import cache
+from pathlib import Path
+from typing import Any, Literal
+
+import jsonschema
+import referencing
+from jsonschema.exceptions import ValidationError, best_match
+from referencing.jsonschema import DRAFT202012
+
+from server.definitions.errors import pointer_from_path
+
+Kind = Literal["organisation", "service", "form", "workflow"]
+KINDS: tuple[Kind, ...] = ("organisation", "service", "form", "workflow")
+DIRECTORY = Path(__file__).parent / "metaschemas"
+
+
+@cache
+def documents() -> dict[str, dict[str, Any]]:
+    """Every meta-schema document by file stem (``common``, ``service`` …)."""
+    return {
+        p.stem.removesuffix(".schema"): json.loads(p.read_text(encoding="utf-8"))
+        for p in sorted(DIRECTORY.glob("*.schema.json"))
+    }
+
+
+@cache
+def registry() -> referencing.Registry[Any]:
+    resources = [(doc["$id"], DRAFT202012.create_resource(doc)) for doc in documents().values()]
+    return referencing.Registry().with_resources(resources)
+
+
+@cache
+def validator(kind: Kind) -> jsonschema.Draft202012Validator:
+    return jsonschema.Draft202012Validator(
+        documents()[kind],
+        registry=registry(),
+        format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER,
+    )
+
+
+def _specific(error: ValidationError) -> ValidationError:
+    """For ``oneOf``/``anyOf`` failures, the most relevant error among the branches."""
+    if error.context:
+        deeper = best_match(error.context)
+        if deeper is not None:
+            return _specific(deeper)
+    return error
+
+
+def problems(kind: Kind, document: Any) -> Iterator[tuple[str, str]]:
+    """(pointer, message) for each way ``document`` breaks the meta-schema of ``kind``."""
+    for error in validator(kind).iter_errors(document):
+        specific = _specific(error)
+        yield pointer_from_path(specific.absolute_path), specific.message
+
+
+def json_schema_problems(document: Any) -> Iterator[tuple[str, str]]:
+    """(pointer, message) for each way ``document`` breaks the official JSON Schema 2020-12 meta-schema."""
+    meta = jsonschema.Draft202012Validator(
+        jsonschema.Draft202012Validator.META_SCHEMA,
+        format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER,
+    )
+    for error in meta.iter_errors(document):
+        specific = _specific(error)
+        yield pointer_from_path(specific.absolute_path), specific.message

@@ -1,0 +1,180 @@
+"""Notification templates: admin-edited Jinja2, parsed and rendered only in the sandbox.
+
+At load each template is parsed, its names and fields are checked against what the context
+will hold, attribute names starting with ``_`` are refused, and it is trial-rendered in the
+sandbox with a sample context so that anything the sandbox forbids fails before publication.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Callable, Mapping, Set
+from dataclasses import dataclass
+from typing import Any
+
+from jinja2 import StrictUndefined, Template, TemplateSyntaxError, nodes
+from jinja2.exceptions import SecurityError, UndefinedError
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+CONTEXT_NAMES: Mapping[str, frozenset[str] | None] = {
+    "ticket": frozenset({"number", "tracking_code", "state", "channel", "department", "url"}),
+    "service": frozenset({"name"}),
+    "actor": frozenset({"name"}),
+    "org": frozenset({"name", "phone", "email", "hours"}),
+    "data": None,
+    "action": None,
+    "vars": None,
+    "links": None,
+    "survey_url": None,
+}
+"""The names a template may use; for a namespace, the attributes it has (None: checked elsewhere)."""
+
+MAX_OUTPUT = 20_000
+
+
+class TemplateSandbox(ImmutableSandboxedEnvironment):
+    """The sandbox, with no globals (no ``range``, ``cycler`` …) and bounded ``*`` and ``**``."""
+
+    intercepted_binops = frozenset({"*", "**"})
+
+    def __init__(self) -> None:
+        super().__init__(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=False)
+        self.globals.clear()
+
+    def call_binop(self, context: Any, operator_: str, left: Any, right: Any) -> Any:
+        if operator_ == "**":
+            if isinstance(right, int | float) and abs(right) > 64:
+                raise SecurityError("exponent too large")
+            return operator.pow(left, right)
+        result_size = 1
+        for side, other in ((left, right), (right, left)):
+            if isinstance(side, str | list | tuple) and isinstance(other, int):
+                result_size = len(side) * other
+        if result_size > MAX_OUTPUT:
+            raise SecurityError("the result would be too large")
+        return operator.mul(left, right)
+
+
+SANDBOX = TemplateSandbox()
+
+
+@dataclass(frozen=True)
+class References:
+    """What a template refers to: field names per namespace and whether it uses ``survey_url``."""
+
+    data: frozenset[str]
+    action: frozenset[str]
+    vars: frozenset[str]
+    links: frozenset[str]
+    survey: bool
+
+
+class TemplateProblem(Exception):
+    def __init__(self, message: str, code: str) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+
+
+def _attribute_chain(node: nodes.Node) -> tuple[str, str] | None:
+    """``data.field`` or ``data['field']`` → ("data", "field")."""
+    if isinstance(node, nodes.Getattr) and isinstance(node.node, nodes.Name):
+        return node.node.name, node.attr
+    if (
+        isinstance(node, nodes.Getitem)
+        and isinstance(node.node, nodes.Name)
+        and isinstance(node.arg, nodes.Const)
+        and isinstance(node.arg.value, str)
+    ):
+        return node.node.name, node.arg.value
+    return None
+
+
+def compile_template(source: str) -> tuple[Template, References]:
+    """Parse and statically check a template. Raises :class:`TemplateProblem`."""
+    try:
+        tree = SANDBOX.parse(source)
+    except TemplateSyntaxError as exc:
+        raise TemplateProblem(f"template syntax error on line {exc.lineno}: {exc.message}", "template_syntax")
+    for node in tree.find_all((nodes.Getattr, nodes.Getitem)):
+        name = node.attr if isinstance(node, nodes.Getattr) else getattr(node.arg, "value", None)
+        if isinstance(name, str) and name.startswith("_"):
+            raise TemplateProblem(f"the template reaches for {name!r}, outside the sandbox", "template_unsafe")
+    for node in tree.find_all((nodes.Extends, nodes.Include, nodes.Import, nodes.FromImport)):
+        raise TemplateProblem("templates may not extend, include or import others", "template_unsafe")
+    used: dict[str, set[str]] = {"data": set(), "action": set(), "vars": set(), "links": set()}
+    survey = False
+    for name_node in tree.find_all(nodes.Name):
+        if name_node.ctx != "load":
+            continue
+        if name_node.name not in CONTEXT_NAMES:
+            raise TemplateProblem(f"the template uses {name_node.name!r}, which is not in its context", "template_name")
+        survey = survey or name_node.name == "survey_url"
+    for node in tree.find_all((nodes.Getattr, nodes.Getitem)):
+        chain = _attribute_chain(node)
+        if chain is None:
+            continue
+        root, attr = chain
+        allowed = CONTEXT_NAMES.get(root)
+        if allowed is not None and attr not in allowed:
+            raise TemplateProblem(f"{root}.{attr} is not in the template's context", "template_name")
+        if root in used:
+            used[root].add(attr)
+    template = SANDBOX.from_string(tree)
+    refs = References(
+        data=frozenset(used["data"]),
+        action=frozenset(used["action"]),
+        vars=frozenset(used["vars"]),
+        links=frozenset(used["links"]),
+        survey=survey,
+    )
+    return template, refs
+
+
+def trial_render(template: Template, context: Mapping[str, Any]) -> None:
+    """Render with a sample context; anything the sandbox refuses becomes a TemplateProblem."""
+    try:
+        output = template.render(context)
+    except SecurityError as exc:
+        raise TemplateProblem(f"the sandbox refused the template: {exc}", "template_unsafe") from None
+    except UndefinedError as exc:
+        raise TemplateProblem(f"the template uses something its context lacks: {exc}", "template_name") from None
+    except Exception as exc:  # anything else a template can raise while rendering
+        raise TemplateProblem(f"the template fails when rendered: {exc}", "template_error") from None
+    if len(output) > MAX_OUTPUT:
+        raise TemplateProblem(f"the template renders more than {MAX_OUTPUT} characters", "template_error")
+
+
+def render(template: Template, context: Mapping[str, Any]) -> str:
+    """Render a checked template for real (the notification layer calls this)."""
+    return template.render(context)
+
+
+class _Sample(dict[str, Any]):
+    """A namespace whose every attribute is a sample string (for trial renders)."""
+
+    def __missing__(self, key: str) -> str:
+        return f"<{key}>"
+
+
+def sample_context(
+    *,
+    data: Set[str],
+    action: Set[str],
+    variables: Set[str],
+    links: Mapping[str, str],
+    survey: bool,
+    sample: Callable[[str], Any] = lambda name: f"<{name}>",
+) -> dict[str, Any]:
+    """A context with every name a template may use, each filled with a sample value."""
+    return {
+        "ticket": {k: sample(k) for k in sorted(CONTEXT_NAMES["ticket"] or ())},
+        "service": {"name": sample("service")},
+        "actor": {"name": sample("actor")},
+        "org": {k: sample(k) for k in sorted(CONTEXT_NAMES["org"] or ())},
+        "data": _Sample({k: sample(k) for k in data}),
+        "action": _Sample({k: sample(k) for k in action}),
+        "vars": _Sample({k: sample(k) for k in variables}),
+        "links": {k: {"url": url, "label": k} for k, url in links.items()},
+        **({"survey_url": "https://example.invalid/survey"} if survey else {}),
+    }
