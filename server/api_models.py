@@ -36,7 +36,11 @@ SHIPPED_VERSION = 1
 def service_summary(compiled: CompiledService) -> ServiceSummary:
     s = compiled.service
     return ServiceSummary(
-        id=s.id, name=s.name, department=s.department, version=SHIPPED_VERSION, login_required=s.login_required
+        id=s.id,
+        name=s.name,
+        department=s.department,
+        version=SHIPPED_VERSION,
+        login_required=s.login_required,
     )
 
 

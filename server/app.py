@@ -6,7 +6,7 @@ from litestar import Litestar, Request, Response, get
 from litestar.datastructures import State
 from litestar.exceptions import HTTPException, NotFoundException
 from litestar.openapi.config import OpenAPIConfig
-from litestar.params import FromPath  # type: ignore[attr-defined]
+from litestar.params import FromPath
 
 from server.api_models import ServiceDetail, ServiceSummary, service_detail, service_summary
 from server.definitions.catalogue import Catalogue

@@ -27,12 +27,15 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    import msgspec
     import uvicorn
 
     from server.app import DefinitionsInvalid, create_app
     from server.settings import Settings
 
-    settings = Settings(db_path=Path(args.db), **({"definitions": Path(args.definitions)} if args.definitions else {}))
+    settings = Settings(db_path=Path(args.db))
+    if args.definitions:
+        settings = msgspec.structs.replace(settings, definitions=Path(args.definitions))
     try:
         app = create_app(settings)
     except DefinitionsInvalid as exc:
@@ -48,7 +51,9 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
 
     check = commands.add_parser("check", help="validate a definitions tree and print one line per service")
-    check.add_argument("dir", nargs="?", help="a tree holding service_definitions/, form_schemas/, workflows/")
+    check.add_argument(
+        "dir", nargs="?", help="a tree holding service_definitions/, form_schemas/, workflows/"
+    )
     check.set_defaults(func=cmd_check)
 
     serve = commands.add_parser("serve", help="start the server on an embedded SQLite file")

@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from jinja2 import Template
@@ -22,19 +21,25 @@ from server.definitions.catalogue import CompiledService, NotificationTemplate
 from server.definitions.errors import ErrorSink, pointer
 from server.definitions.expressions import Expression, ExpressionError, ExprType, Scope, compile_expression
 from server.definitions.model import (
+    LANGUAGES,
     Action,
     ActorRule,
     Assignee,
     Effect,
     Form,
-    LANGUAGES,
     Language,
     Organisation,
     Service,
     Text,
     Workflow,
 )
-from server.definitions.texts import References, TemplateProblem, compile_template, sample_context, trial_render
+from server.definitions.texts import (
+    References,
+    TemplateProblem,
+    compile_template,
+    sample_context,
+    trial_render,
+)
 
 ORGANISATION_FILE = "service_definitions/organisation.json"
 
@@ -45,7 +50,11 @@ _VARIABLE_TYPES = {
     "boolean": ExprType.BOOLEAN,
 }
 _COLUMN_TYPES = {**_VARIABLE_TYPES, "date": ExprType.STRING}
-ACTOR_FIELDS: Mapping[str, ExprType] = {"id": ExprType.STRING, "roles": ExprType.LIST, "department": ExprType.STRING}
+ACTOR_FIELDS: Mapping[str, ExprType] = {
+    "id": ExprType.STRING,
+    "roles": ExprType.LIST,
+    "department": ExprType.STRING,
+}
 TICKET_FIELDS: Mapping[str, ExprType] = {
     "state": ExprType.STRING,
     "channel": ExprType.STRING,
@@ -99,9 +108,19 @@ def check_organisation(org: Organisation, sink: ErrorSink) -> None:
     f = ORGANISATION_FILE
     for dept_id, dept in org.departments.items():
         if dept.head_role not in org.roles:
-            sink.add(f, pointer("departments", dept_id, "head_role"), f"unknown role {dept.head_role!r}", "unknown_role")
+            sink.add(
+                f,
+                pointer("departments", dept_id, "head_role"),
+                f"unknown role {dept.head_role!r}",
+                "unknown_role",
+            )
         if dept.parent is not None and dept.parent not in org.departments:
-            sink.add(f, pointer("departments", dept_id, "parent"), f"unknown department {dept.parent!r}", "unknown_department")
+            sink.add(
+                f,
+                pointer("departments", dept_id, "parent"),
+                f"unknown department {dept.parent!r}",
+                "unknown_department",
+            )
     try:
         ZoneInfo(org.calendar.timezone)
     except (ZoneInfoNotFoundError, ValueError):
@@ -109,10 +128,20 @@ def check_organisation(org: Organisation, sink: ErrorSink) -> None:
     for day, intervals in org.calendar.week.items():
         for index, interval in enumerate(intervals):
             if interval.start >= interval.end:
-                sink.add(f, pointer("calendar", "week", day, index), "the interval ends before it starts", "bad_interval")
+                sink.add(
+                    f,
+                    pointer("calendar", "week", day, index),
+                    "the interval ends before it starts",
+                    "bad_interval",
+                )
     for table_id, table in org.lookups.items():
         if table.key not in table.columns:
-            sink.add(f, pointer("lookups", table_id, "key"), f"the key {table.key!r} is not a column", "unknown_column")
+            sink.add(
+                f,
+                pointer("lookups", table_id, "key"),
+                f"the key {table.key!r} is not a column",
+                "unknown_column",
+            )
 
 
 class WorkflowChecker:
@@ -176,7 +205,9 @@ class WorkflowChecker:
             self.action_field(rule.user, ptr + "/user", action_fields)
         dept = rule.department_ref
         if dept is not None:
-            self.department(dept, ptr + ("/head_of" if rule.head_of is not None else "/department"), action_fields)
+            self.department(
+                dept, ptr + ("/head_of" if rule.head_of is not None else "/department"), action_fields
+            )
 
     def actor_rule(self, rule: ActorRule, ptr: str) -> None:
         self.role(rule.role, ptr + "/role")
@@ -211,10 +242,14 @@ class WorkflowChecker:
     def check(self) -> None:
         wf = self.wf
         self.state(wf.initial.default, "/initial/default")
-        for channel, state in wf.initial.by_channel.items():
+        for channel, start in wf.initial.by_channel.items():
             if channel not in self.org.channels:
-                self.error(pointer("initial", "by_channel", channel), f"unknown channel {channel!r}", "unknown_channel")
-            self.state(state, pointer("initial", "by_channel", channel))
+                self.error(
+                    pointer("initial", "by_channel", channel),
+                    f"unknown channel {channel!r}",
+                    "unknown_channel",
+                )
+            self.state(start, pointer("initial", "by_channel", channel))
         for action_id, action in wf.actions.items():
             form = self.action_form(action_id, action)
             if form is not None:
@@ -233,8 +268,12 @@ class WorkflowChecker:
                     self.error(f"{base}/guards/{index}", f"unknown guard {guard!r}", "unknown_guard")
             leaves_closed = [s for s in action.from_ if s in wf.states and wf.states[s].category == "closed"]
             if leaves_closed and not action.reopens:
-                self.error(f"{base}/reopens", f"the action leaves the closed state {leaves_closed[0]!r}: "
-                           "declare it as a reopen rule with \"reopens\": true", "undeclared_reopen")
+                self.error(
+                    f"{base}/reopens",
+                    f"the action leaves the closed state {leaves_closed[0]!r}: "
+                    'declare it as a reopen rule with "reopens": true',
+                    "undeclared_reopen",
+                )
             if action.reopens and not leaves_closed:
                 self.error(f"{base}/reopens", "a reopen rule must start from a closed state", "bad_reopen")
             self.effects(action.effects, f"{base}/effects", fields)
@@ -249,11 +288,11 @@ class WorkflowChecker:
         self.reachability()
         self.compile_templates()
 
-    def fields_of_action(self, action_id: str) -> dict[str, ExprType] | None:
-        form = self.action_forms.get(action_id)
+    def fields_of_action(self, action_id: str | None) -> Mapping[str, ExprType] | None:
+        form = self.action_forms.get(action_id) if action_id else None
         return forms.fields(form.schema) if form is not None else None
 
-    def fields_entering(self, state_id: str) -> dict[str, ExprType] | None:
+    def fields_entering(self, state_id: str) -> Mapping[str, ExprType] | None:
         """The action fields every action into this state carries (for ``on_enter`` and assignees)."""
         incoming = [a for a, action in self.wf.actions.items() if action.to == state_id]
         if not incoming:
@@ -264,13 +303,19 @@ class WorkflowChecker:
             common = dict(fields) if common is None else {k: v for k, v in common.items() if k in fields}
         return common
 
-    def effects(self, effects: tuple[Effect, ...], ptr: str, action_fields: Mapping[str, ExprType] | None) -> None:
+    def effects(
+        self, effects: tuple[Effect, ...], ptr: str, action_fields: Mapping[str, ExprType] | None
+    ) -> None:
         for index, effect in enumerate(effects):
             here = f"{ptr}/{index}"
             if effect.kind == "notify":
                 assert effect.notify is not None
                 if effect.notify not in self.wf.notifications:
-                    self.error(f"{here}/notify", f"unknown notification template {effect.notify!r}", "unknown_template")
+                    self.error(
+                        f"{here}/notify",
+                        f"unknown notification template {effect.notify!r}",
+                        "unknown_template",
+                    )
                 if effect.to is not None:
                     self.recipient(effect.to, f"{here}/to")
                 for cc_index, cc in enumerate(effect.cc):
@@ -282,7 +327,11 @@ class WorkflowChecker:
                 for variable, source in (effect.record or {}).items():
                     vptr = f"{here}/record/{variable}"
                     if variable not in self.wf.variables:
-                        self.error(vptr, f"unknown variable {variable!r}: declare it under variables", "unknown_variable")
+                        self.error(
+                            vptr,
+                            f"unknown variable {variable!r}: declare it under variables",
+                            "unknown_variable",
+                        )
                     self.action_field(source, vptr, action_fields)
 
     def reachability(self) -> None:
@@ -292,14 +341,22 @@ class WorkflowChecker:
         while queue:
             current = queue.popleft()
             for action in self.wf.actions.values():
-                if current in action.from_ and action.to is not None and action.to not in seen:
-                    if action.to in self.wf.states:
-                        seen.add(action.to)
-                        queue.append(action.to)
+                target = action.to
+                if (
+                    current in action.from_
+                    and target is not None
+                    and target not in seen
+                    and target in self.wf.states
+                ):
+                    seen.add(target)
+                    queue.append(target)
         for state_id in self.wf.states:
             if state_id not in seen:
-                self.error(pointer("states", state_id), f"the state {state_id!r} cannot be reached from the initial state",
-                           "unreachable_state")
+                self.error(
+                    pointer("states", state_id),
+                    f"the state {state_id!r} cannot be reached from the initial state",
+                    "unreachable_state",
+                )
 
     def compile_templates(self) -> None:
         for template_id, notification in self.wf.notifications.items():
@@ -344,7 +401,9 @@ class WorkflowChecker:
 
     # --- per service -----------------------------------------------------------------
 
-    def scope(self, form_fields: Mapping[str, ExprType], action_fields: Mapping[str, ExprType] | None) -> Scope:
+    def scope(
+        self, form_fields: Mapping[str, ExprType], action_fields: Mapping[str, ExprType] | None
+    ) -> Scope:
         return Scope(
             roots={
                 "data": form_fields,
@@ -361,15 +420,16 @@ class WorkflowChecker:
         before = len(self.sink.errors)
         form_fields = forms.fields(form.schema)
         guards: dict[str, Expression] = {}
-        users: dict[str, list[str]] = {g: [] for g in self.wf.guards}
+        users: dict[str, list[str | None]] = {}
         for action_id, action in self.wf.actions.items():
-            for guard in action.guards:
-                users.setdefault(guard, []).append(action_id)
+            for name in action.guards:
+                users.setdefault(name, []).append(action_id)
         for guard_id, guard in self.wf.guards.items():
-            for action_id in users.get(guard_id) or [None]:  # type: ignore[list-item]
-                fields = self.fields_of_action(action_id) if action_id else None
-                compiled = self.expression(guard.expr, pointer("guards", guard_id, "expr"), service,
-                                           self.scope(form_fields, fields))
+            for user in users.get(guard_id) or [None]:
+                fields = self.fields_of_action(user)
+                compiled = self.expression(
+                    guard.expr, pointer("guards", guard_id, "expr"), service, self.scope(form_fields, fields)
+                )
                 if compiled is not None:
                     guards.setdefault(guard_id, compiled)
         conditions: dict[str, Expression] = {}
@@ -403,7 +463,9 @@ class WorkflowChecker:
         """A workflow no service runs yet: check its expressions with any form field allowed."""
         open_fields = OpenFields()
         for guard_id, guard in self.wf.guards.items():
-            self.expression(guard.expr, pointer("guards", guard_id, "expr"), None, self.scope(open_fields, open_fields))
+            self.expression(
+                guard.expr, pointer("guards", guard_id, "expr"), None, self.scope(open_fields, open_fields)
+            )
         for ptr, source, _fields in self.conditions():
             self.expression(source, ptr, None, self.scope(open_fields, open_fields))
 
@@ -412,14 +474,20 @@ class WorkflowChecker:
             if effect.notify is None or effect.notify not in self.templates:
                 continue
             if effect.survey and service.survey is None:
-                self.error(ptr + "/survey", f"the service {service.id!r} names no survey to attach", "no_survey")
+                self.error(
+                    ptr + "/survey", f"the service {service.id!r} names no survey to attach", "no_survey"
+                )
             for part in ("body", "subject"):
                 for lang in LANGUAGES:
                     tptr = pointer("notifications", effect.notify, part, lang)
                     refs = self.template_refs.get(tptr)
                     if refs is None:
                         continue
-                    parts = self.templates[effect.notify].body if part == "body" else self.templates[effect.notify].subject
+                    parts = (
+                        self.templates[effect.notify].body
+                        if part == "body"
+                        else self.templates[effect.notify].subject
+                    )
                     self.template_fields(tptr, refs, parts[lang], service, form_fields, action_fields, effect)
 
     def template_fields(
@@ -433,18 +501,28 @@ class WorkflowChecker:
         effect: Effect,
     ) -> None:
         for name in sorted(refs.data - form_fields.keys()):
-            self.error(tptr, f"data.{name}: the form {service.form!r} of the service {service.id!r} has no such field",
-                       "unknown_field")
+            self.error(
+                tptr,
+                f"data.{name}: the form {service.form!r} of the service {service.id!r} has no such field",
+                "unknown_field",
+            )
         for name in sorted(refs.action - (action_fields or {}).keys()):
-            self.error(tptr, f"action.{name}: not a field of the action form where {effect.notify!r} is sent",
-                       "unknown_field")
+            self.error(
+                tptr,
+                f"action.{name}: not a field of the action form where {effect.notify!r} is sent",
+                "unknown_field",
+            )
         for name in sorted(refs.vars - self.variables.keys()):
             self.error(tptr, f"vars.{name}: unknown variable", "unknown_variable")
         for name in sorted(refs.links - self.org.links.keys()):
             self.error(tptr, f"links.{name}: unknown link", "unknown_link")
         if refs.survey and not effect.survey:
-            self.error(tptr, f"the template uses survey_url but the effect sending {effect.notify!r} has no "
-                       "\"survey\": true", "survey_not_attached")
+            self.error(
+                tptr,
+                f"the template uses survey_url but the effect sending {effect.notify!r} has no "
+                '"survey": true',
+                "survey_not_attached",
+            )
         context = sample_context(
             data=form_fields.keys(),
             action=(action_fields or {}).keys(),
@@ -460,15 +538,25 @@ class WorkflowChecker:
 
 def check_service(tree: Tree, org: Organisation, service: Service, file_id: str, sink: ErrorSink) -> None:
     f = service_file(file_id)
-    if service.id != file_id:
+    if service.id != file_id and service.id in tree.services:
+        sink.add(
+            f, "/id", f"the id {service.id!r} is already used by {service_file(service.id)}", "duplicate_id"
+        )
+    elif service.id != file_id:
         sink.add(f, "/id", f"the id {service.id!r} differs from the file name {file_id!r}", "id_mismatch")
     if service.department not in org.departments:
         sink.add(f, "/department", f"unknown department {service.department!r}", "unknown_department")
     if service.form not in tree.forms and service.form not in tree.broken_forms:
-        sink.add(f, "/form", f"unknown form {service.form!r}: no form_schemas/{service.form}.json", "unknown_form")
+        sink.add(
+            f, "/form", f"unknown form {service.form!r}: no form_schemas/{service.form}.json", "unknown_form"
+        )
     if service.workflow not in tree.workflows and service.workflow not in tree.broken_workflows:
-        sink.add(f, "/workflow", f"unknown workflow {service.workflow!r}: no workflows/{service.workflow}.json",
-                 "unknown_workflow")
+        sink.add(
+            f,
+            "/workflow",
+            f"unknown workflow {service.workflow!r}: no workflows/{service.workflow}.json",
+            "unknown_workflow",
+        )
     if service.survey is not None and service.survey not in org.surveys:
         sink.add(f, "/survey", f"unknown survey {service.survey!r}", "unknown_survey")
     for index, channel in enumerate(service.channels):
@@ -485,17 +573,16 @@ def check_tree(tree: Tree, sink: ErrorSink) -> dict[str, CompiledService]:
     if org is None:
         return {}
     check_organisation(org, sink)
-    seen_ids: dict[str, str] = {}
     for file_id, service in tree.services.items():
         check_service(tree, org, service, file_id, sink)
-        if service.id in seen_ids and seen_ids[service.id] != file_id:
-            sink.add(service_file(file_id), "/id", f"the id {service.id!r} is also used by "
-                     f"{service_file(seen_ids[service.id])}", "duplicate_id")
-        seen_ids.setdefault(service.id, file_id)
     for file_id, workflow in tree.workflows.items():
         if workflow.id != file_id:
-            sink.add(workflow_file(file_id), "/id", f"the id {workflow.id!r} differs from the file name {file_id!r}",
-                     "id_mismatch")
+            sink.add(
+                workflow_file(file_id),
+                "/id",
+                f"the id {workflow.id!r} differs from the file name {file_id!r}",
+                "id_mismatch",
+            )
     checkers: dict[str, WorkflowChecker] = {}
     for workflow in tree.workflows.values():
         checker = WorkflowChecker(tree, org, workflow, sink)

@@ -109,9 +109,7 @@ def _walk(schema: Mapping[str, Any], node: Any, path: tuple[str | int, ...]) -> 
     if not isinstance(node, Mapping):
         return
     declared = {
-        name
-        for source in _property_sources(schema, node)
-        for name in (source.get("properties") or {})
+        name for source in _property_sources(schema, node) for name in (source.get("properties") or {})
     }
     for source_key in ("required", "x-order"):
         for index, name in enumerate(node.get(source_key) or ()):

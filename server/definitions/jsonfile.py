@@ -41,9 +41,10 @@ def _duplicates(node: Any, path: tuple[str | int, ...]) -> list[tuple[str, str]]
 
 
 class JSONFileError(Exception):
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, code: str = "json_syntax") -> None:
         super().__init__(message)
         self.message = message
+        self.code = code
 
 
 def parse(text: str) -> tuple[Any, list[tuple[str, str]]]:
@@ -56,9 +57,9 @@ def parse(text: str) -> tuple[Any, list[tuple[str, str]]]:
     except json.JSONDecodeError as exc:
         raise JSONFileError(f"not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})") from None
     except RecursionError:
-        raise JSONFileError(f"nested more than {MAX_DEPTH} levels deep") from None
+        raise JSONFileError(f"nested more than {MAX_DEPTH} levels deep", "too_deep") from None
     if _depth(value) > MAX_DEPTH:
-        raise JSONFileError(f"nested more than {MAX_DEPTH} levels deep")
+        raise JSONFileError(f"nested more than {MAX_DEPTH} levels deep", "too_deep")
     return _plain(value), _duplicates(value, ())
 
 

@@ -7,7 +7,6 @@ yields no catalogue.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -53,7 +52,7 @@ def _read(root: Path, relative: str, sink: ErrorSink, sources: dict[str, str]) -
     try:
         value, duplicates = parse(text)
     except JSONFileError as exc:
-        sink.add(relative, "", exc.message, "json_syntax")
+        sink.add(relative, "", exc.message, exc.code)
         return None
     for ptr, message in duplicates:
         sink.add(relative, ptr, message, "duplicate_id")
@@ -91,7 +90,9 @@ def _files(root: Path, directory: str, sink: ErrorSink) -> list[tuple[str, str]]
     for path in sorted(folder.glob("*.json")):
         relative = f"{directory}/{path.name}"
         if not _ID.match(path.stem):
-            sink.add(relative, "", "a file name must be an id: lower-case letters, digits and _", "bad_file_name")
+            sink.add(
+                relative, "", "a file name must be an id: lower-case letters, digits and _", "bad_file_name"
+            )
             continue
         found.append((path.stem, relative))
     return found
@@ -177,5 +178,3 @@ def summary(catalogue: Catalogue) -> list[str]:
             f"{len(wf.notifications)} notifications)"
         )
     return lines
-
-

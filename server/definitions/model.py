@@ -21,7 +21,7 @@ class Def(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True)
     """Base of every definition Struct."""
 
 
-class Text(Def, kw_only=True):
+class Text(Def, frozen=True, kw_only=True):
     """A bilingual text."""
 
     ar: str
@@ -34,26 +34,26 @@ class Text(Def, kw_only=True):
 # --- organisation -------------------------------------------------------------------------
 
 
-class Phone(Def, kw_only=True):
+class Phone(Def, frozen=True, kw_only=True):
     number: str
     extension: str | None = None
 
 
-class Contact(Def, kw_only=True):
+class Contact(Def, frozen=True, kw_only=True):
     unit: Text | None = None
     phones: tuple[Phone, ...] = ()
     email: str | None = None
     hours: Text | None = None
 
 
-class Role(Def, kw_only=True):
+class Role(Def, frozen=True, kw_only=True):
     name: Text
     description: Text | None = None
     scope: Literal["department", "organisation", "requester"] = "organisation"
     read_only: bool = False
 
 
-class Department(Def, kw_only=True):
+class Department(Def, frozen=True, kw_only=True):
     name: Text
     head_role: str
     head_title: Text | None = None
@@ -61,57 +61,57 @@ class Department(Def, kw_only=True):
     parent: str | None = None
 
 
-class Channel(Def, kw_only=True):
+class Channel(Def, frozen=True, kw_only=True):
     name: Text
     kind: Literal["web", "phone", "email", "whatsapp", "sms", "tawasul", "itqan", "internal"]
     intake: Literal["requester", "staff", "integration"] = "requester"
 
 
-class Interval(Def, kw_only=True):
+class Interval(Def, frozen=True, kw_only=True):
     start: str
     end: str
 
 
-class Holiday(Def, kw_only=True):
+class Holiday(Def, frozen=True, kw_only=True):
     date: str
     name: Text
 
 
-class Calendar(Def, kw_only=True):
+class Calendar(Def, frozen=True, kw_only=True):
     timezone: str
     week: dict[str, tuple[Interval, ...]]
     holidays: tuple[Holiday, ...] = ()
 
 
-class SurveyQuestion(Def, kw_only=True):
+class SurveyQuestion(Def, frozen=True, kw_only=True):
     id: str
     label: Text
     scale: int = 5
 
 
-class Survey(Def, kw_only=True):
+class Survey(Def, frozen=True, kw_only=True):
     title: Text
     questions: tuple[SurveyQuestion, ...]
     comment: bool = False
 
 
-class Link(Def, kw_only=True):
+class Link(Def, frozen=True, kw_only=True):
     url: str
     label: Text
 
 
-class LookupColumn(Def, kw_only=True):
+class LookupColumn(Def, frozen=True, kw_only=True):
     type: Literal["string", "integer", "number", "boolean", "date"]
     label: Text
 
 
-class LookupTable(Def, kw_only=True):
+class LookupTable(Def, frozen=True, kw_only=True):
     name: Text
     key: str
     columns: dict[str, LookupColumn]
 
 
-class Organisation(Def, kw_only=True):
+class Organisation(Def, frozen=True, kw_only=True):
     name: Text
     parent: Text | None = None
     default_language: Language = "ar"
@@ -128,7 +128,7 @@ class Organisation(Def, kw_only=True):
 # --- service ------------------------------------------------------------------------------
 
 
-class Service(Def, kw_only=True):
+class Service(Def, frozen=True, kw_only=True):
     id: str
     name: Text
     department: str
@@ -152,7 +152,7 @@ class Service(Def, kw_only=True):
 # --- workflow -----------------------------------------------------------------------------
 
 
-class Assignee(Def, kw_only=True):
+class Assignee(Def, frozen=True, kw_only=True):
     """Exactly one of the shapes of the meta-schema's ``assignee``; see :attr:`kind`."""
 
     head_of: str | None = None
@@ -179,7 +179,7 @@ class Assignee(Def, kw_only=True):
         return self.head_of if self.head_of is not None else self.department
 
 
-class Effect(Def, kw_only=True):
+class Effect(Def, frozen=True, kw_only=True):
     """Exactly one of ``notify``, ``assign`` or ``record``; see :attr:`kind`."""
 
     notify: str | None = None
@@ -200,7 +200,7 @@ class Effect(Def, kw_only=True):
         return "record"
 
 
-class State(Def, kw_only=True):
+class State(Def, frozen=True, kw_only=True):
     label: Text
     description: Text | None = None
     category: Category
@@ -208,12 +208,12 @@ class State(Def, kw_only=True):
     on_enter: tuple[Effect, ...] = ()
 
 
-class ActorRule(Def, kw_only=True):
+class ActorRule(Def, frozen=True, kw_only=True):
     role: str
     department: str | None = None
 
 
-class Action(Def, kw_only=True):
+class Action(Def, frozen=True, kw_only=True):
     label: Text
     description: Text | None = None
     who: tuple[ActorRule, ...]
@@ -226,35 +226,35 @@ class Action(Def, kw_only=True):
     reopens: bool = False
 
 
-class Guard(Def, kw_only=True):
+class Guard(Def, frozen=True, kw_only=True):
     expr: str
     message: Text
 
 
-class Notification(Def, kw_only=True):
+class Notification(Def, frozen=True, kw_only=True):
     subject: Text | None = None
     body: Text
 
 
-class Timer(Def, kw_only=True):
+class Timer(Def, frozen=True, kw_only=True):
     state: str
     after_working_hours: float
     label: Text | None = None
     effects: tuple[Effect, ...] = ()
 
 
-class Variable(Def, kw_only=True):
+class Variable(Def, frozen=True, kw_only=True):
     type: Literal["string", "integer", "number", "boolean"]
     label: Text
     enum: tuple[str | int | float | bool, ...] | None = None
 
 
-class Initial(Def, kw_only=True):
+class Initial(Def, frozen=True, kw_only=True):
     default: str
     by_channel: dict[str, str] = {}
 
 
-class Workflow(Def, kw_only=True):
+class Workflow(Def, frozen=True, kw_only=True):
     id: str
     name: Text
     description: Text | None = None
@@ -267,7 +267,7 @@ class Workflow(Def, kw_only=True):
     timers: dict[str, Timer] = {}
 
 
-class Form(Def, kw_only=True):
+class Form(Def, frozen=True, kw_only=True):
     """A form schema: the raw JSON Schema document plus its id (the file name) and title."""
 
     id: str

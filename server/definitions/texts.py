@@ -95,12 +95,20 @@ def compile_template(source: str) -> tuple[Template, References]:
     try:
         tree = SANDBOX.parse(source)
     except TemplateSyntaxError as exc:
-        raise TemplateProblem(f"template syntax error on line {exc.lineno}: {exc.message}", "template_syntax")
-    for node in tree.find_all((nodes.Getattr, nodes.Getitem)):
-        name = node.attr if isinstance(node, nodes.Getattr) else getattr(node.arg, "value", None)
+        raise TemplateProblem(
+            f"template syntax error on line {exc.lineno}: {exc.message}", "template_syntax"
+        ) from None
+    for found in tree.find_all((nodes.Getattr, nodes.Getitem)):
+        name = (
+            found.attr
+            if isinstance(found, nodes.Getattr)
+            else getattr(getattr(found, "arg", None), "value", None)
+        )
         if isinstance(name, str) and name.startswith("_"):
-            raise TemplateProblem(f"the template reaches for {name!r}, outside the sandbox", "template_unsafe")
-    for node in tree.find_all((nodes.Extends, nodes.Include, nodes.Import, nodes.FromImport)):
+            raise TemplateProblem(
+                f"the template reaches for {name!r}, outside the sandbox", "template_unsafe"
+            )
+    if any(True for _ in tree.find_all((nodes.Extends, nodes.Include, nodes.Import, nodes.FromImport))):
         raise TemplateProblem("templates may not extend, include or import others", "template_unsafe")
     used: dict[str, set[str]] = {"data": set(), "action": set(), "vars": set(), "links": set()}
     survey = False
@@ -108,10 +116,12 @@ def compile_template(source: str) -> tuple[Template, References]:
         if name_node.ctx != "load":
             continue
         if name_node.name not in CONTEXT_NAMES:
-            raise TemplateProblem(f"the template uses {name_node.name!r}, which is not in its context", "template_name")
+            raise TemplateProblem(
+                f"the template uses {name_node.name!r}, which is not in its context", "template_name"
+            )
         survey = survey or name_node.name == "survey_url"
-    for node in tree.find_all((nodes.Getattr, nodes.Getitem)):
-        chain = _attribute_chain(node)
+    for access in tree.find_all((nodes.Getattr, nodes.Getitem)):
+        chain = _attribute_chain(access)
         if chain is None:
             continue
         root, attr = chain
@@ -138,7 +148,9 @@ def trial_render(template: Template, context: Mapping[str, Any]) -> None:
     except SecurityError as exc:
         raise TemplateProblem(f"the sandbox refused the template: {exc}", "template_unsafe") from None
     except UndefinedError as exc:
-        raise TemplateProblem(f"the template uses something its context lacks: {exc}", "template_name") from None
+        raise TemplateProblem(
+            f"the template uses something its context lacks: {exc}", "template_name"
+        ) from None
     except Exception as exc:  # anything else a template can raise while rendering
         raise TemplateProblem(f"the template fails when rendered: {exc}", "template_error") from None
     if len(output) > MAX_OUTPUT:
