@@ -534,3 +534,15 @@ def test_integer_arithmetic_matches_python(built: Built) -> None:
     expression = compile_expression(source, SCOPE, expect=None)
     assert expression.type is (E.BOOLEAN if isinstance(expected, bool) else E.INTEGER)
     assert expression.evaluate({}, make_ctx()) == expected
+
+
+def test_lookups_name_their_table_and_key_for_prefetching() -> None:
+    scope = Scope(
+        roots={"data": {"employee_id": ExprType.STRING}},
+        lookup_tables={"custody": {"employee_id": ExprType.STRING, "quantity": ExprType.INTEGER}},
+    )
+    expr = compile_expression(
+        'lookup_sum("custody", data.employee_id, "quantity") == 0 and lookup_count("custody", lower("X")) == 0',
+        scope,
+    )
+    assert expr.lookups == {("custody", ("data", "employee_id")), ("custody", None)}

@@ -356,3 +356,15 @@ def test_missing_directories_are_reported(tmp_path: Path) -> None:
     codes = {(e.file, e.code) for e in result.errors}
     assert ("service_definitions/organisation.json", "missing_file") in codes
     assert ("workflows", "missing_directory") in codes
+
+
+def test_templates_may_loop_over_a_list_field(tmp_path: Path) -> None:
+    files = minimal_files()
+    files[FORM]["properties"]["items"] = {
+        "type": "array",
+        "x-title": t("الأصناف", "Items"),
+        "items": {"type": "object", "properties": {"item": {"type": "string", "x-title": t("صنف", "Item")}}},
+    }
+    body = "{% for row in data.items %}- {{ row.item }}\n{% endfor %}{{ survey_url }}"
+    files[WF]["notifications"]["closed"]["body"] = t(body, body)
+    assert errors_of(tmp_path, files) == set()

@@ -524,9 +524,9 @@ class WorkflowChecker:
                 "survey_not_attached",
             )
         context = sample_context(
-            data=form_fields.keys(),
-            action=(action_fields or {}).keys(),
-            variables=self.variables.keys(),
+            data=form_fields,
+            action=action_fields or {},
+            variables=self.variables,
             links={k: v.url for k, v in self.org.links.items()},
             survey=True,
         )

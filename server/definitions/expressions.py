@@ -104,6 +104,9 @@ class FunctionSpec:
     description: str
     literal_params: tuple[int, ...] = ()
     check: Callable[[tuple[Any, ...], Scope], list[str]] | None = None
+    lookup_key_param: int | None = None
+    """For a function reading a lookup table (named by its first, literal, argument): the index of
+    the key argument, so that callers can prefetch the rows (see :attr:`Expression.lookups`)."""
 
 
 FUNCTIONS: dict[str, FunctionSpec] = {}
@@ -235,6 +238,9 @@ class Expression:
     references: frozenset[tuple[str, str]]
     functions: frozenset[str]
     _run: _Eval = field(repr=False, compare=False)
+    lookups: frozenset[tuple[str, tuple[str, str] | None]] = frozenset()
+    """(table, key) of each lookup the expression makes; key is the (root, field) it is looked up by,
+    or None when the key is computed — so a caller can fetch the rows before evaluating."""
 
     def evaluate(self, env: Env, ctx: EvalContext) -> Any:
         """The expression's value; raises :class:`EvaluationError` on runtime errors."""
@@ -296,6 +302,7 @@ class _Compiler:
         self.problems: list[str] = []
         self.references: set[tuple[str, str]] = set()
         self.functions: set[str] = set()
+        self.lookups: set[tuple[str, tuple[str, str] | None]] = set()
 
     def problem(self, node: ast.AST, message: str) -> None:
         text = " ".join((ast.get_source_segment(self.source, node) or "").split())
@@ -471,6 +478,14 @@ class _Compiler:
         if spec.check is not None and literal_ok:
             for message in spec.check(literals, self.scope):
                 self.problem(node, message)
+        if spec.lookup_key_param is not None and isinstance(literals[0], str):
+            key = node.args[spec.lookup_key_param]
+            ref = (
+                (key.value.id, key.attr)
+                if isinstance(key, ast.Attribute) and isinstance(key.value, ast.Name)
+                else None
+            )
+            self.lookups.add((literals[0], ref))
         args = [n for n, _ in compiled]
 
         def run(env: Env, ctx: EvalContext) -> Any:
@@ -513,7 +528,14 @@ def compile_expression(
         compiler.problems.append(f"expected a {expect.value} expression, got {type_.value}")
     if compiler.problems:
         raise ExpressionError(compiler.problems)
-    return Expression(source, type_, frozenset(compiler.references), frozenset(compiler.functions), node)
+    return Expression(
+        source,
+        type_,
+        frozenset(compiler.references),
+        frozenset(compiler.functions),
+        node,
+        frozenset(compiler.lookups),
+    )
 
 
 # --- built-in functions ------------------------------------------------------------------------------
@@ -585,6 +607,7 @@ for _spec in (
         "Number of rows of a lookup table stored under a key.",
         literal_params=(0,),
         check=_check_table,
+        lookup_key_param=1,
     ),
     FunctionSpec(
         "lookup_sum",
@@ -593,6 +616,7 @@ for _spec in (
         _lookup_sum,
         "Sum of a numeric column over the rows of a lookup table stored under a key.",
         literal_params=(0, 2),
+        lookup_key_param=1,
         check=_check_sum,
     ),
     FunctionSpec("is_set", (ExprType.ANY,), ExprType.BOOLEAN, _is_set, "Not none, not empty string or list."),

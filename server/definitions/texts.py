@@ -8,13 +8,15 @@ sandbox with a sample context so that anything the sandbox forbids fails before 
 from __future__ import annotations
 
 import operator
-from collections.abc import Callable, Mapping, Set
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from jinja2 import StrictUndefined, Template, TemplateSyntaxError, nodes
 from jinja2.exceptions import SecurityError, UndefinedError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+from server.definitions.expressions import ExprType
 
 CONTEXT_NAMES: Mapping[str, frozenset[str] | None] = {
     "ticket": frozenset({"number", "tracking_code", "state", "channel", "department", "url"}),
@@ -112,8 +114,9 @@ def compile_template(source: str) -> tuple[Template, References]:
         raise TemplateProblem("templates may not extend, include or import others", "template_unsafe")
     used: dict[str, set[str]] = {"data": set(), "action": set(), "vars": set(), "links": set()}
     survey = False
+    local = {n.name for n in tree.find_all(nodes.Name) if n.ctx in ("store", "param")}
     for name_node in tree.find_all(nodes.Name):
-        if name_node.ctx != "load":
+        if name_node.ctx != "load" or name_node.name in local:
             continue
         if name_node.name not in CONTEXT_NAMES:
             raise TemplateProblem(
@@ -162,31 +165,68 @@ def render(template: Template, context: Mapping[str, Any]) -> str:
     return template.render(context)
 
 
-class _Sample(dict[str, Any]):
-    """A namespace whose every attribute is a sample string (for trial renders)."""
+class Namespace:
+    """Form fields for a template: ``data.items`` is the field ``items``, never a dict method."""
 
-    def __missing__(self, key: str) -> str:
-        return f"<{key}>"
+    __slots__ = ("_values",)
+
+    def __init__(self, values: Mapping[str, Any]) -> None:
+        self._values = values
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return self[name]
+
+    def __getitem__(self, name: str) -> Any:
+        return self._values.get(name, "")
+
+    def __str__(self) -> str:
+        return ", ".join(f"{k}: {v}" for k, v in self._values.items())
+
+
+class _Sample(Namespace):
+    """A namespace whose every missing field is a sample string (for trial renders)."""
+
+    def __init__(self, values: Mapping[str, Any] | None = None) -> None:
+        super().__init__(values or {})
+
+    def __getitem__(self, name: str) -> Any:
+        return self._values.get(name, f"<{name}>")
+
+
+def _sample_value(name: str, kind: ExprType) -> Any:
+    samples: dict[ExprType, Any] = {
+        ExprType.INTEGER: 1,
+        ExprType.NUMBER: 1.5,
+        ExprType.BOOLEAN: True,
+        ExprType.LIST: [_Sample(), _Sample()],
+        ExprType.ANY: _Sample(),
+    }
+    return samples.get(kind, f"<{name}>")
 
 
 def sample_context(
     *,
-    data: Set[str],
-    action: Set[str],
-    variables: Set[str],
+    data: Mapping[str, ExprType],
+    action: Mapping[str, ExprType],
+    variables: Mapping[str, ExprType],
     links: Mapping[str, str],
     survey: bool,
-    sample: Callable[[str], Any] = lambda name: f"<{name}>",
 ) -> dict[str, Any]:
-    """A context with every name a template may use, each filled with a sample value."""
+    """A context with every name a template may use, each filled with a sample value of its type."""
+
+    def sample(name: str) -> str:
+        return f"<{name}>"
+
     return {
         "ticket": {k: sample(k) for k in sorted(CONTEXT_NAMES["ticket"] or ())},
         "service": {"name": sample("service")},
         "actor": {"name": sample("actor")},
         "org": {k: sample(k) for k in sorted(CONTEXT_NAMES["org"] or ())},
-        "data": _Sample({k: sample(k) for k in data}),
-        "action": _Sample({k: sample(k) for k in action}),
-        "vars": _Sample({k: sample(k) for k in variables}),
+        "data": _Sample({k: _sample_value(k, t) for k, t in data.items()}),
+        "action": _Sample({k: _sample_value(k, t) for k, t in action.items()}),
+        "vars": _Sample({k: _sample_value(k, t) for k, t in variables.items()}),
         "links": {k: {"url": url, "label": k} for k, url in links.items()},
         **({"survey_url": "https://example.invalid/survey"} if survey else {}),
     }
