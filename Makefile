@@ -20,8 +20,8 @@ serve: $(BIN)/khidma
 	$(BIN)/khidma serve --host $(HOST) --port $(PORT) --db $(DB)
 
 lint: $(BIN)/khidma
-	$(BIN)/ruff check server tests bench
-	$(BIN)/ruff format --check server tests bench
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
 check: $(BIN)/khidma

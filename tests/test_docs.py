@@ -35,7 +35,8 @@ def keywords(node: Any) -> Iterator[str]:
 
 
 ALL_KEYWORDS = sorted(
-    {(kind, word) for kind, doc in metaschema.documents().items() for word in keywords(doc)} - {("form", "$schema")}
+    {(kind, word) for kind, doc in metaschema.documents().items() for word in keywords(doc)}
+    - {("form", "$schema")}
 )
 
 

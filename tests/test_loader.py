@@ -188,6 +188,10 @@ def deep_form(f: Files) -> None:
     f[FORM] = text.replace('"properties": {', '"properties": {"nested": ' + nested + ", ", 1)
 
 
+def invalid_example(f: Files) -> None:
+    f[FORM]["examples"] = [{"employee_id": "1", "kind": "c"}]
+
+
 def json_syntax_error(f: Files) -> None:
     f[FORM] = '{"type": "object",, }'
 
@@ -264,6 +268,7 @@ CASES: list[tuple[Callable[[Files], None], str, str, str]] = [
     (unknown_x_keyword, FORM, "/properties/kind", "schema"),
     (deep_form, FORM, "", "too_deep"),
     (json_syntax_error, FORM, "", "json_syntax"),
+    (invalid_example, FORM, "/examples/0/kind", "bad_example"),
     (unknown_department, SVC, "/department", "unknown_department"),
     (unknown_form, SVC, "/form", "unknown_form"),
     (unknown_workflow, SVC, "/workflow", "unknown_workflow"),

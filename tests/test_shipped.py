@@ -13,7 +13,17 @@ import pytest
 from server.definitions.loader import LoadResult, load_tree
 from server.paths import shipped_root
 
-SERVICES = ["inquiries", "supplies", "maintenance", "transmission", "phone", "email", "clearance", "tawasul", "whatsapp"]
+SERVICES = [
+    "inquiries",
+    "supplies",
+    "maintenance",
+    "transmission",
+    "phone",
+    "email",
+    "clearance",
+    "tawasul",
+    "whatsapp",
+]
 
 
 @pytest.fixture(scope="module")
@@ -27,7 +37,9 @@ def test_shipped_tree_has_no_errors(result: LoadResult) -> None:
     assert sorted(result.catalogue.services) == sorted(SERVICES)
 
 
-@pytest.mark.parametrize("path", sorted((shipped_root() / "form_schemas").glob("*.json")), ids=lambda p: p.stem)
+@pytest.mark.parametrize(
+    "path", sorted((shipped_root() / "form_schemas").glob("*.json")), ids=lambda p: p.stem
+)
 def test_every_shipped_form_is_plain_json_schema_2020_12(path: Path) -> None:
     schema = json.loads(path.read_text(encoding="utf-8"))
     jsonschema.Draft202012Validator.check_schema(schema)
@@ -48,7 +60,14 @@ def test_khidma_check_prints_one_line_per_service() -> None:
 
 def test_khidma_check_fails_on_a_broken_tree(tmp_path: Path) -> None:
     out = subprocess.run(
-        [sys.executable, "-m", "server", "check", str(tmp_path)], capture_output=True, text=True, timeout=60, check=False
+        [sys.executable, "-m", "server", "check", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
     assert out.returncode == 1
-    assert "service_definitions/organisation.json#: the tree has no organisation file [missing_file]" in out.stderr
+    assert (
+        "service_definitions/organisation.json#: the tree has no organisation file [missing_file]"
+        in out.stderr
+    )

@@ -27,6 +27,7 @@ class CompiledService:
     service: Service
     form: Form
     workflow: Workflow
+    organisation: Organisation
     action_forms: Mapping[str, Form]
     """action id → its action form (from ``form_schemas/`` or inline)."""
     guards: Mapping[str, Expression]

@@ -444,6 +444,7 @@ class WorkflowChecker:
             service=service,
             form=form,
             workflow=self.wf,
+            organisation=self.org,
             action_forms=dict(self.action_forms),
             guards=guards,
             conditions=conditions,

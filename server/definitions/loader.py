@@ -19,6 +19,7 @@ from server.definitions.crossref import ORGANISATION_FILE, Tree, check_tree
 from server.definitions.errors import DefinitionError, ErrorSink
 from server.definitions.jsonfile import JSONFileError, parse
 from server.definitions.model import Form, Organisation, Service, Text, Workflow
+from server.validation import apply_defaults, validate
 
 DIRECTORIES = ("service_definitions", "form_schemas", "workflows")
 _ID = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
@@ -70,6 +71,19 @@ def _validate(kind: metaschema.Kind, relative: str, document: Any, sink: ErrorSi
         for ptr, message in forms.label_problems(document):
             sink.add(relative, ptr, message, "missing_label")
     return len(sink.errors) == before
+
+
+def _check_examples(form: Form, relative: str, sink: ErrorSink) -> None:
+    """A form's ``examples`` (standard JSON Schema) must be valid submissions of the form."""
+    for index, example in enumerate(form.schema.get("examples") or ()):
+        data = apply_defaults(form, example) if isinstance(example, dict) else example
+        for problem in validate(form, data):
+            sink.add(
+                relative,
+                f"/examples/{index}{problem.path}",
+                f"the example is not valid: {problem.message.en}",
+                "bad_example",
+            )
 
 
 def _decode(kind: type[Any], relative: str, document: Any, sink: ErrorSink) -> Any:
@@ -128,7 +142,9 @@ def load_tree(root: Path | str) -> LoadResult:
         doc = _read(root, relative, sink, sources)
         if doc is not None and _validate("form", relative, doc, sink):
             title = msgspec.convert(doc["x-title"], Text)
-            form_defs[file_id] = Form(id=file_id, title=title, schema=doc)
+            form = Form(id=file_id, title=title, schema=doc)
+            _check_examples(form, relative, sink)
+            form_defs[file_id] = form
         else:
             broken_forms.add(file_id)
 
