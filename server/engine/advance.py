@@ -129,7 +129,11 @@ class _Run:
         if kind == "keep":
             return
         if kind == "actor":
-            self.assignment = Assignment(department=self.actor.department, user=self.actor.id)
+            # an actor without a department (an organisation-wide role) keeps the ticket where it is counted
+            department = (
+                self.actor.department or self.assignment.department or self.compiled.service.department
+            )
+            self.assignment = Assignment(department=department, user=self.actor.id)
             return
         department = self.department(rule.department_ref)
         if kind == "head":
