@@ -74,6 +74,10 @@ def guard_unknown_lookup_column(f: Files) -> None:
     wf(f)["guards"]["no_custody"]["expr"] = 'lookup_sum("custody", data.employee_id, "weight") == 0'
 
 
+def lookup_key_not_a_field(f: Files) -> None:
+    wf(f)["guards"]["no_custody"]["expr"] = 'lookup_sum("custody", lower("A"), "quantity") == 0'
+
+
 def guard_eval_attempt(f: Files) -> None:
     wf(f)["guards"]["was_unavailable"]["expr"] = '__import__("os").system("true") == 0'
 
@@ -192,6 +196,10 @@ def invalid_example(f: Files) -> None:
     f[FORM]["examples"] = [{"employee_id": "1", "kind": "c"}]
 
 
+def requester_field_missing(f: Files) -> None:
+    f[FORM]["x-requester"] = {"email": "mail"}
+
+
 def json_syntax_error(f: Files) -> None:
     f[FORM] = '{"type": "object",, }'
 
@@ -241,6 +249,7 @@ CASES: list[tuple[Callable[[Files], None], str, str, str]] = [
     (missing_form_field_in_guard, WF, "/guards/no_custody/expr", "bad_expression"),
     (guard_type_error, WF, "/guards/was_unavailable/expr", "bad_expression"),
     (guard_unknown_lookup_column, WF, "/guards/no_custody/expr", "bad_expression"),
+    (lookup_key_not_a_field, WF, "/guards/no_custody/expr", "bad_expression"),
     (guard_eval_attempt, WF, "/guards/was_unavailable/expr", "bad_expression"),
     (unknown_guard, WF, "/actions/answer/guards/1", "unknown_guard"),
     (template_syntax_error, WF, "/notifications/received/body/ar", "template_syntax"),
@@ -268,6 +277,7 @@ CASES: list[tuple[Callable[[Files], None], str, str, str]] = [
     (unknown_x_keyword, FORM, "/properties/kind", "schema"),
     (deep_form, FORM, "", "too_deep"),
     (json_syntax_error, FORM, "", "json_syntax"),
+    (requester_field_missing, FORM, "/x-requester/email", "unknown_field"),
     (invalid_example, FORM, "/examples/0/kind", "bad_example"),
     (unknown_department, SVC, "/department", "unknown_department"),
     (unknown_form, SVC, "/form", "unknown_form"),
@@ -299,6 +309,8 @@ COMBINABLE = [
     if c[0]
     not in {
         json_syntax_error,
+        invalid_example,
+        requester_field_missing,
         deep_form,
         duplicate_state,
         invalid_json_schema,
@@ -315,6 +327,7 @@ COMBINABLE = [
         unknown_department_in_assignee,
         guard_unknown_lookup_column,
         guard_eval_attempt,
+        lookup_key_not_a_field,
         template_unknown_field,
         template_survey_not_attached,
         template_huge_output,
@@ -373,3 +386,20 @@ def test_templates_may_loop_over_a_list_field(tmp_path: Path) -> None:
     body = "{% for row in data.items %}- {{ row.item }}\n{% endfor %}{{ survey_url }}"
     files[WF]["notifications"]["closed"]["body"] = t(body, body)
     assert errors_of(tmp_path, files) == set()
+
+
+def test_bundle_round_trip_compiles_the_same_service() -> None:
+    from server.definitions.bundle import bundle_for, compile_bundle, content_hash
+    from server.paths import shipped_root
+
+    catalogue = load_tree(shipped_root()).catalogue
+    assert catalogue is not None
+    bundle = bundle_for(catalogue, "supplies")
+    assert "form_schemas/department_return.json" in bundle
+    assert "service_definitions/organisation.json" in bundle
+    compiled = compile_bundle(bundle)
+    assert compiled.workflow == catalogue.services["supplies"].workflow
+    assert compiled.form.schema == catalogue.services["supplies"].form.schema
+    assert content_hash(bundle) == content_hash(dict(reversed(list(bundle.items()))))
+    changed = dict(bundle, **{"workflows/supplies.json": bundle["workflows/supplies.json"] + " "})
+    assert content_hash(changed) != content_hash(bundle)

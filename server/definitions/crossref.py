@@ -453,12 +453,20 @@ class WorkflowChecker:
 
     def expression(self, source: str, ptr: str, service: Service | None, scope: Scope) -> Expression | None:
         try:
-            return compile_expression(source, scope)
+            compiled = compile_expression(source, scope)
         except ExpressionError as exc:
             where = f" (for the service {service.id!r}, form {service.form!r})" if service else ""
             for problem in exc.problems:
                 self.error(ptr, f"{problem}{where}", "bad_expression")
             return None
+        if any(key is None for _, key in compiled.lookups):
+            self.error(
+                ptr,
+                "the key of a lookup must be a field (data.X, action.X, vars.X, ticket.X or actor.X)",
+                "bad_expression",
+            )
+            return None
+        return compiled
 
     def standalone(self) -> None:
         """A workflow no service runs yet: check its expressions with any form field allowed."""

@@ -105,6 +105,14 @@ def label_problems(schema: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
     yield from _walk(schema, schema, ())
 
 
+def requester_problems(schema: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
+    """``x-requester`` must name fields of the form."""
+    declared = fields(schema)
+    for role, name in (schema.get("x-requester") or {}).items():
+        if name not in declared:
+            yield pointer("x-requester", role), f"{name!r} is not a field of this form"
+
+
 def _walk(schema: Mapping[str, Any], node: Any, path: tuple[str | int, ...]) -> Iterator[tuple[str, str]]:
     if not isinstance(node, Mapping):
         return

@@ -36,20 +36,10 @@ class LoadResult:
         return self.catalogue is not None and not self.errors
 
 
-def _read(root: Path, relative: str, sink: ErrorSink, sources: dict[str, str]) -> Any:
-    path = root / relative
-    try:
-        if path.stat().st_size > MAX_FILE_BYTES:
-            sink.add(relative, "", f"the file is larger than {MAX_FILE_BYTES} bytes", "too_large")
-            return None
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        sink.add(relative, "", "the file is not UTF-8 text", "json_syntax")
+def _parse(relative: str, text: str, sink: ErrorSink) -> Any:
+    if len(text.encode("utf-8")) > MAX_FILE_BYTES:
+        sink.add(relative, "", f"the file is larger than {MAX_FILE_BYTES} bytes", "too_large")
         return None
-    except OSError as exc:
-        sink.add(relative, "", f"cannot read the file: {exc.strerror}", "unreadable")
-        return None
-    sources[relative] = text
     try:
         value, duplicates = parse(text)
     except JSONFileError as exc:
@@ -58,6 +48,30 @@ def _read(root: Path, relative: str, sink: ErrorSink, sources: dict[str, str]) -
     for ptr, message in duplicates:
         sink.add(relative, ptr, message, "duplicate_id")
     return None if duplicates else value
+
+
+def read_sources(root: Path | str, sink: ErrorSink | None = None) -> dict[str, str]:
+    """The text of every definition file under ``root``, by path relative to it."""
+    root = Path(root)
+    sink = sink if sink is not None else ErrorSink()
+    sources: dict[str, str] = {}
+    for directory in DIRECTORIES:
+        folder = root / directory
+        if not folder.is_dir():
+            sink.add(directory, "", f"the tree has no {directory}/ directory", "missing_directory")
+            continue
+        for path in sorted(folder.glob("*.json")):
+            relative = f"{directory}/{path.name}"
+            try:
+                if path.stat().st_size > MAX_FILE_BYTES:
+                    sink.add(relative, "", f"the file is larger than {MAX_FILE_BYTES} bytes", "too_large")
+                    continue
+                sources[relative] = path.read_text(encoding="utf-8")
+            except UnicodeDecodeError:
+                sink.add(relative, "", "the file is not UTF-8 text", "json_syntax")
+            except OSError as exc:
+                sink.add(relative, "", f"cannot read the file: {exc.strerror}", "unreadable")
+    return sources
 
 
 def _validate(kind: metaschema.Kind, relative: str, document: Any, sink: ErrorSink) -> bool:
@@ -70,6 +84,8 @@ def _validate(kind: metaschema.Kind, relative: str, document: Any, sink: ErrorSi
     if kind == "form" and len(sink.errors) == before:
         for ptr, message in forms.label_problems(document):
             sink.add(relative, ptr, message, "missing_label")
+        for ptr, message in forms.requester_problems(document):
+            sink.add(relative, ptr, message, "unknown_field")
     return len(sink.errors) == before
 
 
@@ -94,43 +110,52 @@ def _decode(kind: type[Any], relative: str, document: Any, sink: ErrorSink) -> A
         return None
 
 
-def _files(root: Path, directory: str, sink: ErrorSink) -> list[tuple[str, str]]:
+def _files(sources: Mapping[str, str], directory: str, sink: ErrorSink) -> list[tuple[str, str]]:
     """(id, relative path) of the JSON files of one directory of the tree."""
-    folder = root / directory
-    if not folder.is_dir():
-        sink.add(directory, "", f"the tree has no {directory}/ directory", "missing_directory")
-        return []
     found = []
-    for path in sorted(folder.glob("*.json")):
-        relative = f"{directory}/{path.name}"
-        if not _ID.match(path.stem):
+    for relative in sorted(sources):
+        folder, _, name = relative.partition("/")
+        if folder != directory or "/" in name or not name.endswith(".json"):
+            continue
+        stem = name.removesuffix(".json")
+        if not _ID.match(stem):
             sink.add(
                 relative, "", "a file name must be an id: lower-case letters, digits and _", "bad_file_name"
             )
             continue
-        found.append((path.stem, relative))
+        found.append((stem, relative))
     return found
 
 
 def load_tree(root: Path | str) -> LoadResult:
     """Load and check the definitions tree under ``root``."""
-    root = Path(root)
     sink = ErrorSink()
-    sources: dict[str, str] = {}
+    sources = read_sources(root, sink)
+    return load_sources(sources, sink)
+
+
+def load_sources(sources: Mapping[str, str], sink: ErrorSink | None = None) -> LoadResult:
+    """Load and check definitions given as file texts by relative path (a tree, a bundle, an upload)."""
+    sink = sink if sink is not None else ErrorSink()
+    for relative in sources:
+        if relative.partition("/")[0] not in DIRECTORIES:
+            sink.add(
+                relative, "", f"not part of a definitions tree ({', '.join(DIRECTORIES)})", "bad_file_name"
+            )
 
     organisation: Organisation | None = None
-    if (root / ORGANISATION_FILE).is_file():
-        doc = _read(root, ORGANISATION_FILE, sink, sources)
+    if ORGANISATION_FILE in sources:
+        doc = _parse(ORGANISATION_FILE, sources[ORGANISATION_FILE], sink)
         if doc is not None and _validate("organisation", ORGANISATION_FILE, doc, sink):
             organisation = _decode(Organisation, ORGANISATION_FILE, doc, sink)
     else:
         sink.add(ORGANISATION_FILE, "", "the tree has no organisation file", "missing_file")
 
     services: dict[str, Service] = {}
-    for file_id, relative in _files(root, "service_definitions", sink):
+    for file_id, relative in _files(sources, "service_definitions", sink):
         if relative == ORGANISATION_FILE:
             continue
-        doc = _read(root, relative, sink, sources)
+        doc = _parse(relative, sources[relative], sink)
         if doc is not None and _validate("service", relative, doc, sink):
             decoded = _decode(Service, relative, doc, sink)
             if decoded is not None:
@@ -138,8 +163,8 @@ def load_tree(root: Path | str) -> LoadResult:
 
     form_defs: dict[str, Form] = {}
     broken_forms: set[str] = set()
-    for file_id, relative in _files(root, "form_schemas", sink):
-        doc = _read(root, relative, sink, sources)
+    for file_id, relative in _files(sources, "form_schemas", sink):
+        doc = _parse(relative, sources[relative], sink)
         if doc is not None and _validate("form", relative, doc, sink):
             title = msgspec.convert(doc["x-title"], Text)
             form = Form(id=file_id, title=title, schema=doc)
@@ -150,8 +175,8 @@ def load_tree(root: Path | str) -> LoadResult:
 
     workflows: dict[str, Workflow] = {}
     broken_workflows: set[str] = set()
-    for file_id, relative in _files(root, "workflows", sink):
-        doc = _read(root, relative, sink, sources)
+    for file_id, relative in _files(sources, "workflows", sink):
+        doc = _parse(relative, sources[relative], sink)
         decoded = None
         if doc is not None and _validate("workflow", relative, doc, sink):
             decoded = _decode(Workflow, relative, doc, sink)
@@ -176,7 +201,7 @@ def load_tree(root: Path | str) -> LoadResult:
         services=dict(sorted(compiled.items(), key=lambda item: (item[1].service.order, item[0]))),
         forms=form_defs,
         workflows=workflows,
-        sources=sources,
+        sources=dict(sources),
     )
     return LoadResult(catalogue=catalogue, errors=[])
 
