@@ -130,10 +130,8 @@ class _Run:
             return
         if kind == "actor":
             # an actor without a department (an organisation-wide role) keeps the ticket where it is counted
-            department = (
-                self.actor.department or self.assignment.department or self.compiled.service.department
-            )
-            self.assignment = Assignment(department=department, user=self.actor.id)
+            home = self.actor.department or self.assignment.department or self.compiled.service.department
+            self.assignment = Assignment(department=home, user=self.actor.id)
             return
         department = self.department(rule.department_ref)
         if kind == "head":

@@ -1,0 +1,230 @@
+"""The storage interface: what the service layer may ask of a store, whatever the backend.
+
+SQLite (``server.store.sqlite``) is the embedded default; a PostgreSQL backend implements the same
+Protocol. Contract every backend keeps:
+
+* every write method is ONE transaction — all of it is durable when the method returns, none of it
+  is when the method raises;
+* a ticket's ``version`` is the optimistic-concurrency token: ``apply_change`` succeeds only if the
+  caller's ``expected_version`` is still current, else raises ``VersionConflict`` and writes nothing;
+* events and published definitions are never updated or deleted;
+* an outbox message keeps its ``gateway_request_id`` across retries, so a gateway can deduplicate;
+* records carry timezone-aware datetimes; inputs with naive datetimes are refused (``ValueError``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Protocol
+
+from server.store.records import (
+    Assignment,
+    Attachment,
+    DefinitionVersion,
+    Event,
+    NewEvent,
+    NewMessage,
+    NewTicket,
+    NewTimer,
+    OutboxMessage,
+    OutboxStatus,
+    ReadyReply,
+    Ticket,
+    TicketChange,
+    Timer,
+    TimerStatus,
+    User,
+)
+
+
+class StoreError(Exception):
+    """Base of the errors a store raises on purpose."""
+
+
+class NotFound(StoreError):
+    """The ticket, message, timer, attachment… named by the caller does not exist."""
+
+
+class VersionConflict(StoreError):
+    """The ticket changed since the caller read it; nothing was written."""
+
+    def __init__(self, current_version: int) -> None:
+        super().__init__(f"the ticket is at version {current_version}; reload it and try again")
+        self.current_version = current_version
+
+
+class AlreadyExists(StoreError):
+    """A unique value (a username, for example) is already taken."""
+
+
+class SchemaTooNew(StoreError):
+    """The database was migrated by a newer khidma than this one."""
+
+
+class Store(Protocol):
+    """Durable storage of definitions, tickets, their history, outbox, timers and directory data."""
+
+    async def close(self) -> None: ...
+
+    # --- tickets ------------------------------------------------------------------------
+    async def create_ticket(
+        self,
+        new: NewTicket,
+        events: Sequence[NewEvent],
+        messages: Sequence[NewMessage],
+        timers: Sequence[NewTimer],
+        *,
+        now: datetime,
+    ) -> tuple[Ticket, bool]:
+        """Insert a ticket with its events, first assignment, outbox rows and timers.
+
+        Returns ``(ticket, True)``; or, when ``new.idempotency_key`` is already taken,
+        ``(existing ticket, False)`` having written nothing."""
+        ...
+
+    async def apply_change(
+        self,
+        ticket_id: int,
+        expected_version: int,
+        change: TicketChange,
+        events: Sequence[NewEvent],
+        messages: Sequence[NewMessage],
+        timers: Sequence[NewTimer],
+        *,
+        cancel_pending_timers: bool,
+        now: datetime,
+        fired_timer_id: int | None = None,
+    ) -> Ticket:
+        """Update the ticket (version + 1), append events, record an assignment when the holder
+        changed, queue messages, cancel pending timers if asked, add timers; and, when
+        ``fired_timer_id`` is given, mark that timer fired — all in one transaction.
+
+        Raises ``VersionConflict`` (stale ``expected_version``) or ``NotFound``."""
+        ...
+
+    async def get_ticket(self, ticket_id: int) -> Ticket | None: ...
+
+    async def get_ticket_by_number(self, number: str) -> Ticket | None: ...
+
+    async def list_events(self, ticket_id: int, *, public_only: bool = False) -> list[Event]: ...
+
+    async def list_assignments(self, ticket_id: int) -> list[Assignment]: ...
+
+    # --- outbox -------------------------------------------------------------------------
+    async def claim_outbox(self, *, now: datetime, limit: int) -> list[OutboxMessage]:
+        """Due ``pending``/``failed`` messages become ``sending`` (attempts + 1)."""
+        ...
+
+    async def mark_sent(self, message_id: int, *, now: datetime) -> None: ...
+
+    async def mark_failed(
+        self, message_id: int, *, now: datetime, error: str, retry_at: datetime | None
+    ) -> None:
+        """``failed`` and due again at ``retry_at``; ``dead`` when ``retry_at`` is None."""
+        ...
+
+    async def list_outbox(
+        self, ticket_id: int | None = None, status: OutboxStatus | None = None
+    ) -> list[OutboxMessage]: ...
+
+    async def requeue_sending(self, *, now: datetime) -> int:
+        """Messages left ``sending`` (by a crash) go back to ``pending``; returns how many."""
+        ...
+
+    # --- timers -------------------------------------------------------------------------
+    async def due_timers(self, *, now: datetime) -> list[Timer]: ...
+
+    async def set_timer_status(self, timer_id: int, status: TimerStatus) -> None: ...
+
+    # --- definitions --------------------------------------------------------------------
+    async def publish_definition(
+        self,
+        service_id: str,
+        bundle: Mapping[str, Any],
+        content_hash: str,
+        *,
+        created_by: str | None,
+        note: str,
+        now: datetime,
+    ) -> DefinitionVersion:
+        """A new version (previous + 1), unless the latest one has the same ``content_hash``:
+        then that one, unchanged."""
+        ...
+
+    async def latest_definition(self, service_id: str) -> DefinitionVersion | None: ...
+
+    async def get_definition(self, definition_id: int) -> DefinitionVersion | None: ...
+
+    async def list_definitions(self, service_id: str) -> list[DefinitionVersion]: ...
+
+    # --- lookup tables ------------------------------------------------------------------
+    async def replace_lookup_table(
+        self, table: str, key_column: str, rows: Sequence[Mapping[str, Any]]
+    ) -> None: ...
+
+    async def lookup_rows(self, table: str, key: str) -> list[dict[str, Any]]: ...
+
+    async def lookup_rows_many(self, table: str, keys: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
+        """One query for many keys; every asked key is in the result (``[]`` when absent)."""
+        ...
+
+    # --- users --------------------------------------------------------------------------
+    async def add_user(
+        self,
+        *,
+        username: str,
+        name: str,
+        roles: Sequence[str],
+        now: datetime,
+        id: str | None = None,
+        email: str | None = None,
+        phone: str | None = None,
+        department: str | None = None,
+        password_hash: str | None = None,
+        active: bool = True,
+    ) -> User: ...
+
+    async def get_user(self, user_id: str) -> User | None: ...
+
+    async def get_user_by_username(self, username: str) -> User | None: ...
+
+    async def users_in_department(
+        self, department: str, role: str | None = None, *, active_only: bool = True
+    ) -> list[User]: ...
+
+    # --- ready replies ------------------------------------------------------------------
+    async def add_ready_reply(
+        self,
+        *,
+        title_ar: str,
+        title_en: str,
+        body_ar: str,
+        body_en: str,
+        tags: Sequence[str] = (),
+        active: bool = True,
+    ) -> ReadyReply: ...
+
+    async def search_ready_replies(self, query: str, *, limit: int = 20) -> list[ReadyReply]: ...
+
+    # --- attachments --------------------------------------------------------------------
+    async def add_attachment(
+        self,
+        *,
+        ticket_id: int | None,
+        field: str,
+        filename: str,
+        media_type: str,
+        content: bytes,
+        now: datetime,
+    ) -> Attachment: ...
+
+    async def get_attachment(self, attachment_id: str) -> Attachment | None: ...
+
+    def attachment_path(self, attachment: Attachment) -> Path: ...
+
+    async def link_attachments(self, ticket_id: int, attachment_ids: Sequence[str]) -> None: ...
+
+    # --- maintenance --------------------------------------------------------------------
+    async def integrity_check(self) -> str: ...

@@ -1,0 +1,433 @@
+"""The embedded store: one SQLite file, through aiosqlite.
+
+Connections and PRAGMAs
+-----------------------
+``open_store`` opens two connections to the file, both in autocommit mode (``isolation_level=None``:
+the driver never opens a transaction by itself; the store says ``BEGIN`` explicitly).
+
+* ``journal_mode = WAL`` (persistent in the file): readers never block the writer nor the writer
+  them, and a commit appends to the WAL instead of rewriting pages.
+* ``synchronous = FULL`` (default; ``NORMAL`` can be asked for): every commit fsyncs the WAL, so a
+  write acknowledged to the caller survives a power cut, not only a process crash. With ``NORMAL``
+  a power cut may lose the last commits (never corrupt the file).
+* ``foreign_keys = ON``: references (ticket → definition version, event → ticket…) are enforced.
+* ``busy_timeout = 5000`` ms: another process holding the write lock makes us wait, not fail.
+* the read connection is ``query_only``.
+
+One writer. Every write goes through ``SQLiteStore._write``: one asyncio lock, one writer
+connection, one transaction that starts with ``BEGIN IMMEDIATE`` — the SQLite write lock is taken
+up front, so a transaction never starts as a reader and fails later when it tries to write (the
+``SQLITE_BUSY`` upgrade deadlock of deferred transactions). Between processes, ``BEGIN IMMEDIATE``
+plus ``busy_timeout`` serialises writers. Reads run on the read connection beside the writer; each
+read is one statement, so it sees one committed snapshot.
+
+Schema (``migrations/0001_initial.sql``; ``migrate.py`` applies and records migrations)
+--------------------------------------------------------------------------------------------
+* ``definition_versions`` — immutable published versions (UNIQUE service_id + version; index on
+  content_hash; triggers refuse UPDATE and DELETE).
+* ``ticket_counters(year, last)`` — the per-year counter behind ``YYYY-NNNNNN`` ticket numbers,
+  incremented in the ticket's own transaction.
+* ``tickets`` — the current state; ``version`` for optimistic concurrency; UNIQUE number,
+  tracking_code and (nullable) idempotency_key; indexes for the task lists:
+  (department, category, updated_at), (assignee_user, category), (service_id, created_at), (state),
+  (requester_id, created_at).
+* ``events`` — the history, append-only (triggers ABORT any UPDATE or DELETE); UNIQUE(ticket_id, seq).
+* ``assignments`` — one row per change of department / role / user, pointing at its event.
+* ``outbox`` — notifications written with the change that caused them; UNIQUE gateway_request_id;
+  index (status, next_attempt_at) for the dispatcher.
+* ``timers`` — index (status, due_at).
+* ``attachments`` — metadata; bytes on disk, content-addressed (``sqlite_attachments``).
+* ``users``, ``user_roles`` — username UNIQUE, case-insensitive (ASCII).
+* ``lookup_rows(table_name, key, row_json)`` — admin lookup tables; index (table_name, key).
+* ``ready_replies`` — the knowledge bank.
+* ``schema_migrations(version, name, applied_at)``.
+
+Times are ISO-8601 UTC text of fixed width (text order is time order); JSON documents are text,
+checked by ``json_valid``; tables are STRICT, hence SQLite ≥ 3.37 (checked at open).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import sqlite3
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
+
+import aiosqlite
+
+from server.store import (
+    sqlite_attachments,
+    sqlite_definitions,
+    sqlite_directory,
+    sqlite_outbox,
+    sqlite_tickets,
+)
+from server.store.interface import StoreError
+from server.store.migrate import migrate
+from server.store.records import (
+    Assignment,
+    Attachment,
+    DefinitionVersion,
+    Event,
+    NewEvent,
+    NewMessage,
+    NewTicket,
+    NewTimer,
+    OutboxMessage,
+    OutboxStatus,
+    ReadyReply,
+    Ticket,
+    TicketChange,
+    Timer,
+    TimerStatus,
+    User,
+)
+from server.store.sqlite_codec import fetch_all
+
+if TYPE_CHECKING:
+    from server.store.interface import Store
+
+T = TypeVar("T")
+Synchronous = Literal["FULL", "NORMAL"]
+BUSY_TIMEOUT_MS = 5000
+MINIMUM_SQLITE = (3, 37, 0)
+
+
+async def _connect(path: Path, *, synchronous: Synchronous, read_only: bool) -> aiosqlite.Connection:
+    conn = await aiosqlite.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
+    try:
+        conn.row_factory = sqlite3.Row
+        await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        mode = await fetch_all(conn, "PRAGMA journal_mode = WAL")
+        if str(mode[0][0]).lower() != "wal":
+            raise StoreError(f"{path}: SQLite refused WAL mode (journal_mode is {mode[0][0]!r})")
+        await conn.execute(f"PRAGMA synchronous = {synchronous}")
+        await conn.execute("PRAGMA foreign_keys = ON")
+        if read_only:
+            await conn.execute("PRAGMA query_only = ON")
+    except BaseException:
+        await conn.close()
+        raise
+    return conn
+
+
+async def open_store(
+    path: Path, attachments_dir: Path | None = None, *, synchronous: Synchronous = "FULL"
+) -> SQLiteStore:
+    """Open (creating if needed) the store at ``path``, apply pending migrations, and put messages
+    a crash left ``sending`` back to ``pending``. Attachments go to ``attachments_dir``, by default
+    the directory ``<path>-attachments`` beside the database."""
+    if sqlite3.sqlite_version_info < MINIMUM_SQLITE:
+        raise StoreError(f"khidma needs SQLite 3.37 or newer; this Python has {sqlite3.sqlite_version}")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    writer = await _connect(path, synchronous=synchronous, read_only=False)
+    try:
+        await migrate(writer, now=datetime.now(UTC), where=str(path))
+        reader = await _connect(path, synchronous=synchronous, read_only=True)
+    except BaseException:
+        await writer.close()
+        raise
+    store = SQLiteStore(
+        writer, reader, attachments_dir or path.with_name(path.name + "-attachments"), path=path
+    )
+    try:
+        await store.requeue_sending(now=datetime.now(UTC))
+    except BaseException:
+        await store.close()
+        raise
+    return store
+
+
+async def _rollback(conn: aiosqlite.Connection) -> None:
+    # The transaction may already be gone (a failed COMMIT can end it); that is fine.
+    with contextlib.suppress(sqlite3.OperationalError):
+        await conn.execute("ROLLBACK")
+
+
+class SQLiteStore:
+    """The ``Store`` on one SQLite file. Make one with ``open_store``; ``close()`` it when done."""
+
+    def __init__(
+        self, writer: aiosqlite.Connection, reader: aiosqlite.Connection, attachments_dir: Path, *, path: Path
+    ) -> None:
+        self.path = path
+        self.attachments_dir = attachments_dir
+        self._writer = writer
+        self._reader = reader
+        self._write_lock = asyncio.Lock()
+
+    async def __aenter__(self) -> SQLiteStore:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        async with self._write_lock:
+            await self._reader.close()
+            with contextlib.suppress(sqlite3.Error):
+                await self._writer.execute("PRAGMA optimize")
+            await self._writer.close()
+
+    async def _write(self, work: Callable[[aiosqlite.Connection], Awaitable[T]]) -> T:
+        """Run ``work`` in one ``BEGIN IMMEDIATE`` transaction on the writer: committed when it
+        returns, rolled back when it raises (or is cancelled)."""
+        async with self._write_lock:
+            conn = self._writer
+            await conn.execute("BEGIN IMMEDIATE")
+            try:
+                result = await work(conn)
+                await conn.execute("COMMIT")
+            except BaseException:
+                await _rollback(conn)
+                raise
+            return result
+
+    # --- tickets ------------------------------------------------------------------------
+
+    async def create_ticket(
+        self,
+        new: NewTicket,
+        events: Sequence[NewEvent],
+        messages: Sequence[NewMessage],
+        timers: Sequence[NewTimer],
+        *,
+        now: datetime,
+    ) -> tuple[Ticket, bool]:
+        return await self._write(
+            lambda conn: sqlite_tickets.create_ticket(conn, new, events, messages, timers, now=now)
+        )
+
+    async def apply_change(
+        self,
+        ticket_id: int,
+        expected_version: int,
+        change: TicketChange,
+        events: Sequence[NewEvent],
+        messages: Sequence[NewMessage],
+        timers: Sequence[NewTimer],
+        *,
+        cancel_pending_timers: bool,
+        now: datetime,
+        fired_timer_id: int | None = None,
+    ) -> Ticket:
+        return await self._write(
+            lambda conn: sqlite_tickets.apply_change(
+                conn,
+                ticket_id,
+                expected_version,
+                change,
+                events,
+                messages,
+                timers,
+                cancel_pending_timers=cancel_pending_timers,
+                now=now,
+                fired_timer_id=fired_timer_id,
+            )
+        )
+
+    async def get_ticket(self, ticket_id: int) -> Ticket | None:
+        return await sqlite_tickets.get_ticket(self._reader, ticket_id)
+
+    async def get_ticket_by_number(self, number: str) -> Ticket | None:
+        return await sqlite_tickets.get_ticket_by_number(self._reader, number)
+
+    async def list_events(self, ticket_id: int, *, public_only: bool = False) -> list[Event]:
+        return await sqlite_tickets.list_events(self._reader, ticket_id, public_only=public_only)
+
+    async def list_assignments(self, ticket_id: int) -> list[Assignment]:
+        return await sqlite_tickets.list_assignments(self._reader, ticket_id)
+
+    # --- outbox and timers --------------------------------------------------------------
+
+    async def claim_outbox(self, *, now: datetime, limit: int) -> list[OutboxMessage]:
+        return await self._write(lambda conn: sqlite_outbox.claim(conn, now=now, limit=limit))
+
+    async def mark_sent(self, message_id: int, *, now: datetime) -> None:
+        await self._write(lambda conn: sqlite_outbox.mark_sent(conn, message_id, now=now))
+
+    async def mark_failed(
+        self, message_id: int, *, now: datetime, error: str, retry_at: datetime | None
+    ) -> None:
+        await self._write(
+            lambda conn: sqlite_outbox.mark_failed(conn, message_id, now=now, error=error, retry_at=retry_at)
+        )
+
+    async def list_outbox(
+        self, ticket_id: int | None = None, status: OutboxStatus | None = None
+    ) -> list[OutboxMessage]:
+        return await sqlite_outbox.list_messages(self._reader, ticket_id, status)
+
+    async def requeue_sending(self, *, now: datetime) -> int:
+        return await self._write(lambda conn: sqlite_outbox.requeue_sending(conn, now=now))
+
+    async def due_timers(self, *, now: datetime) -> list[Timer]:
+        return await sqlite_outbox.due_timers(self._reader, now=now)
+
+    async def set_timer_status(self, timer_id: int, status: TimerStatus) -> None:
+        await self._write(lambda conn: sqlite_outbox.set_timer_status(conn, timer_id, status))
+
+    # --- definitions --------------------------------------------------------------------
+
+    async def publish_definition(
+        self,
+        service_id: str,
+        bundle: Mapping[str, Any],
+        content_hash: str,
+        *,
+        created_by: str | None,
+        note: str,
+        now: datetime,
+    ) -> DefinitionVersion:
+        return await self._write(
+            lambda conn: sqlite_definitions.publish(
+                conn, service_id, bundle, content_hash, created_by=created_by, note=note, now=now
+            )
+        )
+
+    async def latest_definition(self, service_id: str) -> DefinitionVersion | None:
+        return await sqlite_definitions.latest(self._reader, service_id)
+
+    async def get_definition(self, definition_id: int) -> DefinitionVersion | None:
+        return await sqlite_definitions.get(self._reader, definition_id)
+
+    async def list_definitions(self, service_id: str) -> list[DefinitionVersion]:
+        return await sqlite_definitions.list_versions(self._reader, service_id)
+
+    # --- lookup tables ------------------------------------------------------------------
+
+    async def replace_lookup_table(
+        self, table: str, key_column: str, rows: Sequence[Mapping[str, Any]]
+    ) -> None:
+        await self._write(lambda conn: sqlite_directory.replace_lookup_table(conn, table, key_column, rows))
+
+    async def lookup_rows(self, table: str, key: str) -> list[dict[str, Any]]:
+        return await sqlite_directory.lookup_rows(self._reader, table, key)
+
+    async def lookup_rows_many(self, table: str, keys: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
+        return await sqlite_directory.lookup_rows_many(self._reader, table, keys)
+
+    # --- users --------------------------------------------------------------------------
+
+    async def add_user(
+        self,
+        *,
+        username: str,
+        name: str,
+        roles: Sequence[str],
+        now: datetime,
+        id: str | None = None,
+        email: str | None = None,
+        phone: str | None = None,
+        department: str | None = None,
+        password_hash: str | None = None,
+        active: bool = True,
+    ) -> User:
+        return await self._write(
+            lambda conn: sqlite_directory.add_user(
+                conn,
+                user_id=id,
+                username=username,
+                name=name,
+                email=email,
+                phone=phone,
+                department=department,
+                roles=roles,
+                password_hash=password_hash,
+                active=active,
+                now=now,
+            )
+        )
+
+    async def get_user(self, user_id: str) -> User | None:
+        return await sqlite_directory.get_user(self._reader, user_id)
+
+    async def get_user_by_username(self, username: str) -> User | None:
+        return await sqlite_directory.get_user_by_username(self._reader, username)
+
+    async def users_in_department(
+        self, department: str, role: str | None = None, *, active_only: bool = True
+    ) -> list[User]:
+        return await sqlite_directory.users_in_department(
+            self._reader, department, role, active_only=active_only
+        )
+
+    # --- ready replies ------------------------------------------------------------------
+
+    async def add_ready_reply(
+        self,
+        *,
+        title_ar: str,
+        title_en: str,
+        body_ar: str,
+        body_en: str,
+        tags: Sequence[str] = (),
+        active: bool = True,
+    ) -> ReadyReply:
+        return await self._write(
+            lambda conn: sqlite_directory.add_ready_reply(
+                conn,
+                title_ar=title_ar,
+                title_en=title_en,
+                body_ar=body_ar,
+                body_en=body_en,
+                tags=tags,
+                active=active,
+            )
+        )
+
+    async def search_ready_replies(self, query: str, *, limit: int = 20) -> list[ReadyReply]:
+        return await sqlite_directory.search_ready_replies(self._reader, query, limit=limit)
+
+    # --- attachments --------------------------------------------------------------------
+
+    async def add_attachment(
+        self,
+        *,
+        ticket_id: int | None,
+        field: str,
+        filename: str,
+        media_type: str,
+        content: bytes,
+        now: datetime,
+    ) -> Attachment:
+        sha256 = await asyncio.to_thread(sqlite_attachments.store_blob, self.attachments_dir, content)
+        return await self._write(
+            lambda conn: sqlite_attachments.insert_attachment(
+                conn,
+                ticket_id=ticket_id,
+                field=field,
+                filename=filename,
+                media_type=media_type,
+                size=len(content),
+                sha256=sha256,
+                now=now,
+            )
+        )
+
+    async def get_attachment(self, attachment_id: str) -> Attachment | None:
+        return await sqlite_attachments.get_attachment(self._reader, attachment_id)
+
+    def attachment_path(self, attachment: Attachment) -> Path:
+        return sqlite_attachments.blob_path(self.attachments_dir, attachment.sha256)
+
+    async def link_attachments(self, ticket_id: int, attachment_ids: Sequence[str]) -> None:
+        await self._write(lambda conn: sqlite_attachments.link_attachments(conn, ticket_id, attachment_ids))
+
+    # --- maintenance --------------------------------------------------------------------
+
+    async def integrity_check(self) -> str:
+        rows = await fetch_all(self._reader, "PRAGMA integrity_check")
+        return "\n".join(str(row[0]) for row in rows)
+
+
+if TYPE_CHECKING:
+
+    def _implements_store(store: SQLiteStore) -> Store:
+        return store

@@ -1,0 +1,205 @@
+"""Directory data, SQLite side: users and their roles, admin lookup tables, ready replies."""
+
+from __future__ import annotations
+
+import sqlite3
+import uuid
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+import aiosqlite
+
+from server.store.interface import AlreadyExists
+from server.store.records import ReadyReply, User
+from server.store.sqlite_codec import (
+    fetch_all,
+    fetch_one,
+    json_text,
+    like_pattern,
+    parse_json,
+    parse_json_object,
+    parse_time,
+    time_text,
+)
+
+# --- users --------------------------------------------------------------------------------
+
+# One statement per read, roles folded in as a JSON array: a consistent snapshot without a
+# read transaction.
+_USERS = (
+    "SELECT u.*, (SELECT json_group_array(role) FROM"
+    " (SELECT role FROM user_roles WHERE user_id = u.id ORDER BY role)) AS roles_json FROM users AS u"
+)
+
+
+def user_from_row(row: sqlite3.Row) -> User:
+    return User(
+        id=row["id"],
+        username=row["username"],
+        name=row["name"],
+        email=row["email"],
+        phone=row["phone"],
+        department=row["department"],
+        roles=tuple(parse_json(row["roles_json"])),
+        password_hash=row["password_hash"],
+        active=bool(row["active"]),
+        created_at=parse_time(row["created_at"]),
+    )
+
+
+async def add_user(
+    conn: aiosqlite.Connection,
+    *,
+    user_id: str | None,
+    username: str,
+    name: str,
+    email: str | None,
+    phone: str | None,
+    department: str | None,
+    roles: Sequence[str],
+    password_hash: str | None,
+    active: bool,
+    now: datetime,
+) -> User:
+    user_id = uuid.uuid4().hex if user_id is None else user_id
+    taken = await fetch_one(
+        conn, "SELECT id, username FROM users WHERE id = ? OR username = ?", (user_id, username)
+    )
+    if taken is not None:
+        raise AlreadyExists(f"a user with id {user_id!r} or username {username!r} already exists")
+    await conn.execute(
+        "INSERT INTO users (id, username, name, email, phone, department, password_hash, active, created_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (user_id, username, name, email, phone, department, password_hash, int(active), time_text(now)),
+    )
+    await conn.executemany(
+        "INSERT INTO user_roles (user_id, role) VALUES (?, ?)",
+        [(user_id, role) for role in sorted(set(roles))],
+    )
+    user = await get_user(conn, user_id)
+    assert user is not None
+    return user
+
+
+async def get_user(conn: aiosqlite.Connection, user_id: str) -> User | None:
+    row = await fetch_one(conn, _USERS + " WHERE u.id = ?", (user_id,))
+    return None if row is None else user_from_row(row)
+
+
+async def get_user_by_username(conn: aiosqlite.Connection, username: str) -> User | None:
+    """Usernames compare case-insensitively (ASCII)."""
+    row = await fetch_one(conn, _USERS + " WHERE u.username = ?", (username,))
+    return None if row is None else user_from_row(row)
+
+
+async def users_in_department(
+    conn: aiosqlite.Connection, department: str, role: str | None, *, active_only: bool
+) -> list[User]:
+    sql = _USERS + " WHERE u.department = ?"
+    params: list[Any] = [department]
+    if role is not None:
+        sql += " AND EXISTS (SELECT 1 FROM user_roles AS r WHERE r.user_id = u.id AND r.role = ?)"
+        params.append(role)
+    if active_only:
+        sql += " AND u.active = 1"
+    rows = await fetch_all(conn, sql + " ORDER BY u.name, u.id", params)
+    return [user_from_row(row) for row in rows]
+
+
+# --- lookup tables ------------------------------------------------------------------------
+
+
+def lookup_key(value: object) -> str:
+    """Keys are stored as text: a string as is, an integer in decimal."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    raise ValueError(f"a lookup key is a string or an integer, not {value!r}")
+
+
+async def replace_lookup_table(
+    conn: aiosqlite.Connection, table: str, key_column: str, rows: Sequence[Mapping[str, Any]]
+) -> None:
+    values: list[tuple[str, str, str]] = []
+    for index, row in enumerate(rows):
+        if key_column not in row:
+            raise ValueError(f"lookup table {table!r}: row {index} has no key column {key_column!r}")
+        values.append((table, lookup_key(row[key_column]), json_text(row)))
+    await conn.execute("DELETE FROM lookup_rows WHERE table_name = ?", (table,))
+    await conn.executemany("INSERT INTO lookup_rows (table_name, key, row_json) VALUES (?, ?, ?)", values)
+
+
+async def lookup_rows(conn: aiosqlite.Connection, table: str, key: str) -> list[dict[str, Any]]:
+    rows = await fetch_all(
+        conn,
+        "SELECT row_json FROM lookup_rows WHERE table_name = ? AND key = ? ORDER BY id",
+        (table, lookup_key(key)),
+    )
+    return [parse_json_object(row["row_json"]) for row in rows]
+
+
+async def lookup_rows_many(
+    conn: aiosqlite.Connection, table: str, keys: Sequence[str]
+) -> dict[str, list[dict[str, Any]]]:
+    wanted = [lookup_key(key) for key in keys]
+    found: dict[str, list[dict[str, Any]]] = {key: [] for key in wanted}
+    rows = await fetch_all(
+        conn,
+        "SELECT key, row_json FROM lookup_rows WHERE table_name = ?"
+        " AND key IN (SELECT value FROM json_each(?)) ORDER BY id",
+        (table, json_text(wanted)),
+    )
+    for row in rows:
+        found[row["key"]].append(parse_json_object(row["row_json"]))
+    return found
+
+
+# --- ready replies ------------------------------------------------------------------------
+
+
+def reply_from_row(row: sqlite3.Row) -> ReadyReply:
+    return ReadyReply(
+        id=row["id"],
+        title_ar=row["title_ar"],
+        title_en=row["title_en"],
+        body_ar=row["body_ar"],
+        body_en=row["body_en"],
+        tags=tuple(parse_json(row["tags"])),
+        active=bool(row["active"]),
+    )
+
+
+async def add_ready_reply(
+    conn: aiosqlite.Connection,
+    *,
+    title_ar: str,
+    title_en: str,
+    body_ar: str,
+    body_en: str,
+    tags: Sequence[str],
+    active: bool,
+) -> ReadyReply:
+    row = await fetch_one(
+        conn,
+        "INSERT INTO ready_replies (title_ar, title_en, body_ar, body_en, tags, active)"
+        " VALUES (?, ?, ?, ?, ?, ?) RETURNING *",
+        (title_ar, title_en, body_ar, body_en, json_text(list(tags)), int(active)),
+    )
+    assert row is not None
+    return reply_from_row(row)
+
+
+async def search_ready_replies(conn: aiosqlite.Connection, query: str, *, limit: int) -> list[ReadyReply]:
+    """Active replies whose title or body, in either language, contains ``query`` (case-insensitive
+    for ASCII letters; ``%`` and ``_`` in the query are literal)."""
+    pattern = like_pattern(query.strip())
+    rows = await fetch_all(
+        conn,
+        "SELECT * FROM ready_replies WHERE active = 1 AND (title_ar LIKE ?1 ESCAPE '\\'"
+        " OR title_en LIKE ?1 ESCAPE '\\' OR body_ar LIKE ?1 ESCAPE '\\' OR body_en LIKE ?1 ESCAPE '\\')"
+        " ORDER BY id LIMIT ?2",
+        (pattern, limit),
+    )
+    return [reply_from_row(row) for row in rows]

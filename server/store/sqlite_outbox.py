@@ -1,0 +1,191 @@
+"""The transactional outbox and ticket timers, SQLite side.
+
+Outbox life cycle: ``pending`` → (claim) ``sending`` → ``sent``; a failed attempt goes to ``failed``
+with a ``next_attempt_at`` (claimed again when due) or, with no retry left, to ``dead``. A message
+left ``sending`` by a crash goes back to ``pending`` when the store is opened. The
+``gateway_request_id`` is generated once, at insert, so every attempt of one message carries the same
+id and a gateway that deduplicates on it never delivers it twice.
+
+The write functions run inside the caller's transaction (``SQLiteStore._write``).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+
+import aiosqlite
+
+from server.store.interface import NotFound
+from server.store.records import NewMessage, NewTimer, OutboxMessage, OutboxStatus, Timer, TimerStatus
+from server.store.sqlite_codec import fetch_all, fetch_one, maybe_parse_time, parse_time, time_text
+
+# --- outbox -------------------------------------------------------------------------------
+
+
+def message_from_row(row: sqlite3.Row) -> OutboxMessage:
+    return OutboxMessage(
+        id=row["id"],
+        ticket_id=row["ticket_id"],
+        event_id=row["event_id"],
+        created_at=parse_time(row["created_at"]),
+        channel=row["channel"],
+        recipient=row["recipient"],
+        template=row["template"],
+        language=row["language"],
+        subject=row["subject"],
+        body=row["body"],
+        status=row["status"],
+        attempts=row["attempts"],
+        next_attempt_at=parse_time(row["next_attempt_at"]),
+        gateway_request_id=row["gateway_request_id"],
+        sent_at=maybe_parse_time(row["sent_at"]),
+        last_error=row["last_error"],
+        updated_at=parse_time(row["updated_at"]),
+    )
+
+
+async def insert_messages(
+    conn: aiosqlite.Connection,
+    ticket_id: int,
+    event_id: int,
+    messages: Sequence[NewMessage],
+    *,
+    now: datetime,
+) -> None:
+    at = time_text(now)
+    await conn.executemany(
+        "INSERT INTO outbox (ticket_id, event_id, created_at, channel, recipient, template, language,"
+        " subject, body, status, attempts, next_attempt_at, gateway_request_id, updated_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?)",
+        [
+            (
+                ticket_id,
+                event_id,
+                at,
+                m.channel,
+                m.recipient,
+                m.template,
+                m.language,
+                m.subject,
+                m.body,
+                at,
+                uuid.uuid4().hex,
+                at,
+            )
+            for m in messages
+        ],
+    )
+
+
+async def claim(conn: aiosqlite.Connection, *, now: datetime, limit: int) -> list[OutboxMessage]:
+    at = time_text(now)
+    rows = await fetch_all(
+        conn,
+        "UPDATE outbox SET status = 'sending', attempts = attempts + 1, updated_at = ?"
+        " WHERE id IN (SELECT id FROM outbox WHERE status IN ('pending', 'failed')"
+        " AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?)"
+        " RETURNING *",
+        (at, at, limit),
+    )
+    return sorted((message_from_row(row) for row in rows), key=lambda m: (m.next_attempt_at, m.id))
+
+
+async def mark_sent(conn: aiosqlite.Connection, message_id: int, *, now: datetime) -> None:
+    at = time_text(now)
+    row = await fetch_one(
+        conn,
+        "UPDATE outbox SET status = 'sent', sent_at = ?, last_error = NULL, updated_at = ?"
+        " WHERE id = ? RETURNING id",
+        (at, at, message_id),
+    )
+    if row is None:
+        raise NotFound(f"no outbox message {message_id}")
+
+
+async def mark_failed(
+    conn: aiosqlite.Connection, message_id: int, *, now: datetime, error: str, retry_at: datetime | None
+) -> None:
+    status: OutboxStatus = "dead" if retry_at is None else "failed"
+    row = await fetch_one(
+        conn,
+        "UPDATE outbox SET status = ?, last_error = ?, updated_at = ?,"
+        " next_attempt_at = COALESCE(?, next_attempt_at) WHERE id = ? RETURNING id",
+        (status, error, time_text(now), None if retry_at is None else time_text(retry_at), message_id),
+    )
+    if row is None:
+        raise NotFound(f"no outbox message {message_id}")
+
+
+async def requeue_sending(conn: aiosqlite.Connection, *, now: datetime) -> int:
+    rows = await fetch_all(
+        conn,
+        "UPDATE outbox SET status = 'pending', updated_at = ? WHERE status = 'sending' RETURNING id",
+        (time_text(now),),
+    )
+    return len(rows)
+
+
+async def list_messages(
+    conn: aiosqlite.Connection, ticket_id: int | None, status: OutboxStatus | None
+) -> list[OutboxMessage]:
+    rows = await fetch_all(
+        conn,
+        "SELECT * FROM outbox WHERE (?1 IS NULL OR ticket_id = ?1) AND (?2 IS NULL OR status = ?2) ORDER BY id",
+        (ticket_id, status),
+    )
+    return [message_from_row(row) for row in rows]
+
+
+# --- timers -------------------------------------------------------------------------------
+
+
+def timer_from_row(row: sqlite3.Row) -> Timer:
+    return Timer(
+        id=row["id"],
+        ticket_id=row["ticket_id"],
+        timer=row["timer"],
+        state=row["state"],
+        due_at=parse_time(row["due_at"]),
+        status=row["status"],
+    )
+
+
+async def insert_timers(conn: aiosqlite.Connection, ticket_id: int, timers: Sequence[NewTimer]) -> None:
+    await conn.executemany(
+        "INSERT INTO timers (ticket_id, timer, state, due_at, status) VALUES (?, ?, ?, ?, 'pending')",
+        [(ticket_id, t.timer, t.state, time_text(t.due_at)) for t in timers],
+    )
+
+
+async def cancel_pending_timers(conn: aiosqlite.Connection, ticket_id: int) -> None:
+    await conn.execute(
+        "UPDATE timers SET status = 'cancelled' WHERE ticket_id = ? AND status = 'pending'", (ticket_id,)
+    )
+
+
+async def fire_timer(conn: aiosqlite.Connection, ticket_id: int, timer_id: int) -> None:
+    row = await fetch_one(
+        conn,
+        "UPDATE timers SET status = 'fired' WHERE id = ? AND ticket_id = ? AND status = 'pending' RETURNING id",
+        (timer_id, ticket_id),
+    )
+    if row is None:
+        raise NotFound(f"ticket {ticket_id} has no pending timer {timer_id}")
+
+
+async def set_timer_status(conn: aiosqlite.Connection, timer_id: int, status: TimerStatus) -> None:
+    row = await fetch_one(conn, "UPDATE timers SET status = ? WHERE id = ? RETURNING id", (status, timer_id))
+    if row is None:
+        raise NotFound(f"no timer {timer_id}")
+
+
+async def due_timers(conn: aiosqlite.Connection, *, now: datetime) -> list[Timer]:
+    rows = await fetch_all(
+        conn,
+        "SELECT * FROM timers WHERE status = 'pending' AND due_at <= ? ORDER BY due_at, id",
+        (time_text(now),),
+    )
+    return [timer_from_row(row) for row in rows]

@@ -1,0 +1,286 @@
+"""Tickets, their events and assignment history, SQLite side.
+
+The write functions run inside the caller's ``BEGIN IMMEDIATE`` transaction (``SQLiteStore._write``):
+they either all land or, when one raises, none does.
+"""
+
+from __future__ import annotations
+
+import secrets
+import sqlite3
+from collections.abc import Sequence
+from datetime import datetime
+
+import aiosqlite
+
+from server.store import sqlite_outbox
+from server.store.interface import NotFound, VersionConflict
+from server.store.records import (
+    Assignment,
+    Event,
+    NewEvent,
+    NewMessage,
+    NewTicket,
+    NewTimer,
+    Ticket,
+    TicketChange,
+)
+from server.store.sqlite_codec import (
+    fetch_all,
+    fetch_one,
+    json_text,
+    maybe_parse_time,
+    parse_json_object,
+    parse_time,
+    time_text,
+)
+
+
+def ticket_from_row(row: sqlite3.Row) -> Ticket:
+    return Ticket(
+        id=row["id"],
+        number=row["number"],
+        tracking_code=row["tracking_code"],
+        service_id=row["service_id"],
+        definition_version_id=row["definition_version_id"],
+        state=row["state"],
+        category=row["category"],
+        department=row["department"],
+        assignee_role=row["assignee_role"],
+        assignee_user=row["assignee_user"],
+        channel=row["channel"],
+        requester_id=row["requester_id"],
+        data=parse_json_object(row["data"]),
+        vars=parse_json_object(row["vars"]),
+        version=row["version"],
+        created_at=parse_time(row["created_at"]),
+        updated_at=parse_time(row["updated_at"]),
+        closed_at=maybe_parse_time(row["closed_at"]),
+        idempotency_key=row["idempotency_key"],
+    )
+
+
+def event_from_row(row: sqlite3.Row) -> Event:
+    return Event(
+        id=row["id"],
+        ticket_id=row["ticket_id"],
+        seq=row["seq"],
+        at=parse_time(row["at"]),
+        actor_id=row["actor_id"],
+        actor_name=row["actor_name"],
+        action=row["action"],
+        from_state=row["from_state"],
+        to_state=row["to_state"],
+        data=parse_json_object(row["data"]),
+        visibility=row["visibility"],
+        kind=row["kind"],
+    )
+
+
+def assignment_from_row(row: sqlite3.Row) -> Assignment:
+    return Assignment(
+        id=row["id"],
+        ticket_id=row["ticket_id"],
+        event_id=row["event_id"],
+        at=parse_time(row["at"]),
+        department=row["department"],
+        role=row["role"],
+        user_id=row["user_id"],
+    )
+
+
+# --- writes -------------------------------------------------------------------------------
+
+
+async def _next_number(conn: aiosqlite.Connection, now: datetime) -> str:
+    """``YYYY-NNNNNN`` from the per-year counter; the year is ``now``'s, in the zone it carries."""
+    row = await fetch_one(
+        conn,
+        "INSERT INTO ticket_counters (year, last) VALUES (?, 1)"
+        " ON CONFLICT (year) DO UPDATE SET last = last + 1 RETURNING last",
+        (now.year,),
+    )
+    assert row is not None
+    return f"{now.year:04d}-{row['last']:06d}"
+
+
+async def _append_events(
+    conn: aiosqlite.Connection, ticket_id: int, first_seq: int, events: Sequence[NewEvent]
+) -> int:
+    """Insert the events with seq ``first_seq``, ``first_seq + 1``…; returns the last one's id."""
+    last_id = 0
+    for seq, event in enumerate(events, start=first_seq):
+        row = await fetch_one(
+            conn,
+            "INSERT INTO events (ticket_id, seq, at, actor_id, actor_name, action, from_state, to_state,"
+            " data, visibility, kind) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            (
+                ticket_id,
+                seq,
+                time_text(event.at),
+                event.actor_id,
+                event.actor_name,
+                event.action,
+                event.from_state,
+                event.to_state,
+                json_text(event.data),
+                event.visibility,
+                event.kind,
+            ),
+        )
+        assert row is not None
+        last_id = int(row["id"])
+    return last_id
+
+
+async def _record_assignment(
+    conn: aiosqlite.Connection, ticket: Ticket, event_id: int, *, now: datetime
+) -> None:
+    await conn.execute(
+        "INSERT INTO assignments (ticket_id, event_id, at, department, role, user_id) VALUES (?, ?, ?, ?, ?, ?)",
+        (ticket.id, event_id, time_text(now), ticket.department, ticket.assignee_role, ticket.assignee_user),
+    )
+
+
+def _holder(ticket: Ticket) -> tuple[str | None, str | None, str | None]:
+    return (ticket.department, ticket.assignee_role, ticket.assignee_user)
+
+
+def _require_events(events: Sequence[NewEvent]) -> None:
+    if not events:
+        raise ValueError("every ticket write appends at least one event (state changes are events)")
+
+
+async def create_ticket(
+    conn: aiosqlite.Connection,
+    new: NewTicket,
+    events: Sequence[NewEvent],
+    messages: Sequence[NewMessage],
+    timers: Sequence[NewTimer],
+    *,
+    now: datetime,
+) -> tuple[Ticket, bool]:
+    _require_events(events)
+    if new.idempotency_key is not None:
+        existing = await fetch_one(
+            conn, "SELECT * FROM tickets WHERE idempotency_key = ?", (new.idempotency_key,)
+        )
+        if existing is not None:
+            return ticket_from_row(existing), False
+    at = time_text(now)
+    row = await fetch_one(
+        conn,
+        "INSERT INTO tickets (number, tracking_code, service_id, definition_version_id, state, category,"
+        " department, assignee_role, assignee_user, channel, requester_id, data, vars, version,"
+        " created_at, updated_at, closed_at, idempotency_key)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, NULL, ?) RETURNING *",
+        (
+            await _next_number(conn, now),
+            secrets.token_urlsafe(12),
+            new.service_id,
+            new.definition_version_id,
+            new.state,
+            new.category,
+            new.department,
+            new.assignee_role,
+            new.assignee_user,
+            new.channel,
+            new.requester_id,
+            json_text(new.data),
+            json_text(new.vars),
+            at,
+            at,
+            new.idempotency_key,
+        ),
+    )
+    assert row is not None
+    ticket = ticket_from_row(row)
+    last_event_id = await _append_events(conn, ticket.id, 1, events)
+    if _holder(ticket) != (None, None, None):
+        await _record_assignment(conn, ticket, last_event_id, now=now)
+    await sqlite_outbox.insert_messages(conn, ticket.id, last_event_id, messages, now=now)
+    await sqlite_outbox.insert_timers(conn, ticket.id, timers)
+    return ticket, True
+
+
+async def apply_change(
+    conn: aiosqlite.Connection,
+    ticket_id: int,
+    expected_version: int,
+    change: TicketChange,
+    events: Sequence[NewEvent],
+    messages: Sequence[NewMessage],
+    timers: Sequence[NewTimer],
+    *,
+    cancel_pending_timers: bool,
+    now: datetime,
+    fired_timer_id: int | None,
+) -> Ticket:
+    _require_events(events)
+    before_row = await fetch_one(conn, "SELECT * FROM tickets WHERE id = ?", (ticket_id,))
+    if before_row is None:
+        raise NotFound(f"no ticket {ticket_id}")
+    before = ticket_from_row(before_row)
+    at = time_text(now)
+    row = await fetch_one(
+        conn,
+        "UPDATE tickets SET state = ?, category = ?, department = ?, assignee_role = ?, assignee_user = ?,"
+        " vars = ?, closed_at = CASE WHEN ? THEN COALESCE(closed_at, ?) ELSE NULL END, updated_at = ?,"
+        " version = version + 1 WHERE id = ? AND version = ? RETURNING *",
+        (
+            change.state,
+            change.category,
+            change.department,
+            change.assignee_role,
+            change.assignee_user,
+            json_text(change.vars),
+            change.closed,
+            at,
+            at,
+            ticket_id,
+            expected_version,
+        ),
+    )
+    if row is None:
+        raise VersionConflict(before.version)
+    ticket = ticket_from_row(row)
+    seq_row = await fetch_one(
+        conn, "SELECT COALESCE(MAX(seq), 0) AS seq FROM events WHERE ticket_id = ?", (ticket_id,)
+    )
+    assert seq_row is not None
+    last_event_id = await _append_events(conn, ticket_id, int(seq_row["seq"]) + 1, events)
+    if _holder(ticket) != _holder(before):
+        await _record_assignment(conn, ticket, last_event_id, now=now)
+    await sqlite_outbox.insert_messages(conn, ticket_id, last_event_id, messages, now=now)
+    if fired_timer_id is not None:
+        await sqlite_outbox.fire_timer(conn, ticket_id, fired_timer_id)
+    if cancel_pending_timers:
+        await sqlite_outbox.cancel_pending_timers(conn, ticket_id)
+    await sqlite_outbox.insert_timers(conn, ticket_id, timers)
+    return ticket
+
+
+# --- reads --------------------------------------------------------------------------------
+
+
+async def get_ticket(conn: aiosqlite.Connection, ticket_id: int) -> Ticket | None:
+    row = await fetch_one(conn, "SELECT * FROM tickets WHERE id = ?", (ticket_id,))
+    return None if row is None else ticket_from_row(row)
+
+
+async def get_ticket_by_number(conn: aiosqlite.Connection, number: str) -> Ticket | None:
+    row = await fetch_one(conn, "SELECT * FROM tickets WHERE number = ?", (number,))
+    return None if row is None else ticket_from_row(row)
+
+
+async def list_events(conn: aiosqlite.Connection, ticket_id: int, *, public_only: bool) -> list[Event]:
+    sql = "SELECT * FROM events WHERE ticket_id = ?"
+    if public_only:
+        sql += " AND visibility = 'public'"
+    rows = await fetch_all(conn, sql + " ORDER BY seq", (ticket_id,))
+    return [event_from_row(row) for row in rows]
+
+
+async def list_assignments(conn: aiosqlite.Connection, ticket_id: int) -> list[Assignment]:
+    rows = await fetch_all(conn, "SELECT * FROM assignments WHERE ticket_id = ? ORDER BY id", (ticket_id,))
+    return [assignment_from_row(row) for row in rows]
