@@ -15,6 +15,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+import msgspec
+
 from server.definitions.catalogue import CompiledService
 from server.definitions.errors import pointer
 from server.definitions.expressions import EvalContext, EvaluationError
@@ -205,7 +207,7 @@ def start(
     requester_id: str | None = None,
 ) -> Outcome | Refusal:
     """A new ticket: validate the form data and work out its first state, assignment and effects."""
-    service, workflow = compiled.service, compiled.workflow
+    service = compiled.service
     if channel not in service.channels:
         return Refusal(
             reason="not_eligible",
@@ -224,14 +226,27 @@ def start(
     errors = validate(compiled.form, filled)
     if errors:
         return _refuse_data(errors)
+    return _created(compiled, filled, channel=channel, actor=actor, ctx=ctx, requester_id=requester_id)
+
+
+def _created(
+    compiled: CompiledService,
+    data: dict[str, Any],
+    *,
+    channel: str,
+    actor: Actor,
+    ctx: EvalContext,
+    requester_id: str | None,
+) -> Outcome:
+    workflow = compiled.workflow
     initial = workflow.initial.by_channel.get(channel, workflow.initial.default)
     ticket = TicketView(
-        service=service.id,
+        service=compiled.service.id,
         state=initial,
         channel=channel,
         assignment=Assignment(),
         requester_id=requester_id,
-        data=filled,
+        data=data,
     )
     run = _Run(compiled, ticket, actor, {}, ctx)
     run.enter(initial)
@@ -244,7 +259,7 @@ def start(
         notifications=tuple(run.notifications),
         timers=tuple(run.timers),
         event=EventRecord(
-            action="create", from_state=None, to_state=initial, data={}, visibility="public", kind="created"
+            action="create", from_state=None, to_state=initial, data=data, visibility="public", kind="created"
         ),
     )
 
@@ -310,6 +325,21 @@ def advance(
             ok = False
         if not ok:
             return Refusal(reason="guard_refused", message=guard.message, guard=guard_id)
+    return _acted(compiled, ticket, action_id=action_id, data=dict(data), actor=actor, ctx=ctx)
+
+
+def _acted(
+    compiled: CompiledService,
+    ticket: TicketView,
+    *,
+    action_id: str,
+    data: dict[str, Any],
+    actor: Actor,
+    ctx: EvalContext,
+) -> Outcome:
+    """The consequences of an action already known to be allowed."""
+    workflow = compiled.workflow
+    action = workflow.actions[action_id]
     run = _Run(compiled, ticket, actor, data, ctx)
     base = pointer("actions", action_id, "effects")
     run.run(action.effects, base, records=True)
@@ -330,11 +360,54 @@ def advance(
             action=action_id,
             from_state=ticket.state,
             to_state=target,
-            data=dict(data),
+            data=data,
             visibility=action.visibility,
             kind="action",
         ),
     )
+
+
+def replay(
+    compiled: CompiledService,
+    events: Iterable[tuple[str, dict[str, Any], Actor, EvalContext]],
+    *,
+    channel: str,
+    requester_id: str | None,
+) -> TicketView:
+    """Rebuild a ticket from its event log — (action, data, actor, context) in order, the first being
+    ``create`` with the form data — without re-checking permissions or guards (they held when the
+    events were written). Timer events change nothing but what their effects record."""
+    ticket: TicketView | None = None
+    for action_id, data, actor, ctx in events:
+        if ticket is None:
+            outcome = _created(
+                compiled, data, channel=channel, actor=actor, ctx=ctx, requester_id=requester_id
+            )
+            ticket = TicketView(
+                service=compiled.service.id,
+                state=outcome.state,
+                channel=channel,
+                assignment=outcome.assignment,
+                requester_id=requester_id,
+                data=data,
+                vars=outcome.vars,
+            )
+            continue
+        if action_id.startswith("timer:"):
+            fired = fire_timer(compiled, ticket, timer_id=action_id.removeprefix("timer:"), ctx=ctx)
+            outcome_or_none: Outcome | None = fired
+        else:
+            outcome_or_none = _acted(compiled, ticket, action_id=action_id, data=data, actor=actor, ctx=ctx)
+        if outcome_or_none is not None:
+            ticket = msgspec.structs.replace(
+                ticket,
+                state=outcome_or_none.state,
+                assignment=outcome_or_none.assignment,
+                vars=outcome_or_none.vars,
+            )
+    if ticket is None:
+        raise ValueError("an event log starts with the ticket's creation")
+    return ticket
 
 
 def fire_timer(

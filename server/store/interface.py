@@ -24,8 +24,8 @@ from server.store.records import (
     Attachment,
     DefinitionVersion,
     Event,
+    Messages,
     NewEvent,
-    NewMessage,
     NewTicket,
     NewTimer,
     OutboxMessage,
@@ -73,12 +73,13 @@ class Store(Protocol):
         self,
         new: NewTicket,
         events: Sequence[NewEvent],
-        messages: Sequence[NewMessage],
+        messages: Messages,
         timers: Sequence[NewTimer],
         *,
         now: datetime,
     ) -> tuple[Ticket, bool]:
-        """Insert a ticket with its events, first assignment, outbox rows and timers.
+        """Insert a ticket with its events, first assignment, outbox rows and timers. ``messages``
+        may be a builder called with the ticket as inserted (see ``records.Messages``).
 
         Returns ``(ticket, True)``; or, when ``new.idempotency_key`` is already taken,
         ``(existing ticket, False)`` having written nothing."""
@@ -90,7 +91,7 @@ class Store(Protocol):
         expected_version: int,
         change: TicketChange,
         events: Sequence[NewEvent],
-        messages: Sequence[NewMessage],
+        messages: Messages,
         timers: Sequence[NewTimer],
         *,
         cancel_pending_timers: bool,
@@ -107,6 +108,8 @@ class Store(Protocol):
     async def get_ticket(self, ticket_id: int) -> Ticket | None: ...
 
     async def get_ticket_by_number(self, number: str) -> Ticket | None: ...
+
+    async def get_ticket_by_idempotency_key(self, key: str) -> Ticket | None: ...
 
     async def list_events(self, ticket_id: int, *, public_only: bool = False) -> list[Event]: ...
 

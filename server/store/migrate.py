@@ -18,6 +18,7 @@ reference.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import sqlite3
 from datetime import datetime
@@ -128,8 +129,8 @@ async def migrate(
     for migration in known:
         if migration.version in recorded:
             continue
-        await conn.execute("BEGIN IMMEDIATE")
         try:
+            await conn.execute("BEGIN IMMEDIATE")
             # Another process may have migrated since we looked: decide again under the write lock.
             recorded = await recorded_migrations(conn)
             _check_recorded(recorded, known, where)
@@ -149,6 +150,7 @@ async def migrate(
                 applied.append(migration.version)
             await conn.execute("COMMIT")
         except BaseException:
-            await conn.execute("ROLLBACK")
+            with contextlib.suppress(sqlite3.OperationalError):  # no transaction left to roll back
+                await conn.execute("ROLLBACK")
             raise
     return applied

@@ -6,8 +6,9 @@ Every ``datetime`` here is timezone-aware; the store refuses naive ones. JSON do
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, TypeAlias
 
 import msgspec
 
@@ -60,6 +61,8 @@ class Ticket(Record, frozen=True, kw_only=True):
     updated_at: datetime
     closed_at: datetime | None
     idempotency_key: str | None
+    language: str = "ar"
+    """The language the requester used: notices to them are written in it."""
 
 
 class Event(Record, frozen=True, kw_only=True):
@@ -72,6 +75,7 @@ class Event(Record, frozen=True, kw_only=True):
     at: datetime
     actor_id: str | None
     actor_name: str
+    actor_department: str | None = None
     action: str
     from_state: str | None
     to_state: str
@@ -177,6 +181,7 @@ class NewTicket(Record, frozen=True, kw_only=True):
     data: dict[str, Any]
     vars: dict[str, Any]
     idempotency_key: str | None = None
+    language: str = "ar"
 
 
 class TicketChange(Record, frozen=True, kw_only=True):
@@ -196,6 +201,7 @@ class NewEvent(Record, frozen=True, kw_only=True):
     at: datetime
     actor_id: str | None
     actor_name: str
+    actor_department: str | None = None
     action: str
     from_state: str | None
     to_state: str
@@ -217,3 +223,10 @@ class NewTimer(Record, frozen=True, kw_only=True):
     timer: str
     state: str
     due_at: datetime
+
+
+Messages: TypeAlias = Sequence[NewMessage] | Callable[[Ticket], Sequence[NewMessage]]
+"""The outbox rows of a write: given, or built from the ticket as written (its number, new version…)
+inside the transaction — so a notification can quote the number the same transaction assigns. The
+builder runs while the write lock is held: it must be quick and do no I/O; if it raises, nothing is
+written."""

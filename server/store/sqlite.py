@@ -1,25 +1,9 @@
 """The embedded store: one SQLite file, through aiosqlite.
 
-Connections and PRAGMAs
------------------------
-``open_store`` opens two connections to the file, both in autocommit mode (``isolation_level=None``:
-the driver never opens a transaction by itself; the store says ``BEGIN`` explicitly).
-
-* ``journal_mode = WAL`` (persistent in the file): readers never block the writer nor the writer
-  them, and a commit appends to the WAL instead of rewriting pages.
-* ``synchronous = FULL`` (default; ``NORMAL`` can be asked for): every commit fsyncs the WAL, so a
-  write acknowledged to the caller survives a power cut, not only a process crash. With ``NORMAL``
-  a power cut may lose the last commits (never corrupt the file).
-* ``foreign_keys = ON``: references (ticket → definition version, event → ticket…) are enforced.
-* ``busy_timeout = 5000`` ms: another process holding the write lock makes us wait, not fail.
-* the read connection is ``query_only``.
-
-One writer. Every write goes through ``SQLiteStore._write``: one asyncio lock, one writer
-connection, one transaction that starts with ``BEGIN IMMEDIATE`` — the SQLite write lock is taken
-up front, so a transaction never starts as a reader and fails later when it tries to write (the
-``SQLITE_BUSY`` upgrade deadlock of deferred transactions). Between processes, ``BEGIN IMMEDIATE``
-plus ``busy_timeout`` serialises writers. Reads run on the read connection beside the writer; each
-read is one statement, so it sees one committed snapshot.
+Connections, PRAGMAs and the single writer: ``sqlite_connection``. In short: WAL,
+``synchronous=FULL``, ``foreign_keys=ON``, ``busy_timeout=5000``; one writer connection behind an
+asyncio lock, every write one ``BEGIN IMMEDIATE`` transaction; reads on a second, query-only
+connection.
 
 Schema (``migrations/0001_initial.sql``; ``migrate.py`` applies and records migrations)
 --------------------------------------------------------------------------------------------
@@ -49,13 +33,11 @@ checked by ``json_valid``; tables are STRICT, hence SQLite ≥ 3.37 (checked at 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import sqlite3
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any
 
 import aiosqlite
 
@@ -66,15 +48,14 @@ from server.store import (
     sqlite_outbox,
     sqlite_tickets,
 )
-from server.store.interface import StoreError
 from server.store.migrate import migrate
 from server.store.records import (
     Assignment,
     Attachment,
     DefinitionVersion,
     Event,
+    Messages,
     NewEvent,
-    NewMessage,
     NewTicket,
     NewTimer,
     OutboxMessage,
@@ -87,32 +68,10 @@ from server.store.records import (
     User,
 )
 from server.store.sqlite_codec import fetch_all
+from server.store.sqlite_connection import Synchronous, Writer, connect
 
 if TYPE_CHECKING:
     from server.store.interface import Store
-
-T = TypeVar("T")
-Synchronous = Literal["FULL", "NORMAL"]
-BUSY_TIMEOUT_MS = 5000
-MINIMUM_SQLITE = (3, 37, 0)
-
-
-async def _connect(path: Path, *, synchronous: Synchronous, read_only: bool) -> aiosqlite.Connection:
-    conn = await aiosqlite.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
-    try:
-        conn.row_factory = sqlite3.Row
-        await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        mode = await fetch_all(conn, "PRAGMA journal_mode = WAL")
-        if str(mode[0][0]).lower() != "wal":
-            raise StoreError(f"{path}: SQLite refused WAL mode (journal_mode is {mode[0][0]!r})")
-        await conn.execute(f"PRAGMA synchronous = {synchronous}")
-        await conn.execute("PRAGMA foreign_keys = ON")
-        if read_only:
-            await conn.execute("PRAGMA query_only = ON")
-    except BaseException:
-        await conn.close()
-        raise
-    return conn
 
 
 async def open_store(
@@ -121,18 +80,16 @@ async def open_store(
     """Open (creating if needed) the store at ``path``, apply pending migrations, and put messages
     a crash left ``sending`` back to ``pending``. Attachments go to ``attachments_dir``, by default
     the directory ``<path>-attachments`` beside the database."""
-    if sqlite3.sqlite_version_info < MINIMUM_SQLITE:
-        raise StoreError(f"khidma needs SQLite 3.37 or newer; this Python has {sqlite3.sqlite_version}")
     path.parent.mkdir(parents=True, exist_ok=True)
-    writer = await _connect(path, synchronous=synchronous, read_only=False)
+    writer = await connect(path, synchronous=synchronous, read_only=False)
     try:
         await migrate(writer, now=datetime.now(UTC), where=str(path))
-        reader = await _connect(path, synchronous=synchronous, read_only=True)
+        reader = await connect(path, synchronous=synchronous, read_only=True)
     except BaseException:
         await writer.close()
         raise
     store = SQLiteStore(
-        writer, reader, attachments_dir or path.with_name(path.name + "-attachments"), path=path
+        Writer(writer), reader, attachments_dir or path.with_name(path.name + "-attachments"), path=path
     )
     try:
         await store.requeue_sending(now=datetime.now(UTC))
@@ -142,23 +99,16 @@ async def open_store(
     return store
 
 
-async def _rollback(conn: aiosqlite.Connection) -> None:
-    # The transaction may already be gone (a failed COMMIT can end it); that is fine.
-    with contextlib.suppress(sqlite3.OperationalError):
-        await conn.execute("ROLLBACK")
-
-
 class SQLiteStore:
     """The ``Store`` on one SQLite file. Make one with ``open_store``; ``close()`` it when done."""
 
     def __init__(
-        self, writer: aiosqlite.Connection, reader: aiosqlite.Connection, attachments_dir: Path, *, path: Path
+        self, writer: Writer, reader: aiosqlite.Connection, attachments_dir: Path, *, path: Path
     ) -> None:
         self.path = path
         self.attachments_dir = attachments_dir
         self._writer = writer
         self._reader = reader
-        self._write_lock = asyncio.Lock()
 
     async def __aenter__(self) -> SQLiteStore:
         return self
@@ -169,25 +119,8 @@ class SQLiteStore:
         await self.close()
 
     async def close(self) -> None:
-        async with self._write_lock:
-            await self._reader.close()
-            with contextlib.suppress(sqlite3.Error):
-                await self._writer.execute("PRAGMA optimize")
-            await self._writer.close()
-
-    async def _write(self, work: Callable[[aiosqlite.Connection], Awaitable[T]]) -> T:
-        """Run ``work`` in one ``BEGIN IMMEDIATE`` transaction on the writer: committed when it
-        returns, rolled back when it raises (or is cancelled)."""
-        async with self._write_lock:
-            conn = self._writer
-            await conn.execute("BEGIN IMMEDIATE")
-            try:
-                result = await work(conn)
-                await conn.execute("COMMIT")
-            except BaseException:
-                await _rollback(conn)
-                raise
-            return result
+        await self._writer.close()  # after the write in progress, if any
+        await self._reader.close()
 
     # --- tickets ------------------------------------------------------------------------
 
@@ -195,12 +128,12 @@ class SQLiteStore:
         self,
         new: NewTicket,
         events: Sequence[NewEvent],
-        messages: Sequence[NewMessage],
+        messages: Messages,
         timers: Sequence[NewTimer],
         *,
         now: datetime,
     ) -> tuple[Ticket, bool]:
-        return await self._write(
+        return await self._writer.run(
             lambda conn: sqlite_tickets.create_ticket(conn, new, events, messages, timers, now=now)
         )
 
@@ -210,14 +143,14 @@ class SQLiteStore:
         expected_version: int,
         change: TicketChange,
         events: Sequence[NewEvent],
-        messages: Sequence[NewMessage],
+        messages: Messages,
         timers: Sequence[NewTimer],
         *,
         cancel_pending_timers: bool,
         now: datetime,
         fired_timer_id: int | None = None,
     ) -> Ticket:
-        return await self._write(
+        return await self._writer.run(
             lambda conn: sqlite_tickets.apply_change(
                 conn,
                 ticket_id,
@@ -238,6 +171,9 @@ class SQLiteStore:
     async def get_ticket_by_number(self, number: str) -> Ticket | None:
         return await sqlite_tickets.get_ticket_by_number(self._reader, number)
 
+    async def get_ticket_by_idempotency_key(self, key: str) -> Ticket | None:
+        return await sqlite_tickets.get_ticket_by_idempotency_key(self._reader, key)
+
     async def list_events(self, ticket_id: int, *, public_only: bool = False) -> list[Event]:
         return await sqlite_tickets.list_events(self._reader, ticket_id, public_only=public_only)
 
@@ -247,15 +183,15 @@ class SQLiteStore:
     # --- outbox and timers --------------------------------------------------------------
 
     async def claim_outbox(self, *, now: datetime, limit: int) -> list[OutboxMessage]:
-        return await self._write(lambda conn: sqlite_outbox.claim(conn, now=now, limit=limit))
+        return await self._writer.run(lambda conn: sqlite_outbox.claim(conn, now=now, limit=limit))
 
     async def mark_sent(self, message_id: int, *, now: datetime) -> None:
-        await self._write(lambda conn: sqlite_outbox.mark_sent(conn, message_id, now=now))
+        await self._writer.run(lambda conn: sqlite_outbox.mark_sent(conn, message_id, now=now))
 
     async def mark_failed(
         self, message_id: int, *, now: datetime, error: str, retry_at: datetime | None
     ) -> None:
-        await self._write(
+        await self._writer.run(
             lambda conn: sqlite_outbox.mark_failed(conn, message_id, now=now, error=error, retry_at=retry_at)
         )
 
@@ -265,13 +201,13 @@ class SQLiteStore:
         return await sqlite_outbox.list_messages(self._reader, ticket_id, status)
 
     async def requeue_sending(self, *, now: datetime) -> int:
-        return await self._write(lambda conn: sqlite_outbox.requeue_sending(conn, now=now))
+        return await self._writer.run(lambda conn: sqlite_outbox.requeue_sending(conn, now=now))
 
     async def due_timers(self, *, now: datetime) -> list[Timer]:
         return await sqlite_outbox.due_timers(self._reader, now=now)
 
     async def set_timer_status(self, timer_id: int, status: TimerStatus) -> None:
-        await self._write(lambda conn: sqlite_outbox.set_timer_status(conn, timer_id, status))
+        await self._writer.run(lambda conn: sqlite_outbox.set_timer_status(conn, timer_id, status))
 
     # --- definitions --------------------------------------------------------------------
 
@@ -285,7 +221,7 @@ class SQLiteStore:
         note: str,
         now: datetime,
     ) -> DefinitionVersion:
-        return await self._write(
+        return await self._writer.run(
             lambda conn: sqlite_definitions.publish(
                 conn, service_id, bundle, content_hash, created_by=created_by, note=note, now=now
             )
@@ -305,7 +241,9 @@ class SQLiteStore:
     async def replace_lookup_table(
         self, table: str, key_column: str, rows: Sequence[Mapping[str, Any]]
     ) -> None:
-        await self._write(lambda conn: sqlite_directory.replace_lookup_table(conn, table, key_column, rows))
+        await self._writer.run(
+            lambda conn: sqlite_directory.replace_lookup_table(conn, table, key_column, rows)
+        )
 
     async def lookup_rows(self, table: str, key: str) -> list[dict[str, Any]]:
         return await sqlite_directory.lookup_rows(self._reader, table, key)
@@ -329,7 +267,7 @@ class SQLiteStore:
         password_hash: str | None = None,
         active: bool = True,
     ) -> User:
-        return await self._write(
+        return await self._writer.run(
             lambda conn: sqlite_directory.add_user(
                 conn,
                 user_id=id,
@@ -370,7 +308,7 @@ class SQLiteStore:
         tags: Sequence[str] = (),
         active: bool = True,
     ) -> ReadyReply:
-        return await self._write(
+        return await self._writer.run(
             lambda conn: sqlite_directory.add_ready_reply(
                 conn,
                 title_ar=title_ar,
@@ -398,7 +336,7 @@ class SQLiteStore:
         now: datetime,
     ) -> Attachment:
         sha256 = await asyncio.to_thread(sqlite_attachments.store_blob, self.attachments_dir, content)
-        return await self._write(
+        return await self._writer.run(
             lambda conn: sqlite_attachments.insert_attachment(
                 conn,
                 ticket_id=ticket_id,
@@ -418,7 +356,9 @@ class SQLiteStore:
         return sqlite_attachments.blob_path(self.attachments_dir, attachment.sha256)
 
     async def link_attachments(self, ticket_id: int, attachment_ids: Sequence[str]) -> None:
-        await self._write(lambda conn: sqlite_attachments.link_attachments(conn, ticket_id, attachment_ids))
+        await self._writer.run(
+            lambda conn: sqlite_attachments.link_attachments(conn, ticket_id, attachment_ids)
+        )
 
     # --- maintenance --------------------------------------------------------------------
 

@@ -18,6 +18,7 @@ from server.store.interface import NotFound, VersionConflict
 from server.store.records import (
     Assignment,
     Event,
+    Messages,
     NewEvent,
     NewMessage,
     NewTicket,
@@ -57,6 +58,7 @@ def ticket_from_row(row: sqlite3.Row) -> Ticket:
         updated_at=parse_time(row["updated_at"]),
         closed_at=maybe_parse_time(row["closed_at"]),
         idempotency_key=row["idempotency_key"],
+        language=row["language"],
     )
 
 
@@ -68,6 +70,7 @@ def event_from_row(row: sqlite3.Row) -> Event:
         at=parse_time(row["at"]),
         actor_id=row["actor_id"],
         actor_name=row["actor_name"],
+        actor_department=row["actor_department"],
         action=row["action"],
         from_state=row["from_state"],
         to_state=row["to_state"],
@@ -112,14 +115,16 @@ async def _append_events(
     for seq, event in enumerate(events, start=first_seq):
         row = await fetch_one(
             conn,
-            "INSERT INTO events (ticket_id, seq, at, actor_id, actor_name, action, from_state, to_state,"
-            " data, visibility, kind) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            "INSERT INTO events (ticket_id, seq, at, actor_id, actor_name, actor_department, action,"
+            " from_state, to_state, data, visibility, kind) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " RETURNING id",
             (
                 ticket_id,
                 seq,
                 time_text(event.at),
                 event.actor_id,
                 event.actor_name,
+                event.actor_department,
                 event.action,
                 event.from_state,
                 event.to_state,
@@ -146,6 +151,10 @@ def _holder(ticket: Ticket) -> tuple[str | None, str | None, str | None]:
     return (ticket.department, ticket.assignee_role, ticket.assignee_user)
 
 
+def _resolve(messages: Messages, ticket: Ticket) -> Sequence[NewMessage]:
+    return messages if isinstance(messages, Sequence) else messages(ticket)
+
+
 def _require_events(events: Sequence[NewEvent]) -> None:
     if not events:
         raise ValueError("every ticket write appends at least one event (state changes are events)")
@@ -155,7 +164,7 @@ async def create_ticket(
     conn: aiosqlite.Connection,
     new: NewTicket,
     events: Sequence[NewEvent],
-    messages: Sequence[NewMessage],
+    messages: Messages,
     timers: Sequence[NewTimer],
     *,
     now: datetime,
@@ -172,8 +181,8 @@ async def create_ticket(
         conn,
         "INSERT INTO tickets (number, tracking_code, service_id, definition_version_id, state, category,"
         " department, assignee_role, assignee_user, channel, requester_id, data, vars, version,"
-        " created_at, updated_at, closed_at, idempotency_key)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, NULL, ?) RETURNING *",
+        " created_at, updated_at, closed_at, idempotency_key, language)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, NULL, ?, ?) RETURNING *",
         (
             await _next_number(conn, now),
             secrets.token_urlsafe(12),
@@ -191,6 +200,7 @@ async def create_ticket(
             at,
             at,
             new.idempotency_key,
+            new.language,
         ),
     )
     assert row is not None
@@ -198,7 +208,7 @@ async def create_ticket(
     last_event_id = await _append_events(conn, ticket.id, 1, events)
     if _holder(ticket) != (None, None, None):
         await _record_assignment(conn, ticket, last_event_id, now=now)
-    await sqlite_outbox.insert_messages(conn, ticket.id, last_event_id, messages, now=now)
+    await sqlite_outbox.insert_messages(conn, ticket.id, last_event_id, _resolve(messages, ticket), now=now)
     await sqlite_outbox.insert_timers(conn, ticket.id, timers)
     return ticket, True
 
@@ -209,7 +219,7 @@ async def apply_change(
     expected_version: int,
     change: TicketChange,
     events: Sequence[NewEvent],
-    messages: Sequence[NewMessage],
+    messages: Messages,
     timers: Sequence[NewTimer],
     *,
     cancel_pending_timers: bool,
@@ -251,7 +261,7 @@ async def apply_change(
     last_event_id = await _append_events(conn, ticket_id, int(seq_row["seq"]) + 1, events)
     if _holder(ticket) != _holder(before):
         await _record_assignment(conn, ticket, last_event_id, now=now)
-    await sqlite_outbox.insert_messages(conn, ticket_id, last_event_id, messages, now=now)
+    await sqlite_outbox.insert_messages(conn, ticket_id, last_event_id, _resolve(messages, ticket), now=now)
     if fired_timer_id is not None:
         await sqlite_outbox.fire_timer(conn, ticket_id, fired_timer_id)
     if cancel_pending_timers:
@@ -270,6 +280,11 @@ async def get_ticket(conn: aiosqlite.Connection, ticket_id: int) -> Ticket | Non
 
 async def get_ticket_by_number(conn: aiosqlite.Connection, number: str) -> Ticket | None:
     row = await fetch_one(conn, "SELECT * FROM tickets WHERE number = ?", (number,))
+    return None if row is None else ticket_from_row(row)
+
+
+async def get_ticket_by_idempotency_key(conn: aiosqlite.Connection, key: str) -> Ticket | None:
+    row = await fetch_one(conn, "SELECT * FROM tickets WHERE idempotency_key = ?", (key,))
     return None if row is None else ticket_from_row(row)
 
 

@@ -1,0 +1,358 @@
+"""The seam where the engine meets storage: load a ticket, run the engine, persist the outcome.
+
+Each call is one store transaction: the ticket row, its events, its assignment and its outbox rows
+are written together or not at all. A stale ``expected_version`` comes back as a
+:class:`Conflict` carrying the fresh ticket — never a lost update. Creation takes an idempotency key
+so a client can retry safely.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import msgspec
+
+from server.definitions.bundle import bundle_for, compile_bundle, content_hash
+from server.definitions.catalogue import Catalogue, CompiledService
+from server.definitions.expressions import EvalContext
+from server.definitions.model import Language
+from server.engine.advance import advance, fire_timer, start
+from server.engine.model import Actor, Assignment, Outcome, Refusal, TicketView
+from server.store.interface import Store, VersionConflict
+from server.store.records import (
+    DefinitionVersion,
+    NewEvent,
+    NewMessage,
+    NewTicket,
+    NewTimer,
+    Ticket,
+    TicketChange,
+)
+from server.tickets.notifications import Notifier, Prepared
+from server.working_time import WorkingCalendar
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class Conflict(msgspec.Struct, frozen=True, kw_only=True):
+    """The ticket changed since the caller read it; here it is as it is now."""
+
+    ticket: Ticket
+
+
+class UnknownService(Exception):
+    pass
+
+
+class UnknownTicket(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class Created:
+    ticket: Ticket
+    created: bool
+    """False when the idempotency key had already created this ticket."""
+    skipped_notifications: tuple[str, ...] = ()
+
+
+class PrefetchedLookups:
+    """The lookup rows an action may read, fetched before the engine runs (the engine does no I/O)."""
+
+    def __init__(self, rows: Mapping[tuple[str, str], Sequence[Mapping[str, Any]]]) -> None:
+        self._rows = rows
+
+    def rows(self, table: str, key: str) -> Sequence[Mapping[str, Any]]:
+        return self._rows.get((table, key), ())
+
+
+def view(ticket: Ticket) -> TicketView:
+    return TicketView(
+        number=ticket.number,
+        service=ticket.service_id,
+        state=ticket.state,
+        channel=ticket.channel,
+        assignment=Assignment(
+            department=ticket.department, role=ticket.assignee_role, user=ticket.assignee_user
+        ),
+        requester_id=ticket.requester_id,
+        data=ticket.data,
+        vars=ticket.vars,
+    )
+
+
+class TicketService:
+    def __init__(
+        self,
+        store: Store,
+        calendar: WorkingCalendar,
+        *,
+        base_url: str = "",
+        clock: Callable[[], dt.datetime] = utcnow,
+    ) -> None:
+        self.store = store
+        self.calendar = calendar
+        self.clock = clock
+        self.notifier = Notifier(store, calendar, base_url=base_url)
+        self._compiled: dict[int, CompiledService] = {}
+
+    # --- definitions ------------------------------------------------------------------
+
+    async def publish_shipped(
+        self, catalogue: Catalogue, *, created_by: str = "system"
+    ) -> list[DefinitionVersion]:
+        """On first start: publish every service that has no version yet (later edits are kept)."""
+        published = []
+        for service_id in catalogue.services:
+            if await self.store.latest_definition(service_id) is not None:
+                continue
+            bundle = bundle_for(catalogue, service_id)
+            published.append(
+                await self.store.publish_definition(
+                    service_id,
+                    bundle,
+                    content_hash(bundle),
+                    created_by=created_by,
+                    note="shipped definitions",
+                    now=self.clock(),
+                )
+            )
+        return published
+
+    async def compiled_version(self, definition_version_id: int) -> CompiledService:
+        compiled = self._compiled.get(definition_version_id)
+        if compiled is None:
+            version = await self.store.get_definition(definition_version_id)
+            if version is None:
+                raise UnknownService(f"no definition version {definition_version_id}")
+            compiled = compile_bundle(version.bundle)
+            self._compiled[definition_version_id] = compiled
+        return compiled
+
+    async def current(self, service_id: str) -> tuple[DefinitionVersion, CompiledService]:
+        version = await self.store.latest_definition(service_id)
+        if version is None:
+            raise UnknownService(service_id)
+        return version, await self.compiled_version(version.id)
+
+    # --- evaluation context --------------------------------------------------------------
+
+    async def context(
+        self,
+        compiled: CompiledService,
+        sources: Iterable[Mapping[str, Mapping[str, Any]]],
+        now: dt.datetime,
+    ) -> EvalContext:
+        """Fetch the lookup rows the service's expressions could read, keyed by the values at hand."""
+        wanted: dict[str, set[str]] = {}
+        for expression in (*compiled.guards.values(), *compiled.conditions.values()):
+            for table, ref in expression.lookups:
+                if ref is None:
+                    continue
+                root, name = ref
+                for env in sources:
+                    value = env.get(root, {}).get(name)
+                    if value is not None:
+                        wanted.setdefault(table, set()).add(str(value))
+        rows: dict[tuple[str, str], Sequence[Mapping[str, Any]]] = {}
+        for table, keys in wanted.items():
+            found = await self.store.lookup_rows_many(table, sorted(keys))
+            rows.update({(table, key): value for key, value in found.items()})
+        return EvalContext(
+            lookups=PrefetchedLookups(rows), now=now, is_working_time=self.calendar.is_working_time
+        )
+
+    # --- tickets -------------------------------------------------------------------------
+
+    def _timers(self, outcome: Outcome, now: dt.datetime) -> list[NewTimer]:
+        return [
+            NewTimer(
+                timer=t.timer,
+                state=t.state,
+                due_at=self.calendar.add_working_hours(now, t.after_working_hours),
+            )
+            for t in outcome.timers
+        ]
+
+    def _event(self, outcome: Outcome, actor: Actor, now: dt.datetime, data: Mapping[str, Any]) -> NewEvent:
+        event = outcome.event
+        return NewEvent(
+            at=now,
+            actor_id=actor.id,
+            actor_name=actor.name,
+            actor_department=actor.department,
+            action=event.action,
+            from_state=event.from_state,
+            to_state=event.to_state,
+            data=dict(data),
+            visibility=event.visibility,
+            kind=event.kind,
+        )
+
+    def _messages(
+        self,
+        compiled: CompiledService,
+        prepared: list[Prepared],
+        *,
+        actor: Actor,
+        action_data: Mapping[str, Any],
+        lang: Language,
+    ) -> Callable[[Ticket], list[NewMessage]]:
+        def build(ticket: Ticket) -> list[NewMessage]:
+            return self.notifier.render(
+                compiled, ticket, prepared, actor=actor, action_data=action_data, lang=lang
+            ).messages
+
+        return build
+
+    async def submit(
+        self,
+        service_id: str,
+        data: Mapping[str, Any],
+        *,
+        channel: str,
+        actor: Actor,
+        requester_id: str | None = None,
+        idempotency_key: str | None = None,
+        lang: Language = "ar",
+    ) -> Created | Refusal:
+        version, compiled = await self.current(service_id)
+        now = self.clock()
+        if idempotency_key is not None:
+            existing = await self.store.get_ticket_by_idempotency_key(idempotency_key)
+            if existing is not None:
+                return Created(ticket=existing, created=False)
+        ctx = await self.context(compiled, [{"data": data}], now)
+        outcome = start(compiled, data=data, channel=channel, actor=actor, ctx=ctx, requester_id=requester_id)
+        if isinstance(outcome, Refusal):
+            return outcome
+        # the form data as validated (defaults filled) is what the created event records
+        stored_data = outcome.event.data or dict(data)
+        prepared = await self.notifier.prepare(
+            compiled, outcome.notifications, actor=actor, data=stored_data, requester_id=requester_id
+        )
+        new = NewTicket(
+            service_id=service_id,
+            definition_version_id=version.id,
+            state=outcome.state,
+            category=outcome.category,
+            department=outcome.assignment.department,
+            assignee_role=outcome.assignment.role,
+            assignee_user=outcome.assignment.user,
+            channel=channel,
+            requester_id=requester_id,
+            data=stored_data,
+            vars=outcome.vars,
+            idempotency_key=idempotency_key,
+            language=lang,
+        )
+        ticket, created = await self.store.create_ticket(
+            new,
+            [self._event(outcome, actor, now, stored_data)],
+            self._messages(compiled, prepared, actor=actor, action_data={}, lang=lang),
+            self._timers(outcome, now),
+            now=now,
+        )
+        return Created(ticket=ticket, created=created)
+
+    async def act(
+        self,
+        ticket_id: int,
+        action_id: str,
+        data: Mapping[str, Any],
+        *,
+        actor: Actor,
+        expected_version: int,
+        lang: Language = "ar",
+    ) -> Ticket | Refusal | Conflict:
+        ticket = await self.store.get_ticket(ticket_id)
+        if ticket is None:
+            raise UnknownTicket(str(ticket_id))
+        if ticket.version != expected_version:
+            return Conflict(ticket=ticket)
+        compiled = await self.compiled_version(ticket.definition_version_id)
+        now = self.clock()
+        ctx = await self.context(compiled, [{"data": ticket.data, "vars": ticket.vars, "action": data}], now)
+        outcome = advance(compiled, view(ticket), action_id=action_id, data=data, actor=actor, ctx=ctx)
+        if isinstance(outcome, Refusal):
+            return outcome
+        prepared = await self.notifier.prepare(
+            compiled, outcome.notifications, actor=actor, data=ticket.data, requester_id=ticket.requester_id
+        )
+        change = TicketChange(
+            state=outcome.state,
+            category=outcome.category,
+            department=outcome.assignment.department,
+            assignee_role=outcome.assignment.role,
+            assignee_user=outcome.assignment.user,
+            vars=outcome.vars,
+            closed=outcome.closed,
+        )
+        try:
+            return await self.store.apply_change(
+                ticket.id,
+                expected_version,
+                change,
+                [self._event(outcome, actor, now, outcome.event.data)],
+                self._messages(compiled, prepared, actor=actor, action_data=outcome.event.data, lang=lang),
+                self._timers(outcome, now),
+                cancel_pending_timers=outcome.cancel_timers,
+                now=now,
+            )
+        except VersionConflict:
+            fresh = await self.store.get_ticket(ticket.id)
+            assert fresh is not None
+            return Conflict(ticket=fresh)
+
+    async def fire_due_timers(self) -> int:
+        """Run the effects of every timer that fell due; returns how many fired."""
+        now = self.clock()
+        fired = 0
+        for timer in await self.store.due_timers(now=now):
+            ticket = await self.store.get_ticket(timer.ticket_id)
+            if ticket is None:
+                continue
+            compiled = await self.compiled_version(ticket.definition_version_id)
+            ctx = await self.context(compiled, [{"data": ticket.data, "vars": ticket.vars}], now)
+            outcome = fire_timer(compiled, view(ticket), timer_id=timer.timer, ctx=ctx)
+            if outcome is None:
+                await self.store.set_timer_status(timer.id, "cancelled")
+                continue
+            system = Actor(id=None, name="system")
+            prepared = await self.notifier.prepare(
+                compiled,
+                outcome.notifications,
+                actor=system,
+                data=ticket.data,
+                requester_id=ticket.requester_id,
+            )
+            change = TicketChange(
+                state=outcome.state,
+                category=outcome.category,
+                department=outcome.assignment.department,
+                assignee_role=outcome.assignment.role,
+                assignee_user=outcome.assignment.user,
+                vars=outcome.vars,
+                closed=outcome.closed,
+            )
+            try:
+                await self.store.apply_change(
+                    ticket.id,
+                    ticket.version,
+                    change,
+                    [self._event(outcome, system, now, {})],
+                    self._messages(compiled, prepared, actor=system, action_data={}, lang="ar"),
+                    [],
+                    cancel_pending_timers=False,
+                    now=now,
+                    fired_timer_id=timer.id,
+                )
+                fired += 1
+            except VersionConflict:
+                continue  # the ticket moved on; the timer is looked at again on the next round
+        return fired
