@@ -1,4 +1,4 @@
-"""The JSON shapes of the API (msgspec Structs), built from the catalogue."""
+"""The JSON shapes of the API (msgspec Structs), built from published definitions."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import msgspec
 
 from server.definitions.catalogue import CompiledService
 from server.definitions.model import Text, Workflow
+from server.store.records import DefinitionVersion
 
 
 class ServiceSummary(msgspec.Struct, frozen=True):
@@ -29,28 +30,24 @@ class ServiceDetail(msgspec.Struct, frozen=True):
     workflow: Workflow
 
 
-SHIPPED_VERSION = 1
-"""The shipped definitions are each service's first published version (the store numbers later ones)."""
-
-
-def service_summary(compiled: CompiledService) -> ServiceSummary:
+def service_summary(version: DefinitionVersion, compiled: CompiledService) -> ServiceSummary:
     s = compiled.service
     return ServiceSummary(
         id=s.id,
         name=s.name,
         department=s.department,
-        version=SHIPPED_VERSION,
+        version=version.version,
         login_required=s.login_required,
     )
 
 
-def service_detail(compiled: CompiledService) -> ServiceDetail:
+def service_detail(version: DefinitionVersion, compiled: CompiledService) -> ServiceDetail:
     s = compiled.service
     return ServiceDetail(
         id=s.id,
         name=s.name,
         department=s.department,
-        version=SHIPPED_VERSION,
+        version=version.version,
         login_required=s.login_required,
         service=msgspec.to_builtins(s),
         form=compiled.form.schema,

@@ -33,7 +33,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from server.app import DefinitionsInvalid, create_app
     from server.settings import Settings
 
-    settings = Settings(db_path=Path(args.db))
+    settings = Settings(db_path=Path(args.db), base_url=f"http://{args.host}:{args.port}")
     if args.definitions:
         settings = msgspec.structs.replace(settings, definitions=Path(args.definitions))
     try:

@@ -14,4 +14,6 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     """The embedded SQLite file."""
     definitions: Path = msgspec.field(default_factory=shipped_root)
     """The definitions tree loaded on first start."""
+    base_url: str = "http://127.0.0.1:8000"
+    """The public address, for links in notifications (tracking page, survey)."""
     debug: bool = False

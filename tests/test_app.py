@@ -98,3 +98,13 @@ def test_khidma_serve_answers_over_loopback(served: str) -> None:
     schema = httpx.get(f"{served}/schema/openapi.json")
     assert schema.status_code == 200
     assert "/api/services" in schema.json()["paths"]
+
+
+async def test_first_start_publishes_the_shipped_definitions_once(settings: Settings) -> None:
+    async with AsyncTestClient(app=create_app(settings)) as client:
+        first = (await client.get("/api/services")).json()
+    async with AsyncTestClient(app=create_app(settings)) as client:
+        again = (await client.get("/api/services")).json()
+    assert [s["version"] for s in first] == [1] * 9
+    assert first == again
+    assert [s["id"] for s in first][:4] == ["inquiries", "supplies", "maintenance", "transmission"]

@@ -160,6 +160,10 @@ class Store(Protocol):
 
     async def get_definition(self, definition_id: int) -> DefinitionVersion | None: ...
 
+    async def latest_definitions(self) -> list[DefinitionVersion]:
+        """The latest published version of every service."""
+        ...
+
     async def list_definitions(self, service_id: str) -> list[DefinitionVersion]: ...
 
     # --- lookup tables ------------------------------------------------------------------

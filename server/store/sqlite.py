@@ -233,6 +233,9 @@ class SQLiteStore:
     async def get_definition(self, definition_id: int) -> DefinitionVersion | None:
         return await sqlite_definitions.get(self._reader, definition_id)
 
+    async def latest_definitions(self) -> list[DefinitionVersion]:
+        return await sqlite_definitions.latest_of_each(self._reader)
+
     async def list_definitions(self, service_id: str) -> list[DefinitionVersion]:
         return await sqlite_definitions.list_versions(self._reader, service_id)
 

@@ -78,6 +78,18 @@ async def get(conn: aiosqlite.Connection, definition_id: int) -> DefinitionVersi
     return None if row is None else definition_from_row(row)
 
 
+async def latest_of_each(conn: aiosqlite.Connection) -> list[DefinitionVersion]:
+    """The latest version of every service, in service-id order."""
+    rows = await fetch_all(
+        conn,
+        "SELECT d.* FROM definition_versions d"
+        " JOIN (SELECT service_id, MAX(version) AS version FROM definition_versions GROUP BY service_id) m"
+        " ON d.service_id = m.service_id AND d.version = m.version ORDER BY d.service_id",
+        (),
+    )
+    return [definition_from_row(row) for row in rows]
+
+
 async def list_versions(conn: aiosqlite.Connection, service_id: str) -> list[DefinitionVersion]:
     rows = await fetch_all(
         conn, "SELECT * FROM definition_versions WHERE service_id = ? ORDER BY version", (service_id,)

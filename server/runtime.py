@@ -1,0 +1,61 @@
+"""What one running khidma holds: settings, the store, the ticket service, the shipped catalogue.
+
+Opened by the app's lifespan (``server/app.py``) and closed with it; tests build one per app.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from server.definitions.catalogue import Catalogue, CompiledService
+from server.definitions.loader import load_tree
+from server.settings import Settings
+from server.store.interface import Store
+from server.store.records import DefinitionVersion
+from server.store.sqlite import open_store
+from server.tickets.service import TicketService
+from server.working_time import WorkingCalendar
+
+
+class DefinitionsInvalid(RuntimeError):
+    """The definitions tree the server was asked to load has errors."""
+
+
+def load_shipped(settings: Settings) -> Catalogue:
+    result = load_tree(settings.definitions)
+    if result.catalogue is None:
+        raise DefinitionsInvalid("\n".join(str(e) for e in result.errors))
+    return result.catalogue
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    catalogue: Catalogue
+    store: Store
+    tickets: TicketService
+
+    @classmethod
+    async def open(cls, settings: Settings, catalogue: Catalogue) -> Runtime:
+        store = await open_store(settings.db_path)
+        calendar = WorkingCalendar.from_definition(catalogue.organisation.calendar)
+        tickets = TicketService(store, calendar, base_url=settings.base_url)
+        await tickets.publish_shipped(catalogue)
+        return cls(settings=settings, catalogue=catalogue, store=store, tickets=tickets)
+
+    async def close(self) -> None:
+        await self.store.close()
+
+    async def published(self) -> list[tuple[DefinitionVersion, CompiledService]]:
+        """Every service's latest published version, in catalogue order (order, then id)."""
+        found = []
+        for version in await self.store.latest_definitions():
+            found.append((version, await self.tickets.compiled_version(version.id)))
+        found.sort(key=lambda pair: (pair[1].service.order, pair[1].service.id))
+        return found
+
+    async def published_service(self, service_id: str) -> tuple[DefinitionVersion, CompiledService] | None:
+        version = await self.store.latest_definition(service_id)
+        if version is None:
+            return None
+        return version, await self.tickets.compiled_version(version.id)
