@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
-
 from litestar import Controller, get
 from litestar.datastructures import State
 from litestar.exceptions import NotFoundException
@@ -20,7 +18,6 @@ def runtime_of(state: State) -> Runtime:
 
 class ServicesAPI(Controller):
     path = "/api/services"
-    tags: ClassVar[list[str]] = ["services"]
 
     @get("/")
     async def list_services(self, state: State) -> list[ServiceSummary]:
