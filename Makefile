@@ -6,7 +6,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 DB     ?= khidma.db
 
-.PHONY: serve test lint check setup clean
+.PHONY: serve test lint check setup clean browser
 
 $(BIN)/khidma: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,7 +17,7 @@ $(BIN)/khidma: pyproject.toml
 setup: $(BIN)/khidma
 
 serve: $(BIN)/khidma
-	$(BIN)/khidma serve --host $(HOST) --port $(PORT) --db $(DB)
+	$(BIN)/khidma serve --demo --host $(HOST) --port $(PORT) --db $(DB)
 
 lint: $(BIN)/khidma
 	$(BIN)/ruff check .
@@ -27,7 +27,11 @@ lint: $(BIN)/khidma
 check: $(BIN)/khidma
 	$(BIN)/khidma check
 
-test: lint check
+# Browser journeys drive Debian's Chromium through Playwright (no browser download).
+browser:
+	@test -x /usr/bin/chromium || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-dejavu-core; }
+
+test: lint check browser
 	$(BIN)/pytest
 
 clean:

@@ -8,17 +8,33 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
 
 from litestar import Litestar, Request, Response, get
-from litestar.datastructures import State
-from litestar.exceptions import HTTPException
+from litestar.config.csrf import CSRFConfig
+from litestar.datastructures import CacheControlHeader, State
+from litestar.exceptions import HTTPException, NotAuthorizedException, PermissionDeniedException
 from litestar.openapi.config import OpenAPIConfig
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.response import Template
+from litestar.static_files import create_static_files_router
+from litestar.template.config import TemplateConfig
 
+from server.i18n import t
+from server.paths import PACKAGE, shipped_root
 from server.runtime import DefinitionsInvalid, Runtime, load_shipped
 from server.settings import Settings
-from server.web.api import ServicesAPI, runtime_of
+from server.web.api import ServicesAPI, TrackAPI, runtime_of
+from server.web.rendering import render
 
 __all__ = ["DefinitionsInvalid", "create_app"]
+
+
+@dataclass(frozen=True)
+class ErrorPage:
+    title: str
+    text: str
 
 
 @get("/healthz")
@@ -27,13 +43,36 @@ async def healthz(state: State) -> dict[str, object]:
     return {"status": "ok", "services": len(await runtime.store.latest_definitions())}
 
 
-def _error(request: Request[object, object, State], exc: Exception) -> Response[dict[str, object]]:
-    """Never a stack trace to a user: a short JSON body with the status."""
+def _error(request: Request[Any, Any, State], exc: Exception) -> Response[Any] | Template:
+    """Never a stack trace to a user: a JSON body under /api, a bilingual page elsewhere."""
     status = exc.status_code if isinstance(exc, HTTPException) else 500
-    detail = exc.detail if isinstance(exc, HTTPException) else "internal error / خطأ داخلي"
     if status == 500:
         request.logger.exception("unhandled error on %s %s", request.method, request.url.path)
-    return Response({"status_code": status, "detail": detail}, status_code=status)
+    if request.url.path.startswith("/api") or request.url.path.startswith("/schema"):
+        detail = (
+            exc.detail if isinstance(exc, HTTPException) and status != 500 else "internal error / خطأ داخلي"
+        )
+        extra = getattr(exc, "extra", None)
+        body: dict[str, Any] = {"status_code": status, "detail": detail}
+        if isinstance(extra, dict):
+            body.update(extra)
+        headers = getattr(exc, "headers", None) if isinstance(exc, HTTPException) else None
+        return Response(body, status_code=status, headers=headers or None)
+    try:
+        from server.web.rendering import language
+
+        lang = language(request)
+    except Exception:  # the error may come from before the runtime exists
+        lang = "ar"
+    if status == 404:
+        page = ErrorPage(t("page_not_found", lang), t("page_not_found_text", lang))
+    elif status == 403 and "csrf" in str(getattr(exc, "detail", "")).lower():
+        page = ErrorPage(t("forbidden", lang), t("csrf_failed", lang))
+    elif isinstance(exc, PermissionDeniedException | NotAuthorizedException):
+        page = ErrorPage(t("forbidden", lang), t("forbidden_text", lang))
+    else:
+        page = ErrorPage(t("error_title", lang), t("error_text", lang))
+    return render(request, "error.html", page, status_code=status, lang=lang)
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
@@ -49,11 +88,35 @@ def create_app(settings: Settings | None = None) -> Litestar:
         finally:
             await runtime.close()
 
+    from server.web.auth import AuthAPI, AuthMiddleware, AuthPages  # accounts: log-in, sessions, tokens
+    from server.web.pages import RequesterPages, SurveyPages, TrackingPages, set_language
+
     return Litestar(
-        route_handlers=[healthz, ServicesAPI],
+        route_handlers=[
+            healthz,
+            ServicesAPI,
+            TrackAPI,
+            RequesterPages,
+            TrackingPages,
+            SurveyPages,
+            set_language,
+            AuthPages,  # /login, /logout
+            AuthAPI,  # /api/me
+            create_static_files_router(
+                path="/static",
+                directories=[PACKAGE / "static"],
+                cache_control=CacheControlHeader(max_age=86400, public=True),
+            ),
+        ],
         lifespan=[lifespan],
+        middleware=[AuthMiddleware(settings)],  # the current user in scope['khidma_user']
         state=State({"settings": settings}),
+        template_config=TemplateConfig(directory=shipped_root() / "templates", engine=JinjaTemplateEngine),
+        csrf_config=CSRFConfig(
+            secret=settings.secret, exclude=["/api"], cookie_samesite="lax", cookie_httponly=True
+        ),
         exception_handlers={Exception: _error},
         openapi_config=OpenAPIConfig(title="khidma", version="0.1.0", path="/schema"),
+        request_max_body_size=settings.max_upload_bytes,
         debug=settings.debug,
     )

@@ -7,6 +7,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from server.accounts.cli import add_account_commands
 from server.definitions.loader import load_tree, summary
 from server.paths import shipped_root
 
@@ -36,13 +37,31 @@ def cmd_serve(args: argparse.Namespace) -> int:
     settings = Settings(db_path=Path(args.db), base_url=f"http://{args.host}:{args.port}")
     if args.definitions:
         settings = msgspec.structs.replace(settings, definitions=Path(args.definitions))
+    # accounts: cookies over HTTPS only, trusted-header single sign-on (server/web/auth.py)
+    settings = msgspec.structs.replace(
+        settings,
+        secure_cookies=args.secure_cookies,
+        sso_header=args.sso_header,
+        sso_trusted_proxies=tuple(args.sso_trusted_proxy or ()),
+    )
     try:
         app = create_app(settings)
     except DefinitionsInvalid as exc:
         print(f"the definitions have errors:\n{exc}", file=sys.stderr)
         return 1
+    except ValueError as exc:  # a malformed --sso-trusted-proxy
+        print(exc, file=sys.stderr)
+        return 1
+    if args.demo:
+        from server.accounts.cli import prepare_demo
+
+        print(prepare_demo(settings), flush=True)
     print(f"khidma serving on http://{args.host}:{args.port}/", flush=True)
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+    # With SSO on, the app itself must see the proxy's address (to trust its header), so uvicorn
+    # does not replace it from X-Forwarded-For; the log-in throttle reads that header itself.
+    uvicorn.run(
+        app, host=args.host, port=args.port, log_level="warning", proxy_headers=not settings.sso_header
+    )
     return 0
 
 
@@ -61,7 +80,23 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--db", default="khidma.db", help="the SQLite file (created on first start)")
     serve.add_argument("--definitions", help="the definitions tree to load (default: the shipped one)")
+    serve.add_argument(
+        "--demo",
+        action="store_true",
+        help="create one demo account per role (if missing) and print their log-ins",
+    )
+    serve.add_argument(
+        "--secure-cookies", action="store_true", help="send the session cookie over HTTPS only"
+    )
+    serve.add_argument("--sso-header", help="trusted-header single sign-on: the header naming the user")
+    serve.add_argument(
+        "--sso-trusted-proxy",
+        action="append",
+        metavar="ADDR",
+        help="an address or network (CIDR) whose --sso-header is trusted (repeatable)",
+    )
     serve.set_defaults(func=cmd_serve)
+    add_account_commands(commands)  # user add|list|password, token create|list|revoke
     return parser
 
 

@@ -1,22 +1,75 @@
 """Validating submitted data against a form schema, with field errors in Arabic and English.
 
-jsonschema is the reference validator; issue 4 picks the fastest safe one by a benchmark and
-plugs it in behind :func:`validate`. Messages never show the validator's English: each JSON
-Schema keyword maps to a bilingual sentence, attached to the JSON pointer of the field.
+Submissions are checked with jsonschema-rs, picked by ``bench/bench_validation.py`` (issue 4; figures
+in docs/performance.md): a few microseconds for a 20-field submission where jsonschema takes a few
+hundred, and ``pattern`` runs on Rust's regex engine, in time linear in the value, where Python's
+backtracking ``re`` takes half a second for ``^(a+)+$`` on 24 characters and minutes on 32. A pattern
+with look-around or a back-reference (which no linear engine can run) goes to fancy-regex, bounded by
+:data:`BACKTRACK_LIMIT`.
+
+jsonschema stays the reference for definitions (the loader's meta-schema checks) and is the fallback
+for a form whose schema jsonschema-rs cannot compile — a pattern in Python's dialect that ECMA-262
+lacks, such as ``\\Z`` — which :func:`submission_problem` names.
+
+Messages never show the validator's English: each JSON Schema keyword maps to a bilingual sentence
+(:func:`message_for`), attached to the JSON pointer of the field; a missing required field (``required``
+or ``dependentRequired``) has its error on its own path, not on the object holding it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+import logging
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any, Literal
 
 import jsonschema
+import jsonschema_rs
 import msgspec
+import referencing
+import referencing.exceptions
 from jsonschema.exceptions import ValidationError
 
 from server.definitions.errors import pointer_from_path
 from server.definitions.forms import fields
 from server.definitions.model import Form, Text
+
+log = logging.getLogger(__name__)
+
+Engine = Literal["jsonschema-rs", "jsonschema"]
+Path = tuple[str | int, ...]
+Problem = tuple[Path, str, Any]
+"""(path into the data, JSON Schema keyword, the keyword's value), whichever validator found it."""
+
+BACKTRACK_LIMIT = 100_000
+"""Backtracking steps a pattern with look-around or a back-reference may take on one value (about 2 ms);
+past it the value is reported as not matching. Every other pattern is run by Rust's regex crate, in time
+linear in the value, and never comes near this."""
+
+_K = jsonschema_rs.ValidationErrorKind
+_REQUIRED = Text(ar="هذا الحقل مطلوب", en="This field is required")
+_NOT_IN_FORM = Text(ar="حقل غير موجود في النموذج", en="This field is not part of the form")
+_INVALID = Text(ar="القيمة غير صحيحة", en="The value is not valid")
+_FORMATS = {
+    "email": ("بريداً إلكترونياً صحيحاً", "a valid e-mail address"),
+    "date": ("تاريخاً صحيحاً", "a valid date"),
+    "time": ("وقتاً صحيحاً", "a valid time"),
+    "date-time": ("تاريخاً ووقتاً صحيحين", "a valid date and time"),
+    "uri": ("رابطاً صحيحاً", "a valid link"),
+}
+# Which error of a field is shown when it breaks several keywords: the kind first, the length before the
+# pattern it also fails ("Enter at least 2 characters" says more than "The format is not valid").
+_RANK = {
+    "type": 0,
+    "required": 0,
+    "enum": 1,
+    "const": 1,
+    "minLength": 2,
+    "maxLength": 2,
+    "format": 3,
+    "pattern": 4,
+}
+_LAST = 9
 
 
 class FieldError(msgspec.Struct, frozen=True, kw_only=True):
@@ -25,95 +78,236 @@ class FieldError(msgspec.Struct, frozen=True, kw_only=True):
     message: Text
 
 
-_validators: dict[int, tuple[Form, jsonschema.Draft202012Validator]] = {}
-_fields: dict[int, tuple[Form, frozenset[str]]] = {}
-
-
-def _declared(form: Form) -> frozenset[str]:
-    cached = _fields.get(id(form))
-    if cached is None or cached[0] is not form:
-        cached = (form, frozenset(fields(form.schema)))
-        _fields[id(form)] = cached
-    return cached[1]
-
-
-def _validator(form: Form) -> jsonschema.Draft202012Validator:
-    cached = _validators.get(id(form))
-    if cached is None or cached[0] is not form:
-        validator = jsonschema.Draft202012Validator(
-            form.schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
-        )
-        cached = (form, validator)
-        _validators[id(form)] = cached
-    return cached[1]
-
-
 def _n(value: Any) -> str:
     return str(value)
 
 
-def message_for(error: ValidationError) -> Text:
-    v, limit = error.validator, error.validator_value
-    if v == "required":
-        return Text(ar="هذا الحقل مطلوب", en="This field is required")
-    if v == "type":
+def message_for(keyword: str, limit: Any = None) -> Text:
+    """The bilingual message for data that breaks ``keyword`` (a JSON Schema keyword) whose value is
+    ``limit`` (the format's name for ``format``). A ``oneOf``/``anyOf`` whose options are all ``const``
+    is a choice: report it as ``enum``."""
+    if keyword in ("required", "dependentRequired"):
+        return _REQUIRED
+    if keyword == "type":
         return Text(ar="القيمة ليست من النوع المطلوب", en="The value is not of the expected kind")
-    if v == "minLength":
+    if keyword == "minLength":
         if limit == 1:
-            return Text(ar="هذا الحقل مطلوب", en="This field is required")
+            return _REQUIRED
         return Text(ar=f"يجب ألا يقل النص عن {_n(limit)} أحرف", en=f"Enter at least {_n(limit)} characters")
-    if v == "maxLength":
+    if keyword == "maxLength":
         return Text(ar=f"يجب ألا يزيد النص عن {_n(limit)} حرفاً", en=f"Enter at most {_n(limit)} characters")
-    if v == "pattern":
+    if keyword == "pattern":
         return Text(ar="الصيغة غير صحيحة", en="The format is not valid")
-    if v == "format":
-        names = {
-            "email": ("بريداً إلكترونياً صحيحاً", "a valid e-mail address"),
-            "date": ("تاريخاً صحيحاً", "a valid date"),
-            "time": ("وقتاً صحيحاً", "a valid time"),
-            "date-time": ("تاريخاً ووقتاً صحيحين", "a valid date and time"),
-            "uri": ("رابطاً صحيحاً", "a valid link"),
-        }
-        ar, en = names.get(str(limit), ("قيمة بالصيغة المطلوبة", "a value in the expected format"))
+    if keyword == "format":
+        ar, en = _FORMATS.get(str(limit), ("قيمة بالصيغة المطلوبة", "a value in the expected format"))
         return Text(ar=f"أدخل {ar}", en=f"Enter {en}")
-    if v in ("enum", "const", "oneOf") and _is_choice(error):
+    if keyword in ("enum", "const"):
         return Text(ar="اختر أحد الخيارات المتاحة", en="Choose one of the options")
-    if v in ("minimum", "exclusiveMinimum"):
+    if keyword in ("minimum", "exclusiveMinimum"):
         return Text(ar=f"يجب ألا تقل القيمة عن {_n(limit)}", en=f"Enter a value of at least {_n(limit)}")
-    if v in ("maximum", "exclusiveMaximum"):
+    if keyword in ("maximum", "exclusiveMaximum"):
         return Text(ar=f"يجب ألا تزيد القيمة عن {_n(limit)}", en=f"Enter a value of at most {_n(limit)}")
-    if v == "minItems":
+    if keyword == "minItems":
         return Text(ar=f"أضف {_n(limit)} عنصراً على الأقل", en=f"Add at least {_n(limit)} item(s)")
-    if v == "maxItems":
+    if keyword == "maxItems":
         return Text(ar=f"لا يزيد العدد عن {_n(limit)}", en=f"Add at most {_n(limit)} item(s)")
-    if v == "uniqueItems":
+    if keyword == "uniqueItems":
         return Text(ar="لا تكرر العناصر", en="Do not repeat items")
-    if v == "additionalProperties":
-        return Text(ar="يحتوي النموذج على حقول غير متوقعة", en="The form holds unexpected fields")
-    if v in ("anyOf", "oneOf"):
+    if keyword in ("additionalProperties", "unevaluatedProperties"):
+        return _NOT_IN_FORM
+    if keyword in ("anyOf", "oneOf"):
         return Text(ar="أكمل أحد الخيارات المطلوبة", en="Complete one of the required alternatives")
-    if v == "dependentRequired":
-        return Text(ar="هذا الحقل مطلوب", en="This field is required")
-    return Text(ar="القيمة غير صحيحة", en="The value is not valid")
+    return _INVALID
 
 
-def _is_choice(error: ValidationError) -> bool:
-    if error.validator in ("enum", "const"):
-        return True
-    options = error.validator_value
+# --- jsonschema-rs -------------------------------------------------------------------------------
+
+
+def _rs_validator(schema: dict[str, Any]) -> jsonschema_rs.Validator:
+    return jsonschema_rs.Draft202012Validator(
+        schema,
+        validate_formats=True,
+        pattern_options=jsonschema_rs.FancyRegexOptions(backtrack_limit=BACKTRACK_LIMIT),
+        # "Name <a@b.sa>" is an RFC 5322 mailbox, not an address to send to
+        email_options=jsonschema_rs.EmailOptions(allow_display_text=False),
+        offline=True,  # a $ref is never fetched over the network
+    )
+
+
+def _all_consts(context: list[list[jsonschema_rs.ValidationError]], path: list[str | int]) -> bool:
+    """Whether every option of a failed ``oneOf``/``anyOf`` failed on its ``const``: a choice."""
+    return bool(context) and all(
+        any(isinstance(e.kind, _K.Constant) and e.instance_path == path for e in option) for option in context
+    )
+
+
+def _rs_problems(errors: Iterable[jsonschema_rs.ValidationError]) -> Iterator[Problem]:
+    for error in errors:
+        path = tuple(error.instance_path)
+        kind = error.kind
+        if isinstance(kind, _K.Required):  # dependentRequired reports as Required too
+            yield (*path, kind.property), "required", None
+        elif isinstance(kind, _K.AdditionalProperties | _K.UnevaluatedProperties):
+            for name in kind.unexpected:
+                yield (*path, name), kind.name, None
+        elif isinstance(kind, _K.OneOfNotValid | _K.AnyOf):
+            choice = _all_consts(kind.context, error.instance_path)
+            yield path, "enum" if choice else kind.name, None
+        elif isinstance(kind, _K.BacktrackLimitExceeded | _K.RegexEngineFailure):
+            yield path, "pattern", None
+        else:
+            yield path, kind.name, kind.value
+
+
+# --- jsonschema (the fallback) -------------------------------------------------------------------
+
+
+def _py_validator(schema: Mapping[str, Any]) -> jsonschema.Draft202012Validator:
+    return jsonschema.Draft202012Validator(
+        schema,
+        format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER,
+        registry=referencing.Registry(),  # an empty registry: a $ref is never fetched over the network
+    )
+
+
+def _is_choice(options: Any) -> bool:
     return isinstance(options, list) and all(isinstance(o, Mapping) and "const" in o for o in options)
 
 
-def _path(error: ValidationError) -> str:
-    path = list(error.absolute_path)
-    if error.validator == "required":
-        missing = error.message.split("'")[1] if "'" in error.message else ""
-        path.append(missing)
-    elif error.validator == "dependentRequired":
-        # "'x' is a dependency of 'y'": the missing field is the first name
-        missing = error.message.split("'")[1] if "'" in error.message else ""
-        path.append(missing)
-    return pointer_from_path(path)
+def _unexpected(error: ValidationError) -> list[str]:
+    schema, instance = error.schema, error.instance
+    if not isinstance(schema, Mapping) or not isinstance(instance, Mapping):
+        return []
+    declared = schema.get("properties") or {}
+    patterns = list(schema.get("patternProperties") or {})
+    return [
+        name for name in instance if name not in declared and not any(re.search(p, name) for p in patterns)
+    ]
+
+
+def _py_problems(errors: Iterable[ValidationError]) -> Iterator[Problem]:
+    for error in errors:
+        path = tuple(error.absolute_path)
+        keyword, value = str(error.validator), error.validator_value
+        if keyword in ("required", "dependentRequired"):
+            # which name is missing is only in the message: "'x' is a required property",
+            # "'x' is a dependency of 'y'"
+            names: list[Any] = []
+            if isinstance(value, list):
+                names = value
+            elif isinstance(value, Mapping):
+                names = [n for dependencies in value.values() for n in dependencies]
+            missing = next((n for n in names if error.message.startswith(f"{n!r} is ")), None)
+            yield (path if missing is None else (*path, missing)), "required", None
+        elif keyword == "additionalProperties":
+            unexpected = _unexpected(error)
+            if not unexpected:
+                yield path, keyword, None
+            for name in unexpected:
+                yield (*path, name), keyword, None
+        elif keyword in ("oneOf", "anyOf"):
+            yield path, "enum" if _is_choice(value) else keyword, None
+        else:
+            yield path, keyword, value
+
+
+# --- the compiled form ---------------------------------------------------------------------------
+
+
+def _in_order(paths: Iterable[Path]) -> list[Path]:
+    """Paths as the data holds them (``/items/2`` before ``/items/10``). Two paths differ first at
+    keys of one container, both strings or both indices; anything else is ordered as text."""
+    try:
+        return sorted(paths)
+    except TypeError:
+        return sorted(paths, key=lambda path: tuple(map(str, path)))
+
+
+class CompiledForm:
+    """A form's schema compiled once for submissions (see :func:`compiled`)."""
+
+    __slots__ = ("_py", "_rs", "declared", "engine", "problem")
+
+    def __init__(self, form: Form, engine: Engine = "jsonschema-rs") -> None:
+        self.declared = frozenset(fields(form.schema))
+        self.problem: str | None = None
+        """Why jsonschema-rs could not compile the schema, when it could not."""
+        self._rs: jsonschema_rs.Validator | None = None
+        self._py: jsonschema.Draft202012Validator | None = None
+        if engine == "jsonschema-rs":
+            try:
+                self._rs = _rs_validator(form.schema)
+            except (ValueError, jsonschema_rs.ReferencingError) as exc:
+                self.problem = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+                log.warning(
+                    "form %s: jsonschema-rs cannot compile the schema (%s); its submissions use jsonschema",
+                    form.id,
+                    self.problem,
+                )
+        if self._rs is None:
+            self._py = _py_validator(form.schema)
+        self.engine: Engine = "jsonschema-rs" if self._rs is not None else "jsonschema"
+
+    def problems(self, data: Any) -> list[Problem]:
+        """What the validator finds wrong with ``data``, not yet one per field."""
+        if self._rs is None:
+            assert self._py is not None
+            try:
+                return list(_py_problems(self._py.iter_errors(data)))
+            except referencing.exceptions.Unresolvable:  # a $ref outside the form: see submission_problem
+                return [((), "", None)]
+        try:
+            if self._rs.is_valid(data):
+                return []
+            found = list(_rs_problems(self._rs.iter_errors(data)))
+        except ValueError:  # not JSON data: a set, bytes, a key that is not a string
+            return [((), "type", None)]
+        # jsonschema-rs leaves out a pattern that ran out of backtracking when something else failed
+        # too; whatever it leaves out, invalid data never comes back without an error
+        return found or [((), "", None)]
+
+    def errors(self, data: Any) -> list[FieldError]:
+        """One error per field: undeclared top-level fields first, then the others in path order."""
+        errors: dict[str, FieldError] = {}
+        if isinstance(data, Mapping):
+            for name in data:
+                if name not in self.declared:
+                    path = pointer_from_path([name])
+                    errors[path] = FieldError(path=path, message=_NOT_IN_FORM)
+        best: dict[Path, tuple[int, str, Any]] = {}
+        for path_parts, keyword, limit in self.problems(data):
+            rank = _RANK.get(keyword, _LAST)
+            kept = best.get(path_parts)
+            if kept is None or rank < kept[0]:
+                best[path_parts] = (rank, keyword, limit)
+        for path_parts in _in_order(best):
+            path = pointer_from_path(path_parts)
+            if path not in errors:
+                _, keyword, limit = best[path_parts]
+                errors[path] = FieldError(path=path, message=message_for(keyword, limit))
+        return list(errors.values())
+
+
+_MAX_CACHED = 1024
+_compiled: dict[int, tuple[Form, CompiledForm]] = {}
+
+
+def compiled(form: Form) -> CompiledForm:
+    """The form's compiled schema, built on first use and kept while the Form object lives in the
+    cache (keyed on the object, not its id alone: a new Form is compiled anew)."""
+    cached = _compiled.get(id(form))
+    if cached is None or cached[0] is not form:
+        if len(_compiled) >= _MAX_CACHED:
+            _compiled.pop(next(iter(_compiled)), None)
+        cached = (form, CompiledForm(form))
+        _compiled[id(form)] = cached
+    return cached[1]
+
+
+def submission_problem(form: Form) -> str | None:
+    """Why jsonschema-rs cannot compile ``form`` (its submissions then go to jsonschema, whose
+    ``pattern`` backtracks), or ``None``: for the loader to report at definition time."""
+    return compiled(form).problem
 
 
 def apply_defaults(form: Form, data: Mapping[str, Any]) -> dict[str, Any]:
@@ -126,22 +320,8 @@ def apply_defaults(form: Form, data: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def validate(form: Form, data: Any) -> list[FieldError]:
-    """Every problem of ``data`` against ``form``, one per field (the first found for that field).
+    """Every problem of ``data`` against ``form``, one per field (the most telling one for that field).
 
     A top-level field the form does not declare (anywhere, conditional fields included) is an error
     too: what is stored is what the form asked for, nothing else."""
-    errors: dict[str, FieldError] = {}
-    if isinstance(data, Mapping):
-        declared = _declared(form)
-        for name in data:
-            if name not in declared:
-                path = pointer_from_path([name])
-                errors[path] = FieldError(
-                    path=path,
-                    message=Text(ar="حقل غير موجود في النموذج", en="This field is not part of the form"),
-                )
-    for error in sorted(_validator(form).iter_errors(data), key=lambda e: list(map(str, e.absolute_path))):
-        path = _path(error)
-        if path not in errors:
-            errors[path] = FieldError(path=path, message=message_for(error))
-    return list(errors.values())
+    return compiled(form).errors(data)

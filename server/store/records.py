@@ -153,6 +153,15 @@ class User(Record, frozen=True, kw_only=True):
     created_at: datetime
 
 
+class SurveyResponse(Record, frozen=True, kw_only=True):
+    ticket_id: int
+    survey_id: str
+    answers: dict[str, int]
+    """question id → the rating given."""
+    comment: str
+    created_at: datetime
+
+
 class ReadyReply(Record, frozen=True, kw_only=True):
     """A canned reply from the knowledge bank."""
 

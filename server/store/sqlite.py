@@ -34,18 +34,21 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 import aiosqlite
 
+from server.accounts.records import ApiToken
 from server.store import (
     sqlite_attachments,
     sqlite_definitions,
     sqlite_directory,
     sqlite_outbox,
+    sqlite_sessions,
+    sqlite_surveys,
     sqlite_tickets,
 )
 from server.store.migrate import migrate
@@ -61,6 +64,7 @@ from server.store.records import (
     OutboxMessage,
     OutboxStatus,
     ReadyReply,
+    SurveyResponse,
     Ticket,
     TicketChange,
     Timer,
@@ -298,6 +302,80 @@ class SQLiteStore:
         return await sqlite_directory.users_in_department(
             self._reader, department, role, active_only=active_only
         )
+
+    # --- accounts: passwords, sessions, API tokens, log-in throttle (sqlite_sessions) --------
+
+    async def set_password(
+        self, user_id: str, password_hash: str | None, *, end_sessions: bool = True
+    ) -> None:
+        await self._writer.run(
+            lambda conn: sqlite_sessions.set_password(conn, user_id, password_hash, end_sessions=end_sessions)
+        )
+
+    async def users_with_role(self, role: str, *, active_only: bool = True) -> list[User]:
+        return await sqlite_sessions.users_with_role(self._reader, role, active_only=active_only)
+
+    async def list_users(self, *, active_only: bool = False) -> list[User]:
+        return await sqlite_sessions.list_users(self._reader, active_only=active_only)
+
+    async def create_session(
+        self, user_id: str, id_hash: str, *, now: datetime, expires_at: datetime
+    ) -> None:
+        await self._writer.run(
+            lambda conn: sqlite_sessions.create_session(
+                conn, user_id, id_hash, now=now, expires_at=expires_at
+            )
+        )
+
+    async def get_session_user(self, id_hash: str, *, now: datetime, idle: timedelta) -> User | None:
+        return await sqlite_sessions.get_session_user(self._reader, self._writer, id_hash, now=now, idle=idle)
+
+    async def delete_session(self, id_hash: str) -> None:
+        await self._writer.run(lambda conn: sqlite_sessions.delete_session(conn, id_hash))
+
+    async def delete_user_sessions(self, user_id: str) -> int:
+        return await self._writer.run(lambda conn: sqlite_sessions.delete_user_sessions(conn, user_id))
+
+    async def create_api_token(self, user_id: str, name: str, token_hash: str, *, now: datetime) -> ApiToken:
+        return await self._writer.run(
+            lambda conn: sqlite_sessions.create_api_token(conn, user_id, name, token_hash, now=now)
+        )
+
+    async def get_token_user(self, token_hash: str, *, now: datetime) -> User | None:
+        return await sqlite_sessions.get_token_user(self._reader, self._writer, token_hash, now=now)
+
+    async def revoke_token(self, token_id: int, *, now: datetime) -> ApiToken:
+        return await self._writer.run(lambda conn: sqlite_sessions.revoke_token(conn, token_id, now=now))
+
+    async def list_tokens(self, user_id: str) -> list[ApiToken]:
+        return await sqlite_sessions.list_tokens(self._reader, user_id)
+
+    async def record_failed_login(
+        self, keys: Sequence[str], *, now: datetime, forget_before: datetime | None = None
+    ) -> None:
+        await self._writer.run(
+            lambda conn: sqlite_sessions.record_failed_login(conn, keys, now=now, forget_before=forget_before)
+        )
+
+    async def count_failed_logins(self, key: str, *, since: datetime) -> int:
+        return await sqlite_sessions.count_failed_logins(self._reader, key, since=since)
+
+    async def clear_failed_logins(self, key: str) -> None:
+        await self._writer.run(lambda conn: sqlite_sessions.clear_failed_logins(conn, key))
+
+    # --- survey responses ---------------------------------------------------------------
+
+    async def add_survey_response(
+        self, *, ticket_id: int, survey_id: str, answers: Mapping[str, int], comment: str, now: datetime
+    ) -> SurveyResponse:
+        return await self._writer.run(
+            lambda conn: sqlite_surveys.add(
+                conn, ticket_id=ticket_id, survey_id=survey_id, answers=answers, comment=comment, now=now
+            )
+        )
+
+    async def get_survey_response(self, ticket_id: int) -> SurveyResponse | None:
+        return await sqlite_surveys.get(self._reader, ticket_id)
 
     # --- ready replies ------------------------------------------------------------------
 

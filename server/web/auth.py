@@ -1,0 +1,387 @@
+"""Who is asking: log-in sessions for the pages, bearer tokens for the API, optional trusted-header SSO.
+
+``AuthMiddleware`` resolves the current user of every HTTP request (static files aside) and puts the
+store's ``User`` — or None — in ``request.scope["khidma_user"]``:
+
+* under ``/api``: from ``Authorization: Bearer <token>`` only (tokens are stored hashed and
+  revocable). Cookies are not looked at there: ``/api`` is exempt from the CSRF check, so a cookie
+  (or an SSO header a proxy adds to every browser request) accepted there would let any site act as
+  the logged-in user;
+* elsewhere (the pages): from the trusted SSO header when it is configured and the request comes
+  from a trusted proxy, else from the session cookie ``khidma_session`` (a random token; the store
+  keeps only its SHA-256; idle and absolute expiry in the settings).
+
+Handlers use ``current_user``, ``require_login``, ``api_user_or_401`` and ``actor_for``. The log-in
+and log-out pages (``AuthPages``) throttle failed attempts per username and per client address, give
+the same answer for an unknown user and a wrong password, and start a new session at each log-in.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import ipaddress
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, cast
+from urllib.parse import quote, urlsplit
+
+from litestar import Controller, Request, get, post
+from litestar.connection import ASGIConnection
+from litestar.datastructures import Cookie, State
+from litestar.enums import ScopeType
+from litestar.exceptions import NotAuthorizedException
+from litestar.middleware import ASGIMiddleware
+from litestar.response import Redirect, Template
+from litestar.types import ASGIApp, Receive, Scope, Send
+
+from server.accounts.passwords import hash_password, needs_rehash, verify_password
+from server.accounts.tokens import SESSION_COOKIE, new_session_token, token_hash
+from server.engine.model import Actor
+from server.i18n import t
+from server.runtime import Runtime
+from server.settings import Settings
+from server.store.records import User
+from server.web.rendering import language, render
+
+__all__ = [
+    "SESSION_COOKIE",
+    "USER_SCOPE_KEY",
+    "AuthAPI",
+    "AuthMiddleware",
+    "AuthPages",
+    "actor_for",
+    "api_user_or_401",
+    "current_user",
+    "login_redirect",
+    "require_login",
+    "safe_next",
+]
+
+AnyRequest = Request[Any, Any, State]
+USER_SCOPE_KEY = "khidma_user"
+MAX_USERNAME = 150
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+# --- what handlers call ---------------------------------------------------------------------------
+
+
+def current_user(request: ASGIConnection[Any, Any, Any, Any]) -> User | None:
+    """The logged-in user of this request, or None (anonymous)."""
+    user = cast(dict[str, Any], request.scope).get(USER_SCOPE_KEY)
+    return user if isinstance(user, User) else None
+
+
+def actor_for(user: User) -> Actor:
+    """The engine's view of a user: id, name, roles and department."""
+    return Actor(id=user.id, name=user.name, roles=frozenset(user.roles), department=user.department)
+
+
+def safe_next(target: str | None, default: str = "/") -> str:
+    """``target`` when it is a path on this site (``/…``), else ``default``: never an open redirect
+    (``//host``, ``/\\host``, ``https://host``, control characters are all refused)."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return default
+    if any(ord(char) < 0x20 or ord(char) == 0x7F for char in target):
+        return default
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return default
+    return target
+
+
+def login_redirect(request: ASGIConnection[Any, Any, Any, Any]) -> Redirect:
+    """303 to the log-in page, which comes back to this page afterwards."""
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return Redirect(f"/login?next={quote(safe_next(target), safe='')}", status_code=303)
+
+
+def require_login(request: ASGIConnection[Any, Any, Any, Any]) -> User | Redirect:
+    """The logged-in user, or the redirect to the log-in page to return from the handler."""
+    user = current_user(request)
+    return user if user is not None else login_redirect(request)
+
+
+def api_user_or_401(request: ASGIConnection[Any, Any, Any, Any]) -> User:
+    """The API caller (from its bearer token); raises 401 when there is none or it is not valid."""
+    user = current_user(request)
+    if user is None:
+        raise NotAuthorizedException(
+            "a valid bearer token is required (Authorization: Bearer <token>) / يلزم رمز وصول صالح",
+            headers={"WWW-Authenticate": 'Bearer realm="khidma"'},
+        )
+    return user
+
+
+# --- the middleware -------------------------------------------------------------------------------
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def parse_networks(entries: tuple[str, ...]) -> tuple[Network, ...]:
+    """``sso_trusted_proxies`` as networks (a bare address is a one-address network); raises
+    ``ValueError`` naming a malformed entry."""
+    networks = []
+    for entry in entries:
+        try:
+            networks.append(ipaddress.ip_network(entry.strip(), strict=False))
+        except ValueError as exc:
+            raise ValueError(f"sso_trusted_proxies: {entry!r} is not an IP address or network") from exc
+    return tuple(networks)
+
+
+def _in(address: str | None, networks: tuple[Network, ...]) -> bool:
+    if not address or not networks:
+        return False
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip.version == net.version and ip in net for net in networks)
+
+
+@dataclass(frozen=True)
+class AuthConfig:
+    """What the middleware and the log-in page need from the settings, parsed once."""
+
+    idle: timedelta
+    lifetime: timedelta
+    secure_cookies: bool
+    max_failures: int
+    max_failures_per_address: int
+    failure_window: timedelta
+    sso_header: str | None
+    trusted_proxies: tuple[Network, ...]
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> AuthConfig:
+        return cls(
+            idle=timedelta(seconds=settings.session_idle_seconds),
+            lifetime=timedelta(seconds=settings.session_max_seconds),
+            secure_cookies=settings.secure_cookies,
+            max_failures=settings.login_max_failures,
+            max_failures_per_address=settings.login_max_failures_per_address,
+            failure_window=timedelta(seconds=settings.login_failure_window_seconds),
+            sso_header=(settings.sso_header or "").strip().lower() or None,
+            trusted_proxies=parse_networks(settings.sso_trusted_proxies),
+        )
+
+    def from_trusted_proxy(self, connection: ASGIConnection[Any, Any, Any, Any]) -> bool:
+        client = connection.client
+        return _in(client.host if client else None, self.trusted_proxies)
+
+    def client_address(self, connection: ASGIConnection[Any, Any, Any, Any]) -> str:
+        """The address the log-in throttle counts: the peer's, or — when the peer is a trusted proxy —
+        the last address it appended to ``X-Forwarded-For``."""
+        client = connection.client
+        peer = client.host if client else "unknown"
+        if self.from_trusted_proxy(connection):
+            forwarded = connection.headers.get("x-forwarded-for", "")
+            hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
+            if hops:
+                return hops[-1]
+        return peer
+
+
+def _runtime(scope: Scope) -> Runtime | None:
+    runtime = getattr(scope["app"].state, "runtime", None)
+    return runtime if isinstance(runtime, Runtime) else None
+
+
+@functools.lru_cache(maxsize=8)
+def auth_config(settings: Settings) -> AuthConfig:
+    return AuthConfig.from_settings(settings)
+
+
+def bearer_token(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
+    scheme, _, token = connection.headers.get("authorization", "").strip().partition(" ")
+    token = token.strip()
+    return token if scheme.lower() == "bearer" and token else None
+
+
+async def resolve_user(connection: ASGIConnection[Any, Any, Any, Any], config: AuthConfig) -> User | None:
+    runtime = _runtime(connection.scope)
+    if runtime is None:
+        return None
+    store = runtime.store
+    if connection.scope["path"] == "/api" or connection.scope["path"].startswith("/api/"):
+        token = bearer_token(connection)
+        return None if token is None else await store.get_token_user(token_hash(token), now=_now())
+    if config.sso_header is not None and config.from_trusted_proxy(connection):
+        username = connection.headers.get(config.sso_header, "").strip()
+        if username:
+            user = await store.get_user_by_username(username[:MAX_USERNAME])
+            return user if user is not None and user.active else None
+    session = connection.cookies.get(SESSION_COOKIE)
+    if not session:
+        return None
+    return await store.get_session_user(token_hash(session), now=_now(), idle=config.idle)
+
+
+class AuthMiddleware(ASGIMiddleware):
+    """Puts the request's ``User`` (or None) in ``scope["khidma_user"]``; see the module's text."""
+
+    scopes = (ScopeType.HTTP,)
+    exclude_path_pattern = ("^/static/",)
+
+    def __init__(self, settings: Settings) -> None:
+        self.config = auth_config(settings)  # a malformed proxy list refuses to start
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
+        connection: ASGIConnection[Any, Any, Any, Any] = ASGIConnection(scope, receive, send)
+        cast(dict[str, Any], scope)[USER_SCOPE_KEY] = await resolve_user(connection, self.config)
+        await next_app(scope, receive, send)
+
+
+# --- the log-in and log-out pages -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FieldProblem:
+    field: str
+    """The input's id (the error summary links to it)."""
+    text: str
+
+
+@dataclass(frozen=True)
+class LoginPage:
+    next: str
+    username: str
+    problems: tuple[FieldProblem, ...] = ()
+    message: str | None = None
+    """A problem of the whole form (wrong credentials, too many attempts)."""
+
+    def problem(self, field: str) -> str | None:
+        return next((p.text for p in self.problems if p.field == field), None)
+
+
+def _session_cookie(value: str, config: AuthConfig) -> Cookie:
+    # No Max-Age: the cookie ends with the browser; the server ends the session in any case.
+    return Cookie(
+        key=SESSION_COOKIE,
+        value=value,
+        path="/",
+        httponly=True,
+        samesite="lax",
+        secure=config.secure_cookies,
+    )
+
+
+def _runtime_of(request: AnyRequest) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+class AuthPages(Controller):
+    """``GET /login``, ``POST /login``, ``POST /logout`` (CSRF-checked by the app's CSRF config)."""
+
+    include_in_schema = False
+
+    @get("/login")
+    async def login_form(self, request: AnyRequest) -> Template | Redirect:
+        target = safe_next(request.query_params.get("next"))
+        if current_user(request) is not None:
+            return Redirect(target, status_code=303)
+        return render(request, "login.html", LoginPage(next=target, username=""))
+
+    @post("/login", status_code=303)
+    async def login(self, request: AnyRequest) -> Template | Redirect:
+        form = await request.form()
+        username = str(form.get("username") or "").strip()[:MAX_USERNAME]
+        password = str(form.get("password") or "")
+        target = safe_next(str(form.get("next") or ""))
+        lang = language(request)
+        runtime = _runtime_of(request)
+        config, store = auth_config(runtime.settings), runtime.store
+
+        def again(
+            status: int, problems: tuple[FieldProblem, ...] = (), message: str | None = None
+        ) -> Template:
+            page = LoginPage(next=target, username=username, problems=problems, message=message)
+            return render(request, "login.html", page, status_code=status, lang=lang)
+
+        missing = []
+        if not username:
+            missing.append(FieldProblem("username", t("auth_username_missing", lang)))
+        if not password:
+            missing.append(FieldProblem("password", t("auth_password_missing", lang)))
+        if missing:
+            return again(400, tuple(missing))
+
+        now = _now()
+        user_key = f"user:{username.lower()}"
+        address_key = f"address:{config.client_address(request)}"
+        since = now - config.failure_window
+        if (
+            await store.count_failed_logins(user_key, since=since) >= config.max_failures
+            or await store.count_failed_logins(address_key, since=since) >= config.max_failures_per_address
+        ):
+            minutes = max(1, round(config.failure_window.total_seconds() / 60))
+            return again(429, message=t("auth_throttled", lang).format(minutes=minutes))
+
+        user: User | None = await store.get_user_by_username(username)
+        known = user is not None and user.active
+        # Verified off the event loop; an unknown user costs the same work (no enumeration by timing).
+        ok = await asyncio.to_thread(
+            verify_password, password, user.password_hash if user and known else None
+        )
+        if not ok or user is None:
+            await store.record_failed_login([user_key, address_key], now=now, forget_before=since)
+            request.logger.info("failed log-in for a username from %s", address_key)
+            return again(400, message=t("auth_failed", lang))
+
+        await store.clear_failed_logins(user_key)
+        if user.password_hash is not None and needs_rehash(user.password_hash):
+            await store.set_password(
+                user.id, await asyncio.to_thread(hash_password, password), end_sessions=False
+            )
+        old = request.cookies.get(SESSION_COOKIE)
+        if old:  # a new session at each log-in: a session id planted before it is worth nothing
+            await store.delete_session(token_hash(old))
+        token = new_session_token()
+        await store.create_session(user.id, token_hash(token), now=now, expires_at=now + config.lifetime)
+        return Redirect(target, status_code=303, cookies=[_session_cookie(token, config)])
+
+    @post("/logout", status_code=303)
+    async def logout(self, request: AnyRequest) -> Redirect:
+        token = request.cookies.get(SESSION_COOKIE)
+        if token:
+            await _runtime_of(request).store.delete_session(token_hash(token))
+        response = Redirect("/", status_code=303)
+        response.delete_cookie(SESSION_COOKIE, path="/")
+        return response
+
+
+# --- the API's own view of the caller -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Me:
+    id: str
+    username: str
+    name: str
+    email: str | None
+    department: str | None
+    roles: list[str]
+
+
+class AuthAPI(Controller):
+    path = "/api/me"
+    tags = ["accounts"]  # noqa: RUF012 (Litestar's declared class attribute)
+
+    @get("/")
+    async def me(self, request: AnyRequest) -> Me:
+        """The caller as its bearer token identifies it (401 without a valid token)."""
+        user = api_user_or_401(request)
+        return Me(
+            id=user.id,
+            username=user.username,
+            name=user.name,
+            email=user.email,
+            department=user.department,
+            roles=list(user.roles),
+        )

@@ -1,0 +1,84 @@
+"""Rendering a page: the language, the chrome every page shares, and the template.
+
+Every page template receives ``chrome`` (a :class:`Chrome`), ``t`` (the interface text in the page's
+language), ``lang``, and its own typed context object ``page``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import partial
+from typing import Any
+
+from litestar import Request
+from litestar.datastructures import State
+from litestar.response import Template
+
+from server import __version__
+from server.i18n import direction, negotiate, other, t
+from server.runtime import Runtime
+
+LANG_COOKIE = "lang"
+
+
+@dataclass(frozen=True)
+class Chrome:
+    lang: str
+    dir: str
+    other_lang: str
+    org_name: str
+    org_parent: str
+    phone: str
+    email: str
+    hours: str
+    path: str
+    user_name: str | None
+    asset_version: str = __version__
+
+
+def runtime_of(request: Request[Any, Any, State]) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+def language(request: Request[Any, Any, State]) -> str:
+    org = runtime_of(request).catalogue.organisation
+    return negotiate(
+        request.cookies.get(LANG_COOKIE), request.headers.get("accept-language"), org.default_language
+    )
+
+
+def chrome(request: Request[Any, Any, State], lang: str) -> Chrome:
+    runtime = runtime_of(request)
+    org = runtime.catalogue.organisation
+    phone = org.contact.phones[0]
+    user = request.scope.get("khidma_user")
+    path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return Chrome(
+        lang=lang,
+        dir=direction(lang),
+        other_lang=other(lang),
+        org_name=org.name.get(lang),
+        org_parent=org.parent.get(lang) if org.parent else "",
+        phone=phone.number + (f" ({t('extension', lang)} {phone.extension})" if phone.extension else ""),
+        email=org.contact.email or "",
+        hours=org.contact.hours.get(lang) if org.contact.hours else runtime.tickets.calendar.describe(lang),
+        path=path,
+        user_name=getattr(user, "name", None),
+    )
+
+
+def render(
+    request: Request[Any, Any, State],
+    template: str,
+    page: Any,
+    *,
+    status_code: int = 200,
+    lang: str | None = None,
+) -> Template:
+    lang = lang or language(request)
+    return Template(
+        template_name=template,
+        context={"page": page, "chrome": chrome(request, lang), "t": partial(t, lang=lang), "lang": lang},
+        status_code=status_code,
+    )

@@ -1,0 +1,63 @@
+"""Helpers for page tests: a real app on a real SQLite file, HTML read with CSS selectors."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from litestar.testing import AsyncTestClient
+from selectolax.lexbor import LexborHTMLParser as HTMLParser
+
+from server.app import create_app
+from server.settings import Settings
+
+
+@asynccontextmanager
+async def client_for(tmp_path: Path, **settings: Any) -> AsyncIterator[AsyncTestClient[Any]]:
+    app = create_app(Settings(db_path=tmp_path / "khidma.db", base_url="http://testserver.local", **settings))
+    async with AsyncTestClient(app=app, base_url="http://testserver.local") as client:
+        yield client
+
+
+def html(text: str) -> HTMLParser:
+    return HTMLParser(text)
+
+
+def csrf_of(page: str) -> str:
+    node = html(page).css_first("input[name=_csrf_token]")
+    assert node is not None, "the page has no CSRF field"
+    return str(node.attributes["value"])
+
+
+def form_values(page: str, selector: str = "main form[method=post]") -> dict[str, list[str]]:
+    """The values a browser would send for a form as rendered (text inputs, selects, checked boxes)."""
+    form = html(page).css_first(selector)
+    assert form is not None, f"no form matches {selector!r}"
+    values: dict[str, list[str]] = {}
+    for node in form.css("input, select, textarea"):
+        name = node.attributes.get("name")
+        if not name:
+            continue
+        kind = (node.attributes.get("type") or "text").lower()
+        if node.tag == "select":
+            chosen = [
+                o.attributes.get("value") or "" for o in node.css("option") if "selected" in o.attributes
+            ]
+            values.setdefault(name, []).extend(chosen[:1] or [""])
+        elif node.tag == "textarea":
+            values.setdefault(name, []).append(node.text())
+        elif kind in ("checkbox", "radio"):
+            if "checked" in node.attributes:
+                values.setdefault(name, []).append(node.attributes.get("value") or "on")
+        elif kind in ("submit", "button", "file"):
+            continue
+        else:
+            values.setdefault(name, []).append(node.attributes.get("value") or "")
+    return values
+
+
+def texts(page: str, selector: str) -> list[str]:
+    return [re.sub(r"\s+", " ", n.text()).strip() for n in html(page).css(selector)]
