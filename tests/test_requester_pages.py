@@ -323,3 +323,133 @@ async def test_openapi_document_lists_the_requester_api(tmp_path: Path) -> None:
         "/api/track/{number}",
     ):
         assert path in schema["paths"], path
+
+
+async def login(client: Any, username: str, roles: list[str], department: str | None = None) -> None:
+    from server.accounts.passwords import hash_password
+
+    store = client.app.state.runtime.store
+    if await store.get_user_by_username(username) is None:
+        await store.add_user(
+            username=username,
+            name=username,
+            roles=roles,
+            department=department,
+            email=f"{username}@example.org",
+            password_hash=hash_password("pass-word-1"),
+            now=__import__("datetime").datetime.now(__import__("datetime").UTC),
+        )
+    page = await client.get("/login")
+    response = await client.post(
+        "/login",
+        data={
+            "_csrf_token": csrf_of(page.text),
+            "username": username,
+            "password": "pass-word-1",
+            "next": "/",
+        },
+        follow_redirects=False,
+    )
+    assert response.status_code == 303, response.text[:500]
+
+
+@pytest.mark.parametrize("service_id", SERVICES)
+@pytest.mark.parametrize("headers", [AR, EN], ids=["ar", "en"])
+async def test_each_of_the_nine_forms_renders_and_creates_its_ticket(
+    tmp_path: Path, service_id: str, headers: dict[str, str]
+) -> None:
+    compiled = catalogue().services[service_id]
+    staff = "requester" not in compiled.service.eligible_roles
+    async with client_for(tmp_path) as client:
+        if staff:
+            await login(client, "cs.user", ["customer_service"], "customer_service")
+        elif compiled.service.login_required:
+            await login(client, "college.user", ["requester"])
+        page = await client.get(f"/services/{service_id}/apply", headers=headers)
+        assert page.status_code == 200, page.text[:500]
+        assert texts(page.text, "h1") == [compiled.form.title.get("en" if headers is EN else "ar")]
+        if staff:  # a representative records the request under a channel of the service
+            assert html(page.text).css_first('select[name="_channel"]') is not None
+        post = {**form_values(page.text), **as_post(example(service_id))}
+        sent = await client.post(
+            f"/services/{service_id}/apply", data=post, headers=headers, follow_redirects=False
+        )
+        assert sent.status_code == 303, texts(sent.text, ".error-summary li")
+        number = sent.headers["location"].split("/track/")[1].split("?")[0]
+        ticket = await client.app.state.runtime.store.get_ticket_by_number(number)
+    assert ticket is not None and ticket.service_id == service_id
+    assert ticket.language == ("en" if headers is EN else "ar")
+
+
+async def test_htmx_validates_a_field_as_it_is_left(tmp_path: Path) -> None:
+    async with client_for(tmp_path) as client:
+        page = await client.get("/services/inquiries/apply", headers=AR)
+        field = html(page.text).css_first('input[name="mobile"]')
+        assert field is not None and field.attributes["hx-post"] == "/services/inquiries/apply/validate"
+        post = {**form_values(page.text), "mobile": ["123"]}
+        hx = {**AR, "hx-request": "true", "hx-trigger-name": "mobile", "x-csrftoken": csrf_of(page.text)}
+        bad = await client.post("/services/inquiries/apply/validate", data=post, headers=hx)
+        good = await client.post(
+            "/services/inquiries/apply/validate", data={**post, "mobile": ["0551234567"]}, headers=hx
+        )
+    assert bad.status_code == 200 and "<html" not in bad.text
+    assert html(bad.text).css_first("#f-mobile-field .kh-error-message") is not None
+    assert html(good.text).css_first("#f-mobile-field .kh-error-message") is None
+
+
+async def test_conditional_fields_appear_when_they_apply(tmp_path: Path) -> None:
+    async with client_for(tmp_path) as client:
+        await login(client, "college.user", ["requester"])
+        page = await client.get("/services/maintenance/apply", headers=AR)
+        assert html(page.text).css_first('[name="device_type_other"]') is None
+        post = {**form_values(page.text), **as_post(example("maintenance")), "device_type": ["other"]}
+        hx = {**AR, "hx-request": "true", "x-csrftoken": csrf_of(page.text)}
+        fragment = await client.post("/services/maintenance/apply/fields", data=post, headers=hx)
+        # without JavaScript: the server shows the page again with the field and its error
+        plain = await client.post(
+            "/services/maintenance/apply", data=post, headers=AR, follow_redirects=False
+        )
+    assert html(fragment.text).css_first('[name="device_type_other"]') is not None
+    assert plain.status_code == 200
+    assert html(plain.text).css_first("#f-device_type_other-field .kh-error-message") is not None
+
+
+async def test_oversized_upload_or_wrong_type_is_refused_and_the_rest_is_kept(tmp_path: Path) -> None:
+    async with client_for(tmp_path) as client:
+        await login(client, "college.user", ["requester"])
+        page = await client.get("/services/supplies/apply", headers=AR)
+        post = {**form_values(page.text), **as_post(example("supplies"))}
+        big = b"%PDF-1.4\n" + b"0" * (5 * 1024 * 1024 + 10)
+        too_big = await client.post(
+            "/services/supplies/apply",
+            data=post,
+            headers=AR,
+            files={"attachment": ("big.pdf", big, "application/pdf")},
+        )
+        wrong = await client.post(
+            "/services/supplies/apply",
+            data=post,
+            headers=AR,
+            files={"attachment": ("run.exe", b"MZ...", "application/x-msdownload")},
+        )
+        ok = await client.post(
+            "/services/supplies/apply",
+            data=post,
+            headers=AR,
+            follow_redirects=False,
+            files={"attachment": ("spec.pdf", b"%PDF-1.4 small", "application/pdf")},
+        )
+        number = ok.headers["location"].split("/track/")[1].split("?")[0]
+        store = client.app.state.runtime.store
+        ticket = await store.get_ticket_by_number(number)
+    for response, words in ((too_big, "حجم الملف أكبر من المسموح"), (wrong, "نوع الملف غير مقبول")):
+        assert response.status_code == 200
+        assert words in html(response.text).css_first("#f-attachment-field").text()  # type: ignore[union-attr]
+        assert (
+            html(response.text).css_first('[name="college"]').attributes["value"]
+            == example("supplies")["college"]
+        )  # type: ignore[union-attr]
+    assert ok.status_code == 303
+    assert ticket is not None
+    attachment = await_attachment = ticket.data["attachment"]
+    assert isinstance(attachment, str) and await_attachment

@@ -12,6 +12,7 @@ import secrets
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
+from zoneinfo import ZoneInfo
 
 import jinja2
 from litestar import Controller, Request, get, post
@@ -162,6 +163,10 @@ async def _published(request: AnyRequest, service_id: str) -> CompiledService:
     return found[1]
 
 
+def _tz(compiled: CompiledService) -> ZoneInfo:
+    return ZoneInfo(compiled.organisation.calendar.timezone)
+
+
 def _hours(hours: Text | None, runtime: Any, lang: str) -> str:
     return hours.get(lang) if hours is not None else str(runtime.tickets.calendar.describe(lang))
 
@@ -264,7 +269,15 @@ class RequesterPages(Controller):
         notice: str = "",
         key: str | None = None,
     ) -> ApplyPage:
-        view = build_form(compiled.form, data=data, errors=errors, lang=lang, files=files or {})
+        view = build_form(
+            compiled.form,
+            data=data,
+            errors=errors,
+            lang=lang,
+            files=files or {},
+            hx_url=f"/services/{compiled.service.id}/apply/fields",
+            timezone=_tz(compiled),
+        )
         env = _jinja(request)
         actor = _actor(request)
         org = compiled.organisation
@@ -310,11 +323,8 @@ class RequesterPages(Controller):
         channel = requested if requested in staff else (staff[0] if staff else _requester_channel(compiled))
         if channel is None:
             raise NotFoundException()
-        data = coerce(compiled.form, values)
-        kept_files = {k: v for k, v in ((n, (values.get(f"_file_{n}") or [""])[0]) for n in data) if v}
+        data = coerce(compiled.form, values, timezone=_tz(compiled))
         upload_errors, filenames = await _store_uploads(runtime, compiled.form, uploads, data)
-        for name, attachment_id in kept_files.items():
-            data.setdefault(name, attachment_id)
         key = (values.get("_idempotency_key") or [""])[0] or None
         if group_action(values) is not None or upload_errors:
             page = self._apply_page(
@@ -360,8 +370,15 @@ class RequesterPages(Controller):
         lang = language(request)
         compiled = await _published(request, service_id)
         values, _uploads = await _post_items(request)
-        data = coerce(compiled.form, values)
-        view = build_form(compiled.form, data=data, errors=[], lang=lang)
+        data = coerce(compiled.form, values, timezone=_tz(compiled))
+        view = build_form(
+            compiled.form,
+            data=data,
+            errors=[],
+            lang=lang,
+            hx_url=f"/services/{compiled.service.id}/apply/fields",
+            timezone=_tz(compiled),
+        )
         env = _jinja(request)
         return Response(str(render_form_fields(view, env)), media_type="text/html")
 
@@ -373,21 +390,15 @@ class RequesterPages(Controller):
         lang = language(request)
         compiled = await _published(request, service_id)
         values, _uploads = await _post_items(request)
-        data = coerce(compiled.form, values)
+        data = coerce(compiled.form, values, timezone=_tz(compiled))
         trigger = request.headers.get("hx-trigger-name") or ""
         errors = validate(compiled.form, apply_defaults(compiled.form, data))
-        view = build_form(compiled.form, data=data, errors=errors, lang=lang)
+        view = build_form(compiled.form, data=data, errors=errors, lang=lang, timezone=_tz(compiled))
         env = _jinja(request)
-        for fv in _walk_fields(view.fields):
+        for fv in view.walk():
             if fv.name == trigger:
                 return Response(str(render_field(fv, env)), media_type="text/html")
         return Response("", status_code=204)
-
-
-def _walk_fields(fields: list[Any]) -> Any:
-    for fv in fields:
-        yield fv
-        yield from _walk_fields(getattr(fv, "children", None) or [])
 
 
 async def _store_uploads(
