@@ -41,6 +41,7 @@ class Runtime:
         calendar = WorkingCalendar.from_definition(catalogue.organisation.calendar)
         tickets = TicketService(store, calendar, base_url=settings.base_url)
         await tickets.publish_shipped(catalogue)
+        await tickets.warm()
         return cls(settings=settings, catalogue=catalogue, store=store, tickets=tickets)
 
     async def close(self) -> None:

@@ -8,6 +8,7 @@ so a client can retry safely.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -100,6 +101,7 @@ class TicketService:
         self.clock = clock
         self.notifier = Notifier(store, calendar, base_url=base_url)
         self._compiled: dict[int, CompiledService] = {}
+        self._compiling: dict[int, asyncio.Lock] = {}
 
     # --- definitions ------------------------------------------------------------------
 
@@ -125,14 +127,28 @@ class TicketService:
         return published
 
     async def compiled_version(self, definition_version_id: int) -> CompiledService:
+        """A published version, compiled once per process; concurrent first calls share one compilation."""
         compiled = self._compiled.get(definition_version_id)
-        if compiled is None:
-            version = await self.store.get_definition(definition_version_id)
-            if version is None:
-                raise UnknownService(f"no definition version {definition_version_id}")
-            compiled = compile_bundle(version.bundle)
-            self._compiled[definition_version_id] = compiled
+        if compiled is not None:
+            return compiled
+        lock = self._compiling.setdefault(definition_version_id, asyncio.Lock())
+        async with lock:
+            compiled = self._compiled.get(definition_version_id)
+            if compiled is None:
+                version = await self.store.get_definition(definition_version_id)
+                if version is None:
+                    raise UnknownService(f"no definition version {definition_version_id}")
+                compiled = compile_bundle(version.bundle)
+                self._compiled[definition_version_id] = compiled
+        self._compiling.pop(definition_version_id, None)
         return compiled
+
+    async def warm(self) -> int:
+        """Compile the latest version of every service ahead of the first request."""
+        versions = await self.store.latest_definitions()
+        for version in versions:
+            await self.compiled_version(version.id)
+        return len(versions)
 
     async def current(self, service_id: str) -> tuple[DefinitionVersion, CompiledService]:
         version = await self.store.latest_definition(service_id)
