@@ -19,6 +19,7 @@ MESSAGES: Mapping[str, Text] = {
     "switch_language": Text(ar="English", en="العربية"),
     "switch_language_label": Text(ar="Switch to English", en="التحويل إلى العربية"),
     "home": Text(ar="الرئيسية", en="Home"),
+    "tasks": Text(ar="المهام", en="Tasks"),
     "service_guide": Text(ar="دليل الخدمات", en="Service guide"),
     "track_a_ticket": Text(ar="متابعة تذكرة", en="Track a ticket"),
     "log_in": Text(ar="تسجيل الدخول", en="Log in"),

@@ -16,7 +16,9 @@ from litestar.response import Template
 
 from server import __version__
 from server.i18n import direction, negotiate, other, t
+from server.access import is_staff
 from server.runtime import Runtime
+from server.store.records import User
 
 LANG_COOKIE = "lang"
 
@@ -33,6 +35,8 @@ class Chrome:
     hours: str
     path: str
     user_name: str | None
+    is_staff: bool = False
+    """Whether to show the staff links (task lists, intake)."""
     asset_version: str = __version__
 
 
@@ -65,6 +69,7 @@ def chrome(request: Request[Any, Any, State], lang: str) -> Chrome:
         hours=org.contact.hours.get(lang) if org.contact.hours else runtime.tickets.calendar.describe(lang),
         path=path,
         user_name=getattr(user, "name", None),
+        is_staff=is_staff(user, org) if isinstance(user, User) else False,
     )
 
 
