@@ -72,6 +72,19 @@ class PrefetchedLookups:
         return self._rows.get((table, key), ())
 
 
+def _change(outcome: Outcome) -> TicketChange:
+    """The ticket row's new values after an outcome."""
+    return TicketChange(
+        state=outcome.state,
+        category=outcome.category,
+        department=outcome.assignment.department,
+        assignee_role=outcome.assignment.role,
+        assignee_user=outcome.assignment.user,
+        vars=outcome.vars,
+        closed=outcome.closed,
+    )
+
+
 def view(ticket: Ticket) -> TicketView:
     return TicketView(
         number=ticket.number,
@@ -300,15 +313,7 @@ class TicketService:
         prepared = await self.notifier.prepare(
             compiled, outcome.notifications, actor=actor, data=ticket.data, requester_id=ticket.requester_id
         )
-        change = TicketChange(
-            state=outcome.state,
-            category=outcome.category,
-            department=outcome.assignment.department,
-            assignee_role=outcome.assignment.role,
-            assignee_user=outcome.assignment.user,
-            vars=outcome.vars,
-            closed=outcome.closed,
-        )
+        change = _change(outcome)
         try:
             return await self.store.apply_change(
                 ticket.id,
@@ -347,15 +352,7 @@ class TicketService:
                 data=ticket.data,
                 requester_id=ticket.requester_id,
             )
-            change = TicketChange(
-                state=outcome.state,
-                category=outcome.category,
-                department=outcome.assignment.department,
-                assignee_role=outcome.assignment.role,
-                assignee_user=outcome.assignment.user,
-                vars=outcome.vars,
-                closed=outcome.closed,
-            )
+            change = _change(outcome)
             try:
                 await self.store.apply_change(
                     ticket.id,
