@@ -44,7 +44,9 @@ class ReadScope(msgspec.Struct, frozen=True, kw_only=True):
 STAFF_SCOPES = ("organisation", "department")
 
 
-def read_scope(user: User | None, organisation: Organisation, service_departments: dict[str, str]) -> ReadScope:
+def read_scope(
+    user: User | None, organisation: Organisation, service_departments: dict[str, str]
+) -> ReadScope:
     """The tickets ``user`` may read. ``service_departments`` maps each service id to its department."""
     if user is None or not user.active:
         return ReadScope()

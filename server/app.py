@@ -90,6 +90,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
     from server.web.auth import AuthAPI, AuthMiddleware, AuthPages  # accounts: log-in, sessions, tokens
     from server.web.pages import RequesterPages, SurveyPages, TrackingPages, set_language
+    from server.web.staff_api import TicketsAPI  # staff ticket API: /api/tickets/{id}
+    from server.web.staff_tasks import StaffTaskPages, TasksAPI  # the staff task lists
+    from server.web.staff_ticket import StaffTicketPages  # the staff ticket page, actions, attachments
 
     return Litestar(
         route_handlers=[
@@ -102,6 +105,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
             set_language,
             AuthPages,  # /login, /logout
             AuthAPI,  # /api/me
+            StaffTicketPages,  # /staff/tickets/{id}, /staff/ready-replies, /staff/attachments/{id}
+            TicketsAPI,  # /api/tickets/{id}, /api/tickets/{id}/actions/{action}
+            StaffTaskPages,  # /staff/tasks
+            TasksAPI,  # /api/tasks
             create_static_files_router(
                 path="/static",
                 directories=[PACKAGE / "static"],

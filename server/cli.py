@@ -9,6 +9,7 @@ from pathlib import Path
 
 from server.accounts.cli import add_account_commands
 from server.definitions.loader import load_tree, summary
+from server.notify.cli import add_dispatch_command, add_gateway_arguments
 from server.paths import shipped_root
 
 
@@ -44,6 +45,19 @@ def cmd_serve(args: argparse.Namespace) -> int:
         sso_header=args.sso_header,
         sso_trusted_proxies=tuple(args.sso_trusted_proxy or ()),
     )
+    # notifications: gateways from flags, secrets from the environment (server/notify/cli.py)
+    from server.notify.cli import GatewayConfigError, describe_gateways, gateway_settings
+
+    try:
+        settings = msgspec.structs.replace(
+            settings,
+            background_worker=not args.no_worker,
+            worker_interval_seconds=args.worker_interval,
+            **gateway_settings(args),
+        )
+    except GatewayConfigError as exc:
+        print(f"khidma serve: {exc}", file=sys.stderr)
+        return 1
     try:
         app = create_app(settings)
     except DefinitionsInvalid as exc:
@@ -56,6 +70,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         from server.accounts.cli import prepare_demo
 
         print(prepare_demo(settings), flush=True)
+    print(describe_gateways(settings) + ("" if settings.background_worker else " (worker off)"), flush=True)
     print(f"khidma serving on http://{args.host}:{args.port}/", flush=True)
     # With SSO on, the app itself must see the proxy's address (to trust its header), so uvicorn
     # does not replace it from X-Forwarded-For; the log-in throttle reads that header itself.
@@ -95,8 +110,19 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="ADDR",
         help="an address or network (CIDR) whose --sso-header is trusted (repeatable)",
     )
+    # notifications (server/notify/cli.py): gateway flags, the background worker, `khidma dispatch`
+    add_gateway_arguments(serve)
+    serve.add_argument(
+        "--no-worker",
+        action="store_true",
+        help="do not deliver notifications or fire timers in this process (run `khidma dispatch`)",
+    )
+    serve.add_argument(
+        "--worker-interval", type=float, default=5.0, help="seconds between worker rounds (default: 5)"
+    )
     serve.set_defaults(func=cmd_serve)
     add_account_commands(commands)  # user add|list|password, token create|list|revoke
+    add_dispatch_command(commands)  # dispatch [--once]
     return parser
 
 

@@ -12,6 +12,8 @@ from collections.abc import Mapping
 
 from server.definitions.model import Language, Text
 from server.web.auth_messages import AUTH_MESSAGES
+from server.web.staff_messages import STAFF_TASK_MESSAGES
+from server.web.ticket_messages import STAFF_TICKET_MESSAGES
 
 MESSAGES: Mapping[str, Text] = {
     # chrome
@@ -178,3 +180,5 @@ def negotiate(cookie: str | None, accept_language: str | None, default: Language
 
 
 MESSAGES = {**MESSAGES, **AUTH_MESSAGES}  # the log-in pages' words (server/web/auth_messages.py)
+MESSAGES = {**MESSAGES, **STAFF_TICKET_MESSAGES}  # the staff ticket page (server/web/ticket_messages.py)
+MESSAGES = {**MESSAGES, **STAFF_TASK_MESSAGES}  # the staff task lists (server/web/staff_messages.py)

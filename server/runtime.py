@@ -5,10 +5,11 @@ Opened by the app's lifespan (``server/app.py``) and closed with it; tests build
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from server.definitions.catalogue import Catalogue, CompiledService
 from server.definitions.loader import load_tree
+from server.notify.dispatcher import BackgroundWorker
 from server.settings import Settings
 from server.store.interface import Store
 from server.store.records import DefinitionVersion
@@ -34,6 +35,8 @@ class Runtime:
     catalogue: Catalogue
     store: Store
     tickets: TicketService
+    worker: BackgroundWorker | None = field(default=None, repr=False)
+    """Delivers notifications and fires timers (server/notify); None with ``background_worker`` off."""
 
     @classmethod
     async def open(cls, settings: Settings, catalogue: Catalogue) -> Runtime:
@@ -42,9 +45,17 @@ class Runtime:
         tickets = TicketService(store, calendar, base_url=settings.base_url)
         await tickets.publish_shipped(catalogue)
         await tickets.warm()
-        return cls(settings=settings, catalogue=catalogue, store=store, tickets=tickets)
+        runtime = cls(settings=settings, catalogue=catalogue, store=store, tickets=tickets)
+        # --- notifications: the background worker (server/notify/dispatcher.py) ---
+        if settings.background_worker:
+            runtime.worker = BackgroundWorker(runtime, settings.worker_interval_seconds)
+            runtime.worker.start()
+        return runtime
 
     async def close(self) -> None:
+        if self.worker is not None:  # first: it may be sending (stopped between two messages)
+            await self.worker.stop()
+            self.worker = None
         await self.store.close()
 
     async def published(self) -> list[tuple[DefinitionVersion, CompiledService]]:

@@ -2,12 +2,37 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 from pathlib import Path
 
 import msgspec
 
 from server.paths import shipped_root
+
+
+class Secret:
+    """A secret setting (a password, a token): its ``repr`` and ``str`` never show it, so printing or
+    logging the settings cannot leak it. ``reveal()`` gives the value to the one place that uses it."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('********')"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
 
 
 class Settings(msgspec.Struct, frozen=True, kw_only=True):
@@ -17,7 +42,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     """The definitions tree loaded on first start."""
     base_url: str = "http://127.0.0.1:8000"
     """The public address, for links in notifications (tracking page, survey)."""
-    secret: str = msgspec.field(default_factory=lambda: secrets.token_urlsafe(32))
+    secret: str = msgspec.field(
+        default_factory=lambda: os.environ.get("KHIDMA_SECRET") or secrets.token_urlsafe(32)
+    )
     """Signs the CSRF cookie. Set it (``KHIDMA_SECRET``) so pages stay valid across restarts."""
     max_upload_bytes: int = 10 * 1024 * 1024
     """The largest request body accepted (all files of one submission together)."""
@@ -42,3 +69,35 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     sso_trusted_proxies: tuple[str, ...] = ()
     """The addresses or networks (``10.0.0.0/8``) of those proxies; the header is honoured only on a
     request that comes from one of them."""
+
+    # --- notifications (server/notify; docs/operation.md "Notifications") -------------------
+    # A channel with no gateway configured keeps its messages pending (and counted as such):
+    # nothing is ever reported sent that was not handed to a gateway.
+    smtp_host: str | None = None
+    """The SMTP server that sends e-mail; e-mail stays pending while it is unset."""
+    smtp_port: int = 25
+    smtp_sender: str = "khidma@localhost"
+    """The ``From`` address of notification mails."""
+    smtp_starttls: bool = False
+    """Upgrade the SMTP connection with STARTTLS (certificate checked) before sending; a server that
+    does not offer it is treated as unavailable rather than spoken to in clear."""
+    smtp_username: str | None = None
+    """Log in to the SMTP server (after STARTTLS, when on) as this user."""
+    smtp_password: Secret | None = None
+    """Read from the environment variable ``KHIDMA_SMTP_PASSWORD`` only (never a command-line flag)."""
+    smtp_timeout_seconds: float = 30.0
+    sms_webhook_url: str | None = None
+    """The SMS gateway's webhook (JSON POST); SMS stays pending while it is unset."""
+    whatsapp_webhook_url: str | None = None
+    """The WhatsApp gateway's webhook (JSON POST); WhatsApp messages stay pending while it is unset."""
+    webhook_token: Secret | None = None
+    """Sent as ``Authorization: Bearer …`` to both webhooks; from ``KHIDMA_WEBHOOK_TOKEN`` only."""
+    webhook_timeout_seconds: float = 15.0
+    notify_max_attempts: int = 8
+    """Attempts per message before it is ``dead``; retries wait 30 s, doubling, at most 1 h."""
+    background_worker: bool = False
+    """Run the worker (deliver due notifications, fire due timers) inside the server process. Off for an
+    app built in code (tests); ``khidma serve`` turns it on unless ``--no-worker`` (then run
+    ``khidma dispatch`` as a separate process)."""
+    worker_interval_seconds: float = 5.0
+    """How often the worker looks for due notifications and timers."""

@@ -39,6 +39,12 @@ from server.store.records import (
     TimerStatus,
     User,
 )
+from server.tasks import TaskFilter, TaskOrder, TaskRow
+
+SENDING_LEASE = timedelta(minutes=5)
+"""How long a message may stay ``sending`` before it is taken for a crashed sender's and re-queued. A
+live dispatcher finishes a send well within it, so another process opening the store never re-queues a
+message that is being sent right now."""
 
 
 class StoreError(Exception):
@@ -117,9 +123,34 @@ class Store(Protocol):
 
     async def list_assignments(self, ticket_id: int) -> list[Assignment]: ...
 
+    # --- task lists (server/tasks.py) ---------------------------------------------------
+    async def list_tasks(
+        self, task_filter: TaskFilter, order: TaskOrder, *, offset: int, limit: int
+    ) -> list[TaskRow]:
+        """One page of the tickets ``task_filter`` selects — always inside its ``scope`` — in
+        ``order``; each row with its assignee's name and its due time (earliest pending timer)."""
+        ...
+
+    async def count_tasks(self, task_filter: TaskFilter) -> dict[str, int]:
+        """category → how many tickets ``task_filter`` selects, its ``category`` aside (categories
+        without a ticket are left out)."""
+        ...
+
+    async def tickets_without_search_text(self, limit: int) -> list[Ticket]:
+        """Tickets whose search text was never computed (created before it existed), oldest first."""
+        ...
+
+    async def set_search_texts(self, texts: Mapping[int, str]) -> None:
+        """ticket id → its search text, in one transaction."""
+        ...
+
     # --- outbox -------------------------------------------------------------------------
-    async def claim_outbox(self, *, now: datetime, limit: int) -> list[OutboxMessage]:
-        """Due ``pending``/``failed`` messages become ``sending`` (attempts + 1)."""
+    async def claim_outbox(
+        self, *, now: datetime, limit: int, channels: Sequence[str] | None = None
+    ) -> list[OutboxMessage]:
+        """Due ``pending``/``failed`` messages become ``sending`` (attempts + 1), oldest due first.
+        With ``channels``, only messages on those channels are claimed (none for an empty list), so a
+        dispatcher leaves alone the channels it has no gateway for."""
         ...
 
     async def mark_sent(self, message_id: int, *, now: datetime) -> None: ...
@@ -134,7 +165,7 @@ class Store(Protocol):
         self, ticket_id: int | None = None, status: OutboxStatus | None = None
     ) -> list[OutboxMessage]: ...
 
-    async def requeue_sending(self, *, now: datetime) -> int:
+    async def requeue_sending(self, *, now: datetime, older_than: timedelta = ...) -> int:
         """Messages left ``sending`` (by a crash) go back to ``pending``; returns how many."""
         ...
 

@@ -191,6 +191,9 @@ class NewTicket(Record, frozen=True, kw_only=True):
     vars: dict[str, Any]
     idempotency_key: str | None = None
     language: str = "ar"
+    search_text: str | None = None
+    """What the task lists' free text matches besides the number (``server.tasks.search_text``);
+    None leaves it to be computed when the server next starts."""
 
 
 class TicketChange(Record, frozen=True, kw_only=True):

@@ -25,6 +25,10 @@ Schema (``migrations/0001_initial.sql``; ``migrate.py`` applies and records migr
 * ``lookup_rows(table_name, key, row_json)`` — admin lookup tables; index (table_name, key).
 * ``ready_replies`` — the knowledge bank.
 * ``schema_migrations(version, name, applied_at)``.
+* ``0005_task_lists.sql`` adds ``tickets.search_text`` (the task lists' free text) and the indexes of
+  the task lists (``sqlite_tasks``): (department, updated_at), (department, created_at), (updated_at),
+  (created_at), (category, updated_at), (assignee_role, department, updated_at); ``timers_ticket``
+  becomes (ticket_id, status, due_at).
 
 Times are ISO-8601 UTC text of fixed width (text order is time order); JSON documents are text,
 checked by ``json_valid``; tables are STRICT, hence SQLite ≥ 3.37 (checked at open).
@@ -49,8 +53,10 @@ from server.store import (
     sqlite_outbox,
     sqlite_sessions,
     sqlite_surveys,
+    sqlite_tasks,
     sqlite_tickets,
 )
+from server.store.interface import SENDING_LEASE
 from server.store.migrate import migrate
 from server.store.records import (
     Assignment,
@@ -73,6 +79,7 @@ from server.store.records import (
 )
 from server.store.sqlite_codec import fetch_all
 from server.store.sqlite_connection import Synchronous, Writer, connect
+from server.tasks import TaskFilter, TaskOrder, TaskRow
 
 if TYPE_CHECKING:
     from server.store.interface import Store
@@ -184,10 +191,30 @@ class SQLiteStore:
     async def list_assignments(self, ticket_id: int) -> list[Assignment]:
         return await sqlite_tickets.list_assignments(self._reader, ticket_id)
 
+    # --- task lists ---------------------------------------------------------------------
+
+    async def list_tasks(
+        self, task_filter: TaskFilter, order: TaskOrder, *, offset: int, limit: int
+    ) -> list[TaskRow]:
+        return await sqlite_tasks.list_tasks(self._reader, task_filter, order, offset=offset, limit=limit)
+
+    async def count_tasks(self, task_filter: TaskFilter) -> dict[str, int]:
+        return await sqlite_tasks.count_tasks(self._reader, task_filter)
+
+    async def tickets_without_search_text(self, limit: int) -> list[Ticket]:
+        return await sqlite_tasks.tickets_without_search_text(self._reader, limit)
+
+    async def set_search_texts(self, texts: Mapping[int, str]) -> None:
+        await self._writer.run(lambda conn: sqlite_tasks.set_search_texts(conn, texts))
+
     # --- outbox and timers --------------------------------------------------------------
 
-    async def claim_outbox(self, *, now: datetime, limit: int) -> list[OutboxMessage]:
-        return await self._writer.run(lambda conn: sqlite_outbox.claim(conn, now=now, limit=limit))
+    async def claim_outbox(
+        self, *, now: datetime, limit: int, channels: Sequence[str] | None = None
+    ) -> list[OutboxMessage]:
+        return await self._writer.run(
+            lambda conn: sqlite_outbox.claim(conn, now=now, limit=limit, channels=channels)
+        )
 
     async def mark_sent(self, message_id: int, *, now: datetime) -> None:
         await self._writer.run(lambda conn: sqlite_outbox.mark_sent(conn, message_id, now=now))
@@ -204,8 +231,10 @@ class SQLiteStore:
     ) -> list[OutboxMessage]:
         return await sqlite_outbox.list_messages(self._reader, ticket_id, status)
 
-    async def requeue_sending(self, *, now: datetime) -> int:
-        return await self._writer.run(lambda conn: sqlite_outbox.requeue_sending(conn, now=now))
+    async def requeue_sending(self, *, now: datetime, older_than: timedelta = SENDING_LEASE) -> int:
+        return await self._writer.run(
+            lambda conn: sqlite_outbox.requeue_sending(conn, now=now, older_than=older_than)
+        )
 
     async def due_timers(self, *, now: datetime) -> list[Timer]:
         return await sqlite_outbox.due_timers(self._reader, now=now)

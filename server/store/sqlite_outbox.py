@@ -11,10 +11,11 @@ The write functions run inside the caller's transaction (``SQLiteStore._write``)
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import uuid
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import aiosqlite
 
@@ -80,15 +81,21 @@ async def insert_messages(
     )
 
 
-async def claim(conn: aiosqlite.Connection, *, now: datetime, limit: int) -> list[OutboxMessage]:
+async def claim(
+    conn: aiosqlite.Connection, *, now: datetime, limit: int, channels: Sequence[str] | None = None
+) -> list[OutboxMessage]:
+    if channels is not None and not channels:
+        return []
     at = time_text(now)
     rows = await fetch_all(
         conn,
-        "UPDATE outbox SET status = 'sending', attempts = attempts + 1, updated_at = ?"
+        "UPDATE outbox SET status = 'sending', attempts = attempts + 1, updated_at = ?1"
         " WHERE id IN (SELECT id FROM outbox WHERE status IN ('pending', 'failed')"
-        " AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?)"
+        " AND next_attempt_at <= ?1"
+        " AND (?3 IS NULL OR channel IN (SELECT value FROM json_each(?3)))"
+        " ORDER BY next_attempt_at, id LIMIT ?2)"
         " RETURNING *",
-        (at, at, limit),
+        (at, limit, None if channels is None else json.dumps(list(channels))),
     )
     return sorted((message_from_row(row) for row in rows), key=lambda m: (m.next_attempt_at, m.id))
 
@@ -119,11 +126,13 @@ async def mark_failed(
         raise NotFound(f"no outbox message {message_id}")
 
 
-async def requeue_sending(conn: aiosqlite.Connection, *, now: datetime) -> int:
+async def requeue_sending(conn: aiosqlite.Connection, *, now: datetime, older_than: timedelta) -> int:
+    """Messages ``sending`` for longer than ``older_than`` (their sender died) go back to ``pending``."""
     rows = await fetch_all(
         conn,
-        "UPDATE outbox SET status = 'pending', updated_at = ? WHERE status = 'sending' RETURNING id",
-        (time_text(now),),
+        "UPDATE outbox SET status = 'pending', updated_at = ? WHERE status = 'sending' AND updated_at <= ?"
+        " RETURNING id",
+        (time_text(now), time_text(now - older_than)),
     )
     return len(rows)
 

@@ -181,8 +181,8 @@ async def create_ticket(
         conn,
         "INSERT INTO tickets (number, tracking_code, service_id, definition_version_id, state, category,"
         " department, assignee_role, assignee_user, channel, requester_id, data, vars, version,"
-        " created_at, updated_at, closed_at, idempotency_key, language)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, NULL, ?, ?) RETURNING *",
+        " created_at, updated_at, closed_at, idempotency_key, language, search_text)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, NULL, ?, ?, ?) RETURNING *",
         (
             await _next_number(conn, now),
             secrets.token_urlsafe(12),
@@ -201,6 +201,7 @@ async def create_ticket(
             at,
             new.idempotency_key,
             new.language,
+            new.search_text,
         ),
     )
     assert row is not None

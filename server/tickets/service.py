@@ -32,6 +32,7 @@ from server.store.records import (
     Ticket,
     TicketChange,
 )
+from server.tasks import search_text
 from server.tickets.notifications import Notifier, Prepared
 from server.working_time import WorkingCalendar
 
@@ -157,11 +158,25 @@ class TicketService:
         return compiled
 
     async def warm(self) -> int:
-        """Compile the latest version of every service ahead of the first request."""
+        """Compile the latest version of every service ahead of the first request (and fill the
+        search text of tickets created before it existed)."""
         versions = await self.store.latest_definitions()
         for version in versions:
             await self.compiled_version(version.id)
+        await self.fill_search_texts()
         return len(versions)
+
+    async def fill_search_texts(self, batch: int = 500) -> int:
+        """Task lists (issue 5): compute the search text of the tickets that have none; returns how many."""
+        filled = 0
+        while tickets := await self.store.tickets_without_search_text(batch):
+            texts = {}
+            for ticket in tickets:
+                compiled = await self.compiled_version(ticket.definition_version_id)
+                texts[ticket.id] = search_text(compiled.form.schema, ticket.data)
+            await self.store.set_search_texts(texts)
+            filled += len(texts)
+        return filled
 
     async def current(self, service_id: str) -> tuple[DefinitionVersion, CompiledService]:
         version = await self.store.latest_definition(service_id)
@@ -279,6 +294,8 @@ class TicketService:
             vars=outcome.vars,
             idempotency_key=idempotency_key,
             language=lang,
+            # task lists (issue 5): what their free text matches besides the number
+            search_text=search_text(compiled.form.schema, stored_data),
         )
         ticket, created = await self.store.create_ticket(
             new,

@@ -30,13 +30,15 @@ from litestar import Controller, Request, get, post
 from litestar.connection import ASGIConnection
 from litestar.datastructures import Cookie, State
 from litestar.enums import ScopeType
-from litestar.exceptions import NotAuthorizedException
+from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 from litestar.middleware import ASGIMiddleware
 from litestar.response import Redirect, Template
 from litestar.types import ASGIApp, Receive, Scope, Send
 
+from server.access import read_only
 from server.accounts.passwords import hash_password, needs_rehash, verify_password
 from server.accounts.tokens import SESSION_COOKIE, new_session_token, token_hash
+from server.engine.advance import READ_ONLY_REFUSAL
 from server.engine.model import Actor
 from server.i18n import t
 from server.runtime import Runtime
@@ -233,8 +235,32 @@ class AuthMiddleware(ASGIMiddleware):
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
         connection: ASGIConnection[Any, Any, Any, Any] = ASGIConnection(scope, receive, send)
-        cast(dict[str, Any], scope)[USER_SCOPE_KEY] = await resolve_user(connection, self.config)
+        user = await resolve_user(connection, self.config)
+        cast(dict[str, Any], scope)[USER_SCOPE_KEY] = user
+        refuse_read_only(scope, user)
         await next_app(scope, receive, send)
+
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
+READ_ONLY_ALLOWED = frozenset({"/logout"})
+"""Unsafe requests a read-only user may still make."""
+
+
+def refuse_read_only(scope: Scope, user: User | None) -> None:
+    """The read-only guard: a user whose roles are all read-only (the auditor) may read everything
+    they are allowed to, but every unsafe request (POST, PUT, PATCH, DELETE…) but log-out is refused
+    with 403 — the bilingual error page, or a JSON body under ``/api`` (the app's error handler)."""
+    if user is None or scope.get("method", "GET") in SAFE_METHODS or scope["path"] in READ_ONLY_ALLOWED:
+        return
+    runtime = _runtime(scope)
+    if runtime is not None and read_only(user.roles, runtime.catalogue.organisation):
+        raise PermissionDeniedException(
+            f"{READ_ONLY_REFUSAL.en} / {READ_ONLY_REFUSAL.ar}",
+            extra={
+                "reason": "read_only",
+                "messages": {"ar": READ_ONLY_REFUSAL.ar, "en": READ_ONLY_REFUSAL.en},
+            },
+        )
 
 
 # --- the log-in and log-out pages -----------------------------------------------------------------

@@ -15,8 +15,8 @@ from litestar.datastructures import State
 from litestar.response import Template
 
 from server import __version__
-from server.i18n import direction, negotiate, other, t
 from server.access import is_staff
+from server.i18n import direction, negotiate, other, t
 from server.runtime import Runtime
 from server.store.records import User
 

@@ -1,0 +1,193 @@
+"""Staff task lists, SQLite side: a :class:`~server.tasks.TaskFilter` as one WHERE clause.
+
+The viewer's read scope (``server/access.py``) is part of every WHERE clause built here — of the rows
+and of the counts — unless the view alone already keeps the list inside it
+(``TaskFilter.scope_implied``: the scope reads everything, or the list is of departments the scope
+reads whole). Values are always bound parameters, never spliced into the SQL.
+
+Plans (``EXPLAIN QUERY PLAN``, 100,000 tickets; ``bench/bench_tasks.py``): a department's list walks
+``tickets_department_updated`` (or ``_created``) in order and stops after the page; its counts read
+``tickets_department_queue`` alone (a covering index); the due time of the page's rows comes from
+``timers_ticket`` (ticket, status, due_at) after the page is chosen, so 25 look-ups per page.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Mapping
+from typing import Any
+
+import aiosqlite
+
+from server.store.records import Ticket
+from server.store.sqlite_codec import fetch_all, like_pattern, maybe_parse_time, parse_time, time_text
+from server.store.sqlite_tickets import ticket_from_row
+from server.tasks import TaskFilter, TaskOrder, TaskRow
+
+_DUE = "(SELECT MIN(m.due_at) FROM timers m WHERE m.ticket_id = t.id AND m.status = 'pending')"
+
+
+def _in(column: str, values: frozenset[str], params: list[Any]) -> str:
+    ordered = sorted(values)
+    params.extend(ordered)
+    return f"{column} IN ({', '.join('?' * len(ordered))})"
+
+
+def _scope(task_filter: TaskFilter, params: list[Any]) -> str | None:
+    """The read rule of ``server.access.may_read`` in SQL; None when it needs no condition."""
+    scope = task_filter.scope
+    if task_filter.scope_implied:
+        return None
+    parts = []
+    if scope.departments:
+        parts.append(_in("t.department", scope.departments, params))
+    if scope.services:
+        parts.append(_in("t.service_id", scope.services, params))
+    if scope.user_id is not None:
+        parts.append("t.assignee_user = ?")
+        params.append(scope.user_id)
+    if scope.requester_id is not None:
+        parts.append("t.requester_id = ?")
+        params.append(scope.requester_id)
+    return "(" + " OR ".join(parts) + ")" if parts else "0"
+
+
+def _view(task_filter: TaskFilter, params: list[Any]) -> list[str]:
+    clauses = []
+    if task_filter.mine:
+        mine = []
+        if task_filter.assigned_user is not None:
+            mine.append("t.assignee_user = ?")
+            params.append(task_filter.assigned_user)
+        if task_filter.queue_roles:
+            queue = ["t.assignee_user IS NULL", _in("t.assignee_role", task_filter.queue_roles, params)]
+            if task_filter.queue_department is not None:
+                queue.append("t.department = ?")
+                params.append(task_filter.queue_department)
+            mine.append("(" + " AND ".join(queue) + ")")
+        clauses.append("(" + " OR ".join(mine) + ")")
+    if task_filter.held_by is not None:
+        held = [_in("t.department", task_filter.held_by, params)] if task_filter.held_by else []
+        if task_filter.unheld:
+            held.append("t.department IS NULL")
+        clauses.append("(" + " OR ".join(held) + ")" if held else "0")
+    return clauses
+
+
+def where(task_filter: TaskFilter, *, with_category: bool = True) -> tuple[str, list[Any]]:
+    """The WHERE clause (without the keyword) of ``task_filter`` over ``tickets t``, and its parameters."""
+    params: list[Any] = []
+    clauses = []
+    scope = _scope(task_filter, params)
+    if scope is not None:
+        clauses.append(scope)
+    clauses += _view(task_filter, params)
+    for column, value in (
+        ("t.service_id", task_filter.service),
+        ("t.category", task_filter.category if with_category else None),
+        ("t.state", task_filter.state),
+        ("t.channel", task_filter.channel),
+    ):
+        if value is not None:
+            clauses.append(f"{column} = ?")
+            params.append(value)
+    if task_filter.created_from is not None:
+        clauses.append("t.created_at >= ?")
+        params.append(time_text(task_filter.created_from))
+    if task_filter.created_before is not None:
+        clauses.append("t.created_at < ?")
+        params.append(time_text(task_filter.created_before))
+    if task_filter.text:
+        pattern = like_pattern(task_filter.text)
+        if any(c.isdigit() for c in task_filter.text):  # numbers are digits and a hyphen
+            clauses.append("(t.number LIKE ? ESCAPE '\\' OR t.search_text LIKE ? ESCAPE '\\')")
+            params += [pattern, pattern]
+        else:
+            clauses.append("t.search_text LIKE ? ESCAPE '\\'")
+            params.append(pattern)
+    return " AND ".join(clauses) or "1", params
+
+
+def _order_by(order: TaskOrder, table: str = "t") -> str:
+    direction = "DESC" if order.descending else "ASC"
+    if order.key == "due":
+        # no due time last, whichever the direction; then the most recently updated first
+        return f"due_at IS NULL, due_at {direction}, {table}.updated_at DESC, {table}.id DESC"
+    column = "updated_at" if order.key == "updated" else "created_at"
+    return f"{table}.{column} {direction}, {table}.id {direction}"
+
+
+def _row(row: sqlite3.Row) -> TaskRow:
+    return TaskRow(
+        id=row["id"],
+        number=row["number"],
+        service_id=row["service_id"],
+        definition_version_id=row["definition_version_id"],
+        state=row["state"],
+        category=row["category"],
+        department=row["department"],
+        assignee_role=row["assignee_role"],
+        assignee_user=row["assignee_user"],
+        assignee_name=row["assignee_name"],
+        channel=row["channel"],
+        created_at=parse_time(row["created_at"]),
+        updated_at=parse_time(row["updated_at"]),
+        due_at=maybe_parse_time(row["due_at"]),
+    )
+
+
+def list_sql(task_filter: TaskFilter, order: TaskOrder) -> tuple[str, list[Any]]:
+    """The page query: the page's ids are chosen first (in index order where possible), then only
+    those rows are joined to their assignee and due time."""
+    clause, params = where(task_filter)
+    due = f", {_DUE} AS due_at" if order.key == "due" else ""
+    # every value is a bound parameter; the SQL is built from fixed fragments only
+    sql = (
+        f"WITH p AS (SELECT t.id, t.updated_at, t.created_at{due} FROM tickets t WHERE {clause}"  # noqa: S608
+        f" ORDER BY {_order_by(order)} LIMIT ? OFFSET ?)"
+        " SELECT t.id, t.number, t.service_id, t.definition_version_id, t.state, t.category, t.department,"
+        " t.assignee_role, t.assignee_user, u.name AS assignee_name, t.channel, t.created_at, t.updated_at,"
+        f" {_DUE} AS due_at"
+        " FROM p JOIN tickets t ON t.id = p.id LEFT JOIN users u ON u.id = t.assignee_user"
+        f" ORDER BY {_order_by(order, 'p')}"
+    )
+    return sql, params
+
+
+async def list_tasks(
+    conn: aiosqlite.Connection, task_filter: TaskFilter, order: TaskOrder, *, offset: int, limit: int
+) -> list[TaskRow]:
+    sql, params = list_sql(task_filter, order)
+    rows = await fetch_all(conn, sql, [*params, limit, offset])
+    return [_row(row) for row in rows]
+
+
+def count_sql(task_filter: TaskFilter) -> tuple[str, list[Any]]:
+    clause, params = where(task_filter, with_category=False)
+    # Counting everything reads the category index alone. With a condition, ``+`` keeps the planner
+    # from walking that index over the whole table to avoid sorting a handful of groups: it then
+    # uses the condition's indexes (one per branch of an OR) — 130 ms → 10–20 ms on 100,000 tickets.
+    group = "t.category" if clause == "1" else "+t.category"
+    sql = f"SELECT t.category, COUNT(*) AS n FROM tickets t WHERE {clause} GROUP BY {group}"  # noqa: S608
+    return sql, params
+
+
+async def count_tasks(conn: aiosqlite.Connection, task_filter: TaskFilter) -> dict[str, int]:
+    sql, params = count_sql(task_filter)
+    return {row["category"]: int(row["n"]) for row in await fetch_all(conn, sql, params)}
+
+
+# --- the search column -----------------------------------------------------------------------------
+
+
+async def tickets_without_search_text(conn: aiosqlite.Connection, limit: int) -> list[Ticket]:
+    rows = await fetch_all(
+        conn, "SELECT * FROM tickets WHERE search_text IS NULL ORDER BY id LIMIT ?", (limit,)
+    )
+    return [ticket_from_row(row) for row in rows]
+
+
+async def set_search_texts(conn: aiosqlite.Connection, texts: Mapping[int, str]) -> None:
+    await conn.executemany(
+        "UPDATE tickets SET search_text = ? WHERE id = ?", [(text, i) for i, text in texts.items()]
+    )

@@ -1,0 +1,409 @@
+"""Staff task lists: which tickets a list shows, how they are filtered, sorted and paged.
+
+Backend-neutral. A :class:`TaskFilter` says what to list; the store turns it into a query
+(``server/store/sqlite_tasks.py``). Every filter carries the viewer's :class:`~server.access.ReadScope`
+— the one read rule of ``server/access.py`` — and every store query (the rows AND the counts) applies it:
+a view only ever narrows what the viewer may read.
+
+The views (``view=``):
+
+* ``mine`` — tickets assigned to me by name, or waiting, unassigned to anyone by name, in the queue of a
+  role I hold in my department (any department when I have none): a head's ``mine`` is what waits for
+  the head of their department, a representative's is the customer-service queue;
+* ``department`` — my department's queue: tickets my department currently holds;
+* ``incoming`` — everything in the intake unit's hands (``INTAKE_DEPARTMENT``, the customer-service
+  unit), plus tickets no department holds;
+* ``all`` — everything I may read.
+
+Free text (``q``) matches the ticket number, or the ticket's search text: the requester's name, e-mail
+and mobile (the fields the form's ``x-requester`` names) and the start of every free-text field of the
+form (a top-level string field that is not a choice, a date, a file…: subject, message, inquiry,
+college…). Both sides are normalised (:func:`normalize`): case, Arabic letter variants and diacritics,
+Arabic-Indic digits do not matter.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+import unicodedata
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Literal, get_args
+
+import msgspec
+
+from server.definitions.model import CATEGORIES
+
+if TYPE_CHECKING:  # only for annotations: server.store imports this module (its task-list records)
+    from server.access import ReadScope
+    from server.definitions.model import Organisation
+    from server.store.interface import Store
+    from server.store.records import User
+
+View = Literal["mine", "department", "incoming", "all"]
+VIEWS: tuple[View, ...] = get_args(View)
+SortKey = Literal["updated", "created", "due"]
+SORT_KEYS: tuple[SortKey, ...] = get_args(SortKey)
+SORTS: tuple[str, ...] = tuple(s for key in SORT_KEYS for s in (f"-{key}", key))
+"""The values of ``sort=``: a key, descending with a leading ``-`` (``-updated`` is the default)."""
+DEFAULT_SORT = "-updated"
+PAGE_SIZE = 25
+
+INTAKE_DEPARTMENT = "customer_service"
+"""The department whose queue is the ``incoming`` view (the customer-service unit)."""
+INTAKE_ROLES = frozenset({"customer_service", "tawasul_coordinator"})
+"""Roles whose list opens on ``incoming``."""
+
+SEARCH_FIELD_CHARS = 200
+"""How much of each free-text field goes into a ticket's search text."""
+SEARCH_TEXT_CHARS = 1000
+QUERY_CHARS = 100
+"""Longer free-text queries are cut."""
+
+
+class TaskFilter(msgspec.Struct, frozen=True, kw_only=True):
+    """What one task list shows. ``scope`` always applies; every other field narrows it further."""
+
+    scope: ReadScope
+    # --- the view ------------------------------------------------------------------------
+    assigned_user: str | None = None
+    """``mine``: assigned to this user by name…"""
+    queue_roles: frozenset[str] = frozenset()
+    """…or unassigned by name and held by one of these roles…"""
+    queue_department: str | None = None
+    """…in this department (None: in any)."""
+    held_by: frozenset[str] | None = None
+    """``department``/``incoming``: held by one of these departments (None: no such condition)."""
+    unheld: bool = False
+    """``incoming``: or held by no department."""
+    # --- the filters ---------------------------------------------------------------------
+    service: str | None = None
+    category: str | None = None
+    """Ignored by the counts, which give every category."""
+    state: str | None = None
+    channel: str | None = None
+    created_from: dt.datetime | None = None
+    """Inclusive."""
+    created_before: dt.datetime | None = None
+    """Exclusive."""
+    text: str | None = None
+    """Already normalised (:func:`normalize`); matched as a substring."""
+
+    @property
+    def mine(self) -> bool:
+        return self.assigned_user is not None or bool(self.queue_roles)
+
+    @property
+    def scope_implied(self) -> bool:
+        """True when the view alone keeps the list inside the scope, so a store may leave out the
+        scope's condition: the scope reads everything; or the list is of departments the scope reads
+        whole; or it is ``mine`` — assigned to the user the scope reads by name, or queued in a
+        department the scope reads whole."""
+        scope = self.scope
+        if scope.everything:
+            return True
+        if self.mine:  # assigned to me (read as such), or in my department's queue (read whole)
+            return (
+                self.held_by is None
+                and self.assigned_user in (None, scope.user_id)
+                and (not self.queue_roles or self.queue_department in scope.departments)
+            )
+        return self.held_by is not None and not self.unheld and self.held_by <= scope.departments
+
+
+class TaskOrder(msgspec.Struct, frozen=True, kw_only=True):
+    key: SortKey = "updated"
+    descending: bool = True
+
+    @classmethod
+    def parse(cls, value: str) -> TaskOrder:
+        """``-updated`` → updated, newest first; ``due`` → soonest due first. ValueError otherwise."""
+        if value not in SORTS:
+            raise ValueError(value)
+        key = value.removeprefix("-")
+        return cls(key=next(k for k in SORT_KEYS if k == key), descending=value.startswith("-"))
+
+
+class TaskRow(msgspec.Struct, frozen=True, kw_only=True):
+    """One row of a task list, as the store returns it."""
+
+    id: int
+    number: str
+    service_id: str
+    definition_version_id: int
+    state: str
+    category: str
+    department: str | None
+    assignee_role: str | None
+    assignee_user: str | None
+    assignee_name: str | None
+    """The assigned user's name, when the ticket is assigned to someone by name."""
+    channel: str
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    due_at: dt.datetime | None
+    """The earliest pending timer of the ticket."""
+
+
+# --- views ---------------------------------------------------------------------------------------
+
+
+def staff_roles(user: User, organisation: Organisation) -> list[str]:
+    return [r for r in user.roles if r in organisation.roles and organisation.roles[r].scope != "requester"]
+
+
+def default_view(user: User, organisation: Organisation) -> View:
+    """Customer service opens on ``incoming``; department heads and staff on ``department``; others
+    (the director, the administrator, the auditor…) on ``all``."""
+    if INTAKE_ROLES & set(user.roles):
+        return "incoming"
+    if user.department and any(
+        organisation.roles[r].scope == "department" for r in user.roles if r in organisation.roles
+    ):
+        return "department"
+    return "all"
+
+
+def views_for(user: User) -> tuple[View, ...]:
+    """The views offered to ``user`` (``department`` needs a department)."""
+    return tuple(v for v in VIEWS if v != "department" or user.department)
+
+
+def view_filter(view: View, user: User, organisation: Organisation, scope: ReadScope) -> TaskFilter:
+    """The filter of ``view`` for ``user``, inside ``scope``, before the user's own filters."""
+    if view == "mine":
+        return TaskFilter(
+            scope=scope,
+            assigned_user=user.id,
+            queue_roles=frozenset(staff_roles(user, organisation)),
+            queue_department=user.department,
+        )
+    if view == "department":
+        return TaskFilter(scope=scope, held_by=frozenset({user.department} if user.department else ()))
+    if view == "incoming":
+        return TaskFilter(scope=scope, held_by=frozenset({INTAKE_DEPARTMENT}), unheld=True)
+    return TaskFilter(scope=scope)
+
+
+# --- free text -----------------------------------------------------------------------------------
+
+_FOLD = str.maketrans(
+    {
+        "أ": "ا",
+        "إ": "ا",
+        "آ": "ا",
+        "ٱ": "ا",
+        "ى": "ي",
+        "ئ": "ي",
+        "ؤ": "و",
+        "ة": "ه",
+        "ـ": None,  # tatweel
+        **{chr(0x0660 + d): str(d) for d in range(10)},  # Arabic-Indic digits
+        **{chr(0x06F0 + d): str(d) for d in range(10)},  # Eastern Arabic-Indic digits
+    }
+)
+_SPACES = re.compile(r"\s+")
+
+
+def normalize(text: str) -> str:
+    """Text folded for matching: NFKC, lower case, no Arabic diacritics or tatweel, one form of
+    alef / ya / ta marbuta / hamza seats, ASCII digits, single spaces."""
+    folded = unicodedata.normalize("NFKC", text).casefold()
+    folded = "".join(c for c in folded if not (unicodedata.category(c) == "Mn" and "\u0610" <= c <= "\u065f"))
+    folded = folded.replace("\u0670", "")  # superscript alef
+    return _SPACES.sub(" ", folded.translate(_FOLD)).strip()
+
+
+def _free_text_field(schema: Any) -> bool:
+    if not isinstance(schema, Mapping) or schema.get("type") != "string":
+        return False
+    if any(k in schema for k in ("enum", "const", "oneOf", "anyOf", "$ref", "x-accept")):
+        return False
+    if schema.get("x-widget") in ("file", "select", "radio", "lookup"):
+        return False
+    return schema.get("format") in (None, "email")
+
+
+def search_text(form_schema: Mapping[str, Any], data: Mapping[str, Any]) -> str:
+    """A ticket's search text (without its number, which the store matches separately): the
+    requester's fields (``x-requester``) first, then the start of every free-text field."""
+    requester = form_schema.get("x-requester") or {}
+    names: list[str] = [n for n in (requester.get(k) for k in ("name", "email", "mobile")) if n]
+    properties = form_schema.get("properties") or {}
+    names += [n for n, s in properties.items() if n not in names and _free_text_field(s)]
+    parts = []
+    for name in names:
+        value = data.get(name)
+        if isinstance(value, str) and value.strip():
+            parts.append(normalize(value[: SEARCH_FIELD_CHARS * 2])[:SEARCH_FIELD_CHARS])
+    return " | ".join(parts)[:SEARCH_TEXT_CHARS]
+
+
+def search_query(q: str | None) -> str | None:
+    """The normalised form of a free-text query, or None when it is empty."""
+    text = normalize((q or "")[: QUERY_CHARS * 2])[:QUERY_CHARS]
+    return text or None
+
+
+# --- dates, paging -------------------------------------------------------------------------------
+
+
+def day_start(day: dt.date, tz: dt.tzinfo) -> dt.datetime:
+    """The first instant of ``day`` in ``tz`` (the organisation's time zone)."""
+    return dt.datetime.combine(day, dt.time(), tzinfo=tz)
+
+
+def created_range(
+    created_from: dt.date | None, created_to: dt.date | None, tz: dt.tzinfo
+) -> tuple[dt.datetime | None, dt.datetime | None]:
+    """``[from, to]`` as whole local days → ``[first instant, first instant after)``."""
+    start = day_start(created_from, tz) if created_from else None
+    end = day_start(created_to + dt.timedelta(days=1), tz) if created_to else None
+    return start, end
+
+
+def total_of(counts: Mapping[str, int], category: str | None) -> int:
+    """The number of tickets a list shows, from its counts per category."""
+    return counts.get(category, 0) if category else sum(counts.values())
+
+
+def page_count(total: int, page_size: int = PAGE_SIZE) -> int:
+    return max(1, math.ceil(total / page_size))
+
+
+def empty_counts() -> dict[str, int]:
+    return dict.fromkeys(CATEGORIES, 0)
+
+
+# --- the query string ----------------------------------------------------------------------------
+
+
+class TaskParams(msgspec.Struct, frozen=True, kw_only=True):
+    """A task list's query string, parsed (the same names on the page and in ``GET /api/tasks``)."""
+
+    view: View | None = None
+    """None: the viewer's default view."""
+    service: str | None = None
+    category: str | None = None
+    state: str | None = None
+    channel: str | None = None
+    created_from: dt.date | None = None
+    created_to: dt.date | None = None
+    q: str = ""
+    sort: str = DEFAULT_SORT
+    page: int = 1
+
+    @property
+    def order(self) -> TaskOrder:
+        return TaskOrder.parse(self.sort)
+
+
+PARAM_NAMES = (
+    "view",
+    "service",
+    "category",
+    "state",
+    "channel",
+    "created_from",
+    "created_to",
+    "q",
+    "sort",
+    "page",
+)
+
+
+def parse_params(query: Mapping[str, str]) -> tuple[TaskParams, list[str]]:
+    """The parameters, and the names of those whose value was invalid (left out of the result:
+    an unknown view, category or sort, a malformed date, a page that is not a positive number)."""
+    invalid: list[str] = []
+
+    def text(name: str) -> str | None:
+        value = (query.get(name) or "").strip()
+        return value[:200] or None
+
+    def choice(name: str, allowed: tuple[str, ...]) -> str | None:
+        value = text(name)
+        if value is not None and value not in allowed:
+            invalid.append(name)
+            return None
+        return value
+
+    def day(name: str) -> dt.date | None:
+        value = text(name)
+        if value is None:
+            return None
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+            try:
+                return dt.date.fromisoformat(value)
+            except ValueError:
+                pass
+        invalid.append(name)
+        return None
+
+    view = choice("view", VIEWS)
+    sort = choice("sort", SORTS) or DEFAULT_SORT
+    page_text = text("page") or "1"
+    page = int(page_text) if page_text.isdigit() and 0 < int(page_text) < 1_000_000 else 0
+    if not page:
+        invalid.append("page")
+    params = TaskParams(
+        view=next((v for v in VIEWS if v == view), None),
+        service=text("service"),
+        category=choice("category", CATEGORIES),
+        state=text("state"),
+        channel=text("channel"),
+        created_from=day("created_from"),
+        created_to=day("created_to"),
+        q=(query.get("q") or "").strip()[:QUERY_CHARS],
+        sort=sort,
+        page=page or 1,
+    )
+    return params, invalid
+
+
+class TaskList(msgspec.Struct, frozen=True, kw_only=True):
+    view: View
+    params: TaskParams
+    rows: list[TaskRow]
+    counts: dict[str, int]
+    """Per category, for the view and every filter but the category."""
+    total: int
+    page: int
+    pages: int
+
+
+async def task_list(
+    store: Store,
+    user: User,
+    organisation: Organisation,
+    scope: ReadScope,
+    params: TaskParams,
+    tz: dt.tzinfo,
+    *,
+    page_size: int = PAGE_SIZE,
+) -> TaskList:
+    """One page of ``user``'s task list: the counts first (they give the total, so a page past the
+    end shows the last one), then the rows."""
+    view = params.view or default_view(user, organisation)
+    created_from, created_before = created_range(params.created_from, params.created_to, tz)
+    task_filter = msgspec.structs.replace(
+        view_filter(view, user, organisation, scope),
+        service=params.service,
+        category=params.category,
+        state=params.state,
+        channel=params.channel,
+        created_from=created_from,
+        created_before=created_before,
+        text=search_query(params.q),
+    )
+    counts = {**empty_counts(), **await store.count_tasks(task_filter)}
+    total = total_of(counts, params.category)
+    pages = page_count(total, page_size)
+    page = min(params.page, pages)
+    rows = (
+        await store.list_tasks(task_filter, params.order, offset=(page - 1) * page_size, limit=page_size)
+        if total
+        else []
+    )
+    return TaskList(view=view, params=params, rows=rows, counts=counts, total=total, page=page, pages=pages)

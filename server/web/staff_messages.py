@@ -1,0 +1,80 @@
+"""The words of the staff task lists, in Arabic and English (merged into ``server.i18n.MESSAGES``).
+
+Terms from seed/GLOSSARY.md: مفتوحة / معلقة / تحت الإجراء / مغلقة for the report categories.
+"""
+
+from __future__ import annotations
+
+from server.definitions.model import Text
+
+STAFF_TASK_MESSAGES: dict[str, Text] = {
+    "tasks_title": Text(ar="قائمة المهام", en="Task list"),
+    "tasks_views": Text(ar="القوائم", en="Lists"),
+    "tasks_view_mine": Text(ar="مهامي", en="My tasks"),
+    "tasks_view_department": Text(ar="تذاكر القسم", en="My department's queue"),
+    "tasks_view_incoming": Text(ar="التذاكر الواردة", en="Incoming"),
+    "tasks_view_all": Text(ar="كل التذاكر", en="All tickets"),
+    "tasks_view_mine_help": Text(
+        ar="التذاكر المسندة إليك باسمك، والتذاكر المنتظرة في قائمة دورك في قسمك.",
+        en="Tickets assigned to you by name, and those waiting in your role's queue in your department.",
+    ),
+    "tasks_view_department_help": Text(
+        ar="التذاكر التي لدى قسمك الآن.", en="The tickets your department holds now."
+    ),
+    "tasks_view_incoming_help": Text(
+        ar="كل ما لدى وحدة خدمة العملاء، والتذاكر غير المسندة لأي قسم.",
+        en="Everything with the customer service unit, and tickets no department holds.",
+    ),
+    "tasks_view_all_help": Text(ar="كل التذاكر التي يحق لك الاطلاع عليها.", en="Every ticket you may read."),
+    "tasks_filters": Text(ar="تصفية التذاكر", en="Filter the tickets"),
+    "tasks_any": Text(ar="الكل", en="Any"),
+    "tasks_category": Text(ar="التصنيف", en="Category"),
+    "tasks_state": Text(ar="الحالة", en="State"),
+    "tasks_channel": Text(ar="القناة", en="Channel"),
+    "tasks_created_from": Text(ar="تاريخ الإنشاء من", en="Created from"),
+    "tasks_created_to": Text(ar="إلى", en="to"),
+    "tasks_for_example": Text(ar="مثال:", en="For example"),
+    "tasks_search": Text(ar="بحث", en="Search"),
+    "tasks_search_hint": Text(
+        ar="رقم التذكرة، أو اسم العميل، أو الموضوع", en="Ticket number, the requester's name, or the subject"
+    ),
+    "tasks_sort": Text(ar="الترتيب", en="Sort by"),
+    "tasks_sort_-updated": Text(ar="آخر تحديث (الأحدث أولاً)", en="Last update (newest first)"),
+    "tasks_sort_updated": Text(ar="آخر تحديث (الأقدم أولاً)", en="Last update (oldest first)"),
+    "tasks_sort_-created": Text(ar="تاريخ الإنشاء (الأحدث أولاً)", en="Created (newest first)"),
+    "tasks_sort_created": Text(ar="تاريخ الإنشاء (الأقدم أولاً)", en="Created (oldest first)"),
+    "tasks_sort_due": Text(ar="موعد الإنجاز (الأقرب أولاً)", en="Due (soonest first)"),
+    "tasks_sort_-due": Text(ar="موعد الإنجاز (الأبعد أولاً)", en="Due (latest first)"),
+    "tasks_apply": Text(ar="تطبيق", en="Apply"),
+    "tasks_clear": Text(ar="مسح التصفية", en="Clear the filters"),
+    "tasks_all_categories": Text(ar="الكل", en="All"),
+    "category_open": Text(ar="مفتوحة", en="Open"),
+    "category_pending": Text(ar="معلقة", en="Pending"),
+    "category_in_progress": Text(ar="تحت الإجراء", en="In progress"),
+    "category_closed": Text(ar="مغلقة", en="Closed"),
+    "tasks_count": Text(ar="عدد التذاكر: {n}", en="{n} tickets"),
+    "tasks_none": Text(ar="لا توجد تذاكر تطابق التصفية.", en="No ticket matches the filters."),
+    "tasks_table": Text(ar="التذاكر", en="Tickets"),
+    "tasks_number": Text(ar="رقم التذكرة", en="Number"),
+    "tasks_assignee": Text(ar="المسند إليه", en="Assigned to"),
+    "tasks_created": Text(ar="تاريخ الإنشاء", en="Created"),
+    "tasks_updated": Text(ar="آخر تحديث", en="Updated"),
+    "tasks_due": Text(ar="موعد الإنجاز", en="Due"),
+    "tasks_unassigned": Text(ar="غير مسندة", en="Unassigned"),
+    "tasks_overdue": Text(ar="متأخرة", en="Overdue"),
+    "tasks_due_in": Text(ar="خلال {n} ساعة عمل", en="Due in {n} working hours"),
+    "tasks_due_in_one": Text(ar="خلال ساعة عمل واحدة", en="Due in 1 working hour"),
+    "tasks_due_in_two": Text(ar="خلال ساعتَي عمل", en="Due in 2 working hours"),
+    "tasks_due_in_few": Text(ar="خلال {n} ساعات عمل", en="Due in {n} working hours"),
+    "tasks_due_within_hour": Text(ar="خلال أقل من ساعة عمل", en="Due in under a working hour"),
+    "tasks_pages": Text(ar="صفحات النتائج", en="Result pages"),
+    "tasks_page_of": Text(ar="الصفحة {page} من {pages}", en="Page {page} of {pages}"),
+    "tasks_previous": Text(ar="السابقة", en="Previous"),
+    "tasks_next": Text(ar="التالية", en="Next"),
+    "tasks_invalid_date": Text(
+        ar="أدخل تاريخاً صحيحاً بالصيغة سنة-شهر-يوم", en="Enter a real date, as year-month-day"
+    ),
+    "tasks_filter_ignored": Text(
+        ar="تم تجاهل قيمة غير صالحة في الرابط.", en="An invalid value in the address was ignored."
+    ),
+}
