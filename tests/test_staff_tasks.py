@@ -13,6 +13,7 @@ import datetime as dt
 import json
 import re
 import shutil
+import sqlite3
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from litestar.testing import AsyncTestClient
 
-from server.access import ReadScope
+from server.access import ReadScope, may_read, read_scope
 from server.accounts.passwords import hash_password
 from server.accounts.tokens import new_api_token, token_hash
 from server.engine.model import Actor
@@ -349,6 +350,23 @@ async def test_a_head_of_classrooms_never_lists_nor_counts_maintenance_tickets(
             assert tab_counts(page.text) == [0, 0, 0, 0, 0]
 
 
+async def test_every_list_agrees_with_the_reference_read_rule(world: tuple[Client, World]) -> None:
+    """``all`` is exactly what ``server.access.may_read`` lets each person read; every other view a part of it."""
+    client, w = world
+    runtime = runtime_of(client)
+    services = {s: c.service.department for s, c in catalogue().services.items()}
+    for who, user in w.users.items():
+        if who == "requester":
+            continue
+        scope = read_scope(user, runtime.catalogue.organisation, services)
+        readable = {
+            t.number for t in w.tickets.values() if may_read(scope, await runtime.store.get_ticket(t.id))
+        }
+        assert api_numbers(await api(client, w, who, view="all")) == readable, who
+        for view in ("mine", "department", "incoming"):
+            assert api_numbers(await api(client, w, who, view=view)) <= readable, (who, view)
+
+
 async def test_the_read_scope_is_in_every_store_query() -> None:
     """Whatever the view asks, the store never goes outside the scope (checked on the SQL it builds)."""
     from server.store.sqlite_tasks import count_sql, list_sql
@@ -429,6 +447,21 @@ async def test_free_text_finds_a_ticket_by_its_number_in_either_digits(world: tu
     assert api_numbers(await api(client, w, "cs", view="all", q=number)) == {number}
     arabic_digits = number.translate(str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩"))
     assert api_numbers(await api(client, w, "cs", view="all", q=arabic_digits)) == {number}
+
+
+async def test_tickets_from_before_the_search_column_get_their_search_text_at_start(tmp_path: Path) -> None:
+    async with client_for(tmp_path) as client:
+        ticket = await submit(
+            client, "inquiries", example("inquiries", full_name="هالة المطيري"), {}, when=T0
+        )
+    with sqlite3.connect(tmp_path / "khidma.db") as conn:  # as a ticket created before migration 0005
+        conn.execute("UPDATE tickets SET search_text = NULL")
+    async with client_for(tmp_path) as client:
+        head = await account(client, "head.admin", ["department_head"], "administrative_affairs")
+        found = (
+            await client.get("/api/tasks", params={"q": "المطيري"}, headers=await bearer(client, head))
+        ).json()
+    assert [item["id"] for item in found["items"]] == [ticket.id]
 
 
 async def test_paging_25_a_page_with_next_and_previous(tmp_path: Path) -> None:

@@ -133,8 +133,9 @@ class TasksPage:
 # --- helpers ----------------------------------------------------------------------------------------
 
 
-async def scope_of(runtime: Runtime, user: User) -> ReadScope:
-    services = {c.service.id: c.service.department for _v, c in await runtime.published()}
+def scope_of(runtime: Runtime, user: User, published: list[CompiledService]) -> ReadScope:
+    """What ``user`` may read (``server.access``), services mapped to the departments that own them."""
+    services = {c.service.id: c.service.department for c in published}
     return read_scope(user, runtime.catalogue.organisation, services)
 
 
@@ -268,11 +269,10 @@ class StaffTaskPages(Controller):
             raise PermissionDeniedException("staff only")
         lang = language(request)
         params, invalid = parse_params(dict(request.query_params))
-        result = await task_list(
-            runtime.store, user, org, await scope_of(runtime, user), params, runtime.tickets.calendar.tz
-        )
-        view = result.view
         published = [c for _v, c in await runtime.published()]
+        scope = scope_of(runtime, user, published)
+        result = await task_list(runtime.store, user, org, scope, params, runtime.tickets.calendar.tz)
+        view = result.view
         date_errors: dict[str, str] = {
             name: t("tasks_invalid_date", lang) for name in ("created_from", "created_to") if name in invalid
         }
@@ -440,9 +440,8 @@ class TasksAPI(Controller):
                 f"invalid query parameter(s): {', '.join(invalid)} / قيمة غير صالحة",
                 invalid=invalid,
             )
-        result = await task_list(
-            runtime.store, user, org, await scope_of(runtime, user), params, runtime.tickets.calendar.tz
-        )
+        scope = scope_of(runtime, user, [c for _v, c in await runtime.published()])
+        result = await task_list(runtime.store, user, org, scope, params, runtime.tickets.calendar.tz)
         return TaskListOut(
             view=result.view,
             items=[
