@@ -9,6 +9,7 @@ from pathlib import Path
 
 from server.accounts.cli import add_account_commands
 from server.definitions.loader import load_tree, summary
+from server.exports.cli import add_export_commands
 from server.notify.cli import add_dispatch_command, add_gateway_arguments
 from server.paths import shipped_root
 
@@ -123,6 +124,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.set_defaults(func=cmd_serve)
     add_account_commands(commands)  # user add|list|password, token create|list|revoke
     add_dispatch_command(commands)  # dispatch [--once]
+    add_export_commands(commands)  # export --out DIR [--format …], import PATH
     return parser
 
 

@@ -11,7 +11,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from server.definitions.model import Language, Text
+from server.web.admin_messages import ADMIN_MESSAGES
 from server.web.auth_messages import AUTH_MESSAGES
+from server.web.directory_messages import DIRECTORY_MESSAGES
 from server.web.staff_messages import STAFF_TASK_MESSAGES
 from server.web.ticket_messages import STAFF_TICKET_MESSAGES
 
@@ -22,6 +24,8 @@ MESSAGES: Mapping[str, Text] = {
     "switch_language_label": Text(ar="Switch to English", en="التحويل إلى العربية"),
     "home": Text(ar="الرئيسية", en="Home"),
     "tasks": Text(ar="المهام", en="Tasks"),
+    "administration": Text(ar="إدارة الخدمات", en="Services admin"),
+    "users": Text(ar="المستخدمون", en="Users"),
     "service_guide": Text(ar="دليل الخدمات", en="Service guide"),
     "track_a_ticket": Text(ar="متابعة تذكرة", en="Track a ticket"),
     "log_in": Text(ar="تسجيل الدخول", en="Log in"),
@@ -182,3 +186,5 @@ def negotiate(cookie: str | None, accept_language: str | None, default: Language
 MESSAGES = {**MESSAGES, **AUTH_MESSAGES}  # the log-in pages' words (server/web/auth_messages.py)
 MESSAGES = {**MESSAGES, **STAFF_TICKET_MESSAGES}  # the staff ticket page (server/web/ticket_messages.py)
 MESSAGES = {**MESSAGES, **STAFF_TASK_MESSAGES}  # the staff task lists (server/web/staff_messages.py)
+MESSAGES = {**MESSAGES, **DIRECTORY_MESSAGES}  # the administration pages (server/web/directory_messages.py)
+MESSAGES = {**MESSAGES, **ADMIN_MESSAGES}  # the service editor (server/web/admin_messages.py)

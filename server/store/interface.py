@@ -24,6 +24,7 @@ from server.store.records import (
     Assignment,
     Attachment,
     DefinitionVersion,
+    Draft,
     Event,
     Messages,
     NewEvent,
@@ -199,6 +200,40 @@ class Store(Protocol):
 
     async def list_definitions(self, service_id: str) -> list[DefinitionVersion]: ...
 
+    # --- drafts and moving tickets (administration, issue 6) ----------------------------
+    async def save_draft(
+        self, service_id: str, files: Mapping[str, str], *, by: str | None, now: datetime
+    ) -> Draft:
+        """Create or replace the draft of ``service_id`` (stored as typed, valid or not)."""
+        ...
+
+    async def get_draft(self, service_id: str) -> Draft | None: ...
+
+    async def list_drafts(self) -> list[Draft]: ...
+
+    async def delete_draft(self, service_id: str) -> None: ...
+
+    async def open_tickets_on(self, definition_version_id: int) -> list[Ticket]:
+        """The tickets not closed that run on this definition version, by id."""
+        ...
+
+    async def migrate_ticket(
+        self,
+        ticket_id: int,
+        expected_version: int,
+        new_definition_version_id: int,
+        new_state: str,
+        event: NewEvent,
+        *,
+        category: str,
+        data: Mapping[str, Any],
+        now: datetime,
+    ) -> Ticket:
+        """Move a ticket to another definition version (its state, category and data as given; version
+        + 1) and append ``event`` (kind ``migration``), in one transaction. Raises ``VersionConflict``
+        or ``NotFound``."""
+        ...
+
     # --- lookup tables ------------------------------------------------------------------
     async def replace_lookup_table(
         self, table: str, key_column: str, rows: Sequence[Mapping[str, Any]]
@@ -323,6 +358,55 @@ class Store(Protocol):
     ) -> ReadyReply: ...
 
     async def search_ready_replies(self, query: str, *, limit: int = 20) -> list[ReadyReply]: ...
+
+    # --- administration (users, lookup tables, ready replies) --------------------------
+    async def update_user(
+        self,
+        user_id: str,
+        *,
+        name: str,
+        email: str | None,
+        phone: str | None,
+        department: str | None,
+        roles: Sequence[str],
+    ) -> User:
+        """Replace the user's contact details, department and roles. Raises ``NotFound``."""
+        ...
+
+    async def set_user_active(self, user_id: str, active: bool) -> User:
+        """(De)activate the user; deactivating also ends every session. Raises ``NotFound``."""
+        ...
+
+    async def list_lookup_table(
+        self, table: str, *, offset: int = 0, limit: int | None = None
+    ) -> list[dict[str, Any]]:
+        """The table's rows in the order they were stored (all of them when ``limit`` is None)."""
+        ...
+
+    async def count_lookup_rows(self, table: str) -> int: ...
+
+    async def get_ready_reply(self, reply_id: int) -> ReadyReply | None: ...
+
+    async def update_ready_reply(
+        self,
+        reply_id: int,
+        *,
+        title_ar: str,
+        title_en: str,
+        body_ar: str,
+        body_en: str,
+        tags: Sequence[str],
+        active: bool,
+    ) -> ReadyReply:
+        """Raises ``NotFound``."""
+        ...
+
+    async def list_ready_replies(
+        self, query: str = "", *, include_inactive: bool = True, offset: int = 0, limit: int = 50
+    ) -> list[ReadyReply]:
+        """Replies whose titles, bodies or tags contain ``query`` (every reply when it is empty),
+        active first."""
+        ...
 
     # --- attachments --------------------------------------------------------------------
     async def add_attachment(

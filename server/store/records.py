@@ -242,3 +242,13 @@ Messages: TypeAlias = Sequence[NewMessage] | Callable[[Ticket], Sequence[NewMess
 inside the transaction — so a notification can quote the number the same transaction assigns. The
 builder runs while the write lock is held: it must be quick and do no I/O; if it raises, nothing is
 written."""
+
+
+class Draft(Record, frozen=True, kw_only=True):
+    """The definition files of a service an administrator is editing (issue 6); unvalidated."""
+
+    service_id: str
+    files: dict[str, str]
+    """Relative path → text: the service definition, its form, workflow and action forms."""
+    updated_at: datetime
+    updated_by: str | None

@@ -50,6 +50,7 @@ from server.store import (
     sqlite_attachments,
     sqlite_definitions,
     sqlite_directory,
+    sqlite_drafts,
     sqlite_outbox,
     sqlite_sessions,
     sqlite_surveys,
@@ -62,6 +63,7 @@ from server.store.records import (
     Assignment,
     Attachment,
     DefinitionVersion,
+    Draft,
     Event,
     Messages,
     NewEvent,
@@ -272,6 +274,53 @@ class SQLiteStore:
     async def list_definitions(self, service_id: str) -> list[DefinitionVersion]:
         return await sqlite_definitions.list_versions(self._reader, service_id)
 
+    # --- drafts and moving tickets (administration) -------------------------------------
+
+    async def save_draft(
+        self, service_id: str, files: Mapping[str, str], *, by: str | None, now: datetime
+    ) -> Draft:
+        return await self._writer.run(
+            lambda conn: sqlite_drafts.save(conn, service_id, files, by=by, now=now)
+        )
+
+    async def get_draft(self, service_id: str) -> Draft | None:
+        return await sqlite_drafts.get(self._reader, service_id)
+
+    async def list_drafts(self) -> list[Draft]:
+        return await sqlite_drafts.list_all(self._reader)
+
+    async def delete_draft(self, service_id: str) -> None:
+        await self._writer.run(lambda conn: sqlite_drafts.delete(conn, service_id))
+
+    async def open_tickets_on(self, definition_version_id: int) -> list[Ticket]:
+        return await sqlite_drafts.open_tickets(self._reader, definition_version_id)
+
+    async def migrate_ticket(
+        self,
+        ticket_id: int,
+        expected_version: int,
+        new_definition_version_id: int,
+        new_state: str,
+        event: NewEvent,
+        *,
+        category: str,
+        data: Mapping[str, Any],
+        now: datetime,
+    ) -> Ticket:
+        return await self._writer.run(
+            lambda conn: sqlite_drafts.migrate_ticket(
+                conn,
+                ticket_id,
+                expected_version,
+                new_definition_version_id,
+                new_state,
+                event,
+                category=category,
+                data=data,
+                now=now,
+            )
+        )
+
     # --- lookup tables ------------------------------------------------------------------
 
     async def replace_lookup_table(
@@ -432,6 +481,69 @@ class SQLiteStore:
 
     async def search_ready_replies(self, query: str, *, limit: int = 20) -> list[ReadyReply]:
         return await sqlite_directory.search_ready_replies(self._reader, query, limit=limit)
+
+    # --- administration (users, lookup tables, ready replies) --------------------------
+
+    async def update_user(
+        self,
+        user_id: str,
+        *,
+        name: str,
+        email: str | None,
+        phone: str | None,
+        department: str | None,
+        roles: Sequence[str],
+    ) -> User:
+        return await self._writer.run(
+            lambda conn: sqlite_directory.update_user(
+                conn, user_id, name=name, email=email, phone=phone, department=department, roles=roles
+            )
+        )
+
+    async def set_user_active(self, user_id: str, active: bool) -> User:
+        return await self._writer.run(lambda conn: sqlite_directory.set_user_active(conn, user_id, active))
+
+    async def list_lookup_table(
+        self, table: str, *, offset: int = 0, limit: int | None = None
+    ) -> list[dict[str, Any]]:
+        return await sqlite_directory.list_lookup_table(self._reader, table, offset=offset, limit=limit)
+
+    async def count_lookup_rows(self, table: str) -> int:
+        return await sqlite_directory.count_lookup_rows(self._reader, table)
+
+    async def get_ready_reply(self, reply_id: int) -> ReadyReply | None:
+        return await sqlite_directory.get_ready_reply(self._reader, reply_id)
+
+    async def update_ready_reply(
+        self,
+        reply_id: int,
+        *,
+        title_ar: str,
+        title_en: str,
+        body_ar: str,
+        body_en: str,
+        tags: Sequence[str],
+        active: bool,
+    ) -> ReadyReply:
+        return await self._writer.run(
+            lambda conn: sqlite_directory.update_ready_reply(
+                conn,
+                reply_id,
+                title_ar=title_ar,
+                title_en=title_en,
+                body_ar=body_ar,
+                body_en=body_en,
+                tags=tags,
+                active=active,
+            )
+        )
+
+    async def list_ready_replies(
+        self, query: str = "", *, include_inactive: bool = True, offset: int = 0, limit: int = 50
+    ) -> list[ReadyReply]:
+        return await sqlite_directory.list_ready_replies(
+            self._reader, query, include_inactive=include_inactive, offset=offset, limit=limit
+        )
 
     # --- attachments --------------------------------------------------------------------
 

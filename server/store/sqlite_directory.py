@@ -10,7 +10,7 @@ from typing import Any
 
 import aiosqlite
 
-from server.store.interface import AlreadyExists
+from server.store.interface import AlreadyExists, NotFound
 from server.store.records import ReadyReply, User
 from server.store.sqlite_codec import (
     fetch_all,
@@ -202,4 +202,106 @@ async def search_ready_replies(conn: aiosqlite.Connection, query: str, *, limit:
         " ORDER BY id LIMIT ?2",
         (pattern, limit),
     )
+    return [reply_from_row(row) for row in rows]
+
+
+# --- administration (server/web/admin_directory.py) ---------------------------------------
+
+
+async def update_user(
+    conn: aiosqlite.Connection,
+    user_id: str,
+    *,
+    name: str,
+    email: str | None,
+    phone: str | None,
+    department: str | None,
+    roles: Sequence[str],
+) -> User:
+    cursor = await conn.execute(
+        "UPDATE users SET name = ?, email = ?, phone = ?, department = ? WHERE id = ?",
+        (name, email, phone, department, user_id),
+    )
+    if cursor.rowcount == 0:
+        raise NotFound(f"no user {user_id!r}")
+    await conn.execute("DELETE FROM user_roles WHERE user_id = ?", (user_id,))
+    await conn.executemany(
+        "INSERT INTO user_roles (user_id, role) VALUES (?, ?)",
+        [(user_id, role) for role in sorted(set(roles))],
+    )
+    user = await get_user(conn, user_id)
+    assert user is not None
+    return user
+
+
+async def set_user_active(conn: aiosqlite.Connection, user_id: str, active: bool) -> User:
+    """Deactivating a user also ends every session of theirs."""
+    cursor = await conn.execute("UPDATE users SET active = ? WHERE id = ?", (int(active), user_id))
+    if cursor.rowcount == 0:
+        raise NotFound(f"no user {user_id!r}")
+    if not active:
+        await conn.execute("DELETE FROM sessions WHERE user_id = ?", (user_id,))
+    user = await get_user(conn, user_id)
+    assert user is not None
+    return user
+
+
+async def list_lookup_table(
+    conn: aiosqlite.Connection, table: str, *, offset: int, limit: int | None
+) -> list[dict[str, Any]]:
+    rows = await fetch_all(
+        conn,
+        "SELECT row_json FROM lookup_rows WHERE table_name = ? ORDER BY id LIMIT ? OFFSET ?",
+        (table, -1 if limit is None else limit, offset),
+    )
+    return [parse_json_object(row["row_json"]) for row in rows]
+
+
+async def count_lookup_rows(conn: aiosqlite.Connection, table: str) -> int:
+    row = await fetch_one(conn, "SELECT count(*) AS n FROM lookup_rows WHERE table_name = ?", (table,))
+    return 0 if row is None else int(row["n"])
+
+
+async def get_ready_reply(conn: aiosqlite.Connection, reply_id: int) -> ReadyReply | None:
+    row = await fetch_one(conn, "SELECT * FROM ready_replies WHERE id = ?", (reply_id,))
+    return None if row is None else reply_from_row(row)
+
+
+async def update_ready_reply(
+    conn: aiosqlite.Connection,
+    reply_id: int,
+    *,
+    title_ar: str,
+    title_en: str,
+    body_ar: str,
+    body_en: str,
+    tags: Sequence[str],
+    active: bool,
+) -> ReadyReply:
+    row = await fetch_one(
+        conn,
+        "UPDATE ready_replies SET title_ar = ?, title_en = ?, body_ar = ?, body_en = ?, tags = ?, active = ?"
+        " WHERE id = ? RETURNING *",
+        (title_ar, title_en, body_ar, body_en, json_text(list(tags)), int(active), reply_id),
+    )
+    if row is None:
+        raise NotFound(f"no ready reply {reply_id}")
+    return reply_from_row(row)
+
+
+async def list_ready_replies(
+    conn: aiosqlite.Connection, query: str, *, include_inactive: bool, offset: int, limit: int
+) -> list[ReadyReply]:
+    """Replies whose title, body (either language) or tags contain ``query`` (all when empty)."""
+    sql = "SELECT * FROM ready_replies WHERE 1 = 1"
+    params: list[Any] = []
+    if not include_inactive:
+        sql += " AND active = 1"
+    if query.strip():
+        sql += (
+            " AND (title_ar LIKE ?1 ESCAPE '\\' OR title_en LIKE ?1 ESCAPE '\\' OR body_ar LIKE ?1 ESCAPE '\\'"
+            " OR body_en LIKE ?1 ESCAPE '\\' OR tags LIKE ?1 ESCAPE '\\')"
+        ).replace("?1", "?")
+        params.extend([like_pattern(query.strip())] * 5)
+    rows = await fetch_all(conn, sql + " ORDER BY active DESC, id LIMIT ? OFFSET ?", [*params, limit, offset])
     return [reply_from_row(row) for row in rows]

@@ -37,6 +37,8 @@ class Chrome:
     user_name: str | None
     is_staff: bool = False
     """Whether to show the staff links (task lists, intake)."""
+    is_admin: bool = False
+    """Whether to show the administration links."""
     asset_version: str = __version__
 
 
@@ -70,6 +72,7 @@ def chrome(request: Request[Any, Any, State], lang: str) -> Chrome:
         path=path,
         user_name=getattr(user, "name", None),
         is_staff=is_staff(user, org) if isinstance(user, User) else False,
+        is_admin=isinstance(user, User) and "administrator" in user.roles,
     )
 
 

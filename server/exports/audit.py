@@ -1,0 +1,119 @@
+"""The audit trail of tickets (one row per event; CSV and JSON) and the log of definition changes."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import msgspec
+
+from server.access import ReadScope
+from server.store.interface import Store
+from server.tasks import TaskFilter, TaskOrder
+
+COLUMNS = ("ticket", "service", "version", "seq", "at", "actor", "action", "from", "to", "visibility", "kind")
+PAGE = 500
+
+
+class AuditFilter(msgspec.Struct, frozen=True, kw_only=True):
+    service: str | None = None
+    start: dt.date | None = None
+    """Inclusive, a calendar day in ``timezone``."""
+    end: dt.date | None = None
+    """Inclusive."""
+    timezone: str = "UTC"
+
+    def bounds(self) -> tuple[dt.datetime | None, dt.datetime | None]:
+        zone = ZoneInfo(self.timezone)
+        low = dt.datetime.combine(self.start, dt.time(), zone) if self.start else None
+        high = dt.datetime.combine(self.end + dt.timedelta(days=1), dt.time(), zone) if self.end else None
+        return low, high
+
+
+async def audit_rows(store: Store, audit: AuditFilter) -> list[dict[str, Any]]:
+    """One row per event of every ticket the filter selects (events dated within the range), in ticket
+    creation order, then event order."""
+    low, high = audit.bounds()
+    task_filter = TaskFilter(scope=ReadScope(everything=True), service=audit.service, created_before=high)
+    order = TaskOrder(key="created", descending=False)
+    versions: dict[int, int] = {}
+    rows: list[dict[str, Any]] = []
+    offset = 0
+    while page := await store.list_tasks(task_filter, order, offset=offset, limit=PAGE):
+        offset += len(page)
+        for ticket in page:
+            if ticket.definition_version_id not in versions:
+                definition = await store.get_definition(ticket.definition_version_id)
+                versions[ticket.definition_version_id] = definition.version if definition else 0
+            for event in await store.list_events(ticket.id):
+                if (low is not None and event.at < low) or (high is not None and event.at >= high):
+                    continue
+                rows.append(
+                    {
+                        "ticket": ticket.number,
+                        "service": ticket.service_id,
+                        "version": versions[ticket.definition_version_id],
+                        "seq": event.seq,
+                        "at": event.at.isoformat(),
+                        "actor": event.actor_name,
+                        "action": event.action,
+                        "from": event.from_state or "",
+                        "to": event.to_state,
+                        "visibility": event.visibility,
+                        "kind": event.kind,
+                    }
+                )
+        if len(page) < PAGE:
+            break
+    return rows
+
+
+def audit_csv(rows: list[dict[str, Any]]) -> str:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=COLUMNS, lineterminator="\r\n")
+    writer.writeheader()
+    for row in rows:
+        # a cell starting with = + - @ would be a formula in a spreadsheet: quote it as text
+        writer.writerow({k: _cell(v) for k, v in row.items()})
+    return buffer.getvalue()
+
+
+def _cell(value: Any) -> Any:
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+def audit_json(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Events grouped by ticket: ``{tickets: [{number, service, version, events: [...]}]}``."""
+    tickets: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        entry = tickets.setdefault(
+            row["ticket"],
+            {"number": row["ticket"], "service": row["service"], "version": row["version"], "events": []},
+        )
+        entry["events"].append({k: v for k, v in row.items() if k not in ("ticket", "service", "version")})
+    return {"tickets": list(tickets.values())}
+
+
+async def definition_changes(store: Store) -> list[dict[str, Any]]:
+    """Every published version of every service, oldest first."""
+    changes = []
+    for latest in await store.latest_definitions():
+        for version in await store.list_definitions(latest.service_id):
+            changes.append(version)
+    changes.sort(key=lambda v: (v.created_at, v.id))
+    return [
+        {
+            "service": v.service_id,
+            "version": v.version,
+            "hash": v.content_hash,
+            "by": v.created_by,
+            "at": v.created_at.isoformat(),
+            "note": v.note,
+        }
+        for v in changes
+    ]

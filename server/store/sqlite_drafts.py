@@ -1,0 +1,124 @@
+"""Drafts of service definitions and moving tickets between definition versions, SQLite side."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+import aiosqlite
+
+from server.store.interface import NotFound, VersionConflict
+from server.store.records import Draft, NewEvent, Ticket
+from server.store.sqlite_codec import (
+    fetch_all,
+    fetch_one,
+    json_text,
+    parse_json_object,
+    parse_time,
+    time_text,
+)
+from server.store.sqlite_tickets import ticket_from_row
+
+
+def _draft(row: sqlite3.Row) -> Draft:
+    files = parse_json_object(row["files"])
+    return Draft(
+        service_id=row["service_id"],
+        files={str(k): str(v) for k, v in files.items()},
+        updated_at=parse_time(row["updated_at"]),
+        updated_by=row["updated_by"],
+    )
+
+
+async def save(
+    conn: aiosqlite.Connection, service_id: str, files: Mapping[str, str], *, by: str | None, now: datetime
+) -> Draft:
+    row = await fetch_one(
+        conn,
+        "INSERT INTO drafts (service_id, files, updated_at, updated_by) VALUES (?, ?, ?, ?)"
+        " ON CONFLICT (service_id) DO UPDATE SET files = excluded.files, updated_at = excluded.updated_at,"
+        " updated_by = excluded.updated_by RETURNING *",
+        (service_id, json_text(dict(files)), time_text(now), by),
+    )
+    assert row is not None
+    return _draft(row)
+
+
+async def get(conn: aiosqlite.Connection, service_id: str) -> Draft | None:
+    row = await fetch_one(conn, "SELECT * FROM drafts WHERE service_id = ?", (service_id,))
+    return None if row is None else _draft(row)
+
+
+async def list_all(conn: aiosqlite.Connection) -> list[Draft]:
+    return [_draft(row) for row in await fetch_all(conn, "SELECT * FROM drafts ORDER BY service_id")]
+
+
+async def delete(conn: aiosqlite.Connection, service_id: str) -> None:
+    await conn.execute("DELETE FROM drafts WHERE service_id = ?", (service_id,))
+
+
+async def open_tickets(conn: aiosqlite.Connection, definition_version_id: int) -> list[Ticket]:
+    rows = await fetch_all(
+        conn,
+        "SELECT * FROM tickets WHERE definition_version_id = ? AND closed_at IS NULL ORDER BY id",
+        (definition_version_id,),
+    )
+    return [ticket_from_row(row) for row in rows]
+
+
+async def migrate_ticket(
+    conn: aiosqlite.Connection,
+    ticket_id: int,
+    expected_version: int,
+    new_definition_version_id: int,
+    new_state: str,
+    event: NewEvent,
+    *,
+    category: str,
+    data: Mapping[str, Any],
+    now: datetime,
+) -> Ticket:
+    before = await fetch_one(conn, "SELECT version FROM tickets WHERE id = ?", (ticket_id,))
+    if before is None:
+        raise NotFound(f"no ticket {ticket_id}")
+    row = await fetch_one(
+        conn,
+        "UPDATE tickets SET definition_version_id = ?, state = ?, category = ?, data = ?, updated_at = ?,"
+        " version = version + 1 WHERE id = ? AND version = ? RETURNING *",
+        (
+            new_definition_version_id,
+            new_state,
+            category,
+            json_text(dict(data)),
+            time_text(now),
+            ticket_id,
+            expected_version,
+        ),
+    )
+    if row is None:
+        raise VersionConflict(int(before["version"]))
+    seq = await fetch_one(
+        conn, "SELECT COALESCE(MAX(seq), 0) AS seq FROM events WHERE ticket_id = ?", (ticket_id,)
+    )
+    assert seq is not None
+    await conn.execute(
+        "INSERT INTO events (ticket_id, seq, at, actor_id, actor_name, actor_department, action,"
+        " from_state, to_state, data, visibility, kind) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            ticket_id,
+            int(seq["seq"]) + 1,
+            time_text(event.at),
+            event.actor_id,
+            event.actor_name,
+            event.actor_department,
+            event.action,
+            event.from_state,
+            event.to_state,
+            json_text(event.data),
+            event.visibility,
+            event.kind,
+        ),
+    )
+    return ticket_from_row(row)
