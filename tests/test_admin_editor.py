@@ -246,3 +246,22 @@ async def test_unsafe_input_is_refused_and_the_published_version_untouched(tmp_p
             )
         after = await runtime.store.latest_definition("inquiries")
     assert before is not None and after is not None and after.id == before.id
+
+
+async def test_the_editor_draws_the_draft_workflow_live_and_escapes_its_labels(tmp_path: Path) -> None:
+    async with client_for(tmp_path) as client:
+        await login(client, "admin", ["administrator"])
+        edit = await client.get("/admin/services/supplies/edit", headers=EN)
+        files = _textareas(edit.text)
+        assert len(html(edit.text).css("#draft-diagram figure svg")) == 2  # Arabic and English
+        workflow = json.loads(files["file:workflows/supplies.json"])
+        workflow["states"]["closed"]["label"] = {"ar": "<script>مغلقة</script>", "en": "Closed <b>now</b>"}
+        changed = {**files, "file:workflows/supplies.json": json.dumps(workflow, ensure_ascii=False)}
+        hx = {**EN, "hx-request": "true", "x-csrftoken": csrf_of(edit.text)}
+        check = await client.post("/admin/services/supplies/check", data=changed, headers=hx)
+        broken = {**files, "file:workflows/supplies.json": "{ not json"}
+        without = await client.post("/admin/services/supplies/check", data=broken, headers=hx)
+    english = html(check.text).css_first('#draft-diagram figure[data-lang="en"]')
+    assert english is not None and "Closed <b>now</b>" in english.text()
+    assert "<script>" not in check.text and "<b>now</b>" not in check.text
+    assert html(without.text).css("#draft-diagram svg") == []

@@ -5,6 +5,11 @@ from __future__ import annotations
 from server.definitions.model import Text
 
 ADMIN_MESSAGES: dict[str, Text] = {
+    "admin_diagram": Text(ar="مخطط سير العمل", en="Workflow diagram"),
+    "admin_diagram_none": Text(
+        ar="يظهر المخطط حين يخلو ملف سير العمل من الأخطاء.",
+        en="The diagram appears once the workflow file has no errors.",
+    ),
     "admin_services": Text(ar="إدارة الخدمات", en="Services administration"),
     "admin_service_id": Text(ar="المعرّف", en="Id"),
     "admin_service_name": Text(ar="الاسم", en="Name"),

@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+import msgspec
 from litestar import Controller, Request, get, post
 from litestar.datastructures import State
 from litestar.exceptions import NotFoundException, PermissionDeniedException
@@ -25,7 +26,8 @@ from markupsafe import Markup
 from server.admin import compat, drafts, migrate
 from server.definitions.crossref import ORGANISATION_FILE, service_file
 from server.definitions.errors import DefinitionError
-from server.definitions.model import Form, Text
+from server.definitions.model import Form, Text, Workflow
+from server.exports.svg import workflow_svg
 from server.forms.html import render_form_fields
 from server.forms.view import build_form
 from server.i18n import t
@@ -113,6 +115,8 @@ class CheckResult:
     slugs: dict[str, str]
     previews: list[tuple[str, Markup]]
     """(language, rendered fields) when the form can be shown."""
+    diagrams: list[tuple[str, Markup]] = field(default_factory=list)
+    """(language, SVG) of the draft's workflow, when it decodes: the live diagram of states and actions."""
 
     @property
     def ok(self) -> bool:
@@ -211,9 +215,27 @@ def _check(request: AnyRequest, service_id: str, files: dict[str, str]) -> Check
     previews: list[tuple[str, Markup]] = []
     if form_path in files and not by_file.get(form_path):
         previews = _preview(request, form_path, files[form_path])
-    return CheckResult(
-        general=general, by_file=by_file, slugs={p: _slug(p) for p in files}, previews=previews
+    workflow_id = _service_doc(service_id, files).get("workflow")
+    workflow_path = f"workflows/{workflow_id}.json" if isinstance(workflow_id, str) else ""
+    diagrams = (
+        _diagrams(files[workflow_path]) if workflow_path in files and not by_file.get(workflow_path) else []
     )
+    return CheckResult(
+        general=general,
+        by_file=by_file,
+        slugs={p: _slug(p) for p in files},
+        previews=previews,
+        diagrams=diagrams,
+    )
+
+
+def _diagrams(text: str) -> list[tuple[str, Markup]]:
+    """The workflow drawn in both languages (its SVG escapes every label), when the file decodes."""
+    try:
+        workflow = msgspec.convert(json.loads(text), Workflow)
+    except (ValueError, msgspec.ValidationError):
+        return []
+    return [(lang, Markup(workflow_svg(workflow, lang))) for lang in ("ar", "en")]  # noqa: S704
 
 
 def _edit_page(request: AnyRequest, service_id: str, files: dict[str, str], **extra: Any) -> EditPage:
