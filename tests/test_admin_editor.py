@@ -265,3 +265,46 @@ async def test_the_editor_draws_the_draft_workflow_live_and_escapes_its_labels(t
     assert english is not None and "Closed <b>now</b>" in english.text()
     assert "<script>" not in check.text and "<b>now</b>" not in check.text
     assert html(without.text).css("#draft-diagram svg") == []
+
+
+async def test_the_service_definition_is_edited_through_a_form_drawn_from_its_meta_schema(
+    tmp_path: Path,
+) -> None:
+    async with client_for(tmp_path) as client:
+        await login(client, "admin", ["administrator"])
+        page = await client.get("/admin/services/supplies/service", headers=EN)
+        assert page.status_code == 200
+        doc = html(page.text)
+        # labelled fields from the meta-schema, choices from the organisation, the id read-only
+        assert (
+            doc.css_first('input[name="name[ar]"]').attributes["value"]
+            == "توفير المستلزمات والأجهزة التعليمية"
+        )  # type: ignore[union-attr]
+        assert "readonly" in doc.css_first('input[name="id"]').attributes  # type: ignore[union-attr]
+        departments = [o.attributes.get("value") for o in doc.css('select[name="department"] option')]
+        assert "classrooms" in departments and "maintenance_center" in departments
+        assert "checked" in doc.css_first('input[name="channels"][value="web"]').attributes  # type: ignore[union-attr]
+        post = form_values(page.text, "main form[method=post]")
+        post["name[en]"] = ["Educational supplies and devices"]
+        post["department"] = ["classrooms"]
+        bad = await client.post(
+            "/admin/services/supplies/service", data={**post, "name[ar]": [""]}, headers=EN
+        )
+        assert bad.status_code == 422 and html(bad.text).css_first("#error-summary") is not None
+        saved = await client.post(
+            "/admin/services/supplies/service", data=post, headers=EN, follow_redirects=False
+        )
+        assert saved.status_code == 303 and saved.headers["location"] == "/admin/services/supplies/edit"
+        edit = await client.get("/admin/services/supplies/edit", headers=EN)
+        files = _textareas(edit.text)
+        service = json.loads(files["file:service_definitions/supplies.json"])
+        assert service["name"]["en"] == "Educational supplies and devices"
+        assert service["form"] == "supplies" and service["workflow"] == "supplies"
+        published = await _post_edit(client, "supplies", "publish", files, note="renamed in English")
+        assert published.status_code in (200, 303), texts(published.text, ".error-summary li")
+        latest = await client.app.state.runtime.store.latest_definition("supplies")
+    assert latest is not None and latest.version == 2
+    assert (
+        json.loads(latest.bundle["service_definitions/supplies.json"])["name"]["en"]
+        == "Educational supplies and devices"
+    )

@@ -5,6 +5,14 @@ from __future__ import annotations
 from server.definitions.model import Text
 
 ADMIN_MESSAGES: dict[str, Text] = {
+    "admin_service_form": Text(ar="تعريف الخدمة", en="Service definition"),
+    "admin_service_form_intro": Text(
+        ar="نموذج مولَّد من المخطط الوصفي للخدمة؛ يُحفظ في المسودة ولا يُنشر إلا بعد التحقق من كل شيء.",
+        en="A form drawn from the service meta-schema; it saves to the draft, which is published only once everything checks.",
+    ),
+    "admin_back_to_draft": Text(ar="العودة إلى المسودة", en="Back to the draft"),
+    "admin_save_to_draft": Text(ar="حفظ في المسودة", en="Save to the draft"),
+    "admin_edit_as_form": Text(ar="تحرير تعريف الخدمة بنموذج", en="Edit the service definition as a form"),
     "admin_diagram": Text(ar="مخطط سير العمل", en="Workflow diagram"),
     "admin_diagram_none": Text(
         ar="يظهر المخطط حين يخلو ملف سير العمل من الأخطاء.",

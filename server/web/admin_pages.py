@@ -24,15 +24,18 @@ from litestar.response import Redirect, Template
 from markupsafe import Markup
 
 from server.admin import compat, drafts, migrate
+from server.admin.service_form import service_form
 from server.definitions.crossref import ORGANISATION_FILE, service_file
 from server.definitions.errors import DefinitionError
 from server.definitions.model import Form, Text, Workflow
 from server.exports.svg import workflow_svg
+from server.forms.coerce import coerce, group_action
 from server.forms.html import render_form_fields
 from server.forms.view import build_form
 from server.i18n import t
 from server.runtime import Runtime
 from server.store.records import DefinitionVersion, User
+from server.validation import FieldError, validate
 from server.web.auth import current_user, login_redirect
 from server.web.pages import _jinja
 from server.web.rendering import language, render, runtime_of
@@ -80,6 +83,13 @@ async def _files(runtime: Runtime, service_id: str) -> dict[str, str]:
 
 
 # --- page contexts -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ServiceFormPage:
+    service_id: str
+    fields: Markup
+    error_summary: list[tuple[str, str, str]]
 
 
 @dataclass(frozen=True)
@@ -428,6 +438,72 @@ class AdminServicePages(Controller):
             return user
         files = await _files(runtime_of(request), service_id)
         return render(request, "admin/edit.html", _edit_page(request, service_id, files))
+
+    def _service_form_page(
+        self, request: AnyRequest, service_id: str, files: dict[str, str], data: Any, errors: list[FieldError]
+    ) -> ServiceFormPage:
+        runtime = runtime_of(request)
+        lang = language(request)
+        form = service_form(
+            runtime.catalogue.organisation,
+            [
+                p.removeprefix("form_schemas/").removesuffix(".json")
+                for p in files
+                if p.startswith("form_schemas/")
+            ],
+            [p.removeprefix("workflows/").removesuffix(".json") for p in files if p.startswith("workflows/")],
+        )
+        view = build_form(form, data=data, errors=errors, lang=lang)
+        return ServiceFormPage(
+            service_id=service_id,
+            fields=render_form_fields(view, _jinja(request)),
+            error_summary=view.error_summary,
+        )
+
+    @get("/{service_id:str}/service")
+    async def service_definition(self, request: AnyRequest, service_id: FromPath[str]) -> Template | Redirect:
+        """The service definition as a form drawn by our renderer from the service meta-schema."""
+        user = _admin(request)
+        if isinstance(user, Redirect):
+            return user
+        files = await _files(runtime_of(request), service_id)
+        try:
+            data = json.loads(files[service_file(service_id)])
+        except (KeyError, ValueError):
+            data = None  # a draft whose service file does not parse: edit it as JSON first
+        page = self._service_form_page(request, service_id, files, data, [])
+        return render(request, "admin/service_form.html", page)
+
+    @post("/{service_id:str}/service", status_code=200)
+    async def save_service_definition(
+        self, request: AnyRequest, service_id: FromPath[str]
+    ) -> Template | Redirect:
+        user = _admin(request)
+        if isinstance(user, Redirect):
+            return user
+        runtime = runtime_of(request)
+        files = await _files(runtime, service_id)
+        form = service_form(runtime.catalogue.organisation, [], [])
+        post = await request.form()
+        values: dict[str, list[str]] = {}
+        for key, value in post.multi_items():
+            if isinstance(value, str):
+                values.setdefault(key, []).append(value)
+        data = coerce(form, values)
+        data["id"] = service_id  # the id is the file's name: never changed here
+        if group_action(values) is not None:
+            return render(
+                request,
+                "admin/service_form.html",
+                self._service_form_page(request, service_id, files, data, []),
+            )
+        errors = [e for e in validate(form, data) if not e.path.startswith(("/form", "/workflow"))]
+        if errors:
+            page = self._service_form_page(request, service_id, files, data, errors)
+            return render(request, "admin/service_form.html", page, status_code=422)
+        files[service_file(service_id)] = json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+        await runtime.store.save_draft(service_id, files, by=user.id, now=_now())
+        return Redirect(f"/admin/services/{service_id}/edit", status_code=303)
 
     @post("/{service_id:str}/check", status_code=200)
     async def check(self, request: AnyRequest, service_id: FromPath[str]) -> Template | Redirect:
