@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from server.admin.drafts import nested_quantifier
-from server.engine.model import Actor
-from server.tickets.service import Created
+from server.engine.model import Actor, Refusal
+from server.tickets.service import Conflict, Created
 from tests.test_requester_pages import example, login
 from tests.web import client_for, csrf_of, form_values, html, texts
 
@@ -123,6 +123,10 @@ async def test_changing_the_supplies_form_keeps_open_tickets_on_v1_and_reports_t
             "supplies", data, channel="web", actor=requester, requester_id="r1"
         )
         assert isinstance(old, Created)
+        second = await runtime.tickets.submit(
+            "supplies", data, channel="web", actor=requester, requester_id="r1"
+        )
+        assert isinstance(second, Created)
 
         await login(client, "admin", ["administrator"])
         edit = await client.get("/admin/services/supplies/edit", headers=EN)
@@ -156,6 +160,22 @@ async def test_changing_the_supplies_form_keeps_open_tickets_on_v1_and_reports_t
             "supplies", new_data, channel="web", actor=requester, requester_id="r1"
         )
         assert isinstance(new, Created) and new.ticket.definition_version_id == v2.id
+
+        # an open v1 ticket finishes on v1: every action runs on the version it started on
+        cs = Actor(id="cs", name="cs", roles=frozenset({"customer_service"}), department="customer_service")
+        head = Actor(id="h", name="h", roles=frozenset({"department_head"}), department="classrooms")
+        ticket = second.ticket
+        for who, action, payload in [
+            (cs, "route_to_department", {}),
+            (head, "return_to_customer_service", {"outcome": "done", "reply": "تم التوريد"}),
+            (cs, "reply_and_close", {"reply": "تم توريد الأجهزة"}),
+        ]:
+            result = await runtime.tickets.act(
+                ticket.id, action, payload, actor=who, expected_version=ticket.version
+            )
+            assert not isinstance(result, Refusal | Conflict), result
+            ticket = result
+        assert (ticket.category, ticket.definition_version_id, ticket.data["room"]) == ("closed", v1.id, "12")
 
         versions = await client.get(
             f"/admin/services/supplies/versions?a={v1.version}&b={v2.version}", headers=EN
