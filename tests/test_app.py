@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,7 +11,7 @@ from litestar.testing import AsyncTestClient
 
 from server.app import DefinitionsInvalid, create_app
 from server.settings import Settings
-from tests.conftest import free_port
+from tests.conftest import running_server
 from tests.definition_trees import minimal_files, write_tree
 
 
@@ -67,29 +64,8 @@ def test_invalid_definitions_refuse_to_start(tmp_path: Path) -> None:
 
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[str]:
-    port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "server", "serve", "--port", str(port), "--db", str(tmp_path / "k.db")],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.1)
-        else:
-            pytest.fail("khidma serve did not answer within 30 s")
+    with running_server(tmp_path / "k.db") as base:
         yield base
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
-        if proc.stdout:
-            proc.stdout.close()
 
 
 def test_khidma_serve_answers_over_loopback(served: str) -> None:

@@ -11,14 +11,12 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
-from tests.conftest import free_port
+from tests.conftest import running_server
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = [
@@ -51,23 +49,7 @@ def khidma(*args: str, db: Path, stdin: str | None = None) -> subprocess.Complet
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[str]:
     db = tmp_path / "journey.db"
-    port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "server", "serve", "--port", str(port), "--db", str(db)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.1)
-        else:
-            pytest.fail("khidma serve did not start")
+    with running_server(db) as base:
         khidma(
             "user",
             "add",
@@ -83,11 +65,6 @@ def server(tmp_path: Path) -> Iterator[str]:
             stdin="journey-pass-1\n",
         )
         yield base
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
-        if proc.stdout:
-            proc.stdout.close()
 
 
 def test_requester_journey_in_arabic(server: str, tmp_path: Path) -> None:

@@ -9,15 +9,13 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
-from tests.conftest import free_port
+from tests.conftest import running_server
 from tests.test_browser_requester import ARGS, CHROMIUM
 
 pytestmark = pytest.mark.skipif(
@@ -58,29 +56,8 @@ def server(tmp_path: Path) -> Iterator[str]:
         if department:
             args += ["--department", department]
         subprocess.run(args, input=PASSWORD + "\n", capture_output=True, text=True, timeout=60, check=True)
-    port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "server", "serve", "--port", str(port), "--db", str(db)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.1)
-        else:
-            pytest.fail("khidma serve did not start")
+    with running_server(db) as base:
         yield base
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
-        if proc.stdout:
-            proc.stdout.close()
 
 
 def log_in(page: Any, base: str, username: str, next_path: str = "/") -> None:
