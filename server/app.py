@@ -89,7 +89,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
             await runtime.close()
 
     from server.web.admin_directory import AdminDirectoryPages  # /admin/users, /admin/replies, /admin/lookups
-    from server.web.admin_pages import AdminServicePages  # the service editor: /admin/services…
+    from server.web.admin_pages import (
+        AdminOrganisationPage,
+        AdminServicePages,
+    )  # /admin/services, /admin/organisation
     from server.web.auth import AuthAPI, AuthMiddleware, AuthPages  # accounts: log-in, sessions, tokens
     from server.web.exports_api import ExportsAPI  # auditor exports: /api/export/…
     from server.web.pages import RequesterPages, SurveyPages, TrackingPages, set_language
@@ -111,7 +114,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             StaffTicketPages,  # /staff/tickets/{id}, /staff/ready-replies, /staff/attachments/{id}
             TicketsAPI,  # /api/tickets/{id}, /api/tickets/{id}/actions/{action}
             StaffTaskPages,  # /staff/tasks
-            AdminServicePages,  # /admin/services: drafts, publish, versions, migrations
+            AdminServicePages,
+            AdminOrganisationPage,  # /admin/services: drafts, publish, versions, migrations
             TasksAPI,  # /api/tasks
             AdminDirectoryPages,  # users, ready replies, lookup tables (administrators)
             ExportsAPI,  # /api/export/definitions, workflows/{id}.bpmn|svg, guide, audit, changes

@@ -26,6 +26,7 @@ MESSAGES: Mapping[str, Text] = {
     "tasks": Text(ar="المهام", en="Tasks"),
     "administration": Text(ar="إدارة الخدمات", en="Services admin"),
     "users": Text(ar="المستخدمون", en="Users"),
+    "organisation": Text(ar="المنظمة", en="Organisation"),
     "service_guide": Text(ar="دليل الخدمات", en="Service guide"),
     "track_a_ticket": Text(ar="متابعة تذكرة", en="Track a ticket"),
     "log_in": Text(ar="تسجيل الدخول", en="Log in"),

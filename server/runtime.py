@@ -8,7 +8,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from server.definitions.catalogue import Catalogue, CompiledService
+from server.definitions.crossref import ORGANISATION_FILE
 from server.definitions.loader import load_tree
+from server.definitions.model import Organisation
 from server.notify.dispatcher import BackgroundWorker
 from server.settings import Settings
 from server.store.interface import Store
@@ -37,6 +39,10 @@ class Runtime:
     tickets: TicketService
     worker: BackgroundWorker | None = field(default=None, repr=False)
     """Delivers notifications and fires timers (server/notify); None with ``background_worker`` off."""
+    organisation: Organisation | None = None
+    """The organisation as last published (roles, departments, calendar…); see :meth:`refresh`."""
+    organisation_text: str = ""
+    """The text of that organisation file."""
 
     @classmethod
     async def open(cls, settings: Settings, catalogue: Catalogue) -> Runtime:
@@ -46,6 +52,7 @@ class Runtime:
         await tickets.publish_shipped(catalogue)
         await tickets.warm()
         runtime = cls(settings=settings, catalogue=catalogue, store=store, tickets=tickets)
+        await runtime.refresh()
         # --- notifications: the background worker (server/notify/dispatcher.py) ---
         if settings.background_worker:
             runtime.worker = BackgroundWorker(runtime, settings.worker_interval_seconds)
@@ -57,6 +64,27 @@ class Runtime:
             await self.worker.stop()
             self.worker = None
         await self.store.close()
+
+    async def refresh(self) -> None:
+        """Follow the organisation of the most recently published version (an administrator may have
+        published a new one), and the working calendar with it."""
+        versions = await self.store.latest_definitions()
+        if not versions:
+            self.organisation = self.catalogue.organisation
+            self.organisation_text = self.catalogue.sources[ORGANISATION_FILE]
+            return
+        newest = max(versions, key=lambda v: v.id)
+        self.organisation = (await self.tickets.compiled_version(newest.id)).organisation
+        self.organisation_text = str(
+            newest.bundle.get(ORGANISATION_FILE, self.catalogue.sources[ORGANISATION_FILE])
+        )
+        self.tickets.calendar = WorkingCalendar.from_definition(self.organisation.calendar)
+        self.tickets.notifier.calendar = self.tickets.calendar
+
+    @property
+    def org(self) -> Organisation:
+        """The current organisation (the shipped one until :meth:`refresh` has run)."""
+        return self.organisation or self.catalogue.organisation
 
     async def published(self) -> list[tuple[DefinitionVersion, CompiledService]]:
         """Every service's latest published version, in catalogue order (order, then id)."""

@@ -328,3 +328,58 @@ async def test_the_service_definition_is_edited_through_a_form_drawn_from_its_me
         json.loads(latest.bundle["service_definitions/supplies.json"])["name"]["en"]
         == "Educational supplies and devices"
     )
+
+
+async def test_the_organisation_is_edited_in_the_browser_and_published_for_every_service(
+    tmp_path: Path,
+) -> None:
+    async with client_for(tmp_path) as client:
+        runtime = client.app.state.runtime
+        requester = Actor(id="r1", name="r", roles=frozenset({"requester"}))
+        before = await runtime.tickets.submit(
+            "inquiries", example("inquiries"), channel="web", actor=requester
+        )
+        assert isinstance(before, Created)
+        await login(client, "admin", ["administrator"])
+        page = await client.get("/admin/organisation/", headers=EN)
+        text = html(page.text).css_first("#organisation-text").text()  # type: ignore[union-attr]
+        org = json.loads(text)
+        # a mistake is refused with its file and pointer, and nothing is published
+        broken = dict(
+            org,
+            departments={
+                **org["departments"],
+                "labs": {"name": {"ar": "المعامل", "en": "Labs"}, "head_role": "dean"},
+            },
+        )
+        data = {
+            "_csrf_token": csrf_of(page.text),
+            "text": json.dumps(broken, ensure_ascii=False),
+            "action": "publish",
+        }
+        refused = await client.post("/admin/organisation/", data=data, headers=EN)
+        assert refused.status_code == 422
+        pointers = [n.attributes["data-pointer"] for n in html(refused.text).css("#organisation-errors li")]
+        assert "/departments/labs/head_role" in pointers
+        assert (await runtime.store.latest_definition("supplies")).version == 1  # type: ignore[union-attr]
+        # a new department, published for every service
+        fixed = dict(
+            org,
+            departments={
+                **org["departments"],
+                "labs": {"name": {"ar": "المعامل", "en": "Labs"}, "head_role": "department_head"},
+            },
+        )
+        data = {**data, "text": json.dumps(fixed, ensure_ascii=False, indent=2), "note": "a labs department"}
+        done = await client.post("/admin/organisation/", data=data, headers=EN, follow_redirects=False)
+        assert done.status_code == 303
+        versions = await runtime.store.latest_definitions()
+        users = await client.get("/admin/users", headers=EN)
+        kept = await runtime.store.get_ticket(before.ticket.id)
+    assert len(versions) == 9 and {v.version for v in versions} == {2}
+    assert all(v.note == "a labs department" for v in versions)
+    assert "labs" in runtime.org.departments
+    assert "Labs" in html(users.text).text()
+    assert (kept is not None and kept.definition_version_id != versions[0].id) or kept.service_id != versions[
+        0
+    ].service_id

@@ -244,7 +244,7 @@ class AdminDirectoryPages(Controller):
         self, request: AnyRequest, form: UserForm, *, notice: str = "", status_code: int = 200
     ) -> Template:
         lang = language(request)
-        org = runtime_of(request).catalogue.organisation
+        org = runtime_of(request).org
         users = await runtime_of(request).store.list_users()
         rows = [
             UserRow(
@@ -289,7 +289,7 @@ class AdminDirectoryPages(Controller):
         values = await _form(request)
         form = _user_form(values)
         password = (values.get("password") or [""])[0]
-        _check_user(form, runtime.catalogue.organisation, lang)
+        _check_user(form, runtime.org, lang)
         if not form.username:
             form.errors["username"] = t("dir_required", lang)
         elif not _USERNAME.match(form.username):
@@ -333,7 +333,7 @@ class AdminDirectoryPages(Controller):
         status_code: int = 200,
     ) -> Template:
         lang = language(request)
-        org = runtime_of(request).catalogue.organisation
+        org = runtime_of(request).org
         form = form or UserForm(
             username=user.username,
             name=user.name,
@@ -376,7 +376,7 @@ class AdminDirectoryPages(Controller):
         user = await self._user(request, user_id)
         form = _user_form(await _form(request))
         form.username = user.username
-        _check_user(form, runtime.catalogue.organisation, language(request))
+        _check_user(form, runtime.org, language(request))
         if form.errors:
             return await self._user_page(request, user, form, status_code=422)
         try:
@@ -535,7 +535,7 @@ class AdminDirectoryPages(Controller):
     # --- lookup tables -------------------------------------------------------------------
 
     def _table(self, request: AnyRequest, table_id: str) -> LookupTable:
-        table = runtime_of(request).catalogue.organisation.lookups.get(table_id)
+        table = runtime_of(request).org.lookups.get(table_id)
         if table is None:
             raise NotFoundException()
         return table
@@ -549,7 +549,7 @@ class AdminDirectoryPages(Controller):
         runtime = runtime_of(request)
         tables = [
             TableLink(table_id, table.name.get(lang), await runtime.store.count_lookup_rows(table_id))
-            for table_id, table in runtime.catalogue.organisation.lookups.items()
+            for table_id, table in runtime.org.lookups.items()
         ]
         return render(request, "admin_directory/lookups.html", LookupsPage(tables=tables), lang=lang)
 

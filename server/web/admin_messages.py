@@ -5,6 +5,19 @@ from __future__ import annotations
 from server.definitions.model import Text
 
 ADMIN_MESSAGES: dict[str, Text] = {
+    "admin_organisation": Text(
+        ar="المنظمة: الأدوار والأقسام والتقويم", en="The organisation: roles, departments, calendar"
+    ),
+    "admin_organisation_intro": Text(
+        ar="يُتحقق من الملف مقابل كل خدمة، ويُنشر إصداراً جديداً لكل الخدمات؛ تبقى التذاكر على إصداراتها.",
+        en="The file is checked against every service and published as a new version of every service; tickets keep their versions.",
+    ),
+    "admin_organisation_published": Text(
+        ar="نُشرت المنظمة إصداراً جديداً لكل الخدمات",
+        en="The organisation was published as a new version of every service",
+    ),
+    "admin_check": Text(ar="تحقق", en="Check"),
+    "admin_publish_all": Text(ar="نشر لكل الخدمات", en="Publish for every service"),
     "admin_service_form": Text(ar="تعريف الخدمة", en="Service definition"),
     "admin_service_form_intro": Text(
         ar="نموذج مولَّد من المخطط الوصفي للخدمة؛ يُحفظ في المسودة ولا يُنشر إلا بعد التحقق من كل شيء.",

@@ -23,7 +23,7 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 from markupsafe import Markup
 
-from server.admin import compat, drafts, migrate
+from server.admin import compat, drafts, migrate, organisation
 from server.admin.service_form import service_form
 from server.definitions.crossref import ORGANISATION_FILE, service_file
 from server.definitions.errors import DefinitionError
@@ -60,7 +60,7 @@ def _now() -> dt.datetime:
 
 
 def _org_text(runtime: Runtime) -> str:
-    return runtime.catalogue.sources[ORGANISATION_FILE]
+    return runtime.organisation_text or runtime.catalogue.sources[ORGANISATION_FILE]
 
 
 def _slug(path: str) -> str:
@@ -83,6 +83,14 @@ async def _files(runtime: Runtime, service_id: str) -> dict[str, str]:
 
 
 # --- page contexts -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OrganisationPage:
+    text: str
+    errors: list[DefinitionError]
+    note: str = ""
+    notice: str = ""
 
 
 @dataclass(frozen=True)
@@ -374,7 +382,7 @@ class AdminServicePages(Controller):
             page = await self._list(request, new_id=new_id[:63], new_error=problem)
             return render(request, "admin/services.html", page, status_code=422)
         runtime = runtime_of(request)
-        org = runtime.catalogue.organisation
+        org = runtime.org
         department = (
             "customer_service" if "customer_service" in org.departments else next(iter(org.departments))
         )
@@ -445,7 +453,7 @@ class AdminServicePages(Controller):
         runtime = runtime_of(request)
         lang = language(request)
         form = service_form(
-            runtime.catalogue.organisation,
+            runtime.org,
             [
                 p.removeprefix("form_schemas/").removesuffix(".json")
                 for p in files
@@ -483,7 +491,7 @@ class AdminServicePages(Controller):
             return user
         runtime = runtime_of(request)
         files = await _files(runtime, service_id)
-        form = service_form(runtime.catalogue.organisation, [], [])
+        form = service_form(runtime.org, [], [])
         post = await request.form()
         values: dict[str, list[str]] = {}
         for key, value in post.multi_items():
@@ -639,3 +647,38 @@ class AdminServicePages(Controller):
             request, service_id, frm, to, mapping, drop, dry_run=dry, execute=not dry, user=user
         )
         return render(request, "admin/migrate.html", page)
+
+
+class AdminOrganisationPage(Controller):
+    """The organisation file (roles, departments, channels, calendar…), checked against every service and
+    published as a new version of every service."""
+
+    path = "/admin/organisation"
+    include_in_schema = False
+
+    @get("/")
+    async def show(self, request: AnyRequest, notice: FromQuery[str] = "") -> Template | Redirect:
+        user = _admin(request)
+        if isinstance(user, Redirect):
+            return user
+        runtime = runtime_of(request)
+        text = runtime.organisation_text or runtime.catalogue.sources[ORGANISATION_FILE]
+        done = t("admin_organisation_published", language(request)) if notice else ""
+        return render(request, "admin/organisation.html", OrganisationPage(text=text, errors=[], notice=done))
+
+    @post("/", status_code=200)
+    async def submit(self, request: AnyRequest) -> Template | Redirect:
+        user = _admin(request)
+        if isinstance(user, Redirect):
+            return user
+        runtime = runtime_of(request)
+        form = await request.form()
+        text = str(form.get("text") or "").replace("\r\n", "\n")
+        note = str(form.get("note") or "")[:MAX_NOTE]
+        errors = await organisation.check(runtime.store, text)
+        if errors or form.get("action") != "publish":
+            page = OrganisationPage(text=text, errors=errors, note=note)
+            return render(request, "admin/organisation.html", page, status_code=422 if errors else 200)
+        await organisation.publish(runtime.store, text, by=user.id, note=note or "organisation", now=_now())
+        await runtime.refresh()
+        return Redirect("/admin/organisation?notice=published", status_code=303)

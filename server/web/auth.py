@@ -253,7 +253,7 @@ def refuse_read_only(scope: Scope, user: User | None) -> None:
     if user is None or scope.get("method", "GET") in SAFE_METHODS or scope["path"] in READ_ONLY_ALLOWED:
         return
     runtime = _runtime(scope)
-    if runtime is not None and read_only(user.roles, runtime.catalogue.organisation):
+    if runtime is not None and read_only(user.roles, runtime.org):
         raise PermissionDeniedException(
             f"{READ_ONLY_REFUSAL.en} / {READ_ONLY_REFUSAL.ar}",
             extra={

@@ -76,7 +76,7 @@ class ExportsAPI(Controller):
         """The service guide regenerated from the published definitions, as an HTML page."""
         runtime = _auditor(request)
         services = await runtime.published()
-        organisation = pub.organisation(services, runtime.catalogue.organisation)
+        organisation = pub.organisation(services, runtime.org)
         lang = "en" if request.query_params.get("lang") == "en" else "ar"
         html = service_guide([c for _v, c in services], organisation, lang)
         return Response(html, media_type="text/html; charset=utf-8")
@@ -96,7 +96,7 @@ class ExportsAPI(Controller):
             service=service or None,
             start=_date(date_from, "from"),
             end=_date(date_to, "to"),
-            timezone=runtime.catalogue.organisation.calendar.timezone,
+            timezone=runtime.org.calendar.timezone,
         )
         rows = await audit_rows(runtime.store, audit_filter)
         if format == "csv":

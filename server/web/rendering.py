@@ -48,7 +48,7 @@ def runtime_of(request: Request[Any, Any, State]) -> Runtime:
 
 
 def language(request: Request[Any, Any, State]) -> str:
-    org = runtime_of(request).catalogue.organisation
+    org = runtime_of(request).org
     return negotiate(
         request.cookies.get(LANG_COOKIE), request.headers.get("accept-language"), org.default_language
     )
@@ -56,7 +56,7 @@ def language(request: Request[Any, Any, State]) -> str:
 
 def chrome(request: Request[Any, Any, State], lang: str) -> Chrome:
     runtime = runtime_of(request)
-    org = runtime.catalogue.organisation
+    org = runtime.org
     phone = org.contact.phones[0]
     user = request.scope.get("khidma_user")
     path = request.url.path + (f"?{request.url.query}" if request.url.query else "")

@@ -178,7 +178,7 @@ class TicketsAPI(Controller):
         if ticket is None:
             raise NotFoundException("no such ticket / لا توجد هذه التذكرة")
         compiled = await runtime.tickets.compiled_version(ticket.definition_version_id)
-        staff = is_staff(user, runtime.catalogue.organisation)
+        staff = is_staff(user, runtime.org)
         events = await runtime.store.list_events(ticket.id, public_only=not staff)
         summary = await _summary(runtime, ticket)
         return TicketDetail(

@@ -136,7 +136,7 @@ class TasksPage:
 def scope_of(runtime: Runtime, user: User, published: list[CompiledService]) -> ReadScope:
     """What ``user`` may read (``server.access``), services mapped to the departments that own them."""
     services = {c.service.id: c.service.department for c in published}
-    return read_scope(user, runtime.catalogue.organisation, services)
+    return read_scope(user, runtime.org, services)
 
 
 def query_string(params: TaskParams, view: str, **changes: Any) -> str:
@@ -189,7 +189,7 @@ async def _compiled(runtime: Runtime, cache: dict[int, CompiledService], version
 
 
 async def items_of(runtime: Runtime, rows: list[TaskRow], lang: str) -> list[TaskItem]:
-    org = runtime.catalogue.organisation
+    org = runtime.org
     tz = runtime.tickets.calendar.tz
     now = runtime.tickets.clock()
     cache: dict[int, CompiledService] = {}
@@ -264,7 +264,7 @@ class StaffTaskPages(Controller):
         if isinstance(user, Redirect):
             return user
         runtime = runtime_of(request)
-        org = runtime.catalogue.organisation
+        org = runtime.org
         if not is_staff(user, org):
             raise PermissionDeniedException("staff only")
         lang = language(request)
@@ -430,7 +430,7 @@ class TasksAPI(Controller):
         is not staff, 400 for an invalid parameter."""
         user = api_user_or_401(request)
         runtime = runtime_of(request)
-        org = runtime.catalogue.organisation
+        org = runtime.org
         if not is_staff(user, org):
             raise PermissionDeniedException("staff only / للموظفين فقط")
         params, invalid = parse_params(dict(request.query_params))

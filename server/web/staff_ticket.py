@@ -74,7 +74,7 @@ async def readable_ticket(runtime: Runtime, user: User | None, ticket_id: int) -
     ticket = await runtime.store.get_ticket(ticket_id)
     if ticket is None or user is None:
         return None
-    scope = read_scope(user, runtime.catalogue.organisation, await service_departments(runtime))
+    scope = read_scope(user, runtime.org, await service_departments(runtime))
     return ticket if may_read(scope, ticket) else None
 
 
@@ -603,7 +603,7 @@ class StaffTicketPages(Controller):
         user = current_user(request)
         if user is None:
             return login_redirect(request)
-        if not is_staff(user, runtime_of(request).catalogue.organisation):
+        if not is_staff(user, runtime_of(request).org):
             raise PermissionDeniedException()
         return user
 
