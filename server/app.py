@@ -94,7 +94,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         AdminServicePages,
     )  # /admin/services, /admin/organisation
     from server.web.auth import AuthAPI, AuthMiddleware, AuthPages  # accounts: log-in, sessions, tokens
-    from server.web.exports_api import ExportsAPI  # auditor exports: /api/export/…
+    from server.web.exports_api import ExportPages, ExportsAPI  # auditor exports: /api/export/…, /exports/…
     from server.web.pages import RequesterPages, SurveyPages, TrackingPages, set_language
     from server.web.staff_api import TicketsAPI  # staff ticket API: /api/tickets/{id}
     from server.web.staff_tasks import StaffTaskPages, TasksAPI  # the staff task lists
@@ -119,6 +119,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             TasksAPI,  # /api/tasks
             AdminDirectoryPages,  # users, ready replies, lookup tables (administrators)
             ExportsAPI,  # /api/export/definitions, workflows/{id}.bpmn|svg, guide, audit, changes
+            ExportPages,  # the same, in the browser for a logged-in auditor
             create_static_files_router(
                 path="/static",
                 directories=[PACKAGE / "static"],

@@ -174,3 +174,35 @@ async def _staff(client: Any) -> Any:
     from tests.test_staff_ticket import STAFF, user
 
     return await user(client, STAFF)
+
+
+async def test_an_auditor_takes_the_exports_away_in_the_browser(tmp_path: Path) -> None:
+    from tests.test_requester_pages import login
+    from tests.web import client_for, html
+
+    async with client_for(tmp_path) as client:
+        anonymous = await client.get("/exports/", follow_redirects=False)
+        await login(client, "auditor.one", ["auditor"])
+        page = await client.get("/exports/", headers={"accept-language": "ar"})
+        definitions = await client.get("/exports/definitions")
+        bpmn = await client.get("/exports/workflows/supplies.bpmn")
+        svg = await client.get("/exports/workflows/supplies.svg?lang=en")
+        audit = await client.get("/exports/audit?format=csv")
+        api_with_cookie = await client.get("/api/export/definitions")
+    assert anonymous.status_code == 303 and anonymous.headers["location"].startswith("/login")
+    assert page.status_code == 200 and html(page.text).css_first("#export-definitions") is not None
+    assert "service_definitions/supplies.json" in definitions.json()["files"]
+    assert bpmn.status_code == 200 and bpmn.text.lstrip().startswith("<?xml") and "laneSet" in bpmn.text
+    assert svg.headers["content-type"].startswith("image/svg+xml")
+    assert audit.headers["content-type"].startswith("text/csv")
+    assert api_with_cookie.status_code == 401  # the API takes bearer tokens only
+
+
+async def test_staff_cannot_open_the_exports_in_the_browser(tmp_path: Path) -> None:
+    from tests.test_requester_pages import login
+    from tests.web import client_for
+
+    async with client_for(tmp_path) as client:
+        await login(client, "cs.one", ["customer_service"], "customer_service")
+        page = await client.get("/exports/definitions")
+    assert page.status_code == 403

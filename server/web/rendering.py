@@ -39,6 +39,8 @@ class Chrome:
     """Whether to show the staff links (task lists, intake)."""
     is_admin: bool = False
     """Whether to show the administration links."""
+    is_auditor: bool = False
+    """Whether to show the exports (auditors and administrators)."""
     asset_version: str = __version__
 
 
@@ -73,6 +75,7 @@ def chrome(request: Request[Any, Any, State], lang: str) -> Chrome:
         user_name=getattr(user, "name", None),
         is_staff=is_staff(user, org) if isinstance(user, User) else False,
         is_admin=isinstance(user, User) and "administrator" in user.roles,
+        is_auditor=isinstance(user, User) and bool({"auditor", "administrator"} & set(user.roles)),
     )
 
 
