@@ -81,6 +81,15 @@ def _property_sources(schema: Mapping[str, Any], node: Any) -> Iterator[Mapping[
         yield from _property_sources(schema, dependent)
 
 
+def properties(schema: Mapping[str, Any]) -> dict[str, Any]:
+    """The top-level field schemas of a form (conditional ones included; the first declaration wins)."""
+    found: dict[str, Any] = {}
+    for source in _property_sources(schema, schema):
+        for name, sub in (source.get("properties") or {}).items():
+            found.setdefault(name, sub)
+    return found
+
+
 def fields(schema: Mapping[str, Any]) -> dict[str, ExprType]:
     """The top-level fields of a form (including conditional ones) and their types."""
     found: dict[str, ExprType] = {}

@@ -38,6 +38,16 @@ class Phone(Def, frozen=True, kw_only=True):
     number: str
     extension: str | None = None
 
+    def display(self, extension_label: str = "") -> str:
+        """``+966125426222 (ext. 7559)``; the label is the page language's word for an extension."""
+        if not self.extension:
+            return self.number
+        return (
+            f"{self.number} ({extension_label} {self.extension})"
+            if extension_label
+            else f"{self.number} ({self.extension})"
+        )
+
 
 class Contact(Def, frozen=True, kw_only=True):
     unit: Text | None = None

@@ -152,7 +152,7 @@ class Notifier:
             "actor": {"name": actor.name},
             "org": {
                 "name": org.name.get(lang),
-                "phone": phone.number + (f" ({phone.extension})" if phone.extension else ""),
+                "phone": phone.display(),
                 "email": contact.email or org.contact.email or "",
                 "hours": hours,
             },

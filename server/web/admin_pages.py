@@ -37,7 +37,7 @@ from server.runtime import Runtime
 from server.store.records import DefinitionVersion, User
 from server.validation import FieldError, validate
 from server.web.auth import current_user, login_redirect
-from server.web.pages import _jinja
+from server.web.pages import _jinja, _post_items
 from server.web.rendering import language, render, runtime_of
 
 AnyRequest = Request[Any, Any, State]
@@ -492,11 +492,7 @@ class AdminServicePages(Controller):
         runtime = runtime_of(request)
         files = await _files(runtime, service_id)
         form = service_form(runtime.org, [], [])
-        post = await request.form()
-        values: dict[str, list[str]] = {}
-        for key, value in post.multi_items():
-            if isinstance(value, str):
-                values.setdefault(key, []).append(value)
+        values, _uploads = await _post_items(request)
         data = coerce(form, values)
         data["id"] = service_id  # the id is the file's name: never changed here
         if group_action(values) is not None:

@@ -232,10 +232,7 @@ class RequesterPages(Controller):
         compiled = await _published(request, service_id)
         service, org = compiled.service, compiled.organisation
         contact = service.contact or org.contact
-        phones = [
-            p.number + (f" ({t('extension', lang)} {p.extension})" if p.extension else "")
-            for p in (contact.phones or org.contact.phones)
-        ]
+        phones = [p.display(t("extension", lang)) for p in (contact.phones or org.contact.phones)]
         actor = _actor(request)
         staff_only = "requester" not in service.eligible_roles
         page = ServicePage(

@@ -68,7 +68,7 @@ def chrome(request: Request[Any, Any, State], lang: str) -> Chrome:
         other_lang=other(lang),
         org_name=org.name.get(lang),
         org_parent=org.parent.get(lang) if org.parent else "",
-        phone=phone.number + (f" ({t('extension', lang)} {phone.extension})" if phone.extension else ""),
+        phone=phone.display(t("extension", lang)),
         email=org.contact.email or "",
         hours=org.contact.hours.get(lang) if org.contact.hours else runtime.tickets.calendar.describe(lang),
         path=path,

@@ -13,7 +13,7 @@ import msgspec
 
 from server.dates import both
 from server.definitions.catalogue import CompiledService
-from server.definitions.forms import resolve
+from server.definitions.forms import properties, resolve
 from server.definitions.model import Form, Text
 from server.i18n import t
 from server.store.records import Event, Ticket
@@ -96,7 +96,7 @@ def entries(form: Form | None, data: Mapping[str, Any], lang: str) -> list[Entry
     if form is None:
         return []
     schema = form.schema
-    declared = _declared(schema)
+    declared = properties(schema)
     order = list(schema.get("x-order") or []) + [
         k for k in declared if k not in (schema.get("x-order") or [])
     ]
@@ -109,16 +109,6 @@ def entries(form: Form | None, data: Mapping[str, Any], lang: str) -> list[Entry
             continue
         found.append(Entry(label=_title(node, name, lang), value=display(schema, node, data[name], lang)))
     return found
-
-
-def _declared(schema: Mapping[str, Any]) -> dict[str, Any]:
-    from server.definitions.forms import _property_sources
-
-    props: dict[str, Any] = {}
-    for source in _property_sources(schema, schema):
-        for name, sub in (source.get("properties") or {}).items():
-            props.setdefault(name, sub)
-    return props
 
 
 def track_view(
