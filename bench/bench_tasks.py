@@ -9,7 +9,7 @@ workflow with the department / role / user that state assigns, its category, a c
 creation dates over two years, the requester's name and subject in the search column, one creation
 event; a pending timer on a tenth of the unclosed ones. Then times, median of ``--repeat`` runs (ms):
 
-* through the store (``server.tasks.task_list``: counts + one page, as the controller calls it, and
+* through the store (``server.tickets.tasks.task_list``: counts + one page, as the controller calls it, and
   the two queries alone) — the head of the Classrooms department's ``department`` view: first page, a
   filtered page, a free-text search, sorted by due time; and an organisation-wide reader's ``all``
   and ``incoming``;
@@ -50,7 +50,8 @@ from server.settings import Settings
 from server.store import sqlite_tasks
 from server.store.sqlite import open_store
 from server.store.sqlite_codec import time_text
-from server.tasks import (
+from server.tickets.service import TicketService
+from server.tickets.tasks import (
     TaskOrder,
     TaskParams,
     created_range,
@@ -59,7 +60,6 @@ from server.tasks import (
     task_list,
     view_filter,
 )
-from server.tickets.service import TicketService
 from server.working_time import WorkingCalendar
 
 SHARE = {  # service → share of the tickets

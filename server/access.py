@@ -17,29 +17,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-import msgspec
-
-from server.definitions.model import Organisation
-from server.store.records import Ticket, User
-
-
-class ReadScope(msgspec.Struct, frozen=True, kw_only=True):
-    """What a user may read, in a form a store can turn into a query."""
-
-    everything: bool = False
-    departments: frozenset[str] = frozenset()
-    """Tickets currently held by one of these departments."""
-    services: frozenset[str] = frozenset()
-    """Tickets of these services, wherever they are."""
-    user_id: str | None = None
-    """Tickets assigned to this user by name."""
-    requester_id: str | None = None
-    """Tickets this user requested."""
-
-    @property
-    def nothing(self) -> bool:
-        return not (self.everything or self.departments or self.services or self.user_id or self.requester_id)
-
+from server.definitions.model import Capability, Organisation
+from server.store.records import ReadScope, Ticket, User
 
 STAFF_SCOPES = ("organisation", "department")
 
@@ -85,3 +64,25 @@ def read_only(roles: Iterable[str], organisation: Organisation) -> bool:
     """True when every role is read-only (the auditor): no unsafe request is allowed."""
     known = [organisation.roles[r] for r in roles if r in organisation.roles]
     return bool(known) and all(role.read_only for role in known)
+
+
+def has_capability(user: User | None, organisation: Organisation, capability: Capability) -> bool:
+    """Whether one of the user's roles has ``capability`` (``administer``, ``export``, ``intake``): the
+    organisation says which roles do, so no role id is written in the code."""
+    return (
+        user is not None
+        and user.active
+        and any(
+            capability in organisation.roles[r].capabilities for r in user.roles if r in organisation.roles
+        )
+    )
+
+
+def roles_with(organisation: Organisation, capability: Capability) -> frozenset[str]:
+    """The ids of the roles that have ``capability``."""
+    return frozenset(r for r, role in organisation.roles.items() if capability in role.capabilities)
+
+
+def intake_departments(organisation: Organisation) -> frozenset[str]:
+    """The units that receive requests first (``intake: true``): the ``incoming`` list is their queue."""
+    return frozenset(d for d, dept in organisation.departments.items() if dept.intake)

@@ -11,6 +11,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
+import jinja2
 from litestar import Litestar, Request, Response, get
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import CacheControlHeader, State
@@ -25,12 +26,26 @@ from server.i18n import t
 from server.paths import PACKAGE, shipped_root
 from server.runtime import DefinitionsInvalid, Runtime, load_shipped
 from server.settings import Settings
-from server.web.api import ServicesAPI, TrackAPI, runtime_of
-from server.web.rendering import render
+from server.web.admin_directory import AdminDirectoryPages  # /admin/users, /admin/replies, /admin/lookups
+from server.web.admin_pages import (
+    AdminOrganisationPage,
+    AdminServicePages,
+)  # /admin/services, /admin/organisation
+from server.web.api import ServicesAPI, TrackAPI
+from server.web.auth import AuthAPI, AuthMiddleware, AuthPages  # accounts: log-in, sessions, tokens
+from server.web.deps import DEPENDENCIES, RuntimeDep, language
+from server.web.exports_api import ExportPages, ExportsAPI  # auditor exports: /api/export/…, /exports/…
+from server.web.guards import LoginRequired, is_api, login_redirect
+from server.web.pages import RequesterPages, SurveyPages, TrackingPages, set_language
+from server.web.rendering import page_context, render
+from server.web.staff_api import TicketsAPI  # staff ticket API: /api/tickets/{id}
+from server.web.staff_tasks import StaffTaskPages, TasksAPI  # the staff task lists
+from server.web.staff_ticket import StaffTicketPages  # the staff ticket page, actions, attachments
 
 __all__ = ["DefinitionsInvalid", "create_app"]
 
 
+@page_context("error.html")
 @dataclass(frozen=True)
 class ErrorPage:
     title: str
@@ -38,17 +53,22 @@ class ErrorPage:
 
 
 @get("/healthz")
-async def healthz(state: State) -> dict[str, object]:
-    runtime = runtime_of(state)
+async def healthz(runtime: RuntimeDep) -> dict[str, object]:
     return {"status": "ok", "services": len(await runtime.store.latest_definitions())}
 
 
 def _error(request: Request[Any, Any, State], exc: Exception) -> Response[Any] | Template:
     """Never a stack trace to a user: a JSON body under /api, a bilingual page elsewhere."""
     status = exc.status_code if isinstance(exc, HTTPException) else 500
+    if isinstance(exc, LoginRequired) and not is_api(request):
+        # a page needs a log-in: the log-in page, which comes back here (HTMX follows HX-Redirect)
+        redirect = login_redirect(request)
+        if request.headers.get("hx-request") == "true":
+            return Response(b"", status_code=204, headers={"HX-Redirect": redirect.url})
+        return redirect
     if status == 500:
         request.logger.exception("unhandled error on %s %s", request.method, request.url.path)
-    if request.url.path.startswith("/api") or request.url.path.startswith("/schema"):
+    if is_api(request) or request.url.path.startswith("/schema"):
         detail = (
             exc.detail if isinstance(exc, HTTPException) and status != 500 else "internal error / خطأ داخلي"
         )
@@ -59,8 +79,6 @@ def _error(request: Request[Any, Any, State], exc: Exception) -> Response[Any] |
         headers = getattr(exc, "headers", None) if isinstance(exc, HTTPException) else None
         return Response(body, status_code=status, headers=headers or None)
     try:
-        from server.web.rendering import language
-
         lang = language(request)
     except Exception:  # the error may come from before the runtime exists
         lang = "ar"
@@ -75,6 +93,12 @@ def _error(request: Request[Any, Any, State], exc: Exception) -> Response[Any] |
     return render(request, "error.html", page, status_code=status, lang=lang)
 
 
+def _strict(engine: JinjaTemplateEngine) -> None:
+    """A template that reads a name its context lacks fails (``StrictUndefined``) instead of
+    rendering blank; ``tests/test_template_contexts.py`` renders every page template so."""
+    engine.engine.undefined = jinja2.StrictUndefined
+
+
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or Settings()
     catalogue = load_shipped(settings)
@@ -87,18 +111,6 @@ def create_app(settings: Settings | None = None) -> Litestar:
             yield
         finally:
             await runtime.close()
-
-    from server.web.admin_directory import AdminDirectoryPages  # /admin/users, /admin/replies, /admin/lookups
-    from server.web.admin_pages import (
-        AdminOrganisationPage,
-        AdminServicePages,
-    )  # /admin/services, /admin/organisation
-    from server.web.auth import AuthAPI, AuthMiddleware, AuthPages  # accounts: log-in, sessions, tokens
-    from server.web.exports_api import ExportPages, ExportsAPI  # auditor exports: /api/export/…, /exports/…
-    from server.web.pages import RequesterPages, SurveyPages, TrackingPages, set_language
-    from server.web.staff_api import TicketsAPI  # staff ticket API: /api/tickets/{id}
-    from server.web.staff_tasks import StaffTaskPages, TasksAPI  # the staff task lists
-    from server.web.staff_ticket import StaffTicketPages  # the staff ticket page, actions, attachments
 
     return Litestar(
         route_handlers=[
@@ -129,7 +141,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
         lifespan=[lifespan],
         middleware=[AuthMiddleware(settings)],  # the current user in scope['khidma_user']
         state=State({"settings": settings}),
-        template_config=TemplateConfig(directory=shipped_root() / "templates", engine=JinjaTemplateEngine),
+        template_config=TemplateConfig(
+            directory=shipped_root() / "templates", engine=JinjaTemplateEngine, engine_callback=_strict
+        ),
+        dependencies=DEPENDENCIES,
         csrf_config=CSRFConfig(
             secret=settings.secret, exclude=["/api"], cookie_samesite="lax", cookie_httponly=True
         ),

@@ -469,7 +469,7 @@ async def test_a_crash_after_sending_resends_under_the_same_ids(
         await gateways[message.channel].send(message)
     assert {m.status for m in await store.list_outbox()} == {"sending"}
 
-    reopened = await open_store(tmp_path / "khidma.db")  # the next start
+    reopened = await open_store(tmp_path / "khidma.db", now=NOW)  # the next start, just after
     try:
         # within the sending lease nobody takes them (the sender might still be at work) …
         clock.now = NOW + SENDING_LEASE / 2

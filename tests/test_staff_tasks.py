@@ -22,13 +22,13 @@ from zoneinfo import ZoneInfo
 import pytest
 from litestar.testing import AsyncTestClient
 
-from server.access import ReadScope, may_read, read_scope
+from server.access import may_read, read_scope
 from server.accounts.passwords import hash_password
 from server.accounts.tokens import new_api_token, token_hash
 from server.engine.model import Actor
 from server.paths import shipped_root
-from server.store.records import Ticket, User
-from server.tasks import (
+from server.store.records import ReadScope, Ticket, User
+from server.tickets.tasks import (
     TaskFilter,
     TaskOrder,
     normalize,

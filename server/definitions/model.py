@@ -56,11 +56,19 @@ class Contact(Def, frozen=True, kw_only=True):
     hours: Text | None = None
 
 
+Capability = Literal["administer", "export", "intake"]
+CAPABILITIES: tuple[Capability, ...] = ("administer", "export", "intake")
+
+
 class Role(Def, frozen=True, kw_only=True):
     name: Text
     description: Text | None = None
     scope: Literal["department", "organisation", "requester"] = "organisation"
     read_only: bool = False
+    capabilities: tuple[Capability, ...] = ()
+    """What the role may do beyond tickets: ``administer`` (services, organisation, users, tables),
+    ``export`` (the auditor's exports), ``intake`` (logs requests on a customer's behalf; the task list
+    opens on the intake queue)."""
 
 
 class Department(Def, frozen=True, kw_only=True):
@@ -69,6 +77,8 @@ class Department(Def, frozen=True, kw_only=True):
     head_title: Text | None = None
     email: str | None = None
     parent: str | None = None
+    intake: bool = False
+    """The unit that receives requests first (the ``incoming`` task list is its queue)."""
 
 
 class Channel(Def, frozen=True, kw_only=True):

@@ -10,9 +10,8 @@ from zoneinfo import ZoneInfo
 
 import msgspec
 
-from server.access import ReadScope
 from server.store.interface import Store
-from server.tasks import TaskFilter, TaskOrder
+from server.store.records import ReadScope, TaskFilter, TaskOrder
 
 COLUMNS = ("ticket", "service", "version", "seq", "at", "actor", "action", "from", "to", "visibility", "kind")
 PAGE = 500

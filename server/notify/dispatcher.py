@@ -27,7 +27,7 @@ import logging
 from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from server.notify.gateways import (
     DeliveryFailure,
@@ -41,8 +41,24 @@ from server.settings import Settings
 from server.store.interface import Store
 from server.store.records import OutboxMessage, OutboxStatus
 
-if TYPE_CHECKING:
-    from server.runtime import Runtime
+
+class _Timers(Protocol):
+    async def fire_due_timers(self) -> int: ...
+
+
+class Runtime(Protocol):
+    """What the worker needs of the running server (``server.runtime.Runtime`` is one; named here,
+    not imported, so the runtime and its worker do not import each other)."""
+
+    @property
+    def store(self) -> Store: ...
+
+    @property
+    def settings(self) -> Settings: ...
+
+    @property
+    def tickets(self) -> _Timers: ...
+
 
 log = logging.getLogger("khidma.notify")
 

@@ -34,13 +34,15 @@ from server.store.records import (
     OutboxStatus,
     ReadyReply,
     SurveyResponse,
+    TaskFilter,
+    TaskOrder,
+    TaskRow,
     Ticket,
     TicketChange,
     Timer,
     TimerStatus,
     User,
 )
-from server.tasks import TaskFilter, TaskOrder, TaskRow
 
 SENDING_LEASE = timedelta(minutes=5)
 """How long a message may stay ``sending`` before it is taken for a crashed sender's and re-queued. A
@@ -124,7 +126,11 @@ class Store(Protocol):
 
     async def list_assignments(self, ticket_id: int) -> list[Assignment]: ...
 
-    # --- task lists (server/tasks.py) ---------------------------------------------------
+    async def ticket_due(self, ticket_id: int) -> datetime | None:
+        """The earliest pending timer's due time (what the task lists sort and badge by)."""
+        ...
+
+    # --- task lists (server/tickets/tasks.py) ---------------------------------------------------
     async def list_tasks(
         self, task_filter: TaskFilter, order: TaskOrder, *, offset: int, limit: int
     ) -> list[TaskRow]:

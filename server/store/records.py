@@ -6,9 +6,10 @@ Every ``datetime`` here is timezone-aware; the store refuses naive ones. JSON do
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Any, Literal, TypeAlias
+from typing import Any, Literal, TypeAlias, get_args
 
 import msgspec
 
@@ -192,7 +193,7 @@ class NewTicket(Record, frozen=True, kw_only=True):
     idempotency_key: str | None = None
     language: str = "ar"
     search_text: str | None = None
-    """What the task lists' free text matches besides the number (``server.tasks.search_text``);
+    """What the task lists' free text matches besides the number (``server.tickets.tasks.search_text``);
     None leaves it to be computed when the server next starts."""
 
 
@@ -252,3 +253,114 @@ class Draft(Record, frozen=True, kw_only=True):
     """Relative path → text: the service definition, its form, workflow and action forms."""
     updated_at: datetime
     updated_by: str | None
+
+
+# --- what the task lists ask for (server/tickets/tasks.py builds them; a backend turns them into a query)
+
+
+class ReadScope(msgspec.Struct, frozen=True, kw_only=True):
+    """What a user may read, in a form a store can turn into a query."""
+
+    everything: bool = False
+    departments: frozenset[str] = frozenset()
+    """Tickets currently held by one of these departments."""
+    services: frozenset[str] = frozenset()
+    """Tickets of these services, wherever they are."""
+    user_id: str | None = None
+    """Tickets assigned to this user by name."""
+    requester_id: str | None = None
+    """Tickets this user requested."""
+
+    @property
+    def nothing(self) -> bool:
+        return not (self.everything or self.departments or self.services or self.user_id or self.requester_id)
+
+
+SortKey = Literal["updated", "created", "due"]
+SORT_KEYS: tuple[SortKey, ...] = get_args(SortKey)
+SORTS: tuple[str, ...] = tuple(s for key in SORT_KEYS for s in (f"-{key}", key))
+"""The values of ``sort=``: a key, descending with a leading ``-`` (``-updated`` is the default)."""
+
+
+class TaskFilter(msgspec.Struct, frozen=True, kw_only=True):
+    """What one task list shows. ``scope`` always applies; every other field narrows it further."""
+
+    scope: ReadScope
+    # --- the view ------------------------------------------------------------------------
+    assigned_user: str | None = None
+    """``mine``: assigned to this user by name…"""
+    queue_roles: frozenset[str] = frozenset()
+    """…or unassigned by name and held by one of these roles…"""
+    queue_department: str | None = None
+    """…in this department (None: in any)."""
+    held_by: frozenset[str] | None = None
+    """``department``/``incoming``: held by one of these departments (None: no such condition)."""
+    unheld: bool = False
+    """``incoming``: or held by no department."""
+    # --- the filters ---------------------------------------------------------------------
+    service: str | None = None
+    category: str | None = None
+    """Ignored by the counts, which give every category."""
+    state: str | None = None
+    channel: str | None = None
+    created_from: dt.datetime | None = None
+    """Inclusive."""
+    created_before: dt.datetime | None = None
+    """Exclusive."""
+    text: str | None = None
+    """Already normalised (:func:`normalize`); matched as a substring."""
+
+    @property
+    def mine(self) -> bool:
+        return self.assigned_user is not None or bool(self.queue_roles)
+
+    @property
+    def scope_implied(self) -> bool:
+        """True when the view alone keeps the list inside the scope, so a store may leave out the
+        scope's condition: the scope reads everything; or the list is of departments the scope reads
+        whole; or it is ``mine`` — assigned to the user the scope reads by name, or queued in a
+        department the scope reads whole."""
+        scope = self.scope
+        if scope.everything:
+            return True
+        if self.mine:  # assigned to me (read as such), or in my department's queue (read whole)
+            return (
+                self.held_by is None
+                and self.assigned_user in (None, scope.user_id)
+                and (not self.queue_roles or self.queue_department in scope.departments)
+            )
+        return self.held_by is not None and not self.unheld and self.held_by <= scope.departments
+
+
+class TaskOrder(msgspec.Struct, frozen=True, kw_only=True):
+    key: SortKey = "updated"
+    descending: bool = True
+
+    @classmethod
+    def parse(cls, value: str) -> TaskOrder:
+        """``-updated`` → updated, newest first; ``due`` → soonest due first. ValueError otherwise."""
+        if value not in SORTS:
+            raise ValueError(value)
+        key = value.removeprefix("-")
+        return cls(key=next(k for k in SORT_KEYS if k == key), descending=value.startswith("-"))
+
+
+class TaskRow(msgspec.Struct, frozen=True, kw_only=True):
+    """One row of a task list, as the store returns it."""
+
+    id: int
+    number: str
+    service_id: str
+    definition_version_id: int
+    state: str
+    category: str
+    department: str | None
+    assignee_role: str | None
+    assignee_user: str | None
+    assignee_name: str | None
+    """The assigned user's name, when the ticket is assigned to someone by name."""
+    channel: str
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    due_at: dt.datetime | None
+    """The earliest pending timer of the ticket."""

@@ -73,6 +73,9 @@ from server.store.records import (
     OutboxStatus,
     ReadyReply,
     SurveyResponse,
+    TaskFilter,
+    TaskOrder,
+    TaskRow,
     Ticket,
     TicketChange,
     Timer,
@@ -81,18 +84,22 @@ from server.store.records import (
 )
 from server.store.sqlite_codec import fetch_all
 from server.store.sqlite_connection import Synchronous, Writer, connect
-from server.tasks import TaskFilter, TaskOrder, TaskRow
 
 if TYPE_CHECKING:
     from server.store.interface import Store
 
 
 async def open_store(
-    path: Path, attachments_dir: Path | None = None, *, synchronous: Synchronous = "FULL"
+    path: Path,
+    attachments_dir: Path | None = None,
+    *,
+    synchronous: Synchronous = "FULL",
+    now: datetime | None = None,
 ) -> SQLiteStore:
     """Open (creating if needed) the store at ``path``, apply pending migrations, and put messages
-    a crash left ``sending`` back to ``pending``. Attachments go to ``attachments_dir``, by default
-    the directory ``<path>-attachments`` beside the database."""
+    a crash left ``sending`` longer than the lease back to ``pending`` (``now``: the time of the
+    opening, the wall clock by default). Attachments go to ``attachments_dir``, by default the
+    directory ``<path>-attachments`` beside the database."""
     path.parent.mkdir(parents=True, exist_ok=True)
     writer = await connect(path, synchronous=synchronous, read_only=False)
     try:
@@ -105,7 +112,7 @@ async def open_store(
         Writer(writer), reader, attachments_dir or path.with_name(path.name + "-attachments"), path=path
     )
     try:
-        await store.requeue_sending(now=datetime.now(UTC))
+        await store.requeue_sending(now=now or datetime.now(UTC))
     except BaseException:
         await store.close()
         raise
@@ -192,6 +199,9 @@ class SQLiteStore:
 
     async def list_assignments(self, ticket_id: int) -> list[Assignment]:
         return await sqlite_tickets.list_assignments(self._reader, ticket_id)
+
+    async def ticket_due(self, ticket_id: int) -> datetime | None:
+        return await sqlite_tickets.ticket_due(self._reader, ticket_id)
 
     # --- task lists ---------------------------------------------------------------------
 

@@ -1,4 +1,4 @@
-"""Staff task lists, SQLite side: a :class:`~server.tasks.TaskFilter` as one WHERE clause.
+"""Staff task lists, SQLite side: a :class:`~server.tickets.tasks.TaskFilter` as one WHERE clause.
 
 The viewer's read scope (``server/access.py``) is part of every WHERE clause built here — of the rows
 and of the counts — unless the view alone already keeps the list inside it
@@ -19,10 +19,9 @@ from typing import Any
 
 import aiosqlite
 
-from server.store.records import Ticket
+from server.store.records import TaskFilter, TaskOrder, TaskRow, Ticket
 from server.store.sqlite_codec import fetch_all, like_pattern, maybe_parse_time, parse_time, time_text
 from server.store.sqlite_tickets import ticket_from_row
-from server.tasks import TaskFilter, TaskOrder, TaskRow
 
 _DUE = "(SELECT MIN(m.due_at) FROM timers m WHERE m.ticket_id = t.id AND m.status = 'pending')"
 

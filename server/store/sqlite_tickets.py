@@ -300,3 +300,12 @@ async def list_events(conn: aiosqlite.Connection, ticket_id: int, *, public_only
 async def list_assignments(conn: aiosqlite.Connection, ticket_id: int) -> list[Assignment]:
     rows = await fetch_all(conn, "SELECT * FROM assignments WHERE ticket_id = ? ORDER BY id", (ticket_id,))
     return [assignment_from_row(row) for row in rows]
+
+
+async def ticket_due(conn: aiosqlite.Connection, ticket_id: int) -> datetime | None:
+    """The earliest pending timer of the ticket (its due time; ``server/tickets/due.py``)."""
+    async with conn.execute(
+        "SELECT MIN(due_at) AS due_at FROM timers WHERE ticket_id = ? AND status = 'pending'", (ticket_id,)
+    ) as cursor:
+        row = await cursor.fetchone()
+    return maybe_parse_time(row[0]) if row is not None else None

@@ -32,8 +32,10 @@ from server.store.records import (
     Ticket,
     TicketChange,
 )
-from server.tasks import search_text
+from server.tickets.due import Due, due_state
+from server.tickets.members import members_refusal
 from server.tickets.notifications import Notifier, Prepared
+from server.tickets.tasks import search_text
 from server.working_time import WorkingCalendar
 
 
@@ -139,6 +141,13 @@ class TicketService:
                 )
             )
         return published
+
+    def due(self, due_at: dt.datetime | None) -> Due:
+        """Whether a ticket due at ``due_at`` is late now (one rule: ``server/tickets/due.py``)."""
+        return due_state(due_at, self.clock(), self.calendar)
+
+    async def ticket_due(self, ticket: Ticket) -> Due:
+        return self.due(None if ticket.category == "closed" else await self.store.ticket_due(ticket.id))
 
     async def compiled_version(self, definition_version_id: int) -> CompiledService:
         """A published version, compiled once per process; concurrent first calls share one compilation."""
@@ -327,6 +336,9 @@ class TicketService:
         outcome = advance(compiled, view(ticket), action_id=action_id, data=data, actor=actor, ctx=ctx)
         if isinstance(outcome, Refusal):
             return outcome
+        refused = await members_refusal(self.store, ticket, compiled.action_forms.get(action_id), data)
+        if refused is not None:
+            return refused
         prepared = await self.notifier.prepare(
             compiled, outcome.notifications, actor=actor, data=ticket.data, requester_id=ticket.requester_id
         )

@@ -34,11 +34,12 @@ from server.accounts.passwords import MINIMUM_LENGTH, hash_password
 from server.admin_lookups import MAX_CSV_BYTES, CsvRefused, LineError, export_csv, parse_csv, too_large
 from server.definitions.model import LookupTable, Organisation
 from server.i18n import t
+from server.i18n.directory import DIRECTORY_MESSAGES
 from server.store.interface import AlreadyExists, NotFound
 from server.store.records import ReadyReply, User
 from server.web.auth import current_user, login_redirect
-from server.web.directory_messages import DIRECTORY_MESSAGES
-from server.web.rendering import language, render, runtime_of
+from server.web.deps import language, runtime_of
+from server.web.rendering import page_context, render
 
 AnyRequest = Request[Any, Any, State]
 
@@ -134,6 +135,7 @@ class UserRow:
     active: bool
 
 
+@page_context("admin_directory/users.html")
 @dataclass(frozen=True)
 class UsersPage:
     users: list[UserRow]
@@ -145,6 +147,7 @@ class UsersPage:
     notice: str
 
 
+@page_context("admin_directory/user.html")
 @dataclass(frozen=True)
 class UserPage:
     user: User
@@ -709,6 +712,7 @@ def _reply_form(values: Mapping[str, list[str]], lang: str) -> ReplyForm:
     return form
 
 
+@page_context("admin_directory/replies.html")
 @dataclass(frozen=True)
 class RepliesPage:
     replies: list[ReadyReply]
@@ -718,6 +722,7 @@ class RepliesPage:
     notice: str
 
 
+@page_context("admin_directory/reply.html")
 @dataclass(frozen=True)
 class ReplyPage:
     reply: ReadyReply
@@ -736,9 +741,11 @@ class TableLink:
     rows: int
 
 
+@page_context("admin_directory/lookups.html")
 @dataclass(frozen=True)
 class LookupsPage:
     tables: list[TableLink]
+    notice: str = ""
 
 
 @dataclass(frozen=True)
@@ -749,6 +756,7 @@ class ColumnHead:
     key: bool
 
 
+@page_context("admin_directory/table.html")
 @dataclass(frozen=True)
 class TablePage:
     id: str

@@ -37,8 +37,9 @@ from server.runtime import Runtime
 from server.store.records import DefinitionVersion, User
 from server.validation import FieldError, validate
 from server.web.auth import current_user, login_redirect
+from server.web.deps import language, runtime_of
 from server.web.pages import _jinja, _post_items
-from server.web.rendering import language, render, runtime_of
+from server.web.rendering import page_context, render
 
 AnyRequest = Request[Any, Any, State]
 ADMIN_ROLE = "administrator"
@@ -85,6 +86,7 @@ async def _files(runtime: Runtime, service_id: str) -> dict[str, str]:
 # --- page contexts -------------------------------------------------------------------------------
 
 
+@page_context("admin/organisation.html")
 @dataclass(frozen=True)
 class OrganisationPage:
     text: str
@@ -93,6 +95,7 @@ class OrganisationPage:
     notice: str = ""
 
 
+@page_context("admin/service_form.html")
 @dataclass(frozen=True)
 class ServiceFormPage:
     service_id: str
@@ -109,6 +112,7 @@ class ServiceRow:
     published: bool
 
 
+@page_context("admin/services.html")
 @dataclass(frozen=True)
 class ServicesPage:
     services: list[ServiceRow]
@@ -141,6 +145,7 @@ class CheckResult:
         return not self.general and not any(self.by_file.values())
 
 
+@page_context("admin/edit.html", "admin/_check.html")
 @dataclass(frozen=True)
 class EditPage:
     service_id: str
@@ -158,6 +163,7 @@ class DiffFile:
     """(kind: add / remove / context / hunk, text)."""
 
 
+@page_context("admin/versions.html")
 @dataclass(frozen=True)
 class VersionsPage:
     service_id: str
@@ -167,6 +173,7 @@ class VersionsPage:
     diff: list[DiffFile]
 
 
+@page_context("admin/migrate.html")
 @dataclass(frozen=True)
 class MigratePage:
     service_id: str

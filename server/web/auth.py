@@ -24,7 +24,6 @@ import ipaddress
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
-from urllib.parse import quote, urlsplit
 
 from litestar import Controller, Request, get, post
 from litestar.connection import ASGIConnection
@@ -44,7 +43,9 @@ from server.i18n import t
 from server.runtime import Runtime
 from server.settings import Settings
 from server.store.records import User
-from server.web.rendering import language, render
+from server.web.deps import language
+from server.web.guards import USER_SCOPE_KEY, login_redirect, safe_next, viewer_of
+from server.web.rendering import page_context, render
 
 __all__ = [
     "SESSION_COOKIE",
@@ -61,7 +62,6 @@ __all__ = [
 ]
 
 AnyRequest = Request[Any, Any, State]
-USER_SCOPE_KEY = "khidma_user"
 MAX_USERNAME = 150
 
 
@@ -72,34 +72,12 @@ def _now() -> datetime:
 # --- what handlers call ---------------------------------------------------------------------------
 
 
-def current_user(request: ASGIConnection[Any, Any, Any, Any]) -> User | None:
-    """The logged-in user of this request, or None (anonymous)."""
-    user = cast(dict[str, Any], request.scope).get(USER_SCOPE_KEY)
-    return user if isinstance(user, User) else None
+current_user = viewer_of
 
 
 def actor_for(user: User) -> Actor:
     """The engine's view of a user: id, name, roles and department."""
     return Actor(id=user.id, name=user.name, roles=frozenset(user.roles), department=user.department)
-
-
-def safe_next(target: str | None, default: str = "/") -> str:
-    """``target`` when it is a path on this site (``/…``), else ``default``: never an open redirect
-    (``//host``, ``/\\host``, ``https://host``, control characters are all refused)."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
-        return default
-    if any(ord(char) < 0x20 or ord(char) == 0x7F for char in target):
-        return default
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc:
-        return default
-    return target
-
-
-def login_redirect(request: ASGIConnection[Any, Any, Any, Any]) -> Redirect:
-    """303 to the log-in page, which comes back to this page afterwards."""
-    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    return Redirect(f"/login?next={quote(safe_next(target), safe='')}", status_code=303)
 
 
 def require_login(request: ASGIConnection[Any, Any, Any, Any]) -> User | Redirect:
@@ -273,6 +251,7 @@ class FieldProblem:
     text: str
 
 
+@page_context("login.html")
 @dataclass(frozen=True)
 class LoginPage:
     next: str

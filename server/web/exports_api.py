@@ -24,7 +24,8 @@ from server.exports.svg import workflow_svg
 from server.runtime import Runtime
 from server.web.api import ApiError
 from server.web.auth import api_user_or_401, current_user, login_redirect
-from server.web.rendering import language, render, runtime_of
+from server.web.deps import language, runtime_of
+from server.web.rendering import page_context, render
 
 AnyRequest = Request[Any, Any, State]
 EXPORT_ROLES = frozenset({"auditor", "administrator"})
@@ -120,6 +121,7 @@ class ExportsAPI(Controller):
         return {"changes": await definition_changes(runtime.store)}
 
 
+@page_context("exports.html")
 @dataclass(frozen=True)
 class ExportsPage:
     workflows: list[tuple[str, str]]

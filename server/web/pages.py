@@ -35,7 +35,8 @@ from server.store.interface import AlreadyExists
 from server.store.records import Ticket
 from server.tickets.service import Conflict, Created
 from server.validation import FieldError
-from server.web.rendering import LANG_COOKIE, language, render, runtime_of
+from server.web.deps import LANG_COOKIE, language, runtime_of
+from server.web.rendering import page_context, render
 from server.web.tracking import TrackView, code_matches, track_view
 
 AnyRequest = Request[Any, Any, State]
@@ -54,11 +55,13 @@ class ServiceCard:
     staff_only: bool
 
 
+@page_context("catalogue.html")
 @dataclass(frozen=True)
 class CataloguePage:
     services: list[ServiceCard]
 
 
+@page_context("service.html")
 @dataclass(frozen=True)
 class ServicePage:
     id: str
@@ -77,6 +80,7 @@ class ServicePage:
     staff_only: bool
 
 
+@page_context("apply.html")
 @dataclass(frozen=True)
 class ApplyPage:
     service_id: str
@@ -102,6 +106,7 @@ class ActionForm:
     multipart: bool
 
 
+@page_context("track.html")
 @dataclass(frozen=True)
 class TrackPage:
     view: TrackView
@@ -112,6 +117,7 @@ class TrackPage:
     notice: str = ""
 
 
+@page_context("track_lookup.html")
 @dataclass(frozen=True)
 class TrackLookupPage:
     number: str
@@ -611,6 +617,7 @@ class SurveyQuestionView:
     error: str
 
 
+@page_context("survey.html")
 @dataclass(frozen=True)
 class SurveyPage:
     number: str

@@ -1,26 +1,49 @@
-"""Rendering a page: the language, the chrome every page shares, and the template.
+"""Rendering a page: the chrome every page shares, the typed context of each template, and the template.
 
 Every page template receives ``chrome`` (a :class:`Chrome`), ``t`` (the interface text in the page's
-language), ``lang``, and its own typed context object ``page``.
+language), ``lang``, and its own typed context object ``page``. Each context type declares the
+templates it fills with :func:`page_context`; :func:`render` refuses a context of another type, and a
+test renders every registered template from its type with ``StrictUndefined`` (the environment's
+``undefined`` in the app too), so a template that reads a field its context lacks fails the tests
+instead of rendering blank.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
-from typing import Any
+from typing import Any, TypeVar
 
-from litestar import Request
-from litestar.datastructures import State
+from litestar.connection import ASGIConnection
 from litestar.response import Template
 
 from server import __version__
-from server.access import is_staff
-from server.i18n import direction, negotiate, other, t
-from server.runtime import Runtime
-from server.store.records import User
+from server.access import has_capability, is_staff
+from server.i18n import direction, other, t
+from server.web.deps import language, runtime_of
+from server.web.guards import viewer_of
 
-LANG_COOKIE = "lang"
+__all__ = ["PAGES", "Chrome", "chrome", "page_context", "render"]
+
+T = TypeVar("T")
+
+PAGES: dict[str, type[Any]] = {}
+"""Template name → the type of its ``page`` (filled by :func:`page_context`)."""
+
+
+def page_context(*templates: str) -> Callable[[type[T]], type[T]]:
+    """Class decorator: ``templates`` are rendered with an instance of this class as ``page``."""
+
+    def register(cls: type[T]) -> type[T]:
+        for template in templates:
+            known = PAGES.get(template)
+            if known is not None and known is not cls:
+                raise ValueError(f"{template} already has the context {known.__name__}")
+            PAGES[template] = cls
+        return cls
+
+    return register
 
 
 @dataclass(frozen=True)
@@ -38,30 +61,20 @@ class Chrome:
     is_staff: bool = False
     """Whether to show the staff links (task lists, intake)."""
     is_admin: bool = False
-    """Whether to show the administration links."""
+    """Whether to show the administration links (the ``administer`` capability)."""
     is_auditor: bool = False
-    """Whether to show the exports (auditors and administrators)."""
+    """Whether to show the exports (the ``export`` capability)."""
+    is_requester: bool = False
+    """Whether to show "my tickets"."""
     asset_version: str = __version__
 
 
-def runtime_of(request: Request[Any, Any, State]) -> Runtime:
-    runtime: Runtime = request.app.state.runtime
-    return runtime
-
-
-def language(request: Request[Any, Any, State]) -> str:
-    org = runtime_of(request).org
-    return negotiate(
-        request.cookies.get(LANG_COOKIE), request.headers.get("accept-language"), org.default_language
-    )
-
-
-def chrome(request: Request[Any, Any, State], lang: str) -> Chrome:
-    runtime = runtime_of(request)
+def chrome(connection: ASGIConnection[Any, Any, Any, Any], lang: str) -> Chrome:
+    runtime = runtime_of(connection)
     org = runtime.org
     phone = org.contact.phones[0]
-    user = request.scope.get("khidma_user")
-    path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    user = viewer_of(connection)
+    path = connection.url.path + (f"?{connection.url.query}" if connection.url.query else "")
     return Chrome(
         lang=lang,
         dir=direction(lang),
@@ -72,24 +85,32 @@ def chrome(request: Request[Any, Any, State], lang: str) -> Chrome:
         email=org.contact.email or "",
         hours=org.contact.hours.get(lang) if org.contact.hours else runtime.tickets.calendar.describe(lang),
         path=path,
-        user_name=getattr(user, "name", None),
-        is_staff=is_staff(user, org) if isinstance(user, User) else False,
-        is_admin=isinstance(user, User) and "administrator" in user.roles,
-        is_auditor=isinstance(user, User) and bool({"auditor", "administrator"} & set(user.roles)),
+        user_name=user.name if user else None,
+        is_staff=is_staff(user, org),
+        is_admin=has_capability(user, org, "administer"),
+        is_auditor=has_capability(user, org, "export"),
+        is_requester=user is not None
+        and any(org.roles[r].scope == "requester" for r in user.roles if r in org.roles),
     )
 
 
 def render(
-    request: Request[Any, Any, State],
+    connection: ASGIConnection[Any, Any, Any, Any],
     template: str,
     page: Any,
     *,
     status_code: int = 200,
     lang: str | None = None,
+    headers: dict[str, str] | None = None,
 ) -> Template:
-    lang = lang or language(request)
+    """``template`` with ``page`` (an instance of the type registered for it) and the chrome."""
+    expected = PAGES.get(template)
+    if expected is None or not isinstance(page, expected):
+        raise TypeError(f"{template} is rendered with {type(page).__name__}; register it with @page_context")
+    lang = lang or language(connection)
     return Template(
         template_name=template,
-        context={"page": page, "chrome": chrome(request, lang), "t": partial(t, lang=lang), "lang": lang},
+        context={"page": page, "chrome": chrome(connection, lang), "t": partial(t, lang=lang), "lang": lang},
         status_code=status_code,
+        headers=headers,
     )

@@ -27,7 +27,7 @@ from server.store.records import Ticket, User
 from server.tickets.service import Conflict, view
 from server.web.api import ApiError, refusal_error
 from server.web.auth import actor_for, api_user_or_401
-from server.web.rendering import runtime_of
+from server.web.deps import runtime_of
 from server.web.staff_ticket import (
     api_language,
     member_choices,

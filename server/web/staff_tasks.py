@@ -1,7 +1,7 @@
 """The staff task lists: ``GET /staff/tasks`` (the page, and its HTMX partial) and ``GET /api/tasks``.
 
-Thin handlers: parse the query string (``server.tasks.parse_params``), work out what the user may read
-(``server.access.read_scope`` — the one read rule), ask ``server.tasks.task_list`` for the counts and one
+Thin handlers: parse the query string (``server.tickets.tasks.parse_params``), work out what the user may read
+(``server.access.read_scope`` — the one read rule), ask ``server.tickets.tasks.task_list`` for the counts and one
 page, and label the rows in the viewer's language: the service name and the state label come from the
 ticket's own definition version (compiled once per process), due badges from the working calendar.
 
@@ -24,19 +24,17 @@ from litestar.datastructures import State
 from litestar.exceptions import PermissionDeniedException
 from litestar.response import Redirect, Template
 
-from server.access import ReadScope, is_staff, read_scope
+from server.access import is_staff, read_scope
 from server.dates import both
 from server.definitions.catalogue import CompiledService
 from server.definitions.model import CATEGORIES, Organisation
 from server.i18n import t
 from server.runtime import Runtime
-from server.store.records import User
-from server.tasks import (
+from server.store.records import SORTS, ReadScope, TaskRow, User
+from server.tickets.tasks import (
     DEFAULT_SORT,
-    SORTS,
     TaskList,
     TaskParams,
-    TaskRow,
     View,
     parse_params,
     task_list,
@@ -44,7 +42,8 @@ from server.tasks import (
 )
 from server.web.api import ApiError
 from server.web.auth import api_user_or_401, require_login
-from server.web.rendering import language, render, runtime_of
+from server.web.deps import language, runtime_of
+from server.web.rendering import page_context, render
 
 AnyRequest = Request[Any, Any, State]
 PATH = "/staff/tasks"
@@ -112,6 +111,7 @@ class TaskListPart:
     """New options of the state filter (after the service changed), out of band."""
 
 
+@page_context("staff/tasks.html", "staff/_task_list.html")
 @dataclass(frozen=True)
 class TasksPage:
     view: str

@@ -52,8 +52,9 @@ from server.store.records import Attachment, Event, ReadyReply, Ticket, User
 from server.tickets.service import Conflict, view
 from server.validation import FieldError
 from server.web.auth import actor_for, current_user, login_redirect
+from server.web.deps import language, runtime_of
 from server.web.pages import _jinja, _post_items, _store_uploads
-from server.web.rendering import language, render, runtime_of
+from server.web.rendering import page_context, render
 from server.web.tracking import Entry, entries
 
 AnyRequest = Request[Any, Any, State]
@@ -210,6 +211,7 @@ class StaffActionForm:
     failed: bool = False
 
 
+@page_context("staff/ticket.html")
 @dataclass(frozen=True)
 class StaffTicketPage:
     id: int

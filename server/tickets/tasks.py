@@ -11,8 +11,8 @@ The views (``view=``):
   role I hold in my department (any department when I have none): a head's ``mine`` is what waits for
   the head of their department, a representative's is the customer-service queue;
 * ``department`` — my department's queue: tickets my department currently holds;
-* ``incoming`` — everything in the intake unit's hands (``INTAKE_DEPARTMENT``, the customer-service
-  unit), plus tickets no department holds;
+* ``incoming`` — everything in the intake unit's hands (the departments marked ``intake`` in the
+  organisation: the customer-service unit), plus tickets no department holds;
 * ``all`` — everything I may read.
 
 Free text (``q``) matches the ticket number, or the ticket's search text: the requester's name, e-mail
@@ -29,121 +29,25 @@ import math
 import re
 import unicodedata
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Literal, get_args
+from typing import Any, Literal, get_args
 
 import msgspec
 
-from server.definitions.model import CATEGORIES
-
-if TYPE_CHECKING:  # only for annotations: server.store imports this module (its task-list records)
-    from server.access import ReadScope
-    from server.definitions.model import Organisation
-    from server.store.interface import Store
-    from server.store.records import User
+from server.access import has_capability, intake_departments
+from server.definitions.model import CATEGORIES, Organisation
+from server.store.interface import Store
+from server.store.records import SORTS, ReadScope, TaskFilter, TaskOrder, TaskRow, User
 
 View = Literal["mine", "department", "incoming", "all"]
 VIEWS: tuple[View, ...] = get_args(View)
-SortKey = Literal["updated", "created", "due"]
-SORT_KEYS: tuple[SortKey, ...] = get_args(SortKey)
-SORTS: tuple[str, ...] = tuple(s for key in SORT_KEYS for s in (f"-{key}", key))
-"""The values of ``sort=``: a key, descending with a leading ``-`` (``-updated`` is the default)."""
 DEFAULT_SORT = "-updated"
 PAGE_SIZE = 25
-
-INTAKE_DEPARTMENT = "customer_service"
-"""The department whose queue is the ``incoming`` view (the customer-service unit)."""
-INTAKE_ROLES = frozenset({"customer_service", "tawasul_coordinator"})
-"""Roles whose list opens on ``incoming``."""
 
 SEARCH_FIELD_CHARS = 200
 """How much of each free-text field goes into a ticket's search text."""
 SEARCH_TEXT_CHARS = 1000
 QUERY_CHARS = 100
 """Longer free-text queries are cut."""
-
-
-class TaskFilter(msgspec.Struct, frozen=True, kw_only=True):
-    """What one task list shows. ``scope`` always applies; every other field narrows it further."""
-
-    scope: ReadScope
-    # --- the view ------------------------------------------------------------------------
-    assigned_user: str | None = None
-    """``mine``: assigned to this user by name…"""
-    queue_roles: frozenset[str] = frozenset()
-    """…or unassigned by name and held by one of these roles…"""
-    queue_department: str | None = None
-    """…in this department (None: in any)."""
-    held_by: frozenset[str] | None = None
-    """``department``/``incoming``: held by one of these departments (None: no such condition)."""
-    unheld: bool = False
-    """``incoming``: or held by no department."""
-    # --- the filters ---------------------------------------------------------------------
-    service: str | None = None
-    category: str | None = None
-    """Ignored by the counts, which give every category."""
-    state: str | None = None
-    channel: str | None = None
-    created_from: dt.datetime | None = None
-    """Inclusive."""
-    created_before: dt.datetime | None = None
-    """Exclusive."""
-    text: str | None = None
-    """Already normalised (:func:`normalize`); matched as a substring."""
-
-    @property
-    def mine(self) -> bool:
-        return self.assigned_user is not None or bool(self.queue_roles)
-
-    @property
-    def scope_implied(self) -> bool:
-        """True when the view alone keeps the list inside the scope, so a store may leave out the
-        scope's condition: the scope reads everything; or the list is of departments the scope reads
-        whole; or it is ``mine`` — assigned to the user the scope reads by name, or queued in a
-        department the scope reads whole."""
-        scope = self.scope
-        if scope.everything:
-            return True
-        if self.mine:  # assigned to me (read as such), or in my department's queue (read whole)
-            return (
-                self.held_by is None
-                and self.assigned_user in (None, scope.user_id)
-                and (not self.queue_roles or self.queue_department in scope.departments)
-            )
-        return self.held_by is not None and not self.unheld and self.held_by <= scope.departments
-
-
-class TaskOrder(msgspec.Struct, frozen=True, kw_only=True):
-    key: SortKey = "updated"
-    descending: bool = True
-
-    @classmethod
-    def parse(cls, value: str) -> TaskOrder:
-        """``-updated`` → updated, newest first; ``due`` → soonest due first. ValueError otherwise."""
-        if value not in SORTS:
-            raise ValueError(value)
-        key = value.removeprefix("-")
-        return cls(key=next(k for k in SORT_KEYS if k == key), descending=value.startswith("-"))
-
-
-class TaskRow(msgspec.Struct, frozen=True, kw_only=True):
-    """One row of a task list, as the store returns it."""
-
-    id: int
-    number: str
-    service_id: str
-    definition_version_id: int
-    state: str
-    category: str
-    department: str | None
-    assignee_role: str | None
-    assignee_user: str | None
-    assignee_name: str | None
-    """The assigned user's name, when the ticket is assigned to someone by name."""
-    channel: str
-    created_at: dt.datetime
-    updated_at: dt.datetime
-    due_at: dt.datetime | None
-    """The earliest pending timer of the ticket."""
 
 
 # --- views ---------------------------------------------------------------------------------------
@@ -154,9 +58,9 @@ def staff_roles(user: User, organisation: Organisation) -> list[str]:
 
 
 def default_view(user: User, organisation: Organisation) -> View:
-    """Customer service opens on ``incoming``; department heads and staff on ``department``; others
+    """Roles with the ``intake`` capability (customer service) open on ``incoming``; department heads and staff on ``department``; others
     (the director, the administrator, the auditor…) on ``all``."""
-    if INTAKE_ROLES & set(user.roles):
+    if has_capability(user, organisation, "intake"):
         return "incoming"
     if user.department and any(
         organisation.roles[r].scope == "department" for r in user.roles if r in organisation.roles
@@ -182,7 +86,7 @@ def view_filter(view: View, user: User, organisation: Organisation, scope: ReadS
     if view == "department":
         return TaskFilter(scope=scope, held_by=frozenset({user.department} if user.department else ()))
     if view == "incoming":
-        return TaskFilter(scope=scope, held_by=frozenset({INTAKE_DEPARTMENT}), unheld=True)
+        return TaskFilter(scope=scope, held_by=intake_departments(organisation), unheld=True)
     return TaskFilter(scope=scope)
 
 

@@ -1,54 +1,10 @@
-"""The interface's own words, in Arabic and English, and the choice of a page's language.
-
-Definition texts are bilingual in the definitions themselves; these are the words of the pages
-around them (buttons, headings, messages). Arabic first, in the administration's own terms
-(seed/GLOSSARY.md). A test checks every key has both languages and every ``t("…")`` in the
-templates names a key here.
-"""
+"""The requester's pages: the catalogue, a service, its form, tracking, the survey."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from server.definitions.model import Text
 
-from server.definitions.model import Language, Text
-from server.web.admin_messages import ADMIN_MESSAGES
-from server.web.auth_messages import AUTH_MESSAGES
-from server.web.directory_messages import DIRECTORY_MESSAGES
-from server.web.staff_messages import STAFF_TASK_MESSAGES
-from server.web.ticket_messages import STAFF_TICKET_MESSAGES
-
-MESSAGES: Mapping[str, Text] = {
-    # chrome
-    "skip_to_content": Text(ar="تخطَّ إلى المحتوى", en="Skip to content"),
-    "switch_language": Text(ar="English", en="العربية"),
-    "switch_language_label": Text(ar="Switch to English", en="التحويل إلى العربية"),
-    "home": Text(ar="الرئيسية", en="Home"),
-    "tasks": Text(ar="المهام", en="Tasks"),
-    "administration": Text(ar="إدارة الخدمات", en="Services admin"),
-    "users": Text(ar="المستخدمون", en="Users"),
-    "organisation": Text(ar="المنظمة", en="Organisation"),
-    "exports": Text(ar="التصدير والتدقيق", en="Exports and audit"),
-    "exports_intro": Text(
-        ar="ما يعمل فعلاً، للاطلاع والحفظ: التعريفات المنشورة، ومخططات سير العمل، ودليل الخدمات، وسجل التذاكر.",
-        en="Exactly what runs, to read and keep: the published definitions, workflow diagrams, the service guide and the ticket trail.",
-    ),
-    "exports_definitions": Text(ar="التعريفات", en="Definitions"),
-    "exports_bundle": Text(
-        ar="التعريفات المنشورة (JSON بصيغة ملفات المستودع)",
-        en="Published definitions (JSON, in the repository's file format)",
-    ),
-    "exports_changes": Text(ar="سجل تغييرات التعريفات", en="Log of definition changes"),
-    "exports_workflows": Text(ar="سير العمل", en="Workflows"),
-    "exports_audit": Text(ar="سجل تدقيق التذاكر", en="Audit trail of tickets"),
-    "exports_from": Text(ar="من تاريخ", en="From"),
-    "exports_to": Text(ar="إلى تاريخ", en="To"),
-    "exports_format": Text(ar="الصيغة", en="Format"),
-    "exports_download": Text(ar="تنزيل", en="Download"),
-    "service_guide": Text(ar="دليل الخدمات", en="Service guide"),
-    "track_a_ticket": Text(ar="متابعة تذكرة", en="Track a ticket"),
-    "log_in": Text(ar="تسجيل الدخول", en="Log in"),
-    "log_out": Text(ar="تسجيل الخروج", en="Log out"),
-    "logged_in_as": Text(ar="مسجّل الدخول باسم", en="Logged in as"),
+REQUESTER_MESSAGES: dict[str, Text] = {
     # catalogue and service page
     "catalogue_title": Text(
         ar="خدمات إدارة الخدمات التعليمية", en="Services of the Educational Services Administration"
@@ -143,66 +99,4 @@ MESSAGES: Mapping[str, Text] = {
         en="The ticket changed since you opened it; this is how it stands now — check it and try again.",
     ),
     "action_done": Text(ar="تم تنفيذ الإجراء", en="Done"),
-    # errors
-    "page_not_found": Text(ar="الصفحة غير موجودة", en="Page not found"),
-    "page_not_found_text": Text(
-        ar="تحقق من الرابط، أو ابدأ من دليل الخدمات.",
-        en="Check the address, or start from the service guide.",
-    ),
-    "error_title": Text(ar="حدث خطأ", en="Something went wrong"),
-    "error_text": Text(
-        ar="لم نتمكن من إتمام طلبك. لم يُفقد شيء مما أرسلته سابقاً؛ حاول مرة أخرى بعد قليل.",
-        en="We could not complete your request. Nothing you sent before is lost; please try again shortly.",
-    ),
-    "forbidden": Text(ar="غير مسموح", en="Not allowed"),
-    "forbidden_text": Text(ar="ليست لديك صلاحية لهذه الصفحة.", en="You do not have access to this page."),
-    "csrf_failed": Text(
-        ar="انتهت صلاحية الصفحة أو وصل الطلب من خارجها. حدّث الصفحة ثم أعد المحاولة.",
-        en="The page expired or the request did not come from it. Reload the page and try again.",
-    ),
 }
-
-
-LANG_COOKIE_MAX_AGE = 365 * 24 * 3600
-
-
-def t(key: str, lang: str) -> str:
-    """The interface text ``key`` in ``lang`` (Arabic for anything but ``en``)."""
-    return MESSAGES[key].get(lang)
-
-
-def direction(lang: str) -> str:
-    return "ltr" if lang == "en" else "rtl"
-
-
-def other(lang: str) -> Language:
-    return "ar" if lang == "en" else "en"
-
-
-def negotiate(cookie: str | None, accept_language: str | None, default: Language) -> Language:
-    """The page language: the cookie if set, else the best of ``Accept-Language``, else the default."""
-    if cookie in ("ar", "en"):
-        return "en" if cookie == "en" else "ar"
-    best: tuple[float, Language] | None = None
-    for part in (accept_language or "").split(","):
-        tag, _, params = part.strip().partition(";")
-        primary = tag.strip().lower().split("-")[0]
-        if primary not in ("ar", "en"):
-            continue
-        quality = 1.0
-        if params.strip().startswith("q="):
-            try:
-                quality = float(params.strip()[2:])
-            except ValueError:
-                quality = 0.0
-        lang: Language = "en" if primary == "en" else "ar"
-        if best is None or quality > best[0]:
-            best = (quality, lang)
-    return best[1] if best else default
-
-
-MESSAGES = {**MESSAGES, **AUTH_MESSAGES}  # the log-in pages' words (server/web/auth_messages.py)
-MESSAGES = {**MESSAGES, **STAFF_TICKET_MESSAGES}  # the staff ticket page (server/web/ticket_messages.py)
-MESSAGES = {**MESSAGES, **STAFF_TASK_MESSAGES}  # the staff task lists (server/web/staff_messages.py)
-MESSAGES = {**MESSAGES, **DIRECTORY_MESSAGES}  # the administration pages (server/web/directory_messages.py)
-MESSAGES = {**MESSAGES, **ADMIN_MESSAGES}  # the service editor (server/web/admin_messages.py)

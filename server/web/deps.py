@@ -1,0 +1,100 @@
+"""What a handler may ask for by name (Litestar's dependency injection), provided once for the app.
+
+* ``runtime`` — the running :class:`~server.runtime.Runtime` (store, ticket service, catalogue);
+* ``viewer`` — the logged-in :class:`~server.store.records.User`, or None (anonymous);
+* ``user`` — the logged-in user; asking for it on a handler that has no login guard still answers
+  the log-in redirect (pages) or 401 (API) for an anonymous request;
+* ``page_lang`` — the page's language (the cookie, then ``Accept-Language``, then the organisation's default);
+* ``api_lang`` — the API's language (``Accept-Language``, Arabic by default).
+
+Controllers take these as parameters; the rules behind them (who is logged in, which language) live
+here and in ``server/web/auth.py`` once.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request
+from litestar.connection import ASGIConnection
+from litestar.datastructures import State
+from litestar.di import NamedDependency, Provide
+from litestar.params import SkipValidation
+
+from server.definitions.model import Language
+from server.i18n import negotiate
+from server.runtime import Runtime
+from server.store.records import User
+from server.web.guards import LoginRequired, viewer_of
+
+__all__ = [
+    "DEPENDENCIES",
+    "LANG_COOKIE",
+    "ApiLang",
+    "CurrentUser",
+    "Lang",
+    "RuntimeDep",
+    "Viewer",
+    "language",
+    "runtime_of",
+]
+
+LANG_COOKIE = "lang"
+
+
+def runtime_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Runtime:
+    """The app's runtime (opened by the lifespan in ``server/app.py``)."""
+    runtime: Runtime = connection.app.state.runtime
+    return runtime
+
+
+def language(connection: ASGIConnection[Any, Any, Any, Any]) -> Language:
+    org = runtime_of(connection).org
+    return negotiate(
+        connection.cookies.get(LANG_COOKIE), connection.headers.get("accept-language"), org.default_language
+    )
+
+
+async def provide_runtime(state: State) -> Runtime:
+    runtime: Runtime = state.runtime
+    return runtime
+
+
+async def provide_viewer(request: Request[Any, Any, State]) -> User | None:
+    return viewer_of(request)
+
+
+async def provide_user(request: Request[Any, Any, State]) -> User:
+    user = viewer_of(request)
+    if user is None:
+        raise LoginRequired()
+    return user
+
+
+async def provide_lang(request: Request[Any, Any, State]) -> Language:
+    return language(request)
+
+
+async def provide_api_lang(request: Request[Any, Any, State]) -> Language:
+    return negotiate(None, request.headers.get("accept-language"), "ar")
+
+
+DEPENDENCIES = {
+    "runtime": Provide(provide_runtime),
+    "viewer": Provide(provide_viewer),
+    "user": Provide(provide_user),
+    "page_lang": Provide(provide_lang),
+    "api_lang": Provide(provide_api_lang),
+}
+
+
+# What a handler writes for each (the parameter's name must be the dependency's: ``runtime``,
+# ``viewer``, ``user``, ``page_lang``, ``api_lang``), e.g. ``async def show(self, runtime: RuntimeDep,
+# user: CurrentUser, page_lang: Lang) -> Template``. (Not ``lang``: that is a query parameter of
+# some pages — the language of the ready replies offered.)
+# Values we provide ourselves are not validated again (``SkipValidation``).
+RuntimeDep = NamedDependency[SkipValidation[Runtime]]
+Viewer = NamedDependency[SkipValidation[User | None]]
+CurrentUser = NamedDependency[SkipValidation[User]]
+Lang = NamedDependency[SkipValidation[Language]]
+ApiLang = NamedDependency[SkipValidation[Language]]

@@ -1,0 +1,72 @@
+"""The one parser of a posted HTML form, and the error summary every page shows the same way.
+
+:func:`read_post` turns a form post (urlencoded or multipart) into a :class:`Posted`: the values as
+lists of strings per name, and the uploaded files (only those with a file name) per name. Handlers
+never call ``request.form()`` themselves.
+
+A page that refuses a post shows a GOV.UK error summary at its top (``templates/_error_summary.html``):
+a list of :data:`SummaryItem` — the id of the input the message links to (empty for a problem of the
+whole form), the field's label, and the message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from litestar import Request
+from litestar.datastructures import State, UploadFile
+
+__all__ = ["FieldProblem", "Posted", "SummaryItem", "read_post", "summary_of"]
+
+SummaryItem = tuple[str, str, str]
+"""(input id, label, message) — one line of an error summary."""
+
+
+@dataclass(frozen=True)
+class FieldProblem:
+    """A problem of one input (``field`` is its id, which the summary links to) or of the whole form
+    (``field`` empty)."""
+
+    field: str
+    text: str
+    label: str = ""
+
+
+def summary_of(problems: Iterable[FieldProblem]) -> list[SummaryItem]:
+    return [(p.field, p.label, p.text) for p in problems]
+
+
+@dataclass(frozen=True)
+class Posted:
+    values: dict[str, list[str]] = field(default_factory=dict)
+    files: dict[str, list[UploadFile]] = field(default_factory=dict)
+
+    def first(self, name: str, default: str = "") -> str:
+        """The first value posted under ``name`` (``default`` when there is none)."""
+        found = self.values.get(name)
+        return found[0] if found else default
+
+    def all(self, name: str) -> list[str]:
+        return list(self.values.get(name) or ())
+
+    def number(self, name: str, default: int = -1) -> int:
+        """The first value as a non-negative whole number, else ``default`` (a malformed or huge value
+        is not an error here: the caller treats it as absent or stale)."""
+        raw = self.first(name).strip()
+        return int(raw) if raw.isdigit() and len(raw) <= 18 else default
+
+
+async def read_post(request: Request[Any, Any, State]) -> Posted:
+    """The form post of ``request`` (see the module's text)."""
+    form = await request.form()
+    values: dict[str, list[str]] = {}
+    files: dict[str, list[UploadFile]] = {}
+    for key, value in form.multi_items():
+        if isinstance(value, UploadFile):
+            if value.filename:
+                files.setdefault(key, []).append(value)
+        else:
+            values.setdefault(key, []).append(str(value))
+    return Posted(values=values, files=files)

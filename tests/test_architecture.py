@@ -1,0 +1,93 @@
+"""The shape of the code, checked: the web layer is thin adapters over services.
+
+The import contracts themselves are in ``pyproject.toml`` (``[tool.importlinter]``, run by
+``make lint``); here: no module-level import cycles (``TYPE_CHECKING`` imports included), no
+controller reaching the store through the runtime, and no module of the web layer or of the
+services it calls grown past the size one reader can hold.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import grimp
+import pytest
+
+SERVER = Path(__file__).resolve().parent.parent / "server"
+MAX_LINES = 400
+SIZE_CHECKED = ("web", "tickets", "directory", "requests", "admin")
+
+
+def test_no_import_cycles() -> None:
+    graph = grimp.build_graph("server", exclude_type_checking_imports=False)
+    modules = sorted(graph.modules)
+    index = {m: i for i, m in enumerate(modules)}
+    # Tarjan's strongly connected components, iteratively
+    counter = 0
+    low: dict[str, int] = {}
+    order: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    cycles: list[list[str]] = []
+    for root in modules:
+        if root in order:
+            continue
+        work = [(root, iter(sorted(graph.find_modules_directly_imported_by(root))))]
+        order[root] = low[root] = counter
+        counter += 1
+        stack.append(root)
+        on_stack.add(root)
+        while work:
+            node, children = work[-1]
+            child = next(children, None)
+            if child is not None:
+                if child not in index:
+                    continue
+                if child not in order:
+                    order[child] = low[child] = counter
+                    counter += 1
+                    stack.append(child)
+                    on_stack.add(child)
+                    work.append((child, iter(sorted(graph.find_modules_directly_imported_by(child)))))
+                elif child in on_stack:
+                    low[node] = min(low[node], order[child])
+                continue
+            work.pop()
+            if work:
+                low[work[-1][0]] = min(low[work[-1][0]], low[node])
+            if low[node] == order[node]:
+                component = []
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    component.append(member)
+                    if member == node:
+                        break
+                if len(component) > 1:
+                    cycles.append(sorted(component))
+    # a package's __init__ importing its own modules is not a cycle of modules
+    real = [c for c in cycles if not all(m.startswith(c[0] + ".") or m == c[0] for m in c)]
+    assert not real, f"import cycles: {real}"
+
+
+@pytest.mark.parametrize("path", sorted((SERVER / "web").glob("*.py")), ids=lambda p: p.name)
+def test_no_controller_reaches_the_store(path: Path) -> None:
+    source = path.read_text(encoding="utf-8")
+    found = re.findall(r"(?:runtime|self)\.store\b|\bstore\s*=\s*\w+\.store\b", source)
+    assert not found, f"{path.name} uses the store directly ({found[:3]}); call a service instead"
+
+
+def _sized() -> list[Path]:
+    found = []
+    for area in SIZE_CHECKED:
+        where = SERVER / area
+        if where.is_dir():
+            found += sorted(where.glob("*.py"))
+    return found
+
+
+@pytest.mark.parametrize("path", _sized(), ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_modules_stay_small(path: Path) -> None:
+    lines = len(path.read_text(encoding="utf-8").splitlines())
+    assert lines <= MAX_LINES, f"{path.parent.name}/{path.name} has {lines} lines (at most {MAX_LINES})"
