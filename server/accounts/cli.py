@@ -282,4 +282,3 @@ def add_account_commands(commands: Any) -> None:
     revoke.add_argument("id", type=int)
     _db(revoke)
     revoke.set_defaults(func=cmd_token_revoke)
-

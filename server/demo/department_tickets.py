@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from datetime import date
 
-from server.demo.script import STAFF, DemoTicket, day, step
+from server.demo.script import STAFF, DemoTicket, Step, day, step
 
 ROUTE = step("cs", "route_to_department")
 
 
-def delegate(note: str) -> tuple:  # type: ignore[type-arg]
+def delegate(note: str) -> tuple[Step, Step]:
     return (ROUTE, step("head", "delegate", assignee=STAFF, note=note))
 
 

@@ -31,6 +31,9 @@ SERVICES: tuple[Callable[[date], list[DemoTicket]], ...] = (
 """The nine services' demo tickets, in catalogue order."""
 
 
+WITHHELD = "demo data: never sent"
+
+
 class DemoSeedError(Exception):
     """A demo ticket the definitions refuse (they changed since the demo data was written)."""
 
@@ -124,7 +127,16 @@ async def _seed_one(tickets: TicketService, cast: _Cast, demo: DemoTicket, compi
             raise DemoSeedError(f"{demo.idempotency_key}: {step.action} refused: {describe(result)}")
         ticket = result
     await _rate(tickets.store, ticket, compiled, demo)
+    await _withhold_messages(tickets.store, ticket)
     return True
+
+
+async def _withhold_messages(store: Store, ticket: Ticket) -> None:
+    """The messages a demo ticket caused go ``dead`` unsent: their addresses are made up, and a demo
+    server given a real gateway must not send to them."""
+    now = datetime.now(UTC)
+    for message in await store.list_outbox(ticket.id, status="pending"):
+        await store.mark_failed(message.id, now=now, error=WITHHELD, retry_at=None)
 
 
 async def seed_tickets(tickets: TicketService, today: date) -> TicketsSeeded:
