@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from server.accounts.demo import DEMO_PASSWORD
-from server.demo import DemoSeed, seed_demo
+from server.demo import DemoSeed, DemoSeedError, seed_demo
 from server.demo.ledger import HOLDS_CUSTODY, NO_CUSTODY, RETURNED_CUSTODY
 from server.demo.tickets import actor_of, demo_tickets
 from server.engine.model import Refusal
@@ -178,3 +178,14 @@ def test_serve_demo_lists_the_tickets_to_customer_service(tmp_path: Path) -> Non
         assert page.status_code == 200
         rows = html(page.text).css("table.tasks tbody tr")
         assert len(rows) >= 2
+
+
+async def test_a_demo_ticket_the_definitions_refuse_is_named_with_its_field(
+    runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from server.demo import script, tickets
+
+    broken = script.DemoTicket("phone", "broken", "cs", "phone", {"full_name": "x", "inquiry": "؟؟"})
+    monkeypatch.setattr(tickets, "SERVICES", (lambda _today: [broken],))
+    with pytest.raises(DemoSeedError, match=r"demo:phone:broken: submit refused: invalid_data.*/mobile"):
+        await seed_demo(runtime)

@@ -11,7 +11,7 @@ from typing import Any
 
 from server.definitions.catalogue import CompiledService
 from server.demo import department_tickets, intake_tickets
-from server.demo.script import PARTS, STAFF, DemoTicket
+from server.demo.script import PARTS, STAFF, DemoTicket, Step
 from server.engine.model import Actor, Refusal
 from server.store.interface import AlreadyExists, Store
 from server.store.records import Ticket, User
@@ -114,21 +114,29 @@ async def _seed_one(tickets: TicketService, cast: _Cast, demo: DemoTicket, compi
     if not created.created:
         return False
     ticket = created.ticket
-    for step in demo.steps:
-        user = await cast.user(step.by, department)
-        data: dict[str, Any] = dict(step.data)
-        for name, value in step.data.items():
-            if value == STAFF:
-                data[name] = (await cast.user("staff", department)).id
-        result = await tickets.act(
-            ticket.id, step.action, data, actor=actor_of(user), expected_version=ticket.version
-        )
-        if isinstance(result, Refusal | Conflict):
-            raise DemoSeedError(f"{demo.idempotency_key}: {step.action} refused: {describe(result)}")
-        ticket = result
-    await _rate(tickets.store, ticket, compiled, demo)
-    await _withhold_messages(tickets.store, ticket)
+    try:
+        for step in demo.steps:
+            ticket = await _act(tickets, cast, demo, department, ticket, step)
+        await _rate(tickets.store, ticket, compiled, demo)
+    finally:
+        await _withhold_messages(tickets.store, ticket)
     return True
+
+
+async def _act(
+    tickets: TicketService, cast: _Cast, demo: DemoTicket, department: str, ticket: Ticket, step: Step
+) -> Ticket:
+    user = await cast.user(step.by, department)
+    data: dict[str, Any] = dict(step.data)
+    for name, value in step.data.items():
+        if value == STAFF:
+            data[name] = (await cast.user("staff", department)).id
+    result = await tickets.act(
+        ticket.id, step.action, data, actor=actor_of(user), expected_version=ticket.version
+    )
+    if isinstance(result, Refusal | Conflict):
+        raise DemoSeedError(f"{demo.idempotency_key}: {step.action} refused: {describe(result)}")
+    return result
 
 
 async def _withhold_messages(store: Store, ticket: Ticket) -> None:
