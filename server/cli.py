@@ -68,7 +68,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         print(exc, file=sys.stderr)
         return 1
     if args.demo:
-        from server.accounts.cli import prepare_demo
+        from server.demo import prepare_demo
 
         print(prepare_demo(settings), flush=True)
     print(describe_gateways(settings) + ("" if settings.background_worker else " (worker off)"), flush=True)
@@ -99,7 +99,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--demo",
         action="store_true",
-        help="create one demo account per role (if missing) and print their log-ins",
+        help="seed demo accounts, ready replies, a custody ledger and tickets (if missing); print the log-ins",
     )
     serve.add_argument(
         "--secure-cookies", action="store_true", help="send the session cookie over HTTPS only"

@@ -282,21 +282,3 @@ def add_account_commands(commands: Any) -> None:
     revoke.add_argument("id", type=int)
     _db(revoke)
     revoke.set_defaults(func=cmd_token_revoke)
-
-
-def prepare_demo(settings: Settings) -> str:
-    """Create the demo accounts (idempotently) in ``settings.db_path``; returns the banner to print."""
-    from server.accounts.demo import demo_banner, ensure_demo_accounts
-    from server.runtime import load_shipped
-    from server.store.sqlite import open_store
-
-    organisation = load_shipped(settings).organisation
-
-    async def main() -> str:
-        store = await open_store(settings.db_path)
-        try:
-            return demo_banner(await ensure_demo_accounts(store, organisation, now=_now()))
-        finally:
-            await store.close()
-
-    return asyncio.run(main())
