@@ -128,7 +128,9 @@ async def _summary_fields(runtime: Runtime, ticket: Ticket) -> dict[str, Any]:
     }
 
 
-async def _actions(runtime: Runtime, compiled: CompiledService, ticket: Ticket, user: User) -> list[ActionOut]:
+async def _actions(
+    runtime: Runtime, compiled: CompiledService, ticket: Ticket, user: User
+) -> list[ActionOut]:
     action_ids = available_actions(compiled, view(ticket), actor_of(user))
     forms = [compiled.action_forms.get(a) for a in action_ids]
     choices = await member_choices(runtime.store, ticket, forms)
