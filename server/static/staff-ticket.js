@@ -5,8 +5,9 @@
  * 2. Actions in place: htmx swaps no 4xx answer by default; an action refused (422, 403) or stale (409)
  *    answers with the ticket's main region marked "X-Khidma-Fragment: ticket-main" — that, and only
  *    that, is swapped (an error page is not).
- * 3. After the region is swapped, focus goes to what the user must read first: the reason an action
- *    was refused, else the failed action's error summary, else the notice (done / the ticket changed).
+ * 3. After the region is swapped, focus goes to what the user must read first: the failed action's
+ *    error summary (its links lead to the fields), else the reason an action was refused (one the user
+ *    may not take has no form left to show it in), else the notice (done / the ticket changed).
  */
 (function () {
   "use strict";
@@ -34,8 +35,8 @@
     var region = event.target;
     if (!(region instanceof Element) || region.id !== "ticket-main") return; // not a ready-replies search
     var first =
-      region.querySelector("#problem") ||
       region.querySelector(".st-action[open] .error-summary") ||
+      region.querySelector("#problem") ||
       region.querySelector("#notice");
     if (first) first.focus();
   });
