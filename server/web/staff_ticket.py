@@ -51,7 +51,7 @@ AnyRequest = Request[Any, Any, State]
 page_context("staff/ticket.html", "staff/_ticket_main.html")(StaffTicketPage)
 page_context("staff/_ready_replies.html")(ReadyRepliesPanel)
 
-FRAGMENT_HEADER = {"X-Khidma-Fragment": "ticket-main", "Vary": "HX-Request"}
+FRAGMENT_HEADER = {"X-Khidma-Fragment": "ticket-main"}
 """On the in-place answers: what ``staff-ticket.js`` swaps even with a 4xx status."""
 
 
