@@ -164,3 +164,78 @@ def test_supplies_ticket_through_five_users(server: str) -> None:
             expect(page.locator("h1")).to_have_text("تقييم الخدمة")
         finally:
             browser.close()
+
+
+def add_ready_reply(db: Path) -> None:
+    """A ready reply in the knowledge bank (written beside the running server: SQLite takes both)."""
+    import asyncio
+
+    from server.store.sqlite import open_store
+
+    async def add() -> None:
+        store = await open_store(db)
+        try:
+            await store.add_ready_reply(
+                title_ar="شكر", title_en="Thanks", body_ar="READY-REPLY شكراً لتواصلكم", body_en="Thank you"
+            )
+        finally:
+            await store.close()
+
+    asyncio.run(add())
+
+
+def test_a_staff_action_applies_in_place_without_a_reload(server: str, tmp_path: Path) -> None:
+    import httpx
+    from playwright.sync_api import expect, sync_playwright
+
+    from tests.test_requester_pages import example
+
+    created = httpx.post(f"{server}/api/services/inquiries/tickets", json=example("inquiries"), timeout=30)
+    assert created.status_code == 201, created.text
+    ticket_id = created.json()["id"]
+    add_ready_reply(tmp_path / "staff.db")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        try:
+            page = browser.new_context(locale="en-GB", viewport={"width": 1100, "height": 1400}).new_page()
+            ticket_url = f"{server}/staff/tickets/{ticket_id}"
+            log_in(page, server, "cs.one", f"/staff/tickets/{ticket_id}")
+            page.wait_for_function("() => typeof htmx !== 'undefined'")
+            page.evaluate("window.__marker = 1")
+            events = page.locator("#timeline > li").count()
+
+            # an internal note: the history shows it, the page is the same page (no reload), focus on the notice
+            form = take(page, "add_note")
+            form.locator('[name$="[note]"]').fill("IN-PLACE-NOTE")
+            form.locator("button[type=submit]").click()
+            expect(page.locator("#timeline > li").first).to_contain_text("IN-PLACE-NOTE")
+            expect(page.locator("#timeline > li")).to_have_count(events + 1)
+            assert page.evaluate("window.__marker") == 1
+            assert page.url == ticket_url
+            expect(page.locator("#notice")).to_be_focused()
+
+            # a refusal (the question is required) is shown in place too, focus on its error summary
+            form = take(page, "request_clarification")
+            form.locator("button[type=submit]").click()
+            failed = page.locator("#action-request_clarification")
+            expect(failed.locator(".kh-error-message").first).to_be_visible()
+            expect(failed.locator(".error-summary")).to_be_focused()
+            assert page.evaluate("window.__marker") == 1 and page.url == ticket_url
+
+            # then the state changes in place: the state, the actions and the history follow
+            form = take(page, "request_clarification")
+            form.locator('[name$="[question]"]').fill("IN-PLACE-QUESTION")
+            form.locator("button[type=submit]").click()
+            expect(page.locator("#timeline > li").first).to_contain_text("IN-PLACE-QUESTION")
+            expect(page.locator("#action-request_clarification")).to_have_count(0)
+            assert page.evaluate("window.__marker") == 1 and page.url == ticket_url
+
+            # "Insert" puts a ready reply into the reply field (a static handler, no inline onclick)
+            form = take(page, "reply_and_close")
+            panel = page.locator("#action-reply_and_close")
+            panel.locator("button[data-insert-reply]").first.click()
+            reply = form.locator('[name$="[reply]"]')
+            expect(reply).to_have_value("READY-REPLY شكراً لتواصلكم")
+            expect(reply).to_be_focused()
+        finally:
+            browser.close()

@@ -644,6 +644,7 @@ def test_the_templates_read_only_fields_of_their_contexts() -> None:
     root = Path(__file__).resolve().parent.parent / "templates" / "staff"
     for template, context, name in (
         ("ticket.html", StaffTicketPage, "page"),
+        ("_ticket_main.html", StaffTicketPage, "page"),
         ("_ready_replies.html", ReadyRepliesPanel, "panel"),
     ):
         source = (root / template).read_text(encoding="utf-8")

@@ -23,6 +23,7 @@ STAFF_TICKET_MESSAGES: dict[str, Text] = {
     "stt_updated": Text(ar="آخر تحديث", en="Last update"),
     "stt_due": Text(ar="موعد الاستحقاق", en="Due"),
     "stt_overdue": Text(ar="متأخرة", en="Overdue"),
+    "stt_due_soon": Text(ar="يحين موعدها قريباً", en="Due soon"),
     "stt_submitted_data": Text(ar="بيانات الطلب", en="Submitted data"),
     "stt_attachments": Text(ar="المرفقات", en="Attachments"),
     "stt_no_attachments": Text(ar="لا توجد مرفقات.", en="No attachments."),

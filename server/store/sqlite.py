@@ -381,6 +381,9 @@ class SQLiteStore:
     async def get_user(self, user_id: str) -> User | None:
         return await sqlite_directory.get_user(self._reader, user_id)
 
+    async def get_users(self, user_ids: Sequence[str]) -> dict[str, User]:
+        return await sqlite_directory.get_users(self._reader, user_ids)
+
     async def get_user_by_username(self, username: str) -> User | None:
         return await sqlite_directory.get_user_by_username(self._reader, username)
 
@@ -583,6 +586,9 @@ class SQLiteStore:
 
     async def get_attachment(self, attachment_id: str) -> Attachment | None:
         return await sqlite_attachments.get_attachment(self._reader, attachment_id)
+
+    async def get_attachments(self, attachment_ids: Sequence[str]) -> dict[str, Attachment]:
+        return await sqlite_attachments.get_attachments(self._reader, attachment_ids)
 
     def attachment_path(self, attachment: Attachment) -> Path:
         return sqlite_attachments.blob_path(self.attachments_dir, attachment.sha256)

@@ -106,6 +106,15 @@ async def get_attachment(conn: aiosqlite.Connection, attachment_id: str) -> Atta
     return None if row is None else attachment_from_row(row)
 
 
+async def get_attachments(conn: aiosqlite.Connection, attachment_ids: Sequence[str]) -> dict[str, Attachment]:
+    rows = await fetch_all(
+        conn,
+        "SELECT * FROM attachments WHERE id IN (SELECT value FROM json_each(?))",
+        (json_text(sorted(set(attachment_ids))),),
+    )
+    return {row["id"]: attachment_from_row(row) for row in rows}
+
+
 async def link_attachments(conn: aiosqlite.Connection, ticket_id: int, attachment_ids: Sequence[str]) -> None:
     """Attach uploaded files to ``ticket_id``. Every id must exist and be unlinked (or linked to this
     ticket already); otherwise nothing is linked."""

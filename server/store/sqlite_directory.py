@@ -87,6 +87,12 @@ async def get_user(conn: aiosqlite.Connection, user_id: str) -> User | None:
     return None if row is None else user_from_row(row)
 
 
+async def get_users(conn: aiosqlite.Connection, user_ids: Sequence[str]) -> dict[str, User]:
+    sql = _USERS + " WHERE u.id IN (SELECT value FROM json_each(?))"  # noqa: S608 (constant text)
+    rows = await fetch_all(conn, sql, (json_text(sorted(set(user_ids))),))
+    return {row["id"]: user_from_row(row) for row in rows}
+
+
 async def get_user_by_username(conn: aiosqlite.Connection, username: str) -> User | None:
     """Usernames compare case-insensitively (ASCII)."""
     row = await fetch_one(conn, _USERS + " WHERE u.username = ?", (username,))
