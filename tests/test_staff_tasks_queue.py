@@ -237,3 +237,14 @@ async def test_next_ticket_needs_a_staff_member(world: tuple[Client, World]) -> 
     await login(client, "requester", ["requester"])
     forbidden = await client.get(f"/staff/tasks/next?after={w.tickets['S1'].id}", follow_redirects=False)
     assert forbidden.status_code == 403
+
+
+def test_the_next_ticket_query_carries_the_read_scope() -> None:
+    from server.store.records import ReadScope, TaskFilter, TaskOrder
+    from server.store.sqlite_tasks import ids_sql
+
+    scope = ReadScope(departments=frozenset({"classrooms"}), services=frozenset({"supplies"}), user_id="u1")
+    for order in (TaskOrder(), TaskOrder(key="due", descending=False)):
+        sql, params = ids_sql(TaskFilter(scope=scope, held_by=frozenset({"customer_service"})), order)
+        assert "t.department IN (?) OR t.service_id IN (?) OR t.assignee_user = ?" in sql
+        assert params[:3] == ["classrooms", "supplies", "u1"]

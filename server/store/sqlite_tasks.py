@@ -172,6 +172,21 @@ async def list_tasks(
     return [_row(row) for row in rows]
 
 
+def ids_sql(task_filter: TaskFilter, order: TaskOrder) -> tuple[str, list[Any]]:
+    """The ids of the page query's rows, in its order, without joining anything to them."""
+    clause, params = where(task_filter)
+    due = f", {_DUE} AS due_at" if order.key == "due" else ""
+    sql = f"SELECT t.id{due} FROM tickets t WHERE {clause} ORDER BY {_order_by(order)} LIMIT ? OFFSET ?"  # noqa: S608
+    return sql, params
+
+
+async def list_task_ids(
+    conn: aiosqlite.Connection, task_filter: TaskFilter, order: TaskOrder, *, offset: int, limit: int
+) -> list[int]:
+    sql, params = ids_sql(task_filter, order)
+    return [int(row["id"]) for row in await fetch_all(conn, sql, [*params, limit, offset])]
+
+
 def count_sql(task_filter: TaskFilter) -> tuple[str, list[Any]]:
     clause, params = where(task_filter, with_category=False)
     # Counting everything reads the category index alone. With a condition, ``+`` keeps the planner

@@ -337,13 +337,13 @@ async def next_in_list(
     first: int | None = None
     found = False
     for offset in range(0, NEXT_LIMIT, batch):
-        rows = await store.list_tasks(task_filter, order, offset=offset, limit=batch)
-        for row in rows:
+        ids = await store.list_task_ids(task_filter, order, offset=offset, limit=batch)
+        for ticket_id in ids:
             if found:
-                return row.id
-            if first is None and row.id != after:
-                first = row.id
-            found = row.id == after
-        if len(rows) < batch:
+                return ticket_id
+            if first is None and ticket_id != after:
+                first = ticket_id
+            found = ticket_id == after
+        if len(ids) < batch:
             break
     return None if found else first
