@@ -288,7 +288,7 @@ async def _part(
         next=href(page=result.page + 1) if result.page < result.pages else "",
         category=params.category or "",
         errors=errors,
-        refresh=f"{here}{'&' if here != PATH + '?' else ''}seen={result.total}",
+        refresh=f"{here}&seen={result.total}",  # the address always has a view
         notice=notice,
         htmx=ask.htmx,
         announce=_announce(ask, result.total, count_text, lang),
