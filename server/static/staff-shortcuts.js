@@ -9,6 +9,9 @@
  */
 (function () {
   "use strict";
+  // loaded once, even when both the layout and a page include it
+  if (window.khidmaStaffShortcuts) return;
+  window.khidmaStaffShortcuts = true;
 
   var LIST_QUERY = "khidma.tasks.query";
 
