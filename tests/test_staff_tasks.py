@@ -28,6 +28,7 @@ from server.accounts.tokens import new_api_token, token_hash
 from server.engine.model import Actor
 from server.paths import shipped_root
 from server.store.records import ReadScope, Ticket, User
+from server.tickets import task_rows, task_view
 from server.tickets.tasks import (
     TaskFilter,
     TaskOrder,
@@ -35,7 +36,6 @@ from server.tickets.tasks import (
     parse_params,
     search_text,
 )
-from server.web import staff_tasks
 from tests.engine_harness import catalogue
 from tests.test_requester_pages import login
 from tests.web import client_for, html, texts
@@ -296,7 +296,7 @@ async def test_the_page_offers_the_views_and_links_each_row_to_its_ticket(
     assert cells["department"] == "الفصول الدراسية"
     assert cells["assignee"] == "staff.classrooms"
     assert cells["channel"] == "الموقع الإلكتروني للإدارة"
-    assert "1447" in cells["created"] and "2026" in cells["created"]  # Gregorian and Hijri
+    assert "1447" in cells["age"] and "2026" in cells["age"]  # the creation date: Gregorian and Hijri
     assert "تحت الإجراء" in texts(page.text, f"#task-{w.tickets['S1'].id} .category")
     english = await client.get("/staff/tasks", headers=EN)
     assert texts(english.text, f"#task-{w.tickets['S1'].id} .state") == [
@@ -739,9 +739,9 @@ def test_parse_params_keeps_the_valid_and_names_the_invalid() -> None:
 
 def test_the_templates_read_only_fields_of_their_context() -> None:
     root = Path(__file__).resolve().parent.parent / "templates" / "staff"
-    page_fields = {f.name for f in dataclasses.fields(staff_tasks.TasksPage)}
-    part_fields = {f.name for f in dataclasses.fields(staff_tasks.TaskListPart)}
-    item_fields = {f.name for f in dataclasses.fields(staff_tasks.TaskItem)}
+    page_fields = {f.name for f in dataclasses.fields(task_view.TasksPage)}
+    part_fields = {f.name for f in dataclasses.fields(task_view.TaskListPart)}
+    item_fields = {f.name for f in dataclasses.fields(task_rows.TaskItem)}
     for name in ("tasks.html", "_task_list.html"):
         source = (root / name).read_text(encoding="utf-8")
         assert set(re.findall(r"\bpage\.([a-z_]+)", source)) <= page_fields

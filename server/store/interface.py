@@ -135,7 +135,14 @@ class Store(Protocol):
         self, task_filter: TaskFilter, order: TaskOrder, *, offset: int, limit: int
     ) -> list[TaskRow]:
         """One page of the tickets ``task_filter`` selects — always inside its ``scope`` — in
-        ``order``; each row with its assignee's name and its due time (earliest pending timer)."""
+        ``order``; each row with its assignee's name and its due time (earliest pending timer), the
+        requester account's name and the ticket's form data."""
+        ...
+
+    async def list_task_ids(
+        self, task_filter: TaskFilter, order: TaskOrder, *, offset: int, limit: int
+    ) -> list[int]:
+        """The ids of the rows ``list_tasks`` would give, alone (for walking a list: "next ticket")."""
         ...
 
     async def count_tasks(self, task_filter: TaskFilter) -> dict[str, int]:

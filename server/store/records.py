@@ -364,3 +364,8 @@ class TaskRow(msgspec.Struct, frozen=True, kw_only=True):
     updated_at: dt.datetime
     due_at: dt.datetime | None
     """The earliest pending timer of the ticket."""
+    requester_name: str | None = None
+    """The name on the requester's account (None for an anonymous request)."""
+    data: dict[str, Any] = msgspec.field(default_factory=dict)
+    """The ticket's form data (read for the page's rows only: the requester's name and the subject
+    are picked from it with the form's hints)."""

@@ -210,6 +210,11 @@ class SQLiteStore:
     ) -> list[TaskRow]:
         return await sqlite_tasks.list_tasks(self._reader, task_filter, order, offset=offset, limit=limit)
 
+    async def list_task_ids(
+        self, task_filter: TaskFilter, order: TaskOrder, *, offset: int, limit: int
+    ) -> list[int]:
+        return await sqlite_tasks.list_task_ids(self._reader, task_filter, order, offset=offset, limit=limit)
+
     async def count_tasks(self, task_filter: TaskFilter) -> dict[str, int]:
         return await sqlite_tasks.count_tasks(self._reader, task_filter)
 

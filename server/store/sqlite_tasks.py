@@ -8,7 +8,8 @@ reads whole). Values are always bound parameters, never spliced into the SQL.
 Plans (``EXPLAIN QUERY PLAN``, 100,000 tickets; ``bench/bench_tasks.py``): a department's list walks
 ``tickets_department_updated`` (or ``_created``) in order and stops after the page; its counts read
 ``tickets_department_queue`` alone (a covering index); the due time of the page's rows comes from
-``timers_ticket`` (ticket, status, due_at) after the page is chosen, so 25 look-ups per page.
+``timers_ticket`` (ticket, status, due_at) after the page is chosen, so 25 look-ups per page; so do the
+requester's account name and the ticket's form data (``t.data``, for the requester and subject columns).
 """
 
 from __future__ import annotations
@@ -20,7 +21,14 @@ from typing import Any
 import aiosqlite
 
 from server.store.records import TaskFilter, TaskOrder, TaskRow, Ticket
-from server.store.sqlite_codec import fetch_all, like_pattern, maybe_parse_time, parse_time, time_text
+from server.store.sqlite_codec import (
+    fetch_all,
+    like_pattern,
+    maybe_parse_time,
+    parse_json_object,
+    parse_time,
+    time_text,
+)
 from server.store.sqlite_tickets import ticket_from_row
 
 _DUE = "(SELECT MIN(m.due_at) FROM timers m WHERE m.ticket_id = t.id AND m.status = 'pending')"
@@ -132,12 +140,14 @@ def _row(row: sqlite3.Row) -> TaskRow:
         created_at=parse_time(row["created_at"]),
         updated_at=parse_time(row["updated_at"]),
         due_at=maybe_parse_time(row["due_at"]),
+        requester_name=row["requester_name"],
+        data=parse_json_object(row["data"]),
     )
 
 
 def list_sql(task_filter: TaskFilter, order: TaskOrder) -> tuple[str, list[Any]]:
     """The page query: the page's ids are chosen first (in index order where possible), then only
-    those rows are joined to their assignee and due time."""
+    those rows are joined to their assignee, requester, form data and due time."""
     clause, params = where(task_filter)
     due = f", {_DUE} AS due_at" if order.key == "due" else ""
     # every value is a bound parameter; the SQL is built from fixed fragments only
@@ -146,8 +156,9 @@ def list_sql(task_filter: TaskFilter, order: TaskOrder) -> tuple[str, list[Any]]
         f" ORDER BY {_order_by(order)} LIMIT ? OFFSET ?)"
         " SELECT t.id, t.number, t.service_id, t.definition_version_id, t.state, t.category, t.department,"
         " t.assignee_role, t.assignee_user, u.name AS assignee_name, t.channel, t.created_at, t.updated_at,"
-        f" {_DUE} AS due_at"
+        f" {_DUE} AS due_at, r.name AS requester_name, t.data"
         " FROM p JOIN tickets t ON t.id = p.id LEFT JOIN users u ON u.id = t.assignee_user"
+        " LEFT JOIN users r ON r.id = t.requester_id"
         f" ORDER BY {_order_by(order, 'p')}"
     )
     return sql, params
@@ -159,6 +170,21 @@ async def list_tasks(
     sql, params = list_sql(task_filter, order)
     rows = await fetch_all(conn, sql, [*params, limit, offset])
     return [_row(row) for row in rows]
+
+
+def ids_sql(task_filter: TaskFilter, order: TaskOrder) -> tuple[str, list[Any]]:
+    """The ids of the page query's rows, in its order, without joining anything to them."""
+    clause, params = where(task_filter)
+    due = f", {_DUE} AS due_at" if order.key == "due" else ""
+    sql = f"SELECT t.id{due} FROM tickets t WHERE {clause} ORDER BY {_order_by(order)} LIMIT ? OFFSET ?"  # noqa: S608
+    return sql, params
+
+
+async def list_task_ids(
+    conn: aiosqlite.Connection, task_filter: TaskFilter, order: TaskOrder, *, offset: int, limit: int
+) -> list[int]:
+    sql, params = ids_sql(task_filter, order)
+    return [int(row["id"]) for row in await fetch_all(conn, sql, [*params, limit, offset])]
 
 
 def count_sql(task_filter: TaskFilter) -> tuple[str, list[Any]]:

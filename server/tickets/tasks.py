@@ -119,7 +119,8 @@ def normalize(text: str) -> str:
     return _SPACES.sub(" ", folded.translate(_FOLD)).strip()
 
 
-def _free_text_field(schema: Any) -> bool:
+def free_text_field(schema: Any) -> bool:
+    """Whether a form field holds free text: a string that is not a choice, a date, a file…"""
     if not isinstance(schema, Mapping) or schema.get("type") != "string":
         return False
     if any(k in schema for k in ("enum", "const", "oneOf", "anyOf", "$ref", "x-accept")):
@@ -135,7 +136,7 @@ def search_text(form_schema: Mapping[str, Any], data: Mapping[str, Any]) -> str:
     requester = form_schema.get("x-requester") or {}
     names: list[str] = [n for n in (requester.get(k) for k in ("name", "email", "mobile")) if n]
     properties = form_schema.get("properties") or {}
-    names += [n for n, s in properties.items() if n not in names and _free_text_field(s)]
+    names += [n for n, s in properties.items() if n not in names and free_text_field(s)]
     parts = []
     for name in names:
         value = data.get(name)
@@ -277,18 +278,11 @@ class TaskList(msgspec.Struct, frozen=True, kw_only=True):
     pages: int
 
 
-async def task_list(
-    store: Store,
-    user: User,
-    organisation: Organisation,
-    scope: ReadScope,
-    params: TaskParams,
-    tz: dt.tzinfo,
-    *,
-    page_size: int = PAGE_SIZE,
-) -> TaskList:
-    """One page of ``user``'s task list: the counts first (they give the total, so a page past the
-    end shows the last one), then the rows."""
+def list_filter(
+    user: User, organisation: Organisation, scope: ReadScope, params: TaskParams, tz: dt.tzinfo
+) -> tuple[View, TaskFilter]:
+    """The view a list shows (``params.view`` or the user's default) and its filter, the user's
+    filters applied inside the view (and so inside ``scope``)."""
     view = params.view or default_view(user, organisation)
     created_from, created_before = created_range(params.created_from, params.created_to, tz)
     task_filter = msgspec.structs.replace(
@@ -301,6 +295,22 @@ async def task_list(
         created_before=created_before,
         text=search_query(params.q),
     )
+    return view, task_filter
+
+
+async def task_list(
+    store: Store,
+    user: User,
+    organisation: Organisation,
+    scope: ReadScope,
+    params: TaskParams,
+    tz: dt.tzinfo,
+    *,
+    page_size: int = PAGE_SIZE,
+) -> TaskList:
+    """One page of ``user``'s task list: the counts first (they give the total, so a page past the
+    end shows the last one), then the rows."""
+    view, task_filter = list_filter(user, organisation, scope, params, tz)
     counts = {**empty_counts(), **await store.count_tasks(task_filter)}
     total = total_of(counts, params.category)
     pages = page_count(total, page_size)
@@ -311,3 +321,29 @@ async def task_list(
         else []
     )
     return TaskList(view=view, params=params, rows=rows, counts=counts, total=total, page=page, pages=pages)
+
+
+NEXT_BATCH = 100
+NEXT_LIMIT = 5000
+"""How far down a list "next ticket" looks for the current one."""
+
+
+async def next_in_list(
+    store: Store, task_filter: TaskFilter, order: TaskOrder, after: int, *, batch: int = NEXT_BATCH
+) -> int | None:
+    """The ticket after ``after`` in the list (in the list's order), or None at the end of the list.
+    When ``after`` is not (or no longer) in the list — it moved on after an action — the list's
+    first ticket."""
+    first: int | None = None
+    found = False
+    for offset in range(0, NEXT_LIMIT, batch):
+        ids = await store.list_task_ids(task_filter, order, offset=offset, limit=batch)
+        for ticket_id in ids:
+            if found:
+                return ticket_id
+            if first is None and ticket_id != after:
+                first = ticket_id
+            found = ticket_id == after
+        if len(ids) < batch:
+            break
+    return None if found else first

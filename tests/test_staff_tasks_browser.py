@@ -1,0 +1,157 @@
+"""The task list's keyboard shortcuts in a real browser (Debian's chromium through Playwright):
+j / k move a highlighted row, / goes to the search box, o opens the row, and n on the ticket page
+opens the next ticket of the list — then back to the list at its end."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import running_server
+from tests.engine_harness import catalogue
+from tests.test_browser_requester import ARGS, CHROMIUM
+
+pytestmark = pytest.mark.skipif(
+    not CHROMIUM.exists(), reason="Debian's chromium is not installed (make browser)"
+)
+
+PASSWORD = "shortcut-pass-1"
+SCRIPT = "/static/staff-shortcuts.js"
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[tuple[str, list[int]]]:
+    db = tmp_path / "tasks.db"
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "server",
+            "user",
+            "add",
+            "cs.keys",
+            "--name",
+            "ممثل خدمة العملاء",
+            "--email",
+            "cs.keys@example.org",
+            "--password-stdin",
+            "--db",
+            str(db),
+            "--role",
+            "customer_service",
+            "--department",
+            "customer_service",
+        ],
+        input=PASSWORD + "\n",
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    with running_server(db) as base:
+        example = catalogue().services["inquiries"].form.schema["examples"][0]
+        ids = []
+        for i in range(3):
+            response = httpx.post(
+                f"{base}/api/services/inquiries/tickets",
+                json={**example, "subject": f"سؤال رقم {i + 1}"},
+                timeout=10,
+            )
+            assert response.status_code == 201, response.text
+            ids.append(int(response.json()["id"]))
+        yield base, ids
+
+
+def test_keyboard_moves_through_the_list_and_on_to_the_next_ticket(server: tuple[str, list[int]]) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    base, ids = server
+    newest_first = list(reversed(ids))  # the default sort: last update first
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        try:
+            page = browser.new_context(locale="ar-SA", viewport={"width": 1200, "height": 900}).new_page()
+            page.goto(f"{base}/login?next=/staff/tasks%3Fview%3Dall")
+            page.fill("#username", "cs.keys")
+            page.fill("#password", PASSWORD)
+            page.locator("main form button[type=submit]").click()
+            page.wait_for_url(f"{base}/staff/tasks?view=all")
+            expect(page.locator("table.tasks tbody tr")).to_have_count(3)
+
+            page.keyboard.press("j")
+            expect(page.locator(f"#task-link-{newest_first[0]}")).to_be_focused()
+            expect(page.locator(f"#task-{newest_first[0]}")).to_have_class("task-row task-current")
+            page.add_script_tag(url=SCRIPT)  # loaded twice (the layout and the page): keys still act once
+            page.keyboard.press("j")
+            expect(page.locator(f"#task-link-{newest_first[1]}")).to_be_focused()
+            page.keyboard.press("j")
+            page.keyboard.press("j")  # stays on the last row
+            expect(page.locator(f"#task-link-{newest_first[2]}")).to_be_focused()
+            page.keyboard.press("k")
+            expect(page.locator(f"#task-link-{newest_first[1]}")).to_be_focused()
+
+            page.keyboard.press("/")
+            expect(page.locator("#filter-q")).to_be_focused()
+            page.keyboard.type("j")  # typed into the search box, not a shortcut
+            expect(page.locator("#filter-q")).to_have_value("j")
+            page.locator("#filter-q").fill("")
+            page.locator("h1").click()
+
+            page.keyboard.press("k")  # from the highlighted row, though the focus left it
+            expect(page.locator(f"#task-link-{newest_first[0]}")).to_be_focused()
+            page.keyboard.press("o")
+            page.wait_for_url(f"{base}/staff/tickets/{newest_first[0]}")
+            if page.locator(f"script[src^='{SCRIPT}']").count() == 0:  # until base.html loads it for staff
+                page.add_script_tag(url=SCRIPT)
+            page.keyboard.press("n")
+            page.wait_for_url(f"{base}/staff/tickets/{newest_first[1]}")
+            if page.locator(f"script[src^='{SCRIPT}']").count() == 0:
+                page.add_script_tag(url=SCRIPT)
+            page.keyboard.press("n")
+            page.wait_for_url(f"{base}/staff/tickets/{newest_first[2]}")
+            if page.locator(f"script[src^='{SCRIPT}']").count() == 0:
+                page.add_script_tag(url=SCRIPT)
+            page.keyboard.press("n")  # the end of the list: back to it, with its filters
+            page.wait_for_url(f"{base}/staff/tasks?view=all")
+        finally:
+            browser.close()
+
+
+def test_the_list_refreshes_in_place_keeping_the_highlighted_row(server: tuple[str, list[int]]) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    base, ids = server
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        try:
+            page = browser.new_context(locale="en-GB", viewport={"width": 1200, "height": 900}).new_page()
+            page.goto(f"{base}/login?next=/staff/tasks%3Fview%3Dall")
+            page.fill("#username", "cs.keys")
+            page.fill("#password", PASSWORD)
+            page.locator("main form button[type=submit]").click()
+            page.wait_for_url(f"{base}/staff/tasks?view=all")
+            expect(page.locator("table.tasks tbody tr")).to_have_count(3)
+            page.keyboard.press("j")
+            expect(page.locator(f"#task-link-{ids[2]}")).to_be_focused()
+
+            example = catalogue().services["inquiries"].form.schema["examples"][0]
+            response = httpx.post(f"{base}/api/services/inquiries/tickets", json=example, timeout=10)
+            assert response.status_code == 201
+            # what the 30-second poll does (here at once: the event a page shown again fires)
+            page.evaluate("htmx.trigger('#task-refresh', 'task-refresh-now')")
+            expect(page.locator("table.tasks tbody tr")).to_have_count(4)
+            expect(page.locator("#task-announce")).to_have_text("The list was updated. 4 tickets")
+            expect(page.locator(f"#task-link-{ids[2]}")).to_be_focused()
+            assert page.url == f"{base}/staff/tasks?view=all"
+            # nothing new: nothing announced again
+            page.evaluate("document.getElementById('task-announce').textContent = ''")
+            page.evaluate("htmx.trigger('#task-refresh', 'task-refresh-now')")
+            page.wait_for_timeout(500)
+            expect(page.locator("#task-announce")).to_have_text("")
+        finally:
+            browser.close()
