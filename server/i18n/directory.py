@@ -60,8 +60,8 @@ DIRECTORY_MESSAGES: dict[str, Text] = {
     # validation
     "dir_required": Text(ar="هذا الحقل مطلوب", en="This field is required"),
     "dir_username_invalid": Text(
-        ar="يتكون اسم المستخدم من حروف لاتينية وأرقام و . _ - @ فقط",
-        en="A username has only Latin letters, digits and . _ - @",
+        ar="يتكون اسم المستخدم من حروف (عربية أو لاتينية) وأرقام و . _ + - @ فقط، بلا مسافات، وبحد أقصى 150 حرفاً",
+        en="A username has only letters (Arabic or Latin), digits and . _ + - @, no spaces, at most 150 characters",
     ),
     "dir_username_taken": Text(ar="اسم المستخدم مستخدم من قبل", en="This username is already taken"),
     "dir_email_invalid": Text(ar="أدخل بريداً إلكترونياً صحيحاً", en="Enter a valid e-mail address"),
