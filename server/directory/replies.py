@@ -9,8 +9,8 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from server.directory.users import MAX_TEXT, one, summary
 from server.directory.outcome import Outcome, not_found, refused
+from server.directory.users import MAX_TEXT, one, summary
 from server.i18n import t
 from server.runtime import Runtime
 from server.store.interface import NotFound

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from server.accounts.passwords import MINIMUM_LENGTH, hash_password
+from server.directory.outcome import Outcome, not_found, refused
 from server.directory.users import (
     USER_LABELS,
     Choice,
@@ -25,7 +26,6 @@ from server.directory.users import (
     user_form,
     username_problem,
 )
-from server.directory.outcome import Outcome, not_found, refused
 from server.i18n import t
 from server.runtime import Runtime
 from server.store.interface import AlreadyExists, NotFound

@@ -8,9 +8,9 @@ from typing import Any, TypeVar
 
 import jinja2
 from litestar import Request
-from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.datastructures import State
 from litestar.exceptions import NotFoundException
+from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Redirect, Template
 
 from server.directory.outcome import Outcome
