@@ -10,12 +10,15 @@ P = TypeVar("P")
 
 @dataclass(frozen=True)
 class Outcome(Generic[P]):
-    """``found`` False: the thing acted on does not exist (404). Else ``page`` set: refused, the page
-    again with the problems beside the fields (422); else done (``done`` says what, for the notice)."""
+    """``found`` False: the thing acted on does not exist (404). Else ``page`` set: the page again —
+    refused, with the problems beside the fields (422), or, ``refused`` False, shown again with nothing
+    wrong (200: a form's "add a row" button, a check that found nothing); else done (``done`` says
+    what, for the next page's address or notice)."""
 
     found: bool = True
     page: P | None = None
     done: str = ""
+    refused: bool = True
 
 
 def refused(page: P) -> Outcome[P]:
@@ -24,3 +27,8 @@ def refused(page: P) -> Outcome[P]:
 
 def not_found() -> Outcome[P]:
     return Outcome(found=False)
+
+
+def again(page: P) -> Outcome[P]:
+    """The page shown again, nothing refused."""
+    return Outcome(page=page, refused=False)

@@ -39,9 +39,9 @@ def found(value: T | None) -> T:
 
 def answer(request: AnyRequest, outcome: Outcome[Any], template: str, location: str) -> Template | Redirect:
     """303 to ``location`` when done (``{done}`` in it is replaced by what was done), ``template`` with
-    the refused page and 422, or 404."""
+    the page again (422 when refused), or 404."""
     if not outcome.found:
         raise NotFoundException()
     if outcome.page is not None:
-        return render(request, template, outcome.page, status_code=422)
+        return render(request, template, outcome.page, status_code=422 if outcome.refused else 200)
     return Redirect(location.replace("{done}", outcome.done), status_code=303)
