@@ -106,6 +106,7 @@ DIRECTORY_MESSAGES: dict[str, Text] = {
         en="The file was refused and the table is unchanged. Errors:",
     ),
     "dir_choose_file": Text(ar="اختر ملف CSV", en="Choose a CSV file"),
+    "dir_max_size": Text(ar="الحد الأقصى {mb} ميغابايت", en="at most {mb} MB"),
     "dir_column": Text(ar="العمود", en="Column"),
     "dir_type": Text(ar="النوع", en="Type"),
     "dir_key": Text(ar="المفتاح", en="key"),
