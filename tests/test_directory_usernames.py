@@ -12,7 +12,7 @@ import pytest
 from server.cli import main
 from server.directory.users import normalise_username, username_problem
 from server.store.sqlite import open_store
-from tests.test_admin_directory import NEW_USER, as_admin, post_form
+from tests.test_admin_directory import NEW_USER, as_admin, log_in_as, post_form
 from tests.web import client_for, texts
 
 ACCEPTED = [
@@ -98,3 +98,14 @@ def test_khidma_user_add_stores_the_normalised_username(tmp_path: Path) -> None:
             await store.close()
 
     assert asyncio.run(stored()) is not None
+
+
+async def test_a_username_logs_in_whatever_unicode_form_it_is_typed_in(tmp_path: Path) -> None:
+    async with client_for(tmp_path) as client:
+        await as_admin(client)
+        composed = "Élodie"
+        added = await post_form(client, "/admin/users", "/admin/users", {**NEW_USER, "username": composed})
+        assert added.status_code == 303
+        client.cookies.clear()
+        typed = unicodedata.normalize("NFD", composed)
+        assert (await log_in_as(client, typed, NEW_USER["password"])).status_code == 303

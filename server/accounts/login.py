@@ -17,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 
 from server.accounts.passwords import hash_password, needs_rehash, verify_password
 from server.accounts.tokens import new_session_token, token_hash
+from server.directory.users import normalise_username
 from server.runtime import Runtime
 from server.settings import Settings
 from server.store.records import User
@@ -84,6 +85,7 @@ async def log_in(
 ) -> LoggedIn | LoginRefused:
     policy = LoginPolicy.from_settings(runtime.settings)
     store = runtime.store
+    username = normalise_username(username)  # as stored: the same name typed in another Unicode form
     now = _now()
     user_key = f"user:{username.lower()}"
     address_key = f"address:{client_address}"
@@ -130,5 +132,5 @@ async def token_user(runtime: Runtime, token: str) -> User | None:
 
 async def sso_user(runtime: Runtime, username: str) -> User | None:
     """The active user a trusted single-sign-on header names."""
-    user = await runtime.store.get_user_by_username(username[:MAX_USERNAME])
+    user = await runtime.store.get_user_by_username(normalise_username(username[:MAX_USERNAME]))
     return user if user is not None and user.active else None
