@@ -101,15 +101,3 @@ def test_a_new_service_starts_in_the_intake_department_with_an_intake_role() -> 
     assert org.departments[department].intake
     assert "intake" in org.roles[handler].capabilities
     assert org.roles[requester].scope == "requester"
-
-
-async def test_the_arabic_service_form_shows_arabic_hints(tmp_path: Path) -> None:
-    async with client_for(tmp_path) as client:
-        await login(client, "admin", ["administrator"], "directorate")
-        for lang in ("ar", "en"):
-            page = await client.get("/admin/services/supplies/service", headers={"accept-language": lang})
-            hints = [node.text(strip=True) for node in html(page.text).css("main .help, main .kh-hint")]
-            assert hints, lang
-            latin = [h for h in hints if lang == "ar" and any("a" <= c.lower() <= "z" for c in h)]
-            assert not latin, latin
-            assert not any("An identifier" in h or "A bilingual text" in h for h in hints)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -34,7 +35,6 @@ from server.store.records import User
 from server.validation import FieldError, validate
 
 MAX_NOTE = 500
-MAX_NOTICE = 200
 
 
 def _now() -> dt.datetime:
@@ -78,7 +78,20 @@ async def services_page(
                 service_id, name, version.version if version else None, service_id in draft_ids, published
             )
         )
-    return ServicesPage(services=rows, new_id=new_id[:63], new_error=new_error, notice=notice[:MAX_NOTICE])
+    return ServicesPage(services=rows, new_id=new_id[:63], new_error=new_error, notice=_notice(notice, lang))
+
+
+_NOTICE = re.compile(r"^(?:(disabled|enabled) )?v(\d{1,9})$")
+
+
+def _notice(word: str, lang: str) -> str:
+    """The notice after publishing (``v3``), disabling (``disabled v3``) or enabling, in ``lang``;
+    nothing for anything else (no text from the address is shown as is)."""
+    found = _NOTICE.match(word.strip())
+    if found is None:
+        return ""
+    key = f"admin_notice_{found.group(1) or 'published'}"
+    return t(key, lang).format(version=found.group(2))
 
 
 async def _new_id_problem(runtime: Runtime, lang: str, new_id: str) -> str:
@@ -148,8 +161,8 @@ async def switch_service(
         done = await drafts.publish(
             runtime.store, service_id, files, organisation_text(runtime), by=by.id, note=switch, now=_now()
         )
-    except drafts.PublishRefused as exc:
-        return refused(edit_page(runtime, env, lang, service_id, files, refused=True, notice=str(exc)[:500]))
+    except drafts.PublishRefused:  # its errors are listed beside the files
+        return refused(edit_page(runtime, env, lang, service_id, files, refused=True))
     return Outcome(done=f"{switch}d+v{done.version.version}")
 
 

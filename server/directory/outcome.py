@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
+from server.i18n import t
+
 P = TypeVar("P")
 
 
@@ -32,3 +34,19 @@ def not_found() -> Outcome[P]:
 def again(page: P) -> Outcome[P]:
     """The page shown again, nothing refused."""
     return Outcome(page=page, refused=False)
+
+
+DONE = {
+    "added": "dir_user_added",
+    "saved": "dir_saved",
+    "password": "dir_password_reset_done",
+    "deactivated": "dir_deactivated_done",
+    "reactivated": "dir_reactivated_done",
+    "reply": "dir_reply_added",
+    "imported": "dir_imported",
+}
+
+
+def done_notice(done: str | None, lang: str) -> str:
+    """The notice after an action (``?done=…``), or nothing for an unknown word."""
+    return t(DONE[done], lang) if done in DONE else ""

@@ -31,21 +31,6 @@ from server.runtime import Runtime
 from server.store.interface import AlreadyExists, NotFound
 from server.store.records import User
 
-DONE = {
-    "added": "dir_user_added",
-    "saved": "dir_saved",
-    "password": "dir_password_reset_done",
-    "deactivated": "dir_deactivated_done",
-    "reactivated": "dir_reactivated_done",
-    "reply": "dir_reply_added",
-    "imported": "dir_imported",
-}
-
-
-def done_notice(done: str | None, lang: str) -> str:
-    """The notice after an action (``?done=…``), or nothing for an unknown word."""
-    return t(DONE[done], lang) if done in DONE else ""
-
 
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)

@@ -153,4 +153,11 @@ ADMIN_MESSAGES: dict[str, Text] = {
         ar="الاستبيان الذي يُرسل للمستفيد بعد إغلاق التذكرة",
         en="The survey sent to the requester once the ticket is closed",
     ),
+    "admin_notice_published": Text(ar="نُشر الإصدار {version}", en="Version {version} was published"),
+    "admin_notice_disabled": Text(
+        ar="عُطّلت الخدمة (الإصدار {version})", en="The service was disabled (version {version})"
+    ),
+    "admin_notice_enabled": Text(
+        ar="فُعّلت الخدمة (الإصدار {version})", en="The service was enabled (version {version})"
+    ),
 }

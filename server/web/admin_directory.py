@@ -24,7 +24,7 @@ from litestar.response import Redirect, Template
 
 from server.directory import lookups, replies, user_pages
 from server.directory.lookup_csv import MAX_CSV_BYTES
-from server.directory.user_pages import done_notice
+from server.directory.outcome import done_notice
 from server.web.admin_forms import AnyRequest, answer, found
 from server.web.deps import Lang, RuntimeDep
 from server.web.forms import read_post
