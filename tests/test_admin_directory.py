@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
-from server.admin_lookups import BOM, CsvRefused, export_csv, parse_csv
+from server.directory.lookup_csv import BOM, CsvRefused, export_csv, parse_csv
 from server.engine.model import Actor, Refusal
 from server.tickets.service import Created
 from tests.engine_harness import catalogue
@@ -79,7 +79,11 @@ async def test_admin_adds_a_user_who_can_then_log_in(tmp_path: Path) -> None:
         ({"roles": ["wizard"]}, "roles", "Choose from the list"),
         ({"department": "atlantis"}, "department", "Choose from the list"),
         ({"username": "admin"}, "username", "This username is already taken"),
-        ({"username": "bad name"}, "username", "A username has only Latin letters, digits and . _ - @"),
+        (
+            {"username": "bad name"},
+            "username",
+            "A username has only letters (Arabic or Latin), digits and . _ + - @, no spaces, at most 150 characters",
+        ),
         ({"password": "short"}, "password", "A password has at least 8 characters"),
         ({"email": "nope"}, "email", "Enter a valid e-mail address"),
     ],

@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import functools
-import re
 import sys
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
@@ -22,11 +21,12 @@ from typing import Any, TypeVar
 from server.accounts.passwords import WeakPassword, check_strength, hash_password
 from server.accounts.tokens import new_api_token, token_hash
 from server.definitions.model import Organisation
+from server.directory.users import normalise_username, username_problem
+from server.i18n import t
 from server.settings import Settings
 from server.store.interface import AlreadyExists, NotFound, Store
 
 T = TypeVar("T")
-USERNAME = re.compile(r"^[\w.@+-]{1,150}$")
 
 
 class CommandError(Exception):
@@ -89,10 +89,9 @@ def _now() -> datetime:
 def check_account(
     organisation: Organisation, username: str, roles: list[str], department: str | None
 ) -> None:
-    if not USERNAME.match(username):
-        raise CommandError(
-            f"{username!r} is not a valid username (letters, digits and . _ @ + -, at most 150)"
-        )
+    problem = username_problem(username)
+    if problem is not None:  # the web form's rule (server/directory/users.py)
+        raise CommandError(f"{username!r} is not a valid username: {t(problem, 'en')}")
     unknown = [role for role in roles if role not in organisation.roles]
     if unknown:
         raise CommandError(
@@ -113,6 +112,7 @@ def check_account(
 @guarded
 def cmd_user_add(args: argparse.Namespace) -> int:
     roles: list[str] = list(dict.fromkeys(args.role))
+    args.username = normalise_username(args.username)
     check_account(_organisation(args), args.username, roles, args.department)
     password_hash = hash_password(read_password()) if args.password_stdin else None
 

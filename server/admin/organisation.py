@@ -8,13 +8,18 @@ the versions they started on.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
 
 from server.definitions.bundle import content_hash
 from server.definitions.crossref import ORGANISATION_FILE
 from server.definitions.errors import DefinitionError
 from server.definitions.loader import load_sources
+from server.directory.outcome import Outcome, again, refused
+from server.i18n import t
+from server.runtime import Runtime
 from server.store.interface import Store
-from server.store.records import DefinitionVersion
+from server.store.records import DefinitionVersion, User
 
 
 async def check(store: Store, text: str) -> list[DefinitionError]:
@@ -40,3 +45,39 @@ async def publish(
             )
         )
     return published
+
+
+# --- the page ---------------------------------------------------------------------------------------
+
+MAX_NOTE = 500
+
+
+@dataclass(frozen=True)
+class OrganisationPage:
+    text: str
+    errors: list[DefinitionError]
+    note: str = ""
+    notice: str = ""
+
+
+def organisation_page(runtime: Runtime, lang: str, *, published: bool = False) -> OrganisationPage:
+    """The organisation file the runtime runs on; ``published``: say it was just published."""
+    text = runtime.organisation_text or runtime.catalogue.sources[ORGANISATION_FILE]
+    return OrganisationPage(
+        text=text, errors=[], notice=t("admin_organisation_published", lang) if published else ""
+    )
+
+
+async def submit(runtime: Runtime, values: Mapping[str, list[str]], by: User) -> Outcome[OrganisationPage]:
+    """``action=check``: the page again, with the errors if any; ``action=publish`` with no error: a new version of every service, and the runtime
+    follows it (``done="published"``)."""
+    first = {k: v[0] for k, v in values.items() if v}
+    text = first.get("text", "").replace("\r\n", "\n")
+    note = first.get("note", "")[:MAX_NOTE]
+    errors = await check(runtime.store, text)
+    if errors or first.get("action") != "publish":
+        page = OrganisationPage(text=text, errors=errors, note=note)
+        return refused(page) if errors else again(page)
+    await publish(runtime.store, text, by=by.id, note=note or "organisation", now=dt.datetime.now(dt.UTC))
+    await runtime.refresh()
+    return Outcome(done="published")

@@ -17,45 +17,62 @@ from typing import Any
 
 from server.definitions import metaschema
 from server.definitions.model import Form, Organisation, Text
+from server.i18n import MESSAGES
 
-LABELS: Mapping[str, tuple[str, str]] = {
-    "id": ("رمز الخدمة", "Service id"),
-    "name": ("اسم الخدمة", "Service name"),
-    "department": ("القسم", "Department"),
-    "order": ("الترتيب في الدليل", "Order in the guide"),
-    "published": ("منشورة في الدليل", "Published in the guide"),
-    "summary": ("ملخص الخدمة", "Summary"),
-    "description": ("وصف الخدمة", "Service description"),
-    "requirements": ("المتطلبات", "Requirements"),
-    "steps": ("خطوات التقديم", "Submission steps"),
-    "audience": ("الفئة المستهدفة", "Target audience"),
-    "channels": ("قنوات تقديم الخدمة", "Delivery channels"),
-    "contact": ("التواصل", "Contact"),
-    "login_required": ("يتطلب تسجيل الدخول", "Log-in required"),
-    "eligible_roles": ("من يحق له تقديم الطلب", "Who may submit"),
-    "form": ("النموذج", "Form"),
-    "workflow": ("سير العمل", "Workflow"),
-    "survey": ("استبيان تقييم الخدمة", "Service survey"),
-    "reports": ("التقارير", "Reports"),
-    "ar": ("بالعربية", "In Arabic"),
-    "en": ("بالإنجليزية", "In English"),
-    "unit": ("الجهة", "Unit"),
-    "phones": ("الهاتف", "Phones"),
-    "number": ("الرقم", "Number"),
-    "extension": ("التحويلة", "Extension"),
-    "email": ("البريد الإلكتروني", "E-mail"),
-    "hours": ("ساعات العمل", "Working hours"),
+LABELLED = (
+    "id",
+    "name",
+    "department",
+    "order",
+    "published",
+    "summary",
+    "description",
+    "requirements",
+    "steps",
+    "audience",
+    "channels",
+    "contact",
+    "login_required",
+    "eligible_roles",
+    "form",
+    "workflow",
+    "survey",
+    "reports",
+    "ar",
+    "en",
+    "unit",
+    "phones",
+    "number",
+    "extension",
+    "email",
+    "hours",
+)
+"""The properties labelled from the catalogue (``admin_field_<name>`` in ``server/i18n/admin.py``)."""
+REPORTS = ("weekly_department", "semiannual_unit", "semester_completed")
+"""The reports a service may feed (``admin_report_<id>``)."""
+HINTS = {
+    "id": "admin_hint_id",
+    "name": "admin_hint_text",
+    "summary": "admin_hint_text",
+    "audience": "admin_hint_text",
+    "department": "admin_hint_department",
+    "form": "admin_hint_form",
+    "workflow": "admin_hint_workflow",
+    "survey": "admin_hint_survey",
 }
-REPORTS: Mapping[str, tuple[str, str]] = {
-    "weekly_department": ("تقرير أسبوعي للقسم", "Weekly department report"),
-    "semiannual_unit": ("تقرير نصف سنوي للوحدة", "Semi-annual unit report"),
-    "semester_completed": ("تقرير نهاية الفصل الدراسي", "End-of-semester report"),
-}
+"""The hint under a property, from the catalogue in both languages (the meta-schema's own
+``description`` texts are English notes for developers and are never shown)."""
 COMMON = "common.schema.json#/$defs/"
 
 
 def _title(ar: str, en: str) -> dict[str, str]:
     return {"ar": ar, "en": en}
+
+
+def _words(key: str) -> dict[str, str]:
+    """A catalogue text as a schema's bilingual ``x-…`` value."""
+    text = MESSAGES[key]
+    return _title(text.ar, text.en)
 
 
 def _inline(node: Any, common: Mapping[str, Any]) -> Any:
@@ -73,11 +90,14 @@ def _inline(node: Any, common: Mapping[str, Any]) -> Any:
 
 
 def _label(node: Any) -> None:
-    """Give every property its bilingual label; bilingual texts render as fields side by side."""
+    """Give every property its bilingual label, drop the meta-schema's English ``description`` notes;
+    bilingual texts render as fields side by side."""
     if isinstance(node, dict):
+        if isinstance(node.get("description"), str):  # a note, not the property named "description"
+            del node["description"]
         for name, sub in (node.get("properties") or {}).items():
-            if isinstance(sub, dict) and name in LABELS:
-                sub.setdefault("x-title", _title(*LABELS[name]))
+            if isinstance(sub, dict) and name in LABELLED:
+                sub.setdefault("x-title", _words(f"admin_field_{name}"))
         for value in node.values():
             _label(value)
     elif isinstance(node, list):
@@ -103,7 +123,7 @@ def service_form(organisation: Organisation, forms: Iterable[str], workflows: It
     schema: dict[str, Any] = _inline(copy.deepcopy(documents["service"]), common)
     schema.pop("$id", None)
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
-    schema["x-title"] = _title("تعريف الخدمة", "Service definition")
+    schema["x-title"] = _words("admin_form_title")
     props = schema["properties"]
     _label(schema)
     props["id"]["readOnly"] = True
@@ -115,17 +135,17 @@ def service_form(organisation: Organisation, forms: Iterable[str], workflows: It
     props["workflow"]["oneOf"] = _choices((w, w) for w in sorted(workflows))
     props["reports"]["items"] = {
         "type": "string",
-        "oneOf": _choices((k, Text(ar=a, en=e)) for k, (a, e) in REPORTS.items()),
+        "oneOf": _choices((k, MESSAGES[f"admin_report_{k}"]) for k in REPORTS),
     }
     for name in ("department", "survey", "form", "workflow"):
         props[name]["x-widget"] = "select"
     for name in ("description", "requirements", "steps"):
-        props[name]["x-add-label"] = _title("إضافة بند", "Add an item")
-        props[name]["x-remove-label"] = _title("حذف البند", "Remove the item")
+        props[name]["x-add-label"] = _words("admin_add_item")
+        props[name]["x-remove-label"] = _words("admin_remove_item")
+    for name, key in HINTS.items():
+        props[name]["x-help"] = _words(key)
     for name in ("summary", "audience"):
         for lang in ("ar", "en"):
             props[name]["properties"][lang]["x-widget"] = "textarea"
             props[name]["properties"][lang]["x-rows"] = 2
-    return Form(
-        id="service_definition", title=Text(ar="تعريف الخدمة", en="Service definition"), schema=schema
-    )
+    return Form(id="service_definition", title=MESSAGES["admin_form_title"], schema=schema)

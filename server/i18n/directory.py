@@ -60,8 +60,8 @@ DIRECTORY_MESSAGES: dict[str, Text] = {
     # validation
     "dir_required": Text(ar="هذا الحقل مطلوب", en="This field is required"),
     "dir_username_invalid": Text(
-        ar="يتكون اسم المستخدم من حروف لاتينية وأرقام و . _ - @ فقط",
-        en="A username has only Latin letters, digits and . _ - @",
+        ar="يتكون اسم المستخدم من حروف (عربية أو لاتينية) وأرقام و . _ + - @ فقط، بلا مسافات، وبحد أقصى 150 حرفاً",
+        en="A username has only letters (Arabic or Latin), digits and . _ + - @, no spaces, at most 150 characters",
     ),
     "dir_username_taken": Text(ar="اسم المستخدم مستخدم من قبل", en="This username is already taken"),
     "dir_email_invalid": Text(ar="أدخل بريداً إلكترونياً صحيحاً", en="Enter a valid e-mail address"),
@@ -106,6 +106,7 @@ DIRECTORY_MESSAGES: dict[str, Text] = {
         en="The file was refused and the table is unchanged. Errors:",
     ),
     "dir_choose_file": Text(ar="اختر ملف CSV", en="Choose a CSV file"),
+    "dir_max_size": Text(ar="الحد الأقصى {mb} ميغابايت", en="at most {mb} MB"),
     "dir_column": Text(ar="العمود", en="Column"),
     "dir_type": Text(ar="النوع", en="Type"),
     "dir_key": Text(ar="المفتاح", en="key"),

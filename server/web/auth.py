@@ -18,11 +18,9 @@ the same answer for an unknown user and a wrong password, and start a new sessio
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import ipaddress
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass, replace
 from typing import Any, cast
 
 from litestar import Controller, Request, get, post
@@ -31,20 +29,23 @@ from litestar.datastructures import Cookie, State
 from litestar.enums import ScopeType
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 from litestar.middleware import ASGIMiddleware
+from litestar.params import FromQuery
 from litestar.response import Redirect, Template
 from litestar.types import ASGIApp, Receive, Scope, Send
 
 from server.access import read_only
-from server.accounts.passwords import hash_password, needs_rehash, verify_password
-from server.accounts.tokens import SESSION_COOKIE, new_session_token, token_hash
+from server.accounts import login
+from server.accounts.login import MAX_USERNAME
+from server.accounts.tokens import SESSION_COOKIE
 from server.engine.advance import READ_ONLY_REFUSAL
 from server.engine.model import Actor
 from server.i18n import t
 from server.runtime import Runtime
 from server.settings import Settings
 from server.store.records import User
-from server.web.deps import language
-from server.web.guards import USER_SCOPE_KEY, login_redirect, safe_next, viewer_of
+from server.web.deps import CurrentUser, Lang, RuntimeDep, Viewer
+from server.web.forms import FieldProblem, read_post
+from server.web.guards import USER_SCOPE_KEY, is_api, login_redirect, login_required, safe_next, viewer_of
 from server.web.rendering import page_context, render
 
 __all__ = [
@@ -62,12 +63,6 @@ __all__ = [
 ]
 
 AnyRequest = Request[Any, Any, State]
-MAX_USERNAME = 150
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
-
 
 # --- what handlers call ---------------------------------------------------------------------------
 
@@ -126,26 +121,17 @@ def _in(address: str | None, networks: tuple[Network, ...]) -> bool:
 
 @dataclass(frozen=True)
 class AuthConfig:
-    """What the middleware and the log-in page need from the settings, parsed once."""
+    """What the middleware and the log-in page need from the settings, parsed once (the log-in rules
+    themselves are ``server.accounts.login.LoginPolicy``)."""
 
-    idle: timedelta
-    lifetime: timedelta
     secure_cookies: bool
-    max_failures: int
-    max_failures_per_address: int
-    failure_window: timedelta
     sso_header: str | None
     trusted_proxies: tuple[Network, ...]
 
     @classmethod
     def from_settings(cls, settings: Settings) -> AuthConfig:
         return cls(
-            idle=timedelta(seconds=settings.session_idle_seconds),
-            lifetime=timedelta(seconds=settings.session_max_seconds),
             secure_cookies=settings.secure_cookies,
-            max_failures=settings.login_max_failures,
-            max_failures_per_address=settings.login_max_failures_per_address,
-            failure_window=timedelta(seconds=settings.login_failure_window_seconds),
             sso_header=(settings.sso_header or "").strip().lower() or None,
             trusted_proxies=parse_networks(settings.sso_trusted_proxies),
         )
@@ -187,19 +173,15 @@ async def resolve_user(connection: ASGIConnection[Any, Any, Any, Any], config: A
     runtime = _runtime(connection.scope)
     if runtime is None:
         return None
-    store = runtime.store
-    if connection.scope["path"] == "/api" or connection.scope["path"].startswith("/api/"):
+    if is_api(connection):
         token = bearer_token(connection)
-        return None if token is None else await store.get_token_user(token_hash(token), now=_now())
+        return None if token is None else await login.token_user(runtime, token)
     if config.sso_header is not None and config.from_trusted_proxy(connection):
         username = connection.headers.get(config.sso_header, "").strip()
         if username:
-            user = await store.get_user_by_username(username[:MAX_USERNAME])
-            return user if user is not None and user.active else None
+            return await login.sso_user(runtime, username)
     session = connection.cookies.get(SESSION_COOKIE)
-    if not session:
-        return None
-    return await store.get_session_user(token_hash(session), now=_now(), idle=config.idle)
+    return await login.session_user(runtime, session) if session else None
 
 
 class AuthMiddleware(ASGIMiddleware):
@@ -244,13 +226,6 @@ def refuse_read_only(scope: Scope, user: User | None) -> None:
 # --- the log-in and log-out pages -----------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class FieldProblem:
-    field: str
-    """The input's id (the error summary links to it)."""
-    text: str
-
-
 @page_context("login.html")
 @dataclass(frozen=True)
 class LoginPage:
@@ -276,9 +251,12 @@ def _session_cookie(value: str, config: AuthConfig) -> Cookie:
     )
 
 
-def _runtime_of(request: AnyRequest) -> Runtime:
-    runtime: Runtime = request.app.state.runtime
-    return runtime
+def _refusal(page: LoginPage, lang: str, refusal: login.LoginRefused) -> tuple[LoginPage, int]:
+    """The log-in page again: 429 when throttled, else 400 (the same answer for an unknown user and a
+    wrong password)."""
+    if refusal.throttled_minutes is not None:
+        return replace(page, message=t("auth_throttled", lang).format(minutes=refusal.throttled_minutes)), 429
+    return replace(page, message=t("auth_failed", lang)), 400
 
 
 class AuthPages(Controller):
@@ -287,75 +265,42 @@ class AuthPages(Controller):
     include_in_schema = False
 
     @get("/login")
-    async def login_form(self, request: AnyRequest) -> Template | Redirect:
-        target = safe_next(request.query_params.get("next"))
-        if current_user(request) is not None:
-            return Redirect(target, status_code=303)
-        return render(request, "login.html", LoginPage(next=target, username=""))
+    async def login_form(
+        self, request: AnyRequest, viewer: Viewer, next: FromQuery[str | None] = None
+    ) -> Template | Redirect:
+        if viewer is not None:
+            return Redirect(safe_next(next), status_code=303)
+        return render(request, "login.html", LoginPage(next=safe_next(next), username=""))
 
     @post("/login", status_code=303)
-    async def login(self, request: AnyRequest) -> Template | Redirect:
-        form = await request.form()
-        username = str(form.get("username") or "").strip()[:MAX_USERNAME]
-        password = str(form.get("password") or "")
-        target = safe_next(str(form.get("next") or ""))
-        lang = language(request)
-        runtime = _runtime_of(request)
-        config, store = auth_config(runtime.settings), runtime.store
-
-        def again(
-            status: int, problems: tuple[FieldProblem, ...] = (), message: str | None = None
-        ) -> Template:
-            page = LoginPage(next=target, username=username, problems=problems, message=message)
-            return render(request, "login.html", page, status_code=status, lang=lang)
-
-        missing = []
-        if not username:
-            missing.append(FieldProblem("username", t("auth_username_missing", lang)))
-        if not password:
-            missing.append(FieldProblem("password", t("auth_password_missing", lang)))
-        if missing:
-            return again(400, tuple(missing))
-
-        now = _now()
-        user_key = f"user:{username.lower()}"
-        address_key = f"address:{config.client_address(request)}"
-        since = now - config.failure_window
-        if (
-            await store.count_failed_logins(user_key, since=since) >= config.max_failures
-            or await store.count_failed_logins(address_key, since=since) >= config.max_failures_per_address
-        ):
-            minutes = max(1, round(config.failure_window.total_seconds() / 60))
-            return again(429, message=t("auth_throttled", lang).format(minutes=minutes))
-
-        user: User | None = await store.get_user_by_username(username)
-        known = user is not None and user.active
-        # Verified off the event loop; an unknown user costs the same work (no enumeration by timing).
-        ok = await asyncio.to_thread(
-            verify_password, password, user.password_hash if user and known else None
+    async def login(self, request: AnyRequest, runtime: RuntimeDep, page_lang: Lang) -> Template | Redirect:
+        posted = await read_post(request)
+        username, password = posted.first("username").strip()[:MAX_USERNAME], posted.first("password")
+        page = LoginPage(next=safe_next(posted.first("next")), username=username)
+        problems = [
+            FieldProblem(name, t(f"auth_{name}_missing", page_lang))
+            for name, value in (("username", username), ("password", password))
+            if not value
+        ]
+        if problems:
+            return render(request, "login.html", replace(page, problems=tuple(problems)), status_code=400)
+        config = auth_config(runtime.settings)
+        done = await login.log_in(
+            runtime,
+            username,
+            password,
+            client_address=config.client_address(request),
+            old_session=request.cookies.get(SESSION_COOKIE),
         )
-        if not ok or user is None:
-            await store.record_failed_login([user_key, address_key], now=now, forget_before=since)
-            request.logger.info("failed log-in for a username from %s", address_key)
-            return again(400, message=t("auth_failed", lang))
-
-        await store.clear_failed_logins(user_key)
-        if user.password_hash is not None and needs_rehash(user.password_hash):
-            await store.set_password(
-                user.id, await asyncio.to_thread(hash_password, password), end_sessions=False
-            )
-        old = request.cookies.get(SESSION_COOKIE)
-        if old:  # a new session at each log-in: a session id planted before it is worth nothing
-            await store.delete_session(token_hash(old))
-        token = new_session_token()
-        await store.create_session(user.id, token_hash(token), now=now, expires_at=now + config.lifetime)
-        return Redirect(target, status_code=303, cookies=[_session_cookie(token, config)])
+        if isinstance(done, login.LoginRefused):
+            request.logger.info("refused log-in for a username from %s", config.client_address(request))
+            refused, status = _refusal(page, page_lang, done)
+            return render(request, "login.html", refused, status_code=status)
+        return Redirect(page.next, status_code=303, cookies=[_session_cookie(done.session_token, config)])
 
     @post("/logout", status_code=303)
-    async def logout(self, request: AnyRequest) -> Redirect:
-        token = request.cookies.get(SESSION_COOKIE)
-        if token:
-            await _runtime_of(request).store.delete_session(token_hash(token))
+    async def logout(self, request: AnyRequest, runtime: RuntimeDep) -> Redirect:
+        await login.log_out(runtime, request.cookies.get(SESSION_COOKIE))
         response = Redirect("/", status_code=303)
         response.delete_cookie(SESSION_COOKIE, path="/")
         return response
@@ -378,10 +323,9 @@ class AuthAPI(Controller):
     path = "/api/me"
     tags = ["accounts"]  # noqa: RUF012 (Litestar's declared class attribute)
 
-    @get("/")
-    async def me(self, request: AnyRequest) -> Me:
+    @get("/", guards=[login_required])
+    async def me(self, user: CurrentUser) -> Me:
         """The caller as its bearer token identifies it (401 without a valid token)."""
-        user = api_user_or_401(request)
         return Me(
             id=user.id,
             username=user.username,
