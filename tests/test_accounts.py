@@ -23,7 +23,8 @@ from server.app import create_app
 from server.settings import Settings
 from server.store.interface import NotFound, Store
 from server.store.records import User
-from server.web.auth import actor_for, safe_next
+from server.tickets.actors import actor_of as actor_for
+from server.web.guards import safe_next
 
 PASSWORD = "correct horse battery"
 Client = AsyncTestClient[Litestar]

@@ -17,11 +17,12 @@ import pytest
 from server.accounts.demo import DEMO_PASSWORD
 from server.demo import DemoSeed, DemoSeedError, seed_demo
 from server.demo.ledger import HOLDS_CUSTODY, NO_CUSTODY, RETURNED_CUSTODY
-from server.demo.tickets import actor_of, demo_tickets
+from server.demo.tickets import demo_tickets
 from server.engine.model import Refusal
 from server.runtime import Runtime, load_shipped
 from server.settings import Settings
 from server.store.records import Ticket
+from server.tickets.actors import actor_of
 from tests.conftest import running_server
 from tests.web import html
 

@@ -12,9 +12,10 @@ from typing import Any
 from server.definitions.catalogue import CompiledService
 from server.demo import department_tickets, intake_tickets
 from server.demo.script import PARTS, STAFF, DemoTicket, Step
-from server.engine.model import Actor, Refusal
+from server.engine.model import Refusal
 from server.store.interface import AlreadyExists, Store
 from server.store.records import Ticket, User
+from server.tickets.actors import actor_of
 from server.tickets.service import Conflict, TicketService, UnknownService
 
 SERVICES: tuple[Callable[[date], list[DemoTicket]], ...] = (
@@ -47,10 +48,6 @@ class TicketsSeeded:
 
 def demo_tickets(today: date) -> list[DemoTicket]:
     return [ticket for service in SERVICES for ticket in service(today)]
-
-
-def actor_of(user: User) -> Actor:
-    return Actor(id=user.id, name=user.name, roles=frozenset(user.roles), department=user.department)
 
 
 def describe(refusal: Refusal | Conflict) -> str:

@@ -21,10 +21,10 @@ from server.definitions.model import Language, Text
 from server.engine.advance import available_actions
 from server.engine.model import Refusal
 from server.store.records import Event, Ticket, User
+from server.tickets.actors import actor_of
 from server.tickets.members import member_choices, member_pointers
 from server.tickets.reading import readable_ticket
 from server.tickets.service import Conflict, view
-from server.tickets.staff_view import actor_of
 
 if TYPE_CHECKING:
     from server.runtime import Runtime

@@ -27,9 +27,10 @@ from server.engine.model import Refusal
 from server.forms.coerce import coerce, group_action
 from server.i18n import t
 from server.store.records import Ticket, User
+from server.tickets.actors import actor_of
 from server.tickets.reading import readable_ticket
 from server.tickets.service import Conflict
-from server.tickets.staff_view import Failed, StaffTicketPage, actor_of, staff_page
+from server.tickets.staff_view import Failed, StaffTicketPage, staff_page
 from server.tickets.uploads import Upload, store_uploads
 from server.validation import FieldError
 

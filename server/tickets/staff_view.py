@@ -24,11 +24,11 @@ from markupsafe import Markup
 from server.dates import both
 from server.definitions.catalogue import CompiledService
 from server.engine.advance import available_actions
-from server.engine.model import Actor
 from server.forms.html import render_form_fields
 from server.forms.view import build_form
 from server.i18n import t
 from server.store.records import Ticket, User
+from server.tickets.actors import actor_of
 from server.tickets.entries import Entry, entries
 from server.tickets.members import member_choices
 from server.tickets.reading import readable_ticket
@@ -47,7 +47,7 @@ from server.validation import FieldError
 if TYPE_CHECKING:
     from server.runtime import Runtime
 
-__all__ = ["Failed", "StaffActionForm", "StaffTicketPage", "actor_of", "open_page", "staff_page"]
+__all__ = ["Failed", "StaffActionForm", "StaffTicketPage", "open_page", "staff_page"]
 
 _CATEGORIES = ("open", "pending", "in_progress", "closed")
 
@@ -107,11 +107,6 @@ class Failed:
     action: str
     data: dict[str, Any]
     errors: list[FieldError]
-
-
-def actor_of(user: User) -> Actor:
-    """The engine's view of a user: id, name, roles and department."""
-    return Actor(id=user.id, name=user.name, roles=frozenset(user.roles), department=user.department)
 
 
 def _assignee(compiled: CompiledService, ticket: Ticket, names: Mapping[str, str], lang: str) -> str:

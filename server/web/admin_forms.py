@@ -6,28 +6,18 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
-import jinja2
 from litestar import Request
 from litestar.datastructures import State
 from litestar.exceptions import NotFoundException
-from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Redirect, Template
 
 from server.directory.outcome import Outcome
 from server.web.rendering import render
 
-__all__ = ["AnyRequest", "answer", "found", "jinja_env"]
+__all__ = ["AnyRequest", "answer", "found"]
 
 AnyRequest = Request[Any, Any, State]
 T = TypeVar("T")
-
-
-def jinja_env(request: AnyRequest) -> jinja2.Environment:
-    """The app's template environment (the form renderer draws fields with its macros)."""
-    engine = request.app.template_engine
-    if not isinstance(engine, JinjaTemplateEngine):
-        raise TypeError("the app renders its templates with Jinja")
-    return engine.engine
 
 
 def found(value: T | None) -> T:

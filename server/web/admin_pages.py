@@ -16,8 +16,8 @@ from litestar.response import Redirect, Template
 
 from server.admin import editor, history, organisation
 from server.admin.draft_page import EditPage
-from server.web.admin_forms import AnyRequest, answer, found, jinja_env
-from server.web.deps import CurrentUser, Lang, RuntimeDep
+from server.web.admin_forms import AnyRequest, answer, found
+from server.web.deps import CurrentUser, Lang, RuntimeDep, template_env
 from server.web.forms import read_post
 from server.web.guards import admin_required
 from server.web.rendering import page_context, render
@@ -74,7 +74,7 @@ class AdminServicePages(Controller):
         switch: FromPath[str],
     ) -> Template | Redirect:
         """``/disable`` or ``/enable``: a new version with ``published`` false or true."""
-        env = jinja_env(request)
+        env = template_env(request)
         outcome = await editor.switch_service(runtime, env, page_lang, service_id, switch, user)
         return answer(request, outcome, "admin/edit.html", "/admin/services?notice={done}")
 
@@ -82,7 +82,7 @@ class AdminServicePages(Controller):
     async def edit(
         self, request: AnyRequest, runtime: RuntimeDep, page_lang: Lang, service_id: FromPath[str]
     ) -> Template:
-        page = await editor.draft_page(runtime, jinja_env(request), page_lang, service_id)
+        page = await editor.draft_page(runtime, template_env(request), page_lang, service_id)
         return render(request, "admin/edit.html", found(page))
 
     @get("/{service_id:str}/service")
@@ -90,7 +90,7 @@ class AdminServicePages(Controller):
         self, request: AnyRequest, runtime: RuntimeDep, page_lang: Lang, service_id: FromPath[str]
     ) -> Template:
         """The service definition as a form drawn by our renderer from the service meta-schema."""
-        page = await editor.service_form_page(runtime, jinja_env(request), page_lang, service_id)
+        page = await editor.service_form_page(runtime, template_env(request), page_lang, service_id)
         return render(request, "admin/service_form.html", found(page))
 
     @post("/{service_id:str}/service", status_code=200)
@@ -104,7 +104,7 @@ class AdminServicePages(Controller):
     ) -> Template | Redirect:
         values = (await read_post(request)).values
         outcome = await editor.save_service_form(
-            runtime, jinja_env(request), page_lang, service_id, values, user
+            runtime, template_env(request), page_lang, service_id, values, user
         )
         return answer(request, outcome, "admin/service_form.html", "/admin/services/{done}/edit")
 
@@ -114,7 +114,7 @@ class AdminServicePages(Controller):
     ) -> Template:
         """HTMX: the errors of the draft as typed (beside each file, out of band) and the preview."""
         values = (await read_post(request)).values
-        page = await editor.check_draft(runtime, jinja_env(request), page_lang, service_id, values)
+        page = await editor.check_draft(runtime, template_env(request), page_lang, service_id, values)
         return render(request, "admin/_check.html", found(page))
 
     @post("/{service_id:str}/draft", status_code=200)
@@ -127,7 +127,7 @@ class AdminServicePages(Controller):
         service_id: FromPath[str],
     ) -> Template:
         values = (await read_post(request)).values
-        page = await editor.save_draft(runtime, jinja_env(request), page_lang, service_id, values, user)
+        page = await editor.save_draft(runtime, template_env(request), page_lang, service_id, values, user)
         return render(request, "admin/edit.html", found(page))
 
     @post("/{service_id:str}/publish", status_code=200)
@@ -140,7 +140,9 @@ class AdminServicePages(Controller):
         service_id: FromPath[str],
     ) -> Template | Redirect:
         values = (await read_post(request)).values
-        outcome = await editor.publish_draft(runtime, jinja_env(request), page_lang, service_id, values, user)
+        outcome = await editor.publish_draft(
+            runtime, template_env(request), page_lang, service_id, values, user
+        )
         return answer(request, outcome, "admin/edit.html", "/admin/services?notice={done}")
 
     @get("/{service_id:str}/versions")

@@ -11,7 +11,7 @@ store's ``User`` — or None — in ``request.scope["khidma_user"]``:
   from a trusted proxy, else from the session cookie ``khidma_session`` (a random token; the store
   keeps only its SHA-256; idle and absolute expiry in the settings).
 
-Handlers use ``current_user``, ``require_login``, ``api_user_or_401`` and ``actor_for``. The log-in
+Handlers ask for the user through ``server/web/deps.py`` and are guarded by ``server/web/guards.py``. The log-in
 and log-out pages (``AuthPages``) throttle failed attempts per username and per client address, give
 the same answer for an unknown user and a wrong password, and start a new session at each log-in.
 """
@@ -27,7 +27,7 @@ from litestar import Controller, Request, get, post
 from litestar.connection import ASGIConnection
 from litestar.datastructures import Cookie, State
 from litestar.enums import ScopeType
-from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
+from litestar.exceptions import PermissionDeniedException
 from litestar.middleware import ASGIMiddleware
 from litestar.params import FromQuery
 from litestar.response import Redirect, Template
@@ -38,59 +38,18 @@ from server.accounts import login
 from server.accounts.login import MAX_USERNAME
 from server.accounts.tokens import SESSION_COOKIE
 from server.engine.advance import READ_ONLY_REFUSAL
-from server.engine.model import Actor
 from server.i18n import t
 from server.runtime import Runtime
 from server.settings import Settings
 from server.store.records import User
 from server.web.deps import CurrentUser, Lang, RuntimeDep, Viewer
 from server.web.forms import FieldProblem, read_post
-from server.web.guards import USER_SCOPE_KEY, is_api, login_redirect, login_required, safe_next, viewer_of
+from server.web.guards import USER_SCOPE_KEY, is_api, login_required, safe_next
 from server.web.rendering import page_context, render
 
-__all__ = [
-    "SESSION_COOKIE",
-    "USER_SCOPE_KEY",
-    "AuthAPI",
-    "AuthMiddleware",
-    "AuthPages",
-    "actor_for",
-    "api_user_or_401",
-    "current_user",
-    "login_redirect",
-    "require_login",
-    "safe_next",
-]
+__all__ = ["SESSION_COOKIE", "USER_SCOPE_KEY", "AuthAPI", "AuthMiddleware", "AuthPages"]
 
 AnyRequest = Request[Any, Any, State]
-
-# --- what handlers call ---------------------------------------------------------------------------
-
-
-current_user = viewer_of
-
-
-def actor_for(user: User) -> Actor:
-    """The engine's view of a user: id, name, roles and department."""
-    return Actor(id=user.id, name=user.name, roles=frozenset(user.roles), department=user.department)
-
-
-def require_login(request: ASGIConnection[Any, Any, Any, Any]) -> User | Redirect:
-    """The logged-in user, or the redirect to the log-in page to return from the handler."""
-    user = current_user(request)
-    return user if user is not None else login_redirect(request)
-
-
-def api_user_or_401(request: ASGIConnection[Any, Any, Any, Any]) -> User:
-    """The API caller (from its bearer token); raises 401 when there is none or it is not valid."""
-    user = current_user(request)
-    if user is None:
-        raise NotAuthorizedException(
-            "a valid bearer token is required (Authorization: Bearer <token>) / يلزم رمز وصول صالح",
-            headers={"WWW-Authenticate": 'Bearer realm="khidma"'},
-        )
-    return user
-
 
 # --- the middleware -------------------------------------------------------------------------------
 
@@ -188,7 +147,11 @@ class AuthMiddleware(ASGIMiddleware):
     """Puts the request's ``User`` (or None) in ``scope["khidma_user"]``; see the module's text."""
 
     scopes = (ScopeType.HTTP,)
-    exclude_path_pattern = ("^/static/",)
+
+    @staticmethod
+    def should_bypass_for_scope(scope: Scope) -> bool:
+        """Static files need no user."""
+        return str(scope.get("path", "")).startswith("/static/")
 
     def __init__(self, settings: Settings) -> None:
         self.config = auth_config(settings)  # a malformed proxy list refuses to start

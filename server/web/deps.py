@@ -15,11 +15,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import jinja2
 from litestar import Request
 from litestar.connection import ASGIConnection
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 from litestar.params import SkipValidation
+from litestar.plugins.jinja import JinjaTemplateEngine
 
 from server.definitions.model import Language
 from server.i18n import negotiate
@@ -37,6 +39,7 @@ __all__ = [
     "Viewer",
     "language",
     "runtime_of",
+    "template_env",
 ]
 
 LANG_COOKIE = "lang"
@@ -46,6 +49,14 @@ def runtime_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Runtime:
     """The app's runtime (opened by the lifespan in ``server/app.py``)."""
     runtime: Runtime = connection.app.state.runtime
     return runtime
+
+
+def template_env(connection: ASGIConnection[Any, Any, Any, Any]) -> jinja2.Environment:
+    """The app's Jinja environment (the form renderer draws fields with its macros)."""
+    engine = connection.app.template_engine
+    if not isinstance(engine, JinjaTemplateEngine):
+        raise TypeError("the app renders its templates with Jinja")
+    return engine.engine
 
 
 def language(connection: ASGIConnection[Any, Any, Any, Any]) -> Language:

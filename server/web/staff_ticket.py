@@ -27,19 +27,17 @@ from __future__ import annotations
 
 from typing import Any
 
-import jinja2
 from litestar import Controller, Request, get, post
 from litestar.datastructures import State
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
-from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import File, Redirect, Template
 
 from server.tickets.reading import readable_attachment
 from server.tickets.ready_replies import ReadyRepliesPanel, ready_replies
 from server.tickets.staff_actions import Applied, take_action
 from server.tickets.staff_view import StaffTicketPage, open_page
-from server.web.deps import CurrentUser, Lang, RuntimeDep
+from server.web.deps import CurrentUser, Lang, RuntimeDep, template_env
 from server.web.forms import read_post
 from server.web.guards import login_required, staff_required
 from server.web.rendering import page_context, render
@@ -53,13 +51,6 @@ page_context("staff/_ready_replies.html")(ReadyRepliesPanel)
 
 FRAGMENT_HEADER = {"X-Khidma-Fragment": "ticket-main"}
 """On the in-place answers: what ``staff-ticket.js`` swaps even with a 4xx status."""
-
-
-def templates(request: AnyRequest) -> jinja2.Environment:
-    """The app's template environment (the action forms' fields are rendered with its macros)."""
-    engine = request.app.template_engine
-    assert isinstance(engine, JinjaTemplateEngine)
-    return engine.engine
 
 
 def in_place(request: AnyRequest) -> bool:
@@ -90,7 +81,7 @@ class StaffTicketPages(Controller):
             user,
             ticket_id,
             lang=page_lang,
-            env=templates(request),
+            env=template_env(request),
             done=done,
             query=q or "",
             reply_lang=lang,
@@ -119,7 +110,7 @@ class StaffTicketPages(Controller):
             posted.values,
             posted.files,
             lang=page_lang,
-            env=templates(request),
+            env=template_env(request),
             in_place=fragment,
         )
         if result is None:
