@@ -13,10 +13,12 @@ from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody
 from server.api_models import ServiceDetail, ServiceSummary, service_detail, service_summary
 from server.engine.model import Actor, Refusal
 from server.i18n import negotiate
+from server.requests import tracking
+from server.requests.track_view import TrackView
 from server.runtime import Runtime
 from server.store.records import User
 from server.tickets.service import Created
-from server.web.tracking import TrackView, code_matches, track_view
+from server.web.deps import ApiLang, RuntimeDep
 
 
 def runtime_of(state: State) -> Runtime:
@@ -157,22 +159,12 @@ class TrackAPI(Controller):
 
     @get("/{number:str}")
     async def track(
-        self, request: Request[Any, Any, State], state: State, number: FromPath[str], code: FromQuery[str]
+        self, runtime: RuntimeDep, api_lang: ApiLang, number: FromPath[str], code: FromQuery[str]
     ) -> TrackView:
         """The requester's view of a ticket: its state, public replies and history — never internal notes."""
-        runtime = runtime_of(state)
-        ticket = await runtime.store.get_ticket_by_number(number)
-        if ticket is None or not code_matches(ticket, code):
+        view = await tracking.api_view(runtime, number, code, api_lang)
+        if view is None:
             raise NotFoundException(
                 "no ticket with this number and tracking code / لا توجد تذكرة بهذا الرقم ورمز المتابعة"
             )
-        compiled = await runtime.tickets.compiled_version(ticket.definition_version_id)
-        events = await runtime.store.list_events(ticket.id, public_only=True)
-        return track_view(
-            {ticket.definition_version_id: compiled},
-            ticket,
-            events,
-            lang=_lang(request),
-            base_url=runtime.settings.base_url,
-            tz=runtime.tickets.calendar.tz,
-        )
+        return view
