@@ -5,6 +5,7 @@ from __future__ import annotations
 from zoneinfo import ZoneInfo
 
 from server.definitions.catalogue import CompiledService
+from server.definitions.model import Language
 from server.engine.model import Actor
 from server.runtime import Runtime
 from server.store.records import User
@@ -51,6 +52,6 @@ def department_name(compiled: CompiledService, lang: str) -> str:
     return dept.name.get(lang) if dept else compiled.service.department
 
 
-def page_lang(lang: str) -> str:
+def page_lang(lang: str) -> Language:
     """The language a ticket records (Arabic for anything but English)."""
     return "en" if lang == "en" else "ar"

@@ -12,6 +12,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from markupsafe import Markup
@@ -152,29 +153,27 @@ async def submit(
     if channel is None:
         return MISSING
     key = _first(values, "_idempotency_key") or secrets.token_urlsafe(16)
-    page = {"lang": lang, "channel": channel, "key": key}
+    show = partial(_apply_page, compiled, viewer, lang=lang, channel=channel, key=key)
     sealed = _first(values, "_answers")
     if sealed:
         opened = unseal(runtime.settings.secret, service_id, sealed)
         if opened is None:
-            return Shown(_apply_page(compiled, viewer, **page, notice=t("answers_expired", lang)))
+            return Shown(show(notice=t("answers_expired", lang)))
         data, filenames = opened
         if _first(values, "_change"):
-            return Shown(_apply_page(compiled, viewer, **page, data=data, files=filenames))
-        return await _send(runtime, compiled, data, filenames, viewer, **page)
+            return Shown(show(data=data, files=filenames))
+        return await _send(runtime, compiled, data, filenames, viewer, lang=lang, channel=channel, key=key)
     data = coerce(compiled.form, values, timezone=timezone(compiled))
     errors, filenames = await store_form_uploads(runtime, compiled.form, files, data)
     action = group_action(values)
     if action is not None or errors:
-        return Shown(
-            _apply_page(compiled, viewer, **page, data=data, errors=errors, files=filenames, action=action)
-        )
+        return Shown(show(data=data, errors=errors, files=filenames, action=action))
     view = build_form(compiled.form, data=data, lang=lang, timezone=timezone(compiled))
     if not is_long(view):
-        return await _send(runtime, compiled, data, filenames, viewer, **page)
+        return await _send(runtime, compiled, data, filenames, viewer, lang=lang, channel=channel, key=key)
     errors = validate(compiled.form, apply_defaults(compiled.form, data))
     if errors:
-        return Shown(_apply_page(compiled, viewer, **page, data=data, errors=errors, files=filenames), 200)
+        return Shown(show(data=data, errors=errors, files=filenames))
     token = seal(runtime.settings.secret, service_id, data, filenames)
     return Shown(check_page(compiled, data, filenames, lang=lang, answers=token, key=key, channel=channel))
 
