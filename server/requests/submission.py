@@ -25,7 +25,7 @@ from server.forms.html import render_field, render_form_fields, render_group
 from server.forms.view import build_form
 from server.i18n import t
 from server.requests.answers import check_page, is_long, seal, unseal
-from server.requests.results import MISSING, NEEDS_LOGIN, GoTo, Result, Shown
+from server.requests.results import MISSING, NEEDS_LOGIN, GoTo, Missing, NeedsLogin, Result, Shown
 from server.requests.services import (
     actor_of,
     page_lang,
@@ -254,3 +254,33 @@ async def validate_fragment(
         if field.name == trigger:
             return Fragment(str(render_field(field)))
     return Fragment("")
+
+
+async def submit_json(
+    runtime: Runtime,
+    service_id: str,
+    data: dict[str, Any],
+    viewer: User | None,
+    *,
+    channel: str | None,
+    key: str | None,
+    lang: str,
+) -> Created | Refusal | Missing | NeedsLogin:
+    """``POST /api/services/{id}/tickets``: the form data as JSON, under the channel asked for (else the
+    requesters' own channel, else the service's first)."""
+    found = await runtime.published_service(service_id)
+    if found is None:
+        return MISSING
+    compiled = found[1]
+    if compiled.service.login_required and viewer is None:
+        return NEEDS_LOGIN
+    default = requester_channel(compiled) or compiled.service.channels[0]
+    return await runtime.tickets.submit(
+        service_id,
+        data,
+        channel=channel or default,
+        actor=actor_of(viewer),
+        requester_id=viewer.id if viewer is not None and "requester" in viewer.roles else None,
+        idempotency_key=f"api:{key}" if key else None,
+        lang=page_lang(lang),
+    )
