@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -253,3 +254,27 @@ async def test_the_question_is_above_the_answer_box_and_values_are_isolated(tmp_
     assert doc.css("dl.summary dd[dir=auto] bdi"), "submitted values are isolated"
     assert all(node.attributes.get("datetime") for node in doc.css("#timeline time"))
     assert doc.css_first("#ticket-number").tag == "bdi"
+
+
+def test_the_arabic_font_ships_with_its_licence() -> None:
+    static = Path(__file__).resolve().parent.parent / "server/static"
+    css = (static / "app.css").read_text(encoding="utf-8")
+    faces = re.findall(r"@font-face\s*{[^}]*}", css)
+    assert len(faces) == 4 and all("font-display: swap" in face for face in faces)
+    for url in re.findall(r"url\(([^)]+)\)", " ".join(faces)):
+        font = static / url
+        assert font.suffix == ".woff2" and 5_000 < font.stat().st_size < 100_000, url
+    assert "SIL Open Font License" in (static / "vendor/fonts/noto-naskh-arabic-LICENSE.txt").read_text()
+
+
+async def test_staff_pages_load_the_shortcuts_script_and_requesters_do_not(tmp_path: Path) -> None:
+    async with client_for(tmp_path) as client:
+        await login(client, "cs.user", ["customer_service"], "customer_service")
+        staff = await client.get("/", headers=AR)
+    async with client_for(tmp_path / "r") as client:
+        await login(client, "college.user", ["requester"])
+        requester = await client.get("/", headers=AR)
+    selector = 'head script[src^="/static/staff-shortcuts.js"][defer]'
+    assert html(staff.text).css_first(selector) is not None
+    assert html(requester.text).css_first(selector) is None
+    assert html(staff.text).css_first("#my-tickets-link") is None
