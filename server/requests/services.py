@@ -52,6 +52,6 @@ def department_name(compiled: CompiledService, lang: str) -> str:
     return dept.name.get(lang) if dept else compiled.service.department
 
 
-def page_lang(lang: str) -> Language:
+def ticket_lang(lang: str) -> Language:
     """The language a ticket records (Arabic for anything but English)."""
     return "en" if lang == "en" else "ar"

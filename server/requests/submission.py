@@ -28,10 +28,10 @@ from server.requests.answers import check_page, is_long, seal, unseal
 from server.requests.results import MISSING, NEEDS_LOGIN, GoTo, Missing, NeedsLogin, Result, Shown
 from server.requests.services import (
     actor_of,
-    page_lang,
     published,
     requester_channel,
     staff_channels,
+    ticket_lang,
     timezone,
 )
 from server.runtime import Runtime
@@ -197,7 +197,7 @@ async def _send(
         actor=actor,
         requester_id=viewer.id if viewer is not None and "requester" in viewer.roles else None,
         idempotency_key=f"web:{key}",
-        lang=page_lang(lang),
+        lang=ticket_lang(lang),
     )
     if isinstance(result, Refusal):
         errors = list(result.field_errors) or [FieldError(path="", message=result.message)]
@@ -282,5 +282,5 @@ async def submit_json(
         actor=actor_of(viewer),
         requester_id=viewer.id if viewer is not None and "requester" in viewer.roles else None,
         idempotency_key=f"api:{key}" if key else None,
-        lang=page_lang(lang),
+        lang=ticket_lang(lang),
     )

@@ -20,7 +20,7 @@ from server.forms.html import render_form_fields
 from server.forms.view import build_form
 from server.i18n import t
 from server.requests.results import MISSING, GoTo, Result, Shown
-from server.requests.services import page_lang
+from server.requests.services import ticket_lang
 from server.requests.submission import store_form_uploads
 from server.requests.track_view import Entry, TrackView, code_matches, prompt_of, track_view
 from server.runtime import Runtime
@@ -163,7 +163,7 @@ async def act(
     raw = (values.get("_version") or ["0"])[0]
     expected = int(raw) if raw.isdigit() and len(raw) < 18 else 0
     result = await runtime.tickets.act(
-        ticket.id, action_id, data, actor=HOLDER, expected_version=expected, lang=page_lang(lang)
+        ticket.id, action_id, data, actor=HOLDER, expected_version=expected, lang=ticket_lang(lang)
     )
     if isinstance(result, Ticket):
         return GoTo(f"/track/{ticket.number}?code={ticket.tracking_code}")
