@@ -32,15 +32,19 @@ from server.web.admin_pages import (
     AdminServicePages,
 )  # /admin/services, /admin/organisation
 from server.web.api import ServicesAPI, TrackAPI
+from server.web.apply_pages import ApplyPages
 from server.web.auth import AuthAPI, AuthMiddleware, AuthPages  # accounts: log-in, sessions, tokens
+from server.web.catalogue_pages import CataloguePages
 from server.web.deps import DEPENDENCIES, RuntimeDep, language
 from server.web.exports_api import ExportPages, ExportsAPI  # auditor exports: /api/export/…, /exports/…
 from server.web.guards import LoginRequired, is_api, login_redirect
-from server.web.pages import RequesterPages, SurveyPages, TrackingPages, set_language
+from server.web.language import set_language
 from server.web.rendering import page_context, render
 from server.web.staff_api import TicketsAPI  # staff ticket API: /api/tickets/{id}
 from server.web.staff_tasks import StaffTaskPages, TasksAPI  # the staff task lists
 from server.web.staff_ticket import StaffTicketPages  # the staff ticket page, actions, attachments
+from server.web.survey_pages import SurveyPages
+from server.web.track_pages import MyTicketsPages, TrackingPages
 
 __all__ = ["DefinitionsInvalid", "create_app"]
 
@@ -117,8 +121,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
             healthz,
             ServicesAPI,
             TrackAPI,
-            RequesterPages,
-            TrackingPages,
+            CataloguePages,  # /, /services/{id}
+            ApplyPages,  # /services/{id}/apply (+ /fields, /validate)
+            TrackingPages,  # /track, /track/{number}
+            MyTicketsPages,  # /my/tickets
             SurveyPages,
             set_language,
             AuthPages,  # /login, /logout

@@ -9,6 +9,7 @@ was made that way), else to the test's temporary directory.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -85,7 +86,7 @@ def test_requester_journey_in_arabic(server: str, tmp_path: Path) -> None:
             ).click()
 
             # the service requires log-in: the requester logs in and comes back to the form
-            expect(page).to_have_url(f"{server}/login?next=/services/supplies/apply")
+            expect(page).to_have_url(re.compile(r"/login\?next=(/|%2F)services(/|%2F)supplies(/|%2F)apply$"))
             page.fill("#username", "college.eng")
             page.fill("#password", "journey-pass-1")
             page.locator("main form button[type=submit]").click()
@@ -116,9 +117,16 @@ def test_requester_journey_in_arabic(server: str, tmp_path: Path) -> None:
             )
             expect(page.locator('[name="college"]')).to_have_value("كلية الهندسة")
             expect(page.locator('[name="requested_items[0][item]"]')).to_have_value("جهاز عرض")
+            # the title and the focus announce the error
+            expect(page).to_have_title(re.compile(r"^خطأ: "))
+            expect(page.locator(".error-summary")).to_be_focused()
 
             mobile.fill("0551234567")
             page.locator("main form button.button[type=submit]").click()
+            # a long form: check the answers, then send
+            expect(page.locator("h1")).to_have_text("راجع إجاباتك قبل الإرسال")
+            expect(page.locator("#answers")).to_contain_text("0551234567")
+            page.get_by_role("button", name="تأكيد وإرسال").click()
             expect(page.locator(".panel-ok h1")).to_have_text("تم إرسال طلبك")
             number = page.locator("#ticket-number").inner_text()
             code = page.locator("#tracking-code").inner_text()
@@ -139,3 +147,42 @@ def test_requester_journey_in_arabic(server: str, tmp_path: Path) -> None:
         finally:
             browser.close()
     assert (shots / "supplies-form-ar.png").stat().st_size > 10_000
+
+
+def test_add_item_adds_exactly_one_row_with_focus_in_it(server: str) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        try:
+            page = browser.new_context(locale="ar-SA").new_page()
+            page.goto(f"{server}/login?next=/services/supplies/apply")
+            page.fill("#username", "college.eng")
+            page.fill("#password", "journey-pass-1")
+            page.locator("main form button[type=submit]").click()
+            expect(page).to_have_url(f"{server}/services/supplies/apply")
+            page.fill('[name="college"]', "كلية الهندسة")
+            page.fill('[name="requested_items[0][item]"]', "جهاز عرض")
+            outside = "main form [name]:not([data-group] [name])"
+            fields = page.locator(outside).count()
+            rows = page.locator("[data-group-row]")
+            expect(rows).to_have_count(1)
+
+            page.locator("button[data-group-add]").click()  # with JavaScript: HTMX swaps the group
+
+            expect(rows).to_have_count(2)
+            expect(page.locator('[name="requested_items[1][item]"]')).to_be_focused()
+            expect(page.locator('[name="college"]')).to_have_count(1)
+            expect(page.locator("[data-form-fields]")).to_have_count(1)
+            expect(page.locator('[name="college"]')).to_have_value("كلية الهندسة")
+            expect(page.locator('[name="requested_items[0][item]"]')).to_have_value("جهاز عرض")
+            assert page.url == f"{server}/services/supplies/apply", "no full page post"
+            assert page.locator(outside).count() == fields, "the rest of the form is not repeated"
+            row_inputs = "[data-group-row='{}'] :is(input, select, textarea)"
+            assert page.locator(row_inputs.format(1)).count() == page.locator(row_inputs.format(0)).count()
+
+            page.locator("[data-group-remove='1']").click()
+            expect(rows).to_have_count(1)
+            expect(page.locator("button[data-group-add]")).to_be_focused()
+        finally:
+            browser.close()

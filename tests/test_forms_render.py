@@ -759,3 +759,25 @@ def test_shipped_service_forms_features(catalogue: Catalogue) -> None:
     doc = parse(render(maintenance, {"device_type": "other"}, lang="en"))
     assert attr(one(doc, "#f-device_type_other"), "required") is not None
     assert "conditional-trigger" in (attr(one(doc, "#f-device_type"), "class") or "")
+
+
+def test_focus_goes_to_the_row_added_or_to_add_after_a_removal() -> None:
+    form = group_form()
+    post = {"items[0][item]": ["قلم"], "items[0][quantity]": ["3"], "_group": ["add:/items/1"]}
+    view = build_form(form, data=coerce(form, post), lang="ar", hx_url="/x/fields")
+    group = view.focus_after(("add", "/items", 1))
+    assert group is not None and group.pointer == "/items"
+    doc = parse(str(render_group(group, ENV)))
+    assert [attr(n, "name") for n in doc.css("[autofocus]")] == ["items[1][item]"]
+    assert attr(one(doc, "button[data-group-add]"), "hx-target") == "#f-items"
+    view = build_form(form, data={"items": [{"item": "قلم"}]}, lang="ar")
+    removed = view.focus_after(("remove", "/items", 1))
+    assert removed is not None
+    focused = parse(str(render_group(removed, ENV))).css("[autofocus]")
+    assert len(focused) == 1 and "data-group-add" in focused[0].attributes
+    assert view.focus_after(("add", "/nothing", 0)) is None
+
+
+def test_free_text_inputs_follow_the_direction_typed() -> None:
+    doc = doc_of(group_form(), lang="en")
+    assert attr(one(doc, 'input[name="items[0][item]"]'), "dir") == "auto"

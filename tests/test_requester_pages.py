@@ -6,6 +6,7 @@ import json
 import re
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
@@ -45,6 +46,14 @@ def as_post(data: dict[str, Any]) -> dict[str, list[str]]:
         else:
             post[name] = [str(value)]
     return post
+
+
+async def confirmed(client: Any, url: str, sent: Any, headers: dict[str, str]) -> Any:
+    """Through "check your answers" (the last step of a long form): confirm what was checked."""
+    if sent.status_code == 200 and html(sent.text).css_first('input[name="_answers"]') is not None:
+        post = {**form_values(sent.text), "_confirm": ["1"]}
+        sent = await client.post(url, data=post, headers=headers, follow_redirects=False)
+    return sent
 
 
 async def test_catalogue_is_arabic_rtl_by_default_and_english_on_request(tmp_path: Path) -> None:
@@ -107,9 +116,9 @@ async def test_anonymous_form_renders_and_a_valid_submission_creates_the_ticket(
             ident = node.attributes.get("id")
             assert ident and html(page.text).css_first(f'label[for="{ident}"]') is not None, ident
         post = {**form_values(page.text), **as_post(example(service_id))}
-        sent = await client.post(
-            f"/services/{service_id}/apply", data=post, headers=headers, follow_redirects=False
-        )
+        url = f"/services/{service_id}/apply"
+        sent = await client.post(url, data=post, headers=headers, follow_redirects=False)
+        sent = await confirmed(client, url, sent, headers)
         assert sent.status_code == 303, sent.text[:2000]
         location = sent.headers["location"]
         assert re.match(r"/track/2026-\d{6}\?code=[\w-]+&new=1", location)
@@ -122,7 +131,8 @@ async def test_login_required_service_sends_the_requester_to_log_in_and_back(tmp
     async with client_for(tmp_path) as client:
         response = await client.get("/services/supplies/apply", follow_redirects=False)
     assert response.status_code == 303
-    assert response.headers["location"] == "/login?next=/services/supplies/apply"
+    location = urlsplit(response.headers["location"])
+    assert (location.path, parse_qs(location.query)["next"]) == ("/login", ["/services/supplies/apply"])
 
 
 async def test_invalid_submission_shows_errors_in_arabic_beside_the_fields_and_keeps_the_input(
@@ -180,6 +190,7 @@ async def submit_inquiry(client: Any) -> Ticket:
     page = await client.get("/services/inquiries/apply", headers=AR)
     post = {**form_values(page.text), **as_post(example("inquiries"))}
     sent = await client.post("/services/inquiries/apply", data=post, headers=AR, follow_redirects=False)
+    sent = await confirmed(client, "/services/inquiries/apply", sent, AR)
     number = sent.headers["location"].split("/track/")[1].split("?")[0]
     ticket = await client.app.state.runtime.store.get_ticket_by_number(number)
     assert ticket is not None
@@ -371,12 +382,16 @@ async def test_each_of_the_nine_forms_renders_and_creates_its_ticket(
         if staff:  # a representative records the request under a channel of the service
             assert html(page.text).css_first('select[name="_channel"]') is not None
         post = {**form_values(page.text), **as_post(example(service_id))}
-        sent = await client.post(
-            f"/services/{service_id}/apply", data=post, headers=headers, follow_redirects=False
-        )
+        url = f"/services/{service_id}/apply"
+        sent = await client.post(url, data=post, headers=headers, follow_redirects=False)
+        sent = await confirmed(client, url, sent, headers)
         assert sent.status_code == 303, texts(sent.text, ".error-summary li")
-        number = sent.headers["location"].split("/track/")[1].split("?")[0]
-        ticket = await client.app.state.runtime.store.get_ticket_by_number(number)
+        store = client.app.state.runtime.store
+        if staff:  # a representative lands on the staff ticket page
+            ticket = await store.get_ticket(int(sent.headers["location"].removeprefix("/staff/tickets/")))
+        else:
+            number = sent.headers["location"].split("/track/")[1].split("?")[0]
+            ticket = await store.get_ticket_by_number(number)
     assert ticket is not None and ticket.service_id == service_id
     assert ticket.language == ("en" if headers is EN else "ar")
 
@@ -439,6 +454,7 @@ async def test_oversized_upload_or_wrong_type_is_refused_and_the_rest_is_kept(tm
             follow_redirects=False,
             files={"attachment": ("spec.pdf", b"%PDF-1.4 small", "application/pdf")},
         )
+        ok = await confirmed(client, "/services/supplies/apply", ok, AR)
         number = ok.headers["location"].split("/track/")[1].split("?")[0]
         store = client.app.state.runtime.store
         ticket = await store.get_ticket_by_number(number)

@@ -85,6 +85,10 @@ class FieldView:
     hx_url: str | None = None
     form_id: str = ""
     """The id of the element holding all the fields (what a conditional re-render replaces)."""
+    autofocus: bool = False
+    """Focus lands here when the page or fragment is shown (the first input of a row just added)."""
+    focus_add: bool = False
+    """For a group: focus lands on its "add" button (after a row was removed)."""
 
     @property
     def input_type(self) -> str:
@@ -165,3 +169,21 @@ class FormView:
     def find(self, pointer: str) -> FieldView | None:
         """The field whose value is at ``pointer`` (``/requested_items``), if it is rendered."""
         return next((f for f in self.walk() if f.pointer == pointer), None)
+
+    def focus_after(self, action: tuple[str, str, int]) -> FieldView | None:
+        """Mark where focus goes after a group button's ``action`` (from ``coerce.group_action``): the
+        first input of the row added, or the group's add button after a removal. Returns the group."""
+        verb, pointer, index = action
+        group = self.find(pointer)
+        if group is None or group.kind != "group":
+            return None
+        if verb == "remove" or not group.rows:
+            group.focus_add = True
+            return group
+        row = group.rows[min(index, len(group.rows) - 1)]
+        first = next(
+            (f for child in row for f in child.walk() if f.kind not in ("fieldset", "group", "hidden")), None
+        )
+        if first is not None:
+            first.autofocus = True
+        return group

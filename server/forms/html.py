@@ -9,6 +9,7 @@ mark it safe, and an environment without autoescaping gets an autoescaping overl
 from __future__ import annotations
 
 import weakref
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +38,13 @@ def environment(templates: Path | None = None) -> jinja2.Environment:
     )
 
 
+@cache
+def shared_environment() -> jinja2.Environment:
+    """One environment over the shipped templates, for services that render form fields into their
+    page data (the web layer's pages include the result as markup)."""
+    return environment()
+
+
 def _escaping(env: jinja2.Environment) -> jinja2.Environment:
     setting = env.autoescape
     if setting(TEMPLATE) if callable(setting) else setting:
@@ -56,11 +64,13 @@ def _call(env: jinja2.Environment, name: str, *args: Any) -> Markup:
     return result
 
 
-def render_form_fields(view: FormView, env: jinja2.Environment, *, summary: bool = False) -> Markup:
+def render_form_fields(
+    view: FormView, env: jinja2.Environment | None = None, *, summary: bool = False
+) -> Markup:
     """All the fields of the form, in an element with the id ``view.id``. The error summary belongs at
     the top of the page (GOV.UK), so the page renders it (``view.error_summary``, or
     :func:`render_error_summary`); ``summary=True`` puts it first in the fields instead."""
-    return _call(env, "form_fields", view, summary)
+    return _call(env or shared_environment(), "form_fields", view, summary)
 
 
 def render_error_summary(view: FormView, env: jinja2.Environment) -> Markup:
@@ -68,15 +78,17 @@ def render_error_summary(view: FormView, env: jinja2.Environment) -> Markup:
     return _call(env, "error_summary", view)
 
 
-def render_field(field: FieldView, env: jinja2.Environment) -> Markup:
+def render_field(field: FieldView, env: jinja2.Environment | None = None) -> Markup:
     """One field (any kind, a fieldset or a group with everything inside it)."""
-    return _call(env, "field", field)
+    return _call(env or shared_environment(), "field", field)
 
 
-def render_group(view: FormView | FieldView, env: jinja2.Environment, pointer: str | None = None) -> Markup:
+def render_group(
+    view: FormView | FieldView, env: jinja2.Environment | None = None, pointer: str | None = None
+) -> Markup:
     """One repeatable group: ``view`` is the group's field, or the form view and ``pointer`` the
     group's JSON pointer (``/requested_items``). Raises ``KeyError`` if there is no such group."""
     group = view.find(pointer or "") if isinstance(view, FormView) else view
     if group is None or group.kind != "group":
         raise KeyError(pointer)
-    return _call(env, "group", group)
+    return _call(env or shared_environment(), "group", group)

@@ -139,6 +139,8 @@ def html_attrs(schema: JSON, kind: str, *, autocomplete: str | None) -> dict[str
         attrs["inputmode"] = _INPUTMODE[kind]
     if kind in _LTR:
         attrs["dir"] = "ltr"
+    elif kind in ("text", "textarea"):
+        attrs["dir"] = "auto"  # free text shows in the direction it is typed in (bidi isolation)
     if autocomplete:
         attrs["autocomplete"] = autocomplete
     return attrs

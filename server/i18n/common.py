@@ -52,4 +52,6 @@ COMMON_MESSAGES: dict[str, Text] = {
         ar="انتهت صلاحية الصفحة أو وصل الطلب من خارجها. حدّث الصفحة ثم أعد المحاولة.",
         en="The page expired or the request did not come from it. Reload the page and try again.",
     ),
+    "error_title_prefix": Text(ar="خطأ:", en="Error:"),
+    "my_tickets": Text(ar="طلباتي", en="My tickets"),
 }

@@ -99,4 +99,23 @@ REQUESTER_MESSAGES: dict[str, Text] = {
         en="The ticket changed since you opened it; this is how it stands now — check it and try again.",
     ),
     "action_done": Text(ar="تم تنفيذ الإجراء", en="Done"),
+    # the catalogue's card of a service that needs a log-in (shown to a visitor not logged in)
+    "login_needed_tag": Text(ar="يتطلب تسجيل الدخول", en="Log-in needed"),
+    # check your answers
+    "check_your_answers": Text(ar="راجع إجاباتك قبل الإرسال", en="Check your answers before sending"),
+    "change": Text(ar="تغيير", en="Change"),
+    "now_send": Text(ar="أرسل طلبك الآن", en="Now send your request"),
+    "now_send_text": Text(
+        ar="بإرسال الطلب تؤكد أن البيانات أعلاه صحيحة حسب علمك.",
+        en="By sending the request you confirm that the details above are correct to the best of your knowledge.",
+    ),
+    "confirm_and_send": Text(ar="تأكيد وإرسال", en="Confirm and send"),
+    "answers_expired": Text(
+        ar="تعذّر استرجاع إجاباتك؛ عبّئ النموذج مرة أخرى من فضلك.",
+        en="Your answers could not be recovered; please fill in the form again.",
+    ),
+    # my tickets
+    "no_tickets_yet": Text(ar="لم تقدّم أي طلب بعد.", en="You have not sent any request yet."),
+    "previous_page": Text(ar="الصفحة السابقة", en="Previous page"),
+    "next_page": Text(ar="الصفحة التالية", en="Next page"),
 }

@@ -1,27 +1,21 @@
-"""The JSON API: thin handlers that call the runtime and return Structs."""
+"""The requester's JSON API: thin handlers that call a service (``server/requests``) and return Structs.
+``ApiError`` and ``refusal_error`` (a refusal as the API's 4xx) serve every API controller."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any, cast
+from typing import Annotated, Any
 
 import msgspec
-from litestar import Controller, Request, Response, get, post
-from litestar.datastructures import State
+from litestar import Controller, Response, get, post
 from litestar.exceptions import HTTPException, NotFoundException
 from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody
 
 from server.api_models import ServiceDetail, ServiceSummary, service_detail, service_summary
-from server.engine.model import Actor, Refusal
-from server.i18n import negotiate
-from server.runtime import Runtime
-from server.store.records import User
-from server.tickets.service import Created
-from server.web.tracking import TrackView, code_matches, track_view
-
-
-def runtime_of(state: State) -> Runtime:
-    runtime: Runtime = state.runtime
-    return runtime
+from server.engine.model import Refusal
+from server.requests import submission, tracking
+from server.requests.results import Missing, NeedsLogin
+from server.requests.track_view import TrackView
+from server.web.deps import ApiLang, RuntimeDep, Viewer
 
 
 class ApiError(HTTPException):
@@ -38,19 +32,6 @@ class TicketCreated(msgspec.Struct, frozen=True):
     tracking_code: str
     state: str
     version: int
-
-
-def _lang(request: Request[Any, Any, State]) -> str:
-    return negotiate(None, request.headers.get("accept-language"), "ar")
-
-
-def _api_actor(request: Request[Any, Any, State]) -> tuple[Actor, str | None]:
-    """The caller: the user of the bearer token, or an anonymous requester."""
-    user = cast("User | None", request.scope.get("khidma_user"))
-    if user is None:
-        return Actor(id=None, name="", roles=frozenset({"requester"})), None
-    actor = Actor(id=user.id, name=user.name, roles=frozenset(user.roles), department=user.department)
-    return actor, (user.id if "requester" in user.roles else None)
 
 
 def refusal_error(refusal: Refusal, lang: str) -> ApiError:
@@ -92,16 +73,14 @@ class ServicesAPI(Controller):
     path = "/api/services"
 
     @get("/")
-    async def list_services(self, state: State) -> list[ServiceSummary]:
+    async def list_services(self, runtime: RuntimeDep) -> list[ServiceSummary]:
         """Every published service: id, bilingual name, department, version, whether log-in is required."""
-        return [
-            service_summary(version, compiled) for version, compiled in await runtime_of(state).published()
-        ]
+        return [service_summary(version, compiled) for version, compiled in await runtime.published()]
 
     @get("/{service_id:str}")
-    async def get_service(self, state: State, service_id: FromPath[str]) -> ServiceDetail:
+    async def get_service(self, runtime: RuntimeDep, service_id: FromPath[str]) -> ServiceDetail:
         """A published service with its form schema and workflow."""
-        found = await runtime_of(state).published_service(service_id)
+        found = await runtime.published_service(service_id)
         if found is None:
             raise NotFoundException(f"unknown service {service_id!r} / خدمة غير معروفة")
         return service_detail(*found)
@@ -109,8 +88,9 @@ class ServicesAPI(Controller):
     @post("/{service_id:str}/tickets", status_code=201)
     async def create_ticket(
         self,
-        request: Request[Any, Any, State],
-        state: State,
+        runtime: RuntimeDep,
+        viewer: Viewer,
+        api_lang: ApiLang,
         service_id: FromPath[str],
         data: JSONBody[dict[str, Any]],
         idempotency_key: Annotated[str | None, HeaderParameter(name="Idempotency-Key")] = None,
@@ -119,32 +99,15 @@ class ServicesAPI(Controller):
         """Submit the service's form (the JSON body is the form data). 201 with the ticket's number and
         tracking code; 422 with ``errors`` (JSON pointer + message) when the data is invalid; 401 when the
         service requires log-in and no bearer token was given; 403 when the caller may not submit it."""
-        runtime = runtime_of(state)
-        lang = _lang(request)
-        found = await runtime.published_service(service_id)
-        if found is None:
+        result = await submission.submit_json(
+            runtime, service_id, data, viewer, channel=channel, key=idempotency_key, lang=api_lang
+        )
+        if isinstance(result, Missing):
             raise NotFoundException(f"unknown service {service_id!r} / خدمة غير معروفة")
-        compiled = found[1]
-        actor, requester_id = _api_actor(request)
-        if compiled.service.login_required and actor.id is None:
+        if isinstance(result, NeedsLogin):
             raise ApiError(401, "log-in required / يلزم تسجيل الدخول")
-        org = compiled.organisation
-        default = next(
-            (c for c in compiled.service.channels if org.channels[c].intake == "requester"),
-            compiled.service.channels[0],
-        )
-        result = await runtime.tickets.submit(
-            service_id,
-            data,
-            channel=channel or default,
-            actor=actor,
-            requester_id=requester_id,
-            idempotency_key=f"api:{idempotency_key}" if idempotency_key else None,
-            lang="en" if lang == "en" else "ar",
-        )
         if isinstance(result, Refusal):
-            raise refusal_error(result, lang)
-        assert isinstance(result, Created)
+            raise refusal_error(result, api_lang)
         t = result.ticket
         body = TicketCreated(
             id=t.id, number=t.number, tracking_code=t.tracking_code, state=t.state, version=t.version
@@ -157,22 +120,12 @@ class TrackAPI(Controller):
 
     @get("/{number:str}")
     async def track(
-        self, request: Request[Any, Any, State], state: State, number: FromPath[str], code: FromQuery[str]
+        self, runtime: RuntimeDep, api_lang: ApiLang, number: FromPath[str], code: FromQuery[str]
     ) -> TrackView:
         """The requester's view of a ticket: its state, public replies and history — never internal notes."""
-        runtime = runtime_of(state)
-        ticket = await runtime.store.get_ticket_by_number(number)
-        if ticket is None or not code_matches(ticket, code):
+        view = await tracking.api_view(runtime, number, code, api_lang)
+        if view is None:
             raise NotFoundException(
                 "no ticket with this number and tracking code / لا توجد تذكرة بهذا الرقم ورمز المتابعة"
             )
-        compiled = await runtime.tickets.compiled_version(ticket.definition_version_id)
-        events = await runtime.store.list_events(ticket.id, public_only=True)
-        return track_view(
-            {ticket.definition_version_id: compiled},
-            ticket,
-            events,
-            lang=_lang(request),
-            base_url=runtime.settings.base_url,
-            tz=runtime.tickets.calendar.tz,
-        )
+        return view

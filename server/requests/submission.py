@@ -1,0 +1,286 @@
+"""Applying for a service: the form, its HTMX fragments, the "check your answers" step, the submission.
+
+The rules: a service that needs a log-in asks for one; a representative (a user among the service's
+eligible staff roles) records the request under a staff channel and lands on the staff ticket page
+afterwards; a requester lands on "request sent". A long form (``answers.is_long``) is checked before it
+is sent; a short one is sent at once. The idempotency key travels with the form, so sending it twice
+creates one ticket.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import partial
+from typing import Any
+
+from markupsafe import Markup
+
+from server.definitions.catalogue import CompiledService
+from server.definitions.model import Form
+from server.engine.model import Refusal
+from server.forms.coerce import coerce, group_action
+from server.forms.html import render_field, render_form_fields, render_group
+from server.forms.view import build_form
+from server.i18n import t
+from server.requests.answers import check_page, is_long, seal, unseal
+from server.requests.results import MISSING, NEEDS_LOGIN, GoTo, Missing, NeedsLogin, Result, Shown
+from server.requests.services import (
+    actor_of,
+    published,
+    requester_channel,
+    staff_channels,
+    ticket_lang,
+    timezone,
+)
+from server.runtime import Runtime
+from server.store.records import User
+from server.tickets.service import Created
+from server.tickets.uploads import Upload, link_uploads, store_uploads
+from server.validation import FieldError, apply_defaults, validate
+
+Values = Mapping[str, list[str]]
+Files = Mapping[str, Sequence[Upload]]
+
+
+@dataclass(frozen=True)
+class ApplyPage:
+    service_id: str
+    service_name: str
+    title: str
+    fields: Markup
+    error_summary: list[tuple[str, str, str]]
+    multipart: bool
+    channels: list[tuple[str, str]]
+    """Channels a representative may record the request under (empty for requesters)."""
+    channel: str
+    idempotency_key: str
+    """Carried across re-renders, so sending the same form twice creates one ticket."""
+    notice: str = ""
+
+
+@dataclass(frozen=True)
+class Fragment:
+    """HTML for HTMX to swap in (empty: nothing to swap, answered 204)."""
+
+    html: str
+
+
+def _fields_url(compiled: CompiledService) -> str:
+    return f"/services/{compiled.service.id}/apply/fields"
+
+
+def _apply_page(
+    compiled: CompiledService,
+    viewer: User | None,
+    *,
+    lang: str,
+    channel: str,
+    data: dict[str, Any] | None = None,
+    errors: Sequence[FieldError] = (),
+    files: dict[str, str] | None = None,
+    key: str | None = None,
+    action: tuple[str, str, int] | None = None,
+    notice: str = "",
+) -> ApplyPage:
+    view = build_form(
+        compiled.form,
+        data=data,
+        errors=errors,
+        lang=lang,
+        files=files or {},
+        hx_url=_fields_url(compiled),
+        timezone=timezone(compiled),
+    )
+    if action is not None:
+        view.focus_after(action)
+    org = compiled.organisation
+    return ApplyPage(
+        service_id=compiled.service.id,
+        service_name=compiled.service.name.get(lang),
+        title=view.title,
+        fields=render_form_fields(view),
+        error_summary=view.error_summary,
+        multipart=view.multipart,
+        channels=[(c, org.channels[c].name.get(lang)) for c in staff_channels(compiled, actor_of(viewer))],
+        channel=channel,
+        idempotency_key=key or secrets.token_urlsafe(16),
+        notice=notice,
+    )
+
+
+def _channel(compiled: CompiledService, viewer: User | None, requested: str = "") -> str | None:
+    staff = staff_channels(compiled, actor_of(viewer))
+    if requested in staff:
+        return requested
+    return staff[0] if staff else requester_channel(compiled)
+
+
+async def _open(runtime: Runtime, service_id: str, viewer: User | None) -> CompiledService | Result:
+    compiled = await published(runtime, service_id)
+    if compiled is None:
+        return MISSING
+    if compiled.service.login_required and viewer is None:
+        return NEEDS_LOGIN
+    return compiled
+
+
+async def apply_form(runtime: Runtime, service_id: str, viewer: User | None, lang: str) -> Result:
+    """The empty form."""
+    compiled = await _open(runtime, service_id, viewer)
+    if not isinstance(compiled, CompiledService):
+        return compiled
+    channel = _channel(compiled, viewer)
+    if channel is None:
+        return MISSING
+    return Shown(_apply_page(compiled, viewer, lang=lang, channel=channel))
+
+
+def _first(values: Values, name: str) -> str:
+    found = values.get(name)
+    return found[0] if found else ""
+
+
+async def submit(
+    runtime: Runtime, service_id: str, values: Values, files: Files, viewer: User | None, lang: str
+) -> Result:
+    """A post of the form, of "change" or of "confirm" on the check-your-answers page."""
+    compiled = await _open(runtime, service_id, viewer)
+    if not isinstance(compiled, CompiledService):
+        return compiled
+    channel = _channel(compiled, viewer, _first(values, "_channel"))
+    if channel is None:
+        return MISSING
+    key = _first(values, "_idempotency_key") or secrets.token_urlsafe(16)
+    show = partial(_apply_page, compiled, viewer, lang=lang, channel=channel, key=key)
+    sealed = _first(values, "_answers")
+    if sealed:
+        opened = unseal(runtime.settings.secret, service_id, sealed)
+        if opened is None:
+            return Shown(show(notice=t("answers_expired", lang)))
+        data, filenames = opened
+        if _first(values, "_change"):
+            return Shown(show(data=data, files=filenames))
+        return await _send(runtime, compiled, data, filenames, viewer, lang=lang, channel=channel, key=key)
+    data = coerce(compiled.form, values, timezone=timezone(compiled))
+    errors, filenames = await store_form_uploads(runtime, compiled.form, files, data)
+    action = group_action(values)
+    if action is not None or errors:
+        return Shown(show(data=data, errors=errors, files=filenames, action=action))
+    view = build_form(compiled.form, data=data, lang=lang, timezone=timezone(compiled))
+    if not is_long(view):
+        return await _send(runtime, compiled, data, filenames, viewer, lang=lang, channel=channel, key=key)
+    errors = validate(compiled.form, apply_defaults(compiled.form, data))
+    if errors:
+        return Shown(show(data=data, errors=errors, files=filenames))
+    token = seal(runtime.settings.secret, service_id, data, filenames)
+    return Shown(check_page(compiled, data, filenames, lang=lang, answers=token, key=key, channel=channel))
+
+
+async def _send(
+    runtime: Runtime,
+    compiled: CompiledService,
+    data: dict[str, Any],
+    filenames: dict[str, str],
+    viewer: User | None,
+    *,
+    lang: str,
+    channel: str,
+    key: str,
+) -> Result:
+    actor = actor_of(viewer)
+    result = await runtime.tickets.submit(
+        compiled.service.id,
+        data,
+        channel=channel,
+        actor=actor,
+        requester_id=viewer.id if viewer is not None and "requester" in viewer.roles else None,
+        idempotency_key=f"web:{key}",
+        lang=ticket_lang(lang),
+    )
+    if isinstance(result, Refusal):
+        errors = list(result.field_errors) or [FieldError(path="", message=result.message)]
+        page = _apply_page(
+            compiled, viewer, lang=lang, channel=channel, data=data, errors=errors, files=filenames, key=key
+        )
+        return Shown(page)
+    assert isinstance(result, Created)
+    ticket = result.ticket
+    await link_uploads(runtime.store, ticket.id, compiled.form, ticket.data)
+    if staff_channels(compiled, actor):  # a representative logged an intake: on to the ticket
+        return GoTo(f"/staff/tickets/{ticket.id}")
+    return GoTo(f"/track/{ticket.number}?code={ticket.tracking_code}&new=1")
+
+
+async def store_form_uploads(
+    runtime: Runtime, form: Form, files: Files, data: dict[str, Any], ticket_id: int | None = None
+) -> tuple[list[FieldError], dict[str, str]]:
+    """The files posted with ``form`` checked and stored (see ``server/tickets/uploads.py``)."""
+    if not files:
+        return [], {}
+    max_bytes = runtime.settings.max_upload_bytes
+    return await store_uploads(runtime.store, form, files, data, max_bytes=max_bytes, ticket_id=ticket_id)
+
+
+async def fields_fragment(runtime: Runtime, service_id: str, values: Values, lang: str) -> Fragment | None:
+    """HTMX: after a group button, that group alone (focus on the row added, or on "add" after a
+    removal); after a change of a field that conditions read, all the fields."""
+    compiled = await published(runtime, service_id)
+    if compiled is None:
+        return None
+    data = coerce(compiled.form, values, timezone=timezone(compiled))
+    view = build_form(
+        compiled.form, data=data, lang=lang, hx_url=_fields_url(compiled), timezone=timezone(compiled)
+    )
+    action = group_action(values)
+    group = view.focus_after(action) if action is not None else None
+    if group is not None:
+        return Fragment(str(render_group(group)))
+    return Fragment(str(render_form_fields(view)))
+
+
+async def validate_fragment(
+    runtime: Runtime, service_id: str, values: Values, trigger: str, lang: str
+) -> Fragment | None:
+    """HTMX: the field just left, with its error (or none)."""
+    compiled = await published(runtime, service_id)
+    if compiled is None:
+        return None
+    data = coerce(compiled.form, values, timezone=timezone(compiled))
+    errors = validate(compiled.form, apply_defaults(compiled.form, data))
+    view = build_form(compiled.form, data=data, errors=errors, lang=lang, timezone=timezone(compiled))
+    for field in view.walk():
+        if field.name == trigger:
+            return Fragment(str(render_field(field)))
+    return Fragment("")
+
+
+async def submit_json(
+    runtime: Runtime,
+    service_id: str,
+    data: dict[str, Any],
+    viewer: User | None,
+    *,
+    channel: str | None,
+    key: str | None,
+    lang: str,
+) -> Created | Refusal | Missing | NeedsLogin:
+    """``POST /api/services/{id}/tickets``: the form data as JSON, under the channel asked for (else the
+    requesters' own channel, else the service's first)."""
+    found = await runtime.published_service(service_id)
+    if found is None:
+        return MISSING
+    compiled = found[1]
+    if compiled.service.login_required and viewer is None:
+        return NEEDS_LOGIN
+    default = requester_channel(compiled) or compiled.service.channels[0]
+    return await runtime.tickets.submit(
+        service_id,
+        data,
+        channel=channel or default,
+        actor=actor_of(viewer),
+        requester_id=viewer.id if viewer is not None and "requester" in viewer.roles else None,
+        idempotency_key=f"api:{key}" if key else None,
+        lang=ticket_lang(lang),
+    )

@@ -1,0 +1,183 @@
+"""What a requester may see of a ticket: its state, its public history and replies — never internal notes.
+
+One view model serves the tracking page and ``GET /api/track/{number}`` (and the staff ticket page
+shows submitted data with :func:`entries`).
+"""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import msgspec
+
+from server.dates import both
+from server.definitions.catalogue import CompiledService
+from server.definitions.forms import properties, resolve
+from server.definitions.model import Form, Text
+from server.i18n import t
+from server.store.records import Event, Ticket
+
+
+class Entry(msgspec.Struct, frozen=True, kw_only=True):
+    label: str
+    value: str
+
+
+class TimelineItem(msgspec.Struct, frozen=True, kw_only=True):
+    at: str
+    """ISO 8601, for machines."""
+    when: str
+    """Gregorian and Hijri, for people."""
+    action: str
+    title: str
+    state: str
+    details: list[Entry]
+
+
+class TrackView(msgspec.Struct, frozen=True, kw_only=True):
+    number: str
+    service_id: str
+    service: str
+    state: str
+    state_label: str
+    category: str
+    closed: bool
+    submitted: str
+    updated: str
+    data: list[Entry]
+    timeline: list[TimelineItem]
+    survey_url: str | None
+
+
+def prompt_of(view: TrackView) -> list[Entry]:
+    """What the latest step asked of the requester (the staff's question): the details of the newest
+    public event, shown above the requester's answer box."""
+    for item in reversed(view.timeline):
+        return list(item.details) if item.action and item.details else []
+    return []
+
+
+def code_matches(ticket: Ticket, code: str | None) -> bool:
+    return code is not None and hmac.compare_digest(ticket.tracking_code.encode(), code.encode())
+
+
+def _option_label(schema: Mapping[str, Any], node: Mapping[str, Any], value: Any, lang: str) -> str | None:
+    for key in ("oneOf", "anyOf"):
+        for option in node.get(key) or ():
+            if isinstance(option, Mapping) and option.get("const") == value:
+                title = option.get("x-title")
+                if isinstance(title, Mapping):
+                    return str(title.get("en" if lang == "en" else "ar", value))
+                return str(option.get("title", value))
+    return None
+
+
+def display(schema: Mapping[str, Any], node: Any, value: Any, lang: str) -> str:
+    """A submitted value as text: option labels for choices, rows for groups, yes/no for booleans."""
+    node = resolve(schema, node) if isinstance(node, Mapping) else {}
+    if isinstance(value, bool):
+        return ("Yes" if value else "No") if lang == "en" else ("نعم" if value else "لا")
+    if isinstance(value, list):
+        items = resolve(schema, node.get("items") or {})
+        parts = [display(schema, items, item, lang) for item in value]
+        return "؛ ".join(parts) if lang != "en" else "; ".join(parts)
+    if isinstance(value, Mapping):
+        props = node.get("properties") or {}
+        return "، ".join(
+            f"{_title(props.get(k, {}), k, lang)}: {display(schema, props.get(k, {}), v, lang)}"
+            for k, v in value.items()
+        )
+    label = _option_label(schema, node, value, lang)
+    return label if label is not None else str(value)
+
+
+def _title(node: Any, name: str, lang: str) -> str:
+    title = node.get("x-title") if isinstance(node, Mapping) else None
+    if isinstance(title, Mapping):
+        return str(title.get("en" if lang == "en" else "ar", name))
+    return name
+
+
+def entries(form: Form | None, data: Mapping[str, Any], lang: str) -> list[Entry]:
+    """The fields of ``data`` in form order, labelled in ``lang``; file fields show as their attachment."""
+    return [entry for _name, entry in named_entries(form, data, lang)]
+
+
+def named_entries(form: Form | None, data: Mapping[str, Any], lang: str) -> list[tuple[str, Entry]]:
+    """:func:`entries` with each top-level field's name."""
+    if form is None:
+        return []
+    schema = form.schema
+    declared = properties(schema)
+    order = list(schema.get("x-order") or []) + [
+        k for k in declared if k not in (schema.get("x-order") or [])
+    ]
+    found = []
+    for name in order:
+        if name not in data or data[name] in (None, "", []):
+            continue
+        node = declared.get(name, {})
+        if isinstance(node, Mapping) and node.get("x-widget") == "hidden":
+            continue
+        entry = Entry(label=_title(node, name, lang), value=display(schema, node, data[name], lang))
+        found.append((name, entry))
+    return found
+
+
+def track_view(
+    compiled_for: Mapping[int, CompiledService],
+    ticket: Ticket,
+    events: Sequence[Event],
+    *,
+    lang: str,
+    base_url: str,
+    tz: Any,
+) -> TrackView:
+    compiled = compiled_for[ticket.definition_version_id]
+    workflow = compiled.workflow
+    state = workflow.states.get(ticket.state)
+    timeline = []
+    for event in events:
+        if event.visibility != "public":
+            continue
+        if event.kind == "created":
+            title, details = t("created", lang), []
+        else:
+            action = workflow.actions.get(event.action)
+            title = action.label.get(lang) if action else event.action
+            details = entries(compiled.action_forms.get(event.action), event.data, lang)
+        to_state = workflow.states.get(event.to_state)
+        timeline.append(
+            TimelineItem(
+                at=event.at.isoformat(),
+                when=both(event.at, lang, tz),
+                action=event.action,
+                title=title,
+                state=to_state.label.get(lang) if to_state else event.to_state,
+                details=details,
+            )
+        )
+    closed = ticket.category == "closed"
+    survey = None
+    if closed and compiled.service.survey:
+        survey = f"{base_url}/survey/{ticket.number}?code={ticket.tracking_code}"
+    return TrackView(
+        number=ticket.number,
+        service_id=ticket.service_id,
+        service=compiled.service.name.get(lang),
+        state=ticket.state,
+        state_label=state.label.get(lang) if state else ticket.state,
+        category=ticket.category,
+        closed=closed,
+        submitted=both(ticket.created_at, lang, tz),
+        updated=both(ticket.updated_at, lang, tz),
+        data=entries(compiled.form, ticket.data, lang),
+        timeline=timeline,
+        survey_url=survey,
+    )
+
+
+def label(text: Text | None, lang: str, fallback: str = "") -> str:
+    return text.get(lang) if text is not None else fallback
