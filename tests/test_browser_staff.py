@@ -104,6 +104,7 @@ def test_supplies_ticket_through_five_users(server: str) -> None:
             ]:
                 page.fill(f'[name="{name}"]', value)
             page.locator("main form button.button[type=submit]").click()
+            page.get_by_role("button", name="تأكيد وإرسال").click()  # check your answers (issue 9)
             expect(page.locator(".panel-ok h1")).to_have_text("تم إرسال طلبك")
             number = page.locator("#ticket-number").inner_text().strip()
             code = page.locator("#tracking-code").inner_text().strip()

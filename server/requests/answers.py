@@ -18,7 +18,7 @@ from typing import Any
 from server.definitions.catalogue import CompiledService
 from server.forms.fields import FormView
 from server.forms.names import child_id
-from server.requests.track_view import named_entries
+from server.tickets.entries import named_entries
 
 LONG_FORM_FIELDS = 6
 """A form with this many inputs or more (or any repeatable group) gets the "check your answers" step."""

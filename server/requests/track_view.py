@@ -1,7 +1,7 @@
 """What a requester may see of a ticket: its state, its public history and replies — never internal notes.
 
-One view model serves the tracking page and ``GET /api/track/{number}`` (and the staff ticket page
-shows submitted data with :func:`entries`).
+One view model serves the tracking page and ``GET /api/track/{number}``; the data is shown by
+``server/tickets/entries.py``, the rule the staff ticket page uses too.
 """
 
 from __future__ import annotations
@@ -14,15 +14,10 @@ import msgspec
 
 from server.dates import both
 from server.definitions.catalogue import CompiledService
-from server.definitions.forms import properties, resolve
-from server.definitions.model import Form, Text
+from server.definitions.model import Text
 from server.i18n import t
 from server.store.records import Event, Ticket
-
-
-class Entry(msgspec.Struct, frozen=True, kw_only=True):
-    label: str
-    value: str
+from server.tickets.entries import Entry, entries
 
 
 class TimelineItem(msgspec.Struct, frozen=True, kw_only=True):
@@ -61,69 +56,6 @@ def prompt_of(view: TrackView) -> list[Entry]:
 
 def code_matches(ticket: Ticket, code: str | None) -> bool:
     return code is not None and hmac.compare_digest(ticket.tracking_code.encode(), code.encode())
-
-
-def _option_label(schema: Mapping[str, Any], node: Mapping[str, Any], value: Any, lang: str) -> str | None:
-    for key in ("oneOf", "anyOf"):
-        for option in node.get(key) or ():
-            if isinstance(option, Mapping) and option.get("const") == value:
-                title = option.get("x-title")
-                if isinstance(title, Mapping):
-                    return str(title.get("en" if lang == "en" else "ar", value))
-                return str(option.get("title", value))
-    return None
-
-
-def display(schema: Mapping[str, Any], node: Any, value: Any, lang: str) -> str:
-    """A submitted value as text: option labels for choices, rows for groups, yes/no for booleans."""
-    node = resolve(schema, node) if isinstance(node, Mapping) else {}
-    if isinstance(value, bool):
-        return ("Yes" if value else "No") if lang == "en" else ("نعم" if value else "لا")
-    if isinstance(value, list):
-        items = resolve(schema, node.get("items") or {})
-        parts = [display(schema, items, item, lang) for item in value]
-        return "؛ ".join(parts) if lang != "en" else "; ".join(parts)
-    if isinstance(value, Mapping):
-        props = node.get("properties") or {}
-        return "، ".join(
-            f"{_title(props.get(k, {}), k, lang)}: {display(schema, props.get(k, {}), v, lang)}"
-            for k, v in value.items()
-        )
-    label = _option_label(schema, node, value, lang)
-    return label if label is not None else str(value)
-
-
-def _title(node: Any, name: str, lang: str) -> str:
-    title = node.get("x-title") if isinstance(node, Mapping) else None
-    if isinstance(title, Mapping):
-        return str(title.get("en" if lang == "en" else "ar", name))
-    return name
-
-
-def entries(form: Form | None, data: Mapping[str, Any], lang: str) -> list[Entry]:
-    """The fields of ``data`` in form order, labelled in ``lang``; file fields show as their attachment."""
-    return [entry for _name, entry in named_entries(form, data, lang)]
-
-
-def named_entries(form: Form | None, data: Mapping[str, Any], lang: str) -> list[tuple[str, Entry]]:
-    """:func:`entries` with each top-level field's name."""
-    if form is None:
-        return []
-    schema = form.schema
-    declared = properties(schema)
-    order = list(schema.get("x-order") or []) + [
-        k for k in declared if k not in (schema.get("x-order") or [])
-    ]
-    found = []
-    for name in order:
-        if name not in data or data[name] in (None, "", []):
-            continue
-        node = declared.get(name, {})
-        if isinstance(node, Mapping) and node.get("x-widget") == "hidden":
-            continue
-        entry = Entry(label=_title(node, name, lang), value=display(schema, node, data[name], lang))
-        found.append((name, entry))
-    return found
 
 
 def track_view(

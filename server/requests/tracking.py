@@ -22,9 +22,10 @@ from server.i18n import t
 from server.requests.results import MISSING, GoTo, Result, Shown
 from server.requests.services import ticket_lang
 from server.requests.submission import store_form_uploads
-from server.requests.track_view import Entry, TrackView, code_matches, prompt_of, track_view
+from server.requests.track_view import TrackView, code_matches, prompt_of, track_view
 from server.runtime import Runtime
 from server.store.records import Ticket, User
+from server.tickets.entries import Entry
 from server.tickets.service import Conflict
 from server.tickets.service import view as ticket_view
 from server.tickets.uploads import Upload

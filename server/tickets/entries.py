@@ -3,8 +3,7 @@
 Choices show their option's label, groups their rows, booleans yes/no — in the reader's language, in
 the form's order (``x-order``, then the declared order); hidden fields and empty values are left out.
 
-(The same rule as ``server.web.tracking.entries``, which the tracking page uses; that module should
-import it from here — it is below the web layer, where the staff ticket view can use it too.)
+One rule for the staff ticket page, the requester's tracking page and the API.
 """
 
 from __future__ import annotations
@@ -17,7 +16,7 @@ import msgspec
 from server.definitions.forms import properties, resolve
 from server.definitions.model import Form
 
-__all__ = ["Entry", "display", "entries", "title_of"]
+__all__ = ["Entry", "display", "entries", "named_entries", "title_of"]
 
 
 class Entry(msgspec.Struct, frozen=True, kw_only=True):
@@ -65,6 +64,11 @@ def display(schema: Mapping[str, Any], node: Any, value: Any, lang: str) -> str:
 
 def entries(form: Form | None, data: Mapping[str, Any], lang: str) -> list[Entry]:
     """The fields of ``data`` in form order, labelled in ``lang``."""
+    return [entry for _name, entry in named_entries(form, data, lang)]
+
+
+def named_entries(form: Form | None, data: Mapping[str, Any], lang: str) -> list[tuple[str, Entry]]:
+    """:func:`entries` with each top-level field's name."""
     if form is None:
         return []
     schema = form.schema
@@ -79,5 +83,7 @@ def entries(form: Form | None, data: Mapping[str, Any], lang: str) -> list[Entry
         node = declared.get(name, {})
         if isinstance(node, Mapping) and node.get("x-widget") == "hidden":
             continue
-        found.append(Entry(label=title_of(node, name, lang), value=display(schema, node, data[name], lang)))
+        found.append(
+            (name, Entry(label=title_of(node, name, lang), value=display(schema, node, data[name], lang)))
+        )
     return found
