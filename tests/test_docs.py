@@ -69,3 +69,30 @@ def test_every_error_code_is_documented() -> None:
 
     for _, _, _, code in CASES:
         assert documented(code), f"docs/definitions.md does not list the error code `{code}`"
+
+
+DOC_FILES = sorted((ROOT / "docs").glob("*.md")) + [ROOT / "README.md"]
+
+
+@pytest.mark.parametrize("doc", DOC_FILES, ids=lambda p: p.name)
+def test_every_path_the_docs_name_exists(doc: Path) -> None:
+    """Docs describe folders and modules that exist (a moved module moves its docs with it)."""
+    text = doc.read_text(encoding="utf-8")
+    named = set(
+        re.findall(
+            r"`((?:server|templates|tests|bench|docs|service_definitions|form_schemas|workflows)/[^`*{}<> ]+)`",
+            text,
+        )
+    )
+    placeholders = re.compile(r"/[A-Z]+\.|_shipped")  # `workflows/ID.json`; the wheel's copy of the tree
+    missing = sorted(p for p in named if not placeholders.search(p) and not (ROOT / p.rstrip("/")).exists())
+    assert not missing, f"{doc.name} names paths that do not exist: {missing}"
+
+
+def test_every_web_module_is_in_the_architecture() -> None:
+    architecture = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
+    for module in sorted((ROOT / "server" / "web").glob("*.py")):
+        if module.name != "__init__.py":
+            assert f"`{module.name}`" in architecture, (
+                f"docs/architecture.md does not name server/web/{module.name}"
+            )
