@@ -71,7 +71,7 @@ def test_every_error_code_is_documented() -> None:
         assert documented(code), f"docs/definitions.md does not list the error code `{code}`"
 
 
-DOC_FILES = sorted((ROOT / "docs").glob("*.md")) + [ROOT / "README.md"]
+DOC_FILES = [*sorted((ROOT / "docs").glob("*.md")), ROOT / "README.md"]
 
 
 @pytest.mark.parametrize("doc", DOC_FILES, ids=lambda p: p.name)
