@@ -91,3 +91,32 @@ def _sized() -> list[Path]:
 def test_modules_stay_small(path: Path) -> None:
     lines = len(path.read_text(encoding="utf-8").splitlines())
     assert lines <= MAX_LINES, f"{path.parent.name}/{path.name} has {lines} lines (at most {MAX_LINES})"
+
+
+TEMPLATES = SERVER.parent / "templates"
+INLINE = re.compile(r"<script(?![^>]*\bsrc=)[^>]*>|\son[a-z]+\s*=|\bhx-on", re.IGNORECASE)
+
+
+@pytest.mark.parametrize(
+    "path", sorted(TEMPLATES.rglob("*.html")), ids=lambda p: str(p.relative_to(TEMPLATES))
+)
+def test_no_template_carries_inline_script(path: Path) -> None:
+    """Scripts come from static files, so a strict Content-Security-Policy can forbid inline ones."""
+    found = INLINE.findall(path.read_text(encoding="utf-8"))
+    assert not found, f"{path.name}: {found}"
+
+
+CUSTOMER_ROLES = re.compile(
+    r"""["'](administrator|auditor|customer_service|director|tawasul_coordinator)["']"""
+)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [p for p in sorted(SERVER.rglob("*.py")) if "demo" not in p.parts and p.name != "demo.py"],
+    ids=lambda p: str(p.relative_to(SERVER)),
+)
+def test_no_role_id_of_one_customer_in_the_code(path: Path) -> None:
+    """Which roles administer, export or take in requests is the organisation's to say (capabilities)."""
+    found = CUSTOMER_ROLES.findall(path.read_text(encoding="utf-8"))
+    assert not found, f"{path.relative_to(SERVER)} names {sorted(set(found))}"
