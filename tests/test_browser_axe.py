@@ -10,9 +10,11 @@ one). Each page gets axe-core — the npm package pinned by ``tests/axe/package-
 ``make axe`` — injected and run; the test fails listing, for every page, the rules axe found serious or
 critical and where.
 
-Pages reached only by posting a form are checked on the way: an apply form submitted empty (the error
-summary), the inquiries form filled from its schema's example and sent (the "request sent" page), and the
-log-in page after a wrong password.
+Pages reached only by posting a form are checked on the way: a service's form sent empty (the error
+summary), then filled from its schema's example and sent (any "check your answers" step, the "request
+sent" page) — inquiries anonymously, supplies as the requester, who then has a ticket of their own — and
+the log-in page after a wrong password. Closed ``<details>`` (a ticket's action forms, the queue's
+filters) are opened before axe runs, so what they hold is checked too.
 """
 
 from __future__ import annotations
