@@ -13,7 +13,9 @@ critical and where.
 Pages reached only by posting a form are checked on the way: a service's form sent empty (the error
 summary), then filled from its schema's example and sent (any "check your answers" step, the "request
 sent" page) — inquiries anonymously, supplies as the requester, who then has a ticket of their own — and
-the log-in page after a wrong password. Closed ``<details>`` (a ticket's action forms, the queue's
+the log-in page after a wrong password. Three inquiries tickets made through the API (one open, one
+awaiting the requester's clarification, one closed) give tracking pages in each of those states, the
+clarification answer and the survey (each also sent empty), and staff ticket pages. Closed ``<details>`` (a ticket's action forms, the queue's
 filters) are opened before axe runs, so what they hold is checked too.
 """
 
@@ -21,6 +23,8 @@ from __future__ import annotations
 
 import contextlib
 import json
+import subprocess
+import sys
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -74,7 +78,18 @@ class Role:
 ROLES: dict[str, Role] = {
     "anonymous": Role(
         None,
-        ("/", "/track", "/track/0000-0000?code=wrong", "/login", "/no-such-page", "{track}", "{survey}"),
+        (
+            "/",
+            "/track",
+            "/track/0000-0000?code=wrong",
+            "/login",
+            "/no-such-page",
+            "{track[open]}",
+            "{track[asked]}",
+            "{track[closed]}",
+            "{survey[open]}",  # "not yet"
+            "{survey[closed]}",  # the questions
+        ),
         _public,
         45,
     ),
@@ -86,7 +101,12 @@ ROLES: dict[str, Role] = {
     ),
     "customer_service": Role(
         "customer_service",
-        ("/staff/tasks", "/staff/tickets/{ticket_id}"),
+        (
+            "/staff/tasks",
+            "/staff/tickets/{id[open]}",
+            "/staff/tickets/{id[asked]}",
+            "/staff/tickets/{id[closed]}",
+        ),
         lambda p: p.startswith("/staff/"),
         20,
     ),
@@ -106,16 +126,16 @@ ROLES: dict[str, Role] = {
 @dataclass(frozen=True)
 class Site:
     base: str
-    ticket: dict[str, Any]
-    """The inquiries ticket created through the API (``number``, ``tracking_code``, ``id``)."""
+    tickets: dict[str, dict[str, Any]]
+    """Inquiries tickets created through the API (``id``, ``number``, ``tracking_code``…): ``open`` (with
+    the department), ``asked`` (awaiting the requester's clarification), ``closed`` (its survey open)."""
 
     def fill(self, path: str) -> str:
-        number, code = self.ticket["number"], self.ticket["tracking_code"]
-        return path.format(
-            track=f"/track/{number}?code={code}",
-            survey=f"/survey/{number}?code={code}",
-            ticket_id=self.ticket["id"],
-        )
+        """``{track.asked}``, ``{survey.closed}``, ``{id.open}``… in a seed → that ticket's address."""
+        track = {k: f"/track/{t['number']}?code={t['tracking_code']}" for k, t in self.tickets.items()}
+        survey = {k: f"/survey/{t['number']}?code={t['tracking_code']}" for k, t in self.tickets.items()}
+        ids = {k: t["id"] for k, t in self.tickets.items()}
+        return path.format(track=track, survey=survey, id=ids)
 
 
 def _example(service: str) -> dict[str, Any]:
@@ -128,11 +148,34 @@ def _example(service: str) -> dict[str, Any]:
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     db = tmp_path_factory.mktemp("axe") / "axe.db"
     with running_server(db, "--demo") as base:
-        response = httpx.post(
-            f"{base}/api/services/inquiries/tickets", json=_example("inquiries"), timeout=30
-        )
-        assert response.status_code == 201, response.text
-        yield Site(base, response.json())
+        token = subprocess.run(
+            [sys.executable, "-m", "server", "token", "create", "customer_service", "--db", str(db)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        ).stdout.strip()
+        staff = {"Authorization": f"Bearer {token}"}
+        tickets: dict[str, dict[str, Any]] = {}
+        for name, action, data in [
+            ("open", None, {}),
+            ("asked", "request_clarification", _example("clarification")),
+            ("closed", "reply_and_close", _example("reply")),
+        ]:
+            created = httpx.post(
+                f"{base}/api/services/inquiries/tickets", json=_example("inquiries"), timeout=30
+            )
+            assert created.status_code == 201, created.text
+            tickets[name] = created.json()
+            if action:
+                acted = httpx.post(
+                    f"{base}/api/tickets/{tickets[name]['id']}/actions/{action}",
+                    json={"data": data, "expected_version": tickets[name]["version"]},
+                    headers=staff,
+                    timeout=30,
+                )
+                assert acted.status_code == 200, acted.text
+        yield Site(base, tickets)
 
 
 @pytest.fixture(scope="module")
@@ -298,11 +341,9 @@ def fill_example(page: Any, example: dict[str, Any]) -> None:
             control.fill(str(value))
 
 
-SUBMIT = "main form button[type=submit]:not([name=_group]):visible"
-
-
-def submit(page: Any) -> None:
-    page.locator(SUBMIT).last.click()
+def submit(page: Any, form: str = "main form") -> None:
+    """Press the (last) visible submit button of ``form`` that is not a repeatable group's add/remove."""
+    page.locator(f"{form} button[type=submit]:not([name=_group]):visible").last.click()
     page.wait_for_load_state("load")
     settle(page)
 
@@ -328,9 +369,21 @@ def send(audit: Audit, page: Any, service: str) -> None:
     audit.problems.append(f"{path}: the form filled from its schema's example was not sent ({page.url})")
 
 
-def posted_pages(audit: Audit, page: Any, role: str) -> None:
+def posted_pages(audit: Audit, page: Any, role: str, site: Site) -> None:
     if role == "anonymous":
         send(audit, page, "inquiries")
+        for label, address, form in [
+            (
+                "the clarification answered empty",
+                site.fill("{track[asked]}"),
+                "main form[action*='/actions/']",
+            ),
+            ("the survey sent empty", site.fill("{survey[closed]}"), "main form"),
+        ]:
+            page.goto(audit.base + address)
+            settle(page)
+            submit(page, form)
+            audit.check(page, f"{address.split('?')[0]} ({label})")
         page.goto(audit.base + "/login")
         page.fill("#username", "nobody")
         page.fill("#password", "wrong password")
@@ -368,7 +421,7 @@ def test_no_serious_accessibility_issue(site: Site, browser: Any, role: str, lan
         if spec.username:
             log_in(page, site.base, spec.username)
         audit = Audit(role, lang, site.base)
-        posted_pages(audit, page, role)
+        posted_pages(audit, page, role, site)
         crawl(audit, page, spec, site)
     finally:
         context.close()
