@@ -324,11 +324,16 @@ def form_names(value: Any, name: str = "") -> Iterator[tuple[str, Any]]:
         yield name, value
 
 
-def fill_example(page: Any, example: dict[str, Any]) -> None:
+def fill_example(page: Any, example: dict[str, Any]) -> list[str]:
     """Fill a form's fields from its schema's example (text, radios, check boxes, selects, text areas; the
-    first row of a repeatable group), letting the fields that a choice reveals appear."""
+    first row of a repeatable group), letting the fields that a choice reveals appear. Returns the names of
+    the fields it did not find."""
+    missing = []
     for name, value in form_names(example):
         control = page.locator(f'main form [name="{name}"]').first
+        if not control.count():
+            missing.append(name)
+            continue
         tag = control.evaluate("e => e.tagName.toLowerCase() + ':' + (e.type || '')")
         if tag in ("input:radio", "input:checkbox"):
             for one in value if isinstance(value, list) else [value]:
@@ -339,6 +344,7 @@ def fill_example(page: Any, example: dict[str, Any]) -> None:
             settle(page)
         else:
             control.fill(str(value))
+    return missing
 
 
 def submit(page: Any, form: str = "main form") -> None:
@@ -359,14 +365,17 @@ def send(audit: Audit, page: Any, service: str) -> None:
     audit.check(page, f"{path} (sent empty)")
     page.goto(audit.base + path)
     settle(page)
-    fill_example(page, _example(service))
+    missing = fill_example(page, _example(service))
     for step in range(3):
         submit(page)
         if "/track/" in page.url:
             audit.check(page, f"{path} → /track/… (request sent)")
             return
         audit.check(page, f"{path} (step {step + 2}: {urlsplit(page.url).path})")
-    audit.problems.append(f"{path}: the form filled from its schema's example was not sent ({page.url})")
+    audit.problems.append(
+        f"{path}: the form filled from its schema's example was not sent ({page.url}); "
+        f"fields not found: {', '.join(missing) or 'none'}"
+    )
 
 
 def posted_pages(audit: Audit, page: Any, role: str, site: Site) -> None:
