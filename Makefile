@@ -6,7 +6,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 DB     ?= khidma.db
 
-.PHONY: serve test lint check setup clean browser
+.PHONY: serve test lint check setup clean browser axe
 
 $(BIN)/khidma: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,7 @@ lint: $(BIN)/khidma
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 check: $(BIN)/khidma
 	$(BIN)/khidma check
@@ -31,8 +32,19 @@ check: $(BIN)/khidma
 browser:
 	@test -x /usr/bin/chromium || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-dejavu-core; }
 
-test: lint check browser
+# The accessibility check (tests/test_browser_axe.py) injects axe-core from the npm registry, pinned by
+# tests/axe/package-lock.json; Debian's nodejs/npm are installed only when npm is missing.
+AXE := tests/axe/node_modules/axe-core/axe.min.js
+
+$(AXE): tests/axe/package.json tests/axe/package-lock.json
+	@command -v npm >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm; }
+	npm ci --prefix tests/axe --ignore-scripts --no-audit --no-fund
+	touch $@
+
+axe: $(AXE)
+
+test: lint check browser axe
 	$(BIN)/pytest
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .import_linter_cache tests/axe/node_modules
