@@ -11,7 +11,7 @@ from server.definitions.catalogue import Catalogue, CompiledService
 from server.definitions.crossref import ORGANISATION_FILE
 from server.definitions.loader import load_tree
 from server.definitions.model import Organisation
-from server.notify.dispatcher import BackgroundWorker
+from server.notify.dispatcher import BackgroundWorker, PeriodicTask
 from server.settings import Settings
 from server.store.interface import Store
 from server.store.records import DefinitionVersion
@@ -43,6 +43,9 @@ class Runtime:
     """The organisation as last published (roles, departments, calendar…); see :meth:`refresh`."""
     organisation_text: str = ""
     """The text of that organisation file."""
+    periodic: list[tuple[str, PeriodicTask]] = field(default_factory=list)
+    """What the background worker runs every round besides timers and notifications (by name; see
+    ``server.notify.dispatcher.PeriodicTask``). Register in :meth:`open`, before the worker starts."""
 
     @classmethod
     async def open(cls, settings: Settings, catalogue: Catalogue) -> Runtime:

@@ -36,6 +36,7 @@ COMMON_MESSAGES: dict[str, Text] = {
     "log_in": Text(ar="تسجيل الدخول", en="Log in"),
     "log_out": Text(ar="تسجيل الخروج", en="Log out"),
     "logged_in_as": Text(ar="مسجّل الدخول باسم", en="Logged in as"),
+    "table_actions": Text(ar="الإجراءات", en="Actions"),
     "page_not_found": Text(ar="الصفحة غير موجودة", en="Page not found"),
     "page_not_found_text": Text(
         ar="تحقق من الرابط، أو ابدأ من دليل الخدمات.",

@@ -25,7 +25,7 @@ import contextlib
 import datetime as dt
 import logging
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -46,6 +46,11 @@ class _Timers(Protocol):
     async def fire_due_timers(self) -> int: ...
 
 
+PeriodicTask = Callable[[], Awaitable[object]]
+"""Work the worker does every round besides timers and notifications (a scheduler, a mailbox poll, a
+cleanup): registered on the runtime as ``(name, task)``; an error in one is logged, the others go on."""
+
+
 class Runtime(Protocol):
     """What the worker needs of the running server (``server.runtime.Runtime`` is one; named here,
     not imported, so the runtime and its worker do not import each other)."""
@@ -58,6 +63,9 @@ class Runtime(Protocol):
 
     @property
     def tickets(self) -> _Timers: ...
+
+    @property
+    def periodic(self) -> Sequence[tuple[str, PeriodicTask]]: ...
 
 
 log = logging.getLogger("khidma.notify")
@@ -233,6 +241,11 @@ async def run_round(
         fired = await runtime.tickets.fire_due_timers()
     except Exception:
         log.exception("firing due timers failed")
+    for name, task in runtime.periodic:
+        try:
+            await task()
+        except Exception:
+            log.exception("periodic task %s failed", name)
     total = DispatchReport()
     while stop is None or not stop.is_set():
         try:
