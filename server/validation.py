@@ -7,9 +7,11 @@ backtracking ``re`` takes half a second for ``^(a+)+$`` on 24 characters and min
 with look-around or a back-reference (which no linear engine can run) goes to fancy-regex, bounded by
 :data:`BACKTRACK_LIMIT`.
 
-jsonschema stays the reference for definitions (the loader's meta-schema checks) and is the fallback
-for a form whose schema jsonschema-rs cannot compile — a pattern in Python's dialect that ECMA-262
-lacks, such as ``\\Z`` — which :func:`submission_problem` names.
+jsonschema stays the reference for definitions (the loader's meta-schema checks), never for submissions:
+a form jsonschema-rs cannot compile (a pattern in Python's dialect such as ``\\Z``, a ``$ref`` outside
+the form) is refused by the loader (:func:`submission_problem`, :mod:`server.definitions.bounds`), and
+one built some other way accepts no submission at all — no submission ever reaches Python's
+backtracking ``re``.
 
 Messages never show the validator's English: each JSON Schema keyword maps to a bilingual sentence
 (:func:`message_for`), attached to the JSON pointer of the field; a missing required field (``required``
@@ -30,6 +32,7 @@ import referencing
 import referencing.exceptions
 from jsonschema.exceptions import ValidationError
 
+from server.definitions.bounds import expansion_problems
 from server.definitions.errors import pointer_from_path
 from server.definitions.forms import fields
 from server.definitions.model import Form, Text
@@ -159,7 +162,19 @@ def _rs_problems(errors: Iterable[jsonschema_rs.ValidationError]) -> Iterator[Pr
             yield path, kind.name, kind.value
 
 
-# --- jsonschema (the fallback) -------------------------------------------------------------------
+def regex_problem(pattern: str) -> str | None:
+    """Why jsonschema-rs cannot compile ``pattern`` as a JSON Schema ``pattern``, or ``None``."""
+    try:
+        _rs_validator({"pattern": pattern})
+    except (ValueError, jsonschema_rs.ReferencingError) as exc:
+        message = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        if 'is not a "regex"' in message:
+            return "it does not compile as an ECMA-262 regular expression"
+        return message
+    return None
+
+
+# --- jsonschema (for benchmarks only) -------------------------------------------------------------
 
 
 def _py_validator(schema: Mapping[str, Any]) -> jsonschema.Draft202012Validator:
@@ -229,32 +244,34 @@ class CompiledForm:
     __slots__ = ("_py", "_rs", "declared", "engine", "problem")
 
     def __init__(self, form: Form, engine: Engine = "jsonschema-rs") -> None:
-        self.declared = frozenset(fields(form.schema))
         self.problem: str | None = None
-        """Why jsonschema-rs could not compile the schema, when it could not."""
+        """Why the schema cannot validate submissions, when it cannot (then it refuses every one)."""
         self._rs: jsonschema_rs.Validator | None = None
         self._py: jsonschema.Draft202012Validator | None = None
-        if engine == "jsonschema-rs":
-            try:
-                self._rs = _rs_validator(form.schema)
-            except (ValueError, jsonschema_rs.ReferencingError) as exc:
-                self.problem = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-                log.warning(
-                    "form %s: jsonschema-rs cannot compile the schema (%s); its submissions use jsonschema",
-                    form.id,
-                    self.problem,
-                )
-        if self._rs is None:
-            self._py = _py_validator(form.schema)
-        self.engine: Engine = "jsonschema-rs" if self._rs is not None else "jsonschema"
+        self.declared: frozenset[str] = frozenset()
+        for _ptr, reason in expansion_problems(form.schema):
+            self.problem = reason
+        if self.problem is None:
+            self.declared = frozenset(fields(form.schema))
+            if engine == "jsonschema":  # bench/bench_validation.py compares the two; never for submissions
+                self._py = _py_validator(form.schema)
+            else:
+                try:
+                    self._rs = _rs_validator(form.schema)
+                except (ValueError, jsonschema_rs.ReferencingError) as exc:
+                    self.problem = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        if self.problem is not None:
+            log.warning("form %s cannot validate submissions (%s): it refuses every one", form.id, self.problem)
+        self.engine: Engine = engine
 
     def problems(self, data: Any) -> list[Problem]:
         """What the validator finds wrong with ``data``, not yet one per field."""
         if self._rs is None:
-            assert self._py is not None
+            if self._py is None:  # the schema cannot be compiled: nothing is accepted
+                return [((), "", None)]
             try:
                 return list(_py_problems(self._py.iter_errors(data)))
-            except referencing.exceptions.Unresolvable:  # a $ref outside the form: see submission_problem
+            except referencing.exceptions.Unresolvable:
                 return [((), "", None)]
         try:
             if self._rs.is_valid(data):
@@ -305,8 +322,8 @@ def compiled(form: Form) -> CompiledForm:
 
 
 def submission_problem(form: Form) -> str | None:
-    """Why jsonschema-rs cannot compile ``form`` (its submissions then go to jsonschema, whose
-    ``pattern`` backtracks), or ``None``: for the loader to report at definition time."""
+    """Why ``form`` cannot validate submissions on jsonschema-rs (it then refuses every one), or
+    ``None``: the loader refuses such a form at definition time."""
     return compiled(form).problem
 
 

@@ -270,7 +270,7 @@ CASES: list[tuple[Callable[[Files], None], str, str, str]] = [
     (duplicate_service_id, "service_definitions/copy.json", "/id", "duplicate_id"),
     (workflow_id_mismatch, WF, "/id", "id_mismatch"),
     (invalid_json_schema, FORM, "/properties/kind/type", "invalid_json_schema"),
-    (invalid_regex, FORM, "/properties/employee_id/pattern", "invalid_json_schema"),
+    (invalid_regex, FORM, "/properties/employee_id/pattern", "unsafe_pattern"),
     (missing_label, FORM, "/properties/kind", "missing_label"),
     (missing_option_label, FORM, "/properties/kind/oneOf/1", "missing_label"),
     (required_not_a_field, FORM, "/required/1", "missing_label"),

@@ -115,6 +115,16 @@ def _choices(options: Iterable[tuple[str, Text | str]]) -> list[dict[str, Any]]:
     ]
 
 
+def _offer(node: dict[str, Any], options: Iterable[tuple[str, Text | str]]) -> None:
+    """Make ``node`` a choice among ``options``; with none, nothing is accepted (``oneOf`` must not be
+    empty: jsonschema-rs would refuse the whole schema)."""
+    choices = _choices(options)
+    if choices:
+        node["oneOf"] = choices
+    else:
+        node["enum"] = []
+
+
 def service_form(organisation: Organisation, forms: Iterable[str], workflows: Iterable[str]) -> Form:
     """The renderable form of a service definition, with choices from the organisation and the draft."""
     documents = metaschema.documents()
@@ -127,12 +137,12 @@ def service_form(organisation: Organisation, forms: Iterable[str], workflows: It
     props = schema["properties"]
     _label(schema)
     props["id"]["readOnly"] = True
-    props["department"]["oneOf"] = _choices((k, d.name) for k, d in organisation.departments.items())
-    props["channels"]["items"]["oneOf"] = _choices((k, c.name) for k, c in organisation.channels.items())
-    props["eligible_roles"]["items"]["oneOf"] = _choices((k, r.name) for k, r in organisation.roles.items())
-    props["survey"]["oneOf"] = _choices((k, s.title) for k, s in organisation.surveys.items())
-    props["form"]["oneOf"] = _choices((f, f) for f in sorted(forms))
-    props["workflow"]["oneOf"] = _choices((w, w) for w in sorted(workflows))
+    _offer(props["department"], ((k, d.name) for k, d in organisation.departments.items()))
+    _offer(props["channels"]["items"], ((k, c.name) for k, c in organisation.channels.items()))
+    _offer(props["eligible_roles"]["items"], ((k, r.name) for k, r in organisation.roles.items()))
+    _offer(props["survey"], ((k, s.title) for k, s in organisation.surveys.items()))
+    _offer(props["form"], ((f, f) for f in sorted(forms)))
+    _offer(props["workflow"], ((w, w) for w in sorted(workflows)))
     props["reports"]["items"] = {
         "type": "string",
         "oneOf": _choices((k, MESSAGES[f"admin_report_{k}"]) for k in REPORTS),

@@ -14,13 +14,13 @@ from typing import Any
 
 import msgspec
 
-from server.definitions import forms, metaschema
+from server.definitions import bounds, forms, metaschema
 from server.definitions.catalogue import Catalogue
 from server.definitions.crossref import ORGANISATION_FILE, Tree, check_tree
 from server.definitions.errors import DefinitionError, ErrorSink
 from server.definitions.jsonfile import JSONFileError, parse
 from server.definitions.model import Form, Organisation, Service, Text, Workflow
-from server.validation import apply_defaults, validate
+from server.validation import apply_defaults, submission_problem, validate
 
 DIRECTORIES = ("service_definitions", "form_schemas", "workflows")
 _ID = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
@@ -78,10 +78,15 @@ def read_sources(root: Path | str, sink: ErrorSink | None = None) -> dict[str, s
 def _validate(kind: metaschema.Kind, relative: str, document: Any, sink: ErrorSink) -> bool:
     before = len(sink.errors)
     if kind == "form":
+        for ptr, message in bounds.pattern_problems(document):
+            sink.add(relative, ptr, message, "unsafe_pattern")
         for ptr, message in metaschema.json_schema_problems(document):
             sink.add(relative, ptr, f"not valid JSON Schema 2020-12: {message}", "invalid_json_schema")
     for ptr, message in metaschema.problems(kind, document):
         sink.add(relative, ptr, message, "schema")
+    if kind == "form" and len(sink.errors) == before:
+        for ptr, message in bounds.expansion_problems(document):
+            sink.add(relative, ptr, message, "schema_too_large")
     if kind == "form" and len(sink.errors) == before:
         for ptr, message in forms.label_problems(document):
             sink.add(relative, ptr, message, "missing_label")
@@ -169,7 +174,11 @@ def load_sources(sources: Mapping[str, str], sink: ErrorSink | None = None) -> L
         if doc is not None and _validate("form", relative, doc, sink):
             title = msgspec.convert(doc["x-title"], Text)
             form = Form(id=file_id, title=title, schema=doc)
-            _check_examples(form, relative, sink)
+            problem = submission_problem(form)
+            if problem is None:
+                _check_examples(form, relative, sink)
+            else:
+                sink.add(relative, "", f"the form cannot check submissions: {problem}", "uncompilable_form")
             form_defs[file_id] = form
         else:
             broken_forms.add(file_id)

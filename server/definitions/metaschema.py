@@ -60,12 +60,22 @@ def problems(kind: Kind, document: Any) -> Iterator[tuple[str, str]]:
         yield pointer_from_path(specific.absolute_path), specific.message
 
 
-def json_schema_problems(document: Any) -> Iterator[tuple[str, str]]:
-    """(pointer, message) for each way ``document`` breaks the official JSON Schema 2020-12 meta-schema."""
-    meta = jsonschema.Draft202012Validator(
-        jsonschema.Draft202012Validator.META_SCHEMA,
-        format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER,
+@cache
+def _json_schema_validator() -> jsonschema.Draft202012Validator:
+    # The official meta-schema checks ``pattern`` with the ``regex`` format, i.e. Python's re.compile,
+    # which overflows the stack on ``"(" * 500``; patterns are checked by server.definitions.bounds
+    # on the engine that runs them instead.
+    checker = jsonschema.Draft202012Validator.FORMAT_CHECKER
+    formats = [name for name in checker.checkers if name != "regex"]
+    return jsonschema.Draft202012Validator(
+        jsonschema.Draft202012Validator.META_SCHEMA, format_checker=jsonschema.FormatChecker(formats)
     )
+
+
+def json_schema_problems(document: Any) -> Iterator[tuple[str, str]]:
+    """(pointer, message) for each way ``document`` breaks the official JSON Schema 2020-12 meta-schema
+    (patterns aside: see :mod:`server.definitions.bounds`)."""
+    meta = _json_schema_validator()
     for error in meta.iter_errors(document):
         specific = _specific(error)
         yield pointer_from_path(specific.absolute_path), specific.message

@@ -1,0 +1,215 @@
+"""Bounds on what a form schema can make the server do: linear-time patterns, bounded ``$ref`` expansion.
+
+Every regular expression a form can hold (``pattern`` anywhere a schema sits, the keys of
+``patternProperties``) must compile on the engine submissions run on — jsonschema-rs, whose
+``pattern`` is Rust's regex crate (time linear in the value), or fancy-regex under a hard backtracking
+step budget for look-around and back-references (:data:`server.validation.BACKTRACK_LIMIT`). A pattern
+that does not compile there (``\\Z`` is Python's, not ECMA-262's) is refused here, at load, so no form
+ever reaches a backtracking engine without a budget. The pattern's text is read before any engine
+sees it: at most :data:`MAX_PATTERN_LENGTH` characters and :data:`MAX_GROUP_DEPTH` nested groups
+(``"(" * 500`` is refused with a reason, not a stack overflow).
+
+A ``$ref`` is inlined by every walk of the schema (the loader's field analysis, the validator), so a
+small schema can stand for a huge one: 18 ``$defs`` each ``allOf`` two references to the next is
+2^18 nodes in 4.6 KB. :func:`expansion_problems` measures the expanded size in time linear in the
+document (each ``$ref`` target measured once) and refuses more than :data:`MAX_EXPANDED_NODES` nodes,
+a chain of more than :data:`MAX_REF_DEPTH` references, or a reference cycle, before anything walks it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from server.definitions.errors import pointer
+
+MAX_PATTERN_LENGTH = 1_000
+MAX_GROUP_DEPTH = 32
+MAX_EXPANDED_NODES = 20_000
+"""Schema nodes of a form with every ``$ref`` inlined; the largest shipped form has a few hundred."""
+MAX_REF_DEPTH = 32
+
+Path = tuple[str | int, ...]
+
+# keywords whose value is a schema, a list of schemas, or a map of name → schema (JSON Schema 2020-12)
+_ONE = (
+    "items",
+    "additionalProperties",
+    "unevaluatedProperties",
+    "unevaluatedItems",
+    "contains",
+    "propertyNames",
+    "if",
+    "then",
+    "else",
+    "not",
+)
+_LIST = ("allOf", "anyOf", "oneOf", "prefixItems")
+_MAP = ("properties", "patternProperties", "$defs", "definitions", "dependentSchemas")
+
+
+def subschemas(node: Mapping[str, Any], path: Path) -> Iterator[tuple[Any, Path]]:
+    """The schemas directly inside ``node``, with their paths."""
+    for key in _ONE:
+        if key in node:
+            yield node[key], (*path, key)
+    for key in _LIST:
+        value = node.get(key)
+        if isinstance(value, list):
+            for index, item in enumerate(value):
+                yield item, (*path, key, index)
+    for key in _MAP:
+        value = node.get(key)
+        if isinstance(value, Mapping):
+            for name, item in value.items():
+                yield item, (*path, key, name)
+
+
+def patterns(node: Any, path: Path = ()) -> Iterator[tuple[Path, str]]:
+    """(path, regular expression) for every ``pattern`` and ``patternProperties`` key of a schema."""
+    if not isinstance(node, Mapping):
+        return
+    if isinstance(node.get("pattern"), str):
+        yield (*path, "pattern"), node["pattern"]
+    if isinstance(node.get("patternProperties"), Mapping):
+        for key in node["patternProperties"]:
+            yield (*path, "patternProperties", key), key
+    for sub, sub_path in subschemas(node, path):
+        yield from patterns(sub, sub_path)
+
+
+def _group_depth(pattern: str) -> int:
+    """The deepest nesting of ``(`` groups, escapes and classes skipped."""
+    depth = deepest = 0
+    i = 0
+    in_class = False
+    while i < len(pattern):
+        c = pattern[i]
+        if c == "\\":
+            i += 2
+            continue
+        if in_class:
+            in_class = c != "]"
+        elif c == "[":
+            in_class = True
+        elif c == "(":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif c == ")":
+            depth = max(depth - 1, 0)
+        i += 1
+    return deepest
+
+
+def pattern_problem(pattern: str) -> str | None:
+    """Why ``pattern`` cannot be used in a form, or ``None``."""
+    from server.validation import regex_problem
+
+    if len(pattern) > MAX_PATTERN_LENGTH:
+        return f"the pattern is longer than {MAX_PATTERN_LENGTH} characters"
+    if _group_depth(pattern) > MAX_GROUP_DEPTH:
+        return f"the pattern nests groups more than {MAX_GROUP_DEPTH} deep"
+    problem = regex_problem(pattern)
+    if problem is None:
+        return None
+    hints = []
+    if "\\Z" in pattern or "\\A" in pattern or "\\z" in pattern:
+        hints.append("\\A, \\Z and \\z are not JSON Schema (ECMA-262): write ^ and $")
+    if "(?P<" in pattern or "(?P=" in pattern:
+        hints.append("(?P<name>…) is Python's: write (?<name>…)")
+    hint = f" ({'; '.join(hints)})" if hints else ""
+    return (
+        "the pattern is not a regular expression the server can run in bounded time "
+        f"(ECMA-262 as JSON Schema defines it, on a linear-time engine): {problem}{hint}"
+    )
+
+
+def pattern_problems(schema: Any) -> Iterator[tuple[str, str]]:
+    """(pointer, reason) for each pattern of a form schema that is refused."""
+    for path, pattern in patterns(schema):
+        problem = pattern_problem(pattern)
+        if problem is not None:
+            yield pointer(*path), problem
+
+
+class _TooLarge(Exception):
+    def __init__(self, path: Path, message: str) -> None:
+        super().__init__(message)
+        self.path = path
+        self.message = message
+
+
+def _target(schema: Mapping[str, Any], ref: str) -> tuple[Any, Path]:
+    """The node a local ``$ref`` names and its path; (None, ()) for any other reference."""
+    if not ref.startswith("#"):
+        return None, ()  # not a local reference: jsonschema-rs refuses it (never fetched)
+    target: Any = schema
+    path: list[str | int] = []
+    for part in ref[1:].split("/")[1:]:
+        part = part.replace("~1", "/").replace("~0", "~")
+        if isinstance(target, Mapping) and part in target:
+            target = target[part]
+            path.append(part)
+        elif isinstance(target, list) and part.isdigit() and int(part) < len(target):
+            target = target[int(part)]
+            path.append(int(part))
+        else:
+            return None, ()
+    return target, tuple(path)
+
+
+class _Expansion:
+    def __init__(self, schema: Mapping[str, Any]) -> None:
+        self.schema = schema
+        self.sizes: dict[int, int] = {}
+        self.open: set[int] = set()
+        self.steps = 0
+        """Nodes visited: at most the document's schema nodes plus one per ``$ref``."""
+
+    def size(self, node: Any, path: Path, refs: int) -> int:
+        self.steps += 1
+        if not isinstance(node, Mapping):
+            return 1
+        total = 1
+        ref = node.get("$ref")
+        if isinstance(ref, str):
+            if refs >= MAX_REF_DEPTH:
+                raise _TooLarge(path, f"more than {MAX_REF_DEPTH} $ref followed one inside another")
+            target, target_path = _target(self.schema, ref)
+            if isinstance(target, Mapping):
+                key = id(target)
+                if key in self.open:
+                    raise _TooLarge((*path, "$ref"), f"the $ref {ref!r} refers back to a schema that contains it")
+                if key not in self.sizes:
+                    self.open.add(key)
+                    self.sizes[key] = self.size(target, target_path, refs + 1)
+                    self.open.discard(key)
+                total += self.sizes[key]
+        for sub, sub_path in subschemas(node, path):
+            total += self.size(sub, sub_path, refs)
+            if total > MAX_EXPANDED_NODES:
+                raise _TooLarge(
+                    sub_path,
+                    f"with every $ref inlined the form has more than {MAX_EXPANDED_NODES} schema nodes "
+                    "(references that double at each level); write it without the repeated references",
+                )
+        return total
+
+
+def expanded_size(schema: Mapping[str, Any]) -> tuple[int, int]:
+    """(schema nodes with every ``$ref`` inlined, nodes visited to count them); raises ``ValueError``
+    with the path when a bound is passed."""
+    expansion = _Expansion(schema)
+    try:
+        size = expansion.size(schema, (), 0)
+    except _TooLarge as exc:
+        raise ValueError(pointer(*exc.path), exc.message) from None
+    return size, expansion.steps
+
+
+def expansion_problems(schema: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
+    """(pointer, reason) when the schema expands past the bounds."""
+    try:
+        expanded_size(schema)
+    except ValueError as exc:
+        yield exc.args[0], exc.args[1]
