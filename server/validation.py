@@ -261,7 +261,9 @@ class CompiledForm:
                 except (ValueError, jsonschema_rs.ReferencingError) as exc:
                     self.problem = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         if self.problem is not None:
-            log.warning("form %s cannot validate submissions (%s): it refuses every one", form.id, self.problem)
+            log.warning(
+                "form %s cannot validate submissions (%s): it refuses every one", form.id, self.problem
+            )
         self.engine: Engine = engine
 
     def problems(self, data: Any) -> list[Problem]:

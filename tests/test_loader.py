@@ -257,7 +257,7 @@ CASES: list[tuple[Callable[[Files], None], str, str, str]] = [
     (template_unknown_name, WF, "/notifications/received/subject/ar", "template_name"),
     (template_unknown_field, WF, "/notifications/closed/body/en", "unknown_field"),
     (template_survey_not_attached, WF, "/notifications/closed/body/ar", "survey_not_attached"),
-    (template_huge_output, WF, "/notifications/received/body/en", "template_unsafe"),
+    (template_huge_output, WF, "/notifications/received/body/en", "template_budget"),
     (unknown_template, WF, "/states/received/on_enter/0/notify", "unknown_template"),
     (unknown_variable, WF, "/actions/answer/effects/0/record/result", "unknown_variable"),
     (record_missing_action_field, WF, "/actions/answer/effects/0/record/outcome", "unknown_field"),

@@ -21,6 +21,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from server.definitions.bounds import MAX_PATTERN_LENGTH
 from server.definitions.crossref import ORGANISATION_FILE, form_file, service_file, workflow_file
 from server.definitions.errors import DefinitionError, ErrorSink, pointer
 from server.definitions.loader import load_sources
@@ -125,8 +126,10 @@ def with_published(files: Mapping[str, str], service_id: str, published: bool) -
 
 _TOKEN = re.compile(r"\\.|\[(?:\\.|[^\]\\])*\]|[^()|\\]")
 _UNBOUNDED = re.compile(r"[+*]|\{\d+,\}")
-_GROUP = re.compile(r"\((?:\?:)?((?:\\.|\[(?:\\.|[^\]\\])*\]|[^()\\])+)\)(?:[+*]|\{\d+,\d*\})")
-_QUANTIFIED = re.compile(r"(\\.|\[(?:\\.|[^\]\\])*\]|[^()|\\+*?{}])([+*]|\{\d+,\d*\})\??")
+# Each alternative starts with a different character (\, [, or neither), so these expressions are
+# unambiguous and run in linear time on any pattern text (the loader caps that text's length).
+_GROUP = re.compile(r"\((?:\?:)?((?:\\.|\[(?:\\.|[^\]\\])*\]|[^()\\\[])+)\)(?:[+*]|\{\d+,\d*\})")
+_QUANTIFIED = re.compile(r"(\\.|\[(?:\\.|[^\]\\])*\]|[^()|\\+*?{}\[])([+*]|\{\d+,\d*\})\??")
 
 
 def nested_quantifier(pattern: str) -> bool:
@@ -174,7 +177,9 @@ def pattern_problems(files: Mapping[str, str], sink: ErrorSink) -> None:
         except (ValueError, RecursionError):
             continue  # the loader reports it
         for ptr, pattern in _patterns(document):
-            if nested_quantifier(pattern):
+            if len(pattern) <= MAX_PATTERN_LENGTH and nested_quantifier(
+                pattern
+            ):  # longer: the loader refuses
                 sink.add(
                     path,
                     ptr,

@@ -179,7 +179,9 @@ class _Expansion:
             if isinstance(target, Mapping):
                 key = id(target)
                 if key in self.open:
-                    raise _TooLarge((*path, "$ref"), f"the $ref {ref!r} refers back to a schema that contains it")
+                    raise _TooLarge(
+                        (*path, "$ref"), f"the $ref {ref!r} refers back to a schema that contains it"
+                    )
                 if key not in self.sizes:
                     self.open.add(key)
                     self.sizes[key] = self.size(target, target_path, refs + 1)

@@ -7,14 +7,19 @@ sandbox with a sample context so that anything the sandbox forbids fails before 
 
 from __future__ import annotations
 
+import functools
 import operator
-from collections.abc import Mapping
+import re
+import string
+from collections.abc import Callable, Iterator, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
-from jinja2 import StrictUndefined, Template, TemplateSyntaxError, nodes
+from jinja2 import StrictUndefined, Template, TemplateSyntaxError, nodes, pass_context
 from jinja2.exceptions import SecurityError, UndefinedError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
+from jinja2.visitor import NodeTransformer
 
 from server.definitions.expressions import ExprType
 
@@ -32,29 +37,306 @@ CONTEXT_NAMES: Mapping[str, frozenset[str] | None] = {
 """The names a template may use; for a namespace, the attributes it has (None: checked elsewhere)."""
 
 MAX_OUTPUT = 20_000
+"""Characters a trial render (with sample values) may produce."""
+MAX_RENDERED = 100_000
+"""Characters a real render may produce; past it the message is cut (:func:`render_bounded`)."""
+MAX_PRODUCED = 200_000
+"""Characters produced in all during one render: output, captured blocks, joins and concatenations."""
+MAX_ITERATIONS = 10_000
+"""Loop iterations during one render, every loop counted."""
+MAX_WIDTH = 1_000
+"""The largest width, precision, count or repetition a template may ask of a filter or method
+(``center``, ``indent``, ``ljust``, ``format`` and ``%`` widths, ``batch``…)."""
+MAX_INT_BITS = 1_024
+"""Integers a template computes (``**``, ``*``) stay below 2**1024."""
+
+
+class BudgetExceeded(SecurityError):
+    """A render passed one of its budgets."""
+
+
+class Budget:
+    """What one render has used; one per render (:data:`_BUDGET`)."""
+
+    __slots__ = ("iterations", "produced")
+
+    def __init__(self) -> None:
+        self.iterations = 0
+        self.produced = 0
+
+    def produce(self, size: int) -> None:
+        self.produced += size
+        if self.produced > MAX_PRODUCED:
+            raise BudgetExceeded(f"the template produces more than {MAX_PRODUCED} characters")
+
+
+_BUDGET: ContextVar[Budget | None] = ContextVar("template_budget", default=None)
+
+
+def _budget() -> Budget:
+    budget = _BUDGET.get()
+    if budget is None:  # rendered outside render()/trial_render(): a budget of its own
+        budget = Budget()
+        _BUDGET.set(budget)
+    return budget
+
+
+def text_size(value: Any, limit: int = MAX_PRODUCED) -> int:
+    """How many characters ``value`` turns into as text, counted only up to ``limit`` (a list that
+    holds itself twice, 30 levels deep, is not walked 2^30 times); raises :class:`BudgetExceeded`."""
+    total = 0
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            total += len(item)
+        elif isinstance(item, bool) or item is None:
+            total += 5
+        elif isinstance(item, int):
+            total += item.bit_length() // 3 + 1
+        elif isinstance(item, Mapping):
+            total += 2 * len(item) + 2
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list | tuple | set | frozenset):
+            total += 2 * len(item) + 2
+            stack.extend(item)
+        elif isinstance(item, Namespace):
+            stack.append(item._values)
+        else:
+            total += 8
+        if total > limit:
+            raise BudgetExceeded(f"a value of the template is longer than {limit} characters")
+    return total
+
+
+_PERCENT_SPEC = re.compile(r"%(?:\([^)]*\))?[#0 +-]*(\*|\d*)(?:\.(\*|\d*))?[hlL]?[a-zA-Z%]")
+
+
+def _check_number(value: Any, what: str) -> None:
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_WIDTH:
+        raise BudgetExceeded(f"{what} {value} is larger than {MAX_WIDTH}")
+
+
+def _check_percent_format(template: str) -> None:
+    for match in _PERCENT_SPEC.finditer(template):
+        for group in match.groups():
+            if group == "*":
+                raise BudgetExceeded("a width taken from the arguments (*) is not allowed")
+            if group and int(group) > MAX_WIDTH:
+                raise BudgetExceeded(f"the width {group} is larger than {MAX_WIDTH}")
+
+
+def _check_brace_format(template: str) -> None:
+    try:
+        parsed = list(string.Formatter().parse(template))
+    except ValueError:
+        return  # str.format raises the same error itself
+    for _literal, _field, spec, _conversion in parsed:
+        if spec and "{" in spec:
+            raise BudgetExceeded("a format width taken from the arguments is not allowed")
+        for number in re.findall(r"\d+", spec or ""):
+            if int(number) > MAX_WIDTH:
+                raise BudgetExceeded(f"the width {number} is larger than {MAX_WIDTH}")
+
+
+def _check_int(value: Any) -> Any:
+    if isinstance(value, int) and value.bit_length() > MAX_INT_BITS:
+        raise BudgetExceeded(f"a number of the template is larger than 2**{MAX_INT_BITS}")
+    return value
+
+
+def _check_arguments(name: str, value: Any, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> None:
+    """Before a filter or a method runs: no width past :data:`MAX_WIDTH`, no result that would
+    obviously pass :data:`MAX_PRODUCED` (a ``replace`` or ``join`` that multiplies lengths)."""
+    for argument in (*args, *kwargs.values()):
+        _check_number(argument, f"the argument of {name}")
+    size = text_size(value) if isinstance(value, str | list | tuple | Mapping | Namespace) else 0
+    others = [text_size(a) for a in (*args, *kwargs.values()) if isinstance(a, str | list | tuple | Mapping)]
+    if name in ("replace", "join", "indent", "wordwrap") and others:
+        # each occurrence, item or line may receive the other text once
+        if size * max(others) > MAX_PRODUCED and size + max(others) > 0:
+            longest = max(others)
+            if name == "replace":
+                old = args[0] if args else kwargs.get("old", "")
+                count = value.count(old) + 1 if isinstance(value, str) and isinstance(old, str) else size
+                grown = count * longest
+            elif name == "join" and isinstance(value, str):
+                grown = size * longest  # str.join: the string between every item of the argument
+            else:
+                grown = size * longest
+            if grown > MAX_PRODUCED:
+                raise BudgetExceeded(f"{name} would produce more than {MAX_PRODUCED} characters")
+    if name in ("format", "format_map") and isinstance(value, str):
+        _check_brace_format(value)
+    if name == "format" and isinstance(value, str):  # the format filter is %-formatting
+        _check_percent_format(value)
+
+
+def _guarded_filter(name: str, function: Callable[..., Any]) -> Callable[..., Any]:
+    pass_arg = getattr(function, "jinja_pass_arg", None)
+
+    @functools.wraps(function)
+    def guarded(*args: Any, **kwargs: Any) -> Any:
+        rest = args[1:] if pass_arg is not None else args
+        if rest:
+            _check_arguments(name, rest[0], tuple(rest[1:]), kwargs)
+        result = function(*args, **kwargs)
+        if isinstance(result, str):
+            _budget().produce(len(result))
+        return result
+
+    if pass_arg is not None:
+        guarded.jinja_pass_arg = pass_arg  # type: ignore[attr-defined]
+    return guarded
+
+
+@pass_context
+def _loop(_context: Any, iterable: Any) -> Iterator[Any]:
+    budget = _budget()
+    for item in iterable:
+        budget.iterations += 1
+        if budget.iterations > MAX_ITERATIONS:
+            raise BudgetExceeded(f"the template's loops run more than {MAX_ITERATIONS} times")
+        yield item
+
+
+@pass_context
+def _output(_context: Any, value: Any) -> Any:
+    _budget().produce(text_size(value))
+    return value
+
+
+@pass_context
+def _concat(_context: Any, *parts: Any) -> str:
+    budget = _budget()
+    for part in parts:
+        budget.produce(text_size(part))
+    return "".join(str(part) for part in parts)
+
+
+@pass_context
+def _value(_context: Any, value: Any) -> Any:
+    text_size(value)
+    return value
+
+
+_LOOP, _OUTPUT, _CONCAT, _VALUE = "khidma_loop", "khidma_output", "khidma_concat", "khidma_value"
+
+
+def _filter(node: nodes.Expr, name: str, *args: nodes.Expr) -> nodes.Filter:
+    return nodes.Filter(node, name, list(args), [], None, None, lineno=node.lineno)
+
+
+class _Budgeted(NodeTransformer):
+    """Rewrites a parsed template so that every loop, output and concatenation goes through the
+    budget: ``{% for x in y %}`` iterates ``y|khidma_loop``, ``{{ e }}`` outputs ``e|khidma_output``…"""
+
+    def visit_For(self, node: nodes.For) -> nodes.Node:
+        self.generic_visit(node)
+        node.iter = _filter(node.iter, _LOOP)
+        return node
+
+    def visit_Output(self, node: nodes.Output) -> nodes.Node:
+        self.generic_visit(node)
+        node.nodes = [
+            _filter(nodes.Const(child.data, lineno=child.lineno), _OUTPUT)
+            if isinstance(child, nodes.TemplateData)
+            else _filter(child, _OUTPUT)
+            for child in node.nodes
+        ]
+        return node
+
+    def visit_Concat(self, node: nodes.Concat) -> nodes.Node:
+        self.generic_visit(node)
+        first, *rest = node.nodes
+        return _filter(first, _CONCAT, *rest)
+
+    def visit_Assign(self, node: nodes.Assign) -> nodes.Node:
+        self.generic_visit(node)
+        node.node = _filter(node.node, _VALUE)
+        return node
+
+    def visit_With(self, node: nodes.With) -> nodes.Node:
+        self.generic_visit(node)
+        node.values = [_filter(value, _VALUE) for value in node.values]
+        return node
 
 
 class TemplateSandbox(ImmutableSandboxedEnvironment):
-    """The sandbox, with no globals (no ``range``, ``cycler`` …) and bounded ``*`` and ``**``."""
+    """The sandbox, with no globals (no ``range``, ``cycler`` …) and a budget per render: loop
+    iterations, characters produced, widths and repetitions, and the size of numbers (``**``, ``*``).
 
-    intercepted_binops = frozenset({"*", "**"})
+    Every filter is wrapped to check its arguments before it runs; method calls (``"x".center(n)``)
+    and ``str.format`` are checked in :meth:`call` and :meth:`wrap_str_format`; the operators in
+    :attr:`intercepted_binops` in :meth:`call_binop`; loops, output and ``~`` by rewriting the parsed
+    template (:class:`_Budgeted`)."""
+
+    intercepted_binops = frozenset({"*", "**", "+", "%"})
 
     def __init__(self) -> None:
         super().__init__(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=False)
         self.globals.clear()
+        self.filters = {name: _guarded_filter(name, f) for name, f in self.filters.items()}
+        self.filters.update({_LOOP: _loop, _OUTPUT: _output, _CONCAT: _concat, _VALUE: _value})
 
     def call_binop(self, context: Any, operator_: str, left: Any, right: Any) -> Any:
         if operator_ == "**":
             if isinstance(right, int | float) and abs(right) > 64:
-                raise SecurityError("exponent too large")
+                raise BudgetExceeded("exponent too large")
+            if isinstance(left, int) and isinstance(right, int) and right > 0:
+                if left.bit_length() * right > MAX_INT_BITS:
+                    raise BudgetExceeded(f"the power would be larger than 2**{MAX_INT_BITS}")
             return operator.pow(left, right)
-        result_size = 1
+        if operator_ == "%":
+            if isinstance(left, str):
+                _check_percent_format(left)
+                text_size(right)
+                result = operator.mod(left, right)
+                _budget().produce(len(result))
+                return result
+            return operator.mod(left, right)
+        if operator_ == "+":
+            if isinstance(left, str | list | tuple) and isinstance(right, str | list | tuple):
+                _budget().produce(text_size(left) + text_size(right))
+            return _check_int(operator.add(left, right))
+        # "*"
+        if isinstance(left, int) and isinstance(right, int):
+            if left.bit_length() + right.bit_length() > MAX_INT_BITS:
+                raise BudgetExceeded(f"the product would be larger than 2**{MAX_INT_BITS}")
+            return operator.mul(left, right)
         for side, other in ((left, right), (right, left)):
             if isinstance(side, str | list | tuple) and isinstance(other, int):
-                result_size = len(side) * other
-        if result_size > MAX_OUTPUT:
-            raise SecurityError("the result would be too large")
+                if other > MAX_WIDTH or text_size(side) * max(other, 0) > MAX_OUTPUT:
+                    raise BudgetExceeded("the result would be too large")
         return operator.mul(left, right)
+
+    def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:
+        name = getattr(__obj, "__name__", "")
+        owner = getattr(__obj, "__self__", None)
+        if owner is not None and not isinstance(owner, type):  # a bound method: "x".center(9)
+            _check_arguments(name, owner, args, kwargs)
+        else:
+            for argument in (*args, *kwargs.values()):
+                _check_number(argument, f"the argument of {name or 'a call'}")
+        result = super().call(__context, __obj, *args, **kwargs)
+        if isinstance(result, str):
+            _budget().produce(len(result))
+        return _check_int(result)
+
+    def wrap_str_format(self, value: Any) -> Callable[..., str] | None:
+        wrapped = super().wrap_str_format(value)
+        if wrapped is None:
+            return None
+        template: str = value.__self__
+
+        def checked(*args: Any, **kwargs: Any) -> str:
+            _check_brace_format(template)
+            for argument in (*args, *kwargs.values()):
+                text_size(argument)
+            return wrapped(*args, **kwargs)
+
+        return checked
 
 
 SANDBOX = TemplateSandbox()
@@ -112,6 +394,10 @@ def compile_template(source: str) -> tuple[Template, References]:
             )
     if any(True for _ in tree.find_all((nodes.Extends, nodes.Include, nodes.Import, nodes.FromImport))):
         raise TemplateProblem("templates may not extend, include or import others", "template_unsafe")
+    if any(True for _ in tree.find_all((nodes.Macro, nodes.CallBlock))):
+        raise TemplateProblem("templates may not define macros or call blocks", "template_unsafe")
+    if any(loop.recursive for loop in tree.find_all(nodes.For)):
+        raise TemplateProblem("templates may not use recursive loops", "template_unsafe")
     used: dict[str, set[str]] = {"data": set(), "action": set(), "vars": set(), "links": set()}
     survey = False
     local = {n.name for n in tree.find_all(nodes.Name) if n.ctx in ("store", "param")}
@@ -133,7 +419,7 @@ def compile_template(source: str) -> tuple[Template, References]:
             raise TemplateProblem(f"{root}.{attr} is not in the template's context", "template_name")
         if root in used:
             used[root].add(attr)
-    template = SANDBOX.from_string(tree)
+    template = SANDBOX.from_string(_Budgeted().visit(tree))
     refs = References(
         data=frozenset(used["data"]),
         action=frozenset(used["action"]),
@@ -144,10 +430,29 @@ def compile_template(source: str) -> tuple[Template, References]:
     return template, refs
 
 
+def _generate(template: Template, context: Mapping[str, Any], limit: int, out: list[str]) -> None:
+    """Render into ``out`` under a fresh budget; :class:`BudgetExceeded` past ``limit`` characters
+    (what was rendered until then stays in ``out``)."""
+    token = _BUDGET.set(Budget())
+    try:
+        length = 0
+        for chunk in template.generate(context):
+            length += len(chunk)
+            if length > limit:
+                out.append(chunk[: max(0, limit - (length - len(chunk)))])
+                raise BudgetExceeded(f"the template renders more than {limit} characters")
+            out.append(chunk)
+    finally:
+        _BUDGET.reset(token)
+
+
 def trial_render(template: Template, context: Mapping[str, Any]) -> None:
     """Render with a sample context; anything the sandbox refuses becomes a TemplateProblem."""
+    out: list[str] = []
     try:
-        output = template.render(context)
+        _generate(template, context, MAX_OUTPUT, out)
+    except BudgetExceeded as exc:
+        raise TemplateProblem(f"the template passes its budget: {exc}", "template_budget") from None
     except SecurityError as exc:
         raise TemplateProblem(f"the sandbox refused the template: {exc}", "template_unsafe") from None
     except UndefinedError as exc:
@@ -156,13 +461,25 @@ def trial_render(template: Template, context: Mapping[str, Any]) -> None:
         ) from None
     except Exception as exc:  # anything else a template can raise while rendering
         raise TemplateProblem(f"the template fails when rendered: {exc}", "template_error") from None
-    if len(output) > MAX_OUTPUT:
-        raise TemplateProblem(f"the template renders more than {MAX_OUTPUT} characters", "template_error")
 
 
 def render(template: Template, context: Mapping[str, Any]) -> str:
-    """Render a checked template for real (the notification layer calls this)."""
-    return template.render(context)
+    """Render a checked template for real, under the same budgets as the trial render (output capped
+    at :data:`MAX_RENDERED`); raises :class:`BudgetExceeded`. See :func:`render_bounded`."""
+    out: list[str] = []
+    _generate(template, context, MAX_RENDERED, out)
+    return "".join(out)
+
+
+def render_bounded(template: Template, context: Mapping[str, Any]) -> tuple[str, str | None]:
+    """(the text, why it was cut or ``None``): a render that passes a budget or fails keeps what it
+    rendered until then, never more than :data:`MAX_RENDERED` characters."""
+    out: list[str] = []
+    try:
+        _generate(template, context, MAX_RENDERED, out)
+    except Exception as exc:  # the budget, or anything a template raises on real data
+        return "".join(out), str(exc) or type(exc).__name__
+    return "".join(out), None
 
 
 class Namespace:

@@ -5,6 +5,10 @@ from __future__ import annotations
 from server.definitions.model import Text
 
 ADMIN_MESSAGES: dict[str, Text] = {
+    "notification_cut": Text(
+        ar="[اختُصرت هذه الرسالة: تجاوز قالبها الحد المسموح به. راجع الجهة المختصة للاطلاع على التفاصيل.]",
+        en="[This message was cut short: its template went past the allowed limit. Contact us for the details.]",
+    ),
     "admin_organisation": Text(
         ar="المنظمة: الأدوار والأقسام والتقويم", en="The organisation: roles, departments, calendar"
     ),

@@ -2,22 +2,28 @@
 
 Templates are rendered in the sandbox (``server.definitions.texts``) in the recipient's language.
 A recipient without an address on the chosen channel gets no row; the event log still shows the
-action, and ``skipped`` says who was missed so the caller can report it.
+action, and ``skipped`` says who was missed so the caller can report it. Rendering is bounded (loop
+iterations, characters, widths: :mod:`server.definitions.texts`); a message whose template passes a
+budget on real data is sent cut at that point, with a line saying so, and listed in ``cut``.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from server.definitions.catalogue import CompiledService
 from server.definitions.model import Language
-from server.definitions.texts import Namespace, render
+from server.definitions.texts import Namespace, render_bounded
 from server.engine.model import Actor, Notify
+from server.i18n import MESSAGES
 from server.store.interface import Store
 from server.store.records import NewMessage, Ticket, User
 from server.working_time import WorkingCalendar
+
+log = logging.getLogger(__name__)
 
 DELIVERY: Mapping[str, str] = {
     "email": "email",
@@ -54,6 +60,8 @@ class Prepared:
 class Rendered:
     messages: list[NewMessage] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
+    cut: list[str] = field(default_factory=list)
+    """Notifications whose template passed a budget (:func:`render_bounded`): sent cut, with the reason."""
 
 
 def _user(user: User) -> Recipient:
@@ -203,8 +211,19 @@ class Notifier:
             context = self.context(
                 compiled, ticket, lang=lang, action_data=action_data, actor=actor, survey=item.notify.survey
             )
-            subject = render(template.subject[lang], context) if lang in template.subject else ""
-            body = render(template.body[lang], context)
+            subject, subject_cut = (
+                render_bounded(template.subject[lang], context) if lang in template.subject else ("", None)
+            )
+            body, body_cut = render_bounded(template.body[lang], context)
+            cut = body_cut or subject_cut
+            if cut is not None:
+                # a template that passes its budget on real data (a loop over a long message…) never
+                # hangs the write: the message goes out cut, saying so, and the reason is logged
+                log.warning(
+                    "notification %s of ticket %s was cut: %s", item.notify.template, ticket.number, cut
+                )
+                rendered.cut.append(f"{item.notify.template}: {cut}")
+                body = f"{body}\n\n{MESSAGES['notification_cut'].get(lang)}"
             for recipient in item.recipients:
                 address = recipient.address(item.delivery)
                 if not address:
