@@ -88,7 +88,7 @@ def text_size(value: Any, limit: int = MAX_PRODUCED) -> int:
     stack = [value]
     while stack:
         item = stack.pop()
-        if isinstance(item, str):
+        if isinstance(item, str | bytes):
             total += len(item)
         elif isinstance(item, bool) or item is None:
             total += 5
@@ -118,7 +118,18 @@ def _check_number(value: Any, what: str) -> None:
         raise BudgetExceeded(f"{what} {value} is larger than {MAX_WIDTH}")
 
 
-def _check_percent_format(template: str) -> None:
+def _check_fields(template: str, fields: int, arguments: Any) -> None:
+    """``fields`` replacement fields, each at most the largest argument: refuse what would pass
+    :data:`MAX_PRODUCED` before it is built (``'{0}{0}{0}…'.format(long_text)``)."""
+    items = arguments.values() if isinstance(arguments, Mapping) else arguments
+    items = items if isinstance(items, list | tuple) or isinstance(arguments, Mapping) else (arguments,)
+    largest = max((text_size(item) for item in items), default=0)
+    if len(template) + fields * largest > MAX_PRODUCED:
+        raise BudgetExceeded(f"the formatted text would be longer than {MAX_PRODUCED} characters")
+
+
+def _check_percent_format(template: str, arguments: Any = ()) -> None:
+    _check_fields(template, len(_PERCENT_SPEC.findall(template)), arguments)
     for match in _PERCENT_SPEC.finditer(template):
         for group in match.groups():
             if group == "*":
@@ -127,11 +138,12 @@ def _check_percent_format(template: str) -> None:
                 raise BudgetExceeded(f"the width {group} is larger than {MAX_WIDTH}")
 
 
-def _check_brace_format(template: str) -> None:
+def _check_brace_format(template: str, arguments: Any = ()) -> None:
     try:
         parsed = list(string.Formatter().parse(template))
     except ValueError:
         return  # str.format raises the same error itself
+    _check_fields(template, sum(1 for part in parsed if part[1] is not None), arguments)
     for _literal, _field, spec, _conversion in parsed:
         if spec and "{" in spec:
             raise BudgetExceeded("a format width taken from the arguments is not allowed")
@@ -153,24 +165,21 @@ def _check_arguments(name: str, value: Any, args: tuple[Any, ...], kwargs: Mappi
         _check_number(argument, f"the argument of {name}")
     size = text_size(value) if isinstance(value, str | list | tuple | Mapping | Namespace) else 0
     others = [text_size(a) for a in (*args, *kwargs.values()) if isinstance(a, str | list | tuple | Mapping)]
-    if name in ("replace", "join", "indent", "wordwrap") and others:
+    if name in ("replace", "join", "indent", "wordwrap", "translate") and others:
         # each occurrence, item or line may receive the other text once
-        if size * max(others) > MAX_PRODUCED and size + max(others) > 0:
-            longest = max(others)
-            if name == "replace":
-                old = args[0] if args else kwargs.get("old", "")
-                count = value.count(old) + 1 if isinstance(value, str) and isinstance(old, str) else size
-                grown = count * longest
-            elif name == "join" and isinstance(value, str):
-                grown = size * longest  # str.join: the string between every item of the argument
-            else:
-                grown = size * longest
-            if grown > MAX_PRODUCED:
-                raise BudgetExceeded(f"{name} would produce more than {MAX_PRODUCED} characters")
-    if name in ("format", "format_map") and isinstance(value, str):
-        _check_brace_format(value)
+        old = args[0] if args else kwargs.get("old")
+        if name == "replace" and isinstance(value, str) and isinstance(old, str):
+            grown = (value.count(old) + 1) * max(others)
+        else:
+            grown = size * max(others)
+        if grown > MAX_PRODUCED:
+            raise BudgetExceeded(f"{name} would produce more than {MAX_PRODUCED} characters")
+    if name == "expandtabs" and isinstance(value, str):
+        width = args[0] if args else kwargs.get("tabsize", 8)
+        if isinstance(width, int) and value.count("\t") * width > MAX_PRODUCED:
+            raise BudgetExceeded(f"expandtabs would produce more than {MAX_PRODUCED} characters")
     if name == "format" and isinstance(value, str):  # the format filter is %-formatting
-        _check_percent_format(value)
+        _check_percent_format(value, tuple(args) or dict(kwargs))
 
 
 def _guarded_filter(name: str, function: Callable[..., Any]) -> Callable[..., Any]:
@@ -224,7 +233,7 @@ def _value(_context: Any, value: Any) -> Any:
 _LOOP, _OUTPUT, _CONCAT, _VALUE = "khidma_loop", "khidma_output", "khidma_concat", "khidma_value"
 
 
-def _filter(node: nodes.Expr, name: str, *args: nodes.Expr) -> nodes.Filter:
+def _filter(node: nodes.Node, name: str, *args: nodes.Node) -> nodes.Filter:
     return nodes.Filter(node, name, list(args), [], None, None, lineno=node.lineno)
 
 
@@ -284,20 +293,18 @@ class TemplateSandbox(ImmutableSandboxedEnvironment):
         if operator_ == "**":
             if isinstance(right, int | float) and abs(right) > 64:
                 raise BudgetExceeded("exponent too large")
-            if isinstance(left, int) and isinstance(right, int) and right > 0:
-                if left.bit_length() * right > MAX_INT_BITS:
-                    raise BudgetExceeded(f"the power would be larger than 2**{MAX_INT_BITS}")
+            if isinstance(left, int) and isinstance(right, int) and left.bit_length() * right > MAX_INT_BITS:
+                raise BudgetExceeded(f"the power would be larger than 2**{MAX_INT_BITS}")
             return operator.pow(left, right)
         if operator_ == "%":
             if isinstance(left, str):
-                _check_percent_format(left)
-                text_size(right)
+                _check_percent_format(left, right)
                 result = operator.mod(left, right)
                 _budget().produce(len(result))
                 return result
             return operator.mod(left, right)
         if operator_ == "+":
-            if isinstance(left, str | list | tuple) and isinstance(right, str | list | tuple):
+            if isinstance(left, str | bytes | list | tuple) and isinstance(right, str | bytes | list | tuple):
                 _budget().produce(text_size(left) + text_size(right))
             return _check_int(operator.add(left, right))
         # "*"
@@ -306,9 +313,12 @@ class TemplateSandbox(ImmutableSandboxedEnvironment):
                 raise BudgetExceeded(f"the product would be larger than 2**{MAX_INT_BITS}")
             return operator.mul(left, right)
         for side, other in ((left, right), (right, left)):
-            if isinstance(side, str | list | tuple) and isinstance(other, int):
-                if other > MAX_WIDTH or text_size(side) * max(other, 0) > MAX_OUTPUT:
-                    raise BudgetExceeded("the result would be too large")
+            if (
+                isinstance(side, str | bytes | list | tuple)
+                and isinstance(other, int)
+                and (other > MAX_WIDTH or text_size(side) * max(other, 0) > MAX_OUTPUT)
+            ):
+                raise BudgetExceeded("the result would be too large")
         return operator.mul(left, right)
 
     def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:
@@ -331,9 +341,7 @@ class TemplateSandbox(ImmutableSandboxedEnvironment):
         template: str = value.__self__
 
         def checked(*args: Any, **kwargs: Any) -> str:
-            _check_brace_format(template)
-            for argument in (*args, *kwargs.values()):
-                text_size(argument)
+            _check_brace_format(template, (*args, *kwargs.values()))
             return wrapped(*args, **kwargs)
 
         return checked
