@@ -33,6 +33,7 @@ import referencing.exceptions
 from jsonschema.exceptions import ValidationError
 
 from server.definitions.bounds import expansion_problems
+from server.definitions.bounds import rs_validator as _rs_validator
 from server.definitions.errors import pointer_from_path
 from server.definitions.forms import fields
 from server.definitions.model import Form, Text
@@ -43,11 +44,6 @@ Engine = Literal["jsonschema-rs", "jsonschema"]
 Path = tuple[str | int, ...]
 Problem = tuple[Path, str, Any]
 """(path into the data, JSON Schema keyword, the keyword's value), whichever validator found it."""
-
-BACKTRACK_LIMIT = 100_000
-"""Backtracking steps a pattern with look-around or a back-reference may take on one value (about 2 ms);
-past it the value is reported as not matching. Every other pattern is run by Rust's regex crate, in time
-linear in the value, and never comes near this."""
 
 _K = jsonschema_rs.ValidationErrorKind
 _REQUIRED = Text(ar="هذا الحقل مطلوب", en="This field is required")
@@ -126,17 +122,6 @@ def message_for(keyword: str, limit: Any = None) -> Text:
 # --- jsonschema-rs -------------------------------------------------------------------------------
 
 
-def _rs_validator(schema: dict[str, Any]) -> jsonschema_rs.Validator:
-    return jsonschema_rs.Draft202012Validator(
-        schema,
-        validate_formats=True,
-        pattern_options=jsonschema_rs.FancyRegexOptions(backtrack_limit=BACKTRACK_LIMIT),
-        # "Name <a@b.sa>" is an RFC 5322 mailbox, not an address to send to
-        email_options=jsonschema_rs.EmailOptions(allow_display_text=False),
-        offline=True,  # a $ref is never fetched over the network
-    )
-
-
 def _all_consts(context: list[list[jsonschema_rs.ValidationError]], path: list[str | int]) -> bool:
     """Whether every option of a failed ``oneOf``/``anyOf`` failed on its ``const``: a choice."""
     return bool(context) and all(
@@ -160,18 +145,6 @@ def _rs_problems(errors: Iterable[jsonschema_rs.ValidationError]) -> Iterator[Pr
             yield path, "pattern", None
         else:
             yield path, kind.name, kind.value
-
-
-def regex_problem(pattern: str) -> str | None:
-    """Why jsonschema-rs cannot compile ``pattern`` as a JSON Schema ``pattern``, or ``None``."""
-    try:
-        _rs_validator({"pattern": pattern})
-    except (ValueError, jsonschema_rs.ReferencingError) as exc:
-        message = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        if 'is not a "regex"' in message:
-            return "it does not compile as an ECMA-262 regular expression"
-        return message
-    return None
 
 
 # --- jsonschema (for benchmarks only) -------------------------------------------------------------

@@ -3,7 +3,7 @@
 Every regular expression a form can hold (``pattern`` anywhere a schema sits, the keys of
 ``patternProperties``) must compile on the engine submissions run on — jsonschema-rs, whose
 ``pattern`` is Rust's regex crate (time linear in the value), or fancy-regex under a hard backtracking
-step budget for look-around and back-references (:data:`server.validation.BACKTRACK_LIMIT`). A pattern
+step budget for look-around and back-references (:data:`BACKTRACK_LIMIT`). A pattern
 that does not compile there (``\\Z`` is Python's, not ECMA-262's) is refused here, at load, so no form
 ever reaches a backtracking engine without a budget. The pattern's text is read before any engine
 sees it: at most :data:`MAX_PATTERN_LENGTH` characters and :data:`MAX_GROUP_DEPTH` nested groups
@@ -21,6 +21,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+import jsonschema_rs
+
 from server.definitions.errors import pointer
 
 MAX_PATTERN_LENGTH = 1_000
@@ -30,6 +32,36 @@ MAX_EXPANDED_NODES = 20_000
 MAX_REF_DEPTH = 32
 
 Path = tuple[str | int, ...]
+
+BACKTRACK_LIMIT = 100_000
+"""Backtracking steps a pattern with look-around or a back-reference may take on one value (about 2 ms);
+past it the value is reported as not matching. Every other pattern is run by Rust's regex crate, in time
+linear in the value, and never comes near this."""
+
+
+def rs_validator(schema: dict[str, Any]) -> jsonschema_rs.Validator:
+    """The validator submissions run on (server.validation), with its engines and bounds."""
+    return jsonschema_rs.Draft202012Validator(
+        schema,
+        validate_formats=True,
+        pattern_options=jsonschema_rs.FancyRegexOptions(backtrack_limit=BACKTRACK_LIMIT),
+        # "Name <a@b.sa>" is an RFC 5322 mailbox, not an address to send to
+        email_options=jsonschema_rs.EmailOptions(allow_display_text=False),
+        offline=True,  # a $ref is never fetched over the network
+    )
+
+
+def regex_problem(pattern: str) -> str | None:
+    """Why jsonschema-rs cannot compile ``pattern`` as a JSON Schema ``pattern``, or ``None``."""
+    try:
+        rs_validator({"pattern": pattern})
+    except (ValueError, jsonschema_rs.ReferencingError) as exc:
+        message = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        if 'is not a "regex"' in message:
+            return "it does not compile as an ECMA-262 regular expression"
+        return message
+    return None
+
 
 # keywords whose value is a schema, a list of schemas, or a map of name → schema (JSON Schema 2020-12)
 _ONE = (
@@ -103,8 +135,6 @@ def _group_depth(pattern: str) -> int:
 
 def pattern_problem(pattern: str) -> str | None:
     """Why ``pattern`` cannot be used in a form, or ``None``."""
-    from server.validation import regex_problem
-
     if len(pattern) > MAX_PATTERN_LENGTH:
         return f"the pattern is longer than {MAX_PATTERN_LENGTH} characters"
     if _group_depth(pattern) > MAX_GROUP_DEPTH:
