@@ -260,6 +260,8 @@ class CompiledForm:
 
     def errors(self, data: Any) -> list[FieldError]:
         """One error per field: undeclared top-level fields first, then the others in path order."""
+        if self._rs is None and self._py is None:  # the schema cannot be compiled: nothing is accepted
+            return [FieldError(path="", message=_INVALID)]
         errors: dict[str, FieldError] = {}
         if isinstance(data, Mapping):
             for name in data:

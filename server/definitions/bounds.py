@@ -145,8 +145,6 @@ def pattern_problem(pattern: str) -> str | None:
     hints = []
     if "\\Z" in pattern or "\\A" in pattern or "\\z" in pattern:
         hints.append("\\A, \\Z and \\z are not JSON Schema (ECMA-262): write ^ and $")
-    if "(?P<" in pattern or "(?P=" in pattern:
-        hints.append("(?P<name>…) is Python's: write (?<name>…)")
     hint = f" ({'; '.join(hints)})" if hints else ""
     return (
         "the pattern is not a regular expression the server can run in bounded time "
