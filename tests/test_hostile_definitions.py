@@ -495,3 +495,19 @@ async def test_the_editor_shows_every_refusal_and_keeps_working(tmp_path: Path) 
             assert again.status_code == 200 and html(again.text).css("#draft-errors li")
         after = await runtime.store.latest_definition("inquiries")
     assert before is not None and after is not None and after.id == before.id
+
+
+async def test_a_check_that_fails_unexpectedly_is_shown_never_a_500(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from server.admin import drafts
+
+    def broken(*_args: Any, **_kwargs: Any) -> Any:
+        raise RecursionError("maximum recursion depth exceeded")
+
+    monkeypatch.setattr(drafts, "load_sources", broken)
+    async with client_for(tmp_path) as client:
+        await login(client, "admin", ["administrator"])
+        page = await client.get("/admin/services/inquiries/edit", headers={"accept-language": "en"})
+    assert page.status_code == 200
+    assert [li.attributes["data-code"] for li in html(page.text).css("#draft-errors li")] == ["check_failed"]

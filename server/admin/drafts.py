@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -27,6 +28,8 @@ from server.definitions.errors import DefinitionError, ErrorSink, pointer
 from server.definitions.loader import load_sources
 from server.store.interface import Store
 from server.store.records import DefinitionVersion
+
+log = logging.getLogger(__name__)
 
 SERVICE_ID = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 MAX_DRAFT_FILES = 40
@@ -203,7 +206,12 @@ def check(service_id: str, files: Mapping[str, str], organisation_text: str) -> 
     if service_file(service_id) not in files:
         sink.add(service_file(service_id), "", "the draft has no service definition file", "missing_file")
     pattern_problems(files, sink)
-    result = load_sources(bundle_of(files, organisation_text), sink)
+    try:
+        result = load_sources(bundle_of(files, organisation_text), sink)
+    except Exception:  # a check that fails is a refusal the editor shows, never a 500 (issue 10)
+        log.exception("checking the draft of %s failed", service_id)
+        sink.add("", "", "the draft could not be checked; it cannot be published as it is", "check_failed")
+        return sink.errors
     if result.catalogue is not None and list(result.catalogue.services) != [service_id]:
         sink.add(
             service_file(service_id),
