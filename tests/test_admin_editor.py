@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from server.admin.drafts import nested_quantifier
+from server.definitions.bounds import nested_quantifier
 from server.engine.model import Actor, Refusal
 from server.tickets.service import Conflict, Created
 from tests.test_requester_pages import example, login

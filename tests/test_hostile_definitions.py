@@ -121,6 +121,7 @@ HOSTILE = {
     "python_end": PYTHON_END,
     "too_long": TOO_LONG,
     "unclosed": "([0-9",
+    "nested_quantifier": "^(a+)+$",  # linear on the server; refused for the browsers that read it
 }
 
 
@@ -153,7 +154,7 @@ def refusals_of(pattern: str) -> list[Any]:
     return [e for e in load_sources(texts(files)).errors if e.code == "unsafe_pattern"]
 
 
-@pytest.mark.parametrize("pattern", [r"^(\w+\s?)+$", "^(a+)+$", r"(?<=a)b", r"^(a)\1$", r"^\p{L}+$"])
+@pytest.mark.parametrize("pattern", [r"^(\w+\s?)+$", r"(?<=a)b", r"^(a)\1$", r"^\p{L}+$"])
 def test_patterns_that_run_linear_or_under_a_step_budget_load(pattern: str) -> None:
     files = minimal_files()
     in_field(files, pattern)

@@ -6,10 +6,9 @@ comes from the running catalogue. It is stored as typed — even invalid — so 
 Publishing validates everything (:func:`check`) and creates a new immutable definition version;
 tickets keep the version they started on, new tickets take the latest.
 
-Regular expressions: form patterns are run by Rust's regex engine in linear time
-(``server.validation``), so a catastrophic pattern cannot hang a submission; the editor still refuses
-a pattern with a nested quantifier (``^(a+)+$``), as it would backtrack in the browser and in any
-other tool that reads the exported schema.
+Regular expressions, ``$ref`` expansion and templates are bounded by the loader
+(:mod:`server.definitions.bounds`, :mod:`server.definitions.texts`), which this check runs: the editor,
+``khidma check`` and ``khidma import`` refuse the same things.
 """
 
 from __future__ import annotations
@@ -18,13 +17,12 @@ import datetime as dt
 import json
 import logging
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from server.definitions.bounds import MAX_PATTERN_LENGTH
 from server.definitions.crossref import ORGANISATION_FILE, form_file, service_file, workflow_file
-from server.definitions.errors import DefinitionError, ErrorSink, pointer
+from server.definitions.errors import DefinitionError, ErrorSink
 from server.definitions.loader import load_sources
 from server.store.interface import Store
 from server.store.records import DefinitionVersion
@@ -127,70 +125,6 @@ def with_published(files: Mapping[str, str], service_id: str, published: bool) -
 
 # --- checks ---------------------------------------------------------------------------------------
 
-_TOKEN = re.compile(r"\\.|\[(?:\\.|[^\]\\])*\]|[^()|\\]")
-_UNBOUNDED = re.compile(r"[+*]|\{\d+,\}")
-# Each alternative starts with a different character (\, [, or neither), so these expressions are
-# unambiguous and run in linear time on any pattern text (the loader caps that text's length).
-_GROUP = re.compile(r"\((?:\?:)?((?:\\.|\[(?:\\.|[^\]\\])*\]|[^()\\\[])+)\)(?:[+*]|\{\d+,\d*\})")
-_QUANTIFIED = re.compile(r"(\\.|\[(?:\\.|[^\]\\])*\]|[^()|\\+*?{}\[])([+*]|\{\d+,\d*\})\??")
-
-
-def nested_quantifier(pattern: str) -> bool:
-    """Whether a regular expression repeats a group made only of repetitions of one same atom
-    (``(a+)+``, ``(\\w*)*``, ``([a-z]+[a-z]*){2,}``) — the shape that backtracks exponentially.
-
-    A heuristic: a repeated group whose repetitions are told apart by something else (a separator,
-    ``(\\s+\\w+)+``) is accepted."""
-    for group in _GROUP.finditer(pattern):
-        body = group.group(1)
-        parts = _QUANTIFIED.findall(body)
-        if (
-            parts
-            and "".join(atom + q for atom, q in parts) == body.replace("?", "")
-            and len({atom for atom, _q in parts}) == 1
-        ):
-            return True
-        if "|" in body:
-            alternatives = body.split("|")
-            if len(set(alternatives)) < len(alternatives):
-                return True
-    return False
-
-
-def _patterns(node: Any, path: tuple[str | int, ...] = ()) -> Iterator[tuple[str, str]]:
-    if isinstance(node, dict):
-        for key, value in node.items():
-            if key == "pattern" and isinstance(value, str):
-                yield pointer(*path, key), value
-            elif key == "patternProperties" and isinstance(value, dict):
-                for name in value:
-                    yield pointer(*path, key, name), name
-            yield from _patterns(value, (*path, key))
-    elif isinstance(node, list):
-        for index, item in enumerate(node):
-            yield from _patterns(item, (*path, index))
-
-
-def pattern_problems(files: Mapping[str, str], sink: ErrorSink) -> None:
-    for path, text in files.items():
-        if not path.startswith("form_schemas/"):
-            continue
-        try:
-            document = json.loads(text)
-        except (ValueError, RecursionError):
-            continue  # the loader reports it
-        for ptr, pattern in _patterns(document):
-            if len(pattern) <= MAX_PATTERN_LENGTH and nested_quantifier(
-                pattern
-            ):  # longer: the loader refuses
-                sink.add(
-                    path,
-                    ptr,
-                    "this pattern repeats a group that itself repeats (like (a+)+): it can take "
-                    "exponential time on some values; write it without the nested repetition",
-                    "unsafe_pattern",
-                )
-
 
 def check(service_id: str, files: Mapping[str, str], organisation_text: str) -> list[DefinitionError]:
     """Every error of a draft, each with its file and JSON pointer; empty when it can be published."""
@@ -205,7 +139,6 @@ def check(service_id: str, files: Mapping[str, str], organisation_text: str) -> 
         return sink.errors
     if service_file(service_id) not in files:
         sink.add(service_file(service_id), "", "the draft has no service definition file", "missing_file")
-    pattern_problems(files, sink)
     try:
         result = load_sources(bundle_of(files, organisation_text), sink)
     except Exception:  # a check that fails is a refusal the editor shows, never a 500 (issue 10)

@@ -18,6 +18,7 @@ a chain of more than :data:`MAX_REF_DEPTH` references, or a reference cycle, bef
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -133,6 +134,34 @@ def _group_depth(pattern: str) -> int:
     return deepest
 
 
+# Each alternative starts with a different character (\, [, or neither), so these expressions are
+# unambiguous and run in linear time on any pattern text (the loader caps that text's length).
+_GROUP = re.compile(r"\((?:\?:)?((?:\\.|\[(?:\\.|[^\]\\])*\]|[^()\\\[])+)\)(?:[+*]|\{\d+,\d*\})")
+_QUANTIFIED = re.compile(r"(\\.|\[(?:\\.|[^\]\\])*\]|[^()|\\+*?{}\[])([+*]|\{\d+,\d*\})\??")
+
+
+def nested_quantifier(pattern: str) -> bool:
+    """Whether a regular expression repeats a group made only of repetitions of one same atom
+    (``(a+)+``, ``(\\w*)*``, ``([a-z]+[a-z]*){2,}``) — the shape that backtracks exponentially.
+
+    A heuristic: a repeated group whose repetitions are told apart by something else (a separator,
+    ``(\\s+\\w+)+``) is accepted."""
+    for group in _GROUP.finditer(pattern):
+        body = group.group(1)
+        parts = _QUANTIFIED.findall(body)
+        if (
+            parts
+            and "".join(atom + q for atom, q in parts) == body.replace("?", "")
+            and len({atom for atom, _q in parts}) == 1
+        ):
+            return True
+        if "|" in body:
+            alternatives = body.split("|")
+            if len(set(alternatives)) < len(alternatives):
+                return True
+    return False
+
+
 def pattern_problem(pattern: str) -> str | None:
     """Why ``pattern`` cannot be used in a form, or ``None``."""
     if len(pattern) > MAX_PATTERN_LENGTH:
@@ -141,6 +170,12 @@ def pattern_problem(pattern: str) -> str | None:
         return f"the pattern nests groups more than {MAX_GROUP_DEPTH} deep"
     problem = regex_problem(pattern)
     if problem is None:
+        if nested_quantifier(pattern):
+            return (
+                "this pattern repeats a group that itself repeats (like (a+)+): the server runs it in "
+                "linear time, but browsers and other tools that read the schema backtrack exponentially "
+                "on some values; write it without the nested repetition"
+            )
         return None
     hints = []
     if "\\Z" in pattern or "\\A" in pattern or "\\z" in pattern:

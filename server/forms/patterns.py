@@ -5,7 +5,9 @@ stricter than the ECMA-262 regular expressions JSON Schema uses (a ``-`` or ``(`
 inside a class, ``\\-`` outside one is an error, ``&&`` means intersection …). A pattern that fails
 to compile is silently ignored by the browser, and one that compiles with another meaning would
 refuse good input, so :func:`html_pattern` accepts only a conservative subset it fully understands
-and returns ``None`` for the rest: the server validates every submission anyway.
+and returns ``None`` for the rest — and for a pattern that repeats a repeated group (``(a+)+``), which
+the browser's backtracking engine could take exponential time on: the server validates every
+submission anyway, in linear time.
 
 JSON Schema's ``pattern`` matches anywhere in the value; the attribute must match all of it. A
 pattern anchored at both ends (``^…$`` with no ``|`` at the top level) is used as it is; any other is
@@ -15,6 +17,8 @@ wrapped as ``[\\s\\S]*(?:PATTERN)[\\s\\S]*``, which matches the same values.
 from __future__ import annotations
 
 import re
+
+from server.definitions.bounds import nested_quantifier
 
 _SYNTAX = set("^$\\.*+?()[]{}|/")
 _CLASS_RESERVED = set("&-!#%,:;<=>@`~")
@@ -158,6 +162,8 @@ def _check(pattern: str) -> tuple[bool, bool, bool]:
 
 def html_pattern(pattern: str) -> str | None:
     """The ``pattern`` attribute for a JSON Schema ``pattern``, or ``None`` when it is not safe."""
+    if nested_quantifier(pattern):  # (a+)+ backtracks exponentially in the browser
+        return None
     try:
         starts, ends, alternation = _check(pattern)
     except _Unsafe:
