@@ -367,6 +367,8 @@ def test_a_real_render_on_a_long_message_stops_at_its_budget(template: str, reas
     text, cut = render_bounded(compiled_template, {"data": Namespace({"message": MESSAGE})})
     assert cut is not None and reason in cut
     assert len(text) <= MAX_RENDERED
+    if template == NESTED:  # one character per iteration: stopped at the iteration budget
+        assert len(text) < MAX_ITERATIONS
 
 
 def test_the_budget_counts_per_render() -> None:
@@ -381,10 +383,15 @@ def test_an_ordinary_template_renders_whole() -> None:
     template, _refs = compile_template(
         "{{ ticket.number }}: {% for i in data.rows %}{{ i.name|upper }} {% endfor %}"
         "{{ data.note|upper }} {{ '%-4s|'|format('ab') }} {{ '{0:>3}'.format(7) }} {{ 2 ** 10 }}"
+        " {{ '%d SAR'|format(data.amount) }} {{ data.missing|default(5000, true) }} {{ '{:,}'.format(data.amount) }}"
     )
     rows = [Namespace({"name": "a"}), Namespace({"name": "b"})]
-    context = {"ticket": {"number": 7}, "data": Namespace({"rows": rows, "note": "a long note here"})}
-    assert render_bounded(template, context) == ("7: A B A LONG NOTE HERE ab  |   7 1024", None)
+    data = Namespace({"rows": rows, "note": "a long note here", "amount": 250000, "missing": None})
+    context = {"ticket": {"number": 7}, "data": data}
+    assert render_bounded(template, context) == (
+        "7: A B A LONG NOTE HERE ab  |   7 1024 250000 SAR 5000 250,000",
+        None,
+    )
 
 
 async def test_a_notification_over_its_budget_is_recorded_cut_and_the_ticket_created(tmp_path: Path) -> None:

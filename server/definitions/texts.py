@@ -40,7 +40,7 @@ MAX_OUTPUT = 20_000
 """Characters a trial render (with sample values) may produce."""
 MAX_RENDERED = 100_000
 """Characters a real render may produce; past it the message is cut (:func:`render_bounded`)."""
-MAX_PRODUCED = 200_000
+MAX_PRODUCED = 1_000_000
 """Characters produced in all during one render: output, captured blocks, joins and concatenations."""
 MAX_ITERATIONS = 10_000
 """Loop iterations during one render, every loop counted."""
@@ -158,14 +158,25 @@ def _check_int(value: Any) -> Any:
     return value
 
 
+_WIDTHS = frozenset({"center", "ljust", "rjust", "zfill", "expandtabs", "indent", "batch", "slice"})
+"""Filters and methods whose numeric arguments are widths or counts of what they build (other numbers,
+such as an amount given to ``format`` or ``default``, are values, not budgets)."""
+
+
 def _check_arguments(name: str, value: Any, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> None:
     """Before a filter or a method runs: no width past :data:`MAX_WIDTH`, no result that would
     obviously pass :data:`MAX_PRODUCED` (a ``replace`` or ``join`` that multiplies lengths)."""
-    for argument in (*args, *kwargs.values()):
-        _check_number(argument, f"the argument of {name}")
+    if name in _WIDTHS:
+        for argument in (*args, *kwargs.values()):
+            _check_number(argument, f"the width given to {name}")
     size = text_size(value) if isinstance(value, str | list | tuple | Mapping | Namespace) else 0
     others = [text_size(a) for a in (*args, *kwargs.values()) if isinstance(a, str | list | tuple | Mapping)]
-    if name in ("replace", "join", "indent", "wordwrap", "translate") and others:
+    if name == "indent" and isinstance(value, str):
+        width = args[0] if args else kwargs.get("width", 4)
+        prefix = width if isinstance(width, int) else text_size(width)
+        if (value.count("\n") + 1) * prefix > MAX_PRODUCED:
+            raise BudgetExceeded(f"indent would produce more than {MAX_PRODUCED} characters")
+    elif name in ("replace", "join", "wordwrap", "translate") and others:
         # each occurrence, item or line may receive the other text once
         old = args[0] if args else kwargs.get("old")
         if name == "replace" and isinstance(value, str) and isinstance(old, str):
@@ -326,9 +337,6 @@ class TemplateSandbox(ImmutableSandboxedEnvironment):
         owner = getattr(__obj, "__self__", None)
         if owner is not None and not isinstance(owner, type):  # a bound method: "x".center(9)
             _check_arguments(name, owner, args, kwargs)
-        else:
-            for argument in (*args, *kwargs.values()):
-                _check_number(argument, f"the argument of {name or 'a call'}")
         result = super().call(__context, __obj, *args, **kwargs)
         if isinstance(result, str):
             _budget().produce(len(result))
