@@ -222,7 +222,7 @@ class CompiledForm:
         self._rs: jsonschema_rs.Validator | None = None
         self._py: jsonschema.Draft202012Validator | None = None
         self.declared: frozenset[str] = frozenset()
-        for _ptr, reason in expansion_problems(form.schema):
+        for _ptr, reason, _code in expansion_problems(form.schema):
             self.problem = reason
         if self.problem is None:
             self.declared = frozenset(fields(form.schema))

@@ -258,6 +258,30 @@ def test_a_reference_cycle_is_refused(ref: str, where: str) -> None:
     assert (FORM, where, "schema_too_large") in refusals(files)
 
 
+@pytest.mark.parametrize(
+    ("change", "where"),
+    [
+        ({"$ref": "https://example.invalid/x.json"}, "/properties/employee_id/$ref"),
+        ({"$ref": "#anchor"}, "/properties/employee_id/$ref"),
+        ({"$dynamicRef": "#/$defs/x"}, "/properties/employee_id/$dynamicRef"),
+        ({"$id": "inner.json"}, "/properties/employee_id/$id"),
+    ],
+)
+def test_a_reference_the_bound_cannot_follow_is_refused(change: dict[str, Any], where: str) -> None:
+    files = minimal_files()
+    employee(files).update(change)
+    assert (FORM, where, "bad_reference") in refusals(files)
+
+
+def test_a_form_has_a_bounded_number_of_patterns_each_compiled_within_a_size() -> None:
+    files = minimal_files()
+    for i in range(bounds.MAX_PATTERNS + 5):
+        files[FORM]["properties"][f"f{i}"] = {"type": "string", "pattern": f"^a{i}$", "x-title": t("س", "F")}
+    assert (FORM, f"/properties/f{bounds.MAX_PATTERNS}/pattern", "unsafe_pattern") in refusals(files)
+    assert refusals_of(r"\p{L}{1000}")[0].message.startswith("the pattern is not a regular expression")
+    assert refusals_of(r"^\p{L}{20}$") == [] and refusals_of(r"^[\u0600-\u06FF ]{1,1000}$") == []
+
+
 def test_a_chain_of_references_past_the_depth_is_refused() -> None:
     files = minimal_files()
     depth = bounds.MAX_REF_DEPTH + 2

@@ -18,6 +18,7 @@ a chain of more than :data:`MAX_REF_DEPTH` references, or a reference cycle, bef
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -31,6 +32,12 @@ MAX_GROUP_DEPTH = 32
 MAX_EXPANDED_NODES = 20_000
 """Schema nodes of a form with every ``$ref`` inlined; the largest shipped form has a few hundred."""
 MAX_REF_DEPTH = 32
+MAX_PATTERNS = 50
+"""Different regular expressions in one form, each compiled at load (25 ms at worst, within
+:data:`REGEX_SIZE_LIMIT`; an ordinary pattern takes a tenth of a millisecond)."""
+REGEX_SIZE_LIMIT = 1_000_000
+"""Bytes a compiled pattern (and its lazy DFA) may take: ``\\p{L}{20}`` fits, ``\\p{L}{100}`` or
+``.{1000}`` does not, and the compiler gives up at this size instead of building hundreds of MB."""
 
 Path = tuple[str | int, ...]
 
@@ -45,13 +52,16 @@ def rs_validator(schema: dict[str, Any]) -> jsonschema_rs.Validator:
     return jsonschema_rs.Draft202012Validator(
         schema,
         validate_formats=True,
-        pattern_options=jsonschema_rs.FancyRegexOptions(backtrack_limit=BACKTRACK_LIMIT),
+        pattern_options=jsonschema_rs.FancyRegexOptions(
+            backtrack_limit=BACKTRACK_LIMIT, size_limit=REGEX_SIZE_LIMIT, dfa_size_limit=REGEX_SIZE_LIMIT
+        ),
         # "Name <a@b.sa>" is an RFC 5322 mailbox, not an address to send to
         email_options=jsonschema_rs.EmailOptions(allow_display_text=False),
         offline=True,  # a $ref is never fetched over the network
     )
 
 
+@functools.lru_cache(maxsize=4096)
 def regex_problem(pattern: str) -> str | None:
     """Why jsonschema-rs cannot compile ``pattern`` as a JSON Schema ``pattern``, or ``None``."""
     try:
@@ -59,7 +69,10 @@ def regex_problem(pattern: str) -> str | None:
     except (ValueError, jsonschema_rs.ReferencingError) as exc:
         message = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         if 'is not a "regex"' in message:
-            return "it does not compile as an ECMA-262 regular expression"
+            return (
+                "it does not compile as an ECMA-262 regular expression of at most "
+                f"{REGEX_SIZE_LIMIT:,} bytes (a large class such as \\p{{L}} or . repeated many times is larger)"
+            )
         return message
     return None
 
@@ -189,17 +202,23 @@ def pattern_problem(pattern: str) -> str | None:
 
 def pattern_problems(schema: Any) -> Iterator[tuple[str, str]]:
     """(pointer, reason) for each pattern of a form schema that is refused."""
+    seen: set[str] = set()
     for path, pattern in patterns(schema):
+        seen.add(pattern)
+        if len(seen) > MAX_PATTERNS:
+            yield pointer(*path), f"a form has at most {MAX_PATTERNS} different patterns"
+            return
         problem = pattern_problem(pattern)
         if problem is not None:
             yield pointer(*path), problem
 
 
 class _TooLarge(Exception):
-    def __init__(self, path: Path, message: str) -> None:
+    def __init__(self, path: Path, message: str, code: str = "schema_too_large") -> None:
         super().__init__(message)
         self.path = path
         self.message = message
+        self.code = code
 
 
 def _target(schema: Mapping[str, Any], ref: str) -> tuple[Any, Path]:
@@ -234,7 +253,26 @@ class _Expansion:
         if not isinstance(node, Mapping):
             return 1
         total = 1
+        for keyword in ("$dynamicRef", "$recursiveRef"):
+            if keyword in node:
+                raise _TooLarge(
+                    (*path, keyword),
+                    f"a form refers to its parts with $ref only, not {keyword}",
+                    "bad_reference",
+                )
+        if "$id" in node and path:
+            raise _TooLarge(
+                (*path, "$id"),
+                "only the form itself may have an $id (a $ref is read from the form's root)",
+                "bad_reference",
+            )
         ref = node.get("$ref")
+        if isinstance(ref, str) and ref != "#" and not ref.startswith("#/"):
+            raise _TooLarge(
+                (*path, "$ref"),
+                "a form refers only to its own parts, by a JSON pointer such as #/$defs/name",
+                "bad_reference",
+            )
         if isinstance(ref, str):
             if refs >= MAX_REF_DEPTH:
                 raise _TooLarge(path, f"more than {MAX_REF_DEPTH} $ref followed one inside another")
@@ -268,13 +306,17 @@ def expanded_size(schema: Mapping[str, Any]) -> tuple[int, int]:
     try:
         size = expansion.size(schema, (), 0)
     except _TooLarge as exc:
-        raise ValueError(pointer(*exc.path), exc.message) from None
+        raise ValueError(pointer(*exc.path), exc.message, exc.code) from None
+    except RecursionError:  # references nested in deeply nested schemas, past Python's stack
+        raise ValueError(
+            "", "the form's references nest too deeply to be checked", "schema_too_large"
+        ) from None
     return size, expansion.steps
 
 
-def expansion_problems(schema: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
-    """(pointer, reason) when the schema expands past the bounds."""
+def expansion_problems(schema: Mapping[str, Any]) -> Iterator[tuple[str, str, str]]:
+    """(pointer, reason, code) when the schema expands past the bounds or refers outside the form."""
     try:
         expanded_size(schema)
     except ValueError as exc:
-        yield exc.args[0], exc.args[1]
+        yield exc.args[0], exc.args[1], exc.args[2]

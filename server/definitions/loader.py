@@ -85,8 +85,8 @@ def _validate(kind: metaschema.Kind, relative: str, document: Any, sink: ErrorSi
     for ptr, message in metaschema.problems(kind, document):
         sink.add(relative, ptr, message, "schema")
     if kind == "form" and len(sink.errors) == before:
-        for ptr, message in bounds.expansion_problems(document):
-            sink.add(relative, ptr, message, "schema_too_large")
+        for ptr, message, code in bounds.expansion_problems(document):
+            sink.add(relative, ptr, message, code)
     if kind == "form" and len(sink.errors) == before:
         for ptr, message in forms.label_problems(document):
             sink.add(relative, ptr, message, "missing_label")
