@@ -74,11 +74,8 @@ _BUDGET: ContextVar[Budget | None] = ContextVar("template_budget", default=None)
 
 
 def _budget() -> Budget:
-    budget = _BUDGET.get()
-    if budget is None:  # rendered outside render()/trial_render(): a budget of its own
-        budget = Budget()
-        _BUDGET.set(budget)
-    return budget
+    # outside render()/trial_render() (a direct Template.render) each call gets a budget of its own
+    return _BUDGET.get() or Budget()
 
 
 def text_size(value: Any, limit: int = MAX_PRODUCED) -> int:
@@ -110,7 +107,9 @@ def text_size(value: Any, limit: int = MAX_PRODUCED) -> int:
     return total
 
 
-_PERCENT_SPEC = re.compile(r"%(?:\([^)]*\))?[#0 +-]*(\*|\d*)(?:\.(\*|\d*))?[hlL]?[a-zA-Z%]")
+# A width never starts with 0 (a flag) and a mapping key is short: each part starts where the one before
+# cannot go on, so this runs in time linear in the format string (which may come from the data).
+_PERCENT_SPEC = re.compile(r"%(?:\([^)]{0,200}\))?[#0 +-]*(\*|[1-9]\d*)?(?:\.(\*|\d*))?[hlL]?[a-zA-Z%]")
 
 
 def _check_number(value: Any, what: str) -> None:
