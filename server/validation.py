@@ -5,7 +5,7 @@ in docs/performance.md): a few microseconds for a 20-field submission where json
 hundred, and ``pattern`` runs on Rust's regex engine, in time linear in the value, where Python's
 backtracking ``re`` takes half a second for ``^(a+)+$`` on 24 characters and minutes on 32. A pattern
 with look-around or a back-reference (which no linear engine can run) goes to fancy-regex, bounded by
-:data:`BACKTRACK_LIMIT`.
+:data:`server.definitions.bounds.BACKTRACK_LIMIT`.
 
 jsonschema stays the reference for definitions (the loader's meta-schema checks), never for submissions:
 a form jsonschema-rs cannot compile (a pattern in Python's dialect such as ``\\Z``, a ``$ref`` outside
