@@ -478,17 +478,10 @@ def trial_render(template: Template, context: Mapping[str, Any]) -> None:
         raise TemplateProblem(f"the template fails when rendered: {exc}", "template_error") from None
 
 
-def render(template: Template, context: Mapping[str, Any]) -> str:
-    """Render a checked template for real, under the same budgets as the trial render (output capped
-    at :data:`MAX_RENDERED`); raises :class:`BudgetExceeded`. See :func:`render_bounded`."""
-    out: list[str] = []
-    _generate(template, context, MAX_RENDERED, out)
-    return "".join(out)
-
-
 def render_bounded(template: Template, context: Mapping[str, Any]) -> tuple[str, str | None]:
-    """(the text, why it was cut or ``None``): a render that passes a budget or fails keeps what it
-    rendered until then, never more than :data:`MAX_RENDERED` characters."""
+    """Render a checked template for real (the notification layer calls this), under the same budgets
+    as the trial render: (the text, why it was cut or ``None``). A render that passes a budget or fails
+    on real data keeps what it rendered until then, never more than :data:`MAX_RENDERED` characters."""
     out: list[str] = []
     try:
         _generate(template, context, MAX_RENDERED, out)
