@@ -115,7 +115,32 @@ def in_action_form(f: Files, p: str) -> tuple[str, str]:
     return REPLY, "/properties/reply/pattern"
 
 
-PLACES = [in_field, in_group_item, in_pattern_properties, in_property_names, in_defs, in_action_form]
+def in_inline_action_form(f: Files, p: str) -> tuple[str, str]:
+    f[WF]["actions"]["answer"]["form"] = {
+        "type": "object",
+        "x-title": t("رد", "Reply"),
+        "required": ["reply", "outcome"],
+        "properties": {
+            "reply": {"type": "string", "x-title": t("الرد", "Reply"), "pattern": p},
+            "outcome": {
+                "type": "string",
+                "enum": ["done", "unavailable"],
+                "x-title": t("النتيجة", "Outcome"),
+            },
+        },
+    }
+    return WF, "/actions/answer/form/properties/reply/pattern"
+
+
+PLACES = [
+    in_field,
+    in_group_item,
+    in_pattern_properties,
+    in_property_names,
+    in_defs,
+    in_action_form,
+    in_inline_action_form,
+]
 HOSTILE = {
     "paren_bomb": PAREN_BOMB,
     "python_end": PYTHON_END,
@@ -237,6 +262,18 @@ def test_a_ref_doubling_schema_is_refused_in_steps_linear_in_its_size(
     with pytest.raises(bounds._TooLarge):
         expansion.size(files[FORM], (), 0)
     assert expansion.steps < 200  # each $defs entry measured once, not 2^18 times
+
+
+def test_an_inline_action_form_is_bounded_like_a_form_file() -> None:
+    files = minimal_files()
+    in_inline_action_form(files, "^[a-z]+$")
+    assert load_sources(texts(files)).errors == []
+    files[WF]["actions"]["answer"]["form"]["$defs"] = doubling(18)
+    files[WF]["actions"]["answer"]["form"]["properties"]["reply"]["$ref"] = "#/$defs/d0"
+    assert any(
+        file == WF and code == "schema_too_large" and ptr.startswith("/actions/answer/form/$defs/d")
+        for file, ptr, code in refusals(files)
+    )
 
 
 def test_a_form_below_the_bound_loads_and_is_measured() -> None:

@@ -77,6 +77,15 @@ def regex_problem(pattern: str) -> str | None:
     return None
 
 
+def schema_problem(schema: dict[str, Any]) -> str | None:
+    """Why jsonschema-rs cannot compile a whole form schema, or ``None``."""
+    try:
+        rs_validator(schema)
+    except (ValueError, jsonschema_rs.ReferencingError) as exc:
+        return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    return None
+
+
 # keywords whose value is a schema, a list of schemas, or a map of name → schema (JSON Schema 2020-12)
 _ONE = (
     "items",

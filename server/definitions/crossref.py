@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from jinja2 import Template
 
-from server.definitions import forms, metaschema
+from server.definitions import bounds, forms, metaschema
 from server.definitions.catalogue import CompiledService, NotificationTemplate
 from server.definitions.errors import ErrorSink, pointer
 from server.definitions.expressions import Expression, ExpressionError, ExprType, Scope, compile_expression
@@ -227,12 +227,23 @@ class WorkflowChecker:
             return found
         inline = dict(action.form)
         inline.setdefault("$schema", "https://json-schema.org/draft/2020-12/schema")
+        # the bounds of a form file (server.definitions.bounds) first, before anything walks it
+        bounded = [(sub, message, "unsafe_pattern") for sub, message in bounds.pattern_problems(inline)]
         problems = list(metaschema.json_schema_problems(inline))
         problems += list(metaschema.problems("form", inline))
-        problems += list(forms.label_problems(inline))
+        if not problems and not bounded:
+            bounded += bounds.expansion_problems(inline)
+        if not problems and not bounded:
+            problems += list(forms.label_problems(inline))
+        if not problems and not bounded:
+            compiles = bounds.schema_problem(inline)
+            if compiles is not None:
+                bounded.append(("", f"the form cannot check submissions: {compiles}", "uncompilable_form"))
+        for sub, message, code in bounded:
+            self.error(ptr + sub, message, code)
         for sub, message in problems:
             self.error(ptr + sub, message, "invalid_form")
-        if problems:
+        if problems or bounded:
             return None
         title = inline.get("x-title") or {"ar": action.label.ar, "en": action.label.en}
         return Form(id=f"{self.wf.id}.{action_id}", title=Text(**title), schema=inline)
