@@ -17,6 +17,7 @@ from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import CacheControlHeader, State
 from litestar.exceptions import HTTPException, NotAuthorizedException, PermissionDeniedException
 from litestar.openapi.config import OpenAPIConfig
+from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Template
 from litestar.static_files import create_static_files_router
@@ -180,7 +181,20 @@ def create_app(settings: Settings | None = None) -> Litestar:
             cookie_secure=settings.secure_cookies,
         ),
         exception_handlers={Exception: _error},
-        openapi_config=OpenAPIConfig(title="khidma", version="0.1.0", path="/schema"),
+        openapi_config=OpenAPIConfig(
+            title="khidma",
+            version="0.1.0",
+            path="/schema",
+            components=Components(
+                security_schemes={
+                    "bearer": SecurityScheme(
+                        type="http",
+                        scheme="bearer",
+                        description="An API token from `khidma token create` (docs/api.md)",
+                    )
+                }
+            ),
+        ),
         request_max_body_size=settings.max_upload_bytes,
         multipart_form_part_limit=settings.max_form_fields,
         debug=settings.debug,

@@ -213,9 +213,7 @@ async def take_rate_token(
     """Rate-limit hits share the table of failed log-ins, under keys of their own (``rate:…``); only
     those are forgotten here (through the ``at`` index: the old rows only), never a log-in's."""
     key = f"rate:{key}"
-    await conn.execute(
-        "DELETE FROM login_attempts WHERE at < ? AND key LIKE 'rate:%'", (time_text(since),)
-    )
+    await conn.execute("DELETE FROM login_attempts WHERE at < ? AND key LIKE 'rate:%'", (time_text(since),))
     row = await fetch_one(conn, "SELECT count(*) FROM login_attempts WHERE key = ?", (key,))
     assert row is not None
     if row[0] >= limit:

@@ -42,6 +42,7 @@ from server.runtime import Runtime
 from server.settings import Settings
 from server.store.records import User
 from server.web.deps import CurrentUser, Lang, RuntimeDep, Viewer
+from server.web.api import BEARER, errors
 from server.web.forms import FieldProblem, read_post
 from server.web.guards import USER_SCOPE_KEY, is_api, login_required, safe_next
 from server.web.limits import Network, client_address, in_networks, parse_networks, proxy_networks
@@ -52,6 +53,7 @@ __all__ = ["SESSION_COOKIE", "USER_SCOPE_KEY", "AuthAPI", "AuthMiddleware", "Aut
 AnyRequest = Request[Any, Any, State]
 
 # --- the middleware -------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class AuthConfig:
@@ -259,7 +261,7 @@ class AuthAPI(Controller):
     path = "/api/me"
     tags = ["accounts"]  # noqa: RUF012 (Litestar's declared class attribute)
 
-    @get("/", guards=[login_required])
+    @get("/", guards=[login_required], security=BEARER, responses=errors(401))
     async def me(self, user: CurrentUser) -> Me:
         """The caller as its bearer token identifies it (401 without a valid token)."""
         return Me(

@@ -323,4 +323,6 @@ class LimitsMiddleware(ASGIMiddleware):
         window = settings.rate_limit_window_seconds
         if not await throttle.take(runtime, f"{kind}:{address}", limit=limit, window_seconds=window):
             minutes = max(1, round(window / 60))
-            raise InputRefused(429, "input_rate_limited", headers={"Retry-After": str(window)}, minutes=minutes)
+            raise InputRefused(
+                429, "input_rate_limited", headers={"Retry-After": str(window)}, minutes=minutes
+            )
