@@ -41,8 +41,8 @@ from server.i18n import t
 from server.runtime import Runtime
 from server.settings import Settings
 from server.store.records import User
-from server.web.deps import CurrentUser, Lang, RuntimeDep, Viewer
 from server.web.api import BEARER, errors
+from server.web.deps import CurrentUser, Lang, RuntimeDep, Viewer
 from server.web.forms import FieldProblem, read_post
 from server.web.guards import USER_SCOPE_KEY, is_api, login_required, safe_next
 from server.web.limits import Network, client_address, in_networks, parse_networks, proxy_networks

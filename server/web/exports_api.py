@@ -58,7 +58,7 @@ class ExportsAPI(Controller):
     path = "/api/export"
     guards = [export_required]  # noqa: RUF012 (Litestar's declared class attribute)
     tags = ["exports"]  # noqa: RUF012 (Litestar's declared class attribute)
-    security = BEARER  # noqa: RUF012 (Litestar's declared class attribute)
+    security = BEARER
 
     @get("/definitions", responses=errors(401, 403))
     async def definitions(self, runtime: RuntimeDep) -> dict[str, Any]:

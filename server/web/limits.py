@@ -33,7 +33,7 @@ from typing import Any, cast
 from litestar.enums import ScopeType
 from litestar.exceptions import HTTPException, NotFoundException
 from litestar.middleware import ASGIMiddleware
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from litestar.types import ASGIApp, Receive, ReceiveMessage, Scope, Send
 
 from server.requests import throttle
 from server.runtime import Runtime
@@ -187,9 +187,7 @@ def form_problem(body: bytes, budget: Budget) -> InputRefused | None:
 
 def check_values(values: Iterable[str], budget: Budget) -> None:
     """Refuse a parsed post's text values: too many, too long, or with control characters."""
-    count = 0
-    for value in values:
-        count += 1
+    for count, value in enumerate(values, 1):
         if count > budget.form_fields:
             raise InputRefused(413, "input_too_many_fields", limit=budget.form_fields)
         if len(value) > budget.field_chars:
@@ -242,18 +240,19 @@ async def _read(receive: Receive, limit: int) -> bytes:
 def _replay(body: bytes, receive: Receive) -> Receive:
     given = False
 
-    async def replay() -> Message:
+    async def replay() -> ReceiveMessage:
         nonlocal given
         if not given:
             given = True
-            return {"type": "http.request", "body": body, "more_body": False}
+            return cast(ReceiveMessage, {"type": "http.request", "body": body, "more_body": False})
         return await receive()
 
     return cast(Receive, replay)
 
 
 def _ids_in_range(scope: Scope) -> None:
-    for value in (scope.get("path_params") or {}).values():
+    params: dict[str, Any] = dict(scope.get("path_params") or {})
+    for value in params.values():
         if isinstance(value, int) and not -SQLITE_MAX <= value <= SQLITE_MAX:
             raise NotFoundException("no such item / لا يوجد هذا العنصر")
 
@@ -278,7 +277,7 @@ class LimitsMiddleware(ASGIMiddleware):
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
         _ids_in_range(scope)
-        method = scope.get("method", "GET")
+        method = str(scope.get("method", "GET"))
         if method in UNSAFE:
             receive = await self._checked_body(scope, receive)
         await self._rate_limit(scope, method)

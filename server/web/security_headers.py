@@ -35,7 +35,7 @@ _ALWAYS = {
 
 async def security_headers(message: Message, scope: Scope) -> None:
     """Add the headers above to the start of an HTTP answer (see the module's text)."""
-    if message["type"] != "http.response.start" or scope.get("type") != "http":
+    if message["type"] != "http.response.start":
         return
     headers = MutableScopeHeaders.from_message(message)
     for name, value in _ALWAYS.items():

@@ -35,7 +35,7 @@ class TicketsAPI(Controller):
     path = "/api/tickets"
     tags = ["staff"]  # noqa: RUF012 (Litestar's declared class attribute)
     guards = [login_required]  # noqa: RUF012 (Litestar's declared class attribute)
-    security = BEARER  # noqa: RUF012 (Litestar's declared class attribute)
+    security = BEARER
 
     @get("/{ticket_id:int}", responses=errors(400, 401, 404))
     async def get_ticket(

@@ -88,7 +88,7 @@ class TasksAPI(Controller):
     path = "/api/tasks"
     guards = (staff_required,)
     tags = ("staff",)
-    security = BEARER  # noqa: RUF012 (Litestar's declared class attribute)
+    security = BEARER
 
     @get("/", responses=errors(400, 401, 403))
     async def list_tasks(self, request: AnyRequest, runtime: RuntimeDep, user: CurrentUser) -> TaskListOut:
