@@ -19,8 +19,6 @@ from server.cli import main
 from tests.conftest import running_server
 
 EXAMPLES = 25
-# schemathesis 3 still touches jsonschema's deprecated names
-pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
 
 @pytest.fixture(scope="module")
