@@ -21,12 +21,12 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from litestar.testing import AsyncTestClient  # noqa: E402
+from litestar.testing import AsyncTestClient
 
-from server.app import create_app  # noqa: E402
-from server.settings import Settings  # noqa: E402
-from server.web.limits import Budget, check_values, form_problem, json_problem  # noqa: E402
-from tests.engine_harness import catalogue  # noqa: E402
+from server.app import create_app
+from server.settings import Settings
+from server.web.limits import Budget, check_values, form_problem, json_problem
+from tests.engine_harness import catalogue
 
 MB = 1024 * 1024
 
@@ -68,9 +68,13 @@ def main() -> None:
         verdict = "refused: " + problem.key if problem else "passes"
         print(f"  json  {name:<40} {timed(lambda b=body: json_problem(b, budget), 20):8.3f}  {verdict}")
     form = "&".join(f"f{i}=" + "x" * 900 for i in range(1000)).encode()[:MB]
-    print(f"  form  {'1 MB urlencoded, 1000 fields':<40} {timed(lambda: form_problem(form, budget), 20):8.3f}")
+    print(
+        f"  form  {'1 MB urlencoded, 1000 fields':<40} {timed(lambda: form_problem(form, budget), 20):8.3f}"
+    )
     values = ["x" * 1000] * 1000
-    print(f"  form  {'check_values, 1000 values of 1000 chars':<40} {timed(lambda: check_values(values, budget), 20):8.3f}")
+    print(
+        f"  form  {'check_values, 1000 values of 1000 chars':<40} {timed(lambda: check_values(values, budget), 20):8.3f}"
+    )
 
     async def through_the_app() -> None:
         with tempfile.TemporaryDirectory() as tmp:

@@ -169,7 +169,11 @@ async def test_huge_ids_on_staff_pages_for_a_logged_in_user(tmp_path: Path) -> N
         page = await client.get("/login")
         logged = await client.post(
             "/login",
-            data={"username": "customer_service", "password": "a long enough password", "_csrf_token": csrf_of(page.text)},
+            data={
+                "username": "customer_service",
+                "password": "a long enough password",
+                "_csrf_token": csrf_of(page.text),
+            },
             follow_redirects=False,
         )
         assert logged.status_code == 303
@@ -229,7 +233,8 @@ async def test_a_nul_in_a_form_post_is_a_clear_400(client: Client) -> None:
         assert response.status_code == 400
         assert "control" in response.text or "التحكم" in response.text or "تحكّم" in response.text
         multipart = await client.post(
-            "/services/inquiries/apply", files={k: (None, v) for k, v in {**data, "_csrf_token": token}.items()}
+            "/services/inquiries/apply",
+            files={k: (None, v) for k, v in {**data, "_csrf_token": token}.items()},
         )
         assert multipart.status_code == 400
 
@@ -290,7 +295,7 @@ def test_healthz_answers_within_2s_while_hostile_bodies_arrive(tmp_path: Path) -
         b"[" * 990 + b"]" * 990,
         b"[" + b"0," * 500_000 + b"0]",
         json.dumps({f"k{i}": 1 for i in range(60_000)}).encode(),
-        b'"' + b"\\\"" * 400_000,
+        b'"' + b'\\"' * 400_000,
     ]
     with running_server(tmp_path / "k.db", "--no-rate-limits") as base:
         stop = threading.Event()

@@ -123,7 +123,11 @@ def client_address(peer: str | None, scope: Scope, proxies: tuple[Network, ...])
 # --- the raw-JSON measures --------------------------------------------------------------------------
 
 _NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
-_NOT_CONTROL = bytes(b for b in range(256) if b not in b"\x00\x01\x02\x03\x04\x05\x06\x07\x08\x0b\x0c" + bytes(range(0x0E, 0x20)) + b"\x7f")
+_NOT_CONTROL = bytes(
+    b
+    for b in range(256)
+    if b not in b"\x00\x01\x02\x03\x04\x05\x06\x07\x08\x0b\x0c" + bytes(range(0x0E, 0x20)) + b"\x7f"
+)
 """Every byte but the C0 controls (tab, LF, CR aside) and DEL: deleting these leaves the controls."""
 _C1 = re.compile(rb"\xc2[\x80-\x9f]")  # U+0080–U+009F in UTF-8
 _CONTROL_ESCAPE = re.compile(rb"\\(?:[bf]|u00(?:0[0-8bBcCeEfF]|1[0-9a-fA-F]|7[fF]|[89][0-9a-fA-F]))")
