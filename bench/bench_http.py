@@ -63,6 +63,7 @@ def main() -> None:
                 str(port),
                 "--db",
                 str(Path(tmp) / "bench.db"),
+                "--no-rate-limits",  # one client submitting as fast as it can is the point here
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,

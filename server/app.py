@@ -17,6 +17,7 @@ from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import CacheControlHeader, State
 from litestar.exceptions import HTTPException, NotAuthorizedException, PermissionDeniedException
 from litestar.openapi.config import OpenAPIConfig
+from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Template
 from litestar.static_files import create_static_files_router
@@ -39,7 +40,9 @@ from server.web.deps import DEPENDENCIES, RuntimeDep, language
 from server.web.exports_api import ExportPages, ExportsAPI  # auditor exports: /api/export/…, /exports/…
 from server.web.guards import LoginRequired, is_api, login_redirect
 from server.web.language import set_language
+from server.web.limits import InputRefused, LimitsMiddleware  # request budgets, rate limits
 from server.web.rendering import page_context, render
+from server.web.security_headers import security_headers  # CSP, framing, no-store
 from server.web.staff_api import TicketsAPI  # staff ticket API: /api/tickets/{id}
 from server.web.staff_tasks import StaffTaskPages, TasksAPI  # the staff task lists
 from server.web.staff_ticket import StaffTicketPages  # the staff ticket page, actions, attachments
@@ -70,6 +73,8 @@ def _error(request: Request[Any, Any, State], exc: Exception) -> Response[Any] |
         if request.headers.get("hx-request") == "true":
             return Response(b"", status_code=204, headers={"HX-Redirect": redirect.url})
         return redirect
+    if isinstance(exc, InputRefused):
+        return _refused(request, exc)
     if status == 500:
         request.logger.exception("unhandled error on %s %s", request.method, request.url.path)
     if is_api(request) or request.url.path.startswith("/schema"):
@@ -95,6 +100,21 @@ def _error(request: Request[Any, Any, State], exc: Exception) -> Response[Any] |
     else:
         page = ErrorPage(t("error_title", lang), t("error_text", lang))
     return render(request, "error.html", page, status_code=status, lang=lang)
+
+
+def _refused(request: Request[Any, Any, State], exc: InputRefused) -> Response[Any] | Template:
+    """A request refused before it was read: its reason in both languages (API) or the page's."""
+    ar, en = (t(exc.key, lang).format(**exc.values) for lang in ("ar", "en"))
+    if is_api(request) or request.url.path.startswith("/schema"):
+        body = {"status_code": exc.status_code, "detail": f"{en} / {ar}", "reason": exc.key}
+        body["messages"] = {"ar": ar, "en": en}
+        return Response(body, status_code=exc.status_code, headers=exc.headers or None)
+    try:
+        lang = language(request)
+    except Exception:  # the error may come from before the runtime exists
+        lang = "ar"
+    page = ErrorPage(t("input_refused", lang), ar if lang == "ar" else en)
+    return render(request, "error.html", page, status_code=exc.status_code, lang=lang, headers=exc.headers)
 
 
 def _strict(engine: JinjaTemplateEngine) -> None:
@@ -145,17 +165,37 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ),
         ],
         lifespan=[lifespan],
-        middleware=[AuthMiddleware(settings)],  # the current user in scope['khidma_user']
+        # the current user in scope['khidma_user']; then the request budgets and rate limits
+        middleware=[AuthMiddleware(settings), LimitsMiddleware(settings)],
+        before_send=[security_headers],
         state=State({"settings": settings}),
         template_config=TemplateConfig(
             directory=shipped_root() / "templates", engine=JinjaTemplateEngine, engine_callback=_strict
         ),
         dependencies=DEPENDENCIES,
         csrf_config=CSRFConfig(
-            secret=settings.secret, exclude=["/api"], cookie_samesite="lax", cookie_httponly=True
+            secret=settings.secret,
+            exclude=["/api"],
+            cookie_samesite="lax",
+            cookie_httponly=True,
+            cookie_secure=settings.secure_cookies,
         ),
         exception_handlers={Exception: _error},
-        openapi_config=OpenAPIConfig(title="khidma", version="0.1.0", path="/schema"),
+        openapi_config=OpenAPIConfig(
+            title="khidma",
+            version="0.1.0",
+            path="/schema",
+            components=Components(
+                security_schemes={
+                    "bearer": SecurityScheme(
+                        type="http",
+                        scheme="bearer",
+                        description="An API token from `khidma token create` (docs/api.md)",
+                    )
+                }
+            ),
+        ),
         request_max_body_size=settings.max_upload_bytes,
+        multipart_form_part_limit=settings.max_form_fields,
         debug=settings.debug,
     )

@@ -45,6 +45,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
         secure_cookies=args.secure_cookies,
         sso_header=args.sso_header,
         sso_trusted_proxies=tuple(args.sso_trusted_proxy or ()),
+        # request budgets: X-Forwarded-For only from these proxies; rate limits (server/web/limits.py)
+        trusted_proxies=tuple(args.trusted_proxy or ()),
+        rate_limits=not args.no_rate_limits,
     )
     # notifications: gateways from flags, secrets from the environment (server/notify/cli.py)
     from server.notify.cli import GatewayConfigError, describe_gateways, gateway_settings
@@ -64,7 +67,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     except DefinitionsInvalid as exc:
         print(f"the definitions have errors:\n{exc}", file=sys.stderr)
         return 1
-    except ValueError as exc:  # a malformed --sso-trusted-proxy
+    except ValueError as exc:  # a malformed --sso-trusted-proxy or --trusted-proxy
         print(exc, file=sys.stderr)
         return 1
     if args.demo:
@@ -73,11 +76,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
         print(prepare_demo(settings), flush=True)
     print(describe_gateways(settings) + ("" if settings.background_worker else " (worker off)"), flush=True)
     print(f"khidma serving on http://{args.host}:{args.port}/", flush=True)
-    # With SSO on, the app itself must see the proxy's address (to trust its header), so uvicorn
-    # does not replace it from X-Forwarded-For; the log-in throttle reads that header itself.
-    uvicorn.run(
-        app, host=args.host, port=args.port, log_level="warning", proxy_headers=not settings.sso_header
-    )
+    # uvicorn never replaces the peer's address from X-Forwarded-For (it would believe any client on
+    # 127.0.0.1): the app reads that header itself, from the trusted proxies only (server/web/limits.py).
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning", proxy_headers=False)
     return 0
 
 
@@ -110,6 +111,17 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         metavar="ADDR",
         help="an address or network (CIDR) whose --sso-header is trusted (repeatable)",
+    )
+    serve.add_argument(
+        "--trusted-proxy",
+        action="append",
+        metavar="ADDR",
+        help="an address or network of a reverse proxy whose X-Forwarded-For is believed (repeatable)",
+    )
+    serve.add_argument(
+        "--no-rate-limits",
+        action="store_true",
+        help="do not limit anonymous submissions and look-ups per client (for benchmarks)",
     )
     # notifications (server/notify/cli.py): gateway flags, the background worker, `khidma dispatch`
     add_gateway_arguments(serve)

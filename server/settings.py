@@ -50,6 +50,30 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     """The largest request body accepted (all files of one submission together)."""
     debug: bool = False
 
+    # --- request budgets and rate limits (server/web/limits.py; docs/security.md "HTTP") ----------
+    max_json_bytes: int = 1024 * 1024
+    """The largest JSON body accepted (413 beyond)."""
+    max_json_depth: int = 32
+    """The deepest nesting of arrays and objects a JSON body may have (forms nest at most 12)."""
+    max_json_values: int = 10_000
+    """The most values (strings, numbers, arrays, objects…) one JSON body may hold."""
+    max_form_bytes: int = 1024 * 1024
+    """The largest urlencoded form post (file uploads are multipart and bounded by ``max_upload_bytes``)."""
+    max_form_fields: int = 1000
+    """The most fields one form post may carry (urlencoded or multipart)."""
+    max_field_chars: int = 100_000
+    """The longest value one posted field may have (a form's own ``maxLength`` is usually far less)."""
+    rate_limits: bool = True
+    """Limit anonymous submissions and tracking look-ups per client address (off for benchmarks)."""
+    rate_limit_submissions: int = 30
+    """Anonymous submissions per client address within ``rate_limit_window_seconds``."""
+    rate_limit_lookups: int = 120
+    """Anonymous tracking look-ups (tracking and survey pages, ``/api/track``) per client address in the window."""
+    rate_limit_window_seconds: int = 10 * 60
+    trusted_proxies: tuple[str, ...] = ()
+    """The reverse proxies (addresses or networks) whose ``X-Forwarded-For`` names the client; from
+    anyone else the header is ignored (``sso_trusted_proxies`` are trusted too)."""
+
     # --- accounts and sessions (server.web.auth; docs/operation.md "Accounts") ---------------
     session_idle_seconds: int = 2 * 3600
     """A log-in session ends after this long without a request."""

@@ -229,14 +229,18 @@ async def test_usernames_are_case_insensitive(client: Client) -> None:
 
 async def test_secure_cookies_setting_marks_the_cookie_secure(tmp_path: Path) -> None:
     async with AsyncTestClient(
-        app=create_app(Settings(db_path=tmp_path / "k.db", secure_cookies=True))
+        app=create_app(Settings(db_path=tmp_path / "k.db", secure_cookies=True)),
+        base_url="https://testserver.local",  # a Secure cookie (the CSRF one too) is sent over HTTPS only
     ) as client:
         await add_user(client)
+        form = await client.get("/login")
         response = await log_in(client, "amal", PASSWORD)
     set_cookie = next(
         c for c in response.headers.get_list("set-cookie") if c.startswith(SESSION_COOKIE + "=")
     )
     assert "Secure" in set_cookie
+    csrf_cookie = next(c for c in form.headers.get_list("set-cookie") if c.startswith("csrftoken="))
+    assert "Secure" in csrf_cookie
 
 
 @pytest.mark.parametrize("target", ["//evil.example", "https://evil.example/x", "/\\evil.example"])

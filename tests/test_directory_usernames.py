@@ -64,6 +64,9 @@ async def test_the_web_form_accepts_and_refuses_the_same_usernames(tmp_path: Pat
             assert await store.get_user_by_username(username) is not None, username
         for username in REFUSED:
             sent = await post_form(client, "/admin/users", "/admin/users", {**NEW_USER, "username": username})
+            if "\x00" in username:  # a control character refuses the whole post, unread (limits.py)
+                assert sent.status_code == 400, username
+                continue
             assert sent.status_code == 422, username
             assert texts(sent.text, "#username-error"), username
 

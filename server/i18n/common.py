@@ -55,4 +55,38 @@ COMMON_MESSAGES: dict[str, Text] = {
     ),
     "error_title_prefix": Text(ar="خطأ:", en="Error:"),
     "my_tickets": Text(ar="طلباتي", en="My tickets"),
+    # requests refused before they are read (server/web/limits.py)
+    "input_refused": Text(ar="تعذّر قبول الطلب", en="The request could not be accepted"),
+    "input_too_large": Text(
+        ar="ما أرسلته أكبر من المسموح ({limit} بايت). اختصره ثم أعد المحاولة.",
+        en="What you sent is larger than allowed ({limit} bytes). Shorten it and try again.",
+    ),
+    "input_too_many_values": Text(
+        ar="يحمل الطلب قيماً أكثر من المسموح ({limit}).",
+        en="The request holds more values than allowed ({limit}).",
+    ),
+    "input_too_deep": Text(
+        ar="بنية الطلب متداخلة أعمق من المسموح ({limit} مستوى).",
+        en="The request is nested deeper than allowed ({limit} levels).",
+    ),
+    "input_too_many_fields": Text(
+        ar="يحمل النموذج حقولاً أكثر من المسموح ({limit}).",
+        en="The form carries more fields than allowed ({limit}).",
+    ),
+    "input_value_too_long": Text(
+        ar="أحد الحقول أطول من المسموح ({limit} حرف). اختصره ثم أعد المحاولة.",
+        en="A field is longer than allowed ({limit} characters). Shorten it and try again.",
+    ),
+    "input_control_characters": Text(
+        ar="يحتوي ما أرسلته على محارف تحكّم غير مسموح بها (مثل NUL). احذفها ثم أعد المحاولة.",
+        en="What you sent contains control characters that are not allowed (such as NUL). Remove them and try again.",
+    ),
+    "input_json_required": Text(
+        ar="يجب أن يكون جسم الطلب JSON بنوع المحتوى application/json.",
+        en="The request body must be JSON, sent as application/json.",
+    ),
+    "input_rate_limited": Text(
+        ar="طلبات كثيرة من عنوانك في وقت قصير. أعد المحاولة بعد {minutes} دقيقة.",
+        en="Too many requests from your address in a short time. Try again in {minutes} minutes.",
+    ),
 }

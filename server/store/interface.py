@@ -353,6 +353,12 @@ class Store(Protocol):
 
     async def clear_failed_logins(self, key: str) -> None: ...
 
+    async def take_rate_token(self, key: str, *, limit: int, now: datetime, since: datetime) -> bool:
+        """Count one hit under ``key`` unless it already has ``limit`` hits since ``since`` (then False
+        and nothing is counted); hits before ``since`` are forgotten. One transaction, so every
+        process sharing the file sees the same counts."""
+        ...
+
     # --- survey responses ---------------------------------------------------------------
     async def add_survey_response(
         self, *, ticket_id: int, survey_id: str, answers: Mapping[str, int], comment: str, now: datetime

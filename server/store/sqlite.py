@@ -459,6 +459,11 @@ class SQLiteStore:
     async def clear_failed_logins(self, key: str) -> None:
         await self._writer.run(lambda conn: sqlite_sessions.clear_failed_logins(conn, key))
 
+    async def take_rate_token(self, key: str, *, limit: int, now: datetime, since: datetime) -> bool:
+        return await self._writer.run(
+            lambda conn: sqlite_sessions.take_rate_token(conn, key, limit=limit, now=now, since=since)
+        )
+
     # --- survey responses ---------------------------------------------------------------
 
     async def add_survey_response(

@@ -3,11 +3,16 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Response, get, post
 from litestar.exceptions import HTTPException, NotFoundException
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.openapi.spec import OpenAPIMediaType as MediaTypeObject
+from litestar.openapi.spec import OpenAPIResponse, Operation, Schema
+from litestar.openapi.spec.enums import OpenAPIType
 from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody
 
 from server.api_models import ServiceDetail, ServiceSummary, service_detail, service_summary
@@ -26,6 +31,82 @@ class ApiError(HTTPException):
         self.extra = extra
 
 
+MAX_ERRORS = 50
+"""A 422 lists at most this many field errors (``errors_total`` says how many there were)."""
+
+
+# --- what the OpenAPI document says of every answer (tests/test_openapi_fuzz.py holds it to it) -----
+
+BEARER: list[dict[str, list[str]]] = [{"bearer": []}]
+"""The security of a route that needs ``Authorization: Bearer <token>``."""
+OPTIONAL_BEARER: list[dict[str, list[str]]] = [{}, {"bearer": []}]
+
+
+class FieldErrorBody(msgspec.Struct, kw_only=True):
+    path: str
+    """A JSON pointer to the field ("" for the whole form)."""
+    message: str
+    messages: dict[str, str] | None = None
+
+
+class ErrorBody(msgspec.Struct, kw_only=True):
+    """Every 4xx of the API: ``detail`` (English / Arabic or the caller's language), and by case a
+    ``reason``, the ``messages`` in both languages, field ``errors``…"""
+
+    status_code: int
+    detail: str
+    reason: str | None = None
+    messages: dict[str, str] | None = None
+    errors: list[FieldErrorBody] | None = None
+    errors_total: int | None = None
+    guard: str | None = None
+    current_version: int | None = None
+    state: str | None = None
+    invalid: list[str] | None = None
+
+
+_WHY = {
+    400: "Malformed parameters or body",
+    401: "No valid bearer token",
+    403: "The caller may not do this",
+    404: "No such thing (or one the caller may not see)",
+    409: "The ticket changed, or the action does not apply in its state",
+    413: "The body is over the request budgets (size, depth, values)",
+    415: "The body is not application/json",
+    422: "Invalid data (errors with JSON pointers) or a refused guard",
+    429: "Too many anonymous requests from this address (Retry-After)",
+}
+
+
+def errors(*codes: int) -> dict[int, ResponseSpec]:
+    """The error answers of a route, each with the ``ErrorBody`` shape."""
+    return {
+        code: ResponseSpec(data_container=ErrorBody, description=_WHY[code], generate_examples=False)
+        for code in codes
+    }
+
+
+def alternatives(*media_types: str) -> type[Operation]:
+    """The OpenAPI operation of a route whose 200 comes in any of ``media_types`` (Litestar declares
+    one): each listed, the body an object (JSON) or a string (a document)."""
+
+    @dataclass
+    class Alternatives(Operation):
+        def __post_init__(self) -> None:
+            answer = (self.responses or {}).get("200")
+            if isinstance(answer, OpenAPIResponse):
+                answer.content = {
+                    media: MediaTypeObject(
+                        schema=Schema(
+                            type=OpenAPIType.OBJECT if media.endswith("json") else OpenAPIType.STRING
+                        )
+                    )
+                    for media in media_types
+                }
+
+    return Alternatives
+
+
 class TicketCreated(msgspec.Struct, frozen=True):
     id: int
     number: str
@@ -37,15 +118,15 @@ class TicketCreated(msgspec.Struct, frozen=True):
 def refusal_error(refusal: Refusal, lang: str) -> ApiError:
     """A refusal as the brief's 403/422: field errors with a JSON pointer and a message in both languages."""
     if refusal.reason == "invalid_data":
-        errors = [
+        found = [
             {
                 "path": e.path,
                 "message": e.message.get(lang),
                 "messages": {"ar": e.message.ar, "en": e.message.en},
             }
-            for e in refusal.field_errors
+            for e in refusal.field_errors[:MAX_ERRORS]
         ]
-        return ApiError(422, refusal.message.get(lang), errors=errors)
+        return ApiError(422, refusal.message.get(lang), errors=found, errors_total=len(refusal.field_errors))
     if refusal.reason == "guard_refused":
         reason = {
             "reason": refusal.reason,
@@ -71,13 +152,14 @@ def refusal_error(refusal: Refusal, lang: str) -> ApiError:
 
 class ServicesAPI(Controller):
     path = "/api/services"
+    tags = ["services"]  # noqa: RUF012 (Litestar's declared class attribute)
 
     @get("/")
     async def list_services(self, runtime: RuntimeDep) -> list[ServiceSummary]:
         """Every published service: id, bilingual name, department, version, whether log-in is required."""
         return [service_summary(version, compiled) for version, compiled in await runtime.published()]
 
-    @get("/{service_id:str}")
+    @get("/{service_id:str}", responses=errors(404))
     async def get_service(self, runtime: RuntimeDep, service_id: FromPath[str]) -> ServiceDetail:
         """A published service with its form schema and workflow."""
         found = await runtime.published_service(service_id)
@@ -85,7 +167,17 @@ class ServicesAPI(Controller):
             raise NotFoundException(f"unknown service {service_id!r} / خدمة غير معروفة")
         return service_detail(*found)
 
-    @post("/{service_id:str}/tickets", status_code=201)
+    @post(
+        "/{service_id:str}/tickets",
+        status_code=201,
+        security=OPTIONAL_BEARER,
+        responses={
+            200: ResponseSpec(
+                TicketCreated, description="The same Idempotency-Key again: the ticket it made"
+            ),
+            **errors(400, 401, 403, 404, 409, 413, 415, 422, 429),
+        },
+    )
     async def create_ticket(
         self,
         runtime: RuntimeDep,
@@ -93,7 +185,9 @@ class ServicesAPI(Controller):
         api_lang: ApiLang,
         service_id: FromPath[str],
         data: JSONBody[dict[str, Any]],
-        idempotency_key: Annotated[str | None, HeaderParameter(name="Idempotency-Key")] = None,
+        idempotency_key: Annotated[
+            str | None, HeaderParameter(name="Idempotency-Key", pattern=r"^[!-~]{1,200}$")
+        ] = None,
         channel: FromQuery[str | None] = None,
     ) -> Response[TicketCreated]:
         """Submit the service's form (the JSON body is the form data). 201 with the ticket's number and
@@ -117,8 +211,9 @@ class ServicesAPI(Controller):
 
 class TrackAPI(Controller):
     path = "/api/track"
+    tags = ["services"]  # noqa: RUF012 (Litestar's declared class attribute)
 
-    @get("/{number:str}")
+    @get("/{number:str}", responses=errors(400, 404, 429))
     async def track(
         self, runtime: RuntimeDep, api_lang: ApiLang, number: FromPath[str], code: FromQuery[str]
     ) -> TrackView:

@@ -19,7 +19,6 @@ the same answer for an unknown user and a wrong password, and start a new sessio
 from __future__ import annotations
 
 import functools
-import ipaddress
 from dataclasses import dataclass, replace
 from typing import Any, cast
 
@@ -42,9 +41,11 @@ from server.i18n import t
 from server.runtime import Runtime
 from server.settings import Settings
 from server.store.records import User
+from server.web.api import BEARER, errors
 from server.web.deps import CurrentUser, Lang, RuntimeDep, Viewer
 from server.web.forms import FieldProblem, read_post
 from server.web.guards import USER_SCOPE_KEY, is_api, login_required, safe_next
+from server.web.limits import Network, client_address, in_networks, parse_networks, proxy_networks
 from server.web.rendering import page_context, render
 
 __all__ = ["SESSION_COOKIE", "USER_SCOPE_KEY", "AuthAPI", "AuthMiddleware", "AuthPages"]
@@ -52,30 +53,6 @@ __all__ = ["SESSION_COOKIE", "USER_SCOPE_KEY", "AuthAPI", "AuthMiddleware", "Aut
 AnyRequest = Request[Any, Any, State]
 
 # --- the middleware -------------------------------------------------------------------------------
-
-Network = ipaddress.IPv4Network | ipaddress.IPv6Network
-
-
-def parse_networks(entries: tuple[str, ...]) -> tuple[Network, ...]:
-    """``sso_trusted_proxies`` as networks (a bare address is a one-address network); raises
-    ``ValueError`` naming a malformed entry."""
-    networks = []
-    for entry in entries:
-        try:
-            networks.append(ipaddress.ip_network(entry.strip(), strict=False))
-        except ValueError as exc:
-            raise ValueError(f"sso_trusted_proxies: {entry!r} is not an IP address or network") from exc
-    return tuple(networks)
-
-
-def _in(address: str | None, networks: tuple[Network, ...]) -> bool:
-    if not address or not networks:
-        return False
-    try:
-        ip = ipaddress.ip_address(address)
-    except ValueError:
-        return False
-    return any(ip.version == net.version and ip in net for net in networks)
 
 
 @dataclass(frozen=True)
@@ -86,30 +63,28 @@ class AuthConfig:
     secure_cookies: bool
     sso_header: str | None
     trusted_proxies: tuple[Network, ...]
+    """The SSO proxies, whose ``sso_header`` is believed."""
+    forwarding_proxies: tuple[Network, ...]
+    """Every trusted proxy, whose ``X-Forwarded-For`` is believed (``limits.proxy_networks``)."""
 
     @classmethod
     def from_settings(cls, settings: Settings) -> AuthConfig:
         return cls(
             secure_cookies=settings.secure_cookies,
             sso_header=(settings.sso_header or "").strip().lower() or None,
-            trusted_proxies=parse_networks(settings.sso_trusted_proxies),
+            trusted_proxies=parse_networks(settings.sso_trusted_proxies, "sso_trusted_proxies"),
+            forwarding_proxies=proxy_networks(settings),
         )
 
     def from_trusted_proxy(self, connection: ASGIConnection[Any, Any, Any, Any]) -> bool:
         client = connection.client
-        return _in(client.host if client else None, self.trusted_proxies)
+        return in_networks(client.host if client else None, self.trusted_proxies)
 
     def client_address(self, connection: ASGIConnection[Any, Any, Any, Any]) -> str:
-        """The address the log-in throttle counts: the peer's, or — when the peer is a trusted proxy —
-        the last address it appended to ``X-Forwarded-For``."""
+        """The address the log-in throttle counts (``limits.client_address``: ``X-Forwarded-For`` only
+        from a trusted proxy)."""
         client = connection.client
-        peer = client.host if client else "unknown"
-        if self.from_trusted_proxy(connection):
-            forwarded = connection.headers.get("x-forwarded-for", "")
-            hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
-            if hops:
-                return hops[-1]
-        return peer
+        return client_address(client.host if client else None, connection.scope, self.forwarding_proxies)
 
 
 def _runtime(scope: Scope) -> Runtime | None:
@@ -286,7 +261,7 @@ class AuthAPI(Controller):
     path = "/api/me"
     tags = ["accounts"]  # noqa: RUF012 (Litestar's declared class attribute)
 
-    @get("/", guards=[login_required])
+    @get("/", guards=[login_required], security=BEARER, responses=errors(401))
     async def me(self, user: CurrentUser) -> Me:
         """The caller as its bearer token identifies it (401 without a valid token)."""
         return Me(

@@ -19,7 +19,7 @@ from litestar.response import Template
 from server.admin import exports
 from server.admin.exports import Document, ExportsPage
 from server.exports.audit import AuditFilter
-from server.web.api import ApiError
+from server.web.api import BEARER, ApiError, alternatives, errors
 from server.web.deps import Lang, RuntimeDep
 from server.web.guards import export_required
 from server.web.rendering import page_context, render
@@ -44,21 +44,33 @@ def _lang(lang: str | None) -> str:
     return "en" if lang == "en" else "ar"
 
 
-def _response(document: Document) -> Response[Any]:
-    return Response(document.content, media_type=document.media_type)
+def _response(document: Document, **headers: str) -> Response[Any]:
+    # Litestar adds the charset of a text/* type itself: given it twice, it would send it twice
+    media_type = document.media_type.split(";")[0].strip()
+    return Response(document.content, media_type=media_type, headers=headers or None)
+
+
+GUIDE_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'"
+"""The service guide is a standalone document with its own ``<style>``: that, and nothing else."""
 
 
 class ExportsAPI(Controller):
     path = "/api/export"
     guards = [export_required]  # noqa: RUF012 (Litestar's declared class attribute)
+    tags = ["exports"]  # noqa: RUF012 (Litestar's declared class attribute)
+    security = BEARER
 
-    @get("/definitions")
+    @get("/definitions", responses=errors(401, 403))
     async def definitions(self, runtime: RuntimeDep) -> dict[str, Any]:
         """The latest published version of every service as a definitions tree: ``{files: {path: text}}``
         (the same files the repository ships; ``khidma import`` reads this document back)."""
         return await exports.definitions(runtime)
 
-    @get("/workflows/{name:str}")
+    @get(
+        "/workflows/{name:str}",
+        operation_class=alternatives("application/xml", "image/svg+xml"),
+        responses=errors(400, 401, 403, 404),
+    )
     async def workflow(
         self, runtime: RuntimeDep, name: FromPath[str], lang: FromQuery[str | None] = None
     ) -> Response[Any]:
@@ -68,12 +80,16 @@ class ExportsAPI(Controller):
             raise NotFoundException("no such workflow export / لا يوجد مسار عمل بهذا المعرف")
         return _response(document)
 
-    @get("/guide")
-    async def guide(self, runtime: RuntimeDep, lang: FromQuery[str | None] = None) -> Response[Any]:
+    @get("/guide", media_type="text/html", responses=errors(400, 401, 403))
+    async def guide(self, runtime: RuntimeDep, lang: FromQuery[str | None] = None) -> Response[str]:
         """The service guide regenerated from the published definitions, as an HTML page."""
-        return _response(await exports.guide(runtime, _lang(lang)))
+        return _response(await exports.guide(runtime, _lang(lang)), **{"content-security-policy": GUIDE_CSP})
 
-    @get("/audit")
+    @get(
+        "/audit",
+        operation_class=alternatives("application/json", "text/csv"),
+        responses=errors(400, 401, 403),
+    )
     async def audit(self, request: AnyRequest, runtime: RuntimeDep) -> Response[Any]:
         """The audit trail of tickets: one row per event (ticket number, service, version, at, actor,
         action, from, to, visibility), filtered by ``service`` and ``from``/``to`` (YYYY-MM-DD, inclusive,
@@ -97,7 +113,7 @@ class ExportsAPI(Controller):
             )
         return Response(found)
 
-    @get("/changes")
+    @get("/changes", responses=errors(401, 403))
     async def changes(self, runtime: RuntimeDep) -> dict[str, Any]:
         """The log of definition changes: every published version (service, version, hash, by, at, note)."""
         return await exports.changes(runtime)

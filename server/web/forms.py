@@ -18,6 +18,8 @@ from typing import Any
 from litestar import Request
 from litestar.datastructures import State, UploadFile
 
+from server.web.limits import Budget, check_values
+
 __all__ = ["FieldProblem", "Posted", "SummaryItem", "read_post", "summary_of"]
 
 SummaryItem = tuple[str, str, str]
@@ -59,7 +61,8 @@ class Posted:
 
 
 async def read_post(request: Request[Any, Any, State]) -> Posted:
-    """The form post of ``request`` (see the module's text)."""
+    """The form post of ``request`` (see the module's text); a post over the request budgets or with
+    control characters in a value raises ``limits.InputRefused`` (a clear 4xx page)."""
     form = await request.form()
     values: dict[str, list[str]] = {}
     files: dict[str, list[UploadFile]] = {}
@@ -69,4 +72,6 @@ async def read_post(request: Request[Any, Any, State]) -> Posted:
                 files.setdefault(key, []).append(value)
         else:
             values.setdefault(key, []).append(str(value))
+    # the post's text within budget (count, length, no control characters): else a 4xx, unread
+    check_values((v for vs in values.values() for v in vs), Budget.of(request.app.state.settings))
     return Posted(values=values, files=files)

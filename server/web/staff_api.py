@@ -18,7 +18,7 @@ from litestar.params import FromPath, JSONBody
 
 from server.tickets.api_view import TicketDetail, TicketSummary, Unavailable, act_on_ticket, ticket_detail
 from server.tickets.service import Conflict
-from server.web.api import ApiError, refusal_error
+from server.web.api import BEARER, ApiError, errors, refusal_error
 from server.web.deps import ApiLang, CurrentUser, RuntimeDep
 from server.web.guards import login_required
 
@@ -35,8 +35,9 @@ class TicketsAPI(Controller):
     path = "/api/tickets"
     tags = ["staff"]  # noqa: RUF012 (Litestar's declared class attribute)
     guards = [login_required]  # noqa: RUF012 (Litestar's declared class attribute)
+    security = BEARER
 
-    @get("/{ticket_id:int}")
+    @get("/{ticket_id:int}", responses=errors(400, 401, 404))
     async def get_ticket(
         self, runtime: RuntimeDep, user: CurrentUser, ticket_id: FromPath[int]
     ) -> TicketDetail:
@@ -48,7 +49,11 @@ class TicketsAPI(Controller):
             raise NotFoundException("no such ticket / لا توجد هذه التذكرة")
         return found
 
-    @post("/{ticket_id:int}/actions/{action_id:str}", status_code=200)
+    @post(
+        "/{ticket_id:int}/actions/{action_id:str}",
+        status_code=200,
+        responses=errors(400, 401, 403, 404, 409, 413, 415, 422),
+    )
     async def act(
         self,
         runtime: RuntimeDep,

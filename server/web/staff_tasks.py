@@ -30,7 +30,7 @@ from server.tickets.task_view import (
     tasks_api,
     tasks_page,
 )
-from server.web.api import ApiError
+from server.web.api import BEARER, ApiError, errors
 from server.web.deps import CurrentUser, Lang, RuntimeDep
 from server.web.guards import staff_required
 from server.web.rendering import page_context, render
@@ -87,8 +87,10 @@ class StaffTaskPages(Controller):
 class TasksAPI(Controller):
     path = "/api/tasks"
     guards = (staff_required,)
+    tags = ("staff",)
+    security = BEARER
 
-    @get("/")
+    @get("/", responses=errors(400, 401, 403))
     async def list_tasks(self, request: AnyRequest, runtime: RuntimeDep, user: CurrentUser) -> TaskListOut:
         """The caller's task list. Query: ``view`` (mine, department, incoming, all; default by role),
         ``service``, ``category`` (open, pending, in_progress, closed), ``state``, ``channel``,
