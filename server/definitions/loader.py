@@ -20,6 +20,7 @@ from server.definitions.crossref import ORGANISATION_FILE, Tree, check_tree
 from server.definitions.errors import DefinitionError, ErrorSink
 from server.definitions.jsonfile import JSONFileError, parse
 from server.definitions.model import Form, Organisation, Service, Text, Workflow
+from server.definitions.reports import check_reports
 from server.validation import apply_defaults, validate
 
 DIRECTORIES = ("service_definitions", "form_schemas", "workflows")
@@ -195,6 +196,8 @@ def load_sources(sources: Mapping[str, str], sink: ErrorSink | None = None) -> L
         broken_workflows=frozenset(broken_workflows),
     )
     compiled = check_tree(tree, sink)
+    if organisation is not None:
+        check_reports(organisation, compiled, sink)
     if sink.errors or organisation is None:
         return LoadResult(catalogue=None, errors=sink.errors)
     catalogue = Catalogue(
