@@ -30,16 +30,16 @@ def check_reports(
         _check_report(report_id, report, organisation, services, sink)
     for service_id, compiled in services.items():
         for index, name in enumerate(compiled.service.reports):
-            report = organisation.reports.get(name)
+            feeds = organisation.reports.get(name)
             file = f"service_definitions/{service_id}.json"
-            if report is None:
+            if feeds is None:
                 sink.add(
                     file,
                     pointer("reports", index),
                     f"no report {name!r} in the organisation",
                     "unknown_report",
                 )
-            elif report.services and service_id not in report.services:
+            elif feeds.services and service_id not in feeds.services:
                 sink.add(
                     file,
                     pointer("reports", index),
