@@ -23,11 +23,19 @@ def covered(report: Report, services: Mapping[str, CompiledService]) -> list[str
 
 
 def check_reports(
-    organisation: Organisation, services: Mapping[str, CompiledService], sink: ErrorSink
+    organisation: Organisation,
+    services: Mapping[str, CompiledService],
+    sink: ErrorSink,
+    *,
+    whole: bool = True,
 ) -> None:
+    """``whole``: ``services`` is every service of the tree, so each name is checked against them; a
+    bundle of one published service (``whole=False``) is checked for the reports' own shape only."""
     _check_terms(organisation, sink)
     for report_id, report in organisation.reports.items():
-        _check_report(report_id, report, organisation, services, sink)
+        _check_report(report_id, report, organisation, services if whole else None, sink)
+    if not whole:
+        return
     for service_id, compiled in services.items():
         for index, name in enumerate(compiled.service.reports):
             feeds = organisation.reports.get(name)
@@ -64,12 +72,29 @@ def _check_report(
     report_id: str,
     report: Report,
     organisation: Organisation,
-    services: Mapping[str, CompiledService],
+    services: Mapping[str, CompiledService] | None,
     sink: ErrorSink,
 ) -> None:
     def err(message: str, code: str, *parts: str | int) -> None:
         sink.add(ORGANISATION_FILE, pointer("reports", report_id, *parts), message, code)
 
+    if report.measure == "overdue" and report.period != "now":
+        err('overdue tickets are counted now: the period is "now"', "bad_period", "period")
+    if report.measure != "overdue" and report.period == "now":
+        err("only the overdue report is counted now", "bad_period", "period")
+    if report.measure == "ratings" and report.question is None:
+        err("a report of ratings names the survey question it averages", "missing_question")
+    if report.measure != "ratings" and report.question is not None:
+        err("only a report of ratings averages a survey question", "unexpected_question", "question")
+    for index, group in enumerate(report.groups):
+        if group.by in ("variable", "field") and group.name is None:
+            err(f"a group by {group.by} names it", "missing_name", "groups", index)
+        if group.by not in ("variable", "field") and group.name is not None:
+            err("only a group by variable or field has a name", "unexpected_name", "groups", index, "name")
+        if group.by == "employee" and report.measure != "ratings":
+            err("only a report of ratings is grouped by employee", "bad_group", "groups", index, "by")
+    if services is None:
+        return
     for index, service_id in enumerate(report.services):
         if service_id not in services:
             err(f"no service {service_id!r}", "unknown_service", "services", index)
@@ -98,40 +123,26 @@ def _check_report(
                 "variables",
                 name,
             )
-    if report.measure == "ratings":
+    if report.measure == "ratings" and report.question is not None:
         questions = {
             q.id
             for c in counted
             if c.service.survey and c.service.survey in organisation.surveys
             for q in organisation.surveys[c.service.survey].questions
         }
-        if report.question is None:
-            err("a report of ratings names the survey question it averages", "missing_question")
-        elif report.question not in questions:
+        if report.question not in questions:
             err(
                 f"no survey question {report.question!r} in the report's services",
                 "unknown_question",
                 "question",
             )
-    elif report.question is not None:
-        err("only a report of ratings averages a survey question", "unexpected_question", "question")
     for index, group in enumerate(report.groups):
-        if group.by in ("variable", "field"):
+        if group.by in ("variable", "field") and group.name is not None:
             known = variables if group.by == "variable" else fields
-            if group.name is None:
-                err(f"a group by {group.by} names it", "missing_name", "groups", index)
-            elif group.name not in known:
+            if group.name not in known:
                 code = "unknown_variable" if group.by == "variable" else "unknown_field"
                 err(f"no {group.by} {group.name!r} in the report's services", code, "groups", index, "name")
-        elif group.name is not None:
-            err("only a group by variable or field has a name", "unexpected_name", "groups", index, "name")
-        if group.by == "employee" and report.measure != "ratings":
-            err("only a report of ratings is grouped by employee", "bad_group", "groups", index, "by")
         if group.by == "state":
             for value in group.labels:
                 if value not in states:
                     err(f"no state {value!r}", "unknown_state", "groups", index, "labels", value)
-    if report.measure == "overdue" and report.period != "now":
-        err('overdue tickets are counted now: the period is "now"', "bad_period", "period")
-    if report.measure != "overdue" and report.period == "now":
-        err("only the overdue report is counted now", "bad_period", "period")
