@@ -40,6 +40,7 @@ from server.web.exports_api import ExportPages, ExportsAPI  # auditor exports: /
 from server.web.guards import LoginRequired, is_api, login_redirect
 from server.web.language import set_language
 from server.web.rendering import page_context, render
+from server.web.report_pages import ReportPages, ReportsAPI  # reports (issue 11)
 from server.web.staff_api import TicketsAPI  # staff ticket API: /api/tickets/{id}
 from server.web.staff_tasks import StaffTaskPages, TasksAPI  # the staff task lists
 from server.web.staff_ticket import StaffTicketPages  # the staff ticket page, actions, attachments
@@ -135,6 +136,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             AdminServicePages,
             AdminOrganisationPage,  # /admin/services: drafts, publish, versions, migrations
             TasksAPI,  # /api/tasks
+            ReportPages,  # /reports
+            ReportsAPI,  # /api/reports
             AdminDirectoryPages,  # users, ready replies, lookup tables (administrators)
             ExportsAPI,  # /api/export/definitions, workflows/{id}.bpmn|svg, guide, audit, changes
             ExportPages,  # the same, in the browser for a logged-in auditor

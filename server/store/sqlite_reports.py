@@ -18,6 +18,7 @@ import aiosqlite
 from server.store.records import ReportBasis, ReportRating, ReportTicket
 from server.store.sqlite_codec import (
     fetch_all,
+    json_text,
     maybe_parse_time,
     parse_json,
     parse_json_object,
@@ -60,12 +61,11 @@ def _ticket(row: sqlite3.Row, keys: list[str]) -> ReportTicket:
         created_at=parse_time(row["created_at"]),
         closed_at=maybe_parse_time(row["closed_at"]),
         values=values,
-        due_at=maybe_parse_time(row["due_at"]) if "due_at" in row.keys() else None,
+        due_at=maybe_parse_time(row["due_at"]) if "due_at" in row.keys() else None,  # noqa: SIM118
     )
 
 
-def _in(services: Sequence[str]) -> str:
-    return ", ".join("?" for _ in services) or "NULL"
+_IN_SERVICES = "t.service_id IN (SELECT value FROM json_each(?))"
 
 
 async def report_tickets(
@@ -83,25 +83,25 @@ async def report_tickets(
     ids = list(services)
     if basis == "status":
         sql = (
-            f"SELECT {base}, e.to_state AS state, e.at AS state_since{select} FROM tickets t "
+            f"SELECT {base}, e.to_state AS state, e.at AS state_since{select} FROM tickets t "  # noqa: S608
             "JOIN events e ON e.ticket_id = t.id AND e.seq = "
             "(SELECT MAX(x.seq) FROM events x WHERE x.ticket_id = t.id AND x.at < ?) "
-            f"WHERE t.service_id IN ({_in(ids)}) AND t.created_at < ? ORDER BY t.id"
+            "WHERE " + _IN_SERVICES + " AND t.created_at < ? ORDER BY t.id"
         )
-        params: list[Any] = [*value_params, time_text(end), *ids, time_text(end)]
+        params: list[Any] = [*value_params, time_text(end), json_text(ids), time_text(end)]
     elif basis == "created":
         sql = (
-            f"SELECT {base}, t.state AS state, t.updated_at AS state_since{select} FROM tickets t "
-            f"WHERE t.service_id IN ({_in(ids)}) AND t.created_at >= ? AND t.created_at < ? ORDER BY t.id"
+            f"SELECT {base}, t.state AS state, t.updated_at AS state_since{select} FROM tickets t "  # noqa: S608
+            "WHERE " + _IN_SERVICES + " AND t.created_at >= ? AND t.created_at < ? ORDER BY t.id"
         )
-        params = [*value_params, *ids, time_text(start), time_text(end)]
+        params = [*value_params, json_text(ids), time_text(start), time_text(end)]
     else:
         sql = (
-            f"SELECT {base}, t.state AS state, t.updated_at AS state_since{select} "
+            f"SELECT {base}, t.state AS state, t.updated_at AS state_since{select} "  # noqa: S608
             "FROM tickets t INDEXED BY tickets_service_created "
-            f"WHERE t.service_id IN ({_in(ids)}) AND t.closed_at >= ? AND t.closed_at < ? ORDER BY t.id"
+            "WHERE " + _IN_SERVICES + " AND t.closed_at >= ? AND t.closed_at < ? ORDER BY t.id"
         )
-        params = [*value_params, *ids, time_text(start), time_text(end)]
+        params = [*value_params, json_text(ids), time_text(start), time_text(end)]
     return [_ticket(row, keys) for row in await fetch_all(conn, sql, params)]
 
 
@@ -116,13 +116,13 @@ async def report_overdue(
     select, value_params, keys = _values(variables, fields)
     ids = list(services)
     sql = (
-        "SELECT t.id, t.number, t.service_id, t.channel, t.category, t.created_at, t.closed_at, "
+        "SELECT t.id, t.number, t.service_id, t.channel, t.category, t.created_at, t.closed_at, "  # noqa: S608
         f"t.state AS state, t.updated_at AS state_since, d.due_at AS due_at{select} "
         "FROM (SELECT ticket_id, MIN(due_at) AS due_at FROM timers WHERE status = 'pending' "
         "GROUP BY ticket_id) d JOIN tickets t ON t.id = d.ticket_id "
-        f"WHERE d.due_at <= ? AND t.category != 'closed' AND t.service_id IN ({_in(ids)}) ORDER BY d.due_at, t.id"
+        "WHERE d.due_at <= ? AND t.category != 'closed' AND " + _IN_SERVICES + " ORDER BY d.due_at, t.id"
     )
-    params = [*value_params, time_text(now), *ids]
+    params = [*value_params, time_text(now), json_text(ids)]
     return [_ticket(row, keys) for row in await fetch_all(conn, sql, params)]
 
 
@@ -131,15 +131,15 @@ async def report_ratings(
 ) -> list[ReportRating]:
     ids = list(services)
     sql = (
-        "SELECT r.ticket_id, t.number, t.service_id, r.answers, r.created_at, "
+        "SELECT r.ticket_id, t.number, t.service_id, r.answers, r.created_at, "  # noqa: S608
         "e.actor_id AS employee_id, e.actor_name AS employee_name "
         "FROM survey_responses r JOIN tickets t ON t.id = r.ticket_id "
         "LEFT JOIN events e ON e.id = (SELECT x.id FROM events x WHERE x.ticket_id = t.id "
         "AND x.kind = 'action' AND x.actor_id IS NOT NULL "
         "AND (t.requester_id IS NULL OR x.actor_id != t.requester_id) ORDER BY x.seq DESC LIMIT 1) "
-        f"WHERE t.service_id IN ({_in(ids)}) AND r.created_at >= ? AND r.created_at < ? ORDER BY r.ticket_id"
+        "WHERE " + _IN_SERVICES + " AND r.created_at >= ? AND r.created_at < ? ORDER BY r.ticket_id"
     )
-    rows = await fetch_all(conn, sql, [*ids, time_text(start), time_text(end)])
+    rows = await fetch_all(conn, sql, [json_text(ids), time_text(start), time_text(end)])
     return [
         ReportRating(
             ticket_id=row["ticket_id"],
