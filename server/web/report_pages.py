@@ -13,6 +13,7 @@ from typing import Any
 from litestar import Controller, Request, get
 from litestar.datastructures import State
 from litestar.exceptions import NotFoundException, PermissionDeniedException
+from litestar.params import FromPath
 from litestar.response import Redirect, Response, Template
 
 from server.i18n import t
@@ -67,7 +68,12 @@ class ReportPages(Controller):
 
     @get("/{name:str}")
     async def report(
-        self, request: AnyRequest, runtime: RuntimeDep, user: CurrentUser, page_lang: Lang, name: str
+        self,
+        request: AnyRequest,
+        runtime: RuntimeDep,
+        user: CurrentUser,
+        page_lang: Lang,
+        name: FromPath[str],
     ) -> Template:
         try:
             page = await view.report_page(runtime, user, name, dict(request.query_params), page_lang)
@@ -79,7 +85,12 @@ class ReportPages(Controller):
 
     @get("/{name:str}/tickets")
     async def figure(
-        self, request: AnyRequest, runtime: RuntimeDep, user: CurrentUser, page_lang: Lang, name: str
+        self,
+        request: AnyRequest,
+        runtime: RuntimeDep,
+        user: CurrentUser,
+        page_lang: Lang,
+        name: FromPath[str],
     ) -> Template:
         try:
             page = await view.figure_page(runtime, user, name, dict(request.query_params), page_lang)
@@ -96,8 +107,8 @@ class ReportPages(Controller):
         runtime: RuntimeDep,
         user: CurrentUser,
         page_lang: Lang,
-        name: str,
-        format: str,
+        name: FromPath[str],
+        format: FromPath[str],
     ) -> Response[bytes] | Template:
         """The report as a file: ``csv`` (UTF-8 with a BOM) or ``xlsx``; ``lang`` picks the language."""
         if format not in ("csv", "xlsx"):
@@ -124,7 +135,7 @@ class ReportPages(Controller):
         )
 
 
-def _bad_period(request: AnyRequest, name: str, exc: PeriodError, lang: str) -> Template:
+def _bad_period(request: AnyRequest, name: FromPath[str], exc: PeriodError, lang: str) -> Template:
     page = BadPeriodPage(message=t("report_bad_period", lang), detail=str(exc), back_href=f"/reports/{name}")
     return render(request, "reports/bad_period.html", page, status_code=400, lang=lang)
 
@@ -151,7 +162,12 @@ class ReportsAPI(Controller):
 
     @get("/{name:str}")
     async def get_report(
-        self, request: AnyRequest, runtime: RuntimeDep, user: CurrentUser, api_lang: ApiLang, name: str
+        self,
+        request: AnyRequest,
+        runtime: RuntimeDep,
+        user: CurrentUser,
+        api_lang: ApiLang,
+        name: FromPath[str],
     ) -> ReportOut:
         """One report's figures. Query: ``period`` (``week:YYYY-MM-DD``, ``month:YYYY-MM``,
         ``semester:YYYY-MM-DD``, ``half_year:YYYY-MM-DD``, ``custom:FIRST..LAST``, ``now``; default: the
