@@ -395,3 +395,146 @@ def test_periods_come_from_the_calendar() -> None:
     for bad in ("fortnight", "semester:2025-01-01", "custom:2026-02-01..2026-01-01", "week:2026-13-01"):
         with pytest.raises(periods.PeriodError):
             periods.parse(bad, org, dt.date(2026, 11, 30))
+
+
+# --- overdue tickets against the working calendar (a tree whose workflow has a timer) --------------------
+
+START = dt.datetime(2026, 11, 25, 6, 0, tzinfo=dt.UTC)  # Wednesday 09:00 in Riyadh
+
+
+async def test_overdue_report_follows_the_due_rule_and_the_working_calendar(tmp_path: Path) -> None:
+    from server.engine.model import Actor
+    from server.runtime import Runtime, load_shipped
+    from server.settings import Settings
+    from tests.definition_trees import minimal_files, t, write_tree
+
+    files = minimal_files()
+    week = {
+        d: [{"start": "07:30", "end": "14:30"}]
+        for d in ("sunday", "monday", "tuesday", "wednesday", "thursday")
+    }
+    files["service_definitions/organisation.json"]["calendar"]["week"] = week
+    files["service_definitions/organisation.json"]["reports"] = {
+        "overdue": {
+            "name": t("المتأخرة", "Overdue"),
+            "measure": "overdue",
+            "groups": [{"by": "department"}, {"by": "state"}],
+            "period": "now",
+            "tickets": True,
+        }
+    }
+    settings = Settings(db_path=tmp_path / "k.db", definitions=write_tree(tmp_path / "tree", files))
+    runtime = await Runtime.open(settings, load_shipped(settings))
+    now = START
+    runtime.tickets.clock = lambda: now
+    cs = Actor(id="cs", name="cs", roles=frozenset({"customer_service"}), department="customer_service")
+    try:
+        numbers = []
+        for route in (True, True, False):
+            created = await runtime.tickets.submit(
+                "request",
+                {"employee_id": "1"},
+                channel="web",
+                actor=Actor(id=None, roles=frozenset({"requester"})),
+            )
+            assert isinstance(created, Created)
+            if route:  # with the department: a 7-working-hour timer
+                routed_ticket = await runtime.tickets.act(
+                    created.ticket.id, "route", {}, actor=cs, expected_version=1
+                )
+                assert isinstance(routed_ticket, Ticket)
+                numbers.append(routed_ticket.number)
+        now_period = periods.of_kind("now", START.date(), runtime.org)
+        # 7 working hours from Wednesday 09:00 is Thursday 09:00 (the working day ends at 14:30)
+        before = await build(
+            runtime, "overdue", now_period, None, trusted=True, now=START + dt.timedelta(hours=23, minutes=59)
+        )
+        after = await build(
+            runtime, "overdue", now_period, None, trusted=True, now=START + dt.timedelta(hours=24)
+        )
+    finally:
+        await runtime.close()
+    assert [r.count for r in before.tables[0].rows] == [0]
+    assert rows_of(after) == {"classrooms": 2}
+    assert rows_of(after, 1) == {"with_department": 2}
+    assert sorted(line.number for line in after.tickets) == sorted(numbers)
+    assert all(line.due_at == START + dt.timedelta(hours=24) for line in after.tickets)
+
+
+# --- the command line ----------------------------------------------------------------------------------
+
+
+def test_cli_lists_and_runs_a_report(tmp_path: Path, capsys: Any) -> None:
+    import asyncio
+
+    from server.runtime import Runtime, load_shipped
+    from server.settings import Settings
+
+    db = tmp_path / "k.db"
+
+    async def make() -> str:
+        settings = Settings(db_path=db)
+        runtime = await Runtime.open(settings, load_shipped(settings))
+        try:
+            for _ in range(3):
+                created = await runtime.tickets.submit(
+                    "email",
+                    dict(runtime.catalogue.services["email"].form.schema["examples"][0]),
+                    channel="email",
+                    actor=Actor(
+                        id="cs",
+                        name="cs",
+                        roles=frozenset({"customer_service"}),
+                        department="customer_service",
+                    ),
+                )
+                assert isinstance(created, Created)
+            today = runtime.tickets.clock().astimezone(dt.timezone(dt.timedelta(hours=3))).date()
+            return periods.of_kind("half_year", today, runtime.org).token
+        finally:
+            await runtime.close()
+
+    from server.engine.model import Actor
+
+    token = asyncio.run(make())
+    assert main(["report", "list", "--db", str(db)]) == 0
+    assert "semiannual_unit" in capsys.readouterr().out
+    out = tmp_path / "email.xlsx"
+    assert (
+        main(
+            [
+                "report",
+                "run",
+                "semiannual_unit",
+                "--period",
+                token,
+                "--format",
+                "xlsx",
+                "--lang",
+                "en",
+                "--out",
+                str(out),
+                "--db",
+                str(db),
+            ]
+        )
+        == 0
+    )
+    sheet = openpyxl.load_workbook(out).active
+    assert not sheet.sheet_view.rightToLeft
+    assert ("(not set)", 3) in {(r[0], r[1]) for r in sheet.iter_rows(values_only=True) if len(r) > 1}
+    assert (
+        main(["report", "run", "semiannual_unit", "--period", token, "--format", "json", "--db", str(db)])
+        == 0
+    )
+    body = json.loads(capsys.readouterr().out)
+    assert body["period"] == token and body["tables"][0]["figures"][-1] == {
+        "key": "total_all",
+        "label": "الإجمالي",
+        "value": 3.0,
+        "count": 3,
+        "total": True,
+        "ticket_ids": [1, 2, 3],
+    }
+    assert main(["report", "run", "nothing", "--db", str(db)]) == 2
+    assert main(["report", "run", "semiannual_unit", "--period", "semester:1990-01-01", "--db", str(db)]) == 2
