@@ -538,3 +538,26 @@ def test_cli_lists_and_runs_a_report(tmp_path: Path, capsys: Any) -> None:
     }
     assert main(["report", "run", "nothing", "--db", str(db)]) == 2
     assert main(["report", "run", "semiannual_unit", "--period", "semester:1990-01-01", "--db", str(db)]) == 2
+
+
+async def test_a_past_week_counts_each_ticket_in_the_state_it_was_then(tmp_path: Path) -> None:
+    """A ticket made last week and closed this week: open in last week's report, closed in this week's."""
+    async with client_for(tmp_path) as client:
+        runtime = runtime_of(client)
+        real_clock = runtime.tickets.clock
+        now = real_clock()
+        runtime.tickets.clock = lambda: now - dt.timedelta(days=7)
+        ticket = await routed(client)
+        runtime.tickets.clock = real_clock
+        staff = await user(client, STAFF)
+        await act(client, ticket, HEAD, "delegate", {"assignee": staff.id, "note": "تولَّ الطلب"})
+        await act(client, ticket, STAFF, "return_to_customer_service", {"outcome": "done", "reply": "إفادة"})
+        await act(client, ticket, CS, "reply_and_close", {"reply": "تم"})
+        head = await user(client, HEAD)
+        this_week_period = this_week(client)
+        last = await build(
+            runtime, "weekly_department", periods.previous(this_week_period, runtime.org), head
+        )
+        this = await build(runtime, "weekly_department", this_week_period, head)
+    assert rows_of(last) == {"open": 1, "pending": 0, "in_progress": 0, "closed": 0, "total_open": 1}
+    assert rows_of(this) == {"open": 0, "pending": 0, "in_progress": 0, "closed": 1, "total_open": 0}

@@ -21,7 +21,7 @@ from server.definitions.reports import covered
 from server.i18n import MESSAGES
 from server.reports.periods import Period
 from server.runtime import Runtime
-from server.store.records import ReportRating, ReportTicket, User
+from server.store.records import ReportBasis, ReportRating, ReportTicket, User
 from server.tickets.due import due_state
 
 
@@ -331,8 +331,9 @@ async def build(
             calendar = runtime.tickets.calendar
             found = [t for t in found if due_state(t.due_at, now, calendar).overdue]
         else:
+            basis: ReportBasis = "current" if report.basis == "status" and end > now else report.basis
             found = await runtime.store.report_tickets(
-                services=counted, basis=report.basis, start=start, end=end, variables=variables, fields=fields
+                services=counted, basis=basis, start=start, end=end, variables=variables, fields=fields
             )
         kept: list[tuple[ReportTicket, str]] = []
         for ticket in found:

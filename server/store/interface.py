@@ -378,7 +378,8 @@ class Store(Protocol):
     ) -> list[ReportTicket]:
         """The tickets of ``services`` a report counts over ``[start, end)``: ``status`` — every ticket
         created before ``end``, with its state at ``end`` (the caller drops those closed before
-        ``start``); ``created`` / ``closed`` — those created / closed in the period. ``variables`` and
+        ``start``); ``current`` — the same for a period not yet ended (the state now, those closed
+        before ``start`` left out); ``created`` / ``closed`` — those created / closed in the period. ``variables`` and
         ``fields`` name the values to read into :attr:`ReportTicket.values`."""
         ...
 

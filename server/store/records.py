@@ -373,7 +373,8 @@ class TaskRow(msgspec.Struct, frozen=True, kw_only=True):
 
 # --- what the reports count (server/reports builds the figures from these) ------------------------
 
-ReportBasis = Literal["status", "created", "closed"]
+ReportBasis = Literal["status", "current", "created", "closed"]
+# ``current``: ``status`` for a period not yet ended (every state is the state now).
 
 
 class ReportTicket(msgspec.Struct, frozen=True, kw_only=True):

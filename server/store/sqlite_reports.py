@@ -89,6 +89,13 @@ async def report_tickets(
             "WHERE " + _IN_SERVICES + " AND t.created_at < ? ORDER BY t.id"
         )
         params: list[Any] = [*value_params, time_text(end), json_text(ids), time_text(end)]
+    elif basis == "current":  # no event after the end yet: the state now, without reading the history
+        sql = (
+            f"SELECT {base}, t.state AS state, COALESCE(t.closed_at, t.updated_at) AS state_since{select} "  # noqa: S608
+            "FROM tickets t INDEXED BY tickets_service_created "
+            "WHERE " + _IN_SERVICES + " AND (t.category != 'closed' OR t.closed_at >= ?) ORDER BY t.id"
+        )
+        params = [*value_params, json_text(ids), time_text(start)]
     elif basis == "created":
         sql = (
             f"SELECT {base}, t.state AS state, t.updated_at AS state_since{select} FROM tickets t "  # noqa: S608
