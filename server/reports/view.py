@@ -14,7 +14,16 @@ from server.definitions.model import Organisation, Report
 from server.i18n import t
 from server.reports import periods
 from server.reports.files import period_text, value_text
-from server.reports.service import Result, TicketLine, build, drill, headed_department, sees_all, visible
+from server.reports.service import (
+    Result,
+    TicketLine,
+    build,
+    drill,
+    headed_department,
+    report_of,
+    sees_all,
+    visible,
+)
 from server.reports.service import current_services as _services
 from server.runtime import Runtime
 from server.store.records import User
@@ -217,8 +226,6 @@ async def report_page(
 ) -> ReportPage:
     """Raises UnknownReport, NotAllowed, PeriodError for the controller to answer 404 / 403 / 400."""
     org = runtime.org
-    from server.reports.service import report_of
-
     report = report_of(org, report_id)
     today = today_of(runtime)
     period = period_of(report, org, ask, today)
@@ -294,8 +301,6 @@ async def figure_page(
     runtime: Runtime, user: User, report_id: str, ask: Mapping[str, str], lang: str
 ) -> FigureTicketsPage:
     """The tickets behind one figure. Raises UnknownReport, NotAllowed, PeriodError, LookupError."""
-    from server.reports.service import report_of
-
     org = runtime.org
     report = report_of(org, report_id)
     period = period_of(report, org, ask, today_of(runtime))
