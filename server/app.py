@@ -42,6 +42,7 @@ from server.web.guards import LoginRequired, is_api, login_redirect
 from server.web.language import set_language
 from server.web.limits import InputRefused, LimitsMiddleware  # request budgets, rate limits
 from server.web.rendering import page_context, render
+from server.web.report_pages import ReportPages, ReportsAPI  # reports (issue 11)
 from server.web.security_headers import security_headers  # CSP, framing, no-store
 from server.web.staff_api import TicketsAPI  # staff ticket API: /api/tickets/{id}
 from server.web.staff_tasks import StaffTaskPages, TasksAPI  # the staff task lists
@@ -155,6 +156,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             AdminServicePages,
             AdminOrganisationPage,  # /admin/services: drafts, publish, versions, migrations
             TasksAPI,  # /api/tasks
+            ReportPages,  # /reports
+            ReportsAPI,  # /api/reports
             AdminDirectoryPages,  # users, ready replies, lookup tables (administrators)
             ExportsAPI,  # /api/export/definitions, workflows/{id}.bpmn|svg, guide, audit, changes
             ExportPages,  # the same, in the browser for a logged-in auditor

@@ -12,6 +12,7 @@ from server.definitions.loader import load_tree, summary
 from server.exports.cli import add_export_commands
 from server.notify.cli import add_dispatch_command, add_gateway_arguments
 from server.paths import shipped_root
+from server.reports.cli import add_report_commands
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -137,6 +138,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_account_commands(commands)  # user add|list|password, token create|list|revoke
     add_dispatch_command(commands)  # dispatch [--once]
     add_export_commands(commands)  # export --out DIR [--format …], import PATH
+    add_report_commands(commands)  # report list, report run NAME
     return parser
 
 

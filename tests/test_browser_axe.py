@@ -75,6 +75,11 @@ class Role:
     """At most this many pages per language (the seeds first)."""
 
 
+def _report_page(path: str) -> bool:
+    """A report page (not its CSV or XLSX download)."""
+    return path.startswith("/reports/") and not path.split("?")[0].endswith(("/csv", "/xlsx"))
+
+
 ROLES: dict[str, Role] = {
     "anonymous": Role(
         None,
@@ -110,9 +115,19 @@ ROLES: dict[str, Role] = {
         lambda p: p.startswith("/staff/"),
         20,
     ),
-    "head.classrooms": Role("head.classrooms", ("/staff/tasks",), lambda p: p.startswith("/staff/"), 10),
+    "head.classrooms": Role(
+        "head.classrooms",
+        ("/staff/tasks", "/reports/weekly_department", "/reports/supplies_unavailable"),
+        lambda p: p.startswith("/staff/") or _report_page(p),
+        14,
+    ),
     "staff.classrooms": Role("staff.classrooms", ("/staff/tasks",), lambda p: p.startswith("/staff/"), 10),
-    "director": Role("director", ("/staff/tasks",), lambda p: p.startswith("/staff/"), 10),
+    "director": Role(
+        "director",
+        ("/staff/tasks", "/reports/", "/reports/satisfaction_services", "/reports/overdue"),
+        lambda p: p.startswith("/staff/") or _report_page(p),
+        14,
+    ),
     "administrator": Role(
         "administrator",
         ("/admin/services", "/admin/organisation/", "/admin/users", "/admin/replies", "/admin/lookups"),

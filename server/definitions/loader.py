@@ -20,6 +20,7 @@ from server.definitions.crossref import ORGANISATION_FILE, Tree, check_tree
 from server.definitions.errors import DefinitionError, ErrorSink
 from server.definitions.jsonfile import JSONFileError, parse
 from server.definitions.model import Form, Organisation, Service, Text, Workflow
+from server.definitions.reports import check_reports
 from server.validation import apply_defaults, submission_problem, validate
 
 DIRECTORIES = ("service_definitions", "form_schemas", "workflows")
@@ -137,11 +138,15 @@ def load_tree(root: Path | str) -> LoadResult:
     """Load and check the definitions tree under ``root``."""
     sink = ErrorSink()
     sources = read_sources(root, sink)
-    return load_sources(sources, sink)
+    return load_sources(sources, sink, whole=True)
 
 
-def load_sources(sources: Mapping[str, str], sink: ErrorSink | None = None) -> LoadResult:
-    """Load and check definitions given as file texts by relative path (a tree, a bundle, an upload)."""
+def load_sources(
+    sources: Mapping[str, str], sink: ErrorSink | None = None, *, whole: bool = False
+) -> LoadResult:
+    """Load and check definitions given as file texts by relative path (a tree, a bundle, an upload).
+    ``whole``: the sources are a whole tree, so the organisation's reports are checked against every
+    service (a bundle holds one service)."""
     sink = sink if sink is not None else ErrorSink()
     for relative in sources:
         if relative.partition("/")[0] not in DIRECTORIES:
@@ -204,6 +209,8 @@ def load_sources(sources: Mapping[str, str], sink: ErrorSink | None = None) -> L
         broken_workflows=frozenset(broken_workflows),
     )
     compiled = check_tree(tree, sink)
+    if organisation is not None:
+        check_reports(organisation, compiled, sink, whole=whole)
     if sink.errors or organisation is None:
         return LoadResult(catalogue=None, errors=sink.errors)
     catalogue = Catalogue(

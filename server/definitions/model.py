@@ -56,8 +56,8 @@ class Contact(Def, frozen=True, kw_only=True):
     hours: Text | None = None
 
 
-Capability = Literal["administer", "export", "intake"]
-CAPABILITIES: tuple[Capability, ...] = ("administer", "export", "intake")
+Capability = Literal["administer", "export", "intake", "see_all"]
+CAPABILITIES: tuple[Capability, ...] = ("administer", "export", "intake", "see_all")
 
 
 class Role(Def, frozen=True, kw_only=True):
@@ -68,7 +68,7 @@ class Role(Def, frozen=True, kw_only=True):
     capabilities: tuple[Capability, ...] = ()
     """What the role may do beyond tickets: ``administer`` (services, organisation, users, tables),
     ``export`` (the auditor's exports), ``intake`` (logs requests on a customer's behalf; the task list
-    opens on the intake queue)."""
+    opens on the intake queue), ``see_all`` (every report, for every department)."""
 
 
 class Department(Def, frozen=True, kw_only=True):
@@ -97,10 +97,20 @@ class Holiday(Def, frozen=True, kw_only=True):
     name: Text
 
 
+class Term(Def, frozen=True, kw_only=True):
+    """A semester or half year of the organisation's calendar (first and last day, inclusive)."""
+
+    kind: Literal["semester", "half_year"]
+    name: Text
+    start: str
+    end: str
+
+
 class Calendar(Def, frozen=True, kw_only=True):
     timezone: str
     week: dict[str, tuple[Interval, ...]]
     holidays: tuple[Holiday, ...] = ()
+    terms: tuple[Term, ...] = ()
 
 
 class SurveyQuestion(Def, frozen=True, kw_only=True):
@@ -131,6 +141,50 @@ class LookupTable(Def, frozen=True, kw_only=True):
     columns: dict[str, LookupColumn]
 
 
+ReportMeasure = Literal["tickets", "ratings", "overdue"]
+ReportBasis = Literal["status", "created", "closed"]
+Dimension = Literal["category", "state", "channel", "department", "service", "variable", "field", "employee"]
+PeriodKind = Literal["week", "month", "semester", "half_year", "custom", "now"]
+
+
+class ReportGroup(Def, frozen=True, kw_only=True):
+    """One table of a report: the counted tickets (or ratings) grouped by one dimension."""
+
+    by: Dimension
+    name: str | None = None
+    """The variable or form field (``by``: ``variable`` / ``field``)."""
+    label: Text | None = None
+    labels: dict[str, Text] = {}
+    """Labels of the values of a variable or field (``within_remit_other`` → "Within the unit's remit")."""
+    total: Literal["all", "open"] | None = None
+    """A total row: every counted ticket, or those not closed (the weekly report's "total")."""
+
+
+class ReportFilter(Def, frozen=True, kw_only=True):
+    categories: tuple[Category, ...] = ()
+    states: tuple[str, ...] = ()
+    channels: tuple[str, ...] = ()
+    variables: dict[str, tuple[str, ...]] = {}
+
+
+class Report(Def, frozen=True, kw_only=True):
+    name: Text
+    description: Text | None = None
+    services: tuple[str, ...] = ()
+    """The services counted; empty: every service."""
+    measure: ReportMeasure = "tickets"
+    basis: ReportBasis = "status"
+    question: str | None = None
+    """The survey question averaged (``measure``: ``ratings``)."""
+    where: ReportFilter = ReportFilter()
+    groups: tuple[ReportGroup, ...]
+    period: PeriodKind = "week"
+    heads: bool = True
+    """Whether a department head sees the report for their department's services."""
+    tickets: bool = False
+    """Whether the page lists the counted tickets themselves (the supplies-unavailable digest)."""
+
+
 class Organisation(Def, frozen=True, kw_only=True):
     name: Text
     parent: Text | None = None
@@ -143,6 +197,7 @@ class Organisation(Def, frozen=True, kw_only=True):
     surveys: dict[str, Survey] = {}
     links: dict[str, Link] = {}
     lookups: dict[str, LookupTable] = {}
+    reports: dict[str, Report] = {}
 
 
 # --- service ------------------------------------------------------------------------------

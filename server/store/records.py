@@ -369,3 +369,42 @@ class TaskRow(msgspec.Struct, frozen=True, kw_only=True):
     data: dict[str, Any] = msgspec.field(default_factory=dict)
     """The ticket's form data (read for the page's rows only: the requester's name and the subject
     are picked from it with the form's hints)."""
+
+
+# --- what the reports count (server/reports builds the figures from these) ------------------------
+
+ReportBasis = Literal["status", "current", "created", "closed"]
+# ``current``: ``status`` for a period not yet ended (every state is the state now).
+
+
+class ReportTicket(msgspec.Struct, frozen=True, kw_only=True):
+    """One counted ticket, with the values a report groups or filters it by."""
+
+    id: int
+    number: str
+    service_id: str
+    channel: str
+    state: str
+    """The ticket's state at the end of the period (basis ``status``), else its state now."""
+    state_since: datetime
+    """When it entered that state."""
+    category: str
+    """Its category now (the report maps ``state`` to a category itself)."""
+    created_at: datetime
+    closed_at: datetime | None
+    values: dict[str, Any] = {}
+    """``var:NAME`` / ``field:NAME`` → the ticket's variable / form field (missing when unset)."""
+    due_at: datetime | None = None
+    """The earliest pending timer (overdue tickets only)."""
+
+
+class ReportRating(msgspec.Struct, frozen=True, kw_only=True):
+    """One survey response, with the employee who handled the ticket last."""
+
+    ticket_id: int
+    number: str
+    service_id: str
+    answers: dict[str, int]
+    created_at: datetime
+    employee_id: str | None
+    employee_name: str

@@ -52,6 +52,7 @@ from server.store import (
     sqlite_directory,
     sqlite_drafts,
     sqlite_outbox,
+    sqlite_reports,
     sqlite_sessions,
     sqlite_surveys,
     sqlite_tasks,
@@ -72,6 +73,9 @@ from server.store.records import (
     OutboxMessage,
     OutboxStatus,
     ReadyReply,
+    ReportBasis,
+    ReportRating,
+    ReportTicket,
     SurveyResponse,
     TaskFilter,
     TaskOrder,
@@ -477,6 +481,39 @@ class SQLiteStore:
 
     async def get_survey_response(self, ticket_id: int) -> SurveyResponse | None:
         return await sqlite_surveys.get(self._reader, ticket_id)
+
+    # --- reports (read-only) --------------------------------------------------------------
+
+    async def report_tickets(
+        self,
+        *,
+        services: Sequence[str],
+        basis: ReportBasis,
+        start: datetime,
+        end: datetime,
+        variables: Sequence[str] = (),
+        fields: Sequence[str] = (),
+    ) -> list[ReportTicket]:
+        return await sqlite_reports.report_tickets(
+            self._reader, services, basis, start, end, variables=variables, fields=fields
+        )
+
+    async def report_overdue(
+        self,
+        *,
+        services: Sequence[str],
+        now: datetime,
+        variables: Sequence[str] = (),
+        fields: Sequence[str] = (),
+    ) -> list[ReportTicket]:
+        return await sqlite_reports.report_overdue(
+            self._reader, services, now, variables=variables, fields=fields
+        )
+
+    async def report_ratings(
+        self, *, services: Sequence[str], start: datetime, end: datetime
+    ) -> list[ReportRating]:
+        return await sqlite_reports.report_ratings(self._reader, services, start, end)
 
     # --- ready replies ------------------------------------------------------------------
 

@@ -1,0 +1,1 @@
+"""Reports (issue 11): definitions → Store queries → figures, files and pages."""
