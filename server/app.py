@@ -23,6 +23,7 @@ from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
 from server.i18n import t
+from server.notify.problems import outbox_counts
 from server.paths import PACKAGE, shipped_root
 from server.runtime import DefinitionsInvalid, Runtime, load_shipped
 from server.settings import Settings
@@ -58,7 +59,13 @@ class ErrorPage:
 
 @get("/healthz")
 async def healthz(runtime: RuntimeDep) -> dict[str, object]:
-    return {"status": "ok", "services": len(await runtime.store.latest_definitions())}
+    """Up, with the services published and the notifications not delivered (``notifications``:
+    pending, sending, failed — waiting for a retry —, dead — failed for good — and undeliverable)."""
+    return {
+        "status": "ok",
+        "services": len(await runtime.store.latest_definitions()),
+        "notifications": dict(await outbox_counts(runtime.store)),
+    }
 
 
 def _error(request: Request[Any, Any, State], exc: Exception) -> Response[Any] | Template:

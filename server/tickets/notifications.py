@@ -65,7 +65,9 @@ class Recipient:
         if delivery == "email":
             return raw.strip()
         number = to_e164(raw)
-        return number if number is not None else Undeliverable("invalid_address", f"{self.label} ({delivery})")
+        return (
+            number if number is not None else Undeliverable("invalid_address", f"{self.label} ({delivery})")
+        )
 
 
 @dataclass(frozen=True)
