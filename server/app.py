@@ -28,6 +28,7 @@ from server.paths import PACKAGE, shipped_root
 from server.runtime import DefinitionsInvalid, Runtime, load_shipped
 from server.settings import Settings
 from server.web.admin_directory import AdminDirectoryPages  # /admin/users, /admin/replies, /admin/lookups
+from server.web.admin_outbox import AdminOutboxPages  # /admin/outbox: notifications not delivered
 from server.web.admin_pages import (
     AdminOrganisationPage,
     AdminServicePages,
@@ -143,6 +144,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             AdminOrganisationPage,  # /admin/services: drafts, publish, versions, migrations
             TasksAPI,  # /api/tasks
             AdminDirectoryPages,  # users, ready replies, lookup tables (administrators)
+            AdminOutboxPages,  # /admin/outbox: undelivered notifications, sending again
             ExportsAPI,  # /api/export/definitions, workflows/{id}.bpmn|svg, guide, audit, changes
             ExportPages,  # the same, in the browser for a logged-in auditor
             create_static_files_router(

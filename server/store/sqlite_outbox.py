@@ -128,6 +128,17 @@ async def mark_failed(
         raise NotFound(f"no outbox message {message_id}")
 
 
+async def retry(conn: aiosqlite.Connection, message_id: int, *, now: datetime) -> bool:
+    at = time_text(now)
+    row = await fetch_one(
+        conn,
+        "UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = ?1, updated_at = ?1"
+        " WHERE id = ?2 AND status = 'dead' AND recipient != '' RETURNING id",
+        (at, message_id),
+    )
+    return row is not None
+
+
 async def requeue_sending(conn: aiosqlite.Connection, *, now: datetime, older_than: timedelta) -> int:
     """Messages ``sending`` for longer than ``older_than`` (their sender died) go back to ``pending``."""
     rows = await fetch_all(
