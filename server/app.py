@@ -47,6 +47,7 @@ from server.web.staff_tasks import StaffTaskPages, TasksAPI  # the staff task li
 from server.web.staff_ticket import StaffTicketPages  # the staff ticket page, actions, attachments
 from server.web.survey_pages import SurveyPages
 from server.web.track_pages import MyTicketsPages, TrackingPages
+from server.web.whatsapp_api import WhatsAppWebhook  # /api/whatsapp/webhook (service 9)
 
 __all__ = ["DefinitionsInvalid", "create_app"]
 
@@ -145,6 +146,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             TasksAPI,  # /api/tasks
             AdminDirectoryPages,  # users, ready replies, lookup tables (administrators)
             AdminOutboxPages,  # /admin/outbox: undelivered notifications, sending again
+            WhatsAppWebhook,  # /api/whatsapp/webhook: the Cloud API's handshake and signed events
             ExportsAPI,  # /api/export/definitions, workflows/{id}.bpmn|svg, guide, audit, changes
             ExportPages,  # the same, in the browser for a logged-in auditor
             create_static_files_router(

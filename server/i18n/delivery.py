@@ -71,5 +71,9 @@ DELIVERY_MESSAGES: dict[str, Text] = {
     "dlv_whatsapp_not_configured": Text(
         ar="استقبال الواتساب غير مُعدّ على هذا الخادم", en="WhatsApp intake is not configured on this server"
     ),
+    "dlv_whatsapp_customer_message": Text(
+        ar="رسالة من العميل عبر الواتساب", en="The customer's WhatsApp message"
+    ),
+    "dlv_whatsapp_message": Text(ar="الرسالة", en="Message"),
     "dlv_whatsapp_bad_payload": Text(ar="محتوى الطلب غير مفهوم", en="The request body is not understood"),
 }
