@@ -320,3 +320,19 @@ async def test_one_bad_message_never_blocks_the_others(tmp_path: Path, webhook: 
         report = await Dispatcher(store, {"sms": WebhookGateway(webhook.url)}).run_once()
         assert (report.sent, report.dead) == (2, 1)
         assert [m.status for m in await store.list_outbox()] == ["sent", "dead", "sent"]
+
+
+# --- phone (service 5): the caller-ID screen-pop ------------------------------------------------
+
+
+async def test_the_call_log_opens_with_the_callers_number_from_a_screen_pop(tmp_path: Path) -> None:
+    async with client_for(tmp_path) as client:
+        await as_user(client, CS)
+        page = await client.get("/services/phone/apply", params={"from": "٠٥٥١٢٣٤٥٦٧"})
+        assert page.status_code == 200
+        assert form_values(page.text)["mobile"] == ["+966551234567"]
+        assert form_values(page.text)["_channel"] == ["phone"]
+        # a caller ID that is no number pre-fills nothing; an over-long one is a clear 400
+        unknown = await client.get("/services/phone/apply", params={"from": "anonymous"})
+        assert form_values(unknown.text).get("mobile", [""]) == [""]
+        assert (await client.get("/services/phone/apply", params={"from": "1" * 41})).status_code == 400
