@@ -336,3 +336,60 @@ async def test_the_call_log_opens_with_the_callers_number_from_a_screen_pop(tmp_
         unknown = await client.get("/services/phone/apply", params={"from": "anonymous"})
         assert form_values(unknown.text).get("mobile", [""]) == [""]
         assert (await client.get("/services/phone/apply", params={"from": "1" * 41})).status_code == 400
+
+
+# --- gateways as configuration ------------------------------------------------------------------
+
+
+def _gateway_args(*argv: str) -> Any:
+    import argparse
+
+    from server.notify.cli import add_gateway_arguments
+
+    parser = argparse.ArgumentParser()
+    add_gateway_arguments(parser)
+    return parser.parse_args(list(argv))
+
+
+def test_gateways_come_from_flags_then_the_environment_then_the_gateways_file(tmp_path: Path) -> None:
+    from server.notify.cli import gateway_settings
+    from server.settings import Secret, Settings
+
+    gateways = tmp_path / "gateways.toml"
+    gateways.write_text(
+        'smtp_host = "mail.file.example"\nsmtp_port = 587\nsmtp_starttls = true\n'
+        'sms_webhook_url = "https://sms.file.example/send"\nwhatsapp_webhook_url = "https://wa.file.example/send"\n',
+        encoding="utf-8",
+    )
+    env = {
+        "KHIDMA_SMS_WEBHOOK_URL": "https://sms.env.example/send",
+        "KHIDMA_WHATSAPP_APP_SECRET": "app-secret",
+        "KHIDMA_WHATSAPP_VERIFY_TOKEN": "tok-9f3a",
+    }
+    fields = gateway_settings(_gateway_args("--gateways", str(gateways), "--smtp-port", "2525"), env)
+    assert fields["smtp_host"] == "mail.file.example" and fields["smtp_port"] == 2525
+    assert fields["smtp_starttls"] is True
+    assert fields["sms_webhook_url"] == "https://sms.env.example/send"
+    assert fields["whatsapp_webhook_url"] == "https://wa.file.example/send"
+    assert fields["whatsapp_app_secret"] == Secret("app-secret")
+    settings = Settings(db_path=tmp_path / "k.db", **fields)
+    assert "app-secret" not in repr(settings) and "tok-9f3a" not in repr(settings)
+    # the file alone, through the environment
+    only_file = gateway_settings(_gateway_args(), {"KHIDMA_GATEWAYS": str(gateways)})
+    assert only_file["sms_webhook_url"] == "https://sms.file.example/send"
+
+
+def test_a_gateways_file_naming_a_secret_or_an_unknown_setting_is_refused(tmp_path: Path) -> None:
+    from server.notify.cli import GatewayConfigError, gateway_settings
+
+    secret = tmp_path / "secret.toml"
+    secret.write_text('smtp_host = "mail"\nsmtp_password = "hunter2"\n', encoding="utf-8")
+    with pytest.raises(GatewayConfigError, match="KHIDMA_SMTP_PASSWORD") as refused:
+        gateway_settings(_gateway_args("--gateways", str(secret)), {})
+    assert "hunter2" not in str(refused.value)
+    unknown = tmp_path / "unknown.toml"
+    unknown.write_text('smtp_hots = "mail"\n', encoding="utf-8")
+    with pytest.raises(GatewayConfigError, match="smtp_hots"):
+        gateway_settings(_gateway_args("--gateways", str(unknown)), {})
+    with pytest.raises(GatewayConfigError, match="port"):
+        gateway_settings(_gateway_args(), {"KHIDMA_SMTP_PORT": "twenty-five"})

@@ -7,6 +7,8 @@ every other field is validated as it is left.
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from litestar import Controller, get, post
 from litestar.params import FromPath, QueryParameter
 from litestar.response import Redirect, Response, Template
@@ -34,7 +36,7 @@ class ApplyPages(Controller):
         viewer: Viewer,
         page_lang: Lang,
         service_id: FromPath[str],
-        caller: str | None = QueryParameter(name="from", default=None, max_length=40),
+        caller: Annotated[str | None, QueryParameter(name="from", max_length=40)] = None,
     ) -> Template | Redirect:
         page = await submission.apply_form(runtime, service_id, viewer, page_lang, caller=caller)
         return respond(request, page, page_lang)
