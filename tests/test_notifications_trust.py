@@ -393,3 +393,12 @@ def test_a_gateways_file_naming_a_secret_or_an_unknown_setting_is_refused(tmp_pa
         gateway_settings(_gateway_args("--gateways", str(unknown)), {})
     with pytest.raises(GatewayConfigError, match="port"):
         gateway_settings(_gateway_args(), {"KHIDMA_SMTP_PORT": "twenty-five"})
+
+
+async def test_the_api_accepts_a_mobile_number_in_arabic_indic_digits(tmp_path: Path) -> None:
+    async with client_for(tmp_path) as client:
+        data = {**example("inquiries"), "mobile": "٠٥٥١١١٢٢٣٣"}
+        answer = await client.post("/api/services/inquiries/tickets", json=data)
+        assert answer.status_code == 201, answer.text
+        ticket = await client.app.state.runtime.store.get_ticket(answer.json()["id"])
+        assert ticket.data["mobile"] == "0551112233"

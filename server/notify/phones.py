@@ -9,6 +9,9 @@ the caller records the message as undeliverable instead of sending it to a wrong
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import phonenumbers
 
 DEFAULT_REGION = "SA"
@@ -35,3 +38,17 @@ def to_e164(raw: str | None, region: str = DEFAULT_REGION) -> str | None:
     if not phonenumbers.is_possible_number(number):
         return None
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def telephone_fields_ascii(schema: Mapping[str, Any], data: Mapping[str, Any]) -> dict[str, Any]:
+    """``data`` with the top-level telephone fields (``x-widget: tel``, or the form's requester mobile)
+    in ASCII digits — what a page post gets from the form coercion, for JSON clients too."""
+    properties = schema.get("properties") or {}
+    mobile = (schema.get("x-requester") or {}).get("mobile")
+    fixed = dict(data)
+    for name, value in data.items():
+        field = properties.get(name)
+        tel = name == mobile or (isinstance(field, Mapping) and field.get("x-widget") == "tel")
+        if tel and isinstance(value, str):
+            fixed[name] = ascii_digits(value)
+    return fixed

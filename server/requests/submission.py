@@ -24,7 +24,7 @@ from server.forms.coerce import coerce, group_action
 from server.forms.html import render_field, render_form_fields, render_group
 from server.forms.view import build_form
 from server.i18n import t
-from server.notify.phones import to_e164
+from server.notify.phones import telephone_fields_ascii, to_e164
 from server.requests.answers import check_page, is_long, seal, unseal
 from server.requests.results import MISSING, NEEDS_LOGIN, GoTo, Missing, NeedsLogin, Result, Shown
 from server.requests.services import (
@@ -285,7 +285,7 @@ async def submit_json(
     default = requester_channel(compiled) or compiled.service.channels[0]
     return await runtime.tickets.submit(
         service_id,
-        data,
+        telephone_fields_ascii(compiled.form.schema, data),  # Arabic-Indic digits, as on the page
         channel=channel or default,
         actor=actor_of(viewer),
         requester_id=viewer.id if viewer is not None and "requester" in viewer.roles else None,
