@@ -230,3 +230,33 @@ async def test_the_representatives_reply_goes_out_through_the_gateway(
         assert report.sent == 1
         _, _, sent = gateway.requests[-1]
         assert sent["to"] == "+966551234567" and "أهلاً بك، كيف نخدمك؟" in sent["body"]
+
+
+async def test_the_secrets_never_reach_the_logs(
+    tmp_path: Path, gateway: Webhook, caplog: pytest.LogCaptureFixture
+) -> None:
+    import logging
+
+    loggers = [logging.getLogger(name) for name in ("khidma.whatsapp", "khidma.notify", "")]
+    for logger in loggers:
+        logger.addHandler(caplog.handler)
+    caplog.set_level(logging.DEBUG)
+    try:
+        async with client_for(tmp_path, **settings(gateway)) as client:
+            at(client, IN_HOURS)
+            body = event("السلام عليكم")
+            await client.post(URL, content=body, headers=signature(body))
+            await client.post(URL, content=body, headers=signature(body, secret="wrong"))
+            await client.get(
+                URL, params={"hub.mode": "subscribe", "hub.verify_token": VERIFY, "hub.challenge": "7"}
+            )
+            await client.get(
+                URL, params={"hub.mode": "subscribe", "hub.verify_token": "bad", "hub.challenge": "7"}
+            )
+    finally:
+        for logger in loggers:
+            logger.removeHandler(caplog.handler)
+    logged = caplog.text
+    assert logged  # something was logged (the chat opened, the welcome sent)
+    assert APP_SECRET not in logged and VERIFY not in logged
+    assert "+966551234567" not in logged  # recipients masked
