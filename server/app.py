@@ -24,10 +24,12 @@ from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
 from server.i18n import t
+from server.notify.problems import outbox_counts
 from server.paths import PACKAGE, shipped_root
 from server.runtime import DefinitionsInvalid, Runtime, load_shipped
 from server.settings import Settings
 from server.web.admin_directory import AdminDirectoryPages  # /admin/users, /admin/replies, /admin/lookups
+from server.web.admin_outbox import AdminOutboxPages  # /admin/outbox: notifications not delivered
 from server.web.admin_pages import (
     AdminOrganisationPage,
     AdminServicePages,
@@ -49,6 +51,7 @@ from server.web.staff_tasks import StaffTaskPages, TasksAPI  # the staff task li
 from server.web.staff_ticket import StaffTicketPages  # the staff ticket page, actions, attachments
 from server.web.survey_pages import SurveyPages
 from server.web.track_pages import MyTicketsPages, TrackingPages
+from server.web.whatsapp_api import WhatsAppWebhook  # /api/whatsapp/webhook (service 9)
 
 __all__ = ["DefinitionsInvalid", "create_app"]
 
@@ -62,7 +65,13 @@ class ErrorPage:
 
 @get("/healthz")
 async def healthz(runtime: RuntimeDep) -> dict[str, object]:
-    return {"status": "ok", "services": len(await runtime.store.latest_definitions())}
+    """Up, with the services published and the notifications not delivered (``notifications``:
+    pending, sending, failed — waiting for a retry —, dead — failed for good — and undeliverable)."""
+    return {
+        "status": "ok",
+        "services": len(await runtime.store.latest_definitions()),
+        "notifications": dict(await outbox_counts(runtime.store)),
+    }
 
 
 def _error(request: Request[Any, Any, State], exc: Exception) -> Response[Any] | Template:
@@ -159,6 +168,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ReportPages,  # /reports
             ReportsAPI,  # /api/reports
             AdminDirectoryPages,  # users, ready replies, lookup tables (administrators)
+            AdminOutboxPages,  # /admin/outbox: undelivered notifications, sending again
+            WhatsAppWebhook,  # /api/whatsapp/webhook: the Cloud API's handshake and signed events
             ExportsAPI,  # /api/export/definitions, workflows/{id}.bpmn|svg, guide, audit, changes
             ExportPages,  # the same, in the browser for a logged-in auditor
             create_static_files_router(

@@ -117,6 +117,12 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     webhook_token: Secret | None = None
     """Sent as ``Authorization: Bearer …`` to both webhooks; from ``KHIDMA_WEBHOOK_TOKEN`` only."""
     webhook_timeout_seconds: float = 15.0
+    whatsapp_verify_token: Secret | None = None
+    """The WhatsApp Cloud API webhook's verify token (the GET handshake), from
+    ``KHIDMA_WHATSAPP_VERIFY_TOKEN`` only; without it the handshake is refused."""
+    whatsapp_app_secret: Secret | None = None
+    """The Meta app secret that signs every webhook POST (``X-Hub-Signature-256``), from
+    ``KHIDMA_WHATSAPP_APP_SECRET`` only; without it every POST is refused."""
     notify_max_attempts: int = 8
     """Attempts per message before it is ``dead``; retries wait 30 s, doubling, at most 1 h."""
     background_worker: bool = False

@@ -24,7 +24,8 @@ async def test_healthz(settings: Settings) -> None:
     async with AsyncTestClient(app=create_app(settings)) as client:
         response = await client.get("/healthz")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "services": 9}
+    notifications = {"pending": 0, "sending": 0, "failed": 0, "dead": 0, "undeliverable": 0}
+    assert response.json() == {"status": "ok", "services": 9, "notifications": notifications}
 
 
 async def test_services_list_has_the_contract_fields(settings: Settings) -> None:

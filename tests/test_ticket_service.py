@@ -278,10 +278,10 @@ async def test_tawasul_coordinator_gets_an_sms_and_the_requester_is_reached_by_f
     data = {**catalogue().services["tawasul"].form.schema["examples"][0], "mobile": "0555555555"}
     ticket = await submit(service, "tawasul", channel="tawasul", actor=CS, data=data)
     outbox = await store.list_outbox(ticket.id)
-    assert [(m.template, m.channel, m.recipient) for m in outbox] == [("new_ticket", "sms", "0500000003")]
+    assert [(m.template, m.channel, m.recipient) for m in outbox] == [("new_ticket", "sms", "+966500000003")]
     ticket = await act(service, ticket, CS, "acknowledge")
     last = (await store.list_outbox(ticket.id))[-1]
-    assert (last.template, last.channel, last.recipient) == ("acknowledged", "sms", "0555555555")
+    assert (last.template, last.channel, last.recipient) == ("acknowledged", "sms", "+966555555555")
 
 
 async def test_english_requester_gets_english_notices(service: TicketService, store: SQLiteStore) -> None:

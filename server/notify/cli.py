@@ -1,8 +1,13 @@
 """The notification options of ``khidma serve`` and the ``khidma dispatch`` command.
 
-One scheme: gateways are configured by command-line flags (``--smtp-host``, ``--sms-webhook-url``, …)
-and secrets by environment variables only — ``KHIDMA_SMTP_PASSWORD`` and ``KHIDMA_WEBHOOK_TOKEN`` —
-because a command line is visible to every user of the machine (``ps``). Secrets are never printed.
+Gateways (SMTP with its STARTTLS option, the SMS and WhatsApp base URLs) are set in one place of three,
+the first that says wins: a command-line flag (``--smtp-host``, ``--sms-webhook-url``, …), an environment
+variable (``KHIDMA_SMTP_HOST``, ``KHIDMA_SMS_WEBHOOK_URL``, … — :data:`ENV`), or the gateways file
+(``--gateways FILE`` or ``KHIDMA_GATEWAYS``: TOML, the same names in lower case without ``KHIDMA_``).
+Secrets come from environment variables only — ``KHIDMA_SMTP_PASSWORD``, ``KHIDMA_WEBHOOK_TOKEN``,
+``KHIDMA_WHATSAPP_VERIFY_TOKEN``, ``KHIDMA_WHATSAPP_APP_SECRET`` — because a command line is visible to
+every user of the machine (``ps``) and a settings file is easily copied; a file naming one is refused.
+Secrets are never printed.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ import logging
 import os
 import signal
 import sys
+import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -23,6 +29,27 @@ from server.settings import Secret, Settings
 
 SMTP_PASSWORD_ENV = "KHIDMA_SMTP_PASSWORD"  # noqa: S105 (a variable name, not a password)
 WEBHOOK_TOKEN_ENV = "KHIDMA_WEBHOOK_TOKEN"  # noqa: S105
+WHATSAPP_VERIFY_TOKEN_ENV = "KHIDMA_WHATSAPP_VERIFY_TOKEN"  # noqa: S105
+WHATSAPP_APP_SECRET_ENV = "KHIDMA_WHATSAPP_APP_SECRET"  # noqa: S105
+GATEWAYS_FILE_ENV = "KHIDMA_GATEWAYS"
+
+ENV: Mapping[str, str] = {
+    "smtp_host": "KHIDMA_SMTP_HOST",
+    "smtp_port": "KHIDMA_SMTP_PORT",
+    "smtp_sender": "KHIDMA_SMTP_SENDER",
+    "smtp_starttls": "KHIDMA_SMTP_STARTTLS",
+    "smtp_username": "KHIDMA_SMTP_USERNAME",
+    "sms_webhook_url": "KHIDMA_SMS_WEBHOOK_URL",
+    "whatsapp_webhook_url": "KHIDMA_WHATSAPP_WEBHOOK_URL",
+}
+"""The gateway settings an environment variable (or the gateways file, by the setting's name) sets."""
+_SECRETS = {
+    "smtp_password": SMTP_PASSWORD_ENV,
+    "webhook_token": WEBHOOK_TOKEN_ENV,
+    "whatsapp_verify_token": WHATSAPP_VERIFY_TOKEN_ENV,
+    "whatsapp_app_secret": WHATSAPP_APP_SECRET_ENV,
+}
+_TRUE = {"1", "true", "yes", "on"}
 
 
 class GatewayConfigError(ValueError):
@@ -35,8 +62,11 @@ def add_gateway_arguments(parser: argparse.ArgumentParser) -> None:
         f"a channel with no gateway keeps its messages pending; secrets come from {SMTP_PASSWORD_ENV} "
         f"and {WEBHOOK_TOKEN_ENV} only",
     )
+    group.add_argument(
+        "--gateways", help=f"a TOML file of gateway settings (or {GATEWAYS_FILE_ENV}); flags and KHIDMA_* win"
+    )
     group.add_argument("--smtp-host", help="the SMTP server that sends e-mail")
-    group.add_argument("--smtp-port", type=int, default=25, help="default: 25")
+    group.add_argument("--smtp-port", type=int, help="default: 25")
     group.add_argument("--smtp-sender", help="the From address (default: khidma@localhost)")
     group.add_argument("--smtp-starttls", action="store_true", help="require STARTTLS before sending")
     group.add_argument("--smtp-username", help=f"log in as this user (password: {SMTP_PASSWORD_ENV})")
@@ -44,29 +74,66 @@ def add_gateway_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--whatsapp-webhook-url", help="the WhatsApp gateway's webhook (JSON POST)")
 
 
+def _file(path: str | None) -> dict[str, Any]:
+    if not path:
+        return {}
+    try:
+        with Path(path).open("rb") as handle:
+            found = tomllib.load(handle)
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise GatewayConfigError(f"the gateways file {path}: {exc}") from None
+    secret = sorted(set(found) & set(_SECRETS))
+    if secret:
+        raise GatewayConfigError(
+            f"the gateways file {path} names secrets ({', '.join(secret)}): set them in the environment "
+            f"({', '.join(_SECRETS[k] for k in secret)}) instead"
+        )
+    unknown = sorted(set(found) - set(ENV))
+    if unknown:
+        raise GatewayConfigError(f"the gateways file {path}: unknown settings {', '.join(unknown)}")
+    return found
+
+
 def gateway_settings(args: argparse.Namespace, environ: Mapping[str, str] | None = None) -> dict[str, Any]:
-    """The ``Settings`` fields the gateway flags and the secret environment variables give."""
+    """The ``Settings`` fields the gateway flags, the environment and the gateways file give (in that
+    order of precedence), with the secrets from the environment."""
     env = os.environ if environ is None else environ
+    from_file = _file(getattr(args, "gateways", None) or env.get(GATEWAYS_FILE_ENV))
+
+    def pick(name: str) -> Any:
+        flag = getattr(args, name, None)
+        if flag not in (None, "", False):
+            return flag
+        if env.get(ENV[name]):
+            return env[ENV[name]]
+        return from_file.get(name)
+
     fields: dict[str, Any] = {
-        "smtp_host": args.smtp_host or None,
-        "smtp_port": args.smtp_port,
-        "smtp_starttls": args.smtp_starttls,
-        "smtp_username": args.smtp_username or None,
-        "sms_webhook_url": args.sms_webhook_url or None,
-        "whatsapp_webhook_url": args.whatsapp_webhook_url or None,
+        "smtp_host": pick("smtp_host") or None,
+        "smtp_username": pick("smtp_username") or None,
+        "sms_webhook_url": pick("sms_webhook_url") or None,
+        "whatsapp_webhook_url": pick("whatsapp_webhook_url") or None,
     }
-    if args.smtp_sender:
-        fields["smtp_sender"] = args.smtp_sender
+    starttls = pick("smtp_starttls")
+    fields["smtp_starttls"] = starttls is True or str(starttls).strip().lower() in _TRUE
+    port = pick("smtp_port")
+    if port is not None:
+        try:
+            fields["smtp_port"] = int(port)
+        except (TypeError, ValueError):
+            raise GatewayConfigError(f"the SMTP port must be a number, not {port!r}") from None
+    sender = pick("smtp_sender")
+    if sender:
+        fields["smtp_sender"] = str(sender)
     password = env.get(SMTP_PASSWORD_ENV)
     if fields["smtp_username"] and not password:
         raise GatewayConfigError(
             f"--smtp-username needs the password in the environment variable {SMTP_PASSWORD_ENV}"
         )
-    if password:
-        fields["smtp_password"] = Secret(password)
-    token = env.get(WEBHOOK_TOKEN_ENV)
-    if token:
-        fields["webhook_token"] = Secret(token)
+    for name, variable in _SECRETS.items():
+        value = env.get(variable)
+        if value:
+            fields[name] = Secret(value)
     return fields
 
 

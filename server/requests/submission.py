@@ -24,6 +24,7 @@ from server.forms.coerce import coerce, group_action
 from server.forms.html import render_field, render_form_fields, render_group
 from server.forms.view import build_form
 from server.i18n import t
+from server.notify.phones import telephone_fields_ascii, to_e164
 from server.requests.answers import check_page, is_long, seal, unseal
 from server.requests.results import MISSING, NEEDS_LOGIN, GoTo, Missing, NeedsLogin, Result, Shown
 from server.requests.services import (
@@ -126,15 +127,22 @@ async def _open(runtime: Runtime, service_id: str, viewer: User | None) -> Compi
     return compiled
 
 
-async def apply_form(runtime: Runtime, service_id: str, viewer: User | None, lang: str) -> Result:
-    """The empty form."""
+async def apply_form(
+    runtime: Runtime, service_id: str, viewer: User | None, lang: str, *, caller: str | None = None
+) -> Result:
+    """The empty form; with ``caller`` (``?from=``, a telephony screen-pop's caller ID) on a staff
+    form, the requester's mobile field pre-filled with the number in E.164 and the phone channel."""
     compiled = await _open(runtime, service_id, viewer)
     if not isinstance(compiled, CompiledService):
         return compiled
-    channel = _channel(compiled, viewer)
+    staff = staff_channels(compiled, actor_of(viewer))
+    number = to_e164(caller) if caller and staff else None
+    channel = _channel(compiled, viewer, "phone" if number else "")
     if channel is None:
         return MISSING
-    return Shown(_apply_page(compiled, viewer, lang=lang, channel=channel))
+    field = (compiled.form.schema.get("x-requester") or {}).get("mobile")
+    data = {field: number} if number and isinstance(field, str) else None
+    return Shown(_apply_page(compiled, viewer, lang=lang, channel=channel, data=data))
 
 
 def _first(values: Values, name: str) -> str:
@@ -277,7 +285,7 @@ async def submit_json(
     default = requester_channel(compiled) or compiled.service.channels[0]
     return await runtime.tickets.submit(
         service_id,
-        data,
+        telephone_fields_ascii(compiled.form.schema, data),  # Arabic-Indic digits, as on the page
         channel=channel or default,
         actor=actor_of(viewer),
         requester_id=viewer.id if viewer is not None and "requester" in viewer.roles else None,

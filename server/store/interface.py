@@ -182,6 +182,11 @@ class Store(Protocol):
         self, ticket_id: int | None = None, status: OutboxStatus | None = None
     ) -> list[OutboxMessage]: ...
 
+    async def retry_outbox(self, message_id: int, *, now: datetime) -> bool:
+        """A ``dead`` message that has a recipient goes back to ``pending``, due at ``now``, with its
+        attempts reset and its ``gateway_request_id`` kept; False (nothing changed) for any other."""
+        ...
+
     async def requeue_sending(self, *, now: datetime, older_than: timedelta = ...) -> int:
         """Messages left ``sending`` (by a crash) go back to ``pending``; returns how many."""
         ...

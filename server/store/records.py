@@ -230,6 +230,9 @@ class NewMessage(Record, frozen=True, kw_only=True):
     language: str
     subject: str
     body: str
+    undeliverable: str | None = None
+    """Why this message cannot be sent (no address, an invalid one, nobody to send it to): the row is
+    written ``dead`` with this as its error, so the notification is recorded rather than dropped."""
 
 
 class NewTimer(Record, frozen=True, kw_only=True):

@@ -247,6 +247,9 @@ class SQLiteStore:
             lambda conn: sqlite_outbox.mark_failed(conn, message_id, now=now, error=error, retry_at=retry_at)
         )
 
+    async def retry_outbox(self, message_id: int, *, now: datetime) -> bool:
+        return await self._writer.run(lambda conn: sqlite_outbox.retry(conn, message_id, now=now))
+
     async def list_outbox(
         self, ticket_id: int | None = None, status: OutboxStatus | None = None
     ) -> list[OutboxMessage]:

@@ -59,8 +59,8 @@ async def insert_messages(
     at = time_text(now)
     await conn.executemany(
         "INSERT INTO outbox (ticket_id, event_id, created_at, channel, recipient, template, language,"
-        " subject, body, status, attempts, next_attempt_at, gateway_request_id, updated_at)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?)",
+        " subject, body, status, attempts, next_attempt_at, gateway_request_id, updated_at, last_error)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?)",
         [
             (
                 ticket_id,
@@ -72,9 +72,11 @@ async def insert_messages(
                 m.language,
                 m.subject,
                 m.body,
+                "pending" if m.undeliverable is None else "dead",
                 at,
                 uuid.uuid4().hex,
                 at,
+                m.undeliverable,
             )
             for m in messages
         ],
@@ -124,6 +126,17 @@ async def mark_failed(
     )
     if row is None:
         raise NotFound(f"no outbox message {message_id}")
+
+
+async def retry(conn: aiosqlite.Connection, message_id: int, *, now: datetime) -> bool:
+    at = time_text(now)
+    row = await fetch_one(
+        conn,
+        "UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = ?1, updated_at = ?1"
+        " WHERE id = ?2 AND status = 'dead' AND recipient != '' RETURNING id",
+        (at, message_id),
+    )
+    return row is not None
 
 
 async def requeue_sending(conn: aiosqlite.Connection, *, now: datetime, older_than: timedelta) -> int:

@@ -1,10 +1,19 @@
 """Turning the engine's ``Notify`` effects into outbox rows: recipients resolved, texts rendered.
 
 Templates are rendered in the sandbox (``server.definitions.texts``) in the recipient's language.
-A recipient without an address on the chosen channel gets no row; the event log still shows the
-action, and ``skipped`` says who was missed so the caller can report it. Rendering is bounded (loop
-iterations, characters, widths: :mod:`server.definitions.texts`); a message whose template passes a
-budget on real data is sent cut at that point, with a line saying so, and listed in ``cut``.
+No notification vanishes: a recipient without an address on the chosen channel, with a number that is
+no telephone number, or a recipient spec that names nobody (a role no active user holds) still gets an
+outbox row — ``dead`` at once, its reason in ``last_error`` (``server.notify.undeliverable``) — which the
+staff ticket page, the outbox page and ``/healthz`` show, and which is logged.
+
+SMS and WhatsApp numbers leave in E.164 (``server.notify.phones``: Saudi default region, Arabic-Indic
+digits accepted). A copy addressed to a role goes to every active holder of the role, whether or not
+they belong to a department. Staff recipients get the staff ticket page as ``ticket.url``; the
+requester gets the tracking page.
+
+Rendering is bounded (loop iterations, characters, widths: :mod:`server.definitions.texts`); a message
+whose template passes a budget on real data is sent cut at that point, with a line saying so, and listed
+in ``cut``.
 """
 
 from __future__ import annotations
@@ -19,6 +28,8 @@ from server.definitions.model import Language
 from server.definitions.texts import Namespace, render_bounded
 from server.engine.model import Actor, Notify
 from server.i18n import MESSAGES
+from server.notify.phones import to_e164
+from server.notify.undeliverable import Undeliverable
 from server.store.interface import Store
 from server.store.records import NewMessage, Ticket, User
 from server.working_time import WorkingCalendar
@@ -37,16 +48,33 @@ DELIVERY: Mapping[str, str] = {
 }
 """Channel kind of a ticket (or of an effect) → the gateway that delivers on it."""
 
+log = logging.getLogger("khidma.notify")
+
 
 @dataclass(frozen=True)
 class Recipient:
     label: str
-    """Who, for people reading the outbox: ``user:ID``, ``requester``."""
+    """Who, for people reading the outbox: ``user:ID``, ``requester``, ``role:ID``."""
     email: str | None = None
     phone: str | None = None
+    staff: bool = True
+    """A member of staff: their links go to the staff ticket page, not the tracking page."""
+    nobody: bool = False
+    """Stands for a recipient spec that named nobody (recorded as undeliverable)."""
 
-    def address(self, delivery: str) -> str | None:
-        return self.email if delivery == "email" else self.phone
+    def address(self, delivery: str) -> str | Undeliverable:
+        """The address on ``delivery`` (numbers in E.164), or why there is none."""
+        if self.nobody:
+            return Undeliverable("no_recipient", self.label)
+        raw = self.email if delivery == "email" else self.phone
+        if not raw or not raw.strip():
+            return Undeliverable("no_address", f"{self.label} ({delivery})")
+        if delivery == "email":
+            return raw.strip()
+        number = to_e164(raw)
+        return (
+            number if number is not None else Undeliverable("invalid_address", f"{self.label} ({delivery})")
+        )
 
 
 @dataclass(frozen=True)
@@ -64,8 +92,8 @@ class Rendered:
     """Notifications whose template passed a budget (:func:`render_bounded`): sent cut, with the reason."""
 
 
-def _user(user: User) -> Recipient:
-    return Recipient(label=f"user:{user.id}", email=user.email, phone=user.phone)
+def _user(user: User, *, staff: bool = True) -> Recipient:
+    return Recipient(label=f"user:{user.id}", email=user.email, phone=user.phone, staff=staff)
 
 
 class Notifier:
@@ -89,7 +117,7 @@ class Notifier:
             return [await self.requester(compiled, data, requester_id)]
         if kind == "actor":
             user = await self.store.get_user(actor.id) if actor.id else None
-            return [_user(user)] if user else []
+            return [_user(user, staff=actor.id != requester_id)] if user else []
         if kind == "assignee":
             assignment = notify.assignment
             if assignment.user:
@@ -105,10 +133,8 @@ class Notifier:
                 return []
             return [_user(u) for u in await self.store.users_in_department(name, department.head_role)]
         if kind == "role":
-            holders: list[User] = []
-            for department_id in compiled.organisation.departments:
-                holders.extend(await self.store.users_in_department(department_id, name))
-            return [_user(u) for u in holders]
+            # every active holder, with a department or without (the general supervisor has none)
+            return [_user(u) for u in await self.store.users_with_role(name)]
         return []
 
     async def requester(
@@ -118,7 +144,7 @@ class Notifier:
         if requester_id:
             user = await self.store.get_user(requester_id)
             if user is not None and (user.email or user.phone):
-                return _user(user)
+                return _user(user, staff=False)
         fields = compiled.form.schema.get("x-requester") or {}
         email = data.get(fields.get("email", ""))
         phone = data.get(fields.get("mobile", ""))
@@ -126,6 +152,7 @@ class Notifier:
             label="requester",
             email=email if isinstance(email, str) else None,
             phone=phone if isinstance(phone, str) else None,
+            staff=False,
         )
 
     def context(
@@ -137,6 +164,7 @@ class Notifier:
         action_data: Mapping[str, Any],
         actor: Actor,
         survey: bool,
+        staff: bool = False,
     ) -> dict[str, Any]:
         org = compiled.organisation
         state = compiled.workflow.states.get(ticket.state)
@@ -145,6 +173,8 @@ class Notifier:
         phone = (contact.phones or org.contact.phones)[0]
         hours = contact.hours.get(lang) if contact.hours else self.calendar.describe(lang)
         track = f"{self.base_url}/track/{ticket.number}?code={ticket.tracking_code}"
+        if staff:
+            track = f"{self.base_url}/staff/tickets/{ticket.id}"
         context: dict[str, Any] = {
             "ticket": {
                 "number": ticket.number,
@@ -188,9 +218,10 @@ class Notifier:
             delivery = DELIVERY.get(notify.channel, "email")
             recipients: list[Recipient] = []
             for spec in (notify.to, *notify.cc):
-                recipients.extend(
-                    await self.recipients(compiled, spec, notify, actor, data=data, requester_id=requester_id)
+                found = await self.recipients(
+                    compiled, spec, notify, actor, data=data, requester_id=requester_id
                 )
+                recipients.extend(found or [Recipient(label=spec, nobody=True)])
             prepared.append(Prepared(notify=notify, delivery=delivery, recipients=tuple(recipients)))
         return prepared
 
@@ -208,35 +239,57 @@ class Notifier:
         rendered = Rendered()
         for item in prepared:
             template = compiled.templates[item.notify.template]
-            context = self.context(
-                compiled, ticket, lang=lang, action_data=action_data, actor=actor, survey=item.notify.survey
-            )
-            subject, subject_cut = (
-                render_bounded(template.subject[lang], context) if lang in template.subject else ("", None)
-            )
-            body, body_cut = render_bounded(template.body[lang], context)
-            cut = body_cut or subject_cut
-            if cut is not None:
-                # a template that passes its budget on real data (a loop over a long message…) never
-                # hangs the write: the message goes out cut, saying so, and the reason is logged
-                log.warning(
-                    "notification %s of ticket %s was cut: %s", item.notify.template, ticket.number, cut
-                )
-                rendered.cut.append(f"{item.notify.template}: {cut}")
-                body = f"{body}\n\n{MESSAGES['notification_cut'].get(lang)}"
+            texts: dict[bool, tuple[str, str]] = {}
             for recipient in item.recipients:
+                if recipient.staff not in texts:  # the staff and the requester read different links
+                    context = self.context(
+                        compiled,
+                        ticket,
+                        lang=lang,
+                        action_data=action_data,
+                        actor=actor,
+                        survey=item.notify.survey,
+                        staff=recipient.staff,
+                    )
+                    subject, subject_cut = (
+                        render_bounded(template.subject[lang], context)
+                        if lang in template.subject
+                        else ("", None)
+                    )
+                    body, body_cut = render_bounded(template.body[lang], context)
+                    cut = body_cut or subject_cut
+                    if cut is not None:
+                        # a template that passes its budget on real data (a loop over a long message…)
+                        # never hangs the write: the message goes out cut, saying so, and the reason is logged
+                        log.warning(
+                            "notification %s of ticket %s was cut: %s",
+                            item.notify.template,
+                            ticket.number,
+                            cut,
+                        )
+                        rendered.cut.append(f"{item.notify.template}: {cut}")
+                        body = f"{body}\n\n{MESSAGES['notification_cut'].get(lang)}"
+                    texts[recipient.staff] = (subject, body)
+                subject, body = texts[recipient.staff]
                 address = recipient.address(item.delivery)
-                if not address:
-                    rendered.skipped.append(f"{item.notify.template} → {recipient.label} ({item.delivery})")
-                    continue
+                problem = address if isinstance(address, Undeliverable) else None
+                if problem is not None:
+                    rendered.skipped.append(f"{item.notify.template} → {problem.text()}")
+                    log.warning(
+                        "ticket %s: notification %s is undeliverable: %s",
+                        ticket.number,
+                        item.notify.template,
+                        problem.text(),
+                    )
                 rendered.messages.append(
                     NewMessage(
                         channel=item.delivery,
-                        recipient=address,
+                        recipient="" if problem is not None else str(address),
                         template=item.notify.template,
                         language=lang,
                         subject=subject,
                         body=body,
+                        undeliverable=problem.text() if problem is not None else None,
                     )
                 )
         return rendered

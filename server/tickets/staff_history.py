@@ -21,6 +21,9 @@ from server.store.records import Event, Ticket
 from server.tickets.entries import Entry, entries, title_of
 from server.tickets.members import member_pointers
 
+CUSTOMER_MESSAGE = "whatsapp_message"
+"""A customer's later message in a WhatsApp chat (``server.channels.whatsapp``)."""
+
 __all__ = ["AttachmentLink", "TimelineEvent", "attachments", "member_ids", "named", "timeline"]
 
 
@@ -137,6 +140,9 @@ def timeline(
         elif event.kind == "timer":
             timer = workflow.timers.get(event.action.removeprefix("timer:"))
             title = timer.label.get(lang) if timer and timer.label else t("stt_timer", lang)
+        elif event.action == CUSTOMER_MESSAGE:  # a later message of a WhatsApp chat
+            title = t("dlv_whatsapp_customer_message", lang)
+            details = [Entry(label=t("dlv_whatsapp_message", lang), value=str(event.data.get("message", "")))]
         else:
             action = workflow.actions.get(event.action)
             title = action.label.get(lang) if action else event.action

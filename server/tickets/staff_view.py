@@ -27,6 +27,7 @@ from server.engine.advance import available_actions
 from server.forms.html import render_form_fields
 from server.forms.view import build_form
 from server.i18n import t
+from server.notify.problems import DeliveryProblem, problems, user_ids
 from server.store.records import Ticket, User
 from server.tickets.actors import actor_of
 from server.tickets.entries import Entry, entries
@@ -98,6 +99,8 @@ class StaffTicketPage:
     notice_kind: str = ""
     """``ok`` (an action was taken), ``conflict`` (the ticket changed) or ``error`` (a refusal)."""
     problem: str = ""
+    delivery: list[DeliveryProblem] = field(default_factory=list)
+    """Its notifications that did not leave: undeliverable, failed for good, or waiting to be retried."""
 
 
 @dataclass(frozen=True)
@@ -233,7 +236,9 @@ async def staff_page(
     definition = await store.get_definition(ticket.definition_version_id)
     events = await store.list_events(ticket.id)
     files = await attachments(store, compiled, ticket, events, lang)
+    outbox = await store.list_outbox(ticket.id)
     people = member_ids(compiled, events) | {u for u in (ticket.assignee_user, ticket.requester_id) if u}
+    people |= user_ids(outbox)  # the staff an undeliverable notification names
     users = {i: u.name for i, u in (await store.get_users(sorted(people))).items()} if people else {}
     # what an id stands for on the page: an attachment's file name, a department member's name
     names = {**users, **{a.id: a.filename for a in files}}
@@ -278,6 +283,7 @@ async def staff_page(
         data=named(entries(compiled.form, ticket.data, lang), names),
         attachments=files,
         timeline=timeline(compiled, events, names, lang, tz),
+        delivery=problems(outbox, lang, tz, users),
         actions=actions,
         version=ticket.version,
         notice=notice,

@@ -7,8 +7,10 @@ every other field is validated as it is left.
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from litestar import Controller, get, post
-from litestar.params import FromPath
+from litestar.params import FromPath, QueryParameter
 from litestar.response import Redirect, Response, Template
 
 from server.requests import submission
@@ -34,10 +36,10 @@ class ApplyPages(Controller):
         viewer: Viewer,
         page_lang: Lang,
         service_id: FromPath[str],
+        caller: Annotated[str | None, QueryParameter(name="from", max_length=40)] = None,
     ) -> Template | Redirect:
-        return respond(
-            request, await submission.apply_form(runtime, service_id, viewer, page_lang), page_lang
-        )
+        page = await submission.apply_form(runtime, service_id, viewer, page_lang, caller=caller)
+        return respond(request, page, page_lang)
 
     @post("/", status_code=200)
     async def submit(

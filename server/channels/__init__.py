@@ -1,0 +1,1 @@
+"""Inbound channels: messages that arrive by themselves and become (or continue) tickets."""
