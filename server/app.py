@@ -38,6 +38,7 @@ from server.web.catalogue_pages import CataloguePages
 from server.web.deps import DEPENDENCIES, RuntimeDep, language
 from server.web.exports_api import ExportPages, ExportsAPI  # auditor exports: /api/export/…, /exports/…
 from server.web.guards import LoginRequired, is_api, login_redirect
+from server.web.integrations_api import IntegrationsAPI  # integrations: Tawasul, Itqan, mail gateway
 from server.web.language import set_language
 from server.web.rendering import page_context, render
 from server.web.staff_api import TicketsAPI  # staff ticket API: /api/tickets/{id}
@@ -135,6 +136,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             AdminServicePages,
             AdminOrganisationPage,  # /admin/services: drafts, publish, versions, migrations
             TasksAPI,  # /api/tasks
+            IntegrationsAPI,  # /api/integrations/tawasul/tickets, itqan/reports, mail
             AdminDirectoryPages,  # users, ready replies, lookup tables (administrators)
             ExportsAPI,  # /api/export/definitions, workflows/{id}.bpmn|svg, guide, audit, changes
             ExportPages,  # the same, in the browser for a logged-in auditor

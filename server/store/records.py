@@ -369,3 +369,20 @@ class TaskRow(msgspec.Struct, frozen=True, kw_only=True):
     data: dict[str, Any] = msgspec.field(default_factory=dict)
     """The ticket's form data (read for the page's rows only: the requester's name and the subject
     are picked from it with the form's hints)."""
+
+
+# --- inbound channels (issue 12) ------------------------------------------------------------
+
+InboundOutcome = Literal["created", "threaded", "ignored", "refused"]
+
+
+class IntegrationKey(Record, frozen=True, kw_only=True):
+    """An integration's API key as listed: its name, channel and dates; the key itself is never stored."""
+
+    id: int
+    name: str
+    channel: str
+    """The organisation's channel its tickets come in by (``tawasul``, ``itqan``, ``email``)."""
+    created_at: datetime
+    revoked_at: datetime | None
+    last_used_at: datetime | None
