@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import re
 from collections import Counter
 from typing import TYPE_CHECKING
 
@@ -23,8 +22,6 @@ if TYPE_CHECKING:
     from server.runtime import Runtime
 
 log = logging.getLogger("khidma.channels.imap")
-
-_UID = re.compile(rb"UID (\d+)")
 
 
 class MailboxError(RuntimeError):
@@ -58,8 +55,9 @@ async def poll_mailbox(runtime: Runtime) -> Counter[str]:
         _ok(await client.login(settings.imap_user, settings.imap_password.reveal()), "log-in")
         _ok(await client.select(settings.imap_mailbox), "select")
         found = _ok(await client.uid_search("UNSEEN"), "search")
-        uids = [uid for line in found.lines[:1] for uid in line.split()] if found.lines else []
-        for uid in uids:
+        first = found.lines[0] if found.lines else b""
+        text = first.decode("ascii", "replace") if isinstance(first, bytes | bytearray) else str(first)
+        for uid in text.split():
             if not uid.isdigit():
                 continue
             fetched = _ok(await client.uid("fetch", uid, "(BODY.PEEK[])"), "fetch")

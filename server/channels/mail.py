@@ -13,7 +13,8 @@ What becomes of a message, in order:
    first of :data:`FOLLOW_UP_ACTIONS` its state allows);
 4. anything else opens a ticket of the service that takes the channel's tickets, sender as requester.
 
-Attachments are kept as the ticket's attachments. The ticket is made with the idempotency key
+Attachments are kept as the ticket's attachments, in the form's file fields (:data:`ATTACHMENT_FIELDS`),
+so the staff ticket page lists them. The ticket is made with the idempotency key
 ``mail:<Message-ID>``, so two deliveries of one message racing each other still make one ticket.
 """
 
@@ -32,6 +33,7 @@ from server.engine.model import Refusal
 from server.i18n import t
 from server.store.records import Ticket
 from server.tickets.service import Conflict, Created
+from server.tickets.uploads import link_uploads
 
 if TYPE_CHECKING:
     from server.runtime import Runtime
@@ -40,6 +42,9 @@ log = logging.getLogger("khidma.channels.mail")
 
 FOLLOW_UP_ACTIONS = ("sender_writes", "sender_writes_after_reply")
 """The actions of the e-mail workflow that add a sender's further message to its ticket."""
+
+ATTACHMENT_FIELDS = ("attachment_1", "attachment_2", "attachment_3")
+"""The file fields of the e-mail form (and of ``email_followup``) that hold a message's attachments."""
 
 OUTBOUND_SUFFIX = "@khidma"
 """Notification mails carry ``Message-ID: <gateway_request_id@khidma>`` (``server/notify/gateways.py``)."""
@@ -79,7 +84,9 @@ async def _threaded_ticket(runtime: Runtime, mail: InboundMail, compiled: Compil
     return ticket if same_sender else None
 
 
-async def _follow_up(runtime: Runtime, ticket: Ticket, mail: InboundMail, source: str) -> Ticket | None:
+async def _follow_up(
+    runtime: Runtime, ticket: Ticket, mail: InboundMail, source: str, now: dt.datetime
+) -> Ticket | None:
     compiled = await runtime.tickets.compiled_version(ticket.definition_version_id)
     actions = compiled.workflow.actions
     action = next((a for a in FOLLOW_UP_ACTIONS if a in actions and ticket.state in actions[a].from_), None)
@@ -87,6 +94,7 @@ async def _follow_up(runtime: Runtime, ticket: Ticket, mail: InboundMail, source
         return None
     text = mail.text or t("ch_mail_no_text", ticket.language)
     data = _clip({"subject": mail.subject, "message": text, "received_at": mail.received_at})
+    data.update(await _store_attachments(runtime, mail, ticket.id, now))
     for _ in range(3):  # a concurrent change of the ticket: read it again and retry
         done = await runtime.tickets.act(
             ticket.id,
@@ -106,19 +114,28 @@ async def _follow_up(runtime: Runtime, ticket: Ticket, mail: InboundMail, source
     return None
 
 
-async def _keep_attachments(runtime: Runtime, ticket_id: int, mail: InboundMail, now: dt.datetime) -> None:
+async def _store_attachments(
+    runtime: Runtime, mail: InboundMail, ticket_id: int | None, now: dt.datetime
+) -> dict[str, str]:
+    """The message's attachments stored (the first of them, one per :data:`ATTACHMENT_FIELDS`, within
+    the size limit): field name to attachment id, for the data, where the staff ticket page finds them."""
+    fields: dict[str, str] = {}
     for attachment in mail.attachments:
-        if len(attachment.content) > runtime.settings.max_upload_bytes:
-            log.warning("mail %s: attachment %r too large, not kept", mail.message_id, attachment.filename)
+        too_large = len(attachment.content) > runtime.settings.max_upload_bytes
+        if too_large or len(fields) == len(ATTACHMENT_FIELDS):
+            log.warning("mail %s: attachment %r not kept", mail.message_id, attachment.filename)
             continue
-        await runtime.store.add_attachment(
+        field = ATTACHMENT_FIELDS[len(fields)]
+        stored = await runtime.store.add_attachment(
             ticket_id=ticket_id,
-            field="mail_attachment",
+            field=field,
             filename=attachment.filename,
             media_type=attachment.media_type,
             content=attachment.content,
             now=now,
         )
+        fields[field] = stored.id
+    return fields
 
 
 async def receive_mail(runtime: Runtime, raw: bytes, *, source: str, channel: str = "email") -> MailReceipt:
@@ -139,9 +156,8 @@ async def receive_mail(runtime: Runtime, raw: bytes, *, source: str, channel: st
         return MailReceipt("refused", mail.message_id, reason=reason)
     ticket = await _threaded_ticket(runtime, mail, compiled)
     if ticket is not None:
-        followed = await _follow_up(runtime, ticket, mail, source)
+        followed = await _follow_up(runtime, ticket, mail, source, now)
         if followed is not None:
-            await _keep_attachments(runtime, followed.id, mail, now)
             await runtime.store.record_inbound_message(mail.message_id, followed.id, "threaded", now=now)
             return MailReceipt("threaded", mail.message_id, followed.number)
     return await _open_ticket(runtime, compiled, mail, source=source, channel=channel, now=now)
@@ -166,6 +182,7 @@ async def _open_ticket(
             "received_at": mail.received_at,
         }
     )
+    data.update(await _store_attachments(runtime, mail, None, now))
     result = await runtime.tickets.submit(
         compiled.service.id,
         data,
@@ -180,6 +197,6 @@ async def _open_ticket(
         return MailReceipt("refused", mail.message_id, reason=result.message.en)
     assert isinstance(result, Created)
     if result.created:
-        await _keep_attachments(runtime, result.ticket.id, mail, now)
+        await link_uploads(runtime.store, result.ticket.id, compiled.form, result.ticket.data)
     await runtime.store.record_inbound_message(mail.message_id, result.ticket.id, "created", now=now)
     return MailReceipt("created", mail.message_id, result.ticket.number)
