@@ -1,5 +1,5 @@
 """Polling the administration's mailbox over IMAP (aioimaplib): a periodic task of the background
-worker (``Runtime.periodic``). Each round it logs in, takes the unseen messages of the mailbox, hands
+worker (``ChannelHost.periodic``). Each round it logs in, takes the unseen messages of the mailbox, hands
 each to the one inbound-mail service (``server/channels/mail.py``) and marks it ``\\Seen``. A message
 is marked only after the service has recorded it, so a crash between the two re-reads it next round,
 where its Message-ID makes it a duplicate: nothing is lost and nothing is made twice.
@@ -12,14 +12,11 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections import Counter
-from typing import TYPE_CHECKING
 
 import aioimaplib
 
+from server.channels.host import ChannelHost
 from server.channels.mail import receive_mail
-
-if TYPE_CHECKING:
-    from server.runtime import Runtime
 
 log = logging.getLogger("khidma.channels.imap")
 
@@ -42,7 +39,7 @@ def _message_bytes(response: aioimaplib.Response) -> bytes | None:
     return None
 
 
-async def poll_mailbox(runtime: Runtime) -> Counter[str]:
+async def poll_mailbox(runtime: ChannelHost) -> Counter[str]:
     """One poll: every unseen message of the mailbox through ``receive_mail``; returns the outcomes."""
     settings = runtime.settings
     if not settings.imap_host or not settings.imap_user or settings.imap_password is None:

@@ -11,8 +11,9 @@ same external ticket number twice gives the one ticket: the ticket's idempotency
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from server.channels.host import ChannelHost
 from server.channels.integration_models import IntakeAnswer
 from server.channels.keys import authenticate
 from server.definitions.catalogue import CompiledService
@@ -20,9 +21,6 @@ from server.definitions.model import Language
 from server.engine.model import Actor, Refusal
 from server.store.records import IntegrationKey
 from server.tickets.service import Created
-
-if TYPE_CHECKING:
-    from server.runtime import Runtime
 
 
 def integration_actor(compiled: CompiledService, name: str) -> Actor:
@@ -34,7 +32,7 @@ def integration_actor(compiled: CompiledService, name: str) -> Actor:
     return Actor(id=f"integration:{name}", name=name, roles=frozenset(roles))
 
 
-async def service_for_channel(runtime: Runtime, channel: str) -> CompiledService | None:
+async def service_for_channel(runtime: ChannelHost, channel: str) -> CompiledService | None:
     """The published service that takes tickets from ``channel`` (the first in catalogue order)."""
     for _version, compiled in await runtime.published():
         if compiled.service.published and channel in compiled.service.channels:
@@ -47,7 +45,7 @@ def idempotency_key(channel: str, external_id: str) -> str:
 
 
 async def submit_external(
-    runtime: Runtime,
+    runtime: ChannelHost,
     key: IntegrationKey,
     external_id: str,
     data: Mapping[str, Any],
@@ -72,12 +70,16 @@ Intake = tuple[IntakeAnswer, bool] | Refusal | None
 """What an intake post gives: the answer and whether the ticket is new; a refusal; None (no service)."""
 
 
-async def authenticated(runtime: Runtime, headers: Mapping[str, str], channel: str) -> IntegrationKey | None:
+async def authenticated(
+    runtime: ChannelHost, headers: Mapping[str, str], channel: str
+) -> IntegrationKey | None:
     """The live key of ``channel`` a request carries (see ``keys.authenticate``)."""
     return await authenticate(runtime.store, headers, channel, now=runtime.tickets.clock())
 
 
-async def receive(runtime: Runtime, key: IntegrationKey, external_id: str, data: Mapping[str, Any]) -> Intake:
+async def receive(
+    runtime: ChannelHost, key: IntegrationKey, external_id: str, data: Mapping[str, Any]
+) -> Intake:
     """An integration's post: the ticket it makes (or made before, for the same external number)."""
     lang = runtime.org.default_language
     result = await submit_external(runtime, key, external_id, data, lang=lang)

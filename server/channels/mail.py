@@ -24,8 +24,9 @@ import datetime as dt
 import logging
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
+from server.channels.host import ChannelHost
 from server.channels.intake import integration_actor, service_for_channel
 from server.channels.mail_parse import InboundMail, parse_mail
 from server.definitions.catalogue import CompiledService
@@ -34,9 +35,6 @@ from server.i18n import t
 from server.store.records import Ticket
 from server.tickets.service import Conflict, Created
 from server.tickets.uploads import link_uploads
-
-if TYPE_CHECKING:
-    from server.runtime import Runtime
 
 log = logging.getLogger("khidma.channels.mail")
 
@@ -67,7 +65,9 @@ def _clip(data: dict[str, Any]) -> dict[str, Any]:
     return {k: (v[: _LIMITS[k]] if k in _LIMITS and isinstance(v, str) else v) for k, v in data.items() if v}
 
 
-async def _threaded_ticket(runtime: Runtime, mail: InboundMail, compiled: CompiledService) -> Ticket | None:
+async def _threaded_ticket(
+    runtime: ChannelHost, mail: InboundMail, compiled: CompiledService
+) -> Ticket | None:
     outbound = [i.removesuffix(OUTBOUND_SUFFIX) for i in mail.answers if i.endswith(OUTBOUND_SUFFIX)]
     ticket_id = await runtime.store.ticket_of_messages(list(mail.answers), outbound)
     if ticket_id is not None:
@@ -85,7 +85,7 @@ async def _threaded_ticket(runtime: Runtime, mail: InboundMail, compiled: Compil
 
 
 async def _follow_up(
-    runtime: Runtime, ticket: Ticket, mail: InboundMail, source: str, now: dt.datetime
+    runtime: ChannelHost, ticket: Ticket, mail: InboundMail, source: str, now: dt.datetime
 ) -> Ticket | None:
     compiled = await runtime.tickets.compiled_version(ticket.definition_version_id)
     actions = compiled.workflow.actions
@@ -115,7 +115,7 @@ async def _follow_up(
 
 
 async def _store_attachments(
-    runtime: Runtime, mail: InboundMail, ticket_id: int | None, now: dt.datetime
+    runtime: ChannelHost, mail: InboundMail, ticket_id: int | None, now: dt.datetime
 ) -> dict[str, str]:
     """The message's attachments stored (the first of them, one per :data:`ATTACHMENT_FIELDS`, within
     the size limit): field name to attachment id, for the data, where the staff ticket page finds them."""
@@ -138,7 +138,9 @@ async def _store_attachments(
     return fields
 
 
-async def receive_mail(runtime: Runtime, raw: bytes, *, source: str, channel: str = "email") -> MailReceipt:
+async def receive_mail(
+    runtime: ChannelHost, raw: bytes, *, source: str, channel: str = "email"
+) -> MailReceipt:
     """What becomes of one inbound message (see the module's text); ``source`` names who brought it (the
     mail gateway's key, or the mailbox polled) in the ticket's history."""
     mail = parse_mail(raw)
@@ -164,7 +166,7 @@ async def receive_mail(runtime: Runtime, raw: bytes, *, source: str, channel: st
 
 
 async def _open_ticket(
-    runtime: Runtime,
+    runtime: ChannelHost,
     compiled: CompiledService,
     mail: InboundMail,
     *,
