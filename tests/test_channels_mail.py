@@ -19,7 +19,7 @@ from server.channels.mail_parse import html_to_text, parse_mail
 from server.runtime import Runtime
 from server.settings import Secret
 from tests.conftest import Dovecot
-from tests.web import client_for
+from tests.web import client_for, form_values
 
 NOW = dt.datetime(2026, 11, 30, 8, 0, tzinfo=dt.UTC)
 MAIL = {"Content-Type": "message/rfc822"}
@@ -318,3 +318,53 @@ def test_html_only_mail_becomes_safe_text() -> None:
     assert html_to_text("<p>a<br>b</p><script>x()</script><div>&lt;script&gt;</div>") == "a\nb\n\n<script>"
     parsed = parse_mail(b"From: a@b.example\r\nSubject: s\r\n\r\nbody\r\n")
     assert parsed.message_id.startswith("sha256:") and parsed.text == "body" and not parsed.automatic
+
+
+# --- sorting rules as data: the suggested class pre-filled, the representative confirming ----------
+
+
+async def test_the_sort_form_suggests_a_class_from_the_messages_words(tmp_path: Path) -> None:
+    from tests.test_requester_pages import login
+
+    async with client_for(tmp_path) as client:
+        runtime = runtime_of(client)
+        _, key = await create_key(runtime.store, runtime.org, "gateway", "email", now=NOW)
+        auth = {**MAIL, "X-Api-Key": key}
+        broken = mail("s1@x.example", subject="جهاز العرض", body="جهاز العرض في القاعة ١٠١ لا يعمل")
+        plain = mail("s2@x.example", sender="b@x.example", subject="سؤال", body="متى يبدأ الدوام؟")
+        for message in (broken, plain):
+            assert (
+                await client.post("/api/integrations/mail", content=message, headers=auth)
+            ).status_code == 201
+        first, second = await tickets_of_email(runtime)
+        await login(client, "rep", ["customer_service"], "customer_service")
+        page = await client.get(f"/staff/tickets/{first.id}")
+        sort_form = f'form[action="/staff/tickets/{first.id}/actions/sort"]'
+        assert form_values(page.text, sort_form)["sort[classification]"] == ["supplies_maintenance"]
+        other = await client.get(f"/staff/tickets/{second.id}")
+        other_form = f'form[action="/staff/tickets/{second.id}/actions/sort"]'
+        assert "sort[classification]" not in form_values(other.text, other_form)
+
+
+def test_a_suggestion_is_only_ever_one_of_the_fields_choices() -> None:
+    from server.channels.sorting import suggest
+    from server.definitions.model import Form, Text
+
+    schema = {
+        "properties": {
+            "kind": {
+                "type": "string",
+                "oneOf": [{"const": "a"}, {"const": "b"}],
+                "x-suggest": {
+                    "from": ["text"],
+                    "rules": [
+                        {"value": "zzz", "keywords": ["صيانة"]},
+                        {"value": "b", "keywords": ["صيانة"]},
+                    ],
+                },
+            }
+        }
+    }
+    form = Form(id="f", title=Text(ar="ن", en="f"), schema=schema)
+    assert suggest(form, {"text": "طلب صيانه عاجل"}) == {"kind": "b"}  # ة and ه fold together
+    assert suggest(form, {"text": "سؤال"}) is None
