@@ -185,6 +185,25 @@ async def test_a_reply_threads_into_its_ticket_and_a_bounce_or_a_duplicate_makes
     assert events[2].data["message"] == "هل من جديد؟"
 
 
+async def test_the_worker_round_polls_the_mailbox(
+    polled: tuple[AsyncTestClient[Any], str], dovecot: Dovecot
+) -> None:
+    from server.notify.dispatcher import Dispatcher, run_round
+
+    client, user = polled
+    runtime = runtime_of(client)
+    assert "imap" in dict(runtime.periodic)
+    deliver(dovecot, user, mail("worker@science.example.edu"))
+    await run_round(runtime, Dispatcher(runtime.store, {}))
+    assert len(await tickets_of_email(runtime)) == 1
+    assert unseen(dovecot, user) == []
+
+
+async def test_no_mailbox_configured_registers_no_poll(tmp_path: Path) -> None:
+    async with client_for(tmp_path, imap_host=None) as client:
+        assert "imap" not in dict(runtime_of(client).periodic)
+
+
 async def test_a_number_in_the_subject_threads_only_for_the_tickets_own_sender(
     polled: tuple[AsyncTestClient[Any], str], dovecot: Dovecot
 ) -> None:
