@@ -6,7 +6,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 DB     ?= khidma.db
 
-.PHONY: serve test lint check setup clean browser axe
+.PHONY: serve test lint check setup clean browser axe dovecot
 
 $(BIN)/khidma: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -43,7 +43,12 @@ $(AXE): tests/axe/package.json tests/axe/package-lock.json
 
 axe: $(AXE)
 
-test: lint check browser axe
+# Inbound e-mail is tested against a real IMAP server on loopback (tests/conftest.py starts it):
+# Debian's dovecot, installed only when missing.
+dovecot:
+	@test -x /usr/sbin/dovecot || command -v dovecot >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dovecot-imapd; }
+
+test: lint check browser axe dovecot
 	$(BIN)/pytest
 
 clean:

@@ -41,6 +41,7 @@ from server.web.catalogue_pages import CataloguePages
 from server.web.deps import DEPENDENCIES, RuntimeDep, language
 from server.web.exports_api import ExportPages, ExportsAPI  # auditor exports: /api/export/…, /exports/…
 from server.web.guards import LoginRequired, is_api, login_redirect
+from server.web.integrations_api import IntegrationsAPI  # integrations: Tawasul, Itqan, mail gateway
 from server.web.language import set_language
 from server.web.limits import InputRefused, LimitsMiddleware  # request budgets, rate limits
 from server.web.rendering import page_context, render
@@ -167,6 +168,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             TasksAPI,  # /api/tasks
             ReportPages,  # /reports
             ReportsAPI,  # /api/reports
+            IntegrationsAPI,  # /api/integrations/tawasul/tickets, itqan/reports, mail
             AdminDirectoryPages,  # users, ready replies, lookup tables (administrators)
             AdminOutboxPages,  # /admin/outbox: undelivered notifications, sending again
             WhatsAppWebhook,  # /api/whatsapp/webhook: the Cloud API's handshake and signed events

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from server.accounts.cli import add_account_commands
+from server.channels.cli import add_integration_commands
 from server.definitions.loader import load_tree, summary
 from server.exports.cli import add_export_commands
 from server.notify.cli import add_dispatch_command, add_gateway_arguments
@@ -139,6 +140,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_dispatch_command(commands)  # dispatch [--once]
     add_export_commands(commands)  # export --out DIR [--format …], import PATH
     add_report_commands(commands)  # report list, report run NAME
+    add_integration_commands(commands)  # integration key create|list|revoke
     return parser
 
 

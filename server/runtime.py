@@ -56,6 +56,11 @@ class Runtime:
         await tickets.warm()
         runtime = cls(settings=settings, catalogue=catalogue, store=store, tickets=tickets)
         await runtime.refresh()
+        # --- inbound e-mail: the IMAP poll, a periodic task of the worker (server/channels/imap.py) ---
+        if settings.imap_host:
+            from server.channels.imap import poll_mailbox
+
+            runtime.periodic.append(("imap", lambda: poll_mailbox(runtime)))
         # --- notifications: the background worker (server/notify/dispatcher.py) ---
         if settings.background_worker:
             runtime.worker = BackgroundWorker(runtime, settings.worker_interval_seconds)

@@ -131,3 +131,24 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     ``khidma dispatch`` as a separate process)."""
     worker_interval_seconds: float = 5.0
     """How often the worker looks for due notifications and timers."""
+
+    # --- inbound e-mail: the IMAP poll (server/channels/imap.py; docs/operation.md "Inbound e-mail") ---
+    # Read from the environment by default, so `khidma serve` polls once they are set; the password
+    # only from KHIDMA_IMAP_PASSWORD and never shown (``Secret``).
+    imap_host: str | None = msgspec.field(default_factory=lambda: os.environ.get("KHIDMA_IMAP_HOST") or None)
+    """The IMAP server of the administration's mailbox; no polling while it is unset."""
+    imap_port: int = msgspec.field(default_factory=lambda: int(os.environ.get("KHIDMA_IMAP_PORT") or 993))
+    imap_tls: bool = msgspec.field(default_factory=lambda: os.environ.get("KHIDMA_IMAP_TLS", "1") != "0")
+    """IMAP over TLS (port 993, certificate checked); ``KHIDMA_IMAP_TLS=0`` speaks plain IMAP (a
+    loopback or otherwise protected link only)."""
+    imap_user: str | None = msgspec.field(default_factory=lambda: os.environ.get("KHIDMA_IMAP_USER") or None)
+    imap_password: Secret | None = msgspec.field(default_factory=lambda: _secret_env("KHIDMA_IMAP_PASSWORD"))
+    imap_mailbox: str = msgspec.field(
+        default_factory=lambda: os.environ.get("KHIDMA_IMAP_MAILBOX") or "INBOX"
+    )
+    imap_timeout_seconds: float = 30.0
+
+
+def _secret_env(name: str) -> Secret | None:
+    value = os.environ.get(name)
+    return Secret(value) if value else None

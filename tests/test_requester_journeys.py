@@ -170,13 +170,16 @@ async def test_catalogue_cards_say_log_in_only_to_visitors(tmp_path: Path) -> No
 
 
 async def test_a_representatives_intake_lands_on_the_staff_ticket_page(tmp_path: Path) -> None:
-    """The e-mail intake form is short (five inputs): sent at once, no "check your answers"."""
+    """The e-mail intake form (with its three attachment fields since issue 12, a long form) is checked,
+    then sent; the representative lands on the staff ticket page."""
     async with client_for(tmp_path) as client:
         await login(client, "cs.user", ["customer_service"], "customer_service")
         url = "/services/email/apply"
         page = await client.get(url, headers=AR)
         post = {**form_values(page.text), **as_post(example("email"))}
-        sent = await client.post(url, data=post, headers=AR, follow_redirects=False)
+        check = await client.post(url, data=post, headers=AR, follow_redirects=False)
+        confirm = {**form_values(check.text), "_confirm": ["1"]}
+        sent = await client.post(url, data=confirm, headers=AR, follow_redirects=False)
         assert sent.status_code == 303, texts(sent.text, "h1")
         ticket_id = int(sent.headers["location"].removeprefix("/staff/tickets/"))
         ticket = await client.app.state.runtime.store.get_ticket(ticket_id)

@@ -18,8 +18,8 @@ from typing import Any
 from markupsafe import Markup
 
 from server.definitions.catalogue import CompiledService
-from server.definitions.model import Form
-from server.engine.model import Refusal
+from server.definitions.model import Form, Text
+from server.engine.model import Actor, Refusal
 from server.forms.coerce import coerce, group_action
 from server.forms.html import render_field, render_form_fields, render_group
 from server.forms.view import build_form
@@ -275,20 +275,39 @@ async def submit_json(
     lang: str,
 ) -> Created | Refusal | Missing | NeedsLogin:
     """``POST /api/services/{id}/tickets``: the form data as JSON, under the channel asked for (else the
-    requesters' own channel, else the service's first)."""
+    requesters' own channel, else the representative's first); a channel the caller may not choose is
+    refused (see :func:`api_channel`)."""
     found = await runtime.published_service(service_id)
     if found is None:
         return MISSING
     compiled = found[1]
     if compiled.service.login_required and viewer is None:
         return NEEDS_LOGIN
-    default = requester_channel(compiled) or compiled.service.channels[0]
+    actor = actor_of(viewer)
+    chosen = api_channel(compiled, actor, channel)
+    if chosen is None:
+        return Refusal(
+            reason="not_eligible",
+            message=Text(ar=t("channel_not_offered", "ar"), en=t("channel_not_offered", "en")),
+        )
     return await runtime.tickets.submit(
         service_id,
         telephone_fields_ascii(compiled.form.schema, data),  # Arabic-Indic digits, as on the page
-        channel=channel or default,
-        actor=actor_of(viewer),
+        channel=chosen,
+        actor=actor,
         requester_id=viewer.id if viewer is not None and "requester" in viewer.roles else None,
         idempotency_key=f"api:{key}" if key else None,
         lang=ticket_lang(lang),
     )
+
+
+def api_channel(compiled: CompiledService, actor: Actor, requested: str | None) -> str | None:
+    """The channel an API submission comes in by: a requester only ever by a channel requesters open
+    themselves (``intake: requester``: never an integration's or a staff-only one); the service's
+    eligible staff also by their intake channels. None: the channel asked for is not the caller's."""
+    staff = staff_channels(compiled, actor)
+    own = [c for c in compiled.service.channels if compiled.organisation.channels[c].intake == "requester"]
+    allowed = own + [c for c in staff if c not in own]
+    if requested is None:
+        return requester_channel(compiled) or (staff[0] if staff else None)
+    return requested if requested in allowed else None

@@ -411,3 +411,20 @@ class ReportRating(msgspec.Struct, frozen=True, kw_only=True):
     created_at: datetime
     employee_id: str | None
     employee_name: str
+
+
+# --- inbound channels (issue 12) ------------------------------------------------------------
+
+InboundOutcome = Literal["created", "threaded", "ignored", "refused"]
+
+
+class IntegrationKey(Record, frozen=True, kw_only=True):
+    """An integration's API key as listed: its name, channel and dates; the key itself is never stored."""
+
+    id: int
+    name: str
+    channel: str
+    """The organisation's channel its tickets come in by (``tawasul``, ``itqan``, ``email``)."""
+    created_at: datetime
+    revoked_at: datetime | None
+    last_used_at: datetime | None

@@ -51,6 +51,7 @@ from server.store import (
     sqlite_definitions,
     sqlite_directory,
     sqlite_drafts,
+    sqlite_integrations,
     sqlite_outbox,
     sqlite_reports,
     sqlite_sessions,
@@ -66,6 +67,8 @@ from server.store.records import (
     DefinitionVersion,
     Draft,
     Event,
+    InboundOutcome,
+    IntegrationKey,
     Messages,
     NewEvent,
     NewTicket,
@@ -653,6 +656,37 @@ class SQLiteStore:
     async def integrity_check(self) -> str:
         rows = await fetch_all(self._reader, "PRAGMA integrity_check")
         return "\n".join(str(row[0]) for row in rows)
+
+    # --- inbound channels (sqlite_integrations) ------------------------------------------
+
+    async def create_integration_key(
+        self, name: str, channel: str, key_hash: str, *, now: datetime
+    ) -> IntegrationKey:
+        return await self._writer.run(
+            lambda conn: sqlite_integrations.create_key(conn, name, channel, key_hash, now=now)
+        )
+
+    async def integration_key_by_hash(self, key_hash: str, *, now: datetime) -> IntegrationKey | None:
+        return await sqlite_integrations.key_by_hash(self._reader, self._writer, key_hash, now=now)
+
+    async def revoke_integration_key(self, name: str, *, now: datetime) -> IntegrationKey:
+        return await self._writer.run(lambda conn: sqlite_integrations.revoke_key(conn, name, now=now))
+
+    async def list_integration_keys(self) -> list[IntegrationKey]:
+        return await sqlite_integrations.list_keys(self._reader)
+
+    async def inbound_message_seen(self, message_id: str) -> bool:
+        return await sqlite_integrations.inbound_seen(self._reader, message_id)
+
+    async def record_inbound_message(
+        self, message_id: str, ticket_id: int | None, outcome: InboundOutcome, *, now: datetime
+    ) -> bool:
+        return await self._writer.run(
+            lambda conn: sqlite_integrations.record_inbound(conn, message_id, ticket_id, outcome, now=now)
+        )
+
+    async def ticket_of_messages(self, message_ids: Sequence[str], outbound_ids: Sequence[str]) -> int | None:
+        return await sqlite_integrations.ticket_of_messages(self._reader, message_ids, outbound_ids)
 
 
 if TYPE_CHECKING:

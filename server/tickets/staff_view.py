@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 import jinja2
 from markupsafe import Markup
 
+from server.channels.sorting import suggest
 from server.dates import both
 from server.definitions.catalogue import CompiledService
 from server.engine.advance import available_actions
@@ -169,7 +170,9 @@ async def _actions(
         if form is not None:
             fv = build_form(
                 form,
-                data=mine.data if mine else None,
+                data=mine.data
+                if mine
+                else suggest(form, ticket.data),  # x-suggest: server/channels/sorting.py
                 errors=mine.errors if mine else [],
                 lang=lang,
                 name_prefix=action_id,
