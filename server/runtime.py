@@ -6,6 +6,7 @@ Opened by the app's lifespan (``server/app.py``) and closed with it; tests build
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from server.definitions.catalogue import Catalogue, CompiledService
 from server.definitions.crossref import ORGANISATION_FILE
@@ -17,6 +18,7 @@ from server.store.interface import Store
 from server.store.records import DefinitionVersion
 from server.store.sqlite import open_store
 from server.tickets.service import TicketService
+from server.tickets.uploads import OrphanCleanup
 from server.working_time import WorkingCalendar
 
 
@@ -56,6 +58,13 @@ class Runtime:
         await tickets.warm()
         runtime = cls(settings=settings, catalogue=catalogue, store=store, tickets=tickets)
         await runtime.refresh()
+        # --- uploads of failed submissions, removed after a grace period (server/tickets/uploads.py) ---
+        runtime.periodic.append(
+            (
+                "orphan_attachments",
+                OrphanCleanup(store, grace=timedelta(hours=settings.orphan_upload_hours)),
+            )
+        )
         # --- notifications: the background worker (server/notify/dispatcher.py) ---
         if settings.background_worker:
             runtime.worker = BackgroundWorker(runtime, settings.worker_interval_seconds)

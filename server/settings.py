@@ -49,6 +49,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     max_upload_bytes: int = 10 * 1024 * 1024
     """The largest request body accepted (all files of one submission together)."""
     debug: bool = False
+    orphan_upload_hours: float = 24.0
+    """Files uploaded with a submission that then failed (tied to no ticket) are removed by the
+    background worker (hourly) once older than this (server/tickets/uploads.py)."""
 
     # --- accounts and sessions (server.web.auth; docs/operation.md "Accounts") ---------------
     session_idle_seconds: int = 2 * 3600

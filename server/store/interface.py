@@ -447,5 +447,11 @@ class Store(Protocol):
 
     async def link_attachments(self, ticket_id: int, attachment_ids: Sequence[str]) -> None: ...
 
+    async def delete_orphan_attachments(self, older_than: timedelta, now: datetime) -> int:
+        """Delete the attachments tied to no ticket (their submission failed) created more than
+        ``older_than`` before ``now``, with their files unless another attachment shares them;
+        returns how many were deleted."""
+        ...
+
     # --- maintenance --------------------------------------------------------------------
     async def integrity_check(self) -> str: ...

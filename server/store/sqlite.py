@@ -576,8 +576,12 @@ class SQLiteStore:
         now: datetime,
     ) -> Attachment:
         sha256 = await asyncio.to_thread(sqlite_attachments.store_blob, self.attachments_dir, content)
-        return await self._writer.run(
-            lambda conn: sqlite_attachments.insert_attachment(
+
+        async def insert(conn: aiosqlite.Connection) -> Attachment:
+            # The orphan clean-up may have removed identical bytes since: write them again (rare).
+            if not sqlite_attachments.blob_path(self.attachments_dir, sha256).is_file():
+                sqlite_attachments.store_blob(self.attachments_dir, content)
+            return await sqlite_attachments.insert_attachment(
                 conn,
                 ticket_id=ticket_id,
                 field=field,
@@ -587,7 +591,8 @@ class SQLiteStore:
                 sha256=sha256,
                 now=now,
             )
-        )
+
+        return await self._writer.run(insert)
 
     async def get_attachment(self, attachment_id: str) -> Attachment | None:
         return await sqlite_attachments.get_attachment(self._reader, attachment_id)
@@ -601,6 +606,11 @@ class SQLiteStore:
     async def link_attachments(self, ticket_id: int, attachment_ids: Sequence[str]) -> None:
         await self._writer.run(
             lambda conn: sqlite_attachments.link_attachments(conn, ticket_id, attachment_ids)
+        )
+
+    async def delete_orphan_attachments(self, older_than: timedelta, now: datetime) -> int:
+        return await self._writer.run(
+            lambda conn: sqlite_attachments.delete_orphans(conn, self.attachments_dir, now - older_than)
         )
 
     # --- maintenance --------------------------------------------------------------------
