@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from server.accounts.cli import add_account_commands
+from server.audit.cli import add_audit_commands
 from server.definitions.loader import load_tree, summary
 from server.exports.cli import add_export_commands
 from server.notify.cli import add_dispatch_command, add_gateway_arguments
@@ -125,6 +126,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_account_commands(commands)  # user add|list|password, token create|list|revoke
     add_dispatch_command(commands)  # dispatch [--once]
     add_export_commands(commands)  # export --out DIR [--format …], import PATH
+    add_audit_commands(commands)  # audit verify|rechain (server/audit/cli.py)
     return parser
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from server.audit.keys import audit_key
 from server.definitions.catalogue import Catalogue, CompiledService
 from server.definitions.crossref import ORGANISATION_FILE
 from server.definitions.loader import load_tree
@@ -51,7 +52,7 @@ class Runtime:
 
     @classmethod
     async def open(cls, settings: Settings, catalogue: Catalogue) -> Runtime:
-        store = await open_store(settings.db_path)
+        store = await open_store(settings.db_path, audit_key=audit_key(settings))
         calendar = WorkingCalendar.from_definition(catalogue.organisation.calendar)
         tickets = TicketService(store, calendar, base_url=settings.base_url)
         await tickets.publish_shipped(catalogue)

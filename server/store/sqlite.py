@@ -46,8 +46,10 @@ from typing import TYPE_CHECKING, Any
 import aiosqlite
 
 from server.accounts.records import ApiToken
+from server.audit.chain import Break as ChainBreak
 from server.store import (
     sqlite_attachments,
+    sqlite_audit,
     sqlite_definitions,
     sqlite_directory,
     sqlite_drafts,
@@ -95,11 +97,14 @@ async def open_store(
     *,
     synchronous: Synchronous = "FULL",
     now: datetime | None = None,
+    audit_key: bytes | None = None,
 ) -> SQLiteStore:
     """Open (creating if needed) the store at ``path``, apply pending migrations, and put messages
     a crash left ``sending`` longer than the lease back to ``pending`` (``now``: the time of the
     opening, the wall clock by default). Attachments go to ``attachments_dir``, by default the
-    directory ``<path>-attachments`` beside the database."""
+    directory ``<path>-attachments`` beside the database. ``audit_key`` seals the events in the audit
+    chain (``server/audit``; the server passes the configured one, ``server.audit.keys.audit_key``);
+    without one (a test, a one-off command writing no events), a fixed development key."""
     path.parent.mkdir(parents=True, exist_ok=True)
     writer = await connect(path, synchronous=synchronous, read_only=False)
     try:
@@ -109,7 +114,11 @@ async def open_store(
         await writer.close()
         raise
     store = SQLiteStore(
-        Writer(writer), reader, attachments_dir or path.with_name(path.name + "-attachments"), path=path
+        Writer(writer),
+        reader,
+        attachments_dir or path.with_name(path.name + "-attachments"),
+        path=path,
+        audit_key=audit_key or DEVELOPMENT_AUDIT_KEY,
     )
     try:
         await store.requeue_sending(now=now or datetime.now(UTC))
@@ -119,13 +128,23 @@ async def open_store(
     return store
 
 
+DEVELOPMENT_AUDIT_KEY = b"khidma development audit key: not for production"
+
+
 class SQLiteStore:
     """The ``Store`` on one SQLite file. Make one with ``open_store``; ``close()`` it when done."""
 
     def __init__(
-        self, writer: Writer, reader: aiosqlite.Connection, attachments_dir: Path, *, path: Path
+        self,
+        writer: Writer,
+        reader: aiosqlite.Connection,
+        attachments_dir: Path,
+        *,
+        path: Path,
+        audit_key: bytes = b"",
     ) -> None:
         self.path = path
+        self._audit_key = audit_key or DEVELOPMENT_AUDIT_KEY
         self.attachments_dir = attachments_dir
         self._writer = writer
         self._reader = reader
@@ -154,7 +173,9 @@ class SQLiteStore:
         now: datetime,
     ) -> tuple[Ticket, bool]:
         return await self._writer.run(
-            lambda conn: sqlite_tickets.create_ticket(conn, new, events, messages, timers, now=now)
+            lambda conn: sqlite_tickets.create_ticket(
+                conn, new, events, messages, timers, now=now, key=self._audit_key
+            )
         )
 
     async def apply_change(
@@ -182,6 +203,7 @@ class SQLiteStore:
                 cancel_pending_timers=cancel_pending_timers,
                 now=now,
                 fired_timer_id=fired_timer_id,
+                key=self._audit_key,
             )
         )
 
@@ -333,6 +355,7 @@ class SQLiteStore:
                 category=category,
                 data=data,
                 now=now,
+                key=self._audit_key,
             )
         )
 
@@ -612,6 +635,19 @@ class SQLiteStore:
         return await self._writer.run(
             lambda conn: sqlite_attachments.delete_orphans(conn, self.attachments_dir, now - older_than)
         )
+
+    # --- the audit chain (server/audit) --------------------------------------------------
+
+    async def verify_event_chains(self) -> tuple[int, int, list[ChainBreak]]:
+        return await sqlite_audit.verify(self._reader, self._audit_key)
+
+    async def rechain_events(self, *, reason: str, now: datetime) -> tuple[int, int]:
+        return await self._writer.run(
+            lambda conn: sqlite_audit.rechain(conn, self._audit_key, reason=reason, now=now)
+        )
+
+    async def audit_chain_log(self) -> list[dict[str, Any]]:
+        return [dict(row) for row in await sqlite_audit.chain_log(self._reader)]
 
     # --- maintenance --------------------------------------------------------------------
 
