@@ -97,8 +97,10 @@ class Break:
     number: str
     seq: int
     field: str
-    """The field that cannot be verified: one of ``FIELDS``, ``mac`` (the seal, or its link to the
-    previous event), ``seq`` (an event missing before this one) or ``chain`` (never sealed)."""
+    """The field that cannot be verified: one of ``FIELDS`` (its tag fails: that field was edited),
+    ``seal`` (no tag verifies: the whole event was resealed with another key), ``mac`` (the seal, or
+    its link to the previous event), ``seq`` (an event missing before this one) or ``chain`` (never
+    sealed)."""
     reason: str
 
     def __str__(self) -> str:
@@ -128,9 +130,11 @@ def check_event(
     expected = seal(key, values, prev_mac)
     if not isinstance(stored, dict):
         stored = {}
-    for name in FIELDS:
-        if not hmac.compare_digest(str(stored.get(name, "")), expected.tags[name]):
-            return broken(name, "does not match its seal (edited, or sealed with another key)")
+    wrong = [n for n in FIELDS if not hmac.compare_digest(str(stored.get(n, "")), expected.tags[n])]
+    if len(wrong) == len(FIELDS):
+        return broken("seal", "no field verifies: the event was resealed with another key (or this is not the key)")
+    if wrong:
+        return broken(wrong[0], "edited: " + ", ".join(wrong) + " no longer match their tags")
     if not hmac.compare_digest(str(row["mac"]), expected.mac):
         return broken("mac", "the seal or its link to the previous event does not verify")
     return None
