@@ -36,9 +36,9 @@ async def _service(path: Path, key: bytes) -> tuple[SQLiteStore, TicketService]:
         key_users: list[tuple[str, str, list[str], str | None]] = []
     else:
         key_users = [
-        ("cs-1", "cs", ["customer_service"], "customer_service"),
-        ("head-cls", "head", ["department_head"], "classrooms"),
-        ("req-1", "college", ["requester"], None),
+            ("cs-1", "cs", ["customer_service"], "customer_service"),
+            ("head-cls", "head", ["department_head"], "classrooms"),
+            ("req-1", "college", ["requester"], None),
         ]
     for uid, username, roles, dept in key_users:
         await store.add_user(

@@ -132,7 +132,9 @@ def check_event(
         stored = {}
     wrong = [n for n in FIELDS if not hmac.compare_digest(str(stored.get(n, "")), expected.tags[n])]
     if len(wrong) == len(FIELDS):
-        return broken("seal", "no field verifies: the event was resealed with another key (or this is not the key)")
+        return broken(
+            "seal", "no field verifies: the event was resealed with another key (or this is not the key)"
+        )
     if wrong:
         return broken(wrong[0], "edited: " + ", ".join(wrong) + " no longer match their tags")
     if not hmac.compare_digest(str(row["mac"]), expected.mac):

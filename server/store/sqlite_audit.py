@@ -38,7 +38,9 @@ async def chain_head(conn: aiosqlite.Connection, key: bytes, ticket_id: int, *, 
         return None
     if last["mac"] is None:
         sealed = await _seal_ticket(conn, key, ticket_id)
-        await _log(conn, now, "sealed on write", "a new event followed events from before the chain", 1, sealed)
+        await _log(
+            conn, now, "sealed on write", "a new event followed events from before the chain", 1, sealed
+        )
         last = await fetch_one(
             conn, "SELECT mac FROM events WHERE ticket_id = ? ORDER BY seq DESC LIMIT 1", (ticket_id,)
         )
@@ -97,7 +99,13 @@ async def verify(conn: aiosqlite.Connection, key: bytes) -> tuple[int, int, list
     async for row in cursor:
         assert isinstance(row, sqlite3.Row)
         if row["ticket_id"] != current:
-            current, number, prev, expected_seq, broken = int(row["ticket_id"]), row["ticket_number"], None, 1, False
+            current, number, prev, expected_seq, broken = (
+                int(row["ticket_id"]),
+                row["ticket_number"],
+                None,
+                1,
+                False,
+            )
             tickets += 1
         events += 1
         if broken:
