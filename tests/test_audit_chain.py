@@ -4,8 +4,8 @@
 from __future__ import annotations
 
 import contextlib
-import json
 import datetime as dt
+import json
 import logging
 import sqlite3
 import subprocess
@@ -26,6 +26,7 @@ from server.working_time import WorkingCalendar
 from tests.engine_harness import catalogue
 from tests.test_ticket_service import CS, NOW, Clock, act, submit
 
+Chained = tuple[Path, SQLiteStore, TicketService]
 KEY = "a-test-audit-key-of-at-least-32-characters!"
 OTHER_KEY = b"what an attacker would use instead, without the key"
 
@@ -53,7 +54,7 @@ async def _service(path: Path, key: bytes) -> tuple[SQLiteStore, TicketService]:
 
 
 @pytest.fixture
-async def chained(tmp_path: Path) -> AsyncIterator[tuple[Path, SQLiteStore, TicketService]]:
+async def chained(tmp_path: Path) -> AsyncIterator[Chained]:
     """A real store with two tickets driven through the service (several events each)."""
     path = tmp_path / "khidma.db"
     store, service = await _service(path, KEY.encode())
@@ -79,7 +80,7 @@ def run_cli(
     )
 
 
-async def test_every_event_written_through_the_service_is_sealed_and_verifies(chained) -> None:  # type: ignore[no-untyped-def]
+async def test_every_event_written_through_the_service_is_sealed_and_verifies(chained: Chained) -> None:
     path, store, _ = chained
     tickets, events, breaks = await store.verify_event_chains()
     assert (tickets, breaks) == (2, []) and events >= 4
@@ -96,7 +97,7 @@ async def test_every_event_written_through_the_service_is_sealed_and_verifies(ch
     assert len(other_breaks) == 2 and {b.seq for b in other_breaks} == {1}
 
 
-async def test_the_cli_verifies_and_exits_zero(chained) -> None:  # type: ignore[no-untyped-def]
+async def test_the_cli_verifies_and_exits_zero(chained: Chained) -> None:
     path, store, _ = chained
     await store.close()
     done = run_cli("audit", "verify", "--db", str(path))
@@ -131,7 +132,7 @@ def _tamper(path: Path, ticket_id: int, seq: int, *, tags_too: bool = False, **c
     conn.close()
 
 
-async def test_an_edited_event_with_a_keyless_recomputed_chain_is_found_and_named(chained) -> None:  # type: ignore[no-untyped-def]
+async def test_an_edited_event_with_a_keyless_recomputed_chain_is_found_and_named(chained: Chained) -> None:
     path, store, _ = chained
     await store.close()
     conn = sqlite3.connect(path)
@@ -147,7 +148,7 @@ async def test_an_edited_event_with_a_keyless_recomputed_chain_is_found_and_name
     assert "1 broken chain(s)" in done.stdout  # the other ticket still verifies
 
 
-async def test_an_event_resealed_whole_with_another_key_is_found(chained) -> None:  # type: ignore[no-untyped-def]
+async def test_an_event_resealed_whole_with_another_key_is_found(chained: Chained) -> None:
     path, store, _ = chained
     await store.close()
     conn = sqlite3.connect(path)
@@ -160,7 +161,7 @@ async def test_an_event_resealed_whole_with_another_key_is_found(chained) -> Non
 
 
 @pytest.mark.parametrize(("column", "value"), [("actor_name", "someone else"), ("to_state", "closed")])
-async def test_the_field_that_was_changed_is_named(chained, column: str, value: str) -> None:  # type: ignore[no-untyped-def]
+async def test_the_field_that_was_changed_is_named(chained: Chained, column: str, value: str) -> None:
     path, store, _ = chained
     await store.close()
     conn = sqlite3.connect(path)
@@ -172,7 +173,7 @@ async def test_the_field_that_was_changed_is_named(chained, column: str, value: 
     assert [(b.ticket_id, b.seq, b.field) for b in breaks] == [(ticket_id, 1, column)]
 
 
-async def test_a_removed_event_breaks_the_next_link(chained) -> None:  # type: ignore[no-untyped-def]
+async def test_a_removed_event_breaks_the_next_link(chained: Chained) -> None:
     path, store, _ = chained
     await store.close()
     conn = sqlite3.connect(path)
@@ -190,7 +191,7 @@ async def test_a_removed_event_breaks_the_next_link(chained) -> None:  # type: i
     assert [(b.ticket_id, b.seq, b.field) for b in breaks] == [(ticket_id, 2, "seq")]
 
 
-async def test_the_database_refuses_to_edit_an_event_or_reseal_it(chained) -> None:  # type: ignore[no-untyped-def]
+async def test_the_database_refuses_to_edit_an_event_or_reseal_it(chained: Chained) -> None:
     path, store, _ = chained
     await store.close()
     conn = sqlite3.connect(path)
@@ -249,8 +250,8 @@ async def test_a_new_event_on_an_unsealed_ticket_seals_its_history_first(tmp_pat
     await store.close()
 
 
-async def test_moving_tickets_to_a_new_version_keeps_the_chain(chained) -> None:  # type: ignore[no-untyped-def]
-    path, store, service = chained
+async def test_moving_tickets_to_a_new_version_keeps_the_chain(chained: Chained) -> None:
+    _, store, service = chained
     cat = catalogue()
     old_version = await store.latest_definition("supplies")
     assert old_version is not None
