@@ -15,7 +15,8 @@ Schema (``migrations/0001_initial.sql``; ``migrate.py`` applies and records migr
   tracking_code and (nullable) idempotency_key; indexes for the task lists:
   (department, category, updated_at), (assignee_user, category), (service_id, created_at), (state),
   (requester_id, created_at).
-* ``events`` — the history, append-only (triggers ABORT any UPDATE or DELETE); UNIQUE(ticket_id, seq).
+* ``events`` — the history, append-only (triggers ABORT any UPDATE of its content, and any DELETE);
+  UNIQUE(ticket_id, seq).
 * ``assignments`` — one row per change of department / role / user, pointing at its event.
 * ``outbox`` — notifications written with the change that caused them; UNIQUE gateway_request_id;
   index (status, next_attempt_at) for the dispatcher.
@@ -29,6 +30,9 @@ Schema (``migrations/0001_initial.sql``; ``migrate.py`` applies and records migr
   the task lists (``sqlite_tasks``): (department, updated_at), (department, created_at), (updated_at),
   (created_at), (category, updated_at), (assignee_role, department, updated_at); ``timers_ticket``
   becomes (ticket_id, status, due_at).
+* ``0007_event_chain.sql`` adds the audit chain: ``events.mac``, ``chain_version``, ``field_tags``
+  (``sqlite_audit``, ``server/audit/chain.py``); the update trigger now names the content columns, and
+  ``events_sealed_once`` refuses to change a seal once set; ``audit_chain_log`` records sealing runs.
 
 Times are ISO-8601 UTC text of fixed width (text order is time order); JSON documents are text,
 checked by ``json_valid``; tables are STRICT, hence SQLite ≥ 3.37 (checked at open).
