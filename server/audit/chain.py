@@ -25,6 +25,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+import msgspec
+
 CHAIN_VERSION = 1
 FIELDS: tuple[str, ...] = (
     "ticket_id",
@@ -49,17 +51,18 @@ class Row(Protocol):
     def __getitem__(self, key: str, /) -> Any: ...
 
 
-def _json(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+def _json(value: Any) -> bytes:
+    """Canonical JSON: object keys sorted, no spaces, UTF-8 (msgspec)."""
+    return msgspec.json.encode(value, order="sorted")
 
 
 def canonical_data(data_text: str) -> str:
     """The stored JSON text of an event's data, in one canonical spelling."""
-    return _json(json.loads(data_text))
+    return _json(msgspec.json.decode(data_text)).decode("utf-8")
 
 
 def _hmac(key: bytes, parts: list[Any]) -> str:
-    return hmac.new(key, _json(parts).encode("utf-8"), hashlib.sha256).hexdigest()
+    return hmac.digest(key, _json(parts), hashlib.sha256).hex()
 
 
 def sealed_values(row: Row) -> dict[str, Any]:
@@ -75,7 +78,7 @@ class Seal:
     tags: dict[str, str]
 
     def tags_text(self) -> str:
-        return _json(self.tags)
+        return _json(self.tags).decode("utf-8")
 
 
 def seal(key: bytes, values: Mapping[str, Any], prev_mac: str | None) -> Seal:
