@@ -104,6 +104,15 @@ async def test_the_cli_verifies_and_exits_zero(chained: Chained) -> None:
     assert done.returncode == 0, done.stderr
     assert "2 tickets" in done.stdout and "0 broken" in done.stdout
     assert KEY not in done.stdout + done.stderr
+    key_file = path.with_name("audit.key")
+    key_file.write_text(KEY + "\n")
+    assert (
+        run_cli("audit", "verify", "--db", str(path), "--key-file", str(key_file), key=None).returncode == 0
+    )
+    assert run_cli("audit", "verify", "--db", str(path), key=None, key_file=key_file).returncode == 0
+    key_file.write_text("too short")
+    short = run_cli("audit", "verify", "--db", str(path), key=None, key_file=key_file)
+    assert short.returncode == 2 and "shorter than 32" in short.stderr and "too short" not in short.stderr
 
 
 def _tamper(path: Path, ticket_id: int, seq: int, *, tags_too: bool = False, **changes: object) -> None:

@@ -17,6 +17,7 @@ An attachment whose submission then failed is never tied to a ticket; ``delete_o
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
 from collections.abc import Callable, Mapping, Sequence
@@ -50,6 +51,7 @@ def _accepted(media: str, accept: Sequence[str]) -> bool:
 
 
 OCTET_STREAM = "application/octet-stream"
+_INLINE_DETECTION_BYTES = 256 * 1024
 _TEXT_CONTROLS = frozenset(range(32)) - {9, 10, 13}
 
 
@@ -117,7 +119,12 @@ async def store_uploads(
             )
             continue
         accept = node.get("x-accept") or []
-        detected = detect_media_types(content)  # the browser's claim and the file name are not trusted
+        # the browser's claim and the file name are not trusted; a large file is read off the event loop
+        detected = (
+            await asyncio.to_thread(detect_media_types, content)
+            if len(content) > _INLINE_DETECTION_BYTES
+            else detect_media_types(content)
+        )
         media = next((m for m in detected if _accepted(m, accept)), None)
         if media is None:
             errors.append(
