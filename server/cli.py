@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from server.accounts.cli import add_account_commands
+from server.audit.cli import add_audit_commands
 from server.channels.cli import add_integration_commands
 from server.definitions.loader import load_tree, summary
 from server.exports.cli import add_export_commands
@@ -141,6 +142,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_export_commands(commands)  # export --out DIR [--format …], import PATH
     add_report_commands(commands)  # report list, report run NAME
     add_integration_commands(commands)  # integration key create|list|revoke
+    add_audit_commands(commands)  # audit verify|rechain (server/audit/cli.py)
     return parser
 
 

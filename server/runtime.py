@@ -6,7 +6,9 @@ Opened by the app's lifespan (``server/app.py``) and closed with it; tests build
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 
+from server.audit.keys import audit_key
 from server.definitions.catalogue import Catalogue, CompiledService
 from server.definitions.crossref import ORGANISATION_FILE
 from server.definitions.loader import load_tree
@@ -17,6 +19,7 @@ from server.store.interface import Store
 from server.store.records import DefinitionVersion
 from server.store.sqlite import open_store
 from server.tickets.service import TicketService
+from server.tickets.uploads import OrphanCleanup
 from server.working_time import WorkingCalendar
 
 
@@ -49,7 +52,7 @@ class Runtime:
 
     @classmethod
     async def open(cls, settings: Settings, catalogue: Catalogue) -> Runtime:
-        store = await open_store(settings.db_path)
+        store = await open_store(settings.db_path, audit_key=audit_key(settings))
         calendar = WorkingCalendar.from_definition(catalogue.organisation.calendar)
         tickets = TicketService(store, calendar, base_url=settings.base_url)
         await tickets.publish_shipped(catalogue)
@@ -61,6 +64,13 @@ class Runtime:
             from server.channels.imap import poll_mailbox
 
             runtime.periodic.append(("imap", lambda: poll_mailbox(runtime)))
+        # --- uploads of failed submissions, removed after a grace period (server/tickets/uploads.py) ---
+        runtime.periodic.append(
+            (
+                "orphan_attachments",
+                OrphanCleanup(store, grace=timedelta(hours=settings.orphan_upload_hours)),
+            )
+        )
         # --- notifications: the background worker (server/notify/dispatcher.py) ---
         if settings.background_worker:
             runtime.worker = BackgroundWorker(runtime, settings.worker_interval_seconds)

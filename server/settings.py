@@ -46,9 +46,21 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
         default_factory=lambda: os.environ.get("KHIDMA_SECRET") or secrets.token_urlsafe(32)
     )
     """Signs the CSRF cookie. Set it (``KHIDMA_SECRET``) so pages stay valid across restarts."""
+    audit_key: Secret | None = msgspec.field(
+        default_factory=lambda: Secret(v) if (v := os.environ.get("KHIDMA_AUDIT_KEY")) else None
+    )
+    """Keys the audit chain of ticket events (server/audit; at least 32 characters); never stored in the
+    database. From ``KHIDMA_AUDIT_KEY``; a demo without one derives it from ``secret`` (with a warning)."""
+    audit_key_file: Path | None = msgspec.field(
+        default_factory=lambda: Path(v) if (v := os.environ.get("KHIDMA_AUDIT_KEY_FILE")) else None
+    )
+    """A file holding the audit key (``KHIDMA_AUDIT_KEY_FILE``); takes precedence over ``audit_key``."""
     max_upload_bytes: int = 10 * 1024 * 1024
     """The largest request body accepted (all files of one submission together)."""
     debug: bool = False
+    orphan_upload_hours: float = 24.0
+    """Files uploaded with a submission that then failed (tied to no ticket) are removed by the
+    background worker (hourly) once older than this (server/tickets/uploads.py)."""
 
     # --- request budgets and rate limits (server/web/limits.py; docs/security.md "HTTP") ----------
     max_json_bytes: int = 1024 * 1024

@@ -116,10 +116,10 @@ def summary(response: httpx.Response) -> str:
 
 def test_password_hash_round_trip() -> None:
     encoded = hash_password(PASSWORD)
-    assert encoded.startswith("scrypt$16384$8$1$")
-    scheme, n, r, p, salt, key = encoded.split("$")
-    assert (scheme, n, r, p) == ("scrypt", "16384", "8", "1")
-    assert len(base64.b64decode(salt)) == 16 and len(base64.b64decode(key)) == 32
+    assert encoded.startswith("$argon2id$v=19$m=19456,t=2,p=1$")
+    _, scheme, _version, _params, salt, key = encoded.split("$")
+    assert scheme == "argon2id"
+    assert len(base64.b64decode(salt + "==")) == 16 and len(base64.b64decode(key + "==")) == 32
     assert PASSWORD not in encoded
     assert verify_password(PASSWORD, encoded)
     assert not verify_password(PASSWORD + "!", encoded)
@@ -130,7 +130,16 @@ def test_password_hash_round_trip() -> None:
 
 @pytest.mark.parametrize(
     "broken",
-    [None, "", "scrypt$16384$8$1$", "bcrypt$x", "scrypt$3$8$1$AAAA$AAAA", "scrypt$16384$8$1$!!$AAAA"],
+    [
+        None,
+        "",
+        "scrypt$16384$8$1$",
+        "bcrypt$x",
+        "scrypt$3$8$1$AAAA$AAAA",
+        "scrypt$16384$8$1$!!$AAAA",
+        "$argon2id$v=19$m=19456,t=2,p=1$AAAA",
+        "$argon2id$v=19$m=99999999,t=2,p=1$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAA",
+    ],
 )
 def test_a_missing_or_malformed_hash_never_verifies(broken: str | None) -> None:
     assert not verify_password(PASSWORD, broken)

@@ -458,7 +458,7 @@ async def test_oversized_upload_or_wrong_type_is_refused_and_the_rest_is_kept(tm
         number = ok.headers["location"].split("/track/")[1].split("?")[0]
         store = client.app.state.runtime.store
         ticket = await store.get_ticket_by_number(number)
-    for response, words in ((too_big, "حجم الملف أكبر من المسموح"), (wrong, "نوع الملف غير مقبول")):
+    for response, words in ((too_big, "حجم الملف أكبر من المسموح"), (wrong, "ليس من الأنواع المقبولة")):
         assert response.status_code == 200
         assert words in html(response.text).css_first("#f-attachment-field").text()  # type: ignore[union-attr]
         assert (

@@ -44,7 +44,10 @@ REQUESTER_MESSAGES: dict[str, Text] = {
     "upload_too_large": Text(
         ar="حجم الملف أكبر من المسموح ({limit})", en="The file is larger than allowed ({limit})"
     ),
-    "upload_wrong_type": Text(ar="نوع الملف غير مقبول", en="This type of file is not accepted"),
+    "upload_content_refused": Text(
+        ar="محتوى الملف من نوع {found}، وهو ليس من الأنواع المقبولة هنا ({accepted})",
+        en="The file's content is {found}, which is not one of the types accepted here ({accepted})",
+    ),
     "request_too_large": Text(
         ar="حجم المرفقات أكبر من المسموح؛ أعد اختيار ملفات أصغر.",
         en="The attachments are too large; choose smaller files.",

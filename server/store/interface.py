@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from server.accounts.records import ApiToken
+from server.audit.chain import Break as ChainBreak
 from server.store.records import (
     Assignment,
     Attachment,
@@ -497,6 +498,27 @@ class Store(Protocol):
     def attachment_path(self, attachment: Attachment) -> Path: ...
 
     async def link_attachments(self, ticket_id: int, attachment_ids: Sequence[str]) -> None: ...
+
+    async def delete_orphan_attachments(self, older_than: timedelta, now: datetime) -> int:
+        """Delete the attachments tied to no ticket (their submission failed) created more than
+        ``older_than`` before ``now``, with their files unless another attachment shares them;
+        returns how many were deleted."""
+        ...
+
+    # --- the audit chain (server/audit/chain.py) -----------------------------------------
+    async def verify_event_chains(self) -> tuple[int, int, list[ChainBreak]]:
+        """Check every ticket's chain of sealed events under the store's key: (tickets, events,
+        the first broken link of each broken chain)."""
+        ...
+
+    async def rechain_events(self, *, reason: str, now: datetime) -> tuple[int, int]:
+        """Seal the events not sealed yet (from before the chain), recording the run with ``reason``;
+        (tickets, events) sealed. A sealed event is never resealed."""
+        ...
+
+    async def audit_chain_log(self) -> list[dict[str, Any]]:
+        """Every recorded sealing run (id, at, action, reason, tickets, events), oldest first."""
+        ...
 
     # --- maintenance --------------------------------------------------------------------
     async def integrity_check(self) -> str: ...

@@ -15,7 +15,8 @@ Schema (``migrations/0001_initial.sql``; ``migrate.py`` applies and records migr
   tracking_code and (nullable) idempotency_key; indexes for the task lists:
   (department, category, updated_at), (assignee_user, category), (service_id, created_at), (state),
   (requester_id, created_at).
-* ``events`` — the history, append-only (triggers ABORT any UPDATE or DELETE); UNIQUE(ticket_id, seq).
+* ``events`` — the history, append-only (triggers ABORT any UPDATE of its content, and any DELETE);
+  UNIQUE(ticket_id, seq).
 * ``assignments`` — one row per change of department / role / user, pointing at its event.
 * ``outbox`` — notifications written with the change that caused them; UNIQUE gateway_request_id;
   index (status, next_attempt_at) for the dispatcher.
@@ -29,6 +30,9 @@ Schema (``migrations/0001_initial.sql``; ``migrate.py`` applies and records migr
   the task lists (``sqlite_tasks``): (department, updated_at), (department, created_at), (updated_at),
   (created_at), (category, updated_at), (assignee_role, department, updated_at); ``timers_ticket``
   becomes (ticket_id, status, due_at).
+* ``0007_event_chain.sql`` adds the audit chain: ``events.mac``, ``chain_version``, ``field_tags``
+  (``sqlite_audit``, ``server/audit/chain.py``); the update trigger now names the content columns, and
+  ``events_sealed_once`` refuses to change a seal once set; ``audit_chain_log`` records sealing runs.
 
 Times are ISO-8601 UTC text of fixed width (text order is time order); JSON documents are text,
 checked by ``json_valid``; tables are STRICT, hence SQLite ≥ 3.37 (checked at open).
@@ -46,8 +50,10 @@ from typing import TYPE_CHECKING, Any
 import aiosqlite
 
 from server.accounts.records import ApiToken
+from server.audit.chain import Break as ChainBreak
 from server.store import (
     sqlite_attachments,
+    sqlite_audit,
     sqlite_definitions,
     sqlite_directory,
     sqlite_drafts,
@@ -102,11 +108,14 @@ async def open_store(
     *,
     synchronous: Synchronous = "FULL",
     now: datetime | None = None,
+    audit_key: bytes | None = None,
 ) -> SQLiteStore:
     """Open (creating if needed) the store at ``path``, apply pending migrations, and put messages
     a crash left ``sending`` longer than the lease back to ``pending`` (``now``: the time of the
     opening, the wall clock by default). Attachments go to ``attachments_dir``, by default the
-    directory ``<path>-attachments`` beside the database."""
+    directory ``<path>-attachments`` beside the database. ``audit_key`` seals the events in the audit
+    chain (``server/audit``; the server passes the configured one, ``server.audit.keys.audit_key``);
+    without one (a test, a one-off command writing no events), a fixed development key."""
     path.parent.mkdir(parents=True, exist_ok=True)
     writer = await connect(path, synchronous=synchronous, read_only=False)
     try:
@@ -116,7 +125,11 @@ async def open_store(
         await writer.close()
         raise
     store = SQLiteStore(
-        Writer(writer), reader, attachments_dir or path.with_name(path.name + "-attachments"), path=path
+        Writer(writer),
+        reader,
+        attachments_dir or path.with_name(path.name + "-attachments"),
+        path=path,
+        audit_key=audit_key or DEVELOPMENT_AUDIT_KEY,
     )
     try:
         await store.requeue_sending(now=now or datetime.now(UTC))
@@ -126,13 +139,23 @@ async def open_store(
     return store
 
 
+DEVELOPMENT_AUDIT_KEY = b"khidma development audit key: not for production"
+
+
 class SQLiteStore:
     """The ``Store`` on one SQLite file. Make one with ``open_store``; ``close()`` it when done."""
 
     def __init__(
-        self, writer: Writer, reader: aiosqlite.Connection, attachments_dir: Path, *, path: Path
+        self,
+        writer: Writer,
+        reader: aiosqlite.Connection,
+        attachments_dir: Path,
+        *,
+        path: Path,
+        audit_key: bytes = b"",
     ) -> None:
         self.path = path
+        self._audit_key = audit_key or DEVELOPMENT_AUDIT_KEY
         self.attachments_dir = attachments_dir
         self._writer = writer
         self._reader = reader
@@ -161,7 +184,9 @@ class SQLiteStore:
         now: datetime,
     ) -> tuple[Ticket, bool]:
         return await self._writer.run(
-            lambda conn: sqlite_tickets.create_ticket(conn, new, events, messages, timers, now=now)
+            lambda conn: sqlite_tickets.create_ticket(
+                conn, new, events, messages, timers, now=now, key=self._audit_key
+            )
         )
 
     async def apply_change(
@@ -189,6 +214,7 @@ class SQLiteStore:
                 cancel_pending_timers=cancel_pending_timers,
                 now=now,
                 fired_timer_id=fired_timer_id,
+                key=self._audit_key,
             )
         )
 
@@ -343,6 +369,7 @@ class SQLiteStore:
                 category=category,
                 data=data,
                 now=now,
+                key=self._audit_key,
             )
         )
 
@@ -624,8 +651,12 @@ class SQLiteStore:
         now: datetime,
     ) -> Attachment:
         sha256 = await asyncio.to_thread(sqlite_attachments.store_blob, self.attachments_dir, content)
-        return await self._writer.run(
-            lambda conn: sqlite_attachments.insert_attachment(
+
+        async def insert(conn: aiosqlite.Connection) -> Attachment:
+            # The orphan clean-up may have removed identical bytes since: write them again (rare).
+            if not sqlite_attachments.blob_path(self.attachments_dir, sha256).is_file():
+                sqlite_attachments.store_blob(self.attachments_dir, content)
+            return await sqlite_attachments.insert_attachment(
                 conn,
                 ticket_id=ticket_id,
                 field=field,
@@ -635,7 +666,8 @@ class SQLiteStore:
                 sha256=sha256,
                 now=now,
             )
-        )
+
+        return await self._writer.run(insert)
 
     async def get_attachment(self, attachment_id: str) -> Attachment | None:
         return await sqlite_attachments.get_attachment(self._reader, attachment_id)
@@ -650,6 +682,24 @@ class SQLiteStore:
         await self._writer.run(
             lambda conn: sqlite_attachments.link_attachments(conn, ticket_id, attachment_ids)
         )
+
+    async def delete_orphan_attachments(self, older_than: timedelta, now: datetime) -> int:
+        return await self._writer.run(
+            lambda conn: sqlite_attachments.delete_orphans(conn, self.attachments_dir, now - older_than)
+        )
+
+    # --- the audit chain (server/audit) --------------------------------------------------
+
+    async def verify_event_chains(self) -> tuple[int, int, list[ChainBreak]]:
+        return await sqlite_audit.verify(self._reader, self._audit_key)
+
+    async def rechain_events(self, *, reason: str, now: datetime) -> tuple[int, int]:
+        return await self._writer.run(
+            lambda conn: sqlite_audit.rechain(conn, self._audit_key, reason=reason, now=now)
+        )
+
+    async def audit_chain_log(self) -> list[dict[str, Any]]:
+        return [dict(row) for row in await sqlite_audit.chain_log(self._reader)]
 
     # --- maintenance --------------------------------------------------------------------
 

@@ -5,6 +5,12 @@ same directory, fsynced, renamed into place, the directory fsynced — so a read
 file, and identical content is stored once however many attachments point at it. The bytes are
 written before the metadata row is committed; a crash between the two leaves an unreferenced file
 (harmless, collectable), never a row without its file.
+
+Orphans: a file uploaded with a submission that then failed is never tied to a ticket.
+``delete_orphans`` removes such rows older than a cut-off, and the bytes no remaining row points at.
+It unlinks inside the write transaction, and ``SQLiteStore.add_attachment`` re-checks its bytes are on
+disk inside its own: the two are serialised by SQLite's write lock, so an upload of the same content at
+the same moment can never end up with a row whose file was just removed.
 """
 
 from __future__ import annotations
@@ -133,3 +139,17 @@ async def link_attachments(conn: aiosqlite.Connection, ticket_id: int, attachmen
         "UPDATE attachments SET ticket_id = ? WHERE id IN (SELECT value FROM json_each(?))",
         (ticket_id, json_text(wanted)),
     )
+
+
+async def delete_orphans(conn: aiosqlite.Connection, root: Path, cutoff: datetime) -> int:
+    """Delete the attachments tied to no ticket and created before ``cutoff``, and the files no other
+    attachment shares; returns how many attachments were deleted."""
+    rows = await fetch_all(
+        conn,
+        "DELETE FROM attachments WHERE ticket_id IS NULL AND created_at < ? RETURNING sha256",
+        (time_text(cutoff),),
+    )
+    for sha256 in sorted({row["sha256"] for row in rows}):
+        if await fetch_one(conn, "SELECT 1 FROM attachments WHERE sha256 = ? LIMIT 1", (sha256,)) is None:
+            blob_path(root, sha256).unlink(missing_ok=True)
+    return len(rows)

@@ -19,7 +19,7 @@ from server.store.sqlite_codec import (
     parse_time,
     time_text,
 )
-from server.store.sqlite_tickets import ticket_from_row
+from server.store.sqlite_tickets import append_events, ticket_from_row
 
 
 def _draft(row: sqlite3.Row) -> Draft:
@@ -79,6 +79,7 @@ async def migrate_ticket(
     category: str,
     data: Mapping[str, Any],
     now: datetime,
+    key: bytes,
 ) -> Ticket:
     before = await fetch_one(conn, "SELECT version FROM tickets WHERE id = ?", (ticket_id,))
     if before is None:
@@ -99,26 +100,6 @@ async def migrate_ticket(
     )
     if row is None:
         raise VersionConflict(int(before["version"]))
-    seq = await fetch_one(
-        conn, "SELECT COALESCE(MAX(seq), 0) AS seq FROM events WHERE ticket_id = ?", (ticket_id,)
-    )
-    assert seq is not None
-    await conn.execute(
-        "INSERT INTO events (ticket_id, seq, at, actor_id, actor_name, actor_department, action,"
-        " from_state, to_state, data, visibility, kind) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (
-            ticket_id,
-            int(seq["seq"]) + 1,
-            time_text(event.at),
-            event.actor_id,
-            event.actor_name,
-            event.actor_department,
-            event.action,
-            event.from_state,
-            event.to_state,
-            json_text(event.data),
-            event.visibility,
-            event.kind,
-        ),
-    )
+    # The ticket's history is not rewritten: the migration is one more event, sealed in the chain.
+    await append_events(conn, key, ticket_id, [event], now=now)
     return ticket_from_row(row)

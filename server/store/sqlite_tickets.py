@@ -13,7 +13,7 @@ from datetime import datetime
 
 import aiosqlite
 
-from server.store import sqlite_outbox
+from server.store import sqlite_audit, sqlite_outbox
 from server.store.interface import NotFound, VersionConflict
 from server.store.records import (
     Assignment,
@@ -107,12 +107,18 @@ async def _next_number(conn: aiosqlite.Connection, now: datetime) -> str:
     return f"{now.year:04d}-{row['last']:06d}"
 
 
-async def _append_events(
-    conn: aiosqlite.Connection, ticket_id: int, first_seq: int, events: Sequence[NewEvent]
+async def append_events(
+    conn: aiosqlite.Connection, key: bytes, ticket_id: int, events: Sequence[NewEvent], *, now: datetime
 ) -> int:
-    """Insert the events with seq ``first_seq``, ``first_seq + 1``…; returns the last one's id."""
+    """Append the events after the ticket's last one, each sealed in the audit chain (``key``: see
+    ``server/audit/chain.py``) in this same transaction; returns the last one's id."""
+    prev_mac = await sqlite_audit.chain_head(conn, key, ticket_id, now=now)
+    seq_row = await fetch_one(
+        conn, "SELECT COALESCE(MAX(seq), 0) AS seq FROM events WHERE ticket_id = ?", (ticket_id,)
+    )
+    assert seq_row is not None
     last_id = 0
-    for seq, event in enumerate(events, start=first_seq):
+    for seq, event in enumerate(events, start=int(seq_row["seq"]) + 1):
         row = await fetch_one(
             conn,
             "INSERT INTO events (ticket_id, seq, at, actor_id, actor_name, actor_department, action,"
@@ -135,6 +141,7 @@ async def _append_events(
         )
         assert row is not None
         last_id = int(row["id"])
+        prev_mac = await sqlite_audit.seal_event(conn, key, last_id, prev_mac)
     return last_id
 
 
@@ -168,6 +175,7 @@ async def create_ticket(
     timers: Sequence[NewTimer],
     *,
     now: datetime,
+    key: bytes,
 ) -> tuple[Ticket, bool]:
     _require_events(events)
     if new.idempotency_key is not None:
@@ -206,7 +214,7 @@ async def create_ticket(
     )
     assert row is not None
     ticket = ticket_from_row(row)
-    last_event_id = await _append_events(conn, ticket.id, 1, events)
+    last_event_id = await append_events(conn, key, ticket.id, events, now=now)
     if _holder(ticket) != (None, None, None):
         await _record_assignment(conn, ticket, last_event_id, now=now)
     await sqlite_outbox.insert_messages(conn, ticket.id, last_event_id, _resolve(messages, ticket), now=now)
@@ -226,6 +234,7 @@ async def apply_change(
     cancel_pending_timers: bool,
     now: datetime,
     fired_timer_id: int | None,
+    key: bytes,
 ) -> Ticket:
     _require_events(events)
     before_row = await fetch_one(conn, "SELECT * FROM tickets WHERE id = ?", (ticket_id,))
@@ -255,11 +264,7 @@ async def apply_change(
     if row is None:
         raise VersionConflict(before.version)
     ticket = ticket_from_row(row)
-    seq_row = await fetch_one(
-        conn, "SELECT COALESCE(MAX(seq), 0) AS seq FROM events WHERE ticket_id = ?", (ticket_id,)
-    )
-    assert seq_row is not None
-    last_event_id = await _append_events(conn, ticket_id, int(seq_row["seq"]) + 1, events)
+    last_event_id = await append_events(conn, key, ticket_id, events, now=now)
     if _holder(ticket) != _holder(before):
         await _record_assignment(conn, ticket, last_event_id, now=now)
     await sqlite_outbox.insert_messages(conn, ticket_id, last_event_id, _resolve(messages, ticket), now=now)

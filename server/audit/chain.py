@@ -1,0 +1,145 @@
+"""Sealing a ticket's events: an HMAC chain, keyed by a secret the database never holds.
+
+Format version 1 seals, for each event, these named fields as the store holds them (``FIELDS``):
+ticket_id, seq, kind, action, actor_id, actor_name, actor_department, from_state, to_state,
+visibility, at (the stored ISO text) and data (canonical JSON: sorted keys, no spaces, UTF-8).
+
+* a **field tag** per field — ``HMAC-SHA256(key, ["khidma-event-field", 1, ticket_id, seq, name,
+  value])``, first 8 bytes in hex — so a verification can name *which* field was changed;
+* the **seal** (``mac``) — ``HMAC-SHA256(key, ["khidma-event", 1, [every value], prev_mac])``, in full,
+  where ``prev_mac`` is the seal of the ticket's previous event ("" for the first): removing,
+  re-ordering or inserting an event breaks the next link.
+
+Whoever can write the database but does not hold the key cannot produce a tag or a seal that verifies:
+recomputing a "chain" with any other key is found at the first edited event. Pure functions; the
+store (``server/store/sqlite_audit.py``) computes the seals inside the transaction that inserts the
+events.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import msgspec
+
+CHAIN_VERSION = 1
+FIELDS: tuple[str, ...] = (
+    "ticket_id",
+    "seq",
+    "kind",
+    "action",
+    "actor_id",
+    "actor_name",
+    "actor_department",
+    "from_state",
+    "to_state",
+    "visibility",
+    "at",
+    "data",
+)
+TAG_HEX = 16  # 8 bytes: enough to say which field changed; the seal itself is the full 32 bytes
+
+
+class Row(Protocol):
+    """An event row by column name (a ``sqlite3.Row``, a dict)."""
+
+    def __getitem__(self, key: str, /) -> Any: ...
+
+
+def _json(value: Any) -> bytes:
+    """Canonical JSON: object keys sorted, no spaces, UTF-8 (msgspec)."""
+    return msgspec.json.encode(value, order="sorted")
+
+
+def canonical_data(data_text: str) -> str:
+    """The stored JSON text of an event's data, in one canonical spelling."""
+    return _json(msgspec.json.decode(data_text)).decode("utf-8")
+
+
+def _hmac(key: bytes, parts: list[Any]) -> str:
+    return hmac.digest(key, _json(parts), hashlib.sha256).hex()
+
+
+def sealed_values(row: Row) -> dict[str, Any]:
+    """The sealed fields of an event row (``data`` canonicalised)."""
+    values = {name: row[name] for name in FIELDS}
+    values["data"] = canonical_data(str(row["data"]))
+    return values
+
+
+@dataclass(frozen=True)
+class Seal:
+    mac: str
+    tags: dict[str, str]
+
+    def tags_text(self) -> str:
+        return _json(self.tags).decode("utf-8")
+
+
+def seal(key: bytes, values: Mapping[str, Any], prev_mac: str | None) -> Seal:
+    """The seal of one event (``values``: see ``sealed_values``) following ``prev_mac``."""
+    ticket_id, seq = values["ticket_id"], values["seq"]
+    tags = {
+        name: _hmac(key, ["khidma-event-field", CHAIN_VERSION, ticket_id, seq, name, values[name]])[:TAG_HEX]
+        for name in FIELDS
+    }
+    mac = _hmac(key, ["khidma-event", CHAIN_VERSION, [values[name] for name in FIELDS], prev_mac or ""])
+    return Seal(mac=mac, tags=tags)
+
+
+@dataclass(frozen=True)
+class Break:
+    """The first link of a ticket's chain that does not verify."""
+
+    ticket_id: int
+    number: str
+    seq: int
+    field: str
+    """The field that cannot be verified: one of ``FIELDS`` (its tag fails: that field was edited),
+    ``seal`` (no tag verifies: the whole event was resealed with another key), ``mac`` (the seal, or
+    its link to the previous event), ``seq`` (an event missing before this one) or ``chain`` (never
+    sealed)."""
+    reason: str
+
+    def __str__(self) -> str:
+        return f"ticket {self.number} event {self.seq}: {self.field}: {self.reason}"
+
+
+def check_event(
+    key: bytes, row: Row, prev_mac: str | None, *, number: str, expected_seq: int
+) -> Break | None:
+    """None when the event row verifies after ``prev_mac``; else what is wrong with it."""
+    ticket_id, seq = int(row["ticket_id"]), int(row["seq"])
+
+    def broken(field: str, reason: str) -> Break:
+        return Break(ticket_id=ticket_id, number=number, seq=seq, field=field, reason=reason)
+
+    if seq != expected_seq:
+        return broken("seq", f"expected event {expected_seq} here: an event was removed or renumbered")
+    if row["mac"] is None:
+        return broken("chain", "never sealed (a database from before the audit chain: khidma audit rechain)")
+    if row["chain_version"] != CHAIN_VERSION:
+        return broken("chain", f"unknown chain format version {row['chain_version']!r}")
+    try:
+        values = sealed_values(row)
+        stored = json.loads(str(row["field_tags"]))
+    except (ValueError, TypeError):
+        return broken("data", "not readable")
+    expected = seal(key, values, prev_mac)
+    if not isinstance(stored, dict):
+        stored = {}
+    wrong = [n for n in FIELDS if not hmac.compare_digest(str(stored.get(n, "")), expected.tags[n])]
+    if len(wrong) == len(FIELDS):
+        return broken(
+            "seal", "no field verifies: the event was resealed with another key (or this is not the key)"
+        )
+    if wrong:
+        return broken(wrong[0], "edited: " + ", ".join(wrong) + " no longer match their tags")
+    if not hmac.compare_digest(str(row["mac"]), expected.mac):
+        return broken("mac", "the seal or its link to the previous event does not verify")
+    return None
