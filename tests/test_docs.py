@@ -76,7 +76,8 @@ DOC_FILES = [*sorted((ROOT / "docs").glob("*.md")), ROOT / "README.md"]
 
 @pytest.mark.parametrize("doc", DOC_FILES, ids=lambda p: p.name)
 def test_every_path_the_docs_name_exists(doc: Path) -> None:
-    """Docs describe folders and modules that exist (a moved module moves its docs with it)."""
+    """Docs describe folders and modules that exist (a moved module moves its docs with it), and the
+    tests they cite (``tests/x.py::test_y``, as docs/security.md does) exist."""
     text = doc.read_text(encoding="utf-8")
     named = set(
         re.findall(
@@ -85,7 +86,15 @@ def test_every_path_the_docs_name_exists(doc: Path) -> None:
         )
     )
     placeholders = re.compile(r"/[A-Z]+\.|_shipped")  # `workflows/ID.json`; the wheel's copy of the tree
-    missing = sorted(p for p in named if not placeholders.search(p) and not (ROOT / p.rstrip("/")).exists())
+    missing = []
+    for name in sorted(named):
+        path, _, test = name.partition("::")
+        if placeholders.search(path):
+            continue
+        if not (ROOT / path.rstrip("/")).exists():
+            missing.append(name)
+        elif test and f"def {test.split('[')[0]}(" not in (ROOT / path).read_text(encoding="utf-8"):
+            missing.append(name)  # a test the docs cite as the proof of something must exist
     assert not missing, f"{doc.name} names paths that do not exist: {missing}"
 
 
