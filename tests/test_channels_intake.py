@@ -84,7 +84,9 @@ async def test_a_tawasul_ticket_posted_twice_makes_one_ticket_and_one_coordinato
         assert ticket is not None and ticket.channel == "tawasul" and ticket.state == "received"
         assert ticket.data["tawasul_number"] == "TW-2026-0042"
         sms = [m for m in await store.list_outbox(ticket.id) if m.channel == "sms"]
-        assert [(m.recipient, m.template) for m in sms] == [("0551112222", "new_ticket")]
+        assert [(m.recipient, m.template) for m in sms] == [
+            ("+966551112222", "new_ticket")
+        ]  # E.164 (issue 12: numbers leave in international form)
         assert "TW-2026-0042" in sms[0].body
         events = await store.list_events(ticket.id)
         assert [(e.action, e.actor_name) for e in events] == [("create", "tawasul")]
