@@ -77,7 +77,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     """The longest value one posted field may have (a form's own ``maxLength`` is usually far less)."""
     rate_limits: bool = True
     """Limit anonymous submissions and tracking look-ups per client address (off for benchmarks)."""
-    rate_limit_submissions: int = 30
+    rate_limit_submissions: int = 60
     """Anonymous submissions per client address within ``rate_limit_window_seconds``."""
     rate_limit_lookups: int = 120
     """Anonymous tracking look-ups (tracking and survey pages, ``/api/track``) per client address in the window."""

@@ -35,6 +35,7 @@ from litestar.exceptions import HTTPException, NotFoundException
 from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Receive, ReceiveMessage, Scope, Send
 
+from server.forms.fields import GROUP_BUTTON
 from server.requests import throttle
 from server.runtime import Runtime
 from server.settings import Settings
@@ -291,12 +292,16 @@ class LimitsMiddleware(ASGIMiddleware):
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
         _ids_in_range(scope)
         method = str(scope.get("method", "GET"))
+        body = None
         if method in UNSAFE:
-            receive = await self._checked_body(scope, receive)
-        await self._rate_limit(scope, method)
+            receive, body = await self._checked_body(scope, receive)
+        # a group's add/remove button (a page without JavaScript) re-shows the form: not a submission
+        if body is None or f"{GROUP_BUTTON}=".encode() not in body:
+            await self._rate_limit(scope, method)
         await next_app(scope, receive, send)
 
-    async def _checked_body(self, scope: Scope, receive: Receive) -> Receive:
+    async def _checked_body(self, scope: Scope, receive: Receive) -> tuple[Receive, bytes | None]:
+        """``receive`` replaying the body once checked (and the body, when it was read)."""
         content_type = _content_type(scope)
         path = str(scope.get("path", ""))
         length = _content_length(scope)
@@ -307,14 +312,14 @@ class LimitsMiddleware(ASGIMiddleware):
         elif content_type == "application/x-www-form-urlencoded":
             limit, check = self.budget.form_bytes, form_problem
         else:
-            return receive  # multipart: Litestar's part limit and body size, then check_values
+            return receive, None  # multipart: Litestar's part limit and body size, then check_values
         if length is not None and length > limit:
             raise InputRefused(413, "input_too_large", limit=limit)
         body = await _read(receive, limit)
         problem = check(body, self.budget)
         if problem is not None:
             raise problem
-        return _replay(body, receive)
+        return _replay(body, receive), body
 
     async def _rate_limit(self, scope: Scope, method: str) -> None:
         settings = self.settings
