@@ -580,3 +580,12 @@ async def test_a_check_that_fails_unexpectedly_is_shown_never_a_500(
         page = await client.get("/admin/services/inquiries/edit", headers={"accept-language": "en"})
     assert page.status_code == 200
     assert [li.attributes["data-code"] for li in html(page.text).css("#draft-errors li")] == ["check_failed"]
+
+
+@pytest.mark.parametrize("pattern", [r"^(\w+\s?)+$", "^(a+)+$", r"^(x(a+))+$"])
+def test_the_browser_never_gets_a_pattern_that_repeats_a_repeating_group(pattern: str) -> None:
+    # the server runs these in linear time; a browser's backtracking engine would not
+    from server.forms.patterns import html_pattern
+
+    assert html_pattern(pattern) is None
+    assert html_pattern(r"^(\+9665|05)[0-9]{8}$") == r"^(\+9665|05)[0-9]{8}$"

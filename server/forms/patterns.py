@@ -5,9 +5,9 @@ stricter than the ECMA-262 regular expressions JSON Schema uses (a ``-`` or ``(`
 inside a class, ``\\-`` outside one is an error, ``&&`` means intersection …). A pattern that fails
 to compile is silently ignored by the browser, and one that compiles with another meaning would
 refuse good input, so :func:`html_pattern` accepts only a conservative subset it fully understands
-and returns ``None`` for the rest — and for a pattern that repeats a repeated group (``(a+)+``), which
-the browser's backtracking engine could take exponential time on: the server validates every
-submission anyway, in linear time.
+and returns ``None`` for the rest — and for a pattern that repeats a group in which something repeats
+(``(a+)+``, ``(\\w+\\s?)+``), which the browser's backtracking engine could take exponential time on:
+the server validates every submission anyway, in linear time.
 
 JSON Schema's ``pattern`` matches anywhere in the value; the attribute must match all of it. A
 pattern anchored at both ends (``^…$`` with no ``|`` at the top level) is used as it is; any other is
@@ -107,6 +107,8 @@ def _check(pattern: str) -> tuple[bool, bool, bool]:
     depth = 0
     i = 0
     quantifiable = False
+    repeats: list[bool] = []  # per open group: whether something inside it is repeated
+    closed_repeats = False  # the group just closed repeats something inside
     first_caret = pattern.startswith("^")
     last_dollar = False
     alternation = False
@@ -127,15 +129,25 @@ def _check(pattern: str) -> tuple[bool, bool, bool]:
                     raise _Unsafe
                 i += 2
             depth += 1
+            repeats.append(False)
             quantifiable = False
         elif c == ")":
             depth -= 1
             if depth < 0:
                 raise _Unsafe
+            closed_repeats = repeats.pop()
+            if repeats:
+                repeats[-1] = repeats[-1] or closed_repeats
             quantifiable = True
+            i += 1
+            continue
         elif c in "*+?" or c == "{":
             if not quantifiable:
                 raise _Unsafe
+            if pattern[i - 1] == ")" and closed_repeats and c != "?":
+                raise _Unsafe  # a repeated group that repeats inside: (\w+\s?)+ backtracks in the browser
+            if repeats:
+                repeats[-1] = True
             if c == "{":
                 m = _QUANTIFIER.match(pattern, i)
                 if m is None or (m.group(3) and int(m.group(3)) < int(m.group(1))):
