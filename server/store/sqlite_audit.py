@@ -28,24 +28,24 @@ async def seal_event(conn: aiosqlite.Connection, key: bytes, event_id: int, prev
     return sealed.mac
 
 
-async def chain_head(conn: aiosqlite.Connection, key: bytes, ticket_id: int, *, now: datetime) -> str | None:
-    """The seal of the ticket's last event, for the next one to chain to. Events from before the chain
-    are sealed first (and that is recorded), so a new event never follows an unsealed one."""
-    last = await fetch_one(
-        conn, "SELECT mac FROM events WHERE ticket_id = ? ORDER BY seq DESC LIMIT 1", (ticket_id,)
-    )
+async def chain_head(
+    conn: aiosqlite.Connection, key: bytes, ticket_id: int, *, now: datetime
+) -> tuple[int, str | None]:
+    """The seq and seal of the ticket's last event (0, None without one), for the next event to chain
+    to. Events from before the chain are sealed first (and that is recorded), so a new event never
+    follows an unsealed one."""
+    query = "SELECT seq, mac FROM events WHERE ticket_id = ? ORDER BY seq DESC LIMIT 1"
+    last = await fetch_one(conn, query, (ticket_id,))
     if last is None:
-        return None
+        return 0, None
     if last["mac"] is None:
         sealed = await _seal_ticket(conn, key, ticket_id)
         await _log(
             conn, now, "sealed on write", "a new event followed events from before the chain", 1, sealed
         )
-        last = await fetch_one(
-            conn, "SELECT mac FROM events WHERE ticket_id = ? ORDER BY seq DESC LIMIT 1", (ticket_id,)
-        )
+        last = await fetch_one(conn, query, (ticket_id,))
         assert last is not None
-    return str(last["mac"])
+    return int(last["seq"]), str(last["mac"])
 
 
 async def _seal_ticket(conn: aiosqlite.Connection, key: bytes, ticket_id: int) -> int:

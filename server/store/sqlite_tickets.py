@@ -13,6 +13,7 @@ from datetime import datetime
 
 import aiosqlite
 
+from server.audit.chain import CHAIN_VERSION, seal, sealed_values
 from server.store import sqlite_audit, sqlite_outbox
 from server.store.interface import NotFound, VersionConflict
 from server.store.records import (
@@ -111,37 +112,35 @@ async def append_events(
     conn: aiosqlite.Connection, key: bytes, ticket_id: int, events: Sequence[NewEvent], *, now: datetime
 ) -> int:
     """Append the events after the ticket's last one, each sealed in the audit chain (``key``: see
-    ``server/audit/chain.py``) in this same transaction; returns the last one's id."""
-    prev_mac = await sqlite_audit.chain_head(conn, key, ticket_id, now=now)
-    seq_row = await fetch_one(
-        conn, "SELECT COALESCE(MAX(seq), 0) AS seq FROM events WHERE ticket_id = ?", (ticket_id,)
-    )
-    assert seq_row is not None
+    ``server/audit/chain.py``) as it is inserted, in this same transaction; returns the last one's id."""
+    last_seq, prev_mac = await sqlite_audit.chain_head(conn, key, ticket_id, now=now)
     last_id = 0
-    for seq, event in enumerate(events, start=int(seq_row["seq"]) + 1):
+    for seq, event in enumerate(events, start=last_seq + 1):
+        values = {
+            "ticket_id": ticket_id,
+            "seq": seq,
+            "at": time_text(event.at),
+            "actor_id": event.actor_id,
+            "actor_name": event.actor_name,
+            "actor_department": event.actor_department,
+            "action": event.action,
+            "from_state": event.from_state,
+            "to_state": event.to_state,
+            "data": json_text(event.data),
+            "visibility": event.visibility,
+            "kind": event.kind,
+        }
+        sealed = seal(key, sealed_values(values), prev_mac)
         row = await fetch_one(
             conn,
             "INSERT INTO events (ticket_id, seq, at, actor_id, actor_name, actor_department, action,"
-            " from_state, to_state, data, visibility, kind) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-            " RETURNING id",
-            (
-                ticket_id,
-                seq,
-                time_text(event.at),
-                event.actor_id,
-                event.actor_name,
-                event.actor_department,
-                event.action,
-                event.from_state,
-                event.to_state,
-                json_text(event.data),
-                event.visibility,
-                event.kind,
-            ),
+            " from_state, to_state, data, visibility, kind, mac, chain_version, field_tags)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            (*values.values(), sealed.mac, CHAIN_VERSION, sealed.tags_text()),
         )
         assert row is not None
         last_id = int(row["id"])
-        prev_mac = await sqlite_audit.seal_event(conn, key, last_id, prev_mac)
+        prev_mac = sealed.mac
     return last_id
 
 
