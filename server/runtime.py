@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from server.audit.keys import audit_key
+from server.definitions.bundle import BundleInvalid
 from server.definitions.catalogue import Catalogue, CompiledService
 from server.definitions.crossref import ORGANISATION_FILE
 from server.definitions.loader import load_tree
@@ -108,7 +109,10 @@ class Runtime:
         """Every service's latest published version, in catalogue order (order, then id)."""
         found = []
         for version in await self.store.latest_definitions():
-            found.append((version, await self.tickets.compiled_version(version.id)))
+            try:
+                found.append((version, await self.tickets.compiled_version(version.id)))
+            except BundleInvalid:  # published before today's checks refused it (logged at start)
+                continue
         found.sort(key=lambda pair: (pair[1].service.order, pair[1].service.id))
         return found
 

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import msgspec
 
-from server.definitions.bundle import bundle_for, compile_bundle, content_hash
+from server.definitions.bundle import BundleInvalid, bundle_for, compile_bundle, content_hash
 from server.definitions.catalogue import Catalogue, CompiledService
 from server.definitions.expressions import EvalContext
 from server.definitions.model import Language
@@ -33,6 +34,7 @@ from server.store.records import (
     TicketChange,
 )
 from server.tickets.due import Due, due_state
+from server.tickets.lookups import PrefetchedLookups
 from server.tickets.members import members_refusal
 from server.tickets.notifications import Notifier, Prepared
 from server.tickets.tasks import search_text
@@ -63,16 +65,6 @@ class Created:
     created: bool
     """False when the idempotency key had already created this ticket."""
     skipped_notifications: tuple[str, ...] = ()
-
-
-class PrefetchedLookups:
-    """The lookup rows an action may read, fetched before the engine runs (the engine does no I/O)."""
-
-    def __init__(self, rows: Mapping[tuple[str, str], Sequence[Mapping[str, Any]]]) -> None:
-        self._rows = rows
-
-    def rows(self, table: str, key: str) -> Sequence[Mapping[str, Any]]:
-        return self._rows.get((table, key), ())
 
 
 def _change(outcome: Outcome) -> TicketChange:
@@ -167,11 +159,16 @@ class TicketService:
         return compiled
 
     async def warm(self) -> int:
-        """Compile the latest version of every service ahead of the first request (and fill the
-        search text of tickets created before it existed)."""
+        """Compile every latest version ahead of the first request (one that today's checks refuse is
+        logged and left out, never stops the start), then fill missing search texts."""
         versions = await self.store.latest_definitions()
         for version in versions:
-            await self.compiled_version(version.id)
+            try:
+                await self.compiled_version(version.id)
+            except BundleInvalid as exc:
+                logging.getLogger("khidma").error(
+                    "%s v%d is refused: %s", version.service_id, version.version, exc
+                )
         await self.fill_search_texts()
         return len(versions)
 
