@@ -5,6 +5,7 @@ Each route takes an integration key of its own channel (``Authorization: Bearer 
 from __future__ import annotations
 
 from litestar import Controller, Response, post
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import JSONBody
 
 from server.channels import intake
@@ -13,9 +14,19 @@ from server.channels.mail import receive_mail
 from server.engine.model import Refusal
 from server.i18n import t
 from server.store.records import IntegrationKey
-from server.web.api import ApiError, refusal_error
+from server.web.api import ApiError, errors, refusal_error
+
+_AGAIN = {
+    200: ResponseSpec(data_container=IntakeAnswer, description="The same number again: the same ticket")
+}
+_MAIL = {200: ResponseSpec(data_container=MailAnswer, description="Threaded, ignored or a duplicate")}
 from server.web.auth import AnyRequest
 from server.web.deps import ApiLang, RuntimeDep
+
+_AGAIN = {
+    200: ResponseSpec(data_container=IntakeAnswer, description="The same number again: the same ticket")
+}
+_MAIL = {200: ResponseSpec(data_container=MailAnswer, description="Threaded, ignored or a duplicate")}
 
 
 async def _key(runtime: RuntimeDep, request: AnyRequest, channel: str, lang: str) -> IntegrationKey:
@@ -38,7 +49,7 @@ class IntegrationsAPI(Controller):
     path = "/api/integrations"
     tags = ("integrations",)
 
-    @post("/tawasul/tickets")
+    @post("/tawasul/tickets", responses={**_AGAIN, **errors(400, 401, 404, 413, 415, 422)})
     async def tawasul_ticket(
         self,
         runtime: RuntimeDep,
@@ -52,7 +63,7 @@ class IntegrationsAPI(Controller):
         key = await _key(runtime, request, "tawasul", api_lang)
         return _answer(await intake.receive(runtime, key, data.ticket_number, data.form_data()), api_lang)
 
-    @post("/itqan/reports")
+    @post("/itqan/reports", responses={**_AGAIN, **errors(400, 401, 404, 413, 415, 422)})
     async def itqan_report(
         self,
         runtime: RuntimeDep,
@@ -66,7 +77,7 @@ class IntegrationsAPI(Controller):
         key = await _key(runtime, request, "itqan", api_lang)
         return _answer(await intake.receive(runtime, key, data.report_number, data.form_data()), api_lang)
 
-    @post("/mail")
+    @post("/mail", responses={**_MAIL, **errors(401, 413, 415, 422)})
     async def mail(self, runtime: RuntimeDep, request: AnyRequest, api_lang: ApiLang) -> Response[MailAnswer]:
         """A raw e-mail (``Content-Type: message/rfc822``) from the mail gateway: 201 when it opened a
         ticket, 200 otherwise (threaded into a ticket, ignored as an auto-reply or bounce, a duplicate

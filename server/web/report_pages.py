@@ -22,7 +22,7 @@ from server.reports.files import ReportOut, ReportSummaryOut
 from server.reports.periods import PeriodError
 from server.reports.service import NotAllowed, UnknownReport, build, report_of
 from server.reports.view import FigureTicketsPage, ReportPage, ReportsIndexPage, period_of, today_of
-from server.web.api import ApiError
+from server.web.api import ApiError, errors
 from server.web.deps import ApiLang, CurrentUser, Lang, RuntimeDep
 from server.web.guards import login_required
 from server.web.rendering import page_context, render
@@ -144,7 +144,7 @@ class ReportsAPI(Controller):
     path = "/api/reports"
     guards = (login_required,)
 
-    @get("/")
+    @get("/", responses=errors(401))
     async def list_reports(
         self, runtime: RuntimeDep, user: CurrentUser, api_lang: ApiLang
     ) -> list[ReportSummaryOut]:
@@ -160,7 +160,7 @@ class ReportsAPI(Controller):
             for link in page.reports
         ]
 
-    @get("/{name:str}")
+    @get("/{name:str}", responses=errors(400, 401, 403, 404))
     async def get_report(
         self,
         request: AnyRequest,
