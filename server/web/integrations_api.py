@@ -15,11 +15,6 @@ from server.engine.model import Refusal
 from server.i18n import t
 from server.store.records import IntegrationKey
 from server.web.api import ApiError, errors, refusal_error
-
-_AGAIN = {
-    200: ResponseSpec(data_container=IntakeAnswer, description="The same number again: the same ticket")
-}
-_MAIL = {200: ResponseSpec(data_container=MailAnswer, description="Threaded, ignored or a duplicate")}
 from server.web.auth import AnyRequest
 from server.web.deps import ApiLang, RuntimeDep
 
