@@ -28,7 +28,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from server.definitions.loader import load_sources, load_tree
 from server.definitions.model import Form, Text
-from server.definitions.texts import Namespace, compile_template, render_bounded
+from server.definitions.sandbox import Namespace
+from server.definitions.texts import compile_template, render_bounded
 from server.paths import shipped_root
 from server.validation import validate
 from tests.definition_trees import minimal_files

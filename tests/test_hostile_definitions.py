@@ -17,15 +17,8 @@ from server.cli import main
 from server.definitions import bounds, forms
 from server.definitions.loader import load_sources
 from server.definitions.model import Form, Text
-from server.definitions.texts import (
-    MAX_ITERATIONS,
-    MAX_RENDERED,
-    Budget,
-    Namespace,
-    TemplateProblem,
-    compile_template,
-    render_bounded,
-)
+from server.definitions.sandbox import MAX_ITERATIONS, MAX_RENDERED, Budget, Namespace
+from server.definitions.texts import TemplateProblem, compile_template, render_bounded
 from server.engine.model import Actor
 from server.i18n import MESSAGES
 from server.store.sqlite import open_store

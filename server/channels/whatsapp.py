@@ -275,3 +275,22 @@ async def send_now(runtime: Runtime) -> None:
             await dispatcher.run_once()
     except Exception:
         log.exception("sending the WhatsApp replies at once failed; the worker will")
+
+
+class NotConfigured(Exception):
+    """No app secret is configured: no webhook can be trusted (503)."""
+
+
+class BadSignature(Exception):
+    """``X-Hub-Signature-256`` is missing or does not match the body (401; nothing is created)."""
+
+
+async def receive_signed(runtime: Runtime, body: bytes, signature: str | None) -> Received:
+    """A webhook POST: the signature checked against the app secret, then :func:`receive`.
+    Raises :class:`NotConfigured`, :class:`BadSignature` or :class:`BadPayload`."""
+    secret = runtime.settings.whatsapp_app_secret
+    if secret is None:
+        raise NotConfigured()
+    if not signed(secret, body, signature):
+        raise BadSignature()
+    return await receive(runtime, body)

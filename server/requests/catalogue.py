@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from server.api_models import ServiceDetail, ServiceSummary, service_detail, service_summary
 from server.definitions.model import Text
 from server.i18n import t
 from server.requests.results import MISSING, Missing, Shown
@@ -96,3 +97,14 @@ async def service_page(runtime: Runtime, service_id: str, viewer: User | None, l
         staff_only=staff_only,
     )
     return Shown(page)
+
+
+async def api_services(runtime: Runtime) -> list[ServiceSummary]:
+    """``GET /api/services``: every published service."""
+    return [service_summary(version, compiled) for version, compiled in await runtime.published()]
+
+
+async def api_service(runtime: Runtime, service_id: str) -> ServiceDetail | None:
+    """``GET /api/services/{id}``: a published service with its form and workflow, or None."""
+    found = await runtime.published_service(service_id)
+    return service_detail(*found) if found is not None else None

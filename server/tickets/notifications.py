@@ -25,7 +25,8 @@ from typing import Any
 
 from server.definitions.catalogue import CompiledService
 from server.definitions.model import Language
-from server.definitions.texts import Namespace, render_bounded
+from server.definitions.sandbox import Namespace
+from server.definitions.texts import render_bounded
 from server.engine.model import Actor, Notify
 from server.i18n import MESSAGES
 from server.notify.phones import to_e164

@@ -15,9 +15,9 @@ from litestar.openapi.spec import OpenAPIResponse, Operation, Schema
 from litestar.openapi.spec.enums import OpenAPIType
 from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody
 
-from server.api_models import ServiceDetail, ServiceSummary, service_detail, service_summary
+from server.api_models import ServiceDetail, ServiceSummary
 from server.engine.model import Refusal
-from server.requests import submission, tracking
+from server.requests import catalogue, submission, tracking
 from server.requests.results import Missing, NeedsLogin
 from server.requests.track_view import TrackView
 from server.web.deps import ApiLang, RuntimeDep, Viewer
@@ -157,15 +157,15 @@ class ServicesAPI(Controller):
     @get("/")
     async def list_services(self, runtime: RuntimeDep) -> list[ServiceSummary]:
         """Every published service: id, bilingual name, department, version, whether log-in is required."""
-        return [service_summary(version, compiled) for version, compiled in await runtime.published()]
+        return await catalogue.api_services(runtime)
 
     @get("/{service_id:str}", responses=errors(404))
     async def get_service(self, runtime: RuntimeDep, service_id: FromPath[str]) -> ServiceDetail:
         """A published service with its form schema and workflow."""
-        found = await runtime.published_service(service_id)
+        found = await catalogue.api_service(runtime, service_id)
         if found is None:
             raise NotFoundException(f"unknown service {service_id!r} / خدمة غير معروفة")
-        return service_detail(*found)
+        return found
 
     @post(
         "/{service_id:str}/tickets",

@@ -41,15 +41,14 @@ class WhatsAppWebhook(Controller):
 
     @post("/", status_code=200)
     async def receive(self, request: AnyRequest, runtime: RuntimeDep) -> dict[str, object]:
-        body = await request.body()
-        if runtime.settings.whatsapp_app_secret is None:
-            raise ApiError(503, _both("dlv_whatsapp_not_configured"))
-        if not whatsapp.signed(
-            runtime.settings.whatsapp_app_secret, body, request.headers.get("x-hub-signature-256")
-        ):
-            raise ApiError(401, _both("dlv_whatsapp_bad_signature"))
         try:
-            received = await whatsapp.receive(runtime, body)
+            received = await whatsapp.receive_signed(
+                runtime, await request.body(), request.headers.get("x-hub-signature-256")
+            )
+        except whatsapp.NotConfigured:
+            raise ApiError(503, _both("dlv_whatsapp_not_configured")) from None
+        except whatsapp.BadSignature:
+            raise ApiError(401, _both("dlv_whatsapp_bad_signature")) from None
         except whatsapp.BadPayload:
             raise ApiError(400, _both("dlv_whatsapp_bad_payload")) from None
         return {"opened": received.opened, "continued": received.continued, "ignored": received.ignored}
