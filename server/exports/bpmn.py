@@ -221,12 +221,13 @@ def _layout(model: _Model, lanes: list[str]) -> Layout:
     return layout
 
 
-def _ends(node: _Node, point: tuple[float, float]) -> tuple[float, float]:
-    """A route's end moved from the node's layout box onto its symbol (same height: the symbol's middle)."""
+def _end(node: _Node, point: tuple[float, float]) -> list[tuple[float, float]]:
+    """A route's end on the node's layout box, carried on to its symbol (at its middle's height)."""
     if node.kind == "task":
-        return point
+        return [point]
     x, _, width, _ = node.shape()
-    return (x + width if point[0] >= x + width / 2 else x, point[1])
+    corner = (x + width if point[0] >= x + width / 2 else x, point[1])
+    return [corner, point] if corner != point else [point]
 
 
 def _bounds(parent: ET.Element, x: float, y: float, width: float, height: float) -> None:
@@ -327,7 +328,7 @@ def workflow_bpmn(workflow: Workflow, organisation: Organisation) -> str:
         source, target = model.nodes[flow.source], model.nodes[flow.target]
         edge = ET.SubElement(plane, _q("BPMNEdge", BPMNDI), id=f"{flow.id}_di", bpmnElement=flow.id)
         points = [(x + 2 * LEFT, y) for x, y in route]
-        points[0], points[-1] = _ends(source, points[0]), _ends(target, points[-1])
+        points = [*_end(source, points[0]), *points[1:-1], *reversed(_end(target, points[-1]))]
         for x, y in points:
             ET.SubElement(edge, _q("waypoint", DI), x=f"{x:.1f}", y=f"{y:.1f}")
     ET.indent(root)
