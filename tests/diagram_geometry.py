@@ -4,6 +4,7 @@ and end on their boxes' borders and never cross a box."""
 
 from __future__ import annotations
 
+import itertools
 import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
@@ -103,7 +104,7 @@ class Drawing:
                 rects = [self.boxes[box_id]] if box_id is not None else list(self.boxes.values())
                 if not any(on_border(end, rect) for rect in rects):
                     found.append(f"edge {source}→{target} does not {word} on its box's border")
-            for a, b in zip(points, points[1:], strict=False):
+            for a, b in itertools.pairwise(points):
                 for box_id, rect in self.boxes.items():
                     if crosses(a, b, rect):
                         found.append(f"edge {source}→{target} crosses box {box_id}")
@@ -133,14 +134,17 @@ def svg_drawing(svg: str) -> Drawing:
     for node in group.findall(f"{SVG}g"):
         rect = node.find(f"{SVG}rect")
         assert rect is not None
-        box_id = f"{node.get('class')}:{node.get('data-state') or node.get('data-action')}:{len(drawing.boxes)}"
+        box_id = (
+            f"{node.get('class')}:{node.get('data-state') or node.get('data-action')}:{len(drawing.boxes)}"
+        )
         x, y = float(rect.get("x", 0)) + dx, float(rect.get("y", 0)) + dy
         drawing.boxes[box_id] = (x, y, x + float(rect.get("width", 0)), y + float(rect.get("height", 0)))
         for text in node.findall(f"{SVG}text"):
             drawing.texts.append((box_id, _svg_text(text, dx, dy), text.text or ""))
     for path in group.findall(f"{SVG}path"):
         points = [
-            (float(x) + dx, float(y) + dy) for x, y in re.findall(r"[ML]([-\d.]+),([-\d.]+)", path.get("d", ""))
+            (float(x) + dx, float(y) + dy)
+            for x, y in re.findall(r"[ML]([-\d.]+),([-\d.]+)", path.get("d", ""))
         ]
         drawing.edges.append((points, None, None))
     return drawing
@@ -173,7 +177,10 @@ def bpmn_drawing(xml: str) -> tuple[Drawing, dict[str, Rect], dict[str, str]]:
         for lane in root.iter(f"{{{BPMN}}}lane")
         for ref in lane.findall(f"{{{BPMN}}}flowNodeRef")
     }
-    flows = {f.get("id", ""): (f.get("sourceRef"), f.get("targetRef")) for f in root.iter(f"{{{BPMN}}}sequenceFlow")}
+    flows = {
+        f.get("id", ""): (f.get("sourceRef"), f.get("targetRef"))
+        for f in root.iter(f"{{{BPMN}}}sequenceFlow")
+    }
     drawing = Drawing()
     lanes: dict[str, Rect] = {}
     for shape in root.iter(f"{{{BPMNDI}}}BPMNShape"):
@@ -209,4 +216,6 @@ def _text_block(drawing: Drawing, owner: str, lines: list[str], rect: Rect) -> N
     top = (rect[1] + rect[3]) / 2 - step * len(lines) / 2
     centre = (rect[0] + rect[2]) / 2
     for i, line in enumerate(lines):
-        drawing.texts.append((owner, _line_extent(centre, top + i * step + ascent * LABEL_FONT, LABEL_FONT, line, False), line))
+        drawing.texts.append(
+            (owner, _line_extent(centre, top + i * step + ascent * LABEL_FONT, LABEL_FONT, line, False), line)
+        )

@@ -5,6 +5,7 @@ The same for the BPMN export's diagram interchange, with every node inside its l
 
 from __future__ import annotations
 
+import itertools
 import time
 import xml.etree.ElementTree as ET
 from typing import Any
@@ -50,7 +51,7 @@ def _bpmn_checks(workflow: Workflow) -> None:
         lane = lane_of[node.split("/")[0]]
         assert inside(rect, lanes[lane]), (node, lane)
     ordered = sorted(lanes.values(), key=lambda r: r[1])
-    for upper, lower in zip(ordered, ordered[1:], strict=False):
+    for upper, lower in itertools.pairwise(ordered):
         assert abs(upper[3] - lower[1]) < 0.5  # lanes stacked without gaps or overlaps
 
 
@@ -59,7 +60,9 @@ def _bpmn_checks(workflow: Workflow) -> None:
 def test_shipped_diagram_geometry(workflow_id: str, lang: str) -> None:
     workflow = SHIPPED.workflows[workflow_id]
     drawing = _svg_checks(workflow, lang)
-    first = drawing.boxes[next(k for k in drawing.boxes if k.startswith(f"state:{workflow.initial.default}:"))]
+    first = drawing.boxes[
+        next(k for k in drawing.boxes if k.startswith(f"state:{workflow.initial.default}:"))
+    ]
     states = [r for k, r in drawing.boxes.items() if k.startswith("state:")]
     centres = [(r[0] + r[2]) / 2 for r in states]  # boxes are centred in their column
     if lang == "en":  # the flow starts on the left in English, on the right in Arabic
@@ -107,7 +110,8 @@ def test_long_names_wrap_and_fit() -> None:
     assert len(wrap(arabic, 150, 13)) > 1
     assert text_width("مم", 13) > text_width("م", 13) > 0
     workflow = _workflow(
-        {"s0": words, "s1": arabic * 2}, [("go", ["s0"], "s1", "r", words), ("back", ["s1"], "s0", "r", arabic)]
+        {"s0": words, "s1": arabic * 2},
+        [("go", ["s0"], "s1", "r", words), ("back", ["s1"], "s0", "r", arabic)],
     )
     for lang in ("ar", "en"):
         _svg_checks(workflow, lang)
@@ -154,7 +158,19 @@ def test_layout_time_of_the_largest_shipped_workflow() -> None:
 
 # --- random workflows ------------------------------------------------------------------------------
 
-WORDS = ["طلب", "الموافقة", "رئيس", "القسم", "إعادة", "تحويل", "Approve", "request", "department", "x", "W" * 12]
+WORDS = [
+    "طلب",
+    "الموافقة",
+    "رئيس",
+    "القسم",
+    "إعادة",
+    "تحويل",
+    "Approve",
+    "request",
+    "department",
+    "x",
+    "W" * 12,
+]
 
 
 def _workflow(

@@ -322,8 +322,7 @@ def workflow_bpmn(workflow: Workflow, organisation: Organisation) -> str:
         shape = ET.SubElement(plane, _q("BPMNShape", BPMNDI), attributes)
         _bounds(shape, *node.shape())
         if node.kind != "task":
-            label = ET.SubElement(shape, _q("BPMNLabel", BPMNDI))
-            _bounds(label, *node.label())
+            _bounds(ET.SubElement(shape, _q("BPMNLabel", BPMNDI)), *node.label())
     for flow, route in zip(model.flows, layout.routes, strict=True):
         source, target = model.nodes[flow.source], model.nodes[flow.target]
         edge = ET.SubElement(plane, _q("BPMNEdge", BPMNDI), id=f"{flow.id}_di", bpmnElement=flow.id)

@@ -26,6 +26,7 @@ The caller gives box sizes (measured text); the layout never resizes a box, so n
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 
 from server.definitions.model import Workflow
@@ -105,8 +106,8 @@ def _acyclic(order: list[str], edges: list[tuple[str, str]]) -> list[bool]:
         stack = [(root, iter(outgoing[root]))]
         while stack:
             node, pending = stack[-1]
-            index = next(pending, None)
-            if index is None:
+            index = next(pending, -1)
+            if index < 0:
                 state[node] = 2
                 stack.pop()
                 continue
@@ -161,7 +162,7 @@ class _Graph:
         self.layers: list[list[str]] = []
 
     def links(self) -> list[tuple[str, str]]:
-        return [(a, b) for chain in self.chains for a, b in zip(chain, chain[1:], strict=False)]
+        return [(a, b) for chain in self.chains for a, b in itertools.pairwise(chain)]
 
     def assign_layers(self) -> None:
         forward = [(b, a) if r else (a, b) for (a, b), r in zip(self.edges, self.reversed, strict=True)]
@@ -218,15 +219,13 @@ class _Graph:
             indices = range(1, len(layers)) if downward else range(len(layers) - 2, -1, -1)
             for i in indices:
                 fixed = {n: p for p, n in enumerate(layers[i - 1 if downward else i + 1])}
-                neighbours = up if downward else down
                 current = {n: p for p, n in enumerate(layers[i])}
-
-                def key(node: str, fixed: dict[str, int] = fixed, current: dict[str, int] = current) -> tuple:
-                    around = [fixed[m] for m in neighbours[node] if m in fixed]
-                    centre = sum(around) / len(around) if around else float(current[node])
-                    return (self.nodes[node].lane, centre)
-
-                layers[i].sort(key=key)
+                centres: dict[str, float] = {}
+                for node in layers[i]:
+                    around = [fixed[m] for m in (up if downward else down)[node] if m in fixed]
+                    centres[node] = sum(around) / len(around) if around else float(current[node])
+                lane = {n: self.nodes[n].lane for n in layers[i]}
+                layers[i].sort(key=lambda n: (lane[n], centres[n]))
             self._transpose(layers, links)
             count = self.total_crossings(layers)
             if count < best_count:
@@ -283,7 +282,13 @@ class _Graph:
         links = self.links()
         neighbours: dict[str, list[tuple[str, float]]] = {n: [] for n in self.nodes}
         for a, b in links:
-            weight = 8.0 if self.nodes[a].dummy and self.nodes[b].dummy else 2.0 if self.nodes[a].dummy or self.nodes[b].dummy else 1.0
+            weight = (
+                8.0
+                if self.nodes[a].dummy and self.nodes[b].dummy
+                else 2.0
+                if self.nodes[a].dummy or self.nodes[b].dummy
+                else 1.0
+            )
             neighbours[a].append((b, weight))
             neighbours[b].append((a, weight))
         for layer in self.layers:  # packed from the top of each lane
@@ -314,7 +319,7 @@ class _Graph:
             targets.append(sum(self.nodes[m].y * w for m, w in around) / total if total else node.y)
             weights.append(total or 0.5)
         offsets = [0.0]
-        for previous, node in zip(nodes, nodes[1:], strict=False):
+        for previous, node in itertools.pairwise(nodes):
             offsets.append(offsets[-1] + (previous.height + node.height) / 2 + NODE_GAP)
         placed = _isotonic([t - o for t, o in zip(targets, offsets, strict=True)], weights)
         centres = [p + o for p, o in zip(placed, offsets, strict=True)]
@@ -378,7 +383,7 @@ def layered(
     routes: list[list[Point]] = []
     for index, chain in enumerate(graph.chains):
         points: list[Point] = []
-        for a, b in zip(chain, chain[1:], strict=False):
+        for a, b in itertools.pairwise(chain):
             link = (index, a, b)
             ya, yb = at[("out", *link)], at[("in", *link)]
             column = graph.nodes[a].layer
@@ -408,7 +413,7 @@ def _ports(
     """The height at which each link leaves (``out``, right side) or enters (``in``, left side) its box."""
     sides: dict[tuple[str, str], list[tuple[float, int, tuple[int, str, str]]]] = {}
     for index, chain in enumerate(graph.chains):
-        for a, b in zip(chain, chain[1:], strict=False):
+        for a, b in itertools.pairwise(chain):
             link = (index, a, b)
             sides.setdefault(("out", a), []).append((graph.nodes[b].y, index, link))
             sides.setdefault(("in", b), []).append((graph.nodes[a].y, index, link))

@@ -42,9 +42,7 @@ class Label:
 def label(text: str, size: float, wrap_at: float, pad: tuple[float, float], bold: bool = False) -> Label:
     lines = wrap(text, wrap_at, size, bold)
     widest = max(text_width(line, size, bold) for line in lines)
-    return Label(
-        lines, size, bold, widest * SLACK + 2 * pad[0], len(lines) * line_height(size) + 2 * pad[1]
-    )
+    return Label(lines, size, bold, widest * SLACK + 2 * pad[0], len(lines) * line_height(size) + 2 * pad[1])
 
 
 def action_nodes(workflow: Workflow) -> list[tuple[str, str, list[str], str]]:
@@ -132,7 +130,7 @@ def workflow_svg(workflow: Workflow, lang: str = "ar") -> str:
         _text(Box(0, MARGIN, width, title.height), title, "title"),
         f'<g transform="translate({dx:.1f} {dy:.1f})">',
     ]
-    edges = []
+    edges: list[tuple[str, str, str, bool]] = []
     for node_id, action_id, sources, target in action_nodes(workflow):
         edges.extend((f"s:{source}", node_id, action_id, False) for source in sources)
         edges.append((node_id, f"s:{target}", action_id, True))
