@@ -3,9 +3,11 @@
 The mapping (faithful, not executable by a BPMN engine — khidma's engine runs the workflow):
 
 * one ``collaboration`` with one ``participant`` for the ``process``;
-* a ``laneSet`` with one ``lane`` per role named in the workflow's ``who`` rules (first use first);
+* a ``laneSet`` with one ``lane`` per role that holds work: the role each state is assigned to (a
+  department head's role for ``head_of``) and the first role of each action's ``who``, in the order the
+  flow reaches them;
 * each state → an ``exclusiveGateway`` (the ticket waits there until one action is taken), in the lane of
-  the role it is assigned to when that role has a lane, else of the first action that leaves it;
+  the role it is assigned to, else of the role taking most of the actions that leave it;
 * each action → a ``userTask`` in the lane of its first role; a ``sequenceFlow`` from each of its ``from``
   states (conditioned on the action: ``action == 'ID'``) and one to its ``to`` state. An action without
   ``to`` keeps the state: it becomes one task per ``from`` state, flowing back to it;
@@ -112,30 +114,63 @@ def _doc(text: Text | None, ident: str) -> str:
     return f"{text.en} [{ident}]" if text is not None else ident
 
 
-def lanes_of(workflow: Workflow) -> list[str]:
-    """The roles of the ``who`` rules, in order of first use."""
+def _assigned_role(workflow: Workflow, state_id: str, organisation: Organisation | None) -> str | None:
+    """The role a state's tickets wait with: its assignee's role, or the head role of its department
+    (for the service's own department, the head role all departments share, if they share one)."""
+    assignee = workflow.states[state_id].assignee
+    if assignee.role is not None:
+        return assignee.role
+    if assignee.head_of is None or organisation is None:
+        return None
+    if assignee.head_of in organisation.departments:
+        return organisation.departments[assignee.head_of].head_role
+    heads = {d.head_role for d in organisation.departments.values()}
+    return heads.pop() if len(heads) == 1 else None
+
+
+def _reached(workflow: Workflow) -> list[str]:
+    """The states in the order the flow reaches them (breadth first from the initial states)."""
+    order = list(initial_states(workflow))
+    for state in order:
+        for action in workflow.actions.values():
+            if state in action.from_ and action.to is not None and action.to not in order:
+                order.append(action.to)
+    return order + [s for s in workflow.states if s not in order]
+
+
+def lanes_of(workflow: Workflow, organisation: Organisation | None = None) -> list[str]:
+    """One lane per role that holds work — the role each state is assigned to and the first role of each
+    action's ``who`` — in the order the flow reaches them."""
     roles: list[str] = []
+    for state in _reached(workflow):
+        for role in (
+            _assigned_role(workflow, state, organisation),
+            *(a.who[0].role for a in workflow.actions.values() if state in a.from_),
+        ):
+            if role is not None and role not in roles:
+                roles.append(role)
     for action in workflow.actions.values():
-        for rule in action.who:
-            if rule.role not in roles:
-                roles.append(rule.role)
+        if action.who[0].role not in roles:
+            roles.append(action.who[0].role)
     return roles
 
 
-def _model(workflow: Workflow) -> tuple[_Model, list[str]]:
-    lanes = lanes_of(workflow)
+def _model(workflow: Workflow, organisation: Organisation) -> tuple[_Model, list[str]]:
+    lanes = lanes_of(workflow, organisation)
     model = _Model()
 
     def state_lane(state: str) -> str:
-        assignee = workflow.states[state].assignee
-        if assignee.role in lanes:
-            return assignee.role
-        for action in workflow.actions.values():
-            if state in action.from_:
-                return action.who[0].role
-        for action in workflow.actions.values():
-            if action.to == state:
-                return action.who[0].role
+        assigned = _assigned_role(workflow, state, organisation)
+        if assigned is not None:
+            return assigned
+        for leaving in (True, False):  # the role taking most of the actions that leave it (or enter it)
+            roles = [
+                a.who[0].role
+                for a in workflow.actions.values()
+                if (state in a.from_ if leaving else a.to == state)
+            ]
+            if roles:
+                return max(roles, key=roles.count)
         return lanes[0]
 
     for state_id, state in workflow.states.items():
@@ -238,7 +273,7 @@ def _bounds(parent: ET.Element, x: float, y: float, width: float, height: float)
 
 def workflow_bpmn(workflow: Workflow, organisation: Organisation) -> str:
     """The BPMN 2.0 XML document of one workflow."""
-    model, lanes = _model(workflow)
+    model, lanes = _model(workflow, organisation)
     layout = _layout(model, lanes)
     wid = workflow.id
     root = ET.Element(
