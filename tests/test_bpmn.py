@@ -29,7 +29,9 @@ def test_every_shipped_workflow_is_valid_bpmn(workflow_id: str) -> None:
 
     root = ET.fromstring(xml)
     lanes = root.findall(".//bpmn:lane", NS)
-    assert [lane.get("id") for lane in lanes] == [f"Lane_{r}" for r in lanes_of(workflow, SHIPPED.organisation)]
+    assert [lane.get("id") for lane in lanes] == [
+        f"Lane_{r}" for r in lanes_of(workflow, SHIPPED.organisation)
+    ]
     assert len(root.findall(".//bpmn:participant", NS)) == 1
     tasks = root.findall(".//bpmn:userTask", NS)
     assert {t.get("id", "").removeprefix("Task_").split("__")[0] for t in tasks} == set(workflow.actions)

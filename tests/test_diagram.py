@@ -14,6 +14,7 @@ import msgspec
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from SpiffWorkflow.bpmn.parser.BpmnParser import BpmnParser, BpmnValidator  # type: ignore[import-untyped]
 
 from server.definitions.catalogue import Catalogue
 from server.definitions.loader import load_tree
@@ -223,3 +224,24 @@ def test_random_workflows_have_no_overlaps(workflow: Workflow) -> None:
     for lang in ("ar", "en"):
         _svg_checks(workflow, lang)
     _bpmn_checks(workflow)
+
+
+def test_a_workflow_too_large_to_lay_out_says_so() -> None:
+    count = 150  # a chain, and a cancel from every state to the last: long edges, ~22,000 dummies
+    states = {f"s{i}": f"State {i}" for i in range(count)}
+    actions = [(f"next{i}", [f"s{i}"], f"s{i + 1}", "r0", "Next") for i in range(count - 1)]
+    actions.append(("cancel", [f"s{i}" for i in range(count - 1)], f"s{count - 1}", "r1", "Cancel"))
+    workflow = _workflow(states, actions)
+    start = time.perf_counter()
+    for lang in ("ar", "en"):
+        root = ET.fromstring(workflow_svg(workflow, lang))
+        assert root.get("role") == "img" and root.find(f"{SVG}desc") is not None
+        note = [t.text or "" for t in root.iter(f"{SVG}text")]
+        assert any("150" in line for line in note), note
+        assert root.find(f".//{SVG}rect") is None
+    xml = workflow_bpmn(workflow, SHIPPED.organisation)
+    assert time.perf_counter() - start < 5.0
+    assert "BPMNDiagram" not in xml
+    parser = BpmnParser(validator=BpmnValidator())  # still a valid BPMN model, without its diagram
+    parser.add_bpmn_str(xml.encode("utf-8"), filename="large.bpmn")
+    assert parser.get_spec("Process_random").task_specs

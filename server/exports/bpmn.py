@@ -17,16 +17,18 @@ The mapping (faithful, not executable by a BPMN engine — khidma's engine runs 
 
 Names are the Arabic labels; each element's ``documentation`` holds the English label (and id).
 The ``bpmndi`` section is the layered layout of server/exports/layout.py, left to right, one band per
-lane: each task sized to its name, each gateway's and event's name in a ``BPMNLabel`` under it.
+lane: each task sized to its name, each gateway's and event's name in a ``BPMNLabel`` under it. A
+workflow too large to lay out (``LayoutTooLarge``) is exported without the diagram interchange.
 """
 
 from __future__ import annotations
 
+import contextlib
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 
 from server.definitions.model import Organisation, Text, Workflow
-from server.exports.layout import Box, Layout, initial_states, layered
+from server.exports.layout import Box, Layout, LayoutTooLarge, initial_states, layered
 from server.exports.textmeasure import SLACK, line_height, text_width, wrap
 
 BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -274,7 +276,6 @@ def _bounds(parent: ET.Element, x: float, y: float, width: float, height: float)
 def workflow_bpmn(workflow: Workflow, organisation: Organisation) -> str:
     """The BPMN 2.0 XML document of one workflow."""
     model, lanes = _model(workflow, organisation)
-    layout = _layout(model, lanes)
     wid = workflow.id
     root = ET.Element(
         _q("definitions"),
@@ -326,6 +327,14 @@ def workflow_bpmn(workflow: Workflow, organisation: Organisation) -> str:
             )
             condition.text = flow.condition
 
+    with contextlib.suppress(LayoutTooLarge):  # the diagram interchange is optional: too large, none
+        _diagram(root, model, lanes, _layout(model, lanes), wid)
+    ET.indent(root)
+    return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"
+
+
+def _diagram(root: ET.Element, model: _Model, lanes: list[str], layout: Layout, wid: str) -> None:
+    """The ``BPMNDiagram``: the participant, a band per lane, a shape per node, an edge per flow."""
     diagram = ET.SubElement(root, _q("BPMNDiagram", BPMNDI), id=f"Diagram_{wid}")
     plane = ET.SubElement(
         diagram, _q("BPMNPlane", BPMNDI), id=f"Plane_{wid}", bpmnElement=f"Collaboration_{wid}"
@@ -365,5 +374,3 @@ def workflow_bpmn(workflow: Workflow, organisation: Organisation) -> str:
         points = [*_end(source, points[0]), *points[1:-1], *reversed(_end(target, points[-1]))]
         for x, y in points:
             ET.SubElement(edge, _q("waypoint", DI), x=f"{x:.1f}", y=f"{y:.1f}")
-    ET.indent(root)
-    return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"

@@ -43,6 +43,20 @@ MARGIN = 20.0
 LANE_PAD = 18.0
 """Space above the first and below the last box of a lane."""
 SWEEPS = 12
+"""Ordering and placement sweeps of an ordinary diagram; a larger one gets fewer (:func:`_sweeps`)."""
+FULL_EFFORT_NODES = 1_000
+"""Up to this many nodes (boxes and dummies), every sweep and the transposition run."""
+MAX_LAYOUT_NODES = 10_000
+"""More than this (a definition of hundreds of states with long return edges) is not laid out: about two
+seconds of work on one core, beyond which the caller says the diagram is too large."""
+
+
+class LayoutTooLarge(ValueError):
+    """The graph would need more than :data:`MAX_LAYOUT_NODES` boxes and dummies."""
+
+    def __init__(self, nodes: int) -> None:
+        super().__init__(f"{nodes} layout nodes (at most {MAX_LAYOUT_NODES})")
+        self.nodes = nodes
 
 
 @dataclass
@@ -120,15 +134,24 @@ def _acyclic(order: list[str], edges: list[tuple[str, str]]) -> list[bool]:
     return reverse
 
 
-def _crossings(upper: list[str], lower: list[str], links: list[tuple[str, str]]) -> int:
-    pos_u = {n: i for i, n in enumerate(upper)}
-    pos_l = {n: i for i, n in enumerate(lower)}
-    pairs = sorted((pos_u[a], pos_l[b]) for a, b in links if a in pos_u and b in pos_l)
-    count = 0
-    for i, (a1, b1) in enumerate(pairs):
-        for a2, b2 in pairs[i + 1 :]:
-            if a2 > a1 and b2 < b1:
-                count += 1
+def _crossings(upper: list[str], lower: list[str], down: dict[str, list[str]]) -> int:
+    """Crossings between two adjacent layers: the inversions of the links' lower ends read in the order
+    of their upper ends (links sharing an end do not cross), counted with a Fenwick tree."""
+    position = {n: i for i, n in enumerate(lower)}
+    tree = [0] * (len(lower) + 1)
+    count = seen = 0
+    for node in upper:
+        for end in sorted(position[b] for b in down[node]):
+            k, at_most = end + 1, 0
+            while k > 0:
+                at_most += tree[k]
+                k -= k & -k
+            count += seen - at_most
+            k = end + 1
+            while k <= len(lower):
+                tree[k] += 1
+                k += k & -k
+            seen += 1
     return count
 
 
@@ -161,6 +184,10 @@ class _Graph:
         """Each edge as its path of nodes, in the drawing's direction (left to right)."""
         self.layers: list[list[str]] = []
 
+    def sweeps(self) -> int:
+        """All of :data:`SWEEPS` up to :data:`FULL_EFFORT_NODES` nodes, proportionally fewer above (two at least)."""
+        return max(2, SWEEPS * FULL_EFFORT_NODES // max(len(self.nodes), FULL_EFFORT_NODES))
+
     def links(self) -> list[tuple[str, str]]:
         return [(a, b) for chain in self.chains for a, b in itertools.pairwise(chain)]
 
@@ -187,6 +214,9 @@ class _Graph:
             depth(node)
         for node_id, value in layer.items():
             self.nodes[node_id].layer = value
+        total = len(self.nodes) + sum(max(layer[b] - layer[a] - 1, 0) for a, b in forward)
+        if total > MAX_LAYOUT_NODES:
+            raise LayoutTooLarge(total)
         for index, (a, b) in enumerate(forward):
             chain = [a]
             for step in range(layer[a] + 1, layer[b]):
@@ -201,20 +231,20 @@ class _Graph:
         for node_id in [*self.order, *(n for n in self.nodes if n not in self.order)]:
             self.layers[self.nodes[node_id].layer].append(node_id)
 
-    def total_crossings(self, layers: list[list[str]]) -> int:
-        links = self.links()
-        return sum(_crossings(layers[i], layers[i + 1], links) for i in range(len(layers) - 1))
+    def total_crossings(self, layers: list[list[str]], down: dict[str, list[str]]) -> int:
+        return sum(_crossings(layers[i], layers[i + 1], down) for i in range(len(layers) - 1))
 
     def reduce_crossings(self) -> None:
-        links = self.links()
         up: dict[str, list[str]] = {n: [] for n in self.nodes}
         down: dict[str, list[str]] = {n: [] for n in self.nodes}
-        for a, b in links:
+        for a, b in self.links():
             down[a].append(b)
             up[b].append(a)
         layers = [sorted(layer, key=lambda n: self.nodes[n].lane) for layer in self.layers]
-        best, best_count = [list(layer) for layer in layers], self.total_crossings(layers)
-        for sweep in range(SWEEPS):
+        best, best_count = [list(layer) for layer in layers], self.total_crossings(layers, down)
+        for sweep in range(self.sweeps()):
+            if best_count == 0:
+                break
             downward = sweep % 2 == 0
             indices = range(1, len(layers)) if downward else range(len(layers) - 2, -1, -1)
             for i in indices:
@@ -222,43 +252,41 @@ class _Graph:
                 current = {n: p for p, n in enumerate(layers[i])}
                 centres: dict[str, float] = {}
                 for node in layers[i]:
-                    around = [fixed[m] for m in (up if downward else down)[node] if m in fixed]
+                    around = [fixed[m] for m in (up if downward else down)[node]]
                     centres[node] = sum(around) / len(around) if around else float(current[node])
                 lane = {n: self.nodes[n].lane for n in layers[i]}
                 layers[i].sort(key=lambda n: (lane[n], centres[n]))
-            self._transpose(layers, links)
-            count = self.total_crossings(layers)
+            if len(self.nodes) <= FULL_EFFORT_NODES:
+                self._transpose(layers, up, down)
+            count = self.total_crossings(layers, down)
             if count < best_count:
                 best, best_count = [list(layer) for layer in layers], count
-            if best_count == 0:
-                break
         self.layers = best
 
-    def _transpose(self, layers: list[list[str]], links: list[tuple[str, str]]) -> None:
-        improved = True
-        rounds = 0
-        while improved and rounds < 4:
-            improved, rounds = False, rounds + 1
-            for i, layer in enumerate(layers):
+    def _transpose(
+        self, layers: list[list[str]], up: dict[str, list[str]], down: dict[str, list[str]]
+    ) -> None:
+        """Swap neighbours of one lane while that removes crossings (``dot``'s transposition)."""
+        position = {n: p for layer in layers for p, n in enumerate(layer)}
+
+        def crossings(left: str, right: str) -> int:
+            count = 0
+            for around in (up, down):
+                for a in around[left]:
+                    count += sum(1 for b in around[right] if position[a] > position[b])
+            return count
+
+        for _ in range(4):
+            improved = False
+            for layer in layers:
                 for j in range(len(layer) - 1):
                     a, b = layer[j], layer[j + 1]
-                    if self.nodes[a].lane != self.nodes[b].lane:
-                        continue
-                    before = self._local(layers, i, links)
-                    layer[j], layer[j + 1] = b, a
-                    if self._local(layers, i, links) < before:
+                    if self.nodes[a].lane == self.nodes[b].lane and crossings(b, a) < crossings(a, b):
+                        layer[j], layer[j + 1] = b, a
+                        position[a], position[b] = j + 1, j
                         improved = True
-                    else:
-                        layer[j], layer[j + 1] = a, b
-
-    @staticmethod
-    def _local(layers: list[list[str]], i: int, links: list[tuple[str, str]]) -> int:
-        count = 0
-        if i > 0:
-            count += _crossings(layers[i - 1], layers[i], links)
-        if i + 1 < len(layers):
-            count += _crossings(layers[i], layers[i + 1], links)
-        return count
+            if not improved:
+                break
 
     def _lane_bands(self) -> list[tuple[float, float]]:
         """(top, height) of each lane: as tall as its fullest column, with padding."""
@@ -297,7 +325,7 @@ class _Graph:
                 node = self.nodes[node_id]
                 node.y = fill[node.lane] + node.height / 2
                 fill[node.lane] += node.height + NODE_GAP
-        for sweep in range(SWEEPS):
+        for sweep in range(self.sweeps()):
             indices = range(len(self.layers)) if sweep % 2 == 0 else range(len(self.layers) - 1, -1, -1)
             for i in indices:
                 self._place(self.layers[i], neighbours, bands if lanes else None)

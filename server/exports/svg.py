@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from markupsafe import escape
 
 from server.definitions.model import Workflow
-from server.exports.layout import MARGIN, Box, Layout, initial_states, layered
+from server.exports.layout import MARGIN, Box, Layout, LayoutTooLarge, initial_states, layered
 from server.exports.textmeasure import SLACK, line_height, line_metrics, text_width, wrap
 from server.i18n import t
 
@@ -109,22 +109,56 @@ def _description(workflow: Workflow, lang: str) -> str:
     )
 
 
-def workflow_svg(workflow: Workflow, lang: str = "ar") -> str:
-    layout, labels = diagram_layout(workflow, lang)
-    title = label(workflow.name.get(lang), TITLE_FONT, 10_000, (0, 4), bold=True)
-    width = max(layout.width, title.width + 2 * MARGIN)
-    dx, dy = (width - layout.width) / 2, MARGIN + title.height
-    height = layout.height + dy
-    rtl = lang != "en"
-    prefix = f"diagram-{escape(workflow.id)}-{'en' if lang == 'en' else 'ar'}"
+def _prefix(workflow: Workflow, lang: str) -> str:
+    return f"diagram-{escape(workflow.id)}-{'en' if lang == 'en' else 'ar'}"
+
+
+def _head(workflow: Workflow, lang: str, width: float, height: float) -> list[str]:
+    """The ``<svg>`` element's opening, its title and its text alternative."""
+    prefix = _prefix(workflow, lang)
     name = escape(t("diagram_title", lang).format(name=workflow.name.get(lang)))
-    parts = [
+    return [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width:.0f}" height="{height:.0f}" '
         f'viewBox="0 0 {width:.0f} {height:.0f}" font-family="{FONT_FAMILY}" '
-        f'direction="{"rtl" if rtl else "ltr"}" lang="{"en" if lang == "en" else "ar"}" role="img" '
+        f'direction="{"ltr" if lang == "en" else "rtl"}" lang="{"en" if lang == "en" else "ar"}" role="img" '
         f'aria-labelledby="{prefix}-title" aria-describedby="{prefix}-desc">',
         f'<title id="{prefix}-title">{name}</title>',
         f'<desc id="{prefix}-desc">{escape(_description(workflow, lang))}</desc>',
+    ]
+
+
+def _too_large(workflow: Workflow, lang: str, title: Label) -> str:
+    """No drawing: the title and a note saying why (the text alternative still lists everything)."""
+    text = t("diagram_too_large", lang).format(states=len(workflow.states), actions=len(workflow.actions))
+    note = label(text, STATE_FONT, 600, (0, 4))
+    width = max(title.width, note.width) + 2 * MARGIN
+    height = MARGIN + title.height + note.height + MARGIN
+    return (
+        "\n".join(
+            [
+                *_head(workflow, lang, width, height),
+                _text(Box(0, MARGIN, width, title.height), title, "title"),
+                _text(Box(0, MARGIN + title.height, width, note.height), note, "note"),
+                "</svg>",
+            ]
+        )
+        + "\n"
+    )
+
+
+def workflow_svg(workflow: Workflow, lang: str = "ar") -> str:
+    """The diagram; for a workflow too large to lay out, its title, text alternative and a note saying so."""
+    title = label(workflow.name.get(lang), TITLE_FONT, 10_000, (0, 4), bold=True)
+    try:
+        layout, labels = diagram_layout(workflow, lang)
+    except LayoutTooLarge:
+        return _too_large(workflow, lang, title)
+    width = max(layout.width, title.width + 2 * MARGIN)
+    dx, dy = (width - layout.width) / 2, MARGIN + title.height
+    height = layout.height + dy
+    prefix = _prefix(workflow, lang)
+    parts = [
+        *_head(workflow, lang, width, height),
         f'<defs><marker id="{prefix}-arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="8" '
         'markerHeight="8" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="#444"/></marker></defs>',
         _text(Box(0, MARGIN, width, title.height), title, "title"),
