@@ -46,9 +46,10 @@ SWEEPS = 12
 """Ordering and placement sweeps of an ordinary diagram; a larger one gets fewer (:func:`_sweeps`)."""
 FULL_EFFORT_NODES = 1_000
 """Up to this many nodes (boxes and dummies), every sweep and the transposition run."""
-MAX_LAYOUT_NODES = 10_000
-"""More than this (a definition of hundreds of states with long return edges) is not laid out: about two
-seconds of work on one core, beyond which the caller says the diagram is too large."""
+MAX_LAYOUT_NODES = 6_000
+"""More than this (a definition of about a hundred states with long return edges) is not laid out: at the
+limit a layout takes about half a second on one core (bench/bench_diagrams.py); beyond it the caller says
+the diagram is too large."""
 
 
 class LayoutTooLarge(ValueError):
