@@ -29,7 +29,9 @@ def test_every_shipped_workflow_is_valid_bpmn(workflow_id: str) -> None:
 
     root = ET.fromstring(xml)
     lanes = root.findall(".//bpmn:lane", NS)
-    assert [lane.get("id") for lane in lanes] == [f"Lane_{r}" for r in lanes_of(workflow)]
+    assert [lane.get("id") for lane in lanes] == [
+        f"Lane_{r}" for r in lanes_of(workflow, SHIPPED.organisation)
+    ]
     assert len(root.findall(".//bpmn:participant", NS)) == 1
     tasks = root.findall(".//bpmn:userTask", NS)
     assert {t.get("id", "").removeprefix("Task_").split("__")[0] for t in tasks} == set(workflow.actions)
@@ -38,6 +40,14 @@ def test_every_shipped_workflow_is_valid_bpmn(workflow_id: str) -> None:
         assert lane is not None
         refs = {ref.text for ref in lane.findall("bpmn:flowNodeRef", NS)}
         assert any(r and r.removeprefix("Task_").split("__")[0] == action_id for r in refs)
+    for state_id, state in workflow.states.items():  # each state waits in its assignee's lane
+        role = state.assignee.role
+        if state.assignee.head_of in SHIPPED.organisation.departments:
+            role = SHIPPED.organisation.departments[state.assignee.head_of].head_role
+        if role is not None:
+            lane = root.find(f".//bpmn:lane[@id='Lane_{role}']", NS)
+            assert lane is not None
+            assert f"State_{state_id}" in {ref.text for ref in lane.findall("bpmn:flowNodeRef", NS)}
     assert len(root.findall(".//bpmn:exclusiveGateway", NS)) == len(workflow.states)
     closed = [s for s in workflow.states.values() if s.category == "closed"]
     assert len(root.findall(".//bpmn:endEvent", NS)) == len(closed)

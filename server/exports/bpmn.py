@@ -3,9 +3,11 @@
 The mapping (faithful, not executable by a BPMN engine — khidma's engine runs the workflow):
 
 * one ``collaboration`` with one ``participant`` for the ``process``;
-* a ``laneSet`` with one ``lane`` per role named in the workflow's ``who`` rules (first use first);
+* a ``laneSet`` with one ``lane`` per role that holds work: the role each state is assigned to (a
+  department head's role for ``head_of``) and the first role of each action's ``who``, in the order the
+  flow reaches them;
 * each state → an ``exclusiveGateway`` (the ticket waits there until one action is taken), in the lane of
-  the first action that leaves it;
+  the role it is assigned to, else of the role taking most of the actions that leave it;
 * each action → a ``userTask`` in the lane of its first role; a ``sequenceFlow`` from each of its ``from``
   states (conditioned on the action: ``action == 'ID'``) and one to its ``to`` state. An action without
   ``to`` keeps the state: it becomes one task per ``from`` state, flowing back to it;
@@ -14,16 +16,20 @@ The mapping (faithful, not executable by a BPMN engine — khidma's engine runs 
   action reopens it).
 
 Names are the Arabic labels; each element's ``documentation`` holds the English label (and id).
-The ``bpmndi`` section lays the nodes out in columns by BFS depth from the initial state.
+The ``bpmndi`` section is the layered layout of server/exports/layout.py, left to right, one band per
+lane: each task sized to its name, each gateway's and event's name in a ``BPMNLabel`` under it. A
+workflow too large to lay out (``LayoutTooLarge``) is exported without the diagram interchange.
 """
 
 from __future__ import annotations
 
+import contextlib
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 
 from server.definitions.model import Organisation, Text, Workflow
-from server.exports.layout import depths, initial_states
+from server.exports.layout import Box, Layout, LayoutTooLarge, initial_states, layered
+from server.exports.textmeasure import SLACK, line_height, text_width, wrap
 
 BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 BPMNDI = "http://www.omg.org/spec/BPMN/20100524/DI"
@@ -33,10 +39,13 @@ XSI = "http://www.w3.org/2001/XMLSchema-instance"
 for _prefix, _uri in (("bpmn", BPMN), ("bpmndi", BPMNDI), ("dc", DC), ("di", DI), ("xsi", XSI)):
     ET.register_namespace(_prefix, _uri)
 
-SIZES = {"task": (120, 80), "gateway": (50, 50), "event": (36, 36)}
-COLUMN = 170
-ROW = 110
-LEFT = 30
+SYMBOLS = {"gateway": (50.0, 50.0), "event": (36.0, 36.0)}
+"""A gateway's diamond, an event's circle; their names are drawn under them (a ``BPMNLabel``)."""
+TASK_MIN = (100.0, 80.0)
+LABEL_FONT = 11.0
+TASK_WRAP = 120.0
+LABEL_WRAP = 110.0
+LEFT = 30.0
 """Width of the participant's and lanes' label band."""
 
 
@@ -52,15 +61,33 @@ class _Node:
     name: str
     doc: str
     lane: str
-    column: int
     element: ET.Element | None = None
-    slot: int = 0
-    x: float = 0
-    y: float = 0
+    box: Box | None = None
+    """The node's place in the layout: a task's shape; a symbol above its label."""
 
-    @property
-    def size(self) -> tuple[int, int]:
-        return SIZES[self.kind]
+    def size(self) -> tuple[float, float]:
+        """The room the node takes in the layout."""
+        lines = wrap(self.name, TASK_WRAP if self.kind == "task" else LABEL_WRAP, LABEL_FONT)
+        text_w = max(text_width(line, LABEL_FONT) for line in lines) * SLACK
+        text_h = len(lines) * line_height(LABEL_FONT)
+        if self.kind == "task":
+            return max(TASK_MIN[0], text_w + 16), max(TASK_MIN[1], text_h + 16)
+        width, height = SYMBOLS[self.kind]
+        return max(width, text_w), height + 4 + text_h
+
+    def shape(self) -> tuple[float, float, float, float]:
+        assert self.box is not None
+        box = self.box
+        if self.kind == "task":
+            return box.x, box.y, box.width, box.height
+        width, height = SYMBOLS[self.kind]
+        return box.x + (box.width - width) / 2, box.y, width, height
+
+    def label(self) -> tuple[float, float, float, float]:
+        """Where a symbol's name is drawn: under it."""
+        assert self.box is not None
+        _, height = SYMBOLS[self.kind]
+        return self.box.x, self.box.y + height + 4, self.box.width, self.box.height - height - 4
 
 
 @dataclass
@@ -89,28 +116,63 @@ def _doc(text: Text | None, ident: str) -> str:
     return f"{text.en} [{ident}]" if text is not None else ident
 
 
-def lanes_of(workflow: Workflow) -> list[str]:
-    """The roles of the ``who`` rules, in order of first use."""
+def _assigned_role(workflow: Workflow, state_id: str, organisation: Organisation | None) -> str | None:
+    """The role a state's tickets wait with: its assignee's role, or the head role of its department
+    (for the service's own department, the head role all departments share, if they share one)."""
+    assignee = workflow.states[state_id].assignee
+    if assignee.role is not None:
+        return assignee.role
+    if assignee.head_of is None or organisation is None:
+        return None
+    if assignee.head_of in organisation.departments:
+        return organisation.departments[assignee.head_of].head_role
+    heads = {d.head_role for d in organisation.departments.values()}
+    return heads.pop() if len(heads) == 1 else None
+
+
+def _reached(workflow: Workflow) -> list[str]:
+    """The states in the order the flow reaches them (breadth first from the initial states)."""
+    order = list(initial_states(workflow))
+    for state in order:
+        for action in workflow.actions.values():
+            if state in action.from_ and action.to is not None and action.to not in order:
+                order.append(action.to)
+    return order + [s for s in workflow.states if s not in order]
+
+
+def lanes_of(workflow: Workflow, organisation: Organisation | None = None) -> list[str]:
+    """One lane per role that holds work — the role each state is assigned to and the first role of each
+    action's ``who`` — in the order the flow reaches them."""
     roles: list[str] = []
+    for state in _reached(workflow):
+        for role in (
+            _assigned_role(workflow, state, organisation),
+            *(a.who[0].role for a in workflow.actions.values() if state in a.from_),
+        ):
+            if role is not None and role not in roles:
+                roles.append(role)
     for action in workflow.actions.values():
-        for rule in action.who:
-            if rule.role not in roles:
-                roles.append(rule.role)
+        if action.who[0].role not in roles:
+            roles.append(action.who[0].role)
     return roles
 
 
-def _model(workflow: Workflow) -> tuple[_Model, list[str]]:
-    lanes = lanes_of(workflow)
-    depth = depths(workflow)
+def _model(workflow: Workflow, organisation: Organisation) -> tuple[_Model, list[str]]:
+    lanes = lanes_of(workflow, organisation)
     model = _Model()
 
     def state_lane(state: str) -> str:
-        for action in workflow.actions.values():
-            if state in action.from_:
-                return action.who[0].role
-        for action in workflow.actions.values():
-            if action.to == state:
-                return action.who[0].role
+        assigned = _assigned_role(workflow, state, organisation)
+        if assigned is not None:
+            return assigned
+        for leaving in (True, False):  # the role taking most of the actions that leave it (or enter it)
+            roles = [
+                a.who[0].role
+                for a in workflow.actions.values()
+                if (state in a.from_ if leaving else a.to == state)
+            ]
+            if roles:
+                return max(roles, key=roles.count)
         return lanes[0]
 
     for state_id, state in workflow.states.items():
@@ -121,7 +183,6 @@ def _model(workflow: Workflow) -> tuple[_Model, list[str]]:
             state.label.ar,
             _doc(state.label, state_id),
             state_lane(state_id),
-            2 * depth[state_id] + 1,
         )
         model.nodes[node.id] = node
     for state_id in initial_states(workflow):
@@ -132,7 +193,6 @@ def _model(workflow: Workflow) -> tuple[_Model, list[str]]:
             "بداية",
             f"Start [{state_id}]",
             model.nodes[f"State_{state_id}"].lane,
-            0,
         )
         model.nodes[start.id] = start
         model.flow(start.id, f"State_{state_id}")
@@ -140,7 +200,6 @@ def _model(workflow: Workflow) -> tuple[_Model, list[str]]:
         lane = action.who[0].role
         condition = f"action == '{action_id}'"
         if action.to is not None:
-            column = 2 * min(depth[s] for s in action.from_) + 2
             task = _Node(
                 f"Task_{action_id}",
                 "task",
@@ -148,7 +207,6 @@ def _model(workflow: Workflow) -> tuple[_Model, list[str]]:
                 action.label.ar,
                 _doc(action.label, action_id),
                 lane,
-                column,
             )
             model.nodes[task.id] = task
             for source in action.from_:
@@ -163,7 +221,6 @@ def _model(workflow: Workflow) -> tuple[_Model, list[str]]:
                     action.label.ar,
                     _doc(action.label, action_id),
                     lane,
-                    2 * depth[source] + 2,
                 )
                 model.nodes[task.id] = task
                 model.flow(f"State_{source}", task.id, condition)
@@ -178,42 +235,47 @@ def _model(workflow: Workflow) -> tuple[_Model, list[str]]:
                 state.label.ar,
                 _doc(state.label, state_id),
                 gateway.lane,
-                gateway.column + 1,
             )
             model.nodes[end.id] = end
             model.defaults[gateway.id] = model.flow(gateway.id, end.id)
     return model, lanes
 
 
-def _layout(model: _Model, lanes: list[str]) -> dict[str, tuple[float, float]]:
-    """Place the nodes; returns lane → (top, height)."""
-    slots: dict[tuple[str, int], int] = {}
+def _layout(model: _Model, lanes: list[str]) -> Layout:
+    """Lay the nodes out (start events first: the roots of the cycle removal), lane by lane."""
+    order = sorted(model.nodes.values(), key=lambda n: n.kind != "event" or n.tag != "startEvent")
+    sizes = {n.id: n.size() for n in order}
+    ports = {n.id: (SYMBOLS[n.kind][1] / 2, 0.0) for n in order if n.kind != "task"}
+    layout = layered(
+        [(n.id, *sizes[n.id], lanes.index(n.lane)) for n in order],
+        [(f.source, f.target) for f in model.flows],
+        lanes=len(lanes),
+        ports=ports,
+    )
     for node in model.nodes.values():
-        key = (node.lane, node.column)
-        node.slot = slots.get(key, 0)
-        slots[key] = node.slot + 1
-    bands: dict[str, tuple[float, float]] = {}
-    top = 0.0
-    for lane in lanes:
-        rows = max((n for (name, _), n in slots.items() if name == lane), default=1)
-        bands[lane] = (top, rows * ROW)
-        top += rows * ROW
-    for node in model.nodes.values():
-        width, height = node.size
-        lane_top, _ = bands[node.lane]
-        node.x = LEFT * 2 + node.column * COLUMN + (COLUMN - 50 - width) / 2
-        node.y = lane_top + node.slot * ROW + (ROW - height) / 2
-    return bands
+        box = layout.boxes[node.id]
+        node.box = Box(box.x + 2 * LEFT, box.y, box.width, box.height)
+    return layout
+
+
+def _end(node: _Node, point: tuple[float, float]) -> list[tuple[float, float]]:
+    """A route's end on the node's layout box, carried on to its symbol (at its middle's height)."""
+    if node.kind == "task":
+        return [point]
+    x, _, width, _ = node.shape()
+    corner = (x + width if point[0] >= x + width / 2 else x, point[1])
+    return [corner, point] if corner != point else [point]
 
 
 def _bounds(parent: ET.Element, x: float, y: float, width: float, height: float) -> None:
-    ET.SubElement(parent, _q("Bounds", DC), x=f"{x:g}", y=f"{y:g}", width=f"{width:g}", height=f"{height:g}")
+    ET.SubElement(
+        parent, _q("Bounds", DC), x=f"{x:.1f}", y=f"{y:.1f}", width=f"{width:.1f}", height=f"{height:.1f}"
+    )
 
 
 def workflow_bpmn(workflow: Workflow, organisation: Organisation) -> str:
     """The BPMN 2.0 XML document of one workflow."""
-    model, lanes = _model(workflow)
-    bands = _layout(model, lanes)
+    model, lanes = _model(workflow, organisation)
     wid = workflow.id
     root = ET.Element(
         _q("definitions"),
@@ -265,12 +327,19 @@ def workflow_bpmn(workflow: Workflow, organisation: Organisation) -> str:
             )
             condition.text = flow.condition
 
+    with contextlib.suppress(LayoutTooLarge):  # the diagram interchange is optional: too large, none
+        _diagram(root, model, lanes, _layout(model, lanes), wid)
+    ET.indent(root)
+    return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"
+
+
+def _diagram(root: ET.Element, model: _Model, lanes: list[str], layout: Layout, wid: str) -> None:
+    """The ``BPMNDiagram``: the participant, a band per lane, a shape per node, an edge per flow."""
     diagram = ET.SubElement(root, _q("BPMNDiagram", BPMNDI), id=f"Diagram_{wid}")
     plane = ET.SubElement(
         diagram, _q("BPMNPlane", BPMNDI), id=f"Plane_{wid}", bpmnElement=f"Collaboration_{wid}"
     )
-    width = LEFT * 2 + (max((n.column for n in model.nodes.values()), default=0) + 1) * COLUMN
-    height = sum(h for _, h in bands.values())
+    width = 2 * LEFT + layout.width
     shape = ET.SubElement(
         plane,
         _q("BPMNShape", BPMNDI),
@@ -278,8 +347,8 @@ def workflow_bpmn(workflow: Workflow, organisation: Organisation) -> str:
         bpmnElement=f"Participant_{wid}",
         isHorizontal="true",
     )
-    _bounds(shape, 0, 0, width, height)
-    for role, (top, band) in bands.items():
+    _bounds(shape, 0, 0, width, layout.height)
+    for role, (top, band) in zip(lanes, layout.lanes, strict=True):
         shape = ET.SubElement(
             plane,
             _q("BPMNShape", BPMNDI),
@@ -287,34 +356,21 @@ def workflow_bpmn(workflow: Workflow, organisation: Organisation) -> str:
             bpmnElement=f"Lane_{role}",
             isHorizontal="true",
         )
-        _bounds(shape, LEFT, top, width - LEFT, band)
+        first, last = lanes[0] == role, lanes[-1] == role
+        top, band = (0.0 if first else top), band + (top if first else 0.0)  # the margins go to the lanes
+        _bounds(shape, LEFT, top, width - LEFT, band + (layout.height - top - band if last else 0.0))
     for node in model.nodes.values():
         attributes = {"id": f"{node.id}_di", "bpmnElement": node.id}
         if node.kind == "gateway":
             attributes["isMarkerVisible"] = "true"
         shape = ET.SubElement(plane, _q("BPMNShape", BPMNDI), attributes)
-        _bounds(shape, node.x, node.y, *node.size)
-    for flow in model.flows:
+        _bounds(shape, *node.shape())
+        if node.kind != "task":
+            _bounds(ET.SubElement(shape, _q("BPMNLabel", BPMNDI)), *node.label())
+    for flow, route in zip(model.flows, layout.routes, strict=True):
         source, target = model.nodes[flow.source], model.nodes[flow.target]
         edge = ET.SubElement(plane, _q("BPMNEdge", BPMNDI), id=f"{flow.id}_di", bpmnElement=flow.id)
-        for x, y in _waypoints(source, target):
-            ET.SubElement(edge, _q("waypoint", DI), x=f"{x:g}", y=f"{y:g}")
-    ET.indent(root)
-    return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"
-
-
-def _waypoints(source: _Node, target: _Node) -> list[tuple[float, float]]:
-    sw, sh = source.size
-    tw, th = target.size
-    if target.x > source.x + sw:  # forwards: right side → left side
-        start = (source.x + sw, source.y + sh / 2)
-        end = (target.x, target.y + th / 2)
-        if start[1] == end[1]:
-            return [start, end]
-        middle = (start[0] + end[0]) / 2
-        return [start, (middle, start[1]), (middle, end[1]), end]
-    # backwards (or in the same column): under both, then up
-    below = max(source.y + sh, target.y + th) + 15
-    start = (source.x + sw / 2, source.y + sh)
-    end = (target.x + tw / 2, target.y + th)
-    return [start, (start[0], below), (end[0], below), end]
+        points = [(x + 2 * LEFT, y) for x, y in route]
+        points = [*_end(source, points[0]), *points[1:-1], *reversed(_end(target, points[-1]))]
+        for x, y in points:
+            ET.SubElement(edge, _q("waypoint", DI), x=f"{x:.1f}", y=f"{y:.1f}")
