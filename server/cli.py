@@ -38,8 +38,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     from server.app import DefinitionsInvalid, create_app
     from server.settings import Settings
+    from server.store.open import db_settings
 
-    settings = Settings(db_path=Path(args.db), base_url=f"http://{args.host}:{args.port}")
+    settings = Settings(**db_settings(args.db), base_url=f"http://{args.host}:{args.port}")
     if args.definitions:
         settings = msgspec.structs.replace(settings, definitions=Path(args.definitions))
     # accounts: cookies over HTTPS only, trusted-header single sign-on (server/web/auth.py)
@@ -95,10 +96,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     check.set_defaults(func=cmd_check)
 
-    serve = commands.add_parser("serve", help="start the server on an embedded SQLite file")
+    serve = commands.add_parser("serve", help="start the server on an embedded SQLite file (or PostgreSQL)")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--db", default="khidma.db", help="the SQLite file (created on first start)")
+    serve.add_argument(
+        "--db",
+        default="khidma.db",
+        help="the SQLite file (created on first start), or a PostgreSQL database: postgresql://user@host/db",
+    )
     serve.add_argument("--definitions", help="the definitions tree to load (default: the shipped one)")
     serve.add_argument(
         "--demo",
