@@ -125,3 +125,19 @@ def pg_url(pg_cluster: PgCluster) -> Iterator[str]:
     yield pg_cluster.url(DATABASE) + f"?options=-csearch_path%3D{schema}"
     with contextlib.suppress(psycopg.Error), pg_cluster.connect(DATABASE) as conn:
         conn.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def both_backends(request: pytest.FixtureRequest) -> Iterator[str]:
+    """Run the test once on SQLite and once on PostgreSQL: the apps ``tests.web.client_for`` makes
+    during the PostgreSQL run use a fresh schema (``pg_url``). Yields the backend's name."""
+    from tests import web
+
+    if request.param == "sqlite":
+        yield "sqlite"
+        return
+    web.DB_URL = request.getfixturevalue("pg_url")
+    try:
+        yield "postgresql"
+    finally:
+        web.DB_URL = None
