@@ -15,7 +15,6 @@ from selectolax.lexbor import LexborHTMLParser as HTMLParser
 from server.app import create_app
 from server.settings import Settings
 
-
 DB_URL: str | None = None
 """A PostgreSQL database the apps of ``client_for`` use instead of the SQLite file (set by the
 ``both_backends`` fixture of tests/pg.py for the test it runs on PostgreSQL)."""

@@ -116,7 +116,8 @@ class PgSessionsMixin(PgBase):
     async def list_users(self, *, active_only: bool = False) -> list[User]:
         async with self._pool.connection() as conn:
             where = "WHERE u.active" if active_only else ""
-            return await all_users(conn, where, f"u.username {BYTE_ORDER}, u.id {BYTE_ORDER}", ())
+            order = f"khidma_nocase(u.username) {BYTE_ORDER}, u.id {BYTE_ORDER}"  # SQLite: a NOCASE column
+            return await all_users(conn, where, order, ())
 
     async def create_session(
         self, user_id: str, id_hash: str, *, now: datetime, expires_at: datetime

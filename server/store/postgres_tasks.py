@@ -98,8 +98,11 @@ def where(task_filter: TaskFilter, *, with_category: bool = True) -> tuple[str, 
 def _order_by(order: TaskOrder, table: str = "t") -> str:
     direction = "DESC" if order.descending else "ASC"
     if order.key == "due":
-        # no due time last, whichever the direction; then the most recently updated first
-        return f"due_at IS NULL, due_at {direction}, {table}.updated_at DESC, {table}.id DESC"
+        # no due time last, whichever the direction; then the most recently updated first. (PostgreSQL
+        # reads an output column's name in ORDER BY only alone, not in an expression: the page's CTE
+        # has ``p.due_at``, the ticket query repeats the subquery.)
+        due = "p.due_at" if table == "p" else _DUE
+        return f"{due} IS NULL, {due} {direction}, {table}.updated_at DESC, {table}.id DESC"
     column = "updated_at" if order.key == "updated" else "created_at"
     return f"{table}.{column} {direction}, {table}.id {direction}"
 
