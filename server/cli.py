@@ -15,6 +15,7 @@ from server.exports.cli import add_export_commands
 from server.notify.cli import add_dispatch_command, add_gateway_arguments
 from server.paths import shipped_root
 from server.reports.cli import add_report_commands
+from server.store.cli import add_migrate_store_command
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -148,6 +149,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_report_commands(commands)  # report list, report run NAME
     add_integration_commands(commands)  # integration key create|list|revoke
     add_audit_commands(commands)  # audit verify|rechain (server/audit/cli.py)
+    add_migrate_store_command(commands)  # migrate-store --from DB --to DB (server/store/cli.py)
     return parser
 
 
