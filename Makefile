@@ -6,7 +6,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 DB     ?= khidma.db
 
-.PHONY: serve test lint check setup clean browser axe dovecot
+.PHONY: serve test lint check setup clean browser axe dovecot postgres
 
 $(BIN)/khidma: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -48,7 +48,12 @@ axe: $(AXE)
 dovecot:
 	@test -x /usr/sbin/dovecot || command -v dovecot >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dovecot-imapd; }
 
-test: lint check browser axe dovecot
+# The store suites also run on PostgreSQL (tests/pg.py starts a throwaway cluster on loopback): Debian's
+# PostgreSQL 15 server binaries, installed only when missing.
+postgres:
+	@test -x /usr/lib/postgresql/15/bin/initdb || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql; }
+
+test: lint check browser axe dovecot postgres
 	$(BIN)/pytest
 
 clean:

@@ -15,6 +15,7 @@ from server.exports.cli import add_export_commands
 from server.notify.cli import add_dispatch_command, add_gateway_arguments
 from server.paths import shipped_root
 from server.reports.cli import add_report_commands
+from server.store.cli import add_migrate_store_command
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -38,8 +39,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     from server.app import DefinitionsInvalid, create_app
     from server.settings import Settings
+    from server.store.open import db_settings
 
-    settings = Settings(db_path=Path(args.db), base_url=f"http://{args.host}:{args.port}")
+    settings = Settings(**db_settings(args.db), base_url=f"http://{args.host}:{args.port}")
     if args.definitions:
         settings = msgspec.structs.replace(settings, definitions=Path(args.definitions))
     # accounts: cookies over HTTPS only, trusted-header single sign-on (server/web/auth.py)
@@ -95,10 +97,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     check.set_defaults(func=cmd_check)
 
-    serve = commands.add_parser("serve", help="start the server on an embedded SQLite file")
+    serve = commands.add_parser("serve", help="start the server on an embedded SQLite file (or PostgreSQL)")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--db", default="khidma.db", help="the SQLite file (created on first start)")
+    serve.add_argument(
+        "--db",
+        default="khidma.db",
+        help="the SQLite file (created on first start), or a PostgreSQL database: postgresql://user@host/db",
+    )
     serve.add_argument("--definitions", help="the definitions tree to load (default: the shipped one)")
     serve.add_argument(
         "--demo",
@@ -143,6 +149,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_report_commands(commands)  # report list, report run NAME
     add_integration_commands(commands)  # integration key create|list|revoke
     add_audit_commands(commands)  # audit verify|rechain (server/audit/cli.py)
+    add_migrate_store_command(commands)  # migrate-store --from DB --to DB (server/store/cli.py)
     return parser
 
 

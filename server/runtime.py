@@ -17,8 +17,8 @@ from server.definitions.model import Organisation
 from server.notify.dispatcher import BackgroundWorker, PeriodicTask
 from server.settings import Settings
 from server.store.interface import Store
+from server.store.open import open_any
 from server.store.records import DefinitionVersion
-from server.store.sqlite import open_store
 from server.tickets.service import TicketService
 from server.tickets.uploads import OrphanCleanup
 from server.working_time import WorkingCalendar
@@ -53,7 +53,7 @@ class Runtime:
 
     @classmethod
     async def open(cls, settings: Settings, catalogue: Catalogue) -> Runtime:
-        store = await open_store(settings.db_path, audit_key=audit_key(settings))
+        store = await open_any(settings.db_url or settings.db_path, audit_key=audit_key(settings))
         calendar = WorkingCalendar.from_definition(catalogue.organisation.calendar)
         tickets = TicketService(store, calendar, base_url=settings.base_url)
         await tickets.publish_shipped(catalogue)

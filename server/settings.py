@@ -38,6 +38,9 @@ class Secret:
 class Settings(msgspec.Struct, frozen=True, kw_only=True):
     db_path: Path = Path("khidma.db")
     """The embedded SQLite file."""
+    db_url: str | None = None
+    """A PostgreSQL database (``postgresql://user@host/db``) used instead of ``db_path`` when set
+    (``server/store/open.py``)."""
     definitions: Path = msgspec.field(default_factory=shipped_root)
     """The definitions tree loaded on first start."""
     base_url: str = "http://127.0.0.1:8000"

@@ -18,6 +18,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+pytest_plugins = ["tests.pg"]  # the throwaway PostgreSQL cluster: pg_cluster, pg_url
+
 
 def free_port() -> int:
     with socket.socket() as sock:

@@ -1,4 +1,6 @@
-"""The SQLite store on a real file in tmp_path."""
+"""The store on both backends: a real SQLite file in tmp_path, and a fresh database of a throwaway
+PostgreSQL cluster (tests/pg.py). Every test taking ``store`` runs on each; the migration and file
+tests of one backend say so in their name."""
 
 from __future__ import annotations
 
@@ -10,10 +12,13 @@ from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
 
 from server.store import AlreadyExists, NotFound, SchemaTooNew, SQLiteStore, VersionConflict, open_store
 from server.store.migrate import MigrationError, load_migrations, migrate, split_statements
+from server.store.open import open_any
+from server.store.postgres import PostgresStore
 from server.store.records import (
     EventKind,
     NewEvent,
@@ -33,14 +38,56 @@ def db_path(tmp_path: Path) -> Path:
     return tmp_path / "khidma.db"
 
 
+AnyStore = SQLiteStore | PostgresStore
+
+
+class Backend:
+    """One backend's database, opened as a store or read and written behind the store's back."""
+
+    def __init__(self, name: str, db: str, files: Path) -> None:
+        self.name = name
+        self.db = db
+        self.files = files
+        self.integrity_error: type[Exception] = (
+            sqlite3.IntegrityError if name == "sqlite" else psycopg.errors.IntegrityError
+        )
+
+    async def open(self, **kwargs: Any) -> AnyStore:
+        store = await open_any(self.db, self.files, **kwargs)
+        assert isinstance(store, SQLiteStore | PostgresStore)
+        return store
+
+    def rows(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        """Run ``sql`` on a connection of its own, outside the store (``?`` placeholders)."""
+        if self.name == "sqlite":
+            conn = raw(Path(self.db))
+            try:
+                return list(conn.execute(sql, params).fetchall())
+            finally:
+                conn.close()
+        with psycopg.connect(self.db, autocommit=True) as pg:
+            cursor = pg.execute(sql.replace("?", "%s"), params)
+            return list(cursor.fetchall()) if cursor.description else []
+
+    def count(self, sql: str, params: tuple[Any, ...] = ()) -> int:
+        return int(self.rows(sql, params)[0][0])
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def backend(request: pytest.FixtureRequest, db_path: Path, tmp_path: Path) -> Backend:
+    if request.param == "sqlite":
+        return Backend("sqlite", str(db_path), tmp_path / "files")
+    return Backend("postgresql", request.getfixturevalue("pg_url"), tmp_path / "files")
+
+
 @pytest.fixture
-async def store(db_path: Path) -> AsyncIterator[SQLiteStore]:
-    async with await open_store(db_path) as opened:
+async def store(backend: Backend) -> AsyncIterator[AnyStore]:
+    async with await backend.open() as opened:
         yield opened
 
 
 @pytest.fixture
-async def definition_id(store: SQLiteStore) -> int:
+async def definition_id(store: AnyStore) -> int:
     published = await store.publish_definition(
         "svc", {"service": {"id": "svc"}}, "hash-1", created_by=None, note="", now=NOW
     )
@@ -107,7 +154,7 @@ def change(ticket: Ticket, **overrides: Any) -> TicketChange:
     return TicketChange(**fields)
 
 
-async def create(store: SQLiteStore, definition_id: int, *, now: datetime = NOW, **overrides: Any) -> Ticket:
+async def create(store: AnyStore, definition_id: int, *, now: datetime = NOW, **overrides: Any) -> Ticket:
     ticket, created = await store.create_ticket(
         new_ticket(definition_id, **overrides), [event()], [message()], [], now=now
     )
@@ -119,18 +166,10 @@ def raw(path: Path) -> sqlite3.Connection:
     return sqlite3.connect(path, isolation_level=None)
 
 
-def count(path: Path, sql: str, params: tuple[Any, ...] = ()) -> int:
-    conn = raw(path)
-    try:
-        return int(conn.execute(sql, params).fetchone()[0])
-    finally:
-        conn.close()
-
-
 # --- tickets ------------------------------------------------------------------------------
 
 
-async def test_create_ticket_and_read_it_back(store: SQLiteStore, definition_id: int) -> None:
+async def test_create_ticket_and_read_it_back(store: AnyStore, definition_id: int) -> None:
     due = NOW + timedelta(days=2)
     ticket, created = await store.create_ticket(
         new_ticket(definition_id, idempotency_key="k-1"),
@@ -174,17 +213,17 @@ async def test_create_ticket_and_read_it_back(store: SQLiteStore, definition_id:
     assert await store.due_timers(now=due - timedelta(seconds=1)) == []
 
 
-async def test_unassigned_ticket_records_no_assignment(store: SQLiteStore, definition_id: int) -> None:
+async def test_unassigned_ticket_records_no_assignment(store: AnyStore, definition_id: int) -> None:
     ticket = await create(store, definition_id, department=None, assignee_role=None)
     assert await store.list_assignments(ticket.id) == []
 
 
-async def test_tracking_codes_differ(store: SQLiteStore, definition_id: int) -> None:
+async def test_tracking_codes_differ(store: AnyStore, definition_id: int) -> None:
     codes = {(await create(store, definition_id)).tracking_code for _ in range(5)}
     assert len(codes) == 5
 
 
-async def test_numbers_count_per_year(store: SQLiteStore, definition_id: int) -> None:
+async def test_numbers_count_per_year(store: AnyStore, definition_id: int) -> None:
     next_year = datetime(2027, 1, 1, tzinfo=UTC)
     numbers = [
         (await create(store, definition_id, now=when)).number
@@ -193,7 +232,7 @@ async def test_numbers_count_per_year(store: SQLiteStore, definition_id: int) ->
     assert numbers == ["2026-000001", "2026-000002", "2027-000001", "2027-000002", "2026-000003"]
 
 
-async def test_number_year_is_that_of_now_in_its_zone(store: SQLiteStore, definition_id: int) -> None:
+async def test_number_year_is_that_of_now_in_its_zone(store: AnyStore, definition_id: int) -> None:
     riyadh = timezone(timedelta(hours=3))
     new_year_in_riyadh = datetime(2027, 1, 1, 1, 0, tzinfo=riyadh)  # still 2026 in UTC
     ticket = await create(store, definition_id, now=new_year_in_riyadh)
@@ -201,7 +240,7 @@ async def test_number_year_is_that_of_now_in_its_zone(store: SQLiteStore, defini
     assert ticket.created_at == new_year_in_riyadh
 
 
-async def test_idempotency_key_creates_once(store: SQLiteStore, definition_id: int, db_path: Path) -> None:
+async def test_idempotency_key_creates_once(store: AnyStore, definition_id: int, backend: Backend) -> None:
     first, created = await store.create_ticket(
         new_ticket(definition_id, idempotency_key="form-42"), [event()], [message()], [], now=NOW
     )
@@ -214,16 +253,16 @@ async def test_idempotency_key_creates_once(store: SQLiteStore, definition_id: i
     )
     assert created and not created_again
     assert again == first
-    assert count(db_path, "SELECT count(*) FROM tickets") == 1
-    assert count(db_path, "SELECT count(*) FROM events") == 1
-    assert count(db_path, "SELECT count(*) FROM outbox") == 1
+    assert backend.count("SELECT count(*) FROM tickets") == 1
+    assert backend.count("SELECT count(*) FROM events") == 1
+    assert backend.count("SELECT count(*) FROM outbox") == 1
     # A different key, or none, is a new ticket (and the counter did not skip).
     other = await create(store, definition_id, idempotency_key="form-43")
     assert other.number == "2026-000002"
 
 
-async def test_a_failed_create_writes_nothing(store: SQLiteStore, definition_id: int, db_path: Path) -> None:
-    with pytest.raises(sqlite3.IntegrityError):
+async def test_a_failed_create_writes_nothing(store: AnyStore, definition_id: int, backend: Backend) -> None:
+    with pytest.raises(backend.integrity_error):
         await store.create_ticket(new_ticket(definition_id + 99), [event()], [message()], [], now=NOW)
     with pytest.raises(ValueError, match="naive"):
         await store.create_ticket(
@@ -231,13 +270,13 @@ async def test_a_failed_create_writes_nothing(store: SQLiteStore, definition_id:
         )
     with pytest.raises(ValueError, match="at least one event"):
         await store.create_ticket(new_ticket(definition_id), [], [], [], now=NOW)
-    assert count(db_path, "SELECT count(*) FROM tickets") == 0
-    assert count(db_path, "SELECT count(*) FROM events") == 0
+    assert backend.count("SELECT count(*) FROM tickets") == 0
+    assert backend.count("SELECT count(*) FROM events") == 0
     # The number counter rolled back with the rest: no gap.
     assert (await create(store, definition_id)).number == "2026-000001"
 
 
-async def test_apply_change_appends_and_bumps_version(store: SQLiteStore, definition_id: int) -> None:
+async def test_apply_change_appends_and_bumps_version(store: AnyStore, definition_id: int) -> None:
     ticket = await create(store, definition_id)
     later = NOW + timedelta(hours=1)
     moved = await store.apply_change(
@@ -277,7 +316,7 @@ async def test_apply_change_appends_and_bumps_version(store: SQLiteStore, defini
     assert [e.seq for e in await store.list_events(ticket.id)] == [1, 2, 3]
 
 
-async def test_closing_sets_keeps_and_clears_closed_at(store: SQLiteStore, definition_id: int) -> None:
+async def test_closing_sets_keeps_and_clears_closed_at(store: AnyStore, definition_id: int) -> None:
     ticket = await create(store, definition_id)
     t1, t2, t3 = (NOW + timedelta(hours=h) for h in (1, 2, 3))
 
@@ -302,7 +341,7 @@ async def test_closing_sets_keeps_and_clears_closed_at(store: SQLiteStore, defin
 
 
 async def test_stale_version_conflicts_and_writes_nothing(
-    store: SQLiteStore, definition_id: int, db_path: Path
+    store: AnyStore, definition_id: int, backend: Backend
 ) -> None:
     ticket = await create(store, definition_id)
     args = (
@@ -320,14 +359,14 @@ async def test_stale_version_conflicts_and_writes_nothing(
         )
     assert conflict.value.current_version == 2
     assert await store.get_ticket(ticket.id) == before
-    assert count(db_path, "SELECT count(*) FROM events") == 2
-    assert count(db_path, "SELECT count(*) FROM outbox") == 2
-    assert count(db_path, "SELECT count(*) FROM timers WHERE status = 'pending'") == 1
+    assert backend.count("SELECT count(*) FROM events") == 2
+    assert backend.count("SELECT count(*) FROM outbox") == 2
+    assert backend.count("SELECT count(*) FROM timers WHERE status = 'pending'") == 1
     with pytest.raises(NotFound):
         await store.apply_change(999, 1, change(ticket), *args, cancel_pending_timers=False, now=NOW)
 
 
-async def test_concurrent_changes_one_wins(store: SQLiteStore, definition_id: int) -> None:
+async def test_concurrent_changes_one_wins(store: AnyStore, definition_id: int) -> None:
     ticket = await create(store, definition_id)
     results = await asyncio.gather(
         *(
@@ -350,8 +389,8 @@ async def test_concurrent_changes_one_wins(store: SQLiteStore, definition_id: in
     assert len(await store.list_outbox(ticket.id)) == 2
 
 
-async def test_concurrent_changes_from_two_stores_one_wins(db_path: Path) -> None:
-    async with await open_store(db_path) as first, await open_store(db_path) as second:
+async def test_concurrent_changes_from_two_stores_one_wins(backend: Backend) -> None:
+    async with await backend.open() as first, await backend.open() as second:
         published = await first.publish_definition("svc", {}, "h", created_by=None, note="", now=NOW)
         ticket = await create(first, published.id)
         for round_ in range(5):
@@ -379,22 +418,18 @@ async def test_concurrent_changes_from_two_stores_one_wins(db_path: Path) -> Non
         assert [e.seq for e in await second.list_events(ticket.id)] == list(range(1, 7))
 
 
-async def test_events_are_append_only(store: SQLiteStore, definition_id: int, db_path: Path) -> None:
+async def test_events_are_append_only(store: AnyStore, definition_id: int, backend: Backend) -> None:
     await create(store, definition_id)
-    conn = raw(db_path)
-    try:
-        with pytest.raises(sqlite3.IntegrityError, match="append-only"):
-            conn.execute("UPDATE events SET actor_name = 'someone else'")
-        with pytest.raises(sqlite3.IntegrityError, match="append-only"):
-            conn.execute("DELETE FROM events")
-        with pytest.raises(sqlite3.IntegrityError, match="immutable"):
-            conn.execute("UPDATE definition_versions SET note = 'x'")
-    finally:
-        conn.close()
+    with pytest.raises(backend.integrity_error, match="append-only"):
+        backend.rows("UPDATE events SET actor_name = 'someone else'")
+    with pytest.raises(backend.integrity_error, match="append-only"):
+        backend.rows("DELETE FROM events")
+    with pytest.raises(backend.integrity_error, match="immutable"):
+        backend.rows("UPDATE definition_versions SET note = 'x'")
     assert [e.actor_name for e in await store.list_events(1)] == ["Sara"]
 
 
-async def test_naive_datetimes_are_refused(store: SQLiteStore) -> None:
+async def test_naive_datetimes_are_refused(store: AnyStore) -> None:
     with pytest.raises(ValueError, match="naive"):
         await store.publish_definition("svc", {}, "h", created_by=None, note="", now=datetime(2026, 1, 1))
 
@@ -402,7 +437,7 @@ async def test_naive_datetimes_are_refused(store: SQLiteStore) -> None:
 # --- migrations ---------------------------------------------------------------------------
 
 
-async def test_migrations_are_recorded_and_reopen_is_a_no_op(db_path: Path) -> None:
+async def test_sqlite_migrations_are_recorded_and_reopen_is_a_no_op(db_path: Path) -> None:
     store = await open_store(db_path)
     await store.close()
     conn = raw(db_path)
@@ -419,7 +454,7 @@ async def test_migrations_are_recorded_and_reopen_is_a_no_op(db_path: Path) -> N
     conn.close()
 
 
-async def test_migrate_applies_only_what_is_missing(db_path: Path) -> None:
+async def test_sqlite_migrate_applies_only_what_is_missing(db_path: Path) -> None:
     import aiosqlite
 
     async with aiosqlite.connect(db_path, isolation_level=None) as conn:
@@ -427,7 +462,7 @@ async def test_migrate_applies_only_what_is_missing(db_path: Path) -> None:
         assert await migrate(conn, now=NOW) == []
 
 
-async def test_a_database_from_the_future_is_refused(db_path: Path) -> None:
+async def test_sqlite_a_database_from_the_future_is_refused(db_path: Path) -> None:
     store = await open_store(db_path)
     await store.close()
     conn = raw(db_path)
@@ -437,7 +472,7 @@ async def test_a_database_from_the_future_is_refused(db_path: Path) -> None:
         await open_store(db_path)
 
 
-async def test_a_renamed_recorded_migration_is_refused(db_path: Path) -> None:
+async def test_sqlite_a_renamed_recorded_migration_is_refused(db_path: Path) -> None:
     store = await open_store(db_path)
     await store.close()
     conn = raw(db_path)
@@ -474,7 +509,7 @@ def test_split_statements_keeps_triggers_whole() -> None:
 # --- outbox -------------------------------------------------------------------------------
 
 
-async def test_outbox_claim_sent_failed_dead(store: SQLiteStore, definition_id: int) -> None:
+async def test_outbox_claim_sent_failed_dead(store: AnyStore, definition_id: int) -> None:
     ticket, _ = await store.create_ticket(
         new_ticket(definition_id), [event()], [message("a"), message("b"), message("c")], [], now=NOW
     )
@@ -508,14 +543,14 @@ async def test_outbox_claim_sent_failed_dead(store: SQLiteStore, definition_id: 
         await store.mark_sent(9999, now=NOW)
 
 
-async def test_sending_left_by_a_crash_goes_back_to_pending(db_path: Path) -> None:
-    store = await open_store(db_path)
+async def test_sending_left_by_a_crash_goes_back_to_pending(backend: Backend) -> None:
+    store = await backend.open()
     published = await store.publish_definition("svc", {}, "h", created_by=None, note="", now=NOW)
     await create(store, published.id)
     [claimed] = await store.claim_outbox(now=NOW, limit=10)
     await store.close()  # the dispatcher died before mark_sent/mark_failed
 
-    async with await open_store(db_path) as reopened:
+    async with await backend.open() as reopened:
         [message_] = await reopened.list_outbox()
         assert (message_.status, message_.attempts) == ("pending", 1)
         assert message_.gateway_request_id == claimed.gateway_request_id
@@ -523,23 +558,20 @@ async def test_sending_left_by_a_crash_goes_back_to_pending(db_path: Path) -> No
         assert (retried.attempts, retried.gateway_request_id) == (2, claimed.gateway_request_id)
 
 
-async def test_gateway_request_ids_are_unique(store: SQLiteStore, definition_id: int, db_path: Path) -> None:
+async def test_gateway_request_ids_are_unique(store: AnyStore, definition_id: int, backend: Backend) -> None:
     for _ in range(5):
         await store.create_ticket(new_ticket(definition_id), [event()], [message()] * 4, [], now=NOW)
     ids = [m.gateway_request_id for m in await store.list_outbox()]
     assert len(ids) == len(set(ids)) == 20
-    conn = raw(db_path)
-    try:
-        with pytest.raises(sqlite3.IntegrityError, match="UNIQUE"):
-            conn.execute("UPDATE outbox SET gateway_request_id = ? WHERE id = 2", (ids[0],))
-    finally:
-        conn.close()
+    second = (await store.list_outbox())[1]
+    with pytest.raises(backend.integrity_error, match=r"(?i)unique"):
+        backend.rows("UPDATE outbox SET gateway_request_id = ? WHERE id = ?", (ids[0], second.id))
 
 
 # --- timers -------------------------------------------------------------------------------
 
 
-async def test_timers_due_cancel_and_fire(store: SQLiteStore, definition_id: int) -> None:
+async def test_timers_due_cancel_and_fire(store: AnyStore, definition_id: int) -> None:
     day = timedelta(days=1)
     ticket, _ = await store.create_ticket(
         new_ticket(definition_id),
@@ -598,7 +630,7 @@ async def test_timers_due_cancel_and_fire(store: SQLiteStore, definition_id: int
 # --- definitions --------------------------------------------------------------------------
 
 
-async def test_publish_definition_versions(store: SQLiteStore) -> None:
+async def test_publish_definition_versions(store: AnyStore) -> None:
     v1 = await store.publish_definition("svc", {"a": 1}, "h1", created_by="admin", note="first", now=NOW)
     same = await store.publish_definition("svc", {"a": 1}, "h1", created_by="other", note="again", now=NOW)
     v2 = await store.publish_definition("svc", {"a": 2}, "h2", created_by=None, note="", now=NOW)
@@ -617,7 +649,7 @@ async def test_publish_definition_versions(store: SQLiteStore) -> None:
 # --- lookups, users, ready replies --------------------------------------------------------
 
 
-async def test_lookup_tables(store: SQLiteStore) -> None:
+async def test_lookup_tables(store: AnyStore) -> None:
     custody = [
         {"employee": "e1", "item": "laptop", "qty": 1},
         {"employee": "e1", "item": "phone", "qty": 1},
@@ -641,7 +673,7 @@ async def test_lookup_tables(store: SQLiteStore) -> None:
     assert await store.lookup_rows("custody", "e2") == custody[2:]  # the failed replace changed nothing
 
 
-async def test_users_with_roles(store: SQLiteStore) -> None:
+async def test_users_with_roles(store: AnyStore) -> None:
     head = await store.add_user(
         username="Huda", name="Huda", roles=["it_head", "it_staff"], department="it", now=NOW, email="h@x"
     )
@@ -665,7 +697,7 @@ async def test_users_with_roles(store: SQLiteStore) -> None:
         await store.add_user(username="HUDA", name="Another", roles=[], now=NOW)
 
 
-async def test_ready_reply_search(store: SQLiteStore) -> None:
+async def test_ready_reply_search(store: AnyStore) -> None:
     fee = await store.add_ready_reply(
         title_ar="رسوم الخدمة",
         title_en="Service fee",
@@ -693,7 +725,7 @@ async def test_ready_reply_search(store: SQLiteStore) -> None:
 # --- attachments --------------------------------------------------------------------------
 
 
-async def test_attachments_are_content_addressed(store: SQLiteStore, definition_id: int) -> None:
+async def test_attachments_are_content_addressed(store: AnyStore, definition_id: int) -> None:
     content = b"%PDF-1.7 transcript"
     first = await store.add_attachment(
         ticket_id=None,
@@ -731,7 +763,7 @@ async def test_attachments_are_content_addressed(store: SQLiteStore, definition_
         )
 
 
-async def test_attachments_dir_can_be_chosen(tmp_path: Path) -> None:
+async def test_sqlite_attachments_dir_can_be_chosen(tmp_path: Path) -> None:
     async with await open_store(tmp_path / "db.sqlite", tmp_path / "files") as store:
         att = await store.add_attachment(
             ticket_id=None, field="f", filename="x.txt", media_type="text/plain", content=b"hello", now=NOW
@@ -739,13 +771,13 @@ async def test_attachments_dir_can_be_chosen(tmp_path: Path) -> None:
         assert store.attachment_path(att).parent.parent == tmp_path / "files"
 
 
-async def test_integrity_check(store: SQLiteStore, definition_id: int) -> None:
+async def test_integrity_check(store: AnyStore, definition_id: int) -> None:
     await create(store, definition_id)
     assert await store.integrity_check() == "ok"
 
 
 async def test_cancelled_writes_leave_no_half_ticket_and_no_open_transaction(
-    store: SQLiteStore, definition_id: int, db_path: Path
+    store: AnyStore, definition_id: int, backend: Backend
 ) -> None:
     for step in range(40):  # cancel at 0, 0.05, 0.1… ms: before, inside and after the transaction
         task = asyncio.create_task(create(store, definition_id))
@@ -754,21 +786,15 @@ async def test_cancelled_writes_leave_no_half_ticket_and_no_open_transaction(
         with contextlib.suppress(asyncio.CancelledError):
             await task
     last = await create(store, definition_id)  # the writer is usable: no transaction left open
-    conn = raw(db_path)
-    try:
-        rows = conn.execute(
-            "SELECT (SELECT count(*) FROM events e WHERE e.ticket_id = t.id),"
-            " (SELECT count(*) FROM outbox o WHERE o.ticket_id = t.id) FROM tickets t"
-        ).fetchall()
-    finally:
-        conn.close()
+    rows = backend.rows(
+        "SELECT (SELECT count(*) FROM events e WHERE e.ticket_id = t.id),"
+        " (SELECT count(*) FROM outbox o WHERE o.ticket_id = t.id) FROM tickets t"
+    )
     assert set(rows) == {(1, 1)}
     assert last.number == f"2026-{len(rows):06d}"  # cancelled creates took no number
 
 
-async def test_messages_can_be_built_from_the_ticket_as_written(
-    store: SQLiteStore, definition_id: int
-) -> None:
+async def test_messages_can_be_built_from_the_ticket_as_written(store: AnyStore, definition_id: int) -> None:
     def received(ticket: Ticket) -> list[NewMessage]:
         return [
             NewMessage(
@@ -805,7 +831,7 @@ async def test_messages_can_be_built_from_the_ticket_as_written(
     assert (await create(store, definition_id)).number == "2026-000002"  # the failed one left nothing
 
 
-async def test_get_ticket_by_idempotency_key(store: SQLiteStore, definition_id: int) -> None:
+async def test_get_ticket_by_idempotency_key(store: AnyStore, definition_id: int) -> None:
     ticket = await create(store, definition_id, idempotency_key="abc")
     assert await store.get_ticket_by_idempotency_key("abc") == ticket
     assert await store.get_ticket_by_idempotency_key("other") is None

@@ -6,7 +6,8 @@ acknowledgements and SIGKILLs the child at a random point — usually in the mid
 On reopening, every acknowledged write is there, every ticket is whole (its event and outbox counts
 match its version), and SQLite's integrity check passes. A process kill does not lose the OS page
 cache, so this checks atomicity and acknowledgement order, not power-loss durability (that is what
-``synchronous=FULL`` is for).
+``synchronous=FULL`` is for). The same on PostgreSQL (tests/pg.py's cluster): the writer killed is the
+khidma process, the database server lives on.
 """
 
 from __future__ import annotations
@@ -23,9 +24,12 @@ import threading
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
-from server.store import open_store
+import psycopg
+import pytest
+
+from server.store.open import open_any
 from server.store.records import EventKind, NewEvent, NewMessage, NewTicket, NewTimer, TicketChange
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -52,8 +56,8 @@ def _message(recipient: str) -> NewMessage:
     )
 
 
-async def _write_forever(path: Path) -> None:
-    store = await open_store(path)
+async def _write_forever(db: str) -> None:
+    store = await open_any(db)
     published = await store.publish_definition(
         "svc", {"service": "svc"}, "hash", created_by=None, note="", now=datetime.now(UTC)
     )
@@ -102,8 +106,8 @@ async def _write_forever(path: Path) -> None:
             print("changed", ticket.number, flush=True)
 
 
-def child_main(path: str) -> None:
-    asyncio.run(_write_forever(Path(path)))
+def child_main(db: str) -> None:
+    asyncio.run(_write_forever(db))
 
 
 def _pump(stream: IO[str], lines: queue.Queue[str | None]) -> None:
@@ -112,7 +116,7 @@ def _pump(stream: IO[str], lines: queue.Queue[str | None]) -> None:
     lines.put(None)
 
 
-def _run_and_kill(db: Path, stop_after: int, deadline_s: float) -> list[tuple[str, str]]:
+def _run_and_kill(db: str, stop_after: int, deadline_s: float) -> list[tuple[str, str]]:
     """Start a writer on ``db``, SIGKILL it after ``stop_after`` acknowledgements (or ``deadline_s``);
     returns every acknowledgement it printed, including those still in the pipe at the kill."""
     child = subprocess.Popen(
@@ -120,7 +124,7 @@ def _run_and_kill(db: Path, stop_after: int, deadline_s: float) -> list[tuple[st
             sys.executable,
             "-c",
             "import sys; from tests.test_store_durability import child_main; child_main(sys.argv[1])",
-            str(db),
+            db,
         ],
         cwd=ROOT,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
@@ -166,8 +170,20 @@ def _run_and_kill(db: Path, stop_after: int, deadline_s: float) -> list[tuple[st
     return acks
 
 
-async def _check(db: Path, acks: list[tuple[str, str]]) -> int:
-    async with await open_store(db) as store:
+def _rows(db: str, sql: str) -> list[tuple[Any, ...]]:
+    if db.startswith("postgresql://"):
+        with psycopg.connect(db) as pg:
+            return list(pg.execute(sql).fetchall())
+    conn = sqlite3.connect(db)
+    try:
+        return list(conn.execute(sql).fetchall())
+    finally:
+        conn.close()
+
+
+async def _check(db: str, acks: list[tuple[str, str]]) -> int:
+    store = await open_any(db)
+    try:
         assert await store.integrity_check() == "ok"
         for kind, number in acks:
             ticket = await store.get_ticket_by_number(number)
@@ -177,31 +193,33 @@ async def _check(db: Path, acks: list[tuple[str, str]]) -> int:
                     f"acknowledged change of {number} is lost"
                 )
         assert await store.list_outbox(status="sending") == []
-    conn = sqlite3.connect(db)
-    try:
-        # Every ticket is whole: version 1 ↔ 2 events + 2 messages + 1 pending timer;
-        # version 2 ↔ 3 events (seq 1..3) + 3 messages + the timer cancelled.
-        rows = conn.execute(
-            "SELECT t.number, t.version,"
-            " (SELECT count(*) FROM events e WHERE e.ticket_id = t.id),"
-            " (SELECT max(seq) FROM events e WHERE e.ticket_id = t.id),"
-            " (SELECT count(*) FROM outbox o WHERE o.ticket_id = t.id),"
-            " (SELECT count(*) FROM timers m WHERE m.ticket_id = t.id AND m.status = 'pending'),"
-            " (SELECT count(*) FROM assignments a WHERE a.ticket_id = t.id)"
-            " FROM tickets t"
-        ).fetchall()
-        for number, version, events, max_seq, outbox, pending_timers, assignments in rows:
-            expected = (2, 2, 2, 1, 1) if version == 1 else (3, 3, 3, 0, 2)
-            assert (events, max_seq, outbox, pending_timers, assignments) == expected, (number, version)
-        numbers = sorted(int(number.split("-")[1]) for number, *_ in rows)
-        assert numbers == list(range(1, len(numbers) + 1)), "ticket numbers have a gap"
-        return len(rows)
     finally:
-        conn.close()
+        await store.close()
+    # Every ticket is whole: version 1 ↔ 2 events + 2 messages + 1 pending timer;
+    # version 2 ↔ 3 events (seq 1..3) + 3 messages + the timer cancelled.
+    rows = _rows(
+        db,
+        "SELECT t.number, t.version,"
+        " (SELECT count(*) FROM events e WHERE e.ticket_id = t.id),"
+        " (SELECT max(seq) FROM events e WHERE e.ticket_id = t.id),"
+        " (SELECT count(*) FROM outbox o WHERE o.ticket_id = t.id),"
+        " (SELECT count(*) FROM timers m WHERE m.ticket_id = t.id AND m.status = 'pending'),"
+        " (SELECT count(*) FROM assignments a WHERE a.ticket_id = t.id)"
+        " FROM tickets t",
+    )
+    for number, version, events, max_seq, outbox, pending_timers, assignments in rows:
+        expected = (2, 2, 2, 1, 1) if version == 1 else (3, 3, 3, 0, 2)
+        assert (events, max_seq, outbox, pending_timers, assignments) == expected, (number, version)
+    numbers = sorted(int(number.split("-")[1]) for number, *_ in rows)
+    assert numbers == list(range(1, len(numbers) + 1)), "ticket numbers have a gap"
+    return len(rows)
 
 
-async def test_acknowledged_writes_survive_sigkill(tmp_path: Path) -> None:
-    db = tmp_path / "durable.db"
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+async def test_acknowledged_writes_survive_sigkill(
+    tmp_path: Path, backend: str, request: pytest.FixtureRequest
+) -> None:
+    db = str(tmp_path / "durable.db") if backend == "sqlite" else request.getfixturevalue("pg_url")
     rng = random.Random()
     total_acks = 0
     for _ in range(ROUNDS):

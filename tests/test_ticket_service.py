@@ -1,4 +1,5 @@
-"""The service layer on a real SQLite file: engine + store in one transaction per action."""
+"""The service layer on a real store — a SQLite file, and a PostgreSQL database (tests/pg.py): engine +
+store in one transaction per action."""
 
 from __future__ import annotations
 
@@ -14,8 +15,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from server.engine.model import Actor, Refusal
+from server.store.interface import Store
+from server.store.open import open_any
 from server.store.records import Ticket
-from server.store.sqlite import SQLiteStore, open_store
+from server.store.sqlite import open_store
 from server.tickets.replay import replay_ticket
 from server.tickets.service import Conflict, Created, TicketService
 from server.working_time import WorkingCalendar
@@ -37,9 +40,18 @@ class Clock:
         return self.now
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The database of the test: a SQLite file, or a fresh PostgreSQL schema."""
+    if request.param == "sqlite":
+        return str(tmp_path / "khidma.db")
+    url: str = request.getfixturevalue("pg_url")
+    return url
+
+
 @pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[SQLiteStore]:
-    store = await open_store(tmp_path / "khidma.db")
+async def store(db: str, tmp_path: Path) -> AsyncIterator[Store]:
+    store = await open_any(db, tmp_path / "files")
     users = [
         ("cs-1", "cs", ["customer_service"], "customer_service", "cs@example.org", None),
         ("head-cls", "head", ["department_head"], "classrooms", "head@example.org", "0500000001"),
@@ -64,7 +76,7 @@ async def store(tmp_path: Path) -> AsyncIterator[SQLiteStore]:
 
 
 @pytest.fixture
-async def service(store: SQLiteStore) -> TicketService:
+async def service(store: Store) -> TicketService:
     cat = catalogue()
     calendar = WorkingCalendar.from_definition(cat.organisation.calendar)
     service = TicketService(store, calendar, base_url="https://khidma.example", clock=Clock())
@@ -105,7 +117,7 @@ async def act(
 
 
 async def test_supplies_full_path_writes_ticket_events_and_outbox(
-    service: TicketService, store: SQLiteStore
+    service: TicketService, store: Store
 ) -> None:
     ticket = await submit(service)
     assert re.fullmatch(r"2026-\d{6}", ticket.number) and len(ticket.tracking_code) >= 16
@@ -168,7 +180,7 @@ async def test_supplies_full_path_writes_ticket_events_and_outbox(
     )
 
 
-async def test_refusals_write_nothing(service: TicketService, store: SQLiteStore) -> None:
+async def test_refusals_write_nothing(service: TicketService, store: Store) -> None:
     ticket = await submit(service)
     refusal = await service.act(
         ticket.id, "delegate", {"assignee": "x", "note": "ok ok"}, actor=CS, expected_version=ticket.version
@@ -194,7 +206,7 @@ async def test_stale_version_is_a_conflict_with_the_fresh_ticket(service: Ticket
     assert isinstance(stale, Conflict) and stale.ticket.version == moved.version
 
 
-async def test_two_concurrent_actions_exactly_one_wins(service: TicketService, store: SQLiteStore) -> None:
+async def test_two_concurrent_actions_exactly_one_wins(service: TicketService, store: Store) -> None:
     ticket = await submit(service)
     results = await asyncio.gather(
         service.act(ticket.id, "route_to_department", {}, actor=CS, expected_version=ticket.version),
@@ -210,9 +222,11 @@ async def test_two_concurrent_actions_exactly_one_wins(service: TicketService, s
     assert len(await store.list_events(ticket.id)) == 2
 
 
-async def test_two_stores_on_one_file_one_action_wins(service: TicketService, tmp_path: Path) -> None:
+async def test_two_stores_on_one_database_one_action_wins(
+    service: TicketService, db: str, tmp_path: Path
+) -> None:
     ticket = await submit(service)
-    other_store = await open_store(tmp_path / "khidma.db")
+    other_store = await open_any(db, tmp_path / "files")
     try:
         other = TicketService(other_store, service.calendar, clock=service.clock)
         results = await asyncio.gather(
@@ -224,7 +238,7 @@ async def test_two_stores_on_one_file_one_action_wins(service: TicketService, tm
     assert sorted(type(r).__name__ for r in results) == ["Conflict", "Ticket"]
 
 
-async def test_idempotency_key_makes_a_retry_safe(service: TicketService, store: SQLiteStore) -> None:
+async def test_idempotency_key_makes_a_retry_safe(service: TicketService, store: Store) -> None:
     first = await service.submit(
         "supplies",
         supplies_data(),
@@ -247,9 +261,7 @@ async def test_idempotency_key_makes_a_retry_safe(service: TicketService, store:
     assert len(await store.list_outbox(first.ticket.id)) == 1
 
 
-async def test_clearance_reads_the_custody_ledger_in_the_store(
-    service: TicketService, store: SQLiteStore
-) -> None:
+async def test_clearance_reads_the_custody_ledger_in_the_store(service: TicketService, store: Store) -> None:
     await store.replace_lookup_table(
         "custody", "employee_id", [{"employee_id": "100234", "item": "حاسب", "quantity": 1}]
     )
@@ -273,7 +285,7 @@ async def test_clearance_reads_the_custody_ledger_in_the_store(
 
 
 async def test_tawasul_coordinator_gets_an_sms_and_the_requester_is_reached_by_form_contact(
-    service: TicketService, store: SQLiteStore
+    service: TicketService, store: Store
 ) -> None:
     data = {**catalogue().services["tawasul"].form.schema["examples"][0], "mobile": "0555555555"}
     ticket = await submit(service, "tawasul", channel="tawasul", actor=CS, data=data)
@@ -284,7 +296,7 @@ async def test_tawasul_coordinator_gets_an_sms_and_the_requester_is_reached_by_f
     assert (last.template, last.channel, last.recipient) == ("acknowledged", "sms", "+966555555555")
 
 
-async def test_english_requester_gets_english_notices(service: TicketService, store: SQLiteStore) -> None:
+async def test_english_requester_gets_english_notices(service: TicketService, store: Store) -> None:
     created = await service.submit(
         "supplies", supplies_data(), channel="web", actor=REQUESTER, requester_id="req-1", lang="en"
     )
@@ -293,7 +305,7 @@ async def test_english_requester_gets_english_notices(service: TicketService, st
     assert message.language == "en" and re.search(r"[A-Za-z]{4}", message.body)
 
 
-async def test_tickets_stay_on_their_version(service: TicketService, store: SQLiteStore) -> None:
+async def test_tickets_stay_on_their_version(service: TicketService, store: Store) -> None:
     old = await submit(service)
     first = await store.latest_definition("supplies")
     assert first is not None

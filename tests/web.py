@@ -1,4 +1,5 @@
-"""Helpers for page tests: a real app on a real SQLite file, HTML read with CSS selectors."""
+"""Helpers for page tests: a real app on a real SQLite file (or, inside a test using the ``both_backends``
+fixture of tests/pg.py, on PostgreSQL), HTML read with CSS selectors."""
 
 from __future__ import annotations
 
@@ -14,10 +15,15 @@ from selectolax.lexbor import LexborHTMLParser as HTMLParser
 from server.app import create_app
 from server.settings import Settings
 
+DB_URL: str | None = None
+"""A PostgreSQL database the apps of ``client_for`` use instead of the SQLite file (set by the
+``both_backends`` fixture of tests/pg.py for the test it runs on PostgreSQL)."""
+
 
 @asynccontextmanager
 async def client_for(tmp_path: Path, **settings: Any) -> AsyncIterator[AsyncTestClient[Any]]:
-    app = create_app(Settings(db_path=tmp_path / "khidma.db", base_url="http://testserver.local", **settings))
+    db = {"db_path": tmp_path / "khidma.db"} if DB_URL is None else {"db_url": DB_URL}
+    app = create_app(Settings(**db, base_url="http://testserver.local", **settings))
     async with AsyncTestClient(app=app, base_url="http://testserver.local") as client:
         yield client
 

@@ -48,10 +48,10 @@ def guarded(command: Callable[[argparse.Namespace], int]) -> Callable[[argparse.
 
 
 def _run(args: argparse.Namespace, work: Callable[[Store], Awaitable[T]]) -> T:
-    from server.store.sqlite import open_store
+    from server.store.open import open_any
 
     async def main() -> T:
-        store = await open_store(Path(args.db))
+        store = await open_any(args.db)
         try:
             return await work(store)
         finally:
@@ -230,7 +230,9 @@ def cmd_token_revoke(args: argparse.Namespace) -> int:
 
 
 def _db(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--db", default="khidma.db", help="the SQLite file (default: khidma.db)")
+    parser.add_argument(
+        "--db", default="khidma.db", help="the SQLite file or a postgresql:// URL (default: khidma.db)"
+    )
 
 
 def add_account_commands(commands: Any) -> None:

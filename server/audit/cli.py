@@ -19,17 +19,18 @@ import msgspec
 
 from server.audit.keys import AuditKeyError, audit_key
 from server.settings import Settings
+from server.store.open import db_settings
 
 
 def _key(args: argparse.Namespace) -> bytes:
-    settings = Settings(db_path=Path(args.db))
+    settings = Settings(**db_settings(args.db))
     if args.key_file:
         settings = msgspec.structs.replace(settings, audit_key_file=Path(args.key_file))
     return audit_key(settings)
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    from server.store.sqlite import open_store
+    from server.store.open import open_any
 
     try:
         key = _key(args)
@@ -38,8 +39,11 @@ def cmd_verify(args: argparse.Namespace) -> int:
         return 2
 
     async def main() -> int:
-        async with await open_store(Path(args.db), audit_key=key) as store:
+        store = await open_any(args.db, audit_key=key)
+        try:
             tickets, events, breaks = await store.verify_event_chains()
+        finally:
+            await store.close()
         for found in breaks:
             print(f"BROKEN {found}", file=sys.stdout)
         print(f"{tickets} tickets, {events} events checked; {len(breaks)} broken chain(s)")
@@ -49,7 +53,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 
 def cmd_rechain(args: argparse.Namespace) -> int:
-    from server.store.sqlite import open_store
+    from server.store.open import open_any
 
     try:
         key = _key(args)
@@ -58,8 +62,11 @@ def cmd_rechain(args: argparse.Namespace) -> int:
         return 2
 
     async def main() -> int:
-        async with await open_store(Path(args.db), audit_key=key) as store:
+        store = await open_any(args.db, audit_key=key)
+        try:
             tickets, events = await store.rechain_events(reason=args.reason, now=dt.datetime.now(dt.UTC))
+        finally:
+            await store.close()
         print(f"sealed {events} event(s) of {tickets} ticket(s) (recorded in audit_chain_log)")
         return 0
 
@@ -75,6 +82,6 @@ def add_audit_commands(commands: argparse._SubParsersAction[argparse.ArgumentPar
         "--reason", default="events from before the audit chain", help="recorded with the run"
     )
     for parser, func in ((verify, cmd_verify), (rechain, cmd_rechain)):
-        parser.add_argument("--db", default="khidma.db", help="the SQLite file")
+        parser.add_argument("--db", default="khidma.db", help="the SQLite file or a postgresql:// URL")
         parser.add_argument("--key-file", help="the audit key file (else KHIDMA_AUDIT_KEY_FILE / _KEY)")
         parser.set_defaults(func=func)

@@ -70,7 +70,9 @@ def cmd_key_revoke(args: argparse.Namespace) -> int:
 
 
 def _db(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--db", default="khidma.db", help="the SQLite file (default: khidma.db)")
+    parser.add_argument(
+        "--db", default="khidma.db", help="the SQLite file or a postgresql:// URL (default: khidma.db)"
+    )
 
 
 def add_integration_commands(commands: Any) -> None:

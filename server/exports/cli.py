@@ -20,10 +20,10 @@ FORMATS = ("json", "bpmn", "svg", "guide", "audit")
 
 
 def _run(db: str, work: Callable[[Store], Awaitable[T]]) -> T:
-    from server.store.sqlite import open_store
+    from server.store.open import open_any
 
     async def main() -> T:
-        store = await open_store(Path(db))
+        store = await open_any(db)
         try:
             return await work(store)
         finally:
@@ -154,7 +154,9 @@ def add_export_commands(commands: argparse._SubParsersAction[argparse.ArgumentPa
         help="json: the definitions tree; bpmn / svg: one file per workflow; guide: guide.ar.html and "
         "guide.en.html; audit: tickets.csv, tickets.json, definition_changes.json (default: json)",
     )
-    export.add_argument("--db", default="khidma.db", help="the SQLite file (default: khidma.db)")
+    export.add_argument(
+        "--db", default="khidma.db", help="the SQLite file or a postgresql:// URL (default: khidma.db)"
+    )
     export.add_argument("--lang", choices=("ar", "en"), default="ar", help="svg: the labels' language")
     export.add_argument("--service", help="audit: only this service")
     export.add_argument(
@@ -171,7 +173,9 @@ def add_export_commands(commands: argparse._SubParsersAction[argparse.ArgumentPa
     imp.add_argument(
         "path", help="a tree holding service_definitions/, form_schemas/, workflows/, or a JSON file"
     )
-    imp.add_argument("--db", default="khidma.db", help="the SQLite file (default: khidma.db)")
+    imp.add_argument(
+        "--db", default="khidma.db", help="the SQLite file or a postgresql:// URL (default: khidma.db)"
+    )
     imp.add_argument("--by", default=None, help="who publishes (recorded with each new version)")
     imp.add_argument("--note", default="imported", help="the change note (default: imported)")
     imp.set_defaults(func=cmd_import)

@@ -16,7 +16,7 @@ def add_report_commands(commands: Any) -> None:
     report = commands.add_parser("report", help="the reports: list them, run one to a file")
     actions = report.add_subparsers(dest="report_command", required=True)
     listing = actions.add_parser("list", help="the organisation's reports: name, period, title")
-    listing.add_argument("--db", default="khidma.db", help="the SQLite file")
+    listing.add_argument("--db", default="khidma.db", help="the SQLite file or a postgresql:// URL")
     listing.add_argument("--lang", choices=("ar", "en"), default="en")
     listing.set_defaults(func=cmd_report_list)
     run = actions.add_parser("run", help="run a report over a period; write CSV, XLSX or JSON")
@@ -31,15 +31,16 @@ def add_report_commands(commands: Any) -> None:
     run.add_argument("--lang", choices=("ar", "en"), default="ar")
     run.add_argument("--department", help="only this department's services")
     run.add_argument("--out", help="the file to write (default: standard output; required for xlsx)")
-    run.add_argument("--db", default="khidma.db", help="the SQLite file")
+    run.add_argument("--db", default="khidma.db", help="the SQLite file or a postgresql:// URL")
     run.set_defaults(func=cmd_report_run)
 
 
 async def _with_runtime(db: str, work: Any) -> Any:
     from server.runtime import Runtime, load_shipped
     from server.settings import Settings
+    from server.store.open import db_settings
 
-    settings = Settings(db_path=Path(db), background_worker=False)
+    settings = Settings(**db_settings(db), background_worker=False)
     runtime = await Runtime.open(settings, load_shipped(settings))
     try:
         return await work(runtime)

@@ -1,0 +1,175 @@
+"""What the reports count, and the survey responses they count — PostgreSQL side
+(``sqlite_reports`` and ``sqlite_surveys``' contracts). Read-only queries, but for ``add_survey_response``."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+import msgspec
+from psycopg import IntegrityError
+
+from server.store.interface import AlreadyExists
+from server.store.postgres_codec import PgBase, Row, execute, json_text, moment
+from server.store.records import ReportBasis, ReportRating, ReportTicket, SurveyResponse
+
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_IN_SERVICES = "t.service_id = ANY(%s)"
+
+
+def _values(variables: Sequence[str], fields: Sequence[str]) -> tuple[str, list[str], list[str]]:
+    """The select list reading the named values (as JSON text), its parameters, each column's key."""
+    columns: list[str] = []
+    params: list[str] = []
+    keys: list[str] = []
+    for source, names in (("vars", variables), ("data", fields)):
+        for name in names:
+            if not _NAME.match(name):
+                raise ValueError(f"not a variable or field name: {name!r}")
+            columns.append(f"(t.{source} -> %s::text)::text AS v{len(keys)}")
+            params.append(name)
+            keys.append(f"{'var' if source == 'vars' else 'field'}:{name}")
+    return "".join(", " + c for c in columns), params, keys
+
+
+def _ticket(row: Row, keys: list[str]) -> ReportTicket:
+    values: dict[str, Any] = {}
+    for index, key in enumerate(keys):
+        raw = row[f"v{index}"]
+        if raw is not None and raw != "null":
+            values[key] = msgspec.json.decode(raw)
+    return ReportTicket(
+        id=row["id"],
+        number=row["number"],
+        service_id=row["service_id"],
+        channel=row["channel"],
+        state=row["state"],
+        state_since=row["state_since"],
+        category=row["category"],
+        created_at=row["created_at"],
+        closed_at=row["closed_at"],
+        values=values,
+        due_at=row.get("due_at"),
+    )
+
+
+def _survey(row: Row) -> SurveyResponse:
+    return SurveyResponse(
+        ticket_id=row["ticket_id"],
+        survey_id=row["survey_id"],
+        answers={k: int(v) for k, v in row["answers"].items()},
+        comment=row["comment"],
+        created_at=row["created_at"],
+    )
+
+
+class PgReportsMixin(PgBase):
+    async def report_tickets(
+        self,
+        *,
+        services: Sequence[str],
+        basis: ReportBasis,
+        start: datetime,
+        end: datetime,
+        variables: Sequence[str] = (),
+        fields: Sequence[str] = (),
+    ) -> list[ReportTicket]:
+        select, value_params, keys = _values(variables, fields)
+        base = "t.id, t.number, t.service_id, t.channel, t.category, t.created_at, t.closed_at"
+        ids, since, until = list(services), moment(start), moment(end)
+        params: list[Any]
+        if basis == "status":
+            sql = (
+                f"SELECT {base}, e.to_state AS state, e.at AS state_since{select} FROM tickets t "
+                "JOIN events e ON e.ticket_id = t.id AND e.seq = "
+                "(SELECT MAX(x.seq) FROM events x WHERE x.ticket_id = t.id AND x.at < %s) "
+                "WHERE " + _IN_SERVICES + " AND t.created_at < %s ORDER BY t.id"
+            )
+            params = [*value_params, until, ids, until]
+        elif basis == "current":  # the state now, without reading the history
+            sql = (
+                f"SELECT {base}, t.state AS state, COALESCE(t.closed_at, t.updated_at) AS state_since{select} "
+                "FROM tickets t WHERE " + _IN_SERVICES + " AND (t.category != 'closed' OR t.closed_at >= %s)"
+                " ORDER BY t.id"
+            )
+            params = [*value_params, ids, since]
+        else:
+            column = "created_at" if basis == "created" else "closed_at"
+            sql = (
+                f"SELECT {base}, t.state AS state, t.updated_at AS state_since{select} FROM tickets t "
+                f"WHERE {_IN_SERVICES} AND t.{column} >= %s AND t.{column} < %s ORDER BY t.id"
+            )
+            params = [*value_params, ids, since, until]
+        return [_ticket(row, keys) for row in await self._all(sql, params)]
+
+    async def report_overdue(
+        self,
+        *,
+        services: Sequence[str],
+        now: datetime,
+        variables: Sequence[str] = (),
+        fields: Sequence[str] = (),
+    ) -> list[ReportTicket]:
+        select, value_params, keys = _values(variables, fields)
+        sql = (
+            "SELECT t.id, t.number, t.service_id, t.channel, t.category, t.created_at, t.closed_at, "
+            f"t.state AS state, t.updated_at AS state_since, d.due_at AS due_at{select} "
+            "FROM (SELECT ticket_id, MIN(due_at) AS due_at FROM timers WHERE status = 'pending' "
+            "GROUP BY ticket_id) d JOIN tickets t ON t.id = d.ticket_id "
+            "WHERE d.due_at <= %s AND t.category != 'closed' AND " + _IN_SERVICES + " ORDER BY d.due_at, t.id"
+        )
+        rows = await self._all(sql, [*value_params, moment(now), list(services)])
+        return [_ticket(row, keys) for row in rows]
+
+    async def report_ratings(
+        self, *, services: Sequence[str], start: datetime, end: datetime
+    ) -> list[ReportRating]:
+        sql = (
+            "SELECT r.ticket_id, t.number, t.service_id, r.answers, r.created_at, "
+            "e.actor_id AS employee_id, e.actor_name AS employee_name "
+            "FROM survey_responses r JOIN tickets t ON t.id = r.ticket_id "
+            "LEFT JOIN events e ON e.id = (SELECT x.id FROM events x WHERE x.ticket_id = t.id "
+            "AND x.kind = 'action' AND x.actor_id IS NOT NULL "
+            "AND (t.requester_id IS NULL OR x.actor_id != t.requester_id) ORDER BY x.seq DESC LIMIT 1) "
+            "WHERE " + _IN_SERVICES + " AND r.created_at >= %s AND r.created_at < %s ORDER BY r.ticket_id"
+        )
+        rows = await self._all(sql, [list(services), moment(start), moment(end)])
+        return [
+            ReportRating(
+                ticket_id=row["ticket_id"],
+                number=row["number"],
+                service_id=row["service_id"],
+                answers={k: int(v) for k, v in row["answers"].items()},
+                created_at=row["created_at"],
+                employee_id=row["employee_id"],
+                employee_name=row["employee_name"] or "",
+            )
+            for row in rows
+        ]
+
+    # --- survey responses ---------------------------------------------------------------
+
+    async def add_survey_response(
+        self, *, ticket_id: int, survey_id: str, answers: Mapping[str, int], comment: str, now: datetime
+    ) -> SurveyResponse:
+        params = (ticket_id, survey_id, json_text(dict(answers)), comment, moment(now))
+        try:
+            await self._write(
+                lambda conn: execute(
+                    conn,
+                    "INSERT INTO survey_responses (ticket_id, survey_id, answers, comment, created_at)"
+                    " VALUES (%s, %s, %s::json, %s, %s)",
+                    params,
+                )
+            )
+        except IntegrityError as exc:  # as SQLite's: already rated (or no such ticket)
+            raise AlreadyExists(f"ticket {ticket_id} has already been rated") from exc
+        found = await self.get_survey_response(ticket_id)
+        assert found is not None
+        return found
+
+    async def get_survey_response(self, ticket_id: int) -> SurveyResponse | None:
+        row = await self._one("SELECT * FROM survey_responses WHERE ticket_id = %s", (ticket_id,))
+        return None if row is None else _survey(row)

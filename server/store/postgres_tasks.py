@@ -1,0 +1,162 @@
+"""Staff task lists, PostgreSQL side: a :class:`~server.store.records.TaskFilter` as one WHERE clause
+(``sqlite_tasks``' rules: the viewer's read scope is part of every clause unless the view alone keeps
+the list inside it; values are always bound parameters, never spliced into the SQL). The free text
+matches as SQLite's LIKE does (ASCII letters in either case)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from server.store.postgres_codec import PgBase, Row, execute_many, like_pattern, moment, nocase_like
+from server.store.postgres_tickets import TICKET_COLUMNS, ticket_from_row
+from server.store.records import TaskFilter, TaskOrder, TaskRow, Ticket
+
+_DUE = "(SELECT MIN(m.due_at) FROM timers m WHERE m.ticket_id = t.id AND m.status = 'pending')"
+
+
+def _in(column: str, values: frozenset[str], params: list[Any]) -> str:
+    params.append(sorted(values))
+    return f"{column} = ANY(%s)"
+
+
+def _scope(task_filter: TaskFilter, params: list[Any]) -> str | None:
+    """The read rule of ``server.access.may_read`` in SQL; None when it needs no condition."""
+    scope = task_filter.scope
+    if task_filter.scope_implied:
+        return None
+    parts = []
+    if scope.departments:
+        parts.append(_in("t.department", scope.departments, params))
+    if scope.services:
+        parts.append(_in("t.service_id", scope.services, params))
+    if scope.user_id is not None:
+        parts.append("t.assignee_user = %s")
+        params.append(scope.user_id)
+    if scope.requester_id is not None:
+        parts.append("t.requester_id = %s")
+        params.append(scope.requester_id)
+    return "(" + " OR ".join(parts) + ")" if parts else "FALSE"
+
+
+def _view(task_filter: TaskFilter, params: list[Any]) -> list[str]:
+    clauses = []
+    if task_filter.mine:
+        mine = []
+        if task_filter.assigned_user is not None:
+            mine.append("t.assignee_user = %s")
+            params.append(task_filter.assigned_user)
+        if task_filter.queue_roles:
+            queue = ["t.assignee_user IS NULL", _in("t.assignee_role", task_filter.queue_roles, params)]
+            if task_filter.queue_department is not None:
+                queue.append("t.department = %s")
+                params.append(task_filter.queue_department)
+            mine.append("(" + " AND ".join(queue) + ")")
+        clauses.append("(" + " OR ".join(mine) + ")")
+    if task_filter.held_by is not None:
+        held = [_in("t.department", task_filter.held_by, params)] if task_filter.held_by else []
+        if task_filter.unheld:
+            held.append("t.department IS NULL")
+        clauses.append("(" + " OR ".join(held) + ")" if held else "FALSE")
+    return clauses
+
+
+def where(task_filter: TaskFilter, *, with_category: bool = True) -> tuple[str, list[Any]]:
+    """The WHERE clause (without the keyword) of ``task_filter`` over ``tickets t``, and its parameters."""
+    params: list[Any] = []
+    clauses = []
+    scope = _scope(task_filter, params)
+    if scope is not None:
+        clauses.append(scope)
+    clauses += _view(task_filter, params)
+    for column, value in (
+        ("t.service_id", task_filter.service),
+        ("t.category", task_filter.category if with_category else None),
+        ("t.state", task_filter.state),
+        ("t.channel", task_filter.channel),
+    ):
+        if value is not None:
+            clauses.append(f"{column} = %s")
+            params.append(value)
+    if task_filter.created_from is not None:
+        clauses.append("t.created_at >= %s")
+        params.append(moment(task_filter.created_from))
+    if task_filter.created_before is not None:
+        clauses.append("t.created_at < %s")
+        params.append(moment(task_filter.created_before))
+    if task_filter.text:
+        pattern = like_pattern(task_filter.text)
+        if any(c.isdigit() for c in task_filter.text):  # numbers are digits and a hyphen
+            clauses.append(f"({nocase_like('t.number')} OR {nocase_like('t.search_text')})")
+            params += [pattern, pattern]
+        else:
+            clauses.append(nocase_like("t.search_text"))
+            params.append(pattern)
+    return " AND ".join(clauses) or "TRUE", params
+
+
+def _order_by(order: TaskOrder, table: str = "t") -> str:
+    direction = "DESC" if order.descending else "ASC"
+    if order.key == "due":
+        # no due time last, whichever the direction; then the most recently updated first. (PostgreSQL
+        # reads an output column's name in ORDER BY only alone, not in an expression: the page's CTE
+        # has ``p.due_at``, the ticket query repeats the subquery.)
+        due = "p.due_at" if table == "p" else _DUE
+        return f"{due} IS NULL, {due} {direction}, {table}.updated_at DESC, {table}.id DESC"
+    column = "updated_at" if order.key == "updated" else "created_at"
+    return f"{table}.{column} {direction}, {table}.id {direction}"
+
+
+def _row(row: Row) -> TaskRow:
+    return TaskRow(**{name: row[name] for name in TaskRow.__struct_fields__})
+
+
+def list_sql(task_filter: TaskFilter, order: TaskOrder) -> tuple[str, list[Any]]:
+    """The page's ids are chosen first, then only those rows are joined to their assignee, requester,
+    form data and due time."""
+    clause, params = where(task_filter)
+    due = f", {_DUE} AS due_at" if order.key == "due" else ""
+    sql = (
+        f"WITH p AS (SELECT t.id, t.updated_at, t.created_at{due} FROM tickets t WHERE {clause}"
+        f" ORDER BY {_order_by(order)} LIMIT %s OFFSET %s)"
+        " SELECT t.id, t.number, t.service_id, t.definition_version_id, t.state, t.category, t.department,"
+        " t.assignee_role, t.assignee_user, u.name AS assignee_name, t.channel, t.created_at, t.updated_at,"
+        f" {_DUE} AS due_at, r.name AS requester_name, t.data"
+        " FROM p JOIN tickets t ON t.id = p.id LEFT JOIN users u ON u.id = t.assignee_user"
+        " LEFT JOIN users r ON r.id = t.requester_id"
+        f" ORDER BY {_order_by(order, 'p')}"
+    )
+    return sql, params
+
+
+class PgTasksMixin(PgBase):
+    async def list_tasks(
+        self, task_filter: TaskFilter, order: TaskOrder, *, offset: int, limit: int
+    ) -> list[TaskRow]:
+        sql, params = list_sql(task_filter, order)
+        return [_row(row) for row in await self._all(sql, [*params, limit, offset])]
+
+    async def list_task_ids(
+        self, task_filter: TaskFilter, order: TaskOrder, *, offset: int, limit: int
+    ) -> list[int]:
+        clause, params = where(task_filter)
+        due = f", {_DUE} AS due_at" if order.key == "due" else ""
+        sql = f"SELECT t.id{due} FROM tickets t WHERE {clause} ORDER BY {_order_by(order)} LIMIT %s OFFSET %s"
+        return [int(row["id"]) for row in await self._all(sql, [*params, limit, offset])]
+
+    async def count_tasks(self, task_filter: TaskFilter) -> dict[str, int]:
+        clause, params = where(task_filter, with_category=False)
+        sql = f"SELECT t.category, COUNT(*) AS n FROM tickets t WHERE {clause} GROUP BY t.category"
+        return {row["category"]: int(row["n"]) for row in await self._all(sql, params)}
+
+    async def tickets_without_search_text(self, limit: int) -> list[Ticket]:
+        rows = await self._all(
+            f"SELECT {TICKET_COLUMNS} FROM tickets WHERE search_text IS NULL ORDER BY id LIMIT %s", (limit,)
+        )
+        return [ticket_from_row(row) for row in rows]
+
+    async def set_search_texts(self, texts: Mapping[int, str]) -> None:
+        values = [(text, ticket_id) for ticket_id, text in texts.items()]
+        await self._write(
+            lambda conn: execute_many(conn, "UPDATE tickets SET search_text = %s WHERE id = %s", values)
+        )

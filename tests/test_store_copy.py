@@ -1,0 +1,165 @@
+"""``khidma migrate-store``: a SQLite database copied into PostgreSQL and back, every row kept exactly
+(the audit chain still verifies), the counts checked, a non-empty target refused."""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from server.store.open import open_any
+from server.store.records import NewEvent, NewMessage, NewTicket, NewTimer, TicketChange
+from tests.test_store_equivalence import plain
+
+NOW = datetime(2026, 5, 1, 9, 0, tzinfo=UTC)
+
+
+def khidma(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "server", *args], capture_output=True, text=True, timeout=120
+    )
+
+
+async def populate(db: str) -> None:
+    store = await open_any(db)
+    try:
+        await store.add_user(
+            id="u-1", username="Huda", name="هدى", roles=["it_head", "auditor"], department="it", now=NOW
+        )
+        await store.add_user(
+            id="u-2", username="ali", name="Ali", roles=[], now=NOW, active=False, password_hash="h"
+        )
+        await store.create_session("u-1", "s-1", now=NOW, expires_at=NOW + timedelta(hours=8))
+        await store.create_api_token("u-1", "ci", "t-1", now=NOW)
+        await store.record_failed_login(["user:ali"], now=NOW)
+        definition = await store.publish_definition(
+            "svc", {"z": 1, "a": "ب"}, "h", created_by="u-1", note="", now=NOW
+        )
+        for n in range(5):
+            at = NOW + timedelta(minutes=n)
+            event = NewEvent(
+                at=at, actor_id="u-1", actor_name="هدى", action="submit", from_state=None, to_state="new",
+                data={"z": n, "a": [1.5, None, "✓"]}, visibility="public", kind="created",
+            )  # fmt: skip
+            ticket, _ = await store.create_ticket(
+                NewTicket(
+                    service_id="svc", definition_version_id=definition.id, state="new", category="open",
+                    department="it", assignee_role="it_staff", assignee_user=None, channel="web",
+                    requester_id="u-2", data={"subject": f"s{n}", "b": 1, "a": 2}, vars={},
+                    idempotency_key=f"k{n}", search_text=f"s{n}",
+                ),
+                [event],
+                [NewMessage(channel="email", recipient="a@x", template="t", language="ar", subject="s", body="b")],
+                [NewTimer(timer="sla", state="new", due_at=at + timedelta(days=1))],
+                now=at,
+            )  # fmt: skip
+            if n % 2:
+                change = TicketChange(
+                    state="done", category="closed", department="it", assignee_role=None, assignee_user="u-1",
+                    vars={"x": n}, closed=True,
+                )  # fmt: skip
+                await store.apply_change(
+                    ticket.id, 1, change, [event], [], [], cancel_pending_timers=True, now=at
+                )
+        await store.add_survey_response(ticket_id=2, survey_id="sv", answers={"q": 4}, comment="", now=NOW)
+        await store.replace_lookup_table("custody", "emp", [{"emp": "e1", "x": 1}, {"emp": 2}])
+        await store.add_ready_reply(
+            title_ar="أ", title_en="A", body_ar="ب", body_en="B", tags=["t"], active=False
+        )
+        await store.save_draft("svc", {"f": "x"}, by=None, now=NOW)
+        await store.add_attachment(
+            ticket_id=1, field="f", filename="a.txt", media_type="text/plain", content=b"a", now=NOW
+        )
+        await store.create_integration_key("mail", "email", "k-1", now=NOW)
+        await store.record_inbound_message("<m@x>", 1, "created", now=NOW)
+    finally:
+        await store.close()
+
+
+async def snapshot(db: str) -> Any:
+    """Everything a store answers about the populated data."""
+    store = await open_any(db)
+    try:
+        tickets = [await store.get_ticket(i) for i in range(1, 6)]
+        return plain(
+            {
+                "tickets": tickets,
+                "events": [await store.list_events(i) for i in range(1, 6)],
+                "assignments": [await store.list_assignments(i) for i in range(1, 6)],
+                "outbox": await store.list_outbox(),
+                "timers": await store.due_timers(now=NOW + timedelta(days=9)),
+                "users": await store.list_users(),
+                "tokens": await store.list_tokens("u-1"),
+                "definitions": await store.latest_definitions(),
+                "lookups": await store.list_lookup_table("custody"),
+                "replies": await store.list_ready_replies(),
+                "drafts": await store.list_drafts(),
+                "survey": await store.get_survey_response(2),
+                "keys": await store.list_integration_keys(),
+                "chain": await store.verify_event_chains(),
+            }
+        )
+    finally:
+        await store.close()
+
+
+def rows_of(path: Path) -> dict[str, list[tuple[Any, ...]]]:
+    conn = sqlite3.connect(path)
+    try:
+        tables = [
+            r[0]
+            for r in conn.execute(
+                "SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+            )
+        ]
+        return {
+            t: conn.execute(f"SELECT * FROM {t} ORDER BY 1").fetchall()
+            for t in tables
+            if t != "schema_migrations"
+        }
+    finally:
+        conn.close()
+
+
+async def test_sqlite_to_postgresql_and_back_keeps_every_row(tmp_path: Path, pg_url: str) -> None:
+    source = tmp_path / "source.db"
+    await populate(str(source))
+    copied = khidma("migrate-store", "--from", str(source), "--to", pg_url)
+    assert copied.returncode == 0, copied.stderr
+    assert (
+        "tickets\t5" in copied.stdout
+        and "events\t7" in copied.stdout
+        and "every count checked" in copied.stdout
+    )
+    before = await snapshot(str(source))
+    assert before["chain"] == [5, 7, []]
+    assert await snapshot(pg_url) == before
+
+    back = tmp_path / "back.db"
+    returned = khidma("migrate-store", "--from", pg_url, "--to", str(back))
+    assert returned.returncode == 0, returned.stderr
+    assert rows_of(back) == rows_of(source)  # every row of every table, byte for byte
+
+    # PostgreSQL's ids go on after the copied ones; a copy into a database holding data is refused
+    store = await open_any(pg_url)
+    try:
+        definition = await store.latest_definition("svc")
+        assert definition is not None
+        again = await store.publish_definition("svc", {}, "h2", created_by=None, note="", now=NOW)
+        assert again.id == definition.id + 1
+        user = await store.create_api_token("u-2", "n", "t-2", now=NOW)
+        assert user.id == 2
+    finally:
+        await store.close()
+    refused = khidma("migrate-store", "--from", str(source), "--to", pg_url)
+    assert refused.returncode == 1 and "already holds data" in refused.stderr
+    both_sqlite = khidma("migrate-store", "--from", str(source), "--to", str(tmp_path / "x.db"))
+    assert both_sqlite.returncode == 1 and "one of each" in both_sqlite.stderr
+
+
+def test_a_missing_source_file_is_refused(tmp_path: Path, pg_url: str) -> None:
+    result = khidma("migrate-store", "--from", str(tmp_path / "nowhere.db"), "--to", pg_url)
+    assert result.returncode == 1 and "no such SQLite file" in result.stderr
