@@ -271,13 +271,15 @@ async def test_moving_tickets_to_a_new_version_keeps_the_chain(chained: Chained)
     old = await service.compiled_version(old_version.id)
     new = await service.compiled_version(new_version.id)
     tickets = await store.open_tickets_on(old_version.id)
-    plans = migrate.plan(tickets, old, new, {}, frozenset())
+    ctx = await service.context(new, [], NOW)
+    plans = migrate.plan(tickets, new, migrate.Choices(), ctx)
     outcomes = await migrate.run(
         store,
         tickets,
         plans,
         new_version,
         new,
+        service.calendar,
         actor_id="admin",
         actor_name="Admin",
         now=NOW + dt.timedelta(hours=1),

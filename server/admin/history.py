@@ -3,13 +3,13 @@ from one version to another (the compatibility report, a dry run, then the move)
 
 from __future__ import annotations
 
-import datetime as dt
 import difflib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from server.admin import compat, migrate
+from server.i18n import MESSAGES, t
 from server.runtime import Runtime
 from server.store.records import DefinitionVersion, User
 
@@ -31,6 +31,19 @@ class VersionsPage:
 
 
 @dataclass(frozen=True)
+class DiffRow:
+    """One difference of the compatibility report, in the page's language."""
+
+    kind: str
+    label: str
+    subject: str
+    detail: str
+    breaking: bool
+    states: dict[str, int]
+    affected: int
+
+
+@dataclass(frozen=True)
 class MigratePage:
     service_id: str
     versions: list[int]
@@ -39,10 +52,21 @@ class MigratePage:
     report: compat.Report | None
     mapping: dict[str, str]
     drop: list[str]
+    rows: list[DiffRow] = field(default_factory=list)
+    renames: dict[str, str] = field(default_factory=dict)
+    defaults: dict[str, str] = field(default_factory=dict)
+    default_fields: list[str] = field(default_factory=list)
+    """The fields some ticket's data is refused on: each gets a "value for all" box."""
+    left: list[int] = field(default_factory=list)
     plans: list[migrate.TicketPlan] = field(default_factory=list)
     outcomes: list[tuple[migrate.TicketPlan, str]] = field(default_factory=list)
     dry_run: bool = False
     ran: bool = False
+    lang: str = "ar"
+
+    @property
+    def blocked(self) -> int:
+        return sum(1 for p in self.plans if not p.ok and not p.left)
 
 
 def diff_files(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[DiffFile]:
@@ -83,6 +107,10 @@ class Migration:
     to_version: int = 0
     mapping: dict[str, str] = field(default_factory=dict)
     drop: frozenset[str] = frozenset()
+    renames: dict[str, str] = field(default_factory=dict)
+    defaults: dict[str, str] = field(default_factory=dict)
+    values: dict[tuple[int, str], str] = field(default_factory=dict)
+    leave: frozenset[int] = frozenset()
     dry_run: bool = True
 
     @classmethod
@@ -92,20 +120,63 @@ class Migration:
             frm, to = int(first.get("from", "0")), int(first.get("to", "0"))
         except ValueError:
             frm = to = 0
+
+        def prefixed(prefix: str) -> dict[str, str]:
+            return {k.removeprefix(prefix): v for k, v in first.items() if k.startswith(prefix) and v}
+
+        per_ticket: dict[tuple[int, str], str] = {}
+        for key, value in prefixed("value:").items():
+            ticket, _, name = key.partition(":")
+            if ticket.isdigit() and len(ticket) <= 12 and name:
+                per_ticket[(int(ticket), name)] = value
         return cls(
             from_version=frm,
             to_version=to,
-            mapping={k.removeprefix("map:"): v for k, v in first.items() if k.startswith("map:") and v},
+            mapping=prefixed("map:"),
             drop=frozenset(values.get("drop", [])),
+            renames=prefixed("rename:"),
+            defaults=prefixed("default:"),
+            values=per_ticket,
+            leave=frozenset(int(v) for v in values.get("leave", []) if v.isdigit() and len(v) <= 12),
             dry_run=first.get("dry_run") == "1",
         )
 
+    def choices(self) -> migrate.Choices:
+        return migrate.Choices(
+            mapping=self.mapping,
+            renames=self.renames,
+            drop=self.drop,
+            defaults=self.defaults,
+            values=self.values,
+            leave=self.leave,
+        )
+
+
+def _rows(report: compat.Report, lang: str) -> list[DiffRow]:
+    return [
+        DiffRow(
+            kind=d.kind,
+            label=t(f"change_kind_{d.kind}", lang) if f"change_kind_{d.kind}" in MESSAGES else d.kind,
+            subject=d.subject,
+            detail=d.detail,
+            breaking=d.breaking,
+            states=d.states,
+            affected=d.affected,
+        )
+        for d in report.differences
+    ]
+
 
 async def migrate_page(
-    runtime: Runtime, service_id: str, asked: Migration, *, run_by: User | None = None
+    runtime: Runtime,
+    service_id: str,
+    asked: Migration,
+    *,
+    run_by: User | None = None,
+    lang: str = "ar",
 ) -> MigratePage | None:
-    """The report of moving the open tickets between two versions; with ``asked.dry_run`` the plan for
-    each ticket; with ``run_by`` (and not a dry run) the tickets moved. None for an unknown service."""
+    """The compatibility report between two versions; with ``asked.dry_run`` the plan for each open
+    ticket; with ``run_by`` (and not a dry run) the tickets moved. None for an unknown service."""
     versions = await runtime.store.list_definitions(service_id)
     if not versions:
         return None
@@ -114,13 +185,19 @@ async def migrate_page(
     frm, to = asked.from_version, asked.to_version
     old_v, new_v = by_number.get(frm), by_number.get(to)
     if old_v is None or new_v is None or old_v.version >= new_v.version:
-        return MigratePage(service_id, numbers, frm, to, None, asked.mapping, sorted(asked.drop))
+        return MigratePage(service_id, numbers, frm, to, None, asked.mapping, sorted(asked.drop), lang=lang)
     execute = run_by is not None and not asked.dry_run
     old = await runtime.tickets.compiled_version(old_v.id)
     new = await runtime.tickets.compiled_version(new_v.id)
     tickets = await runtime.store.open_tickets_on(old_v.id)
     report = compat.report(old, new, tickets)
-    plans = migrate.plan(tickets, old, new, asked.mapping, asked.drop) if (asked.dry_run or execute) else []
+    renames = dict(asked.renames) if (asked.dry_run or execute) else dict(report.renamed_suspects)
+    asked = Migration(**{**asked.__dict__, "renames": renames})
+    now = runtime.tickets.clock()
+    plans: list[migrate.TicketPlan] = []
+    if asked.dry_run or execute:
+        ctx = await runtime.tickets.context(new, [], now)
+        plans = migrate.plan(tickets, new, asked.choices(), ctx)
     outcomes: list[tuple[migrate.TicketPlan, str]] = []
     if execute and run_by is not None:
         outcomes = await migrate.run(
@@ -129,10 +206,12 @@ async def migrate_page(
             plans,
             new_v,
             new,
+            runtime.tickets.calendar,
             actor_id=run_by.id,
             actor_name=run_by.name,
-            now=dt.datetime.now(dt.UTC),
+            now=now,
         )
+    refused = sorted({name for p in plans for name in p.problem_fields} | set(asked.defaults))
     return MigratePage(
         service_id,
         numbers,
@@ -141,8 +220,14 @@ async def migrate_page(
         report,
         asked.mapping,
         sorted(asked.drop),
-        plans,
-        outcomes,
-        asked.dry_run,
-        execute,
+        rows=_rows(report, lang),
+        renames=renames,
+        defaults=dict(asked.defaults),
+        default_fields=[n for n in refused if n in (new.form.schema.get("properties") or {})],
+        left=sorted(asked.leave),
+        plans=plans,
+        outcomes=outcomes,
+        dry_run=asked.dry_run,
+        ran=execute,
+        lang=lang,
     )

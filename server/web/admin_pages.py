@@ -162,6 +162,7 @@ class AdminServicePages(Controller):
         self,
         request: AnyRequest,
         runtime: RuntimeDep,
+        page_lang: Lang,
         service_id: FromPath[str],
         from_version: FromQuery[int] = 0,
         to_version: FromQuery[int] = 0,
@@ -172,16 +173,21 @@ class AdminServicePages(Controller):
             to_version=_number(query.get("to"), to_version),
             dry_run=False,
         )
-        return render(
-            request, "admin/migrate.html", found(await history.migrate_page(runtime, service_id, asked))
-        )
+        page = await history.migrate_page(runtime, service_id, asked, lang=page_lang)
+        return render(request, "admin/migrate.html", found(page))
 
     @post("/{service_id:str}/migrate", status_code=200)
     async def migration_run(
-        self, request: AnyRequest, runtime: RuntimeDep, user: CurrentUser, service_id: FromPath[str]
+        self,
+        request: AnyRequest,
+        runtime: RuntimeDep,
+        page_lang: Lang,
+        user: CurrentUser,
+        service_id: FromPath[str],
     ) -> Template:
+        """A dry run (``dry_run=1``: each ticket's plan) or the move (``dry_run=0``)."""
         asked = history.Migration.posted((await read_post(request)).values)
-        page = await history.migrate_page(runtime, service_id, asked, run_by=user)
+        page = await history.migrate_page(runtime, service_id, asked, run_by=user, lang=page_lang)
         return render(request, "admin/migrate.html", found(page))
 
 
