@@ -39,7 +39,11 @@ def choices(node: Mapping[str, Any]) -> list[Any] | None:
         return list(node["enum"])
     for key in ("oneOf", "anyOf"):
         options = node.get(key)
-        if isinstance(options, list) and options and all(isinstance(o, Mapping) and "const" in o for o in options):
+        if (
+            isinstance(options, list)
+            and options
+            and all(isinstance(o, Mapping) and "const" in o for o in options)
+        ):
             return [o["const"] for o in options]
     return None
 

@@ -109,10 +109,22 @@ def _actions(old: CompiledService, new: CompiledService) -> Iterator[tuple[str, 
     a, b = old.workflow, new.workflow
     for aid, action in b.actions.items():
         if aid not in a.actions:
-            yield "action_added", aid, f"{_show(sorted(action.from_))} → {action.to}", set(action.from_), False
+            yield (
+                "action_added",
+                aid,
+                f"{_show(sorted(action.from_))} → {action.to}",
+                set(action.from_),
+                False,
+            )
     for aid, action in a.actions.items():
         if aid not in b.actions:
-            yield "action_removed", aid, f"{_show(sorted(action.from_))} → {action.to}", set(action.from_), True
+            yield (
+                "action_removed",
+                aid,
+                f"{_show(sorted(action.from_))} → {action.to}",
+                set(action.from_),
+                True,
+            )
     for aid, before in a.actions.items():
         after = b.actions.get(aid)
         if after is not None:
@@ -150,9 +162,7 @@ def _timers(old: CompiledService, new: CompiledService) -> Iterator[tuple[str, s
         if previous is None:
             yield "timer_added", tid, f"{timer.state}: {timer.after_working_hours} h", {timer.state}, False
         elif previous != timer:
-            detail = (
-                f"{previous.state}: {previous.after_working_hours} h → {timer.state}: {timer.after_working_hours} h"
-            )
+            detail = f"{previous.state}: {previous.after_working_hours} h → {timer.state}: {timer.after_working_hours} h"
             if previous.effects != timer.effects:
                 detail += f"; {_show(previous.effects)} → {_show(timer.effects)}"
             yield "timer_changed", tid, detail, {previous.state, timer.state}, False
@@ -196,7 +206,10 @@ def workflow_differences(
     removed_actions = [i for i in a.actions if i not in b.actions]
     for aid in removed_actions:
         for nid, action in b.actions.items():
-            if nid not in a.actions and (action.from_, action.to) == (a.actions[aid].from_, a.actions[aid].to):
+            if nid not in a.actions and (action.from_, action.to) == (
+                a.actions[aid].from_,
+                a.actions[aid].to,
+            ):
                 found.append(("action_renamed", aid, f"{aid} → {nid}?", set(action.from_), False))
     found.extend(_texts(old, new))
     found.extend(_timers(old, new))

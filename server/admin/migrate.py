@@ -25,9 +25,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import msgspec
+
 from server.admin.compat_form import has_value
 from server.definitions.catalogue import CompiledService
 from server.definitions.expressions import EvalContext
+from server.definitions.forms import resolve
 from server.definitions.model import Text
 from server.engine.migration import migrated
 from server.engine.model import Assignment, Outcome
@@ -100,7 +103,14 @@ def _message(key: str, **values: str) -> Text:
 
 
 def typed(new: CompiledService, name: str, raw: str) -> Any:
-    """A value typed by the administrator, as the new form's field holds it (a number, a choice…)."""
+    """A value typed by the administrator, as the new form's field holds it (a number, a choice…); a
+    repeatable group or a section is typed as JSON (``[{"item": "…", "quantity": 1}]``)."""
+    node = resolve(new.form.schema, (new.form.schema.get("properties") or {}).get(name))
+    if isinstance(node, Mapping) and node.get("type") in ("array", "object"):
+        try:
+            return msgspec.json.decode(raw.encode("utf-8"))
+        except msgspec.DecodeError:
+            return raw  # the validator names it: not of the expected kind
     data = coerce(new.form, {name: [raw]})
     return data.get(name, raw)
 
@@ -124,9 +134,7 @@ def _carry(ticket: Ticket, new: CompiledService, choices: Choices) -> tuple[dict
     return data, [renamed, dropped, [n for n in lost if n not in choices.drop]]
 
 
-def plan_ticket(
-    ticket: Ticket, new: CompiledService, choices: Choices, ctx: EvalContext
-) -> TicketPlan:
+def plan_ticket(ticket: Ticket, new: CompiledService, choices: Choices, ctx: EvalContext) -> TicketPlan:
     target = choices.mapping.get(ticket.state) or ticket.state
     base = TicketPlan(ticket.id, ticket.number, ticket.version, ticket.state, target)
     if ticket.id in choices.leave:
@@ -209,7 +217,9 @@ async def run(
         if item.to_state == ticket.state:
             since = entered_at(await store.list_events(ticket.id), ticket.state, now)
         timers = [
-            NewTimer(timer=t.timer, state=t.state, due_at=calendar.add_working_hours(since, t.after_working_hours))
+            NewTimer(
+                timer=t.timer, state=t.state, due_at=calendar.add_working_hours(since, t.after_working_hours)
+            )
             for t in outcome.timers
         ]
         event = NewEvent(

@@ -71,7 +71,8 @@ CHANGE_MESSAGES: dict[str, Text] = {
     "change_renames": Text(ar="نقل القيم إلى حقول بأسماء جديدة", en="Carry values to renamed fields"),
     "change_rename_to": Text(ar="تُنقل قيمته إلى", en="carry its value to"),
     "change_defaults": Text(
-        ar="قيمة لكل التذاكر التي ينقصها الحقل أو ترفض قيمته", en="A value for every ticket that lacks the field or whose value is refused"
+        ar="قيمة لكل التذاكر التي ينقصها الحقل أو ترفض قيمته",
+        en="A value for every ticket that lacks the field or whose value is refused",
     ),
     "change_ticket": Text(ar="التذكرة", en="Ticket"),
     "change_move": Text(ar="النقل", en="Move"),

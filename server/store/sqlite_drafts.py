@@ -9,8 +9,8 @@ from typing import Any
 
 import aiosqlite
 
-from server.store.interface import NotFound, VersionConflict
 from server.store import sqlite_outbox
+from server.store.interface import NotFound, VersionConflict
 from server.store.records import Draft, NewEvent, NewTimer, Ticket, TicketChange
 from server.store.sqlite_codec import (
     fetch_all,
