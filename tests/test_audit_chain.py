@@ -268,7 +268,7 @@ async def test_moving_tickets_to_a_new_version_keeps_the_chain(chained: Chained)
     new_version = await store.publish_definition(
         "supplies", bundle, "a-new-hash", created_by="admin", note="v2", now=NOW
     )
-    old = await service.compiled_version(old_version.id)
+    await service.compiled_version(old_version.id)
     new = await service.compiled_version(new_version.id)
     tickets = await store.open_tickets_on(old_version.id)
     ctx = await service.context(new, [], NOW)

@@ -1,5 +1,6 @@
-"""A service's version history with the differences between two versions, and moving running tickets
-from one version to another (the compatibility report, a dry run, then the move)."""
+"""Moving running tickets from one version of a service to another: the migration page (the
+compatibility report, a dry run with the administrator's choices, then the move); the line diff of
+two versions' files. The versions page itself is ``past_versions.py``."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from typing import Any
 from server.admin import compat, migrate
 from server.i18n import MESSAGES, t
 from server.runtime import Runtime
-from server.store.records import DefinitionVersion, User
+from server.store.records import User
 
 
 @dataclass(frozen=True)
@@ -19,15 +20,6 @@ class DiffFile:
     path: str
     lines: list[tuple[str, str]]
     """(kind: add / remove / context / hunk, text)."""
-
-
-@dataclass(frozen=True)
-class VersionsPage:
-    service_id: str
-    versions: list[DefinitionVersion]
-    a: int
-    b: int
-    diff: list[DiffFile]
 
 
 @dataclass(frozen=True)
@@ -86,19 +78,6 @@ def diff_files(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[DiffFile]
     return out
 
 
-async def versions_page(runtime: Runtime, service_id: str, a: int, b: int) -> VersionsPage | None:
-    """The versions and the difference from ``a`` to ``b`` (by default the last two); None for an
-    unknown service."""
-    versions = await runtime.store.list_definitions(service_id)
-    if not versions:
-        return None
-    by_number = {v.version: v for v in versions}
-    b = b if b in by_number else versions[-1].version
-    a = a if a in by_number else max(1, b - 1)
-    diff = diff_files(by_number[a].bundle, by_number[b].bundle) if a in by_number else []
-    return VersionsPage(service_id, versions, a, b, diff)
-
-
 @dataclass(frozen=True)
 class Migration:
     """What the migration form posted."""
@@ -152,7 +131,7 @@ class Migration:
         )
 
 
-def _rows(report: compat.Report, lang: str) -> list[DiffRow]:
+def rows(report: compat.Report, lang: str) -> list[DiffRow]:
     return [
         DiffRow(
             kind=d.kind,
@@ -220,7 +199,7 @@ async def migrate_page(
         report,
         asked.mapping,
         sorted(asked.drop),
-        rows=_rows(report, lang),
+        rows=rows(report, lang),
         renames=renames,
         defaults=dict(asked.defaults),
         default_fields=[n for n in refused if n in (new.form.schema.get("properties") or {})],
