@@ -13,10 +13,13 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
+from server.audit.chain import seal, sealed_values
 from server.cli import main
 from server.definitions.bundle import content_hash
 from server.store.migrate import load_migrations
+from server.store.sqlite import open_store
 from tests.test_admin_editor import EN
+from tests.test_audit_chain import KEY, Chained, _tamper, chained  # noqa: F401 (the fixture)
 from tests.test_requester_pages import login
 from tests.test_staff_ticket import AUDITOR, CS, act, routed, store_of, supplies_ticket, token_for
 from tests.web import client_for, csrf_of, html, texts
@@ -235,3 +238,31 @@ def test_importing_an_unchanged_export_publishes_nothing(tmp_path: Path, capsys:
     (tmp_path / "tree" / FORM).write_text(json.dumps(exported, ensure_ascii=False), encoding="utf-8")
     assert main(["import", "--db", db, str(tmp_path / "tree")]) == 0
     assert "1 new version(s), 9 service(s)" in capsys.readouterr().out
+
+
+async def test_an_events_version_is_sealed_and_events_sealed_before_still_verify(chained: Chained) -> None:
+    path, store, _ = chained
+    await store.close()
+    conn = sqlite3.connect(path)
+    conn.row_factory = sqlite3.Row
+    first, second = (row["id"] for row in conn.execute("SELECT id FROM tickets ORDER BY id").fetchall())
+    conn.execute("DROP TRIGGER events_version_once")
+    conn.commit()
+    conn.close()
+    # an event whose version is changed (the chain recomputed without the key) is found and named
+    _tamper(path, first, 1, definition_version_id=999)
+    # an event sealed in format 1 (before 0011) still verifies: the second ticket's last, so sealed
+    conn = sqlite3.connect(path)
+    conn.row_factory = sqlite3.Row
+    query = "SELECT * FROM events WHERE ticket_id = ? ORDER BY seq DESC LIMIT 2"
+    last, before = conn.execute(query, (second,)).fetchall()
+    old = seal(KEY.encode(), sealed_values(last, 1), before["mac"], 1)
+    conn.execute(
+        "UPDATE events SET mac = ?, chain_version = 1, field_tags = ? WHERE id = ?",
+        (old.mac, old.tags_text(), last["id"]),
+    )
+    conn.commit()
+    conn.close()
+    async with await open_store(path, audit_key=KEY.encode()) as reopened:
+        _, _, breaks = await reopened.verify_event_chains()
+    assert [(b.ticket_id, b.seq, b.field) for b in breaks] == [(first, 1, "definition_version_id")]

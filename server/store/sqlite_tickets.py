@@ -115,7 +115,7 @@ async def append_events(
     """Append the events after the ticket's last one, each sealed in the audit chain (``key``: see
     ``server/audit/chain.py``) as it is inserted, in this same transaction; returns the last one's id."""
     last_seq, prev_mac = await sqlite_audit.chain_head(conn, key, ticket_id, now=now)
-    # each event records the definition version its ticket runs on as it is written (migration 0011)
+    # each event records (and seals) the definition version its ticket runs on as it is written (0011)
     version = await fetch_one(conn, "SELECT definition_version_id FROM tickets WHERE id = ?", (ticket_id,))
     version_id = None if version is None else version["definition_version_id"]
     last_id = 0
@@ -133,14 +133,15 @@ async def append_events(
             "data": json_text(event.data),
             "visibility": event.visibility,
             "kind": event.kind,
+            "definition_version_id": version_id,
         }
         sealed = seal(key, sealed_values(values), prev_mac)
         row = await fetch_one(
             conn,
             "INSERT INTO events (ticket_id, seq, at, actor_id, actor_name, actor_department, action,"
-            " from_state, to_state, data, visibility, kind, mac, chain_version, field_tags,"
-            " definition_version_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-            (*values.values(), sealed.mac, CHAIN_VERSION, sealed.tags_text(), version_id),
+            " from_state, to_state, data, visibility, kind, definition_version_id, mac, chain_version,"
+            " field_tags) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            (*values.values(), sealed.mac, CHAIN_VERSION, sealed.tags_text()),
         )
         assert row is not None
         last_id = int(row["id"])
