@@ -240,7 +240,9 @@ def test_importing_an_unchanged_export_publishes_nothing(tmp_path: Path, capsys:
     assert "1 new version(s), 9 service(s)" in capsys.readouterr().out
 
 
-async def test_an_events_version_is_sealed_and_events_sealed_before_still_verify(chained: Chained) -> None:
+async def test_an_events_version_is_sealed_and_events_sealed_before_still_verify(
+    chained: Chained,  # noqa: F811 (the fixture imported above)
+) -> None:
     path, store, _ = chained
     await store.close()
     conn = sqlite3.connect(path)
