@@ -202,7 +202,8 @@ async def run(
     actor_name: str,
     now: dt.datetime,
 ) -> list[tuple[TicketPlan, str]]:
-    """Move every ticket whose plan is ok; (plan, outcome) per ticket: ``moved``, ``left`` or why not."""
+    """Move every ticket whose plan is ok; (plan, outcome) per ticket: ``moved``, ``left``, ``refused``
+    (its plan has problems) or ``conflict`` (it changed since it was planned: plan it again)."""
     by_id = {ticket.id: ticket for ticket in tickets}
     outcomes = []
     for item in plans:
@@ -210,7 +211,7 @@ async def run(
             outcomes.append((item, "left"))
             continue
         if not item.ok or item.outcome is None:
-            outcomes.append((item, "; ".join(p.field + " " + p.message.en for p in item.problems)))
+            outcomes.append((item, "refused"))
             continue
         ticket, outcome = by_id[item.ticket_id], item.outcome
         since = now
@@ -260,8 +261,8 @@ async def run(
                 search_text=search_text(new.form.schema, item.data),
                 now=now,
             )
-        except StoreError as exc:
-            outcomes.append((item, str(exc)))
+        except StoreError:
+            outcomes.append((item, "conflict"))
             continue
         outcomes.append((item, "moved"))
     return outcomes

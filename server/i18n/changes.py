@@ -85,6 +85,11 @@ CHANGE_MESSAGES: dict[str, Text] = {
     ),
     "change_outcome_moved": Text(ar="نُقلت", en="moved"),
     "change_outcome_left": Text(ar="بقيت على إصدارها", en="left on its version"),
+    "change_outcome_refused": Text(ar="لم تُنقل", en="not moved"),
+    "change_outcome_conflict": Text(
+        ar="تغيّرت التذكرة منذ التجربة فلم تُنقل؛ أعد التجربة",
+        en="the ticket changed since the dry run and was not moved; run it again",
+    ),
     "change_versions_for_auditor": Text(ar="إصدارات الخدمة", en="Versions of the service"),
     "change_download": Text(ar="تنزيل", en="Download"),
     "change_version_unknown": Text(ar="غير معروف", en="unknown"),
