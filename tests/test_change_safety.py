@@ -284,6 +284,11 @@ def _removed_state(f: Files) -> None:
     flow["actions"]["note_to_head"]["from"].remove("awaiting_clarification")
 
 
+def _action_renamed(f: Files) -> None:
+    actions = f[FLOW]["actions"]
+    actions["transfer_to_department"] = actions.pop("route_to_department")
+
+
 def _long(t: Ticket) -> bool:
     return len(t.data["college"]) > 12
 
@@ -420,6 +425,13 @@ EDITS = [
     Edit("notification_text", _notification_text, {"notification_text"}, _none, _none_chosen),
     Edit("timer_added", _timer_added, {"timer_added"}, _none, _none_chosen),
     Edit("who_changed", _who_changed, {"action_who"}, _none, _none_chosen),
+    Edit(
+        "action_renamed",
+        _action_renamed,
+        {"action_renamed", "action_added", "action_removed"},
+        _none,
+        _none_chosen,
+    ),
 ]
 
 

@@ -4,6 +4,7 @@ two versions' files. The versions page itself is ``past_versions.py``."""
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -171,7 +172,7 @@ async def migrate_page(
     tickets = await runtime.store.open_tickets_on(old_v.id)
     report = compat.report(old, new, tickets)
     renames = dict(asked.renames) if (asked.dry_run or execute) else dict(report.renamed_suspects)
-    asked = Migration(**{**asked.__dict__, "renames": renames})
+    asked = dataclasses.replace(asked, renames=renames)
     now = runtime.tickets.clock()
     plans: list[migrate.TicketPlan] = []
     if asked.dry_run or execute:

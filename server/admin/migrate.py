@@ -115,35 +115,47 @@ def typed(new: CompiledService, name: str, raw: str) -> Any:
     return data.get(name, raw)
 
 
-def _carry(ticket: Ticket, new: CompiledService, choices: Choices) -> tuple[dict[str, Any], list[Any]]:
-    """The ticket's data under the new form's names, and what was renamed / dropped / lost."""
+@dataclass(frozen=True)
+class Carried:
+    """A ticket's data under the new form's names."""
+
+    data: dict[str, Any]
+    renamed: list[tuple[str, str]]
+    dropped: list[str]
+    lost: list[str]
+    """Filled fields the new form lacks, neither renamed nor allowed to be dropped."""
+
+
+def carry(ticket: Ticket, new: CompiledService, choices: Choices) -> Carried:
     declared = set(new.form.schema.get("properties") or {})
     data = dict(ticket.data)
     renamed = []
     for old_name, new_name in choices.renames.items():
-        if old_name in data and new_name in declared and old_name != new_name:
-            value = data.pop(old_name)
-            if new_name not in data:
-                data[new_name] = value
-                renamed.append((old_name, new_name))
+        if old_name in data and new_name in declared and old_name != new_name and new_name not in data:
+            data[new_name] = data.pop(old_name)
+            renamed.append((old_name, new_name))
     lost = sorted(n for n in data if n not in declared and has_value(data, [n]))
-    dropped = [n for n in lost if n in choices.drop]
     for name in [n for n in data if n not in declared]:
         if name in choices.drop or not has_value(data, [name]):
             del data[name]
-    return data, [renamed, dropped, [n for n in lost if n not in choices.drop]]
+    return Carried(
+        data=data,
+        renamed=renamed,
+        dropped=[n for n in lost if n in choices.drop],
+        lost=[n for n in lost if n not in choices.drop],
+    )
 
 
 def plan_ticket(ticket: Ticket, new: CompiledService, choices: Choices, ctx: EvalContext) -> TicketPlan:
     target = choices.mapping.get(ticket.state) or ticket.state
-    base = TicketPlan(ticket.id, ticket.number, ticket.version, ticket.state, target)
     if ticket.id in choices.leave:
-        return TicketPlan(**{**base.__dict__, "left": True})
+        return TicketPlan(ticket.id, ticket.number, ticket.version, ticket.state, target, left=True)
     problems: list[Problem] = []
     if target not in new.workflow.states:
         problems.append(Problem("", _message("change_state_gone", state=ticket.state)))
-    data, (renamed, dropped, lost) = _carry(ticket, new, choices)
-    problems.extend(Problem(f"/{n}", _message("change_field_lost", field=n)) for n in lost)
+    carried = carry(ticket, new, choices)
+    data, renamed, dropped = carried.data, carried.renamed, carried.dropped
+    problems.extend(Problem(f"/{n}", _message("change_field_lost", field=n)) for n in carried.lost)
     refused = {e.path.lstrip("/").split("/")[0] for e in validate(new.form, apply_defaults(new.form, data))}
     supplied = []
     for name, raw in choices.defaults.items():
