@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from server.admin import compat, migrate
+from server.definitions.catalogue import CompiledService
 from server.i18n import MESSAGES, t
 from server.runtime import Runtime
 from server.store.records import User
@@ -56,6 +57,10 @@ class MigratePage:
     dry_run: bool = False
     ran: bool = False
     lang: str = "ar"
+    state_labels: dict[str, str] = field(default_factory=dict)
+    """State id → its label in the page's language (the old and the new workflow's)."""
+    holders: dict[int, str] = field(default_factory=dict)
+    """Ticket id → who holds it after the move, in words (department, role or person)."""
 
     @property
     def blocked(self) -> int:
@@ -192,6 +197,11 @@ async def migrate_page(
             now=now,
         )
     refused = sorted({name for p in plans for name in p.problem_fields} | set(asked.defaults))
+    labels = {
+        sid: state.label.get(lang)
+        for compiled in (old, new)
+        for sid, state in compiled.workflow.states.items()
+    }
     return MigratePage(
         service_id,
         numbers,
@@ -210,4 +220,33 @@ async def migrate_page(
         dry_run=asked.dry_run,
         ran=execute,
         lang=lang,
+        state_labels=labels,
+        holders=await _holders(runtime, new, plans, lang),
     )
+
+
+async def _holders(
+    runtime: Runtime, new: CompiledService, plans: list[migrate.TicketPlan], lang: str
+) -> dict[int, str]:
+    """Who holds each planned ticket after the move: the department, then the role or the person."""
+    people = await runtime.store.get_users(
+        sorted({p.assignment.user for p in plans if p.assignment and p.assignment.user})
+    )
+    org = new.organisation
+    words = {}
+    for item in plans:
+        holder = item.assignment
+        if holder is None:
+            continue
+        parts = []
+        if holder.department is not None:
+            dept = org.departments.get(holder.department)
+            parts.append(dept.name.get(lang) if dept else holder.department)
+        if holder.user is not None:
+            person = people.get(holder.user)
+            parts.append(person.name if person else holder.user)
+        elif holder.role is not None:
+            role = org.roles.get(holder.role)
+            parts.append(role.name.get(lang) if role else holder.role)
+        words[item.ticket_id] = " — ".join(parts)
+    return words
