@@ -289,6 +289,19 @@ def _action_renamed(f: Files) -> None:
     actions["transfer_to_department"] = actions.pop("route_to_department")
 
 
+def _conditionally_required(f: Files) -> None:
+    f[FORM]["allOf"] = [
+        {
+            "if": {"properties": {"body_type": {"const": "related_sector"}}, "required": ["body_type"]},
+            "then": {"required": ["room"]},
+        }
+    ]
+
+
+def _hint(f: Files) -> None:
+    f[FORM]["properties"]["college"]["x-help"] = {"ar": "اسم الكلية كاملاً", "en": "The college's full name"}
+
+
 def _long(t: Ticket) -> bool:
     return len(t.data["college"]) > 12
 
@@ -426,6 +439,14 @@ EDITS = [
     Edit("timer_added", _timer_added, {"timer_added"}, _none, _none_chosen),
     Edit("who_changed", _who_changed, {"action_who"}, _none, _none_chosen),
     Edit(
+        "conditionally_required",
+        _conditionally_required,
+        {"field_other"},
+        _sector,
+        lambda _: migrate.Choices(defaults={"room": "غير محدد"}),
+    ),
+    Edit("hint", _hint, {"field_other"}, _none, _none_chosen),
+    Edit(
         "action_renamed",
         _action_renamed,
         {"action_renamed", "action_added", "action_removed"},
@@ -433,6 +454,10 @@ EDITS = [
         _none_chosen,
     ),
 ]
+
+
+def _edit(name: str) -> Edit:
+    return next(e for e in EDITS if e.name == name)
 
 
 async def _publish(world: World, edit: Edit) -> tuple[CompiledService, CompiledService, int]:
@@ -555,7 +580,7 @@ async def test_each_edit_is_reported_flagged_and_moved_with_no_ticket_left_inval
 
 
 async def test_a_renamed_field_carries_its_values(world: World) -> None:
-    _, new, v2_id = await _publish(world, EDITS[4])
+    _, new, v2_id = await _publish(world, _edit("field_renamed"))
     ctx = await world.service.context(new, [], world.clock())
     plans = migrate.plan(world.tickets, new, migrate.Choices(renames={"room": "hall"}), ctx)
     new_version = await world.store.get_definition(v2_id)
@@ -578,7 +603,7 @@ async def test_a_renamed_field_carries_its_values(world: World) -> None:
 
 
 async def test_a_changed_assignee_rule_moves_tickets_to_the_new_queue(world: World) -> None:
-    _, new, v2_id = await _publish(world, EDITS[11])
+    _, new, v2_id = await _publish(world, _edit("assignee_rule"))
     ctx = await world.service.context(new, [], world.clock())
     plans = migrate.plan(world.tickets, new, migrate.Choices(), ctx)
     new_version = await world.store.get_definition(v2_id)
@@ -615,7 +640,7 @@ async def test_a_changed_assignee_rule_moves_tickets_to_the_new_queue(world: Wor
 
 
 async def test_a_new_timer_is_scheduled_from_when_the_ticket_entered_its_state(world: World) -> None:
-    _, new, v2_id = await _publish(world, EDITS[14])
+    _, new, v2_id = await _publish(world, _edit("timer_added"))
     world.clock.now = START + dt.timedelta(days=1)
     ctx = await world.service.context(new, [], world.clock())
     plans = migrate.plan(world.tickets, new, migrate.Choices(), ctx)

@@ -25,12 +25,36 @@ LOWER = ("minLength", "minimum", "exclusiveMinimum", "minItems", "minProperties"
 """A larger value (or a new one) tightens."""
 CHANGED = ("type", "pattern", "format", "const", "multipleOf", "x-accept", "uniqueItems", "x-widget")
 """Any change may break a stored value."""
+HANDLED = frozenset({*UPPER, *LOWER, *CHANGED, "enum", "x-title", "properties", "items", "required", "$ref"})
+"""Keywords compared one by one; any other that differs is reported as it is (``field_other``)."""
+HARMLESS = frozenset({"title", "description", "examples", "default", "$comment", "deprecated", "readOnly"})
+"""Keywords that validate nothing (nor do the ``x-`` hints)."""
+FORM = "(form)"
+"""The subject of a difference of the form as a whole (a condition, the order of its fields…)."""
 
 
-def _show(value: Any) -> str:
+def _show(value: Any, limit: int = 300) -> str:
     if value is None:
         return "—"
-    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+    text = json.dumps(value, ensure_ascii=False, sort_keys=True)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _others(
+    path: str, old: Mapping[str, Any], new: Mapping[str, Any], skip: frozenset[str]
+) -> Iterator[Difference]:
+    """Every other keyword that differs, as it is: a condition (``if``/``then``, ``allOf``…), a hint."""
+    for key in sorted((set(old) | set(new)) - skip):
+        a, b = old.get(key), new.get(key)
+        if a == b:
+            continue
+        if key in ("oneOf", "anyOf") and (choices(old) is not None or choices(new) is not None):
+            if choices(old) != choices(new):
+                continue  # reported as choices narrowed or widened
+            breaking = False  # the same values, other labels
+        else:
+            breaking = not key.startswith("x-") and key not in HARMLESS
+        yield Difference("field_other", path or FORM, f"{key}: {_show(a)} → {_show(b)}", breaking=breaking)
 
 
 def choices(node: Mapping[str, Any]) -> list[Any] | None:
@@ -84,6 +108,7 @@ def _constraints(path: str, old: Mapping[str, Any], new: Mapping[str, Any]) -> I
         yield Difference("choices_narrowed", path, "+ " + ", ".join(_show(v) for v in after), breaking=True)
     if old.get("x-title") != new.get("x-title") and "x-title" in old and "x-title" in new:
         yield Difference("field_label", path, f"{_show(old.get('x-title'))} → {_show(new.get('x-title'))}")
+    yield from _others(path, old, new, HANDLED)
 
 
 def _compare(
@@ -175,7 +200,11 @@ def broken_paths(new: CompiledService, ticket: Ticket) -> set[str]:
 def form_differences(
     old: CompiledService, new: CompiledService, tickets: Sequence[Ticket]
 ) -> list[Difference]:
-    found = list(_members("", old.form.schema, new.form.schema, old.form.schema, new.form.schema, 0))
+    old_root, new_root = old.form.schema, new.form.schema
+    found = list(_members("", old_root, new_root, old_root, new_root, 0))
+    found.extend(
+        _others("", old_root, new_root, frozenset({"properties", "required", "examples", "x-title"}))
+    )
     for removed, added in rename_suspects(old, new):
         found.append(Difference("field_renamed", removed, f"{removed} → {added}?", breaking=True))
     broken = [(ticket, broken_paths(new, ticket)) for ticket in tickets]
@@ -184,6 +213,8 @@ def form_differences(
         path = difference.subject
         if difference.kind in ("field_removed", "field_renamed"):
             concerned = [t for t in tickets if has_value(t.data, path.split("/"))]
+        elif path == FORM:
+            concerned = [t for t, paths in broken if paths] if difference.breaking else []
         else:
             concerned = [
                 t for t, paths in broken if any(p == path or p.startswith(path + "/") for p in paths)

@@ -17,6 +17,7 @@ CHANGE_KINDS: dict[str, Text] = {
     "constraint_tightened": Text(ar="قيد أصبح أشد", en="Constraint tightened"),
     "constraint_loosened": Text(ar="قيد أصبح أخف", en="Constraint loosened"),
     "constraint_changed": Text(ar="قيد تغيّر", en="Constraint changed"),
+    "field_other": Text(ar="تغيّر آخر في النموذج", en="Other change to the form"),
     "choices_narrowed": Text(ar="خيارات حُذف بعضها", en="Choices narrowed"),
     "choices_widened": Text(ar="خيارات أضيف إليها", en="Choices widened"),
     "initial_changed": Text(ar="تغيّرت الحالة الأولى", en="Initial state changed"),
