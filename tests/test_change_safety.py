@@ -302,6 +302,10 @@ def _hint(f: Files) -> None:
     f[FORM]["properties"]["college"]["x-help"] = {"ar": "اسم الكلية كاملاً", "en": "The college's full name"}
 
 
+def _department_changed(f: Files) -> None:
+    f["service_definitions/supplies.json"]["department"] = "maintenance_center"
+
+
 def _long(t: Ticket) -> bool:
     return len(t.data["college"]) > 12
 
@@ -446,6 +450,7 @@ EDITS = [
         lambda _: migrate.Choices(defaults={"room": "غير محدد"}),
     ),
     Edit("hint", _hint, {"field_other"}, _none, _none_chosen),
+    Edit("department_changed", _department_changed, {"service_changed"}, _none, _none_chosen),
     Edit(
         "action_renamed",
         _action_renamed,

@@ -13,8 +13,11 @@ rename, which the administrator confirms on the migration page.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+
+import msgspec
 
 from server.admin.compat_form import form_differences, rename_suspects
 from server.admin.compat_workflow import state_suspects, workflow_differences
@@ -64,8 +67,33 @@ class Report:
         return {d.kind for d in self.differences}
 
 
+def _service_differences(
+    old: CompiledService, new: CompiledService, tickets: Sequence[Ticket]
+) -> list[Difference]:
+    """The service definition's and the organisation's own fields that differ. A new department of the
+    service moves the tickets its rules send to ``$service`` when they are moved."""
+    found = []
+    before, after = msgspec.to_builtins(old.service), msgspec.to_builtins(new.service)
+    for key in sorted(set(before) | set(after)):
+        if before.get(key) != after.get(key):
+            concerned = count_states(tickets) if key == "department" else {}
+            detail = f"{_show(before.get(key))} → {_show(after.get(key))}"
+            found.append(Difference("service_changed", key, detail, states=concerned))
+    before, after = msgspec.to_builtins(old.organisation), msgspec.to_builtins(new.organisation)
+    for key in sorted(set(before) | set(after)):
+        if before.get(key) != after.get(key):
+            found.append(Difference("organisation_changed", key, ""))
+    return found
+
+
+def _show(value: object, limit: int = 200) -> str:
+    text = json.dumps(value, ensure_ascii=False, sort_keys=True)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def report(old: CompiledService, new: CompiledService, open_tickets: Sequence[Ticket]) -> Report:
     differences = [
+        *_service_differences(old, new, open_tickets),
         *form_differences(old, new, open_tickets),
         *workflow_differences(old, new, open_tickets),
     ]

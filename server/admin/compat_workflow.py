@@ -73,8 +73,11 @@ def _states(old: CompiledService, new: CompiledService) -> Iterator[tuple[str, s
         if before.on_enter != after.on_enter:
             detail = f"{_show(before.on_enter)} → {_show(after.on_enter)}"
             yield "state_on_enter", sid, detail, _entering(a, sid) | _entering(b, sid), False
-        if before.label != after.label:
-            yield "state_label", sid, f"{_show(before.label)} → {_show(after.label)}", {sid}, False
+        if (before.label, before.description) != (after.label, after.description):
+            detail = (
+                f"{_show([before.label, before.description])} → {_show([after.label, after.description])}"
+            )
+            yield "state_label", sid, detail, {sid}, False
 
 
 def _action(
@@ -101,8 +104,11 @@ def _action(
         yield "action_effects", aid, f"{_show(before.effects)} → {_show(after.effects)}", at, False
     if before.visibility != after.visibility:
         yield "action_visibility", aid, f"{before.visibility} → {after.visibility}", at, False
-    if before.label != after.label:
-        yield "action_label", aid, f"{_show(before.label)} → {_show(after.label)}", at, False
+    if before.reopens != after.reopens:
+        yield "action_effects", aid, f"reopens: {before.reopens} → {after.reopens}", at, False
+    if (before.label, before.description) != (after.label, after.description):
+        detail = f"{_show([before.label, before.description])} → {_show([after.label, after.description])}"
+        yield "action_label", aid, detail, at, False
 
 
 def _actions(old: CompiledService, new: CompiledService) -> Iterator[tuple[str, str, str, set[str], bool]]:
@@ -131,9 +137,17 @@ def _actions(old: CompiledService, new: CompiledService) -> Iterator[tuple[str, 
             yield from _action(old, new, aid, before, after)
     for gid, guard in b.guards.items():
         previous = a.guards.get(gid)
+        users = {s for act in b.actions.values() if gid in act.guards for s in act.from_}
         if previous is not None and previous.expr != guard.expr:
-            users = {s for act in b.actions.values() if gid in act.guards for s in act.from_}
             yield "condition_changed", gid, f"{previous.expr} → {guard.expr}", users, False
+        if previous is not None and previous.message != guard.message:
+            yield (
+                "condition_message",
+                gid,
+                f"{_show(previous.message)} → {_show(guard.message)}",
+                users,
+                False,
+            )
 
 
 def _texts(old: CompiledService, new: CompiledService) -> Iterator[tuple[str, str, str, set[str], bool]]:
@@ -197,6 +211,9 @@ def workflow_differences(
 ) -> list[Difference]:
     a, b = old.workflow, new.workflow
     found: list[tuple[str, str, str, set[str], bool]] = []
+    if (a.name, a.description) != (b.name, b.description):
+        detail = f"{_show([a.name, a.description])} → {_show([b.name, b.description])}"
+        found.append(("workflow_label", a.id, detail, set(), False))
     if a.initial != b.initial:
         found.append(("initial_changed", "initial", f"{_show(a.initial)} → {_show(b.initial)}", set(), False))
     found.extend(_states(old, new))

@@ -8,6 +8,8 @@ from __future__ import annotations
 from server.definitions.model import Text
 
 CHANGE_KINDS: dict[str, Text] = {
+    "service_changed": Text(ar="تغيّر في تعريف الخدمة", en="Service definition changed"),
+    "organisation_changed": Text(ar="تغيّر في ملف المنظمة", en="Organisation file changed"),
     "field_added": Text(ar="حقل مضاف", en="Field added"),
     "field_removed": Text(ar="حقل محذوف", en="Field removed"),
     "field_renamed": Text(ar="حقل أُعيدت تسميته (محتمل)", en="Field renamed (possibly)"),
@@ -41,6 +43,8 @@ CHANGE_KINDS: dict[str, Text] = {
     "action_visibility": Text(ar="تغيّرت ظهور إجراء للعميل", en="Action visibility changed"),
     "action_label": Text(ar="تغيّر عنوان إجراء", en="Action label changed"),
     "condition_changed": Text(ar="تغيّر تعبير شرط", en="Condition expression changed"),
+    "condition_message": Text(ar="تغيّرت رسالة رفض شرط", en="Condition's refusal message changed"),
+    "workflow_label": Text(ar="تغيّر اسم سير العمل أو وصفه", en="Workflow name or description changed"),
     "notification_added": Text(ar="إشعار مضاف", en="Notification added"),
     "notification_text": Text(ar="تغيّر نص إشعار", en="Notification text changed"),
     "notification_removed": Text(ar="إشعار محذوف", en="Notification removed"),
