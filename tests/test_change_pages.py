@@ -268,3 +268,42 @@ async def test_an_events_version_is_sealed_and_events_sealed_before_still_verify
     async with await open_store(path, audit_key=KEY.encode()) as reopened:
         _, _, breaks = await reopened.verify_event_chains()
     assert [(b.ticket_id, b.seq, b.field) for b in breaks] == [(first, 1, "definition_version_id")]
+
+
+async def test_odd_migration_posts_are_answered_and_move_nothing(tmp_path: Path) -> None:
+    async with client_for(tmp_path) as client:
+        ticket = await supplies_ticket(client)
+        v2 = await _publish_v2(client, _cost_centre_and_short_college)
+        await login(client, "admin", ["administrator"])
+        page = await client.get(f"/admin/services/supplies/migrate?from=1&to={v2.version}", headers=EN)
+        token = csrf_of(page.text)
+        odd = [
+            {"from": "x", "to": "1e9", "dry_run": "0"},
+            {"from": str(v2.version), "to": "1", "dry_run": "0"},  # backwards
+            {"from": "1", "to": str(v2.version), "dry_run": "0", "map:received": "nowhere"},
+            {
+                "from": "1",
+                "to": str(v2.version),
+                "dry_run": "0",
+                f"value:{ticket.id}:requested_items": "[not json",
+                "value:abc:college": "x",
+                "default:no_such_field": "y" * 5000,
+                "rename:college": "no_such_field",
+                "leave": "-1",
+            },
+        ]
+        answers = [
+            await client.post(
+                "/admin/services/supplies/migrate", data={"_csrf_token": token, **post}, headers=EN
+            )
+            for post in odd
+        ]
+        unknown = await client.post(
+            "/admin/services/nothing/migrate", data={"_csrf_token": token, "from": "1", "to": "2"}, headers=EN
+        )
+        after = await store_of(client).get_ticket(ticket.id)
+    assert [a.status_code for a in answers] == [200] * 4 and unknown.status_code == 404
+    refused = html(answers[2].text).css_first(f'#migration-outcomes li[data-ticket="{ticket.number}"]')
+    assert refused is not None and refused.attributes["data-outcome"] == "refused"
+    assert "map it to a state of the new workflow" in refused.text()
+    assert after is not None and after.definition_version_id == ticket.definition_version_id

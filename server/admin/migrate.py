@@ -170,7 +170,7 @@ def plan_ticket(ticket: Ticket, new: CompiledService, choices: Choices, ctx: Eva
     problems.extend(Problem(e.path, e.message) for e in validate(new.form, data))
     outcome = None
     if target in new.workflow.states:
-        event_data = {"renamed": dict(renamed), "dropped": dropped, "supplied": sorted(set(supplied))}
+        event_data = {"renamed_fields": dict(renamed), "supplied_fields": sorted(set(supplied))}
         outcome = migrated(new, view(ticket), to_state=target, data=data, event_data=event_data, ctx=ctx)
     return TicketPlan(
         ticket.id,
