@@ -672,3 +672,41 @@ async def test_a_new_timer_is_scheduled_from_when_the_ticket_entered_its_state(w
     # the timer fires on the new version's definition
     world.clock.now = START + dt.timedelta(days=5)
     assert await world.service.fire_due_timers() == len(answered)
+
+
+async def test_a_ticket_mapped_into_a_state_whose_holder_is_chosen_by_an_action_goes_to_the_head(
+    world: World,
+) -> None:
+    """``in_progress`` is held by the person a head delegates to; a ticket moved there by the
+    administrator has no such person yet, so it waits in the department head's queue; one already
+    held by a person keeps that person."""
+    _, new, v2_id = await _publish(world, _edit("notification_text"))
+    ctx = await world.service.context(new, [], world.clock())
+    choices = migrate.Choices(mapping={"with_department": "in_progress"})
+    plans = migrate.plan(world.tickets, new, choices, ctx)
+    new_version = await world.store.get_definition(v2_id)
+    assert new_version is not None
+    await migrate.run(
+        world.store,
+        world.tickets,
+        plans,
+        new_version,
+        new,
+        world.service.calendar,
+        actor_id="admin",
+        actor_name="Admin",
+        now=world.clock(),
+    )
+    for original in world.tickets:
+        ticket = await world.store.get_ticket(original.id)
+        assert ticket is not None
+        if original.state == "with_department":
+            assert (ticket.state, ticket.department, ticket.assignee_role, ticket.assignee_user) == (
+                "in_progress",
+                "classrooms",
+                "department_head",
+                None,
+            )
+            assert await _in_queue(world.store, ticket)
+        elif original.state == "in_progress":
+            assert (ticket.department, ticket.assignee_user) == ("classrooms", "staff1")
