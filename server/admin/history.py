@@ -34,7 +34,8 @@ class DiffRow:
     detail: str
     breaking: bool
     states: dict[str, int]
-    affected: int
+    affected: int | None
+    """How many open tickets it concerns; None where tickets are not counted (comparing versions)."""
 
 
 @dataclass(frozen=True)
@@ -137,7 +138,7 @@ class Migration:
         )
 
 
-def rows(report: compat.Report, lang: str) -> list[DiffRow]:
+def rows(report: compat.Report, lang: str, *, counted: bool = True) -> list[DiffRow]:
     return [
         DiffRow(
             kind=d.kind,
@@ -146,7 +147,7 @@ def rows(report: compat.Report, lang: str) -> list[DiffRow]:
             detail=d.detail,
             breaking=d.breaking,
             states=d.states,
-            affected=d.affected,
+            affected=d.affected if counted else None,
         )
         for d in report.differences
     ]

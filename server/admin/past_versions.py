@@ -65,7 +65,7 @@ async def versions_page(
         a,
         b,
         diff_files(old.bundle, new.bundle),
-        rows(report, lang) if report is not None else [],
+        rows(report, lang, counted=False) if report is not None else [],
         auditor,
     )
 
