@@ -172,7 +172,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             AdminDirectoryPages,  # users, ready replies, lookup tables (administrators)
             AdminOutboxPages,  # /admin/outbox: undelivered notifications, sending again
             WhatsAppWebhook,  # /api/whatsapp/webhook: the Cloud API's handshake and signed events
-            ExportsAPI,  # /api/export/definitions, workflows/{id}.bpmn|svg, guide, audit, changes
+            ExportsAPI,  # /api/export/definitions, workflows/…, guide, audit, changes, services/{id}/versions…
             ExportPages,  # the same, in the browser for a logged-in auditor
             create_static_files_router(
                 path="/static",

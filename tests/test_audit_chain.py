@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from server.admin import migrate
-from server.audit.chain import FIELDS, canonical_data, seal, sealed_values
+from server.audit.chain import CHAIN_VERSION, FIELDS, canonical_data, seal, sealed_values
 from server.audit.keys import AuditKeyError, audit_key, derived_key
 from server.definitions.bundle import bundle_for
 from server.settings import Secret, Settings
@@ -87,7 +87,7 @@ async def test_every_event_written_through_the_service_is_sealed_and_verifies(ch
     conn = sqlite3.connect(path)
     rows = conn.execute("SELECT mac, chain_version, field_tags FROM events").fetchall()
     conn.close()
-    assert all(mac and version == 1 and tags for mac, version, tags in rows)
+    assert all(mac and version == CHAIN_VERSION and tags for mac, version, tags in rows)
     assert len({mac for mac, _, _ in rows}) == len(rows)
 
     # the same database under another key does not verify: the key is what the seal proves
@@ -268,16 +268,18 @@ async def test_moving_tickets_to_a_new_version_keeps_the_chain(chained: Chained)
     new_version = await store.publish_definition(
         "supplies", bundle, "a-new-hash", created_by="admin", note="v2", now=NOW
     )
-    old = await service.compiled_version(old_version.id)
+    await service.compiled_version(old_version.id)
     new = await service.compiled_version(new_version.id)
     tickets = await store.open_tickets_on(old_version.id)
-    plans = migrate.plan(tickets, old, new, {}, frozenset())
+    ctx = await service.context(new, [], NOW)
+    plans = migrate.plan(tickets, new, migrate.Choices(), ctx)
     outcomes = await migrate.run(
         store,
         tickets,
         plans,
         new_version,
         new,
+        service.calendar,
         actor_id="admin",
         actor_name="Admin",
         now=NOW + dt.timedelta(hours=1),

@@ -1,17 +1,20 @@
-"""A service's version history with the differences between two versions, and moving running tickets
-from one version to another (the compatibility report, a dry run, then the move)."""
+"""Moving running tickets from one version of a service to another: the migration page (the
+compatibility report, a dry run with the administrator's choices, then the move); the line diff of
+two versions' files. The versions page itself is ``past_versions.py``."""
 
 from __future__ import annotations
 
-import datetime as dt
+import dataclasses
 import difflib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from server.admin import compat, migrate
+from server.definitions.catalogue import CompiledService
+from server.i18n import MESSAGES, t
 from server.runtime import Runtime
-from server.store.records import DefinitionVersion, User
+from server.store.records import User
 
 
 @dataclass(frozen=True)
@@ -22,12 +25,17 @@ class DiffFile:
 
 
 @dataclass(frozen=True)
-class VersionsPage:
-    service_id: str
-    versions: list[DefinitionVersion]
-    a: int
-    b: int
-    diff: list[DiffFile]
+class DiffRow:
+    """One difference of the compatibility report, in the page's language."""
+
+    kind: str
+    label: str
+    subject: str
+    detail: str
+    breaking: bool
+    states: dict[str, int]
+    affected: int | None
+    """How many open tickets it concerns; None where tickets are not counted (comparing versions)."""
 
 
 @dataclass(frozen=True)
@@ -39,10 +47,25 @@ class MigratePage:
     report: compat.Report | None
     mapping: dict[str, str]
     drop: list[str]
+    rows: list[DiffRow] = field(default_factory=list)
+    renames: dict[str, str] = field(default_factory=dict)
+    defaults: dict[str, str] = field(default_factory=dict)
+    default_fields: list[str] = field(default_factory=list)
+    """The fields some ticket's data is refused on: each gets a "value for all" box."""
+    left: list[int] = field(default_factory=list)
     plans: list[migrate.TicketPlan] = field(default_factory=list)
     outcomes: list[tuple[migrate.TicketPlan, str]] = field(default_factory=list)
     dry_run: bool = False
     ran: bool = False
+    lang: str = "ar"
+    state_labels: dict[str, str] = field(default_factory=dict)
+    """State id → its label in the page's language (the old and the new workflow's)."""
+    holders: dict[int, str] = field(default_factory=dict)
+    """Ticket id → who holds it after the move, in words (department, role or person)."""
+
+    @property
+    def blocked(self) -> int:
+        return sum(1 for p in self.plans if not p.ok and not p.left)
 
 
 def diff_files(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[DiffFile]:
@@ -62,19 +85,6 @@ def diff_files(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[DiffFile]
     return out
 
 
-async def versions_page(runtime: Runtime, service_id: str, a: int, b: int) -> VersionsPage | None:
-    """The versions and the difference from ``a`` to ``b`` (by default the last two); None for an
-    unknown service."""
-    versions = await runtime.store.list_definitions(service_id)
-    if not versions:
-        return None
-    by_number = {v.version: v for v in versions}
-    b = b if b in by_number else versions[-1].version
-    a = a if a in by_number else max(1, b - 1)
-    diff = diff_files(by_number[a].bundle, by_number[b].bundle) if a in by_number else []
-    return VersionsPage(service_id, versions, a, b, diff)
-
-
 @dataclass(frozen=True)
 class Migration:
     """What the migration form posted."""
@@ -83,6 +93,10 @@ class Migration:
     to_version: int = 0
     mapping: dict[str, str] = field(default_factory=dict)
     drop: frozenset[str] = frozenset()
+    renames: dict[str, str] = field(default_factory=dict)
+    defaults: dict[str, str] = field(default_factory=dict)
+    values: dict[tuple[int, str], str] = field(default_factory=dict)
+    leave: frozenset[int] = frozenset()
     dry_run: bool = True
 
     @classmethod
@@ -92,20 +106,63 @@ class Migration:
             frm, to = int(first.get("from", "0")), int(first.get("to", "0"))
         except ValueError:
             frm = to = 0
+
+        def prefixed(prefix: str) -> dict[str, str]:
+            return {k.removeprefix(prefix): v for k, v in first.items() if k.startswith(prefix) and v}
+
+        per_ticket: dict[tuple[int, str], str] = {}
+        for key, value in prefixed("value:").items():
+            ticket, _, name = key.partition(":")
+            if ticket.isdigit() and len(ticket) <= 12 and name:
+                per_ticket[(int(ticket), name)] = value
         return cls(
             from_version=frm,
             to_version=to,
-            mapping={k.removeprefix("map:"): v for k, v in first.items() if k.startswith("map:") and v},
+            mapping=prefixed("map:"),
             drop=frozenset(values.get("drop", [])),
+            renames=prefixed("rename:"),
+            defaults=prefixed("default:"),
+            values=per_ticket,
+            leave=frozenset(int(v) for v in values.get("leave", []) if v.isdigit() and len(v) <= 12),
             dry_run=first.get("dry_run") == "1",
         )
 
+    def choices(self) -> migrate.Choices:
+        return migrate.Choices(
+            mapping=self.mapping,
+            renames=self.renames,
+            drop=self.drop,
+            defaults=self.defaults,
+            values=self.values,
+            leave=self.leave,
+        )
+
+
+def rows(report: compat.Report, lang: str, *, counted: bool = True) -> list[DiffRow]:
+    return [
+        DiffRow(
+            kind=d.kind,
+            label=t(f"change_kind_{d.kind}", lang) if f"change_kind_{d.kind}" in MESSAGES else d.kind,
+            subject=d.subject,
+            detail=d.detail,
+            breaking=d.breaking,
+            states=d.states,
+            affected=d.affected if counted else None,
+        )
+        for d in report.differences
+    ]
+
 
 async def migrate_page(
-    runtime: Runtime, service_id: str, asked: Migration, *, run_by: User | None = None
+    runtime: Runtime,
+    service_id: str,
+    asked: Migration,
+    *,
+    run_by: User | None = None,
+    lang: str = "ar",
 ) -> MigratePage | None:
-    """The report of moving the open tickets between two versions; with ``asked.dry_run`` the plan for
-    each ticket; with ``run_by`` (and not a dry run) the tickets moved. None for an unknown service."""
+    """The compatibility report between two versions; with ``asked.dry_run`` the plan for each open
+    ticket; with ``run_by`` (and not a dry run) the tickets moved. None for an unknown service."""
     versions = await runtime.store.list_definitions(service_id)
     if not versions:
         return None
@@ -114,13 +171,19 @@ async def migrate_page(
     frm, to = asked.from_version, asked.to_version
     old_v, new_v = by_number.get(frm), by_number.get(to)
     if old_v is None or new_v is None or old_v.version >= new_v.version:
-        return MigratePage(service_id, numbers, frm, to, None, asked.mapping, sorted(asked.drop))
+        return MigratePage(service_id, numbers, frm, to, None, asked.mapping, sorted(asked.drop), lang=lang)
     execute = run_by is not None and not asked.dry_run
     old = await runtime.tickets.compiled_version(old_v.id)
     new = await runtime.tickets.compiled_version(new_v.id)
     tickets = await runtime.store.open_tickets_on(old_v.id)
     report = compat.report(old, new, tickets)
-    plans = migrate.plan(tickets, old, new, asked.mapping, asked.drop) if (asked.dry_run or execute) else []
+    renames = dict(asked.renames) if (asked.dry_run or execute) else dict(report.renamed_suspects)
+    asked = dataclasses.replace(asked, renames=renames)
+    now = runtime.tickets.clock()
+    plans: list[migrate.TicketPlan] = []
+    if asked.dry_run or execute:
+        ctx = await runtime.tickets.context(new, [], now)
+        plans = migrate.plan(tickets, new, asked.choices(), ctx)
     outcomes: list[tuple[migrate.TicketPlan, str]] = []
     if execute and run_by is not None:
         outcomes = await migrate.run(
@@ -129,10 +192,17 @@ async def migrate_page(
             plans,
             new_v,
             new,
+            runtime.tickets.calendar,
             actor_id=run_by.id,
             actor_name=run_by.name,
-            now=dt.datetime.now(dt.UTC),
+            now=now,
         )
+    refused = sorted({name for p in plans for name in p.problem_fields} | set(asked.defaults))
+    labels = {
+        sid: state.label.get(lang)
+        for compiled in (old, new)
+        for sid, state in compiled.workflow.states.items()
+    }
     return MigratePage(
         service_id,
         numbers,
@@ -141,8 +211,43 @@ async def migrate_page(
         report,
         asked.mapping,
         sorted(asked.drop),
-        plans,
-        outcomes,
-        asked.dry_run,
-        execute,
+        rows=rows(report, lang),
+        renames=renames,
+        defaults=dict(asked.defaults),
+        default_fields=[n for n in refused if n in (new.form.schema.get("properties") or {})],
+        left=sorted(asked.leave),
+        plans=plans,
+        outcomes=outcomes,
+        dry_run=asked.dry_run,
+        ran=execute,
+        lang=lang,
+        state_labels=labels,
+        holders=await _holders(runtime, new, plans, lang),
     )
+
+
+async def _holders(
+    runtime: Runtime, new: CompiledService, plans: list[migrate.TicketPlan], lang: str
+) -> dict[int, str]:
+    """Who holds each planned ticket after the move: the department, then the role or the person."""
+    people = await runtime.store.get_users(
+        sorted({p.assignment.user for p in plans if p.assignment and p.assignment.user})
+    )
+    org = new.organisation
+    words = {}
+    for item in plans:
+        holder = item.assignment
+        if holder is None:
+            continue
+        parts = []
+        if holder.department is not None:
+            dept = org.departments.get(holder.department)
+            parts.append(dept.name.get(lang) if dept else holder.department)
+        if holder.user is not None:
+            person = people.get(holder.user)
+            parts.append(person.name if person else holder.user)
+        elif holder.role is not None:
+            role = org.roles.get(holder.role)
+            parts.append(role.name.get(lang) if role else holder.role)
+        words[item.ticket_id] = " — ".join(parts)
+    return words

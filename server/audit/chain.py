@@ -1,8 +1,11 @@
 """Sealing a ticket's events: an HMAC chain, keyed by a secret the database never holds.
 
-Format version 1 seals, for each event, these named fields as the store holds them (``FIELDS``):
+Format version 1 seals, for each event, these named fields as the store holds them (``FIELDS_V1``):
 ticket_id, seq, kind, action, actor_id, actor_name, actor_department, from_state, to_state,
 visibility, at (the stored ISO text) and data (canonical JSON: sorted keys, no spaces, UTF-8).
+Format version 2 (``FIELDS``, migration 0011) adds definition_version_id: the definition version the
+ticket ran on when the event was written, which the audit export shows beside the event. Events are
+sealed in the newest format; an event sealed in version 1 keeps verifying by version 1's fields.
 
 * a **field tag** per field — ``HMAC-SHA256(key, ["khidma-event-field", 1, ticket_id, seq, name,
   value])``, first 8 bytes in hex — so a verification can name *which* field was changed;
@@ -27,8 +30,8 @@ from typing import Any, Protocol
 
 import msgspec
 
-CHAIN_VERSION = 1
-FIELDS: tuple[str, ...] = (
+CHAIN_VERSION = 2
+FIELDS_V1: tuple[str, ...] = (
     "ticket_id",
     "seq",
     "kind",
@@ -42,6 +45,9 @@ FIELDS: tuple[str, ...] = (
     "at",
     "data",
 )
+FIELDS: tuple[str, ...] = (*FIELDS_V1, "definition_version_id")
+FORMATS: dict[int, tuple[str, ...]] = {1: FIELDS_V1, 2: FIELDS}
+"""The sealed fields of each format version."""
 TAG_HEX = 16  # 8 bytes: enough to say which field changed; the seal itself is the full 32 bytes
 
 
@@ -65,9 +71,9 @@ def _hmac(key: bytes, parts: list[Any]) -> str:
     return hmac.digest(key, _json(parts), hashlib.sha256).hex()
 
 
-def sealed_values(row: Row) -> dict[str, Any]:
-    """The sealed fields of an event row (``data`` canonicalised)."""
-    values = {name: row[name] for name in FIELDS}
+def sealed_values(row: Row, version: int = CHAIN_VERSION) -> dict[str, Any]:
+    """The sealed fields of an event row in format ``version`` (``data`` canonicalised)."""
+    values = {name: row[name] for name in FORMATS[version]}
     values["data"] = canonical_data(str(row["data"]))
     return values
 
@@ -81,14 +87,16 @@ class Seal:
         return _json(self.tags).decode("utf-8")
 
 
-def seal(key: bytes, values: Mapping[str, Any], prev_mac: str | None) -> Seal:
-    """The seal of one event (``values``: see ``sealed_values``) following ``prev_mac``."""
+def seal(key: bytes, values: Mapping[str, Any], prev_mac: str | None, version: int = CHAIN_VERSION) -> Seal:
+    """The seal of one event (``values``: see ``sealed_values``) following ``prev_mac``, in format
+    ``version``."""
     ticket_id, seq = values["ticket_id"], values["seq"]
+    fields = FORMATS[version]
     tags = {
-        name: _hmac(key, ["khidma-event-field", CHAIN_VERSION, ticket_id, seq, name, values[name]])[:TAG_HEX]
-        for name in FIELDS
+        name: _hmac(key, ["khidma-event-field", version, ticket_id, seq, name, values[name]])[:TAG_HEX]
+        for name in fields
     }
-    mac = _hmac(key, ["khidma-event", CHAIN_VERSION, [values[name] for name in FIELDS], prev_mac or ""])
+    mac = _hmac(key, ["khidma-event", version, [values[name] for name in fields], prev_mac or ""])
     return Seal(mac=mac, tags=tags)
 
 
@@ -123,18 +131,20 @@ def check_event(
         return broken("seq", f"expected event {expected_seq} here: an event was removed or renumbered")
     if row["mac"] is None:
         return broken("chain", "never sealed (a database from before the audit chain: khidma audit rechain)")
-    if row["chain_version"] != CHAIN_VERSION:
-        return broken("chain", f"unknown chain format version {row['chain_version']!r}")
+    version = row["chain_version"]
+    if version not in FORMATS:
+        return broken("chain", f"unknown chain format version {version!r}")
+    fields = FORMATS[version]
     try:
-        values = sealed_values(row)
+        values = sealed_values(row, version)
         stored = json.loads(str(row["field_tags"]))
     except (ValueError, TypeError):
         return broken("data", "not readable")
-    expected = seal(key, values, prev_mac)
+    expected = seal(key, values, prev_mac, version)
     if not isinstance(stored, dict):
         stored = {}
-    wrong = [n for n in FIELDS if not hmac.compare_digest(str(stored.get(n, "")), expected.tags[n])]
-    if len(wrong) == len(FIELDS):
+    wrong = [n for n in fields if not hmac.compare_digest(str(stored.get(n, "")), expected.tags[n])]
+    if len(wrong) == len(fields):
         return broken(
             "seal", "no field verifies: the event was resealed with another key (or this is not the key)"
         )

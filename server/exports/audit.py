@@ -1,4 +1,9 @@
-"""The audit trail of tickets (one row per event; CSV and JSON) and the log of definition changes."""
+"""The audit trail of tickets (one row per event; CSV and JSON) and the log of definition changes.
+
+Each event is labelled with its own definition version — the one its ticket ran on when it was
+written (``events.definition_version_id``, migration 0011) — not the ticket's current one: a ticket
+moved from version 3 to 4 shows its first events on 3 and the rest on 4. An event from before 0011
+whose version its ticket's history could not tell is labelled ``unknown`` (``null`` in JSON)."""
 
 from __future__ import annotations
 
@@ -39,14 +44,21 @@ async def audit_rows(store: Store, audit: AuditFilter) -> list[dict[str, Any]]:
     task_filter = TaskFilter(scope=ReadScope(everything=True), service=audit.service, created_before=high)
     order = TaskOrder(key="created", descending=False)
     versions: dict[int, int] = {}
+
+    async def number(definition_id: int | None) -> int | None:
+        if definition_id is None:
+            return None
+        if definition_id not in versions:
+            definition = await store.get_definition(definition_id)
+            versions[definition_id] = definition.version if definition else 0
+        return versions[definition_id]
+
     rows: list[dict[str, Any]] = []
     offset = 0
     while page := await store.list_tasks(task_filter, order, offset=offset, limit=PAGE):
         offset += len(page)
         for ticket in page:
-            if ticket.definition_version_id not in versions:
-                definition = await store.get_definition(ticket.definition_version_id)
-                versions[ticket.definition_version_id] = definition.version if definition else 0
+            current = await number(ticket.definition_version_id)
             for event in await store.list_events(ticket.id):
                 if (low is not None and event.at < low) or (high is not None and event.at >= high):
                     continue
@@ -54,7 +66,8 @@ async def audit_rows(store: Store, audit: AuditFilter) -> list[dict[str, Any]]:
                     {
                         "ticket": ticket.number,
                         "service": ticket.service_id,
-                        "version": versions[ticket.definition_version_id],
+                        "version": await number(event.definition_version_id),
+                        "ticket_version": current,
                         "seq": event.seq,
                         "at": event.at.isoformat(),
                         "actor": event.actor_name,
@@ -76,7 +89,10 @@ def audit_csv(rows: list[dict[str, Any]]) -> str:
     writer.writeheader()
     for row in rows:
         # a cell starting with = + - @ would be a formula in a spreadsheet: quote it as text
-        writer.writerow({k: _cell(v) for k, v in row.items()})
+        cells = {k: _cell(v) for k, v in row.items() if k in COLUMNS}
+        if cells["version"] is None:
+            cells["version"] = "unknown"
+        writer.writerow(cells)
     return buffer.getvalue()
 
 
@@ -87,14 +103,22 @@ def _cell(value: Any) -> Any:
 
 
 def audit_json(rows: list[dict[str, Any]]) -> dict[str, Any]:
-    """Events grouped by ticket: ``{tickets: [{number, service, version, events: [...]}]}``."""
+    """Events grouped by ticket: ``{tickets: [{number, service, version, events: [{version, …}]}]}`` —
+    the ticket's current version, and each event's own (``null``: unknown)."""
     tickets: dict[str, dict[str, Any]] = {}
     for row in rows:
         entry = tickets.setdefault(
             row["ticket"],
-            {"number": row["ticket"], "service": row["service"], "version": row["version"], "events": []},
+            {
+                "number": row["ticket"],
+                "service": row["service"],
+                "version": row["ticket_version"],
+                "events": [],
+            },
         )
-        entry["events"].append({k: v for k, v in row.items() if k not in ("ticket", "service", "version")})
+        entry["events"].append(
+            {k: v for k, v in row.items() if k not in ("ticket", "service", "ticket_version")}
+        )
     return {"tickets": list(tickets.values())}
 
 

@@ -2,8 +2,10 @@
 repository ships, and import such a tree (or an exported ``{files: …}`` document) as new versions.
 
 Export → import gives the same definitions: the exported texts are the published texts, byte for byte,
-and importing them again publishes nothing (``publish_definition`` keeps a version whose content hash
-is unchanged).
+and importing them again publishes nothing. A text may come back with other line ends (a version
+edited in the browser has the CRLF a form post carries; a tree read from disk has LF) or other
+spacing: the import compares each service's files by their content — the JSON they hold, in their
+own key order (:func:`semantic_hash`) — and publishes only a service whose content changed.
 """
 
 from __future__ import annotations
@@ -79,6 +81,21 @@ class Imported:
     """True when this import published a new version."""
 
 
+def _content(text: str) -> str:
+    """A file's JSON re-encoded (key order kept, spacing dropped); its text with LF line ends if it
+    does not parse."""
+    try:
+        return msgspec.json.encode(msgspec.json.decode(text)).decode("utf-8")
+    except msgspec.DecodeError:
+        return text.replace("\r\n", "\n")
+
+
+def semantic_hash(bundle: Mapping[str, Any]) -> str:
+    """The content hash of a bundle, blind to line ends and spacing: two bundles with the same hash
+    run the same definitions."""
+    return content_hash({path: _content(str(text)) for path, text in bundle.items()})
+
+
 def read_import(path: Path) -> tuple[dict[str, str], ErrorSink]:
     """The file texts of a tree directory, or of an exported JSON document ``{"files": {path: text}}``."""
     sink = ErrorSink()
@@ -118,6 +135,9 @@ async def import_sources(
     for service_id in catalogue.services:
         bundle = bundle_for(catalogue, service_id)
         before = await store.latest_definition(service_id)
+        if before is not None and semantic_hash(before.bundle) == semantic_hash(bundle):
+            imported.append(Imported(service_id=service_id, version=before.version, changed=False))
+            continue
         version = await store.publish_definition(
             service_id, bundle, content_hash(bundle), created_by=created_by, note=note, now=now
         )

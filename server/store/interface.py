@@ -246,16 +246,18 @@ class Store(Protocol):
         ticket_id: int,
         expected_version: int,
         new_definition_version_id: int,
-        new_state: str,
+        change: TicketChange,
         event: NewEvent,
         *,
-        category: str,
         data: Mapping[str, Any],
+        timers: Sequence[NewTimer],
+        search_text: str | None = None,
         now: datetime,
     ) -> Ticket:
-        """Move a ticket to another definition version (its state, category and data as given; version
-        + 1) and append ``event`` (kind ``migration``), in one transaction. Raises ``VersionConflict``
-        or ``NotFound``."""
+        """Move a ticket to another definition version, in one transaction: its state, category, holder
+        and variables (``change``), its data and search text as given, version + 1; ``event`` (kind
+        ``migration``) appended; the holder's change recorded; its pending timers cancelled and
+        ``timers`` set. Raises ``VersionConflict`` or ``NotFound``."""
         ...
 
     # --- lookup tables ------------------------------------------------------------------

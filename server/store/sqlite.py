@@ -351,11 +351,12 @@ class SQLiteStore:
         ticket_id: int,
         expected_version: int,
         new_definition_version_id: int,
-        new_state: str,
+        change: TicketChange,
         event: NewEvent,
         *,
-        category: str,
         data: Mapping[str, Any],
+        timers: Sequence[NewTimer],
+        search_text: str | None = None,
         now: datetime,
     ) -> Ticket:
         return await self._writer.run(
@@ -364,10 +365,11 @@ class SQLiteStore:
                 ticket_id,
                 expected_version,
                 new_definition_version_id,
-                new_state,
+                change,
                 event,
-                category=category,
                 data=data,
+                timers=timers,
+                search_text=search_text,
                 now=now,
                 key=self._audit_key,
             )

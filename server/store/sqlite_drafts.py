@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 import aiosqlite
 
+from server.store import sqlite_outbox
 from server.store.interface import NotFound, VersionConflict
-from server.store.records import Draft, NewEvent, Ticket
+from server.store.records import Draft, NewEvent, NewTimer, Ticket, TicketChange
 from server.store.sqlite_codec import (
     fetch_all,
     fetch_one,
@@ -19,7 +20,7 @@ from server.store.sqlite_codec import (
     parse_time,
     time_text,
 )
-from server.store.sqlite_tickets import append_events, ticket_from_row
+from server.store.sqlite_tickets import append_events, record_assignment, ticket_from_row
 
 
 def _draft(row: sqlite3.Row) -> Draft:
@@ -73,33 +74,55 @@ async def migrate_ticket(
     ticket_id: int,
     expected_version: int,
     new_definition_version_id: int,
-    new_state: str,
+    change: TicketChange,
     event: NewEvent,
     *,
-    category: str,
     data: Mapping[str, Any],
+    timers: Sequence[NewTimer],
+    search_text: str | None,
     now: datetime,
     key: bytes,
 ) -> Ticket:
-    before = await fetch_one(conn, "SELECT version FROM tickets WHERE id = ?", (ticket_id,))
-    if before is None:
+    before_row = await fetch_one(conn, "SELECT * FROM tickets WHERE id = ?", (ticket_id,))
+    if before_row is None:
         raise NotFound(f"no ticket {ticket_id}")
+    before = ticket_from_row(before_row)
     row = await fetch_one(
         conn,
-        "UPDATE tickets SET definition_version_id = ?, state = ?, category = ?, data = ?, updated_at = ?,"
+        "UPDATE tickets SET definition_version_id = ?, state = ?, category = ?, department = ?,"
+        " assignee_role = ?, assignee_user = ?, vars = ?, data = ?,"
+        " search_text = COALESCE(?, search_text), updated_at = ?,"
+        " closed_at = CASE WHEN ? THEN COALESCE(closed_at, ?) ELSE NULL END,"
         " version = version + 1 WHERE id = ? AND version = ? RETURNING *",
         (
             new_definition_version_id,
-            new_state,
-            category,
+            change.state,
+            change.category,
+            change.department,
+            change.assignee_role,
+            change.assignee_user,
+            json_text(change.vars),
             json_text(dict(data)),
+            search_text,
+            time_text(now),
+            change.closed,
             time_text(now),
             ticket_id,
             expected_version,
         ),
     )
     if row is None:
-        raise VersionConflict(int(before["version"]))
-    # The ticket's history is not rewritten: the migration is one more event, sealed in the chain.
-    await append_events(conn, key, ticket_id, [event], now=now)
-    return ticket_from_row(row)
+        raise VersionConflict(before.version)
+    ticket = ticket_from_row(row)
+    # The ticket's history is not rewritten: the migration is one more event, sealed in the chain,
+    # stamped with the version the ticket now runs on.
+    event_id = await append_events(conn, key, ticket_id, [event], now=now)
+    if (ticket.department, ticket.assignee_role, ticket.assignee_user) != (
+        before.department,
+        before.assignee_role,
+        before.assignee_user,
+    ):
+        await record_assignment(conn, ticket, event_id, now=now)
+    await sqlite_outbox.cancel_pending_timers(conn, ticket_id)
+    await sqlite_outbox.insert_timers(conn, ticket_id, timers)
+    return ticket

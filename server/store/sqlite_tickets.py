@@ -78,6 +78,7 @@ def event_from_row(row: sqlite3.Row) -> Event:
         data=parse_json_object(row["data"]),
         visibility=row["visibility"],
         kind=row["kind"],
+        definition_version_id=row["definition_version_id"],
     )
 
 
@@ -114,6 +115,9 @@ async def append_events(
     """Append the events after the ticket's last one, each sealed in the audit chain (``key``: see
     ``server/audit/chain.py``) as it is inserted, in this same transaction; returns the last one's id."""
     last_seq, prev_mac = await sqlite_audit.chain_head(conn, key, ticket_id, now=now)
+    # each event records (and seals) the definition version its ticket runs on as it is written (0011)
+    version = await fetch_one(conn, "SELECT definition_version_id FROM tickets WHERE id = ?", (ticket_id,))
+    version_id = None if version is None else version["definition_version_id"]
     last_id = 0
     for seq, event in enumerate(events, start=last_seq + 1):
         values = {
@@ -129,13 +133,14 @@ async def append_events(
             "data": json_text(event.data),
             "visibility": event.visibility,
             "kind": event.kind,
+            "definition_version_id": version_id,
         }
         sealed = seal(key, sealed_values(values), prev_mac)
         row = await fetch_one(
             conn,
             "INSERT INTO events (ticket_id, seq, at, actor_id, actor_name, actor_department, action,"
-            " from_state, to_state, data, visibility, kind, mac, chain_version, field_tags)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            " from_state, to_state, data, visibility, kind, definition_version_id, mac, chain_version,"
+            " field_tags) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
             (*values.values(), sealed.mac, CHAIN_VERSION, sealed.tags_text()),
         )
         assert row is not None
@@ -144,7 +149,7 @@ async def append_events(
     return last_id
 
 
-async def _record_assignment(
+async def record_assignment(
     conn: aiosqlite.Connection, ticket: Ticket, event_id: int, *, now: datetime
 ) -> None:
     await conn.execute(
@@ -215,7 +220,7 @@ async def create_ticket(
     ticket = ticket_from_row(row)
     last_event_id = await append_events(conn, key, ticket.id, events, now=now)
     if _holder(ticket) != (None, None, None):
-        await _record_assignment(conn, ticket, last_event_id, now=now)
+        await record_assignment(conn, ticket, last_event_id, now=now)
     await sqlite_outbox.insert_messages(conn, ticket.id, last_event_id, _resolve(messages, ticket), now=now)
     await sqlite_outbox.insert_timers(conn, ticket.id, timers)
     return ticket, True
@@ -265,7 +270,7 @@ async def apply_change(
     ticket = ticket_from_row(row)
     last_event_id = await append_events(conn, key, ticket_id, events, now=now)
     if _holder(ticket) != _holder(before):
-        await _record_assignment(conn, ticket, last_event_id, now=now)
+        await record_assignment(conn, ticket, last_event_id, now=now)
     await sqlite_outbox.insert_messages(conn, ticket_id, last_event_id, _resolve(messages, ticket), now=now)
     if fired_timer_id is not None:
         await sqlite_outbox.fire_timer(conn, ticket_id, fired_timer_id)

@@ -14,7 +14,7 @@ from litestar import Controller, get, post
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
-from server.admin import editor, history, organisation
+from server.admin import editor, history, organisation, past_versions
 from server.admin.draft_page import EditPage
 from server.web.admin_forms import AnyRequest, answer, found
 from server.web.deps import CurrentUser, Lang, RuntimeDep, template_env
@@ -25,7 +25,7 @@ from server.web.rendering import page_context, render
 page_context("admin/services.html")(editor.ServicesPage)
 page_context("admin/service_form.html")(editor.ServiceFormPage)
 page_context("admin/edit.html", "admin/_check.html")(EditPage)
-page_context("admin/versions.html")(history.VersionsPage)
+page_context("admin/versions.html")(past_versions.VersionsPage)
 page_context("admin/migrate.html")(history.MigratePage)
 page_context("admin/organisation.html")(organisation.OrganisationPage)
 
@@ -150,11 +150,12 @@ class AdminServicePages(Controller):
         self,
         request: AnyRequest,
         runtime: RuntimeDep,
+        page_lang: Lang,
         service_id: FromPath[str],
         a: FromQuery[int] = 0,
         b: FromQuery[int] = 0,
     ) -> Template:
-        page = await history.versions_page(runtime, service_id, a, b)
+        page = await past_versions.versions_page(runtime, service_id, a, b, lang=page_lang)
         return render(request, "admin/versions.html", found(page))
 
     @get("/{service_id:str}/migrate")
@@ -162,6 +163,7 @@ class AdminServicePages(Controller):
         self,
         request: AnyRequest,
         runtime: RuntimeDep,
+        page_lang: Lang,
         service_id: FromPath[str],
         from_version: FromQuery[int] = 0,
         to_version: FromQuery[int] = 0,
@@ -172,16 +174,21 @@ class AdminServicePages(Controller):
             to_version=_number(query.get("to"), to_version),
             dry_run=False,
         )
-        return render(
-            request, "admin/migrate.html", found(await history.migrate_page(runtime, service_id, asked))
-        )
+        page = await history.migrate_page(runtime, service_id, asked, lang=page_lang)
+        return render(request, "admin/migrate.html", found(page))
 
     @post("/{service_id:str}/migrate", status_code=200)
     async def migration_run(
-        self, request: AnyRequest, runtime: RuntimeDep, user: CurrentUser, service_id: FromPath[str]
+        self,
+        request: AnyRequest,
+        runtime: RuntimeDep,
+        page_lang: Lang,
+        user: CurrentUser,
+        service_id: FromPath[str],
     ) -> Template:
+        """A dry run (``dry_run=1``: each ticket's plan) or the move (``dry_run=0``)."""
         asked = history.Migration.posted((await read_post(request)).values)
-        page = await history.migrate_page(runtime, service_id, asked, run_by=user)
+        page = await history.migrate_page(runtime, service_id, asked, run_by=user, lang=page_lang)
         return render(request, "admin/migrate.html", found(page))
 
 

@@ -1,5 +1,6 @@
 """Auditor exports over HTTP: ``/api/export/…`` (bearer token) and the same in the browser
-(``/exports/…``, a logged-in user), for a role with the ``export`` capability (``export_required``):
+(``/exports/…``, a logged-in user), for a role with the ``export`` capability (``export_required``),
+any past version of a service and the difference between two included (``server.admin.past_versions``):
 401 / the log-in page without a user, 403 for anyone else. Read-only: every route is a GET.
 
 The exports themselves are ``server.admin.exports``; these handlers parse the query and answer.
@@ -16,7 +17,7 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
 from litestar.response import Template
 
-from server.admin import exports
+from server.admin import exports, past_versions
 from server.admin.exports import Document, ExportsPage
 from server.exports.audit import AuditFilter
 from server.web.api import BEARER, ApiError, alternatives, errors
@@ -48,6 +49,15 @@ def _response(document: Document, **headers: str) -> Response[Any]:
     # Litestar adds the charset of a text/* type itself: given it twice, it would send it twice
     media_type = document.media_type.split(";")[0].strip()
     return Response(document.content, media_type=media_type, headers=headers or None)
+
+
+NO_VERSION = "no such service or version / لا توجد خدمة أو إصدار بهذا المعرف"
+
+
+def _or_404(value: dict[str, Any] | None) -> dict[str, Any]:
+    if value is None:
+        raise NotFoundException(NO_VERSION)
+    return value
 
 
 GUIDE_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'"
@@ -118,6 +128,27 @@ class ExportsAPI(Controller):
         """The log of definition changes: every published version (service, version, hash, by, at, note)."""
         return await exports.changes(runtime)
 
+    @get("/services/{service_id:str}/versions", responses=errors(401, 403, 404))
+    async def versions(self, runtime: RuntimeDep, service_id: FromPath[str]) -> dict[str, Any]:
+        """Every published version of a service: number, content hash, by, at, note."""
+        return _or_404(await past_versions.version_list(runtime, service_id))
+
+    @get("/services/{service_id:str}/versions/{version:int}", responses=errors(400, 401, 403, 404))
+    async def version(
+        self, runtime: RuntimeDep, service_id: FromPath[str], version: FromPath[int]
+    ) -> dict[str, Any]:
+        """One version's files as an exported bundle ``{files: {path: text}}`` (``khidma import`` reads
+        it), with its number and content hash."""
+        return _or_404(await past_versions.version_bundle(runtime, service_id, version))
+
+    @get("/services/{service_id:str}/diff", responses=errors(400, 401, 403, 404))
+    async def diff(
+        self, runtime: RuntimeDep, service_id: FromPath[str], a: FromQuery[int], b: FromQuery[int]
+    ) -> dict[str, Any]:
+        """The difference from version ``a`` to ``b``: each file's changed lines, and every difference
+        named by the compatibility report (kind, subject, detail, breaking)."""
+        return _or_404(await past_versions.version_diff(runtime, service_id, a, b))
+
 
 class ExportPages(ExportsAPI):
     """The same exports in the browser (``/exports/…``), for a logged-in user with the ``export``
@@ -129,3 +160,20 @@ class ExportPages(ExportsAPI):
     @get("/")
     async def index(self, request: AnyRequest, runtime: RuntimeDep, page_lang: Lang) -> Template:
         return render(request, "exports.html", await exports.exports_page(runtime, page_lang))
+
+    @get("/services/{service_id:str}/history")
+    async def history(
+        self,
+        request: AnyRequest,
+        runtime: RuntimeDep,
+        page_lang: Lang,
+        service_id: FromPath[str],
+        a: FromQuery[int] = 0,
+        b: FromQuery[int] = 0,
+    ) -> Template:
+        """A service's versions and the differences between two, read-only (the editor's page is
+        ``/admin/services/{id}/versions``)."""
+        page = await past_versions.versions_page(runtime, service_id, a, b, lang=page_lang, auditor=True)
+        if page is None:
+            raise NotFoundException(NO_VERSION)
+        return render(request, "admin/versions.html", page)
