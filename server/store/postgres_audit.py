@@ -18,7 +18,7 @@ from server.store.sqlite_codec import time_text
 # The event columns as the chain reads them: ``at`` and ``data`` as the text that was sealed.
 EVENT_CHAIN_COLUMNS = (
     "id, ticket_id, seq, kind, action, actor_id, actor_name, actor_department, from_state, to_state,"
-    " visibility, at, data::text AS data, mac, chain_version, field_tags"
+    " visibility, at, data::text AS data, definition_version_id, mac, chain_version, field_tags"
 )
 
 

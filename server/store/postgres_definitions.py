@@ -5,14 +5,15 @@ advisory lock on the service, so each gets the next version number."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
+from server.store import postgres_outbox
 from server.store.interface import NotFound, VersionConflict
 from server.store.postgres_codec import Conn, PgBase, Row, execute, fetch_one, json_text, moment
-from server.store.postgres_tickets import TICKET_COLUMNS, append_events, ticket_from_row
-from server.store.records import DefinitionVersion, Draft, NewEvent, Ticket
+from server.store.postgres_tickets import TICKET_COLUMNS, append_events, record_assignment, ticket_from_row
+from server.store.records import DefinitionVersion, Draft, NewEvent, NewTimer, Ticket, TicketChange
 
 
 def definition_from_row(row: Row) -> DefinitionVersion:
@@ -69,27 +70,59 @@ async def _migrate_ticket(
     ticket_id: int,
     expected_version: int,
     new_definition_version_id: int,
-    new_state: str,
+    change: TicketChange,
     event: NewEvent,
-    category: str,
     data: Mapping[str, Any],
+    timers: Sequence[NewTimer],
+    search_text: str | None,
     now: datetime,
 ) -> Ticket:
-    before = await fetch_one(conn, "SELECT version FROM tickets WHERE id = %s FOR UPDATE", (ticket_id,))
-    if before is None:
+    before_row = await fetch_one(
+        conn, f"SELECT {TICKET_COLUMNS} FROM tickets WHERE id = %s FOR UPDATE", (ticket_id,)
+    )
+    if before_row is None:
         raise NotFound(f"no ticket {ticket_id}")
-    if before["version"] != expected_version:
-        raise VersionConflict(int(before["version"]))
+    before = ticket_from_row(before_row)
+    if before.version != expected_version:
+        raise VersionConflict(before.version)
+    at = moment(now)
     row = await fetch_one(
         conn,
-        "UPDATE tickets SET definition_version_id = %s, state = %s, category = %s, data = %s::json,"
-        f" updated_at = %s, version = version + 1 WHERE id = %s RETURNING {TICKET_COLUMNS}",
-        (new_definition_version_id, new_state, category, json_text(dict(data)), moment(now), ticket_id),
+        "UPDATE tickets SET definition_version_id = %s, state = %s, category = %s, department = %s,"
+        " assignee_role = %s, assignee_user = %s, vars = %s::json, data = %s::json,"
+        " search_text = COALESCE(%s, search_text), updated_at = %s,"
+        " closed_at = CASE WHEN %s THEN COALESCE(closed_at, %s) ELSE NULL END,"
+        f" version = version + 1 WHERE id = %s RETURNING {TICKET_COLUMNS}",
+        (
+            new_definition_version_id,
+            change.state,
+            change.category,
+            change.department,
+            change.assignee_role,
+            change.assignee_user,
+            json_text(change.vars),
+            json_text(dict(data)),
+            search_text,
+            at,
+            change.closed,
+            at,
+            ticket_id,
+        ),
     )
     assert row is not None
-    # The ticket's history is not rewritten: the migration is one more event, sealed in the chain.
-    await append_events(conn, key, ticket_id, [event], now=now)
-    return ticket_from_row(row)
+    ticket = ticket_from_row(row)
+    # The ticket's history is not rewritten: the migration is one more event, sealed in the chain,
+    # stamped with the version the ticket now runs on.
+    event_id = await append_events(conn, key, ticket_id, [event], now=now)
+    if (ticket.department, ticket.assignee_role, ticket.assignee_user) != (
+        before.department,
+        before.assignee_role,
+        before.assignee_user,
+    ):
+        await record_assignment(conn, ticket, event_id, now=now)
+    await postgres_outbox.cancel_pending_timers(conn, ticket_id)
+    await postgres_outbox.insert_timers(conn, ticket_id, timers)
+    return ticket
 
 
 class PgDefinitionsMixin(PgBase):
@@ -173,11 +206,12 @@ class PgDefinitionsMixin(PgBase):
         ticket_id: int,
         expected_version: int,
         new_definition_version_id: int,
-        new_state: str,
+        change: TicketChange,
         event: NewEvent,
         *,
-        category: str,
         data: Mapping[str, Any],
+        timers: Sequence[NewTimer],
+        search_text: str | None = None,
         now: datetime,
     ) -> Ticket:
         return await self._write(
@@ -187,10 +221,11 @@ class PgDefinitionsMixin(PgBase):
                 ticket_id,
                 expected_version,
                 new_definition_version_id,
-                new_state,
+                change,
                 event,
-                category,
                 data,
+                timers,
+                search_text,
                 now,
             )
         )

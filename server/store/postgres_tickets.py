@@ -81,6 +81,9 @@ async def append_events(
     """Append the events after the ticket's last one, each sealed as it is inserted; returns the last
     one's id. The caller holds the ticket's row lock (or has just inserted the ticket)."""
     last_seq, prev_mac = await chain_head(conn, key, ticket_id, now=now)
+    # each event records (and seals) the definition version its ticket runs on as it is written
+    version = await fetch_one(conn, "SELECT definition_version_id FROM tickets WHERE id = %s", (ticket_id,))
+    version_id = None if version is None else version["definition_version_id"]
     last_id = 0
     for seq, event in enumerate(events, start=last_seq + 1):
         at = moment(event.at)
@@ -97,13 +100,15 @@ async def append_events(
             "data": json_text(event.data),
             "visibility": event.visibility,
             "kind": event.kind,
+            "definition_version_id": version_id,
         }
         sealed = seal(key, sealed_values(values), prev_mac)
         row = await fetch_one(
             conn,
             "INSERT INTO events (ticket_id, seq, at, actor_id, actor_name, actor_department, action,"
-            " from_state, to_state, data, visibility, kind, mac, chain_version, field_tags)"
-            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s::json, %s, %s, %s, %s, %s) RETURNING id",
+            " from_state, to_state, data, visibility, kind, definition_version_id, mac, chain_version,"
+            " field_tags) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s::json, %s, %s, %s, %s, %s, %s)"
+            " RETURNING id",
             (*values.values(), sealed.mac, CHAIN_VERSION, sealed.tags_text()),
         )
         assert row is not None
@@ -117,7 +122,7 @@ def _with_at(events: Sequence[NewEvent]) -> None:
         moment(event.at)  # refuse naive times before anything is written
 
 
-async def _record_assignment(conn: Conn, ticket: Ticket, event_id: int, *, now: datetime) -> None:
+async def record_assignment(conn: Conn, ticket: Ticket, event_id: int, *, now: datetime) -> None:
     await conn.execute(
         "INSERT INTO assignments (ticket_id, event_id, at, department, role, user_id)"
         " VALUES (%s, %s, %s, %s, %s, %s)",
@@ -187,7 +192,7 @@ async def _create(
     ticket = ticket_from_row(row)
     last_event_id = await append_events(conn, key, ticket.id, events, now=now)
     if _holder(ticket) != (None, None, None):
-        await _record_assignment(conn, ticket, last_event_id, now=now)
+        await record_assignment(conn, ticket, last_event_id, now=now)
     await postgres_outbox.insert_messages(conn, ticket.id, last_event_id, _resolve(messages, ticket), now=now)
     await postgres_outbox.insert_timers(conn, ticket.id, timers)
     return ticket, True
@@ -238,7 +243,7 @@ async def _change(
     ticket = ticket_from_row(row)
     last_event_id = await append_events(conn, key, ticket_id, events, now=now)
     if _holder(ticket) != _holder(before):
-        await _record_assignment(conn, ticket, last_event_id, now=now)
+        await record_assignment(conn, ticket, last_event_id, now=now)
     await postgres_outbox.insert_messages(conn, ticket_id, last_event_id, _resolve(messages, ticket), now=now)
     if fired_timer_id is not None:
         await postgres_outbox.fire_timer(conn, ticket_id, fired_timer_id)
