@@ -1,0 +1,408 @@
+"""The form builder's page and its operations (issue 13): the fields as a list, an editor for one
+field, the form previewed in both languages (the real renderer) and each error beside its field.
+
+Every operation reads the service's current files (its draft, else its latest version), changes the
+form document with :mod:`server.admin.form_builder` and saves the draft — the same draft the JSON view
+edits and publishing checks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import jinja2
+from markupsafe import Markup
+
+from server.admin import builder_draft, form_builder
+from server.admin.builder_draft import Draft
+from server.admin.builder_edits import KINDS, FieldEdit, field_edit
+from server.admin.form_builder import CONTAINERS, TRIGGER_KINDS, BuildRefused, FieldRow
+from server.directory.outcome import Outcome, not_found, refused
+from server.i18n import t
+from server.runtime import Runtime
+from server.store.records import User
+
+KIND_KEYS = {kind: f"builder_kind_{kind}" for kind in (*KINDS, "other")}
+BLANK_CHOICES = 3
+MAX_LOOKUP_CHOICES = 200
+
+
+@dataclass(frozen=True)
+class RowView:
+    path: str
+    name: str
+    container: str
+    kind: str
+    title: str
+    required: bool
+    condition: str
+    errors: list[str]
+    first: bool
+    last: bool
+
+
+@dataclass(frozen=True)
+class Trigger:
+    """A field a condition may read, with its values (value as posted, label)."""
+
+    name: str
+    title: str
+    options: list[tuple[str, str]]
+
+
+@dataclass(frozen=True)
+class FieldEditor:
+    path: str
+    """The field edited; empty when adding."""
+    container: str
+    values: dict[str, str]
+    choices: list[tuple[str, str, str]]
+    triggers: list[Trigger]
+    condition: list[str]
+    """The condition's picks, ``field=value``."""
+    errors: dict[str, str]
+    lookups: list[tuple[str, str]]
+
+
+@dataclass(frozen=True)
+class FormBuilderPage:
+    service_id: str
+    ok: bool
+    """The form file parses (else the JSON view is where to mend it)."""
+    rows: list[RowView]
+    containers: list[tuple[str, str]]
+    kinds: list[tuple[str, str]]
+    editor: FieldEditor | None
+    previews: list[tuple[str, Markup]]
+    form_errors: list[str]
+    other_errors: list[str]
+    notice: str = ""
+    refusal: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _title(schema: Mapping[str, Any], lang: str, fallback: str) -> str:
+    title = schema.get("x-title")
+    return str(title.get(lang) or fallback) if isinstance(title, Mapping) else fallback
+
+
+def _posted(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _options(row: FieldRow, lang: str) -> list[tuple[str, str]]:
+    if row.kind == "yes_no":
+        return [("true", t("builder_yes", lang)), ("false", t("builder_no", lang))]
+    return [(_posted(v), en if lang == "en" else ar) for v, ar, en in form_builder.choices_of(row.schema)]
+
+
+def _condition_text(doc: dict[str, Any], row: FieldRow, lang: str) -> str:
+    if row.condition is None:
+        return ""
+    trigger = form_builder.find(
+        doc, f"{row.container}.{row.condition.field}" if row.container else row.condition.field
+    )
+    labels = dict(_options(trigger, lang)) if trigger else {}
+    values = "، ".join(labels.get(_posted(v), _posted(v)) for v in row.condition.values)
+    name = _title(trigger.schema, lang, row.condition.field) if trigger else row.condition.field
+    return t("builder_shown_when", lang).format(field=name, values=values)
+
+
+def _item_of(rows: Sequence[FieldRow]) -> Any:
+    paths = {r.path for r in rows}
+
+    def item(pointer: str) -> str:
+        parts = builder_draft.pointer_parts(pointer)
+        names = [parts[i + 1] for i, p in enumerate(parts[:-1]) if p == "properties"]
+        if len(names) >= 2 and f"{names[0]}.{names[1]}" in paths:
+            return f"{names[0]}.{names[1]}"
+        return names[0] if names and names[0] in paths else ""
+
+    return item
+
+
+def _editor_values(row: FieldRow | None, kind: str) -> dict[str, str]:
+    schema = row.schema if row is not None else form_builder.base_schema(kind)
+    items = schema.get("items") if isinstance(schema.get("items"), Mapping) else {}
+
+    def text(key: str, lang: str) -> str:
+        node = schema.get(key)
+        return str(node.get(lang, "")) if isinstance(node, Mapping) else ""
+
+    def number(key: str, source: Mapping[str, Any] = schema) -> str:
+        value = source.get(key)
+        return "" if value is None or isinstance(value, bool) else str(value)
+
+    max_bytes = schema.get("x-max-bytes")
+    accept = schema.get("x-accept")
+    return {
+        "name": row.name if row else "",
+        "kind": kind,
+        "title_ar": text("x-title", "ar"),
+        "title_en": text("x-title", "en"),
+        "help_ar": text("x-help", "ar"),
+        "help_en": text("x-help", "en"),
+        "add_ar": text("x-add-label", "ar"),
+        "add_en": text("x-add-label", "en"),
+        "required": "on" if row and row.required else "",
+        "min_length": number("minLength"),
+        "max_length": number("maxLength"),
+        "minimum": number("minimum"),
+        "maximum": number("maximum"),
+        "whole": "on" if schema.get("type") == "integer" else "",
+        "min_items": number("minItems"),
+        "max_items": number("maxItems"),
+        "accept": ", ".join(str(a) for a in accept) if isinstance(accept, list) else "",
+        "max_mb": f"{max_bytes / 1048576:g}" if isinstance(max_bytes, int) else "",
+        "widget": str(schema.get("x-widget") or "select"),
+        "items_kind": str(items.get("type", "")),
+    }
+
+
+def _triggers(
+    doc: dict[str, Any], where: str, rows: Sequence[FieldRow], lang: str, exclude: str
+) -> list[Trigger]:
+    return [
+        Trigger(r.name, _title(r.schema, lang, r.name), _options(r, lang))
+        for r in rows
+        if r.container == where and r.kind in TRIGGER_KINDS and r.path != exclude
+    ]
+
+
+def _editor(
+    runtime: Runtime,
+    doc: dict[str, Any],
+    rows: Sequence[FieldRow],
+    lang: str,
+    *,
+    path: str,
+    container: str,
+    kind: str,
+    posted: Mapping[str, Sequence[str]] | None,
+    errors: Mapping[str, str],
+) -> FieldEditor:
+    row = form_builder.find(doc, path) if path else None
+    values = _editor_values(row, kind)
+    choices = [(_posted(v), ar, en) for v, ar, en in form_builder.choices_of(row.schema)] if row else []
+    condition = (
+        [f"{row.condition.field}={_posted(v)}" for v in row.condition.values] if row and row.condition else []
+    )
+    if posted is not None:  # a refused edit: the page again with what was typed
+        values.update({k: (v[0] if v else "") for k, v in posted.items() if k in values})
+        values["required"] = "on" if posted.get("required") else ""
+        values["whole"] = "on" if posted.get("whole") else ""
+        choices = list(
+            zip(
+                *(list(posted.get(k) or []) for k in ("choice_value", "choice_ar", "choice_en")), strict=False
+            )
+        )
+        condition = list(posted.get("condition") or [])
+    lookups = [(table_id, table.name.get(lang)) for table_id, table in runtime.org.lookups.items()]
+    return FieldEditor(
+        path=path,
+        container=row.container if row else container,
+        values=values,
+        choices=[*choices, *[("", "", "")] * BLANK_CHOICES],
+        triggers=_triggers(doc, row.container if row else container, rows, lang, path),
+        condition=condition,
+        errors=builder_draft.error_messages(errors, lang),
+        lookups=lookups,
+    )
+
+
+def build_page(
+    runtime: Runtime,
+    env: jinja2.Environment,
+    lang: str,
+    draft: Draft,
+    *,
+    editing: str = "",
+    adding: tuple[str, str] | None = None,
+    posted: Mapping[str, Sequence[str]] | None = None,
+    errors: Mapping[str, str] | None = None,
+    refusal: str = "",
+) -> FormBuilderPage:
+    doc = draft.form
+    kinds = [(k, t(KIND_KEYS[k], lang)) for k in KINDS]
+    result = builder_draft.checked(runtime, env, draft)
+    if doc is None:
+        placed = builder_draft.place(result, draft.form_path, lambda _p: "", lang)
+        return FormBuilderPage(draft.service_id, False, [], [], kinds, None, [], placed.file, placed.other)
+    all_rows = form_builder.rows(doc)
+    placed = builder_draft.place(result, draft.form_path, _item_of(all_rows), lang)
+    views = []
+    for row in all_rows:
+        siblings = [r.path for r in all_rows if r.container == row.container]
+        views.append(
+            RowView(
+                path=row.path,
+                name=row.name,
+                container=row.container,
+                kind=t(KIND_KEYS.get(row.kind, "builder_kind_other"), lang),
+                title=_title(row.schema, lang, row.name),
+                required=row.required,
+                condition=_condition_text(doc, row, lang),
+                errors=placed.of(row.path),
+                first=siblings[0] == row.path,
+                last=siblings[-1] == row.path,
+            )
+        )
+    containers = [("", t("builder_the_form", lang))] + [
+        (r.path, _title(r.schema, lang, r.name)) for r in all_rows if not r.container and r.kind in CONTAINERS
+    ]
+    editor = None
+    if editing and form_builder.find(doc, editing):
+        row = form_builder.find(doc, editing)
+        kind = (posted or {}).get("kind", [""])[0] if posted else (row.kind if row else "")
+        editor = _editor(
+            runtime,
+            doc,
+            all_rows,
+            lang,
+            path=editing,
+            container="",
+            kind=kind or "short_text",
+            posted=posted,
+            errors=errors or {},
+        )
+    elif adding is not None and adding[0] in KINDS:
+        editor = _editor(
+            runtime,
+            doc,
+            all_rows,
+            lang,
+            path="",
+            container=adding[1],
+            kind=adding[0],
+            posted=posted,
+            errors=errors or {},
+        )
+    return FormBuilderPage(
+        service_id=draft.service_id,
+        ok=True,
+        rows=views,
+        containers=containers,
+        kinds=kinds,
+        editor=editor,
+        previews=result.previews,
+        form_errors=placed.file,
+        other_errors=placed.other,
+        refusal=refusal,
+    )
+
+
+async def form_page(
+    runtime: Runtime,
+    env: jinja2.Environment,
+    lang: str,
+    service_id: str,
+    *,
+    editing: str = "",
+    kind: str = "",
+    into: str = "",
+) -> FormBuilderPage | None:
+    draft = await builder_draft.load(runtime, service_id)
+    if draft is None:
+        return None
+    return build_page(runtime, env, lang, draft, editing=editing, adding=(kind, into) if kind else None)
+
+
+async def _lookup_choices(runtime: Runtime, table: str, lang: str) -> list[tuple[str, str, str]]:
+    """A lookup table's rows as choices: its key, and its ``name_ar``/``name_en`` columns if it has them."""
+    spec = runtime.org.lookups.get(table)
+    if spec is None:
+        return []
+    rows = await runtime.store.list_lookup_table(table, limit=MAX_LOOKUP_CHOICES)
+    out = []
+    for row in rows:
+        key = str(row.get(spec.key, ""))
+        out.append((key, str(row.get("name_ar") or key), str(row.get("name_en") or key)))
+    return out
+
+
+def _trigger_kinds(doc: dict[str, Any]) -> dict[str, str]:
+    return {r.name: r.kind for r in form_builder.rows(doc) if r.kind in TRIGGER_KINDS}
+
+
+def _read_edit(values: Mapping[str, Sequence[str]], doc: dict[str, Any]) -> FieldEdit:
+    picks = [v.partition("=") for v in values.get("condition") or [] if "=" in v]
+    fields = {name for name, _, _ in picks}
+    merged = dict(values)
+    merged["condition_field"] = (
+        [next(iter(fields))] if len(fields) == 1 else ([""] if not fields else ["\x00"])
+    )
+    merged["condition_values"] = [value for _, _, value in picks]
+    return field_edit(merged, _trigger_kinds(doc))
+
+
+async def change_form(
+    runtime: Runtime,
+    env: jinja2.Environment,
+    lang: str,
+    service_id: str,
+    operation: str,
+    path: str,
+    values: Mapping[str, Sequence[str]],
+    by: User,
+) -> Outcome[FormBuilderPage]:
+    """One operation on the form (``add``, ``edit``, ``remove``, ``up``, ``down``, ``move``), saved
+    into the draft (``done``: the service id), or the page again with each error beside its input."""
+    draft = await builder_draft.load(runtime, service_id)
+    if (
+        draft is None
+        or draft.form is None
+        or operation not in ("add", "edit", "remove", "up", "down", "move")
+    ):
+        return not_found()
+    doc = draft.form
+    edit: FieldEdit | None = None
+    try:
+        if operation in ("add", "edit"):
+            table = (values.get("lookup") or [""])[0]
+            if table:
+                lookup = await _lookup_choices(runtime, table, lang)
+                values = {
+                    **values,
+                    "choice_value": [v for v, _, _ in lookup],
+                    "choice_ar": [a for _, a, _ in lookup],
+                    "choice_en": [e for _, _, e in lookup],
+                }
+            edit = _read_edit(values, doc)
+            into = (values.get("container") or [""])[0]
+            doc = (
+                form_builder.add_field(doc, into, edit)
+                if operation == "add"
+                else form_builder.update_field(doc, path, edit)
+            )
+        elif operation == "remove":
+            doc = form_builder.remove_field(doc, path)
+        elif operation in ("up", "down"):
+            doc = form_builder.move_field(doc, path, -1 if operation == "up" else 1)
+        else:
+            doc = form_builder.move_into(doc, path, (values.get("target") or [""])[0])
+    except BuildRefused as refusal:
+        if edit is None:  # a list operation: the message above the list
+            key = next(iter(refusal.errors.values()))
+            return refused(build_page(runtime, env, lang, draft, refusal=t(key, lang)))
+        adding = (
+            ((values.get("kind") or [""])[0], (values.get("container") or [""])[0])
+            if operation == "add"
+            else None
+        )
+        page = build_page(
+            runtime,
+            env,
+            lang,
+            draft,
+            editing=path if operation == "edit" else "",
+            adding=adding,
+            posted=values,
+            errors=refusal.errors,
+        )
+        return refused(page)
+    await builder_draft.save(runtime, draft, draft.form_path, doc, by)
+    return Outcome(done=service_id)
