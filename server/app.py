@@ -28,6 +28,7 @@ from server.notify.problems import outbox_counts
 from server.paths import PACKAGE, shipped_root
 from server.runtime import DefinitionsInvalid, Runtime, load_shipped
 from server.settings import Settings
+from server.web.admin_builder import AdminBuilderPages  # /admin/services/{id}/build: form, workflow
 from server.web.admin_directory import AdminDirectoryPages  # /admin/users, /admin/replies, /admin/lookups
 from server.web.admin_outbox import AdminOutboxPages  # /admin/outbox: notifications not delivered
 from server.web.admin_pages import (
@@ -165,6 +166,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             StaffTaskPages,  # /staff/tasks
             AdminServicePages,
             AdminOrganisationPage,  # /admin/services: drafts, publish, versions, migrations
+            AdminBuilderPages,  # /admin/services/{id}/build/form, /build/workflow: the builders
             TasksAPI,  # /api/tasks
             ReportPages,  # /reports
             ReportsAPI,  # /api/reports

@@ -9,17 +9,17 @@ edits and publishing checks.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import jinja2
 from markupsafe import Markup
 
-from server.admin import builder_draft, form_builder
+from server.admin import builder_draft, drafts, form_builder
 from server.admin.builder_draft import Draft
 from server.admin.builder_edits import KINDS, FieldEdit, field_edit
 from server.admin.form_builder import CONTAINERS, TRIGGER_KINDS, BuildRefused, FieldRow
-from server.directory.outcome import Outcome, not_found, refused
+from server.directory.outcome import Outcome, again, not_found, refused
 from server.i18n import t
 from server.runtime import Runtime
 from server.store.records import User
@@ -78,9 +78,7 @@ class FormBuilderPage:
     previews: list[tuple[str, Markup]]
     form_errors: list[str]
     other_errors: list[str]
-    notice: str = ""
     refusal: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def _title(schema: Mapping[str, Any], lang: str, fallback: str) -> str:
@@ -339,69 +337,81 @@ def _read_edit(values: Mapping[str, Sequence[str]], doc: dict[str, Any]) -> Fiel
     return field_edit(merged, _trigger_kinds(doc))
 
 
+def _first(values: Mapping[str, Sequence[str]], name: str) -> str:
+    return (values.get(name) or [""])[0]
+
+
+async def _with_lookup(
+    runtime: Runtime, values: Mapping[str, Sequence[str]], lang: str
+) -> Mapping[str, Sequence[str]]:
+    """The posted editor with its choices copied from the lookup table it names, if any."""
+    table = _first(values, "lookup")
+    if not table:
+        return values
+    lookup = await _lookup_choices(runtime, table, lang)
+    return {
+        **values,
+        "choice_value": [v for v, _, _ in lookup],
+        "choice_ar": [a for _, a, _ in lookup],
+        "choice_en": [e for _, _, e in lookup],
+    }
+
+
+def _apply(
+    doc: dict[str, Any], operation: str, path: str, values: Mapping[str, Sequence[str]]
+) -> dict[str, Any]:
+    if operation == "add":
+        return form_builder.add_field(doc, _first(values, "container"), _read_edit(values, doc))
+    if operation == "edit":
+        return form_builder.update_field(doc, path, _read_edit(values, doc))
+    if operation == "remove":
+        return form_builder.remove_field(doc, path)
+    if operation in ("up", "down"):
+        return form_builder.move_field(doc, path, -1 if operation == "up" else 1)
+    return form_builder.move_into(doc, path, _first(values, "target"))
+
+
+OPERATIONS = ("add", "edit", "remove", "up", "down", "move", "preview")
+
+
 async def change_form(
     runtime: Runtime,
     env: jinja2.Environment,
     lang: str,
     service_id: str,
     operation: str,
-    path: str,
     values: Mapping[str, Sequence[str]],
     by: User,
 ) -> Outcome[FormBuilderPage]:
-    """One operation on the form (``add``, ``edit``, ``remove``, ``up``, ``down``, ``move``), saved
-    into the draft (``done``: the service id), or the page again with each error beside its input."""
+    """One operation on the form (``add``, ``edit``, ``remove``, ``up``, ``down``, ``move``; the field
+    named by ``path``), saved into the draft (``done``: the service id), or the page again with each
+    error beside its input. ``preview``: the page with the editor's field applied, nothing saved."""
     draft = await builder_draft.load(runtime, service_id)
-    if (
-        draft is None
-        or draft.form is None
-        or operation not in ("add", "edit", "remove", "up", "down", "move")
-    ):
+    if draft is None or draft.form is None or operation not in OPERATIONS:
         return not_found()
-    doc = draft.form
-    edit: FieldEdit | None = None
+    path = _first(values, "path")
+    editing = operation in ("add", "edit", "preview")
+    if editing:
+        values = await _with_lookup(runtime, values, lang)
+    adding = None if path else (_first(values, "kind"), _first(values, "container"))
+    if operation == "preview":
+        try:
+            draft.form = _apply(draft.form, "edit" if path else "add", path, values)
+            draft.files[draft.form_path] = drafts.dumps(draft.form)
+            if path and form_builder.find(draft.form, path) is None:  # renamed: edit it by its new name
+                where, _, _ = path.rpartition(".")
+                path = f"{where}.{_first(values, 'name')}" if where else _first(values, "name")
+        except BuildRefused:
+            pass  # the preview shows the form as saved until the field can be applied
+        return again(build_page(runtime, env, lang, draft, editing=path, adding=adding, posted=values))
     try:
-        if operation in ("add", "edit"):
-            table = (values.get("lookup") or [""])[0]
-            if table:
-                lookup = await _lookup_choices(runtime, table, lang)
-                values = {
-                    **values,
-                    "choice_value": [v for v, _, _ in lookup],
-                    "choice_ar": [a for _, a, _ in lookup],
-                    "choice_en": [e for _, _, e in lookup],
-                }
-            edit = _read_edit(values, doc)
-            into = (values.get("container") or [""])[0]
-            doc = (
-                form_builder.add_field(doc, into, edit)
-                if operation == "add"
-                else form_builder.update_field(doc, path, edit)
-            )
-        elif operation == "remove":
-            doc = form_builder.remove_field(doc, path)
-        elif operation in ("up", "down"):
-            doc = form_builder.move_field(doc, path, -1 if operation == "up" else 1)
-        else:
-            doc = form_builder.move_into(doc, path, (values.get("target") or [""])[0])
+        doc = _apply(draft.form, operation, path, values)
     except BuildRefused as refusal:
-        if edit is None:  # a list operation: the message above the list
+        if not editing:  # a list operation: the message above the list
             key = next(iter(refusal.errors.values()))
             return refused(build_page(runtime, env, lang, draft, refusal=t(key, lang)))
-        adding = (
-            ((values.get("kind") or [""])[0], (values.get("container") or [""])[0])
-            if operation == "add"
-            else None
-        )
         page = build_page(
-            runtime,
-            env,
-            lang,
-            draft,
-            editing=path if operation == "edit" else "",
-            adding=adding,
-            posted=values,
-            errors=refusal.errors,
+            runtime, env, lang, draft, editing=path, adding=adding, posted=values, errors=refusal.errors
         )
         return refused(page)
     await builder_draft.save(runtime, draft, draft.form_path, doc, by)

@@ -29,6 +29,9 @@ from server.runtime import Runtime
 from server.store.records import User
 
 KINDS = ("state", "action", "timer")
+NOTICE_KEYS = tuple(
+    f"n_{k}" for k in ("template", "to", "channel", "subject_ar", "subject_en", "body_ar", "body_en")
+)
 _VARIABLE_TYPES = {
     "string": ExprType.STRING,
     "integer": ExprType.INTEGER,
@@ -231,10 +234,7 @@ def _editor(
                 values[box] = "on" if posted.get(box) else ""
         sources, who = list(posted.get("from") or []), list(posted.get("who") or [])
         rows = zip(
-            *(
-                list(posted.get(k) or [])
-                for k in ("template", "to", "channel", "subject_ar", "subject_en", "body_ar", "body_en")
-            ),
+            *(list(posted.get(k) or []) for k in NOTICE_KEYS),
             strict=False,
         )
         notices = [NotifyEdit(*row) for row in rows if any(row[3:])]

@@ -26,6 +26,8 @@ RECIPIENT = re.compile(
 )
 
 Values = Mapping[str, Sequence[str]]
+NOTICE = "n_"
+"""The prefix of a notification row's inputs (``n_to``, ``n_subject_ar`` …)."""
 
 
 def _one(values: Values, name: str, limit: int = 500) -> str:
@@ -101,7 +103,7 @@ class NotifyEdit:
         return not (self.subject_ar or self.subject_en or self.body_ar or self.body_en)
 
 
-def notify_edits(values: Values, prefix: str = "") -> list[NotifyEdit]:
+def notify_edits(values: Values, prefix: str = NOTICE) -> list[NotifyEdit]:
     """The notification rows of an editor (rows left blank are dropped)."""
     columns = {
         key: _all(values, prefix + key, MAX_TEXT)
@@ -117,7 +119,7 @@ def notify_edits(values: Values, prefix: str = "") -> list[NotifyEdit]:
     return rows
 
 
-def _notify_problems(rows: Sequence[NotifyEdit], errors: dict[str, str], prefix: str = "") -> None:
+def _notify_problems(rows: Sequence[NotifyEdit], errors: dict[str, str], prefix: str = NOTICE) -> None:
     for index, row in enumerate(rows):
         if not RECIPIENT.match(row.to):
             errors[f"{prefix}to.{index}"] = "builder_err_recipient"
@@ -218,7 +220,7 @@ class TimerEdit:
         if bool(self.title_ar) != bool(self.title_en):
             errors["title_ar" if not self.title_ar else "title_en"] = "builder_err_translation_missing"
         if not self.notifications:
-            errors["subject_ar.0"] = "builder_err_timer_notice"
+            errors[f"{NOTICE}subject_ar.0"] = "builder_err_timer_notice"
         _notify_problems(self.notifications, errors)
         return errors
 

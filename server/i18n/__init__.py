@@ -3,7 +3,7 @@
 Definition texts are bilingual in the definitions themselves; these are the words of the pages
 around them (buttons, headings, messages). Arabic first, in the administration's own terms
 (seed/GLOSSARY.md). One catalogue per area of the interface (``server/i18n/<area>.py``: common,
-requester, auth, staff_ticket, staff_tasks, directory, admin, reports, delivery, channels), merged into :data:`MESSAGES`; a key
+requester, auth, staff_ticket, staff_tasks, directory, admin, reports, delivery, channels, builder), merged into :data:`MESSAGES`; a key
 belongs to one catalogue. A test checks every key has both languages, no key is defined twice, and
 every ``t("…")`` in the templates names a key here. This package imports nothing from the web layer.
 """
@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from server.definitions.model import Language, Text
 from server.i18n.admin import ADMIN_MESSAGES
 from server.i18n.auth import AUTH_MESSAGES
+from server.i18n.builder import BUILDER_MESSAGES
 from server.i18n.channels import CHANNEL_MESSAGES
 from server.i18n.common import COMMON_MESSAGES
 from server.i18n.delivery import DELIVERY_MESSAGES
@@ -35,6 +36,7 @@ MESSAGES: Mapping[str, Text] = {
     **REPORT_MESSAGES,
     **DELIVERY_MESSAGES,
     **CHANNEL_MESSAGES,
+    **BUILDER_MESSAGES,
 }
 """Every interface text, by key: one catalogue per area of the interface, merged."""
 
