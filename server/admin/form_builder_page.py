@@ -19,13 +19,14 @@ from server.admin import builder_draft, drafts, form_builder
 from server.admin.builder_draft import Draft
 from server.admin.builder_edits import KINDS, FieldEdit, field_edit
 from server.admin.form_builder import CONTAINERS, TRIGGER_KINDS, BuildRefused, FieldRow
+from server.admin.form_editor_view import FieldEditor, options, posted_value, title_of
+from server.admin.form_editor_view import editor as editor_view
 from server.directory.outcome import Outcome, again, not_found, refused
 from server.i18n import t
 from server.runtime import Runtime
 from server.store.records import User
 
 KIND_KEYS = {kind: f"builder_kind_{kind}" for kind in (*KINDS, "other")}
-BLANK_CHOICES = 3
 MAX_LOOKUP_CHOICES = 200
 
 
@@ -44,29 +45,6 @@ class RowView:
 
 
 @dataclass(frozen=True)
-class Trigger:
-    """A field a condition may read, with its values (value as posted, label)."""
-
-    name: str
-    title: str
-    options: list[tuple[str, str]]
-
-
-@dataclass(frozen=True)
-class FieldEditor:
-    path: str
-    """The field edited; empty when adding."""
-    container: str
-    values: dict[str, str]
-    choices: list[tuple[str, str, str]]
-    triggers: list[Trigger]
-    condition: list[str]
-    """The condition's picks, ``field=value``."""
-    errors: dict[str, str]
-    lookups: list[tuple[str, str]]
-
-
-@dataclass(frozen=True)
 class FormBuilderPage:
     service_id: str
     ok: bool
@@ -81,32 +59,15 @@ class FormBuilderPage:
     refusal: str = ""
 
 
-def _title(schema: Mapping[str, Any], lang: str, fallback: str) -> str:
-    title = schema.get("x-title")
-    return str(title.get(lang) or fallback) if isinstance(title, Mapping) else fallback
-
-
-def _posted(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
-
-
-def _options(row: FieldRow, lang: str) -> list[tuple[str, str]]:
-    if row.kind == "yes_no":
-        return [("true", t("builder_yes", lang)), ("false", t("builder_no", lang))]
-    return [(_posted(v), en if lang == "en" else ar) for v, ar, en in form_builder.choices_of(row.schema)]
-
-
 def _condition_text(doc: dict[str, Any], row: FieldRow, lang: str) -> str:
     if row.condition is None:
         return ""
     trigger = form_builder.find(
         doc, f"{row.container}.{row.condition.field}" if row.container else row.condition.field
     )
-    labels = dict(_options(trigger, lang)) if trigger else {}
-    values = "، ".join(labels.get(_posted(v), _posted(v)) for v in row.condition.values)
-    name = _title(trigger.schema, lang, row.condition.field) if trigger else row.condition.field
+    labels = dict(options(trigger, lang)) if trigger else {}
+    values = "، ".join(labels.get(posted_value(v), posted_value(v)) for v in row.condition.values)
+    name = title_of(trigger.schema, lang, row.condition.field) if trigger else row.condition.field
     return t("builder_shown_when", lang).format(field=name, values=values)
 
 
@@ -121,95 +82,6 @@ def _item_of(rows: Sequence[FieldRow]) -> Any:
         return names[0] if names and names[0] in paths else ""
 
     return item
-
-
-def _editor_values(row: FieldRow | None, kind: str) -> dict[str, str]:
-    schema = row.schema if row is not None else form_builder.base_schema(kind)
-    items = schema.get("items") if isinstance(schema.get("items"), Mapping) else {}
-
-    def text(key: str, lang: str) -> str:
-        node = schema.get(key)
-        return str(node.get(lang, "")) if isinstance(node, Mapping) else ""
-
-    def number(key: str, source: Mapping[str, Any] = schema) -> str:
-        value = source.get(key)
-        return "" if value is None or isinstance(value, bool) else str(value)
-
-    max_bytes = schema.get("x-max-bytes")
-    accept = schema.get("x-accept")
-    return {
-        "name": row.name if row else "",
-        "kind": kind,
-        "title_ar": text("x-title", "ar"),
-        "title_en": text("x-title", "en"),
-        "help_ar": text("x-help", "ar"),
-        "help_en": text("x-help", "en"),
-        "add_ar": text("x-add-label", "ar"),
-        "add_en": text("x-add-label", "en"),
-        "required": "on" if row and row.required else "",
-        "min_length": number("minLength"),
-        "max_length": number("maxLength"),
-        "minimum": number("minimum"),
-        "maximum": number("maximum"),
-        "whole": "on" if schema.get("type") == "integer" else "",
-        "min_items": number("minItems"),
-        "max_items": number("maxItems"),
-        "accept": ", ".join(str(a) for a in accept) if isinstance(accept, list) else "",
-        "max_mb": f"{max_bytes / 1048576:g}" if isinstance(max_bytes, int) else "",
-        "widget": str(schema.get("x-widget") or "select"),
-        "items_kind": str(items.get("type", "")),
-    }
-
-
-def _triggers(
-    doc: dict[str, Any], where: str, rows: Sequence[FieldRow], lang: str, exclude: str
-) -> list[Trigger]:
-    return [
-        Trigger(r.name, _title(r.schema, lang, r.name), _options(r, lang))
-        for r in rows
-        if r.container == where and r.kind in TRIGGER_KINDS and r.path != exclude
-    ]
-
-
-def _editor(
-    runtime: Runtime,
-    doc: dict[str, Any],
-    rows: Sequence[FieldRow],
-    lang: str,
-    *,
-    path: str,
-    container: str,
-    kind: str,
-    posted: Mapping[str, Sequence[str]] | None,
-    errors: Mapping[str, str],
-) -> FieldEditor:
-    row = form_builder.find(doc, path) if path else None
-    values = _editor_values(row, kind)
-    choices = [(_posted(v), ar, en) for v, ar, en in form_builder.choices_of(row.schema)] if row else []
-    condition = (
-        [f"{row.condition.field}={_posted(v)}" for v in row.condition.values] if row and row.condition else []
-    )
-    if posted is not None:  # a refused edit: the page again with what was typed
-        values.update({k: (v[0] if v else "") for k, v in posted.items() if k in values})
-        values["required"] = "on" if posted.get("required") else ""
-        values["whole"] = "on" if posted.get("whole") else ""
-        choices = list(
-            zip(
-                *(list(posted.get(k) or []) for k in ("choice_value", "choice_ar", "choice_en")), strict=False
-            )
-        )
-        condition = list(posted.get("condition") or [])
-    lookups = [(table_id, table.name.get(lang)) for table_id, table in runtime.org.lookups.items()]
-    return FieldEditor(
-        path=path,
-        container=row.container if row else container,
-        values=values,
-        choices=[*choices, *[("", "", "")] * BLANK_CHOICES],
-        triggers=_triggers(doc, row.container if row else container, rows, lang, path),
-        condition=condition,
-        errors=builder_draft.error_messages(errors, lang),
-        lookups=lookups,
-    )
 
 
 def build_page(
@@ -241,7 +113,7 @@ def build_page(
                 name=row.name,
                 container=row.container,
                 kind=t(KIND_KEYS.get(row.kind, "builder_kind_other"), lang),
-                title=_title(row.schema, lang, row.name),
+                title=title_of(row.schema, lang, row.name),
                 required=row.required,
                 condition=_condition_text(doc, row, lang),
                 errors=placed.of(row.path),
@@ -250,13 +122,15 @@ def build_page(
             )
         )
     containers = [("", t("builder_the_form", lang))] + [
-        (r.path, _title(r.schema, lang, r.name)) for r in all_rows if not r.container and r.kind in CONTAINERS
+        (r.path, title_of(r.schema, lang, r.name))
+        for r in all_rows
+        if not r.container and r.kind in CONTAINERS
     ]
     editor = None
-    if editing and form_builder.find(doc, editing):
-        row = form_builder.find(doc, editing)
-        kind = (posted or {}).get("kind", [""])[0] if posted else (row.kind if row else "")
-        editor = _editor(
+    found = form_builder.find(doc, editing) if editing else None
+    if found is not None:
+        kind = (posted or {}).get("kind", [""])[0] if posted else found.kind
+        editor = editor_view(
             runtime,
             doc,
             all_rows,
@@ -268,7 +142,7 @@ def build_page(
             errors=errors or {},
         )
     elif adding is not None and adding[0] in KINDS:
-        editor = _editor(
+        editor = editor_view(
             runtime,
             doc,
             all_rows,

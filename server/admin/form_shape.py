@@ -134,11 +134,13 @@ def declared(node: Mapping[str, Any]) -> list[Declared]:
     found: dict[str, Declared] = {}
     for holder, condition in holders(node):
         props = holder.get("properties")
-        required = holder.get("required") if isinstance(holder.get("required"), list) else []
+        listed = holder.get("required")
+        required: list[Any] = listed if isinstance(listed, list) else []
         for name, schema in (props if isinstance(props, Mapping) else {}).items():
             if isinstance(schema, dict) and name not in found:
                 found[name] = Declared(name, schema, name in required, condition)
-    order = node.get("x-order") if isinstance(node.get("x-order"), list) else []
+    listed_order = node.get("x-order")
+    order: list[Any] = listed_order if isinstance(listed_order, list) else []
     names = [n for n in order if n in found] + [n for n in found if n not in order]
     return [found[n] for n in names]
 
@@ -176,7 +178,8 @@ def rows(doc: JSON) -> list[FieldRow]:
 
     def add(node: JSON, where: str) -> None:
         for d in declared(node):
-            title = d.schema.get("x-title") if isinstance(d.schema.get("x-title"), Mapping) else {}
+            given = d.schema.get("x-title")
+            title: Mapping[str, str] = given if isinstance(given, Mapping) else {}
             path = f"{where}.{d.name}" if where else d.name
             kind = kind_of(d.schema)
             out.append(FieldRow(path, where, d.name, kind, title, d.required, d.condition, d.schema))

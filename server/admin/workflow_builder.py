@@ -171,7 +171,8 @@ def remove_state(doc: JSON, state_id: str) -> JSON:
 
 def notifications_of(doc: Mapping[str, Any], effects: Any) -> list[NotifyEdit]:
     """The notify effects of a list, with their templates' texts, as the editor shows them."""
-    templates = doc.get("notifications") if isinstance(doc.get("notifications"), Mapping) else {}
+    given = doc.get("notifications")
+    templates: Mapping[str, Any] = given if isinstance(given, Mapping) else {}
     out = []
     for effect in effects if isinstance(effects, list) else []:
         if isinstance(effect, Mapping) and isinstance(effect.get("notify"), str):

@@ -19,7 +19,9 @@ from server.admin import builder_draft, workflow_builder
 from server.admin.builder_draft import Draft
 from server.admin.form_builder import BuildRefused
 from server.admin.workflow_builder import Known, assignee_kind, notifications_of
-from server.admin.workflow_edits import CATEGORIES, NotifyEdit, action_edit, state_edit, timer_edit
+from server.admin.workflow_editor_view import WorkflowEditor, section
+from server.admin.workflow_editor_view import editor as editor_view
+from server.admin.workflow_edits import CATEGORIES, action_edit, state_edit, timer_edit
 from server.definitions.crossref import ACTOR_FIELDS, TICKET_FIELDS
 from server.definitions.expressions import ExprType, Scope
 from server.definitions.forms import fields as form_fields
@@ -29,16 +31,12 @@ from server.runtime import Runtime
 from server.store.records import User
 
 KINDS = ("state", "action", "timer")
-NOTICE_KEYS = tuple(
-    f"n_{k}" for k in ("template", "to", "channel", "subject_ar", "subject_en", "body_ar", "body_en")
-)
 _VARIABLE_TYPES = {
     "string": ExprType.STRING,
     "integer": ExprType.INTEGER,
     "number": ExprType.NUMBER,
     "boolean": ExprType.BOOLEAN,
 }
-BLANK_NOTICE = NotifyEdit("", "requester", "", "", "", "", "")
 
 
 @dataclass(frozen=True)
@@ -48,17 +46,6 @@ class ItemView:
     title: str
     details: list[str]
     errors: list[str]
-
-
-@dataclass(frozen=True)
-class WorkflowEditor:
-    kind: str
-    original: str
-    values: dict[str, str]
-    sources: list[str]
-    who: list[str]
-    notices: list[NotifyEdit]
-    errors: dict[str, str]
 
 
 @dataclass(frozen=True)
@@ -87,26 +74,19 @@ def _label(node: Any, lang: str, fallback: str) -> str:
     return str(label.get(lang) or fallback) if isinstance(label, Mapping) else fallback
 
 
-def _section(doc: Mapping[str, Any], key: str) -> dict[str, Any]:
-    section = doc.get(key)
-    return (
-        {k: v for k, v in section.items() if isinstance(v, Mapping)} if isinstance(section, Mapping) else {}
-    )
-
-
 def _item_of(doc: Mapping[str, Any]) -> Any:
     guards = {
         g: f"action:{a}"
-        for a, action in _section(doc, "actions").items()
+        for a, action in section(doc, "actions").items()
         for g in action.get("guards") or []
         if isinstance(g, str)
     }
     templates: dict[str, str] = {}
     for kind, key in (("action", "actions"), ("timer", "timers")):
-        for item_id, node in _section(doc, key).items():
+        for item_id, node in section(doc, key).items():
             for notice in notifications_of(doc, node.get("effects")):
                 templates.setdefault(notice.template, f"{kind}:{item_id}")
-    for state_id, state in _section(doc, "states").items():
+    for state_id, state in section(doc, "states").items():
         for notice in notifications_of(doc, state.get("on_enter")):
             templates.setdefault(notice.template, f"state:{state_id}")
 
@@ -129,7 +109,7 @@ def _known(runtime: Runtime, draft: Draft, doc: Mapping[str, Any]) -> Known:
     data = form_fields(draft.form or {}) if draft.form else {}
     variables = {
         name: _VARIABLE_TYPES.get(str(v.get("type")), ExprType.ANY)
-        for name, v in _section(doc, "variables").items()
+        for name, v in section(doc, "variables").items()
     }
     tables = {
         table_id: {col: _VARIABLE_TYPES.get(c.type, ExprType.STRING) for col, c in table.columns.items()}
@@ -179,72 +159,6 @@ def _assignee_text(rule: Any, runtime: Runtime, lang: str) -> str:
     return t(f"builder_assignee_{kind}", lang)
 
 
-def _editor(
-    doc: Mapping[str, Any],
-    kind: str,
-    original: str,
-    posted: Mapping[str, Sequence[str]] | None,
-    errors: Mapping[str, str],
-    lang: str,
-) -> WorkflowEditor:
-    node = _section(doc, f"{kind}s").get(original, {})
-    values: dict[str, str] = {"id": original, "title_ar": "", "title_en": ""}
-    label = node.get("label") if isinstance(node.get("label"), Mapping) else {}
-    values.update(title_ar=str(label.get("ar", "")), title_en=str(label.get("en", "")))
-    sources: list[str] = []
-    who: list[str] = []
-    notices: list[NotifyEdit] = []
-    if kind == "state":
-        rule = node.get("assignee") if isinstance(node.get("assignee"), Mapping) else {}
-        user = str(rule.get("user", ""))
-        values.update(
-            category=str(node.get("category", "open")),
-            assignee=assignee_kind(rule) if node else "role",
-            role=str(rule.get("role", "")),
-            department=str(rule.get("head_of") or rule.get("department") or "$service"),
-            chosen_field=user.removeprefix("action."),
-            initial="on" if original and (doc.get("initial") or {}).get("default") == original else "",
-        )
-    elif kind == "action":
-        guard = _section(doc, "guards").get(workflow_builder.guard_id(original), {})
-        message = guard.get("message") if isinstance(guard.get("message"), Mapping) else {}
-        rules = [r for r in node.get("who") or [] if isinstance(r, Mapping)]
-        values.update(
-            to=str(node.get("to", "")),
-            form=str(node.get("form", "")) if isinstance(node.get("form"), str) else "",
-            visibility=str(node.get("visibility", "internal")),
-            condition=str(guard.get("expr", "")),
-            message_ar=str(message.get("ar", "")),
-            message_en=str(message.get("en", "")),
-            own_department="on" if any(r.get("department") == "$ticket" for r in rules) else "",
-            cond_subject="",
-            cond_op="==",
-            cond_value="",
-        )
-        sources = [str(s) for s in node.get("from") or []]
-        who = [str(r.get("role")) for r in rules]
-        notices = notifications_of(doc, node.get("effects"))
-    else:
-        values.update(state=str(node.get("state", "")), hours=str(node.get("after_working_hours", "")))
-        notices = notifications_of(doc, node.get("effects"))
-    if posted is not None:
-        values.update({k: (v[0] if v else "") for k, v in posted.items() if k in values})
-        for box in ("initial", "own_department"):
-            if box in values:
-                values[box] = "on" if posted.get(box) else ""
-        sources, who = list(posted.get("from") or []), list(posted.get("who") or [])
-        rows = zip(
-            *(list(posted.get(k) or []) for k in NOTICE_KEYS),
-            strict=False,
-        )
-        notices = [NotifyEdit(*row) for row in rows if any(row[3:])]
-    if kind != "state" and (kind == "action" or not notices):
-        notices = [*notices, BLANK_NOTICE]
-    return WorkflowEditor(
-        kind, original, values, sources, who, notices, builder_draft.error_messages(errors, lang)
-    )
-
-
 def build_page(
     runtime: Runtime,
     env: jinja2.Environment,
@@ -261,7 +175,7 @@ def build_page(
     doc = draft.workflow or {}
     result = builder_draft.checked(runtime, env, draft)
     placed = builder_draft.place(result, draft.workflow_path, _item_of(doc), lang)
-    states = _section(doc, "states")
+    states = section(doc, "states")
     state_title = {s: _label(node, lang, s) for s, node in states.items()}
     initial = (doc.get("initial") or {}).get("default") if isinstance(doc.get("initial"), Mapping) else None
     state_views = [
@@ -281,7 +195,7 @@ def build_page(
         for s, node in states.items()
     ]
     action_views = []
-    for a, node in _section(doc, "actions").items():
+    for a, node in section(doc, "actions").items():
         sources = "، ".join(state_title.get(str(s), str(s)) for s in node.get("from") or [])
         target = (
             state_title.get(str(node.get("to")), t("builder_stays", lang))
@@ -307,7 +221,7 @@ def build_page(
             ],
             placed.of(f"timer:{tid}"),
         )
-        for tid, node in _section(doc, "timers").items()
+        for tid, node in section(doc, "timers").items()
     ]
     data_fields = form_fields(draft.form) if draft.form else {}
     subjects = [(f"data.{name}", f"{t('builder_subject_data', lang)}: {name}") for name in data_fields]
@@ -316,7 +230,7 @@ def build_page(
         for name in ("channel", "department")
     ]
     subjects += [
-        (f"vars.{name}", f"{t('builder_subject_vars', lang)}: {name}") for name in _section(doc, "variables")
+        (f"vars.{name}", f"{t('builder_subject_vars', lang)}: {name}") for name in section(doc, "variables")
     ]
     recipients = [(r, t(f"builder_to_{r}", lang)) for r in ("requester", "assignee", "actor")]
     recipients.append(("head:$service", t("builder_to_head", lang)))
@@ -326,8 +240,8 @@ def build_page(
         if role.scope != "requester"
     ]
     editor = None
-    if kind in KINDS and (not original or original in _section(doc, f"{kind}s")):
-        editor = _editor(doc, kind, original, posted, errors or {}, lang)
+    if kind in KINDS and (not original or original in section(doc, f"{kind}s")):
+        editor = editor_view(doc, kind, original, posted, errors or {}, lang)
     return WorkflowBuilderPage(
         service_id=draft.service_id,
         ok=draft.workflow is not None,
