@@ -28,10 +28,10 @@ from server.notify.problems import outbox_counts
 from server.paths import PACKAGE, shipped_root
 from server.runtime import DefinitionsInvalid, Runtime, load_shipped
 from server.settings import Settings
-from server.web.admin_builder import AdminBuilderPages  # /admin/services/{id}/build: form, workflow
 from server.web.admin_directory import AdminDirectoryPages  # /admin/users, /admin/replies, /admin/lookups
 from server.web.admin_outbox import AdminOutboxPages  # /admin/outbox: notifications not delivered
 from server.web.admin_pages import (
+    AdminBuilderPages,
     AdminOrganisationPage,
     AdminServicePages,
 )  # /admin/services, /admin/organisation

@@ -11,6 +11,7 @@ from typing import Any
 from server.admin import builder_draft, workflow_builder
 from server.admin.workflow_builder import assignee_kind, notifications_of
 from server.admin.workflow_edits import NOTICE, NotifyEdit
+from server.i18n import t
 
 NOTICE_KEYS = tuple(
     f"{NOTICE}{k}" for k in ("template", "to", "channel", "subject_ar", "subject_en", "body_ar", "body_en")
@@ -32,6 +33,7 @@ class WorkflowEditor:
     who: list[str]
     notices: list[NotifyEdit]
     errors: dict[str, str]
+    heading: str
 
 
 def editor(
@@ -95,6 +97,7 @@ def editor(
         notices = [NotifyEdit(*row) for row in rows if any(row[3:])]
     if kind != "state" and (kind == "action" or not notices):
         notices = [*notices, BLANK_NOTICE]
+    heading = t(f"builder_edit_{kind}" if original else f"builder_add_{kind}", lang)
     return WorkflowEditor(
-        kind, original, values, sources, who, notices, builder_draft.error_messages(errors, lang)
+        kind, original, values, sources, who, notices, builder_draft.error_messages(errors, lang), heading
     )
