@@ -56,7 +56,7 @@ def editor(
         user = str(rule.get("user", ""))
         values.update(
             category=str(node.get("category", "open")),
-            assignee=assignee_kind(rule) if node else "role",
+            assignee=assignee_kind(rule) if node else "head",
             role=str(rule.get("role", "")),
             department=str(rule.get("head_of") or rule.get("department") or "$service"),
             chosen_field=user.removeprefix("action."),
