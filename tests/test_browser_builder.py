@@ -98,7 +98,11 @@ def test_a_service_built_without_json_published_submitted_and_closed(
             page.select_option("#add-kind", "choice_one")
             page.locator("#add-field button[type=submit]").click()
             page.wait_for_selector("#field-form")
-            for name, value in {"title_ar": "نوع القاعة", "title_en": "Kind of room", "name": "room_type"}.items():
+            for name, value in {
+                "title_ar": "نوع القاعة",
+                "title_en": "Kind of room",
+                "name": "room_type",
+            }.items():
                 page.fill(f"#b-{name}", value)
             page.check("#b-required")
             page.select_option("#b-widget", "radio")
@@ -130,7 +134,9 @@ def test_a_service_built_without_json_published_submitted_and_closed(
             expect(row.locator(".row-condition")).to_contain_text("Laboratory")
 
             add_field(page, "group", "", {"title_ar": "الحضور", "title_en": "Attendees", "name": "attendees"})
-            add_field(page, "short_text", "attendees", {"title_ar": "الاسم", "title_en": "Name", "name": "person"})
+            add_field(
+                page, "short_text", "attendees", {"title_ar": "الاسم", "title_en": "Name", "name": "person"}
+            )
             # the live preview, beside the list, in both languages
             expect(page.locator('#builder-preview .preview[data-lang="ar"]')).to_contain_text("نوع القاعة")
             expect(page.locator('#builder-preview .preview[data-lang="en"]')).to_contain_text("Attendees")
@@ -141,7 +147,11 @@ def test_a_service_built_without_json_published_submitted_and_closed(
             page.wait_for_url(f"{base}/admin/services/room_booking/build/workflow")
             page.locator("#add-state").click()
             page.wait_for_selector("#state-form")
-            for name, value in {"title_ar": "قيد التنفيذ", "title_en": "Being prepared", "id": "preparing"}.items():
+            for name, value in {
+                "title_ar": "قيد التنفيذ",
+                "title_en": "Being prepared",
+                "id": "preparing",
+            }.items():
                 page.fill(f"#b-{name}", value)
             page.select_option("#b-category", "in_progress")
             page.select_option("#b-assignee", "role")
@@ -151,7 +161,11 @@ def test_a_service_built_without_json_published_submitted_and_closed(
 
             page.locator("#add-action").click()
             page.wait_for_selector("#action-form")
-            for name, value in {"title_ar": "بدء التجهيز", "title_en": "Start preparing", "id": "prepare"}.items():
+            for name, value in {
+                "title_ar": "بدء التجهيز",
+                "title_en": "Start preparing",
+                "id": "prepare",
+            }.items():
                 page.fill(f"#b-{name}", value)
             page.check('#b-from [value="received"]')
             page.select_option("#b-to", "preparing")
@@ -183,7 +197,9 @@ def test_a_service_built_without_json_published_submitted_and_closed(
             page.uncheck('#b-from [value="received"]')
             page.check('#b-from [value="preparing"]')
             page.locator("#save-action").click()
-            expect(page.locator('.builder-row[data-action="close"]')).to_contain_text("Being prepared → Closed")
+            expect(page.locator('.builder-row[data-action="close"]')).to_contain_text(
+                "Being prepared → Closed"
+            )
             expect(page.locator("#builder-diagram figure")).to_have_count(2)
             expect(page.locator(".builder-row .error-message")).to_have_count(0)
             page.screenshot(path=str(shots / "workflow-builder-en.png"), full_page=True)

@@ -119,7 +119,7 @@ async def test_a_refused_field_shows_each_error_beside_its_input_in_the_page_lan
             }
             replies[lang] = await client.post(f"{FORM}/add", data=values, headers=headers)
         assert await _draft(client) == {}
-    for lang, reply in replies.items():
+    for reply in replies.values():
         assert reply.status_code == 422
         page = html(reply.text)
         errors = {n.attributes["data-for"]: n.text() for n in page.css("#field-form .error-message")}
