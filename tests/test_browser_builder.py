@@ -55,12 +55,17 @@ def log_in(page: Any, base: str, username: str, next_path: str) -> None:
 
 def add_field(page: Any, kind: str, into: str, values: dict[str, str]) -> None:
     """Open a new field's editor from the list, fill it, save it; the row appears in the list."""
+    from playwright.sync_api import expect
+
     page.select_option("#add-kind", kind)
     page.select_option("#add-into", into)
     page.locator("#add-field button[type=submit]").click()
     page.wait_for_selector("#field-form")
     for name, value in values.items():
         page.fill(f"#b-{name}", value)
+    if not into:  # the live preview shows the field as typed, before it is saved
+        preview = page.locator('#builder-preview .preview[data-lang="en"]')
+        expect(preview).to_contain_text(values["title_en"])
     page.locator("#save-field").click()
     path = f"{into}.{values['name']}" if into else values["name"]
     page.wait_for_selector(f'.builder-row[data-path="{path}"]')
