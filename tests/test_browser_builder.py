@@ -146,6 +146,12 @@ def test_a_service_built_without_json_published_submitted_and_closed(
             expect(page.locator('#builder-preview .preview[data-lang="ar"]')).to_contain_text("نوع القاعة")
             expect(page.locator('#builder-preview .preview[data-lang="en"]')).to_contain_text("Attendees")
             page.screenshot(path=str(shots / "form-builder-en.png"), full_page=True)
+            form_path = "/admin/services/room_booking/build/form"
+            page.goto(f"{base}/lang/ar?next={form_path}")  # the same builder in Arabic, right to left
+            expect(page.locator("html")).to_have_attribute("dir", "rtl")
+            expect(page.locator('.builder-row[data-path="lab_note"] .row-condition')).to_contain_text("معمل")
+            page.screenshot(path=str(shots / "form-builder-ar.png"), full_page=True)
+            page.goto(f"{base}/lang/en?next={form_path}")
 
             # 3. the workflow: a third state, an action with a condition and a notification, close from it
             page.locator("#nav-workflow-builder").click()

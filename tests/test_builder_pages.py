@@ -4,6 +4,7 @@ the JSON view and the builders editing the same draft, and a new service created
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 from typing import Any
@@ -296,3 +297,53 @@ async def test_a_new_service_takes_its_name_and_department_and_opens_in_the_buil
     assert created.status_code == 303
     assert service["name"] == {"ar": "المفاتيح", "en": "Keys"} and service["department"] == "classrooms"
     assert builder.status_code == 200 and texts(builder.text, ".builder-row code") == ["details"]
+
+
+async def test_a_draft_of_a_shape_the_builders_cannot_read_sends_to_the_json_view_never_a_500(
+    tmp_path: Path,
+) -> None:
+    async with client_for(tmp_path) as client:
+        token = await _admin(client)
+        store = client.app.state.runtime.store
+        latest = await store.latest_definition("supplies")
+        files = {k: str(v) for k, v in latest.bundle.items() if k != "service_definitions/organisation.json"}
+        form = json.loads(files["form_schemas/supplies.json"])
+        form["properties"] = ["not", "an", "object"]
+        form["x-order"] = "college"
+        workflow = json.loads(files["workflows/supplies.json"])
+        workflow["initial"] = ["received"]
+        workflow["states"]["received"] = "a state as a string"
+        workflow["actions"] = {"route": {"from": "received", "who": "everyone", "effects": {"notify": 1}}}
+        files["form_schemas/supplies.json"] = json.dumps(form)
+        files["workflows/supplies.json"] = json.dumps(workflow)
+        await store.save_draft("supplies", files, by=None, now=dt.datetime.now(dt.UTC))
+        pages = [
+            await client.get(FORM, headers=EN),
+            await client.get(f"{FORM}?kind=choice_one", headers=EN),
+            await client.get(WORKFLOW, headers=EN),
+            await client.get(f"{WORKFLOW}?kind=action&id=route", headers=EN),
+            await client.get(f"{WORKFLOW}?kind=state&id=received", headers=EN),
+        ]
+        operations = [
+            await client.post(
+                f"{FORM}/add",
+                data={"_csrf_token": token, "kind": "date", "name": "d", "title_ar": "ت", "title_en": "D"},
+                headers=EN,
+            ),
+            await client.post(f"{FORM}/preview", data={"_csrf_token": token, "kind": "date"}, headers=EN),
+            await client.post(f"{WORKFLOW}/action/remove", data={"_csrf_token": token, "original": "route"}),
+            await client.post(
+                f"{WORKFLOW}/state/save",
+                data={
+                    "_csrf_token": token,
+                    "original": "received",
+                    "id": "received",
+                    "title_ar": "م",
+                    "title_en": "R",
+                    "category": "open",
+                    "assignee": "head",
+                },
+            ),
+        ]
+    assert [p.status_code for p in pages] == [200, 200, 200, 200, 200]
+    assert all(s < 500 for s in (o.status_code for o in operations)), [o.status_code for o in operations]

@@ -24,6 +24,11 @@ from server.i18n import MESSAGES, t
 from server.runtime import Runtime
 from server.store.records import User
 
+SHAPE_ERRORS = (TypeError, AttributeError, KeyError, ValueError, IndexError, RecursionError)
+"""What reading a document of an unexpected shape raises (the JSON view saves any draft as typed: a
+``properties`` that is a list, a state that is a string …); the builders then send the administrator to
+the JSON view, never a 500."""
+
 
 def code_message(code: str, lang: str) -> str:
     key = f"builder_code_{code}"

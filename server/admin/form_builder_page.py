@@ -8,6 +8,7 @@ edits and publishing checks.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -28,6 +29,8 @@ from server.store.records import User
 
 KIND_KEYS = {kind: f"builder_kind_{kind}" for kind in (*KINDS, "other")}
 MAX_LOOKUP_CHOICES = 200
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -85,6 +88,37 @@ def _item_of(rows: Sequence[FieldRow]) -> Any:
 
 
 def build_page(
+    runtime: Runtime,
+    env: jinja2.Environment,
+    lang: str,
+    draft: Draft,
+    *,
+    editing: str = "",
+    adding: tuple[str, str] | None = None,
+    posted: Mapping[str, Sequence[str]] | None = None,
+    errors: Mapping[str, str] | None = None,
+    refusal: str = "",
+) -> FormBuilderPage:
+    """The page; a form of a shape the builder cannot read is shown as one to mend in the JSON view."""
+    try:
+        return _build_page(
+            runtime,
+            env,
+            lang,
+            draft,
+            editing=editing,
+            adding=adding,
+            posted=posted,
+            errors=errors,
+            refusal=refusal,
+        )
+    except builder_draft.SHAPE_ERRORS:
+        log.info("the form of %s has a shape the builder cannot read", draft.service_id, exc_info=True)
+        draft.form = None
+        return _build_page(runtime, env, lang, draft, refusal=refusal)
+
+
+def _build_page(
     runtime: Runtime,
     env: jinja2.Environment,
     lang: str,
@@ -275,11 +309,13 @@ async def change_form(
             if path and form_builder.find(draft.form, path) is None:  # renamed: edit it by its new name
                 where, _, _ = path.rpartition(".")
                 path = f"{where}.{_first(values, 'name')}" if where else _first(values, "name")
-        except BuildRefused:
+        except (BuildRefused, *builder_draft.SHAPE_ERRORS):
             pass  # the preview shows the form as saved until the field can be applied
         return again(build_page(runtime, env, lang, draft, editing=path, adding=adding, posted=values))
     try:
         doc = _apply(draft.form, operation, path, values)
+    except builder_draft.SHAPE_ERRORS:
+        return refused(build_page(runtime, env, lang, draft, refusal=t("builder_fix_json_first", lang)))
     except BuildRefused as refusal:
         if not editing:  # a list operation: the message above the list
             key = next(iter(refusal.errors.values()))

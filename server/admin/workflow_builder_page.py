@@ -8,6 +8,7 @@ draft the JSON view edits.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -37,6 +38,8 @@ _VARIABLE_TYPES = {
     "number": ExprType.NUMBER,
     "boolean": ExprType.BOOLEAN,
 }
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -104,9 +107,17 @@ def _item_of(doc: Mapping[str, Any]) -> Any:
     return item
 
 
+def _fields(form: Mapping[str, Any] | None) -> dict[str, ExprType]:
+    """A form's fields and their types for conditions; none when the form has a shape not read."""
+    try:
+        return form_fields(form) if form else {}
+    except builder_draft.SHAPE_ERRORS:
+        return {}
+
+
 def _known(runtime: Runtime, draft: Draft, doc: Mapping[str, Any]) -> Known:
     org = runtime.org
-    data = form_fields(draft.form or {}) if draft.form else {}
+    data = _fields(draft.form)
     variables = {
         name: _VARIABLE_TYPES.get(str(v.get("type")), ExprType.ANY)
         for name, v in section(doc, "variables").items()
@@ -118,7 +129,7 @@ def _known(runtime: Runtime, draft: Draft, doc: Mapping[str, Any]) -> Known:
 
     def scope(form_id: str) -> Scope:
         action_doc = draft.form_document(form_id) if form_id else None
-        action = form_fields(action_doc) if action_doc else {}
+        action = _fields(action_doc)
         roots = {
             "data": data,
             "action": action,
@@ -160,6 +171,37 @@ def _assignee_text(rule: Any, runtime: Runtime, lang: str) -> str:
 
 
 def build_page(
+    runtime: Runtime,
+    env: jinja2.Environment,
+    lang: str,
+    draft: Draft,
+    *,
+    kind: str = "",
+    original: str = "",
+    posted: Mapping[str, Sequence[str]] | None = None,
+    errors: Mapping[str, str] | None = None,
+    refusal: str = "",
+) -> WorkflowBuilderPage:
+    """The page; a workflow of a shape the builder cannot read is shown as one to mend in the JSON view."""
+    try:
+        return _build_page(
+            runtime,
+            env,
+            lang,
+            draft,
+            kind=kind,
+            original=original,
+            posted=posted,
+            errors=errors,
+            refusal=refusal,
+        )
+    except builder_draft.SHAPE_ERRORS:
+        log.info("the workflow of %s has a shape the builder cannot read", draft.service_id, exc_info=True)
+        draft.workflow = None
+        return _build_page(runtime, env, lang, draft, refusal=refusal)
+
+
+def _build_page(
     runtime: Runtime,
     env: jinja2.Environment,
     lang: str,
@@ -223,7 +265,7 @@ def build_page(
         )
         for tid, node in section(doc, "timers").items()
     ]
-    data_fields = form_fields(draft.form) if draft.form else {}
+    data_fields = _fields(draft.form)
     subjects = [(f"data.{name}", f"{t('builder_subject_data', lang)}: {name}") for name in data_fields]
     subjects += [
         (f"ticket.{name}", f"{t('builder_subject_ticket', lang)}: {name}")
@@ -311,6 +353,8 @@ async def change_workflow(
             doc = workflow_builder.set_action(doc, old, action_edit(values), _known(runtime, draft, doc))
         else:
             doc = workflow_builder.set_timer(doc, old, timer_edit(values))
+    except builder_draft.SHAPE_ERRORS:
+        return refused(build_page(runtime, env, lang, draft, refusal=t("builder_fix_json_first", lang)))
     except BuildRefused as refusal:
         if operation == "remove":
             key = next(iter(refusal.errors.values()))
