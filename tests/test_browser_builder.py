@@ -1,7 +1,9 @@
 """Issue 13's "done when", in a real browser: an administrator builds a new service from nothing with the
 form and workflow builders — a form with a choice, a conditional field and a repeatable group, a
 three-state workflow with a condition and a notification — without typing JSON, publishes it; a
-requester submits it and customer service takes it through its states and closes it.
+requester submits it and customer service takes it through its states and closes it. Screenshots of the
+builders go to ``$KHIDMA_SCREENSHOTS`` when set (``docs/screenshots/form-builder-*.png`` and
+``workflow-builder-en.png`` were made that way), else to the test's temporary directory.
 """
 
 from __future__ import annotations
@@ -225,7 +227,7 @@ def test_a_service_built_without_json_published_submitted_and_closed(
             # 5. a requester submits it: the conditional field appears for "Laboratory"
             log_in(page, base, "student.one", "/services/room_booking/apply")
             expect(page.locator('[name="lab_note"]')).to_have_count(0)
-            page.get_by_label("Laboratory").check()
+            page.get_by_role("radio", name="Laboratory", exact=True).check()
             page.locator('[name="lab_note"]').fill("Twenty computers, please")
             page.fill('[name="attendees[0][person]"]', "Sara Ali")
             page.locator("main form button.button[type=submit]").click()

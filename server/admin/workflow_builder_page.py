@@ -156,7 +156,7 @@ def _assignee_text(rule: Any, runtime: Runtime, lang: str) -> str:
     where = (
         dept.name.get(lang)
         if dept
-        else t("builder_dept_service", lang)
+        else t("builder_dept_service_text", lang)
         if department == "$service"
         else department
     )

@@ -115,6 +115,7 @@ _CONTROLS: dict[str, Text] = {
     "builder_role": Text(ar="الدور", en="Role"),
     "builder_department": Text(ar="القسم", en="Department"),
     "builder_dept_service": Text(ar="قسم الخدمة", en="The service's department"),
+    "builder_dept_service_text": Text(ar="قسم الخدمة", en="the service's department"),
     "builder_dept_ticket": Text(ar="القسم الحالي للتذكرة", en="The ticket's current department"),
     "builder_chosen_field": Text(
         ar="حقل نموذج الإجراء الذي يُختار فيه", en="The action form's field it is chosen in"
