@@ -332,3 +332,66 @@ def test_a_field_moved_into_a_group_where_its_name_is_taken_is_refused() -> None
     with pytest.raises(BuildRefused) as refused:
         form_builder.move_into(doc, "agree", "items")
     assert refused.value.errors == {"target": "builder_err_name_taken"}
+
+
+def _supplies() -> tuple[dict[str, str], str, dict[str, Any]]:
+    from server.admin.drafts import draft_files
+
+    root = shipped_root()
+    files = {
+        str(p.relative_to(root)): p.read_text(encoding="utf-8")
+        for sub in ("service_definitions", "form_schemas", "workflows")
+        for p in (root / sub).glob("*.json")
+    }
+    organisation = files.pop("service_definitions/organisation.json")
+    service = json.loads(files["service_definitions/supplies.json"])
+    workflow = json.loads(files["workflows/supplies.json"])
+    used = {service["form"]} | {
+        a["form"] for a in workflow["actions"].values() if isinstance(a.get("form"), str)
+    }
+    keep = {"service_definitions/supplies.json", "workflows/supplies.json"} | {form_file(f) for f in used}
+    return (
+        draft_files({p: t for p, t in files.items() if p in keep}),
+        organisation,
+        json.loads(files["form_schemas/supplies.json"]),
+    )
+
+
+def test_the_examples_follow_the_fields_so_an_edited_shipped_form_stays_publishable() -> None:
+    from server.admin.form_examples import in_step
+
+    files, organisation, doc = _supplies()
+    for kind, name, values in [
+        ("short_text", "plate", {"min_length": "8", "max_length": "10"}),
+        ("number", "floor", {"minimum": "3", "whole": "on"}),
+        ("date", "visit_day", {}),
+        ("time", "visit_time", {}),
+        ("email", "mail", {}),
+        ("mobile", "phone", {}),
+        ("yes_no", "agree", {}),
+        ("choice_many", "days", {"choice_value": ["sun"], "choice_ar": ["الأحد"], "choice_en": ["Sunday"]}),
+        ("choice_one", "shift", {"choice_value": ["am"], "choice_ar": ["صباحي"], "choice_en": ["Morning"]}),
+    ]:
+        doc = in_step(form_builder.add_field(doc, "", edit(kind, name, required="on", **values)))
+    doc = in_step(form_builder.add_field(doc, "", edit("group", "guests", min_items="2", required="on")))
+    doc = in_step(form_builder.add_field(doc, "guests", edit("short_text", "guest", required="on")))
+    doc = in_step(form_builder.add_field(doc, "requested_items", edit("short_text", "colour", required="on")))
+    doc = in_step(
+        form_builder.update_field(doc, "room", edit("short_text", "room_number")), "room", "room_number"
+    )
+    doc = in_step(
+        form_builder.remove_field(doc, "requested_items.specification"), "requested_items.specification", None
+    )
+    (example,) = doc["examples"]
+    assert example["room_number"] == "204" and "room" not in example
+    assert (
+        example["floor"] == 3
+        and example["days"] == ["sun"]
+        and example["shift"] == "am"
+        and example["agree"] is False
+    )
+    assert len(example["plate"]) == 8 and example["guests"] == [{"guest": "sample"}, {"guest": "sample"}]
+    assert example["requested_items"] == [{"item": "جهاز عرض", "quantity": 2, "colour": "sample"}]
+    assert validate(_form(doc), example) == []
+    files[form_file("supplies")] = drafts.dumps(doc)
+    assert drafts.check("supplies", files, organisation) == []

@@ -22,6 +22,7 @@ from server.admin.builder_edits import KINDS, FieldEdit, field_edit
 from server.admin.form_builder import CONTAINERS, TRIGGER_KINDS, BuildRefused, FieldRow
 from server.admin.form_editor_view import FieldEditor, options, posted_value, title_of
 from server.admin.form_editor_view import editor as editor_view
+from server.admin.form_examples import in_step
 from server.directory.outcome import Outcome, again, not_found, refused
 from server.i18n import t
 from server.runtime import Runtime
@@ -268,15 +269,19 @@ async def _with_lookup(
 def _apply(
     doc: dict[str, Any], operation: str, path: str, values: Mapping[str, Sequence[str]]
 ) -> dict[str, Any]:
+    """The operation on the form, its examples kept in step (:mod:`server.admin.form_examples`)."""
     if operation == "add":
-        return form_builder.add_field(doc, _first(values, "container"), _read_edit(values, doc))
+        return in_step(form_builder.add_field(doc, _first(values, "container"), _read_edit(values, doc)))
     if operation == "edit":
-        return form_builder.update_field(doc, path, _read_edit(values, doc))
+        where = path.rpartition(".")[0]
+        name = _first(values, "name")
+        changed = form_builder.update_field(doc, path, _read_edit(values, doc))
+        return in_step(changed, path, f"{where}.{name}" if where else name)
     if operation == "remove":
-        return form_builder.remove_field(doc, path)
+        return in_step(form_builder.remove_field(doc, path), path, None)
     if operation in ("up", "down"):
         return form_builder.move_field(doc, path, -1 if operation == "up" else 1)
-    return form_builder.move_into(doc, path, _first(values, "target"))
+    return in_step(form_builder.move_into(doc, path, _first(values, "target")), path, None)
 
 
 OPERATIONS = ("add", "edit", "remove", "up", "down", "move", "preview")
