@@ -243,6 +243,8 @@ async def test_a_state_and_an_action_saved_and_refused_through_the_workflow_buil
             "الشرط غير صحيح: تحقق من الحقل والقيمة ونوعها."
         ]
         assert html(refused.text).css_first('#b-from input[value="received"][checked]') is not None
+        no_state = await client.post(f"{WORKFLOW}/action/save", data={**values, "from": []}, headers=EN)
+        assert texts(no_state.text, '#b-from [data-for="from"]') == ["Pick at least one state."]
         values["condition"] = ['ticket.channel != "whatsapp"']
         ok = await client.post(f"{WORKFLOW}/action/save", data=values, headers=EN, follow_redirects=False)
         assert ok.status_code == 303
@@ -264,6 +266,21 @@ async def test_an_unknown_service_or_operation_is_404(tmp_path: Path) -> None:
             await client.get("/admin/services/nowhere/build/workflow"),
             await client.post(f"{FORM}/explode", data={"_csrf_token": token}),
             await client.post("/admin/services/nowhere/build/form/add", data={"_csrf_token": token}),
+        ]
+        into_nothing = await client.post(
+            f"{FORM}/add",
+            data={
+                "_csrf_token": token,
+                "kind": "date",
+                "name": "d",
+                "title_ar": "ت",
+                "title_en": "D",
+                "container": "ghost",
+            },
+            headers=EN,
+        )
+        assert texts(into_nothing.text, '#editor-errors [data-for="container"]') == [
+            "There is no such group."
         ]
     assert [r.status_code for r in replies] == [404, 404, 404, 404]
 

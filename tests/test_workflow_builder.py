@@ -282,11 +282,11 @@ def test_a_state_no_action_names_can_be_removed() -> None:
         ),
         (
             lambda d: workflow_builder.set_action(d, None, action(id="x", **{"from": []}), known()),
-            {"sources": "builder_err_from_missing"},
+            {"from": "builder_err_from_missing"},
         ),
         (
             lambda d: workflow_builder.set_action(d, None, action(id="x", **{"from": ["nowhere"]}), known()),
-            {"sources": "builder_err_no_state"},
+            {"from": "builder_err_no_state"},
         ),
         (
             lambda d: workflow_builder.set_action(d, None, action(id="x", to="nowhere"), known()),

@@ -260,7 +260,7 @@ def set_action(doc: JSON, original: str | None, edit: ActionEdit, known: Known) 
     if edit.id in actions and edit.id != original:
         errors["id"] = "builder_err_name_taken"
     if any(s not in states for s in edit.sources):
-        errors["sources"] = "builder_err_no_state"
+        errors["from"] = "builder_err_no_state"
     if edit.target and edit.target not in states:
         errors["to"] = "builder_err_no_state"
     if any(r not in known.roles for r in edit.who):

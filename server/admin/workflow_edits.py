@@ -154,7 +154,7 @@ class ActionEdit:
             errors["id"] = "builder_err_name"
         _labels(errors, self, "title_ar", "title_en")
         if not self.sources:
-            errors["sources"] = "builder_err_from_missing"
+            errors["from"] = "builder_err_from_missing"
         if not self.who:
             errors["who"] = "builder_err_who_missing"
         if self.visibility not in ("public", "internal"):
