@@ -217,10 +217,9 @@ def test_a_service_built_without_json_published_submitted_and_closed(
             expect(page.locator(".builder-row .error-message")).to_have_count(0)
             page.screenshot(path=str(shots / "workflow-builder-en.png"), full_page=True)
 
-            # 4. published through the editor's publish button
-            page.locator("#nav-json-view").click()
-            page.wait_for_url(f"{base}/admin/services/room_booking/edit")
-            page.locator("#publish").click()
+            # 4. published from the builder, through the editor's publish path
+            page.fill("#builder-note", "A new service, built without JSON")
+            page.locator("#publish-draft").click()
             expect(page.locator("#admin-notice")).to_be_visible()
             page.locator("header form[action='/logout'] button").click()
 
