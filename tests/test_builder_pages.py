@@ -80,12 +80,19 @@ async def test_a_field_added_edited_moved_and_removed_is_saved_in_the_draft_the_
         }
         added = await client.post(f"{FORM}/add", data=values, headers=EN, follow_redirects=False)
         assert added.status_code == 303 and added.headers["location"] == FORM
+        titled = await client.post(
+            f"{FORM}/title",
+            data={"_csrf_token": token, "form_title_ar": "طلب مستلزمات", "form_title_en": "Supplies request"},
+            follow_redirects=False,
+        )
+        assert titled.status_code == 303
         moved = await client.post(
             f"{FORM}/up", data={"_csrf_token": token, "path": "urgent"}, follow_redirects=False
         )
         assert moved.status_code == 303
         form = json.loads((await _draft(client))["form_schemas/supplies.json"])
         assert form["properties"]["urgent"] == {"type": "boolean", "x-title": {"ar": "عاجل", "en": "Urgent"}}
+        assert form["x-title"] == {"ar": "طلب مستلزمات", "en": "Supplies request"}
         assert form["x-order"][-2:] == ["urgent", form["x-order"][-1]] and form["x-order"][-1] != "urgent"
 
         json_view = await client.get("/admin/services/supplies/edit", headers=EN)

@@ -395,3 +395,13 @@ def test_the_examples_follow_the_fields_so_an_edited_shipped_form_stays_publisha
     assert validate(_form(doc), example) == []
     files[form_file("supplies")] = drafts.dumps(doc)
     assert drafts.check("supplies", files, organisation) == []
+
+
+def test_the_form_title_is_set_in_both_languages_or_refused() -> None:
+    assert form_builder.set_title(EMPTY, "طلب حجز", "Booking")["x-title"] == {
+        "ar": "طلب حجز",
+        "en": "Booking",
+    }
+    with pytest.raises(BuildRefused) as refused:
+        form_builder.set_title(EMPTY, "طلب حجز", "")
+    assert refused.value.errors == {"form_title_en": "builder_err_label_missing"}

@@ -295,3 +295,14 @@ def move_into(doc: JSON, path: str, target: str) -> JSON:
     _attach(into, row.name, row.schema, row.required, None)
     _order(into, [*names, row.name])
     return out
+
+
+def set_title(doc: JSON, ar: str, en: str) -> JSON:
+    """The form's own title (``x-title`` at its root), in both languages."""
+    errors = {
+        key: "builder_err_label_missing"
+        for key, text in (("form_title_ar", ar), ("form_title_en", en))
+        if not text
+    }
+    _refuse_if(errors)
+    return {**doc, "x-title": {"ar": ar, "en": en}}

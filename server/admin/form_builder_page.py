@@ -61,6 +61,8 @@ class FormBuilderPage:
     form_errors: list[str]
     other_errors: list[str]
     refusal: str = ""
+    title: dict[str, str] | None = None
+    """The form's own title (``ar``, ``en``)."""
 
 
 def _condition_text(doc: dict[str, Any], row: FieldRow, lang: str) -> str:
@@ -199,7 +201,12 @@ def _build_page(
         form_errors=placed.file,
         other_errors=placed.other,
         refusal=refusal,
+        title={lang: _text_of(doc.get("x-title"), lang) for lang in ("ar", "en")},
     )
+
+
+def _text_of(text: Any, lang: str) -> str:
+    return str(text.get(lang, "")) if isinstance(text, Mapping) else ""
 
 
 async def form_page(
@@ -281,10 +288,12 @@ def _apply(
         return in_step(form_builder.remove_field(doc, path), path, None)
     if operation in ("up", "down"):
         return form_builder.move_field(doc, path, -1 if operation == "up" else 1)
+    if operation == "title":
+        return form_builder.set_title(doc, _first(values, "form_title_ar"), _first(values, "form_title_en"))
     return in_step(form_builder.move_into(doc, path, _first(values, "target")), path, None)
 
 
-OPERATIONS = ("add", "edit", "remove", "up", "down", "move", "preview")
+OPERATIONS = ("add", "edit", "remove", "up", "down", "move", "title", "preview")
 
 
 async def change_form(

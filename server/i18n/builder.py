@@ -23,6 +23,7 @@ _CONTROLS: dict[str, Text] = {
     "builder_fix_below": Text(
         ar="لم يُحفظ التعديل؛ صحّح ما هو مبيَّن أدناه.", en="Nothing was saved; correct what is shown below."
     ),
+    "builder_form_heading": Text(ar="عنوان النموذج", en="The form's title"),
     "builder_fields": Text(ar="حقول النموذج", en="The form's fields"),
     "builder_no_fields": Text(ar="لا توجد حقول بعد.", en="No fields yet."),
     "builder_add_field": Text(ar="إضافة حقل", en="Add a field"),
