@@ -39,7 +39,24 @@ from server.admin.form_shape import (
     rows,
 )
 
-__all__ = ["CONTAINERS", "FieldRow", "base_schema", "choices_of", "find", "kind_of", "rows"]
+__all__ = [
+    "CONTAINERS",
+    "TRIGGER_KINDS",
+    "BuildRefused",
+    "FieldRow",
+    "add_field",
+    "apply_edit",
+    "base_schema",
+    "choices_of",
+    "find",
+    "kind_of",
+    "move_field",
+    "move_into",
+    "remove_field",
+    "rows",
+    "set_title",
+    "update_field",
+]
 
 JSON = dict[str, Any]
 
