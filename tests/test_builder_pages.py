@@ -371,3 +371,38 @@ async def test_a_draft_of_a_shape_the_builders_cannot_read_sends_to_the_json_vie
         ]
     assert [p.status_code for p in pages] == [200, 200, 200, 200, 200]
     assert all(s < 500 for s in (o.status_code for o in operations)), [o.status_code for o in operations]
+
+
+async def test_an_action_form_created_and_built_in_the_form_builder(tmp_path: Path) -> None:
+    async with client_for(tmp_path) as client:
+        token = await _admin(client)
+        new = {
+            "_csrf_token": token,
+            "new_form_id": "handover",
+            "new_form_ar": "تسليم",
+            "new_form_en": "Handover",
+        }
+        bad = await client.post(f"{FORM}/new_form", data={**new, "new_form_id": "supplies"}, headers=EN)
+        created = await client.post(f"{FORM}/new_form", data=new, follow_redirects=False)
+        assert created.status_code == 303 and created.headers["location"] == f"{FORM}?file=handover"
+        editor = await client.get(f"{FORM}?file=handover&kind=member", headers=EN)
+        values = {
+            **form_values(editor.text, "#field-form"),
+            "name": ["assignee"],
+            "title_ar": ["الموظف"],
+            "title_en": ["Staff member"],
+            "required": ["on"],
+        }
+        assert values["file"] == ["handover"]
+        added = await client.post(f"{FORM}/add", data=values, follow_redirects=False)
+        listing = await client.get(f"{FORM}?file=handover", headers=EN)
+        action = await client.get(f"{WORKFLOW}?kind=action", headers=EN)
+        files = await _draft(client)
+    assert bad.status_code == 422 and texts(bad.text, "#builder-refusal") == ["This identifier is taken."]
+    assert added.status_code == 303 and added.headers["location"] == f"{FORM}?file=handover"
+    handover = json.loads(files["form_schemas/handover.json"])
+    assert handover["x-title"] == {"ar": "تسليم", "en": "Handover"} and handover["required"] == ["assignee"]
+    assert handover["properties"]["assignee"]["x-department-member"] is True
+    assert "assignee" not in json.loads(files["form_schemas/supplies.json"])["properties"]
+    assert texts(listing.text, ".builder-row code") == ["assignee"]
+    assert "handover" in texts(action.text, "#b-form option")

@@ -121,6 +121,7 @@ def _form(doc: dict[str, Any]) -> Any:
             {"x-accept": ["application/pdf", "image/*"], "x-max-bytes": 2097152},
         ),
         ("yes_no", {}, {"type": "boolean"}),
+        ("member", {}, {"x-department-member": True, "x-widget": "select"}),
         ("section", {}, {"type": "object"}),
         (
             "group",

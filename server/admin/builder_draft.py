@@ -60,6 +60,10 @@ class Draft:
             if p.startswith("form_schemas/")
         )
 
+    @property
+    def form_id(self) -> str:
+        return self.form_path.removeprefix("form_schemas/").removesuffix(".json")
+
     def form_document(self, form_id: str) -> dict[str, Any] | None:
         return _parse(self.files.get(f"form_schemas/{form_id}.json"))
 
@@ -74,12 +78,18 @@ def _parse(text: str | None) -> dict[str, Any] | None:
     return document if isinstance(document, dict) else None
 
 
-async def load(runtime: Runtime, service_id: str) -> Draft | None:
+async def load(runtime: Runtime, service_id: str, form: str = "") -> Draft | None:
+    """The service's draft; ``form`` names another form file of the draft (an action form) to edit
+    instead of the service's own — None when the draft has no such file."""
     files = await current_files(runtime, service_id)
     if files is None:
         return None
     doc = service_doc(service_id, files)
     form_id, workflow_id = doc.get("form"), doc.get("workflow")
+    if form:
+        if f"form_schemas/{form}.json" not in files:
+            return None
+        form_id = form
     form_path = f"form_schemas/{form_id}.json" if isinstance(form_id, str) else ""
     workflow_path = f"workflows/{workflow_id}.json" if isinstance(workflow_id, str) else ""
     return Draft(
@@ -90,6 +100,16 @@ async def load(runtime: Runtime, service_id: str) -> Draft | None:
         form=_parse(files.get(form_path)),
         workflow=_parse(files.get(workflow_path)),
     )
+
+
+def empty_form(ar: str, en: str) -> dict[str, Any]:
+    """A new form file: a title and no field yet."""
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "type": "object",
+        "x-title": {"ar": ar, "en": en},
+        "properties": {},
+    }
 
 
 async def save(runtime: Runtime, draft: Draft, path: str, document: dict[str, Any], by: User) -> None:

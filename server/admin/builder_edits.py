@@ -31,6 +31,7 @@ KINDS = (
     "email",
     "mobile",
     "file",
+    "member",
     "group",
     "section",
 )

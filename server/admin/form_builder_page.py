@@ -18,7 +18,8 @@ from markupsafe import Markup
 
 from server.admin import builder_draft, drafts, form_builder
 from server.admin.builder_draft import Draft
-from server.admin.builder_edits import KINDS, FieldEdit, field_edit
+from server.admin.builder_edits import KINDS, NAME, FieldEdit, field_edit
+from server.admin.draft_page import service_doc
 from server.admin.form_builder import CONTAINERS, TRIGGER_KINDS, BuildRefused, FieldRow
 from server.admin.form_editor_view import FieldEditor, options, posted_value, title_of
 from server.admin.form_editor_view import editor as editor_view
@@ -63,6 +64,10 @@ class FormBuilderPage:
     refusal: str = ""
     title: dict[str, str] | None = None
     """The form's own title (``ar``, ``en``)."""
+    form_id: str = ""
+    """The form file edited when it is not the service's own form (an action form), else empty."""
+    forms: list[tuple[str, str]] | None = None
+    """The draft's form files (query value, label): the service's form first, then the action forms."""
 
 
 def _condition_text(doc: dict[str, Any], row: FieldRow, lang: str) -> str:
@@ -202,7 +207,20 @@ def _build_page(
         other_errors=placed.other,
         refusal=refusal,
         title={lang: _text_of(doc.get("x-title"), lang) for lang in ("ar", "en")},
+        form_id=_other_form(draft),
+        forms=_form_files(draft, lang),
     )
+
+
+def _other_form(draft: Draft) -> str:
+    """The edited form's id when it is an action form (``?file=``), else empty."""
+    own = service_doc(draft.service_id, draft.files).get("form")
+    return "" if draft.form_id == own else draft.form_id
+
+
+def _form_files(draft: Draft, lang: str) -> list[tuple[str, str]]:
+    own = service_doc(draft.service_id, draft.files).get("form")
+    return [("", t("builder_service_form", lang))] + [(f, f) for f in draft.forms() if f != own]
 
 
 def _text_of(text: Any, lang: str) -> str:
@@ -218,8 +236,9 @@ async def form_page(
     editing: str = "",
     kind: str = "",
     into: str = "",
+    form: str = "",
 ) -> FormBuilderPage | None:
-    draft = await builder_draft.load(runtime, service_id)
+    draft = await builder_draft.load(runtime, service_id, form)
     if draft is None:
         return None
     return build_page(runtime, env, lang, draft, editing=editing, adding=(kind, into) if kind else None)
@@ -293,7 +312,40 @@ def _apply(
     return in_step(form_builder.move_into(doc, path, _first(values, "target")), path, None)
 
 
-OPERATIONS = ("add", "edit", "remove", "up", "down", "move", "title", "preview")
+OPERATIONS = ("add", "edit", "remove", "up", "down", "move", "title", "preview", "new_form")
+
+
+def _done(draft: Draft, form_id: str = "") -> str:
+    """Where the builder goes next (``/admin/services/{done}``): the form just edited."""
+    form_id = form_id or _other_form(draft)
+    return f"{draft.service_id}/build/form" + (f"?file={form_id}" if form_id else "")
+
+
+async def _new_form(
+    runtime: Runtime,
+    env: jinja2.Environment,
+    lang: str,
+    draft: Draft,
+    values: Mapping[str, Sequence[str]],
+    by: User,
+) -> Outcome[FormBuilderPage]:
+    """A new form file in the draft (an action form), opened in the builder."""
+    form_id = _first(values, "new_form_id")
+    path = f"form_schemas/{form_id}.json"
+    key = ""
+    if not NAME.match(form_id):
+        key = "builder_err_name"
+    elif path in draft.files:
+        key = "builder_err_name_taken"
+    elif len(draft.files) >= drafts.MAX_DRAFT_FILES:
+        key = "builder_code_too_many_files"
+    elif not (_first(values, "new_form_ar") and _first(values, "new_form_en")):
+        key = "builder_err_label_missing"
+    if key:
+        return refused(build_page(runtime, env, lang, draft, refusal=t(key, lang)))
+    document = builder_draft.empty_form(_first(values, "new_form_ar"), _first(values, "new_form_en"))
+    await builder_draft.save(runtime, draft, path, document, by)
+    return Outcome(done=_done(draft, form_id))
 
 
 async def change_form(
@@ -308,9 +360,11 @@ async def change_form(
     """One operation on the form (``add``, ``edit``, ``remove``, ``up``, ``down``, ``move``; the field
     named by ``path``), saved into the draft (``done``: the service id), or the page again with each
     error beside its input. ``preview``: the page with the editor's field applied, nothing saved."""
-    draft = await builder_draft.load(runtime, service_id)
+    draft = await builder_draft.load(runtime, service_id, _first(values, "file"))
     if draft is None or draft.form is None or operation not in OPERATIONS:
         return not_found()
+    if operation == "new_form":
+        return await _new_form(runtime, env, lang, draft, values, by)
     path = _first(values, "path")
     editing = operation in ("add", "edit", "preview")
     if editing:
@@ -339,4 +393,4 @@ async def change_form(
         )
         return refused(page)
     await builder_draft.save(runtime, draft, draft.form_path, doc, by)
-    return Outcome(done=service_id)
+    return Outcome(done=_done(draft))

@@ -24,6 +24,7 @@ SAMPLES: dict[str, Any] = {
     "email": "name@example.org",
     "mobile": "0551234567",
     "yes_no": False,
+    "member": "staff-example",
 }
 
 

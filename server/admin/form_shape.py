@@ -32,6 +32,7 @@ def base_schema(kind: str) -> JSON:
         "email": {"type": "string", "format": "email", "maxLength": 254},
         "mobile": {"type": "string", "x-widget": "tel", "pattern": MOBILE_PATTERN},
         "file": {"type": "string", "x-widget": "file", "x-max-bytes": 5 * 1024 * 1024},
+        "member": {"type": "string", "minLength": 1, "x-department-member": True, "x-widget": "select"},
         "group": {"type": "array", "minItems": 1, "items": {"type": "object", "properties": {}}},
         "section": {"type": "object", "properties": {}},
     }
@@ -55,6 +56,8 @@ def kind_of(schema: Mapping[str, Any]) -> str:
         return "section"
     if widget == "file":
         return "file"
+    if schema.get("x-department-member") is True:
+        return "member"
     if kind == "boolean":
         return "yes_no"
     if "oneOf" in schema or "enum" in schema:

@@ -24,6 +24,10 @@ _CONTROLS: dict[str, Text] = {
         ar="لم يُحفظ التعديل؛ صحّح ما هو مبيَّن أدناه.", en="Nothing was saved; correct what is shown below."
     ),
     "builder_form_heading": Text(ar="عنوان النموذج", en="The form's title"),
+    "builder_service_form": Text(ar="نموذج الخدمة", en="The service's form"),
+    "builder_which_form": Text(ar="النموذج المحرَّر", en="The form edited"),
+    "builder_open": Text(ar="فتح", en="Open"),
+    "builder_new_form": Text(ar="نموذج إجراء جديد", en="A new action form"),
     "builder_fields": Text(ar="حقول النموذج", en="The form's fields"),
     "builder_no_fields": Text(ar="لا توجد حقول بعد.", en="No fields yet."),
     "builder_add_field": Text(ar="إضافة حقل", en="Add a field"),
@@ -199,6 +203,7 @@ _KINDS: dict[str, Text] = {
     "builder_kind_email": Text(ar="بريد إلكتروني", en="E-mail"),
     "builder_kind_mobile": Text(ar="رقم جوال", en="Mobile number"),
     "builder_kind_file": Text(ar="ملف مرفق", en="File"),
+    "builder_kind_member": Text(ar="موظف من القسم", en="A staff member of the department"),
     "builder_kind_group": Text(ar="مجموعة متكررة", en="Repeatable group"),
     "builder_kind_section": Text(ar="قسم", en="Section"),
     "builder_kind_other": Text(ar="أخرى (تُحرَّر في عرض JSON)", en="Other (edited in the JSON view)"),

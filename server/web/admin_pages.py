@@ -221,7 +221,7 @@ class AdminOrganisationPage(Controller):
 page_context("admin/builder/form.html")(FormBuilderPage)
 page_context("admin/builder/workflow.html")(WorkflowBuilderPage)
 
-FORM = "/admin/services/{done}/build/form"
+FORM = "/admin/services/{done}"
 WORKFLOW = "/admin/services/{done}/build/workflow"
 
 
@@ -243,10 +243,14 @@ class AdminBuilderPages(Controller):
         edit: FromQuery[str] = "",
         kind: FromQuery[str] = "",
         into: FromQuery[str] = "",
+        file: FromQuery[str] = "",
     ) -> Template:
-        """The fields; ``?edit=PATH`` opens a field's editor, ``?kind=KIND&into=GROUP`` a new one's."""
+        """The fields; ``?edit=PATH`` opens a field's editor, ``?kind=KIND&into=GROUP`` a new one's;
+        ``?file=FORM`` edits an action form of the draft instead of the service's own."""
         env = template_env(request)
-        page = await form_page(runtime, env, page_lang, service_id, editing=edit, kind=kind, into=into)
+        page = await form_page(
+            runtime, env, page_lang, service_id, editing=edit, kind=kind, into=into, form=file
+        )
         return render(request, "admin/builder/form.html", found(page))
 
     @post("/form/{operation:str}", status_code=200)
