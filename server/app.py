@@ -31,6 +31,7 @@ from server.settings import Settings
 from server.web.admin_directory import AdminDirectoryPages  # /admin/users, /admin/replies, /admin/lookups
 from server.web.admin_outbox import AdminOutboxPages  # /admin/outbox: notifications not delivered
 from server.web.admin_pages import (
+    AdminBuilderPages,
     AdminOrganisationPage,
     AdminServicePages,
 )  # /admin/services, /admin/organisation
@@ -165,6 +166,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             StaffTaskPages,  # /staff/tasks
             AdminServicePages,
             AdminOrganisationPage,  # /admin/services: drafts, publish, versions, migrations
+            AdminBuilderPages,  # /admin/services/{id}/build/form, /build/workflow: the builders
             TasksAPI,  # /api/tasks
             ReportPages,  # /reports
             ReportsAPI,  # /api/reports

@@ -21,6 +21,8 @@ ADMIN_PAGES = [
     "/admin/services",
     "/admin/services/supplies/edit",
     "/admin/services/supplies/service",
+    "/admin/services/supplies/build/form",
+    "/admin/services/supplies/build/workflow",
     "/admin/services/supplies/versions",
     "/admin/services/supplies/migrate?from=1&to=1",
     "/admin/organisation",

@@ -46,14 +46,17 @@ def bundle_of(files: Mapping[str, str], organisation_text: str) -> dict[str, str
     return dict(sorted({ORGANISATION_FILE: organisation_text, **files}.items()))
 
 
-def new_service_files(service_id: str, department: str, roles: tuple[str, str]) -> dict[str, str]:
+def new_service_files(
+    service_id: str, department: str, roles: tuple[str, str], name: dict[str, str] | None = None
+) -> dict[str, str]:
     """A small valid service: one text field and a two-state workflow (received → closed).
 
-    ``roles`` is (the role that handles the ticket, the requester role)."""
+    ``roles`` is (the role that handles the ticket, the requester role); ``name`` the bilingual name
+    (a placeholder when not given)."""
     handler, requester = roles
     service = {
         "id": service_id,
-        "name": {"ar": "خدمة جديدة", "en": "New service"},
+        "name": name or {"ar": "خدمة جديدة", "en": "New service"},
         "department": department,
         "published": True,
         "description": [{"ar": "وصف الخدمة", "en": "What the service is"}],

@@ -13,7 +13,7 @@ import datetime as dt
 import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import jinja2
@@ -59,10 +59,22 @@ class ServicesPage:
     new_id: str = ""
     new_error: str = ""
     notice: str = ""
+    departments: list[tuple[str, str]] = field(default_factory=list)
+    """The departments a new service may belong to (id, name in the page's language)."""
+    new_values: dict[str, str] = field(default_factory=dict)
+    """The new service's name and department as typed (``name_ar``, ``name_en``, ``department``)."""
+    new_errors: dict[str, str] = field(default_factory=dict)
 
 
 async def services_page(
-    runtime: Runtime, lang: str, *, new_id: str = "", new_error: str = "", notice: str = ""
+    runtime: Runtime,
+    lang: str,
+    *,
+    new_id: str = "",
+    new_error: str = "",
+    notice: str = "",
+    new_values: Mapping[str, str] | None = None,
+    new_errors: Mapping[str, str] | None = None,
 ) -> ServicesPage:
     latest = {v.service_id: v for v in await runtime.store.latest_definitions()}
     draft_ids = {d.service_id for d in await runtime.store.list_drafts()}
@@ -78,7 +90,15 @@ async def services_page(
                 service_id, name, version.version if version else None, service_id in draft_ids, published
             )
         )
-    return ServicesPage(services=rows, new_id=new_id[:63], new_error=new_error, notice=_notice(notice, lang))
+    return ServicesPage(
+        services=rows,
+        new_id=new_id[:63],
+        new_error=new_error,
+        notice=_notice(notice, lang),
+        departments=[(d, dept.name.get(lang)) for d, dept in runtime.org.departments.items()],
+        new_values=dict(new_values or {}),
+        new_errors=dict(new_errors or {}),
+    )
 
 
 _NOTICE = re.compile(r"^(?:(disabled|enabled) )?v(\d{1,9})$")
@@ -119,13 +139,24 @@ def new_service_roles(org: Organisation) -> tuple[str, str, str]:
 async def create_service(
     runtime: Runtime, lang: str, values: Mapping[str, list[str]], by: User
 ) -> Outcome[ServicesPage]:
-    """A new service's draft (``done``: its id), or the list with the problem of the id."""
+    """A new service's draft (``done``: its id), or the list with the problems of the id, the name
+    (both languages, or neither for a placeholder) and the department (the intake one when none)."""
     new_id = (values.get("service_id") or [""])[0].strip()
+    typed = {k: (values.get(k) or [""])[0].strip()[:200] for k in ("name_ar", "name_en", "department")}
     problem = await _new_id_problem(runtime, lang, new_id)
-    if problem:
-        return refused(await services_page(runtime, lang, new_id=new_id, new_error=problem))
+    errors = {}
+    if bool(typed["name_ar"]) != bool(typed["name_en"]):
+        errors["name_ar" if not typed["name_ar"] else "name_en"] = t("builder_err_translation_missing", lang)
+    if typed["department"] and typed["department"] not in runtime.org.departments:
+        errors["department"] = t("builder_err_unknown_department", lang)
+    if problem or errors:
+        page = await services_page(
+            runtime, lang, new_id=new_id, new_error=problem, new_values=typed, new_errors=errors
+        )
+        return refused(page)
     department, handler, requester = new_service_roles(runtime.org)
-    files = drafts.new_service_files(new_id, department, (handler, requester))
+    name = {"ar": typed["name_ar"], "en": typed["name_en"]} if typed["name_ar"] else None
+    files = drafts.new_service_files(new_id, typed["department"] or department, (handler, requester), name)
     await runtime.store.save_draft(new_id, files, by=by.id, now=_now())
     return Outcome(done=new_id)
 

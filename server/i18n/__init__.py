@@ -4,7 +4,7 @@ Definition texts are bilingual in the definitions themselves; these are the word
 around them (buttons, headings, messages). Arabic first, in the administration's own terms
 (seed/GLOSSARY.md). One catalogue per area of the interface (``server/i18n/<area>.py``: common,
 requester, auth, staff_ticket, staff_tasks, directory, admin, reports, delivery, channels,
-diagram, changes), merged into :data:`MESSAGES`; a key
+diagram, changes, builder), merged into :data:`MESSAGES`; a key
 belongs to one catalogue. A test checks every key has both languages, no key is defined twice, and
 every ``t("…")`` in the templates names a key here. This package imports nothing from the web layer.
 """
@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from server.definitions.model import Language, Text
 from server.i18n.admin import ADMIN_MESSAGES
 from server.i18n.auth import AUTH_MESSAGES
+from server.i18n.builder import BUILDER_MESSAGES
 from server.i18n.changes import CHANGE_MESSAGES
 from server.i18n.channels import CHANNEL_MESSAGES
 from server.i18n.common import COMMON_MESSAGES
@@ -40,6 +41,7 @@ MESSAGES: Mapping[str, Text] = {
     **CHANNEL_MESSAGES,
     **DIAGRAM_MESSAGES,
     **CHANGE_MESSAGES,
+    **BUILDER_MESSAGES,
 }
 """Every interface text, by key: one catalogue per area of the interface, merged."""
 
