@@ -20,6 +20,7 @@ from markupsafe import Markup
 from server.admin import drafts
 from server.definitions.crossref import ORGANISATION_FILE, service_file
 from server.definitions.errors import DefinitionError
+from server.definitions.forms import form_title
 from server.definitions.model import Form, Text, Workflow
 from server.exports.svg import workflow_svg
 from server.forms.html import render_form_fields
@@ -115,8 +116,9 @@ def _preview(env: jinja2.Environment, path: str, text: str) -> list[tuple[str, M
     """The form rendered in both languages, when its file loads on its own."""
     try:
         document = json.loads(text)
-        title = Text(**document["x-title"])
-        form = Form(id=path.removeprefix("form_schemas/").removesuffix(".json"), title=title, schema=document)
+        form_id = path.removeprefix("form_schemas/").removesuffix(".json")
+        title = form_title(document, Text(ar=form_id, en=form_id))
+        form = Form(id=form_id, title=title, schema=document)
         return [
             (lang, render_form_fields(build_form(form, data=None, lang=lang, name_prefix="preview"), env))
             for lang in ("ar", "en")
