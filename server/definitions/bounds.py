@@ -276,6 +276,16 @@ def _dynamic_anchors(schema: Mapping[str, Any]) -> dict[str, list[Any]]:
     return found
 
 
+KNOWN_DIALECTS = frozenset(
+    {
+        "https://json-schema.org/draft/2020-12/schema",
+        "http://json-schema.org/draft-07/schema",
+        "https://json-schema.org/draft-07/schema",
+    }
+)
+"""The drafts an embedded schema may declare with ``$schema`` (their meta-schemas are known offline)."""
+
+
 class _Expansion:
     def __init__(self, schema: Mapping[str, Any]) -> None:
         self.schema = schema
@@ -325,6 +335,14 @@ class _Expansion:
             return 1
         if resolver is None:
             resolver = self.resolver()
+        dialect = node.get("$schema")
+        if path and isinstance(dialect, str) and dialect.rstrip("#") not in KNOWN_DIALECTS:
+            raise _TooLarge(
+                (*path, "$schema"),
+                f"the meta-schema {dialect!r} is not a JSON Schema draft khidma knows (2020-12, draft-07); "
+                "nothing is fetched",
+                "bad_reference",
+            )
         if path and isinstance(node.get("$id"), str) and not ("$ref" in node and self.draft == "draft-07"):
             resolver = resolver.in_subresource(self.specification.create_resource(node))
         total = 1
