@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from server.definitions.loader import load_sources
-from tests.definition_trees import ORGANISATION, t
+from tests.definition_trees import ORGANISATION, PLAIN_WORKFLOW, plain_service
 from tests.web import client_for
 
 SUITE = Path(__file__).parent / "json_schema_test_suite" / "draft2020-12"
@@ -46,33 +46,6 @@ REMOTE = {
 }
 """Groups whose schema needs a document other than itself (the remotes of the suite, or a custom
 meta-schema): refused by the loader, as every reference outside the form is."""
-
-WORKFLOW: dict[str, Any] = {
-    "id": "suite",
-    "name": t("مسار", "Flow"),
-    "initial": {"default": "received"},
-    "states": {
-        "received": {
-            "label": t("مستلمة", "Received"),
-            "category": "open",
-            "assignee": {"role": "customer_service", "department": "customer_service"},
-        },
-        "closed": {
-            "label": t("مغلقة", "Closed"),
-            "category": "closed",
-            "assignee": {"role": "customer_service", "department": "customer_service"},
-        },
-    },
-    "actions": {
-        "close": {
-            "label": t("إغلاق", "Close"),
-            "who": [{"role": "customer_service"}],
-            "from": ["received"],
-            "to": "closed",
-        }
-    },
-}
-
 
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
@@ -109,23 +82,6 @@ def field_schema(schema: Any, n: int) -> Any:
     return schema
 
 
-def service(n: int) -> dict[str, Any]:
-    return {
-        "id": f"s{n}",
-        "name": t(f"حالة {n}", f"Case {n}"),
-        "department": "customer_service",
-        "description": [t("وصف", "Description")],
-        "requirements": [],
-        "steps": [t("املأ", "Fill")],
-        "audience": t("الجميع", "Everyone"),
-        "channels": ["web"],
-        "login_required": False,
-        "eligible_roles": ["requester"],
-        "form": f"s{n}",
-        "workflow": "suite",
-    }
-
-
 def form(schema: Any, n: int) -> dict[str, Any]:
     """A form as another tool writes it: no x- keywords, no $schema."""
     return {
@@ -146,9 +102,9 @@ def test_the_remote_cases_are_refused_by_the_loader() -> None:
     for n, group in remote:
         sources = {
             "service_definitions/organisation.json": dumps(ORGANISATION),
-            f"service_definitions/s{n}.json": dumps(service(n)),
+            f"service_definitions/s{n}.json": dumps(plain_service(f"s{n}", f"s{n}")),
             f"form_schemas/s{n}.json": dumps(form(group["schema"], n)),
-            "workflows/suite.json": dumps(WORKFLOW),
+            "workflows/plain.json": dumps(PLAIN_WORKFLOW),
         }
         codes = {e.code for e in load_sources(sources).errors}
         assert codes == {"bad_reference"}, (group["description"], codes)
@@ -159,7 +115,7 @@ async def test_every_local_case_of_the_suite_gets_its_verdict_through_the_api(tm
     for folder in ("service_definitions", "form_schemas", "workflows"):
         (root / folder).mkdir(parents=True)
     (root / "service_definitions" / "organisation.json").write_text(dumps(ORGANISATION), encoding="utf-8")
-    (root / "workflows" / "suite.json").write_text(dumps(WORKFLOW), encoding="utf-8")
+    (root / "workflows" / "plain.json").write_text(dumps(PLAIN_WORKFLOW), encoding="utf-8")
     cases: list[tuple[int, str, str, dict[str, Any]]] = []
     skipped: dict[str, int] = {}
     for n, (file, _, group) in enumerate(groups()):
@@ -168,7 +124,9 @@ async def test_every_local_case_of_the_suite_gets_its_verdict_through_the_api(tm
                 group["tests"]
             )
             continue
-        (root / "service_definitions" / f"s{n}.json").write_text(dumps(service(n)), encoding="utf-8")
+        (root / "service_definitions" / f"s{n}.json").write_text(
+            dumps(plain_service(f"s{n}", f"s{n}")), encoding="utf-8"
+        )
         (root / "form_schemas" / f"s{n}.json").write_text(dumps(form(group["schema"], n)), encoding="utf-8")
         for case in group["tests"]:
             reason = skip_reason(file, group, case)
