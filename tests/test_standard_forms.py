@@ -161,3 +161,76 @@ def test_the_served_schema_refuses_what_the_server_refuses(catalogue: Catalogue)
     own = served(catalogue.forms["it_support"].schema)  # a propertyNames of its own is kept
     assert own["propertyNames"] == {"maxLength": 20}
     assert set(own["allOf"][-1]["propertyNames"]["enum"]) == set(FORMS["it_support"]["properties"])
+
+
+# --- the schemas the API serves say what the server enforces ------------------------------------
+
+
+async def test_the_api_serves_the_enforced_schema_with_the_department_members(tmp_path: Path) -> None:
+    import jsonschema
+
+    from tests.test_staff_ticket import HEAD, STAFF, routed, token_for, user
+    from tests.web import client_for
+
+    async with client_for(tmp_path) as client:
+        ticket = await routed(client)
+        staff = await user(client, STAFF)
+        head = await token_for(client, HEAD)
+        service = (await client.get("/api/services/supplies")).json()
+        body = (await client.get(f"/api/tickets/{ticket.id}", headers=head)).json()
+        delegate = next(a for a in body["actions"] if a["id"] == "delegate")
+        outsider = await client.post(
+            f"/api/tickets/{ticket.id}/actions/delegate",
+            json={"data": {"assignee": "nobody", "note": "x"}, "expected_version": ticket.version},
+            headers=head,
+        )
+    form = service["form"]
+    assert form["unevaluatedProperties"] is False and "college" in form["propertyNames"]["enum"]
+    schema = delegate["form"]
+    members = {c["value"]: c["label"] for c in delegate["choices"]["/assignee"]}
+    assert staff.id in members
+    assert {o["const"]: o["title"] for o in schema["properties"]["assignee"]["oneOf"]} == members
+    # any JSON Schema client filling the served schema sends what the server accepts, and no other member
+    checker = jsonschema.Draft202012Validator(schema)
+    assert checker.is_valid({"assignee": staff.id, "note": "please"})
+    assert not checker.is_valid({"assignee": "nobody", "note": "x"})
+    assert not checker.is_valid({"assignee": staff.id, "note": "x", "other": 1})
+    assert outsider.status_code == 422
+
+
+async def test_the_editor_takes_a_plain_form_shows_its_warnings_and_previews_it(tmp_path: Path) -> None:
+    from tests.test_admin_editor import EN, _textareas
+    from tests.test_requester_pages import login
+    from tests.web import client_for, csrf_of
+
+    async with client_for(tmp_path) as client:
+        await login(client, "admin", ["administrator"])
+        edit = await client.get("/admin/services/supplies/edit", headers=EN)
+        files = _textareas(edit.text)
+        form = json.loads(files["file:form_schemas/supplies.json"])
+        plain = json.loads(json.dumps(form).replace('"x-title"', '"x-title-was"'))
+        plain = _strip(plain)
+        plain.pop("$schema", None)
+        plain["title"] = "Supplies"
+        changed = {**files, "file:form_schemas/supplies.json": json.dumps(plain, ensure_ascii=False)}
+        hx = {"hx-request": "true", "x-csrftoken": csrf_of(edit.text)}
+        english = await client.post("/admin/services/supplies/check", data=changed, headers={**hx, **EN})
+        arabic = await client.post(
+            "/admin/services/supplies/check", data=changed, headers={**hx, "accept-language": "ar"}
+        )
+    page = html(english.text)
+    assert page.css("#draft-errors li") == [], [n.text() for n in page.css("#draft-errors li")]
+    warned = page.css("#draft-warnings li")
+    assert warned and all(n.attributes["data-code"] == "missing_translation" for n in warned)
+    assert "add x-title in Arabic and English" in warned[0].text()
+    assert "أضف x-title" in html(arabic.text).css_first("#draft-warnings li").text()
+    assert len(page.css("#draft-preview .preview")) == 2  # rendered in both languages, labelled by names
+
+
+def _strip(node: Any) -> Any:
+    """The form with its x-title labels removed (renamed by the caller), the other hints kept."""
+    if isinstance(node, dict):
+        return {k: _strip(v) for k, v in node.items() if k != "x-title-was"}
+    if isinstance(node, list):
+        return [_strip(v) for v in node]
+    return node

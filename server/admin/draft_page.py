@@ -50,6 +50,8 @@ class CheckResult:
     """(language, rendered fields) when the form can be shown."""
     diagrams: list[tuple[str, Markup]] = field(default_factory=list)
     """(language, SVG) of the draft's workflow, when it decodes: the live diagram of states and actions."""
+    warnings: list[DefinitionError] = field(default_factory=list)
+    """What the draft's readers would miss (a label in one language only); publishing goes ahead."""
 
     @property
     def ok(self) -> bool:
@@ -137,7 +139,8 @@ def _diagrams(text: str) -> list[tuple[str, Markup]]:
 
 
 def check(runtime: Runtime, env: jinja2.Environment, service_id: str, files: dict[str, str]) -> CheckResult:
-    errors = drafts.check(service_id, files, organisation_text(runtime))
+    checked = drafts.check_all(service_id, files, organisation_text(runtime))
+    errors = checked.errors
     by_file: dict[str, list[DefinitionError]] = {path: [] for path in files}
     general = []
     for error in errors:
@@ -161,6 +164,7 @@ def check(runtime: Runtime, env: jinja2.Environment, service_id: str, files: dic
         slugs={p: slug(p) for p in files},
         previews=previews,
         diagrams=diagrams,
+        warnings=checked.warnings,
     )
 
 
