@@ -20,6 +20,7 @@ or ``dependentRequired``) has its error on its own path, not on the object holdi
 
 from __future__ import annotations
 
+import ast
 import logging
 import re
 from collections.abc import Iterable, Iterator, Mapping
@@ -176,6 +177,9 @@ def _unexpected(error: ValidationError) -> list[str]:
     ]
 
 
+_UNEVALUATED = re.compile(r"\((.*) (?:was|were) unexpected\)$")
+
+
 def _py_problems(errors: Iterable[ValidationError]) -> Iterator[Problem]:
     for error in errors:
         path = tuple(error.absolute_path)
@@ -190,6 +194,17 @@ def _py_problems(errors: Iterable[ValidationError]) -> Iterator[Problem]:
                 names = [n for dependencies in value.values() for n in dependencies]
             missing = next((n for n in names if error.message.startswith(f"{n!r} is ")), None)
             yield (path if missing is None else (*path, missing)), "required", None
+        elif keyword == "unevaluatedProperties":
+            # the names are only in the message: "... ('x', 'y' were unexpected)"
+            found = _UNEVALUATED.search(error.message)
+            try:
+                names = ast.literal_eval(f"({found.group(1)},)") if found else ()
+            except (ValueError, SyntaxError):  # a name whose repr the pattern cut
+                names = ()
+            if not names:
+                yield path, keyword, None
+            for name in names:
+                yield (*path, name), keyword, None
         elif keyword == "additionalProperties":
             unexpected = _unexpected(error)
             if not unexpected:

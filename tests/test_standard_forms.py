@@ -234,3 +234,64 @@ def _strip(node: Any) -> Any:
     if isinstance(node, list):
         return [_strip(v) for v in node]
     return node
+
+
+# --- the hostile-definition bounds hold for standard forms ---------------------------------------
+
+
+def _refusals(form: dict[str, Any]) -> set[tuple[str, str]]:
+    from server.definitions.loader import load_sources
+    from tests.definition_trees import ORGANISATION, PLAIN_WORKFLOW, plain_service
+
+    sources = {
+        "service_definitions/organisation.json": json.dumps(ORGANISATION),
+        "service_definitions/hostile.json": json.dumps(plain_service("hostile", "hostile")),
+        "form_schemas/hostile.json": json.dumps(form),
+        "workflows/plain.json": json.dumps(PLAIN_WORKFLOW),
+    }
+    return {(e.pointer, e.code) for e in load_sources(sources).errors}
+
+
+def test_a_draft_07_reference_bomb_is_refused() -> None:
+    defs = {f"d{i}": {"allOf": [{"$ref": f"#/definitions/d{i + 1}"}] * 2} for i in range(18)}
+    defs["d18"] = {"type": "string"}
+    form = {
+        "$schema": "http://json-schema.org/draft-07/schema#",
+        "type": "object",
+        "definitions": defs,
+        "properties": {"a": {"$ref": "#/definitions/d0", "title": "A"}},
+    }
+    assert any(code == "schema_too_large" for _, code in _refusals(form))
+
+
+def test_a_dynamic_reference_bomb_is_refused() -> None:
+    defs = {
+        f"d{i}": {"$dynamicAnchor": f"n{i}", "allOf": [{"$dynamicRef": f"#n{i + 1}"}] * 2} for i in range(18)
+    }
+    defs["d18"] = {"$dynamicAnchor": "n18", "type": "string"}
+    form = {"type": "object", "$defs": defs, "properties": {"a": {"$ref": "#/$defs/d0"}}}
+    assert any(code == "schema_too_large" for _, code in _refusals(form))
+
+
+def test_a_catastrophic_pattern_is_refused_wherever_a_draft_puts_a_schema() -> None:
+    form = {
+        "$schema": "http://json-schema.org/draft-07/schema#",
+        "type": "object",
+        "properties": {
+            "pair": {
+                "type": "array",
+                "items": [{"type": "string", "pattern": "^(a+)+$"}, {"type": "integer"}],
+            },
+            "other": {"dependencies": {"x": {"properties": {"x": {"pattern": "(\\w*)*"}}}}},
+        },
+    }
+    assert _refusals(form) >= {
+        ("/properties/pair/items/0/pattern", "unsafe_pattern"),
+        ("/properties/other/dependencies/x/properties/x/pattern", "unsafe_pattern"),
+    }
+
+
+def test_a_reference_outside_the_form_is_refused_never_fetched() -> None:
+    for ref in ("https://example.invalid/x.json", "other.json#/a", "#missing"):
+        form = {"type": "object", "properties": {"a": {"$ref": ref}}}
+        assert _refusals(form) == {("/properties/a/$ref", "bad_reference")}, ref
