@@ -198,12 +198,12 @@ def _py_problems(errors: Iterable[ValidationError]) -> Iterator[Problem]:
             # the names are only in the message: "... ('x', 'y' were unexpected)"
             found = _UNEVALUATED.search(error.message)
             try:
-                names = ast.literal_eval(f"({found.group(1)},)") if found else ()
+                extra = list(ast.literal_eval(f"({found.group(1)},)")) if found else []
             except (ValueError, SyntaxError):  # a name whose repr the pattern cut
-                names = ()
-            if not names:
+                extra = []
+            if not extra:
                 yield path, keyword, None
-            for name in names:
+            for name in extra:
                 yield (*path, name), keyword, None
         elif keyword == "additionalProperties":
             unexpected = _unexpected(error)
