@@ -27,7 +27,7 @@ from typing import Any
 
 from server.definitions.loader import load_sources
 from tests.definition_trees import ORGANISATION, PLAIN_WORKFLOW, plain_service
-from tests.web import client_for
+from tests.web import client_for, html
 
 SUITE = Path(__file__).parent / "json_schema_test_suite" / "draft2020-12"
 
@@ -150,3 +150,29 @@ async def test_every_local_case_of_the_suite_gets_its_verdict_through_the_api(tm
         print(f"  skipped {count}: {reason}")
     assert wrong == [], "\n".join(map(str, wrong))
     assert len(cases) > 1100  # the suite is all there, not silently skipped
+
+
+def test_every_case_renders_in_both_languages_with_each_instance_shown() -> None:
+    """Whatever the standard allows, the renderer shows a form (a plain input where no widget fits):
+    each case's form, with each of its instances as the submitted data, in Arabic and English."""
+    from server.definitions.model import Form, Text
+    from server.forms import build_form, environment, render_form_fields
+
+    env = environment()
+    rendered = 0
+    for n, (_file, _, group) in enumerate(groups()):
+        schema = form(group["schema"], n)
+        document = Form(id=f"s{n}", title=Text(ar=schema["title"], en=schema["title"]), schema=schema)
+        for case in group["tests"]:
+            for lang in ("ar", "en"):
+                view = build_form(document, data={"value": case["data"]}, lang=lang)
+                page = html(str(render_form_fields(view, env)))
+                field = schema["properties"]["value"]
+                label = field.get("title") if isinstance(field, dict) else None
+                labels = [" ".join(n.text().split()) for n in page.css("label, legend")]
+                assert any(text.startswith(label or "value") for text in labels), (
+                    group["description"],
+                    labels,
+                )
+                rendered += 1
+    assert rendered == 2 * sum(len(g["tests"]) for _, _, g in groups())

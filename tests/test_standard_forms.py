@@ -130,7 +130,7 @@ def test_each_accepts_data_generated_from_its_served_schema(catalogue: Catalogue
         )
     )
 
-    @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+    @settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck), database=None)
     @given(strategy)
     def accepted(data: dict[str, Any]) -> None:
         assert validate(form, data) == [], data

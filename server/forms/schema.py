@@ -39,7 +39,9 @@ def resolve(root: JSON, node: Any) -> JSON:
             if key != "$ref":
                 merged.setdefault(key, value)
         ref = node.get("$ref")
-        if not (isinstance(ref, str) and ref.startswith("#")):
+        # a JSON pointer from the form's root; an anchor, an embedded $id's reference or a $dynamicRef is
+        # not followed here (the field shows as a plain input; the validator resolves it as the standard does)
+        if not (isinstance(ref, str) and (ref == "#" or ref.startswith("#/"))):
             break
         target: Any = root
         for part in ref[1:].split("/")[1:]:
