@@ -8,6 +8,7 @@ import msgspec
 
 from server.definitions.catalogue import CompiledService
 from server.definitions.model import Text, Workflow
+from server.definitions.served import served
 from server.store.records import DefinitionVersion
 
 
@@ -50,6 +51,6 @@ def service_detail(version: DefinitionVersion, compiled: CompiledService) -> Ser
         version=version.version,
         login_required=s.login_required,
         service=msgspec.to_builtins(s),
-        form=compiled.form.schema,
+        form=served(compiled.form.schema),
         workflow=compiled.workflow,
     )

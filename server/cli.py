@@ -21,6 +21,8 @@ from server.store.cli import add_migrate_store_command
 def cmd_check(args: argparse.Namespace) -> int:
     root = Path(args.dir) if args.dir else shipped_root()
     result = load_tree(root)
+    for warning in result.warnings:
+        print(warning, file=sys.stderr)
     if result.errors:
         for error in result.errors:
             print(error, file=sys.stderr)
@@ -29,7 +31,8 @@ def cmd_check(args: argparse.Namespace) -> int:
     assert result.catalogue is not None
     for line in summary(result.catalogue):
         print(line)
-    print(f"{len(result.catalogue.services)} services, no errors")
+    warned = f", {len(result.warnings)} warning(s)" if result.warnings else ""
+    print(f"{len(result.catalogue.services)} services, no errors{warned}")
     return 0
 
 

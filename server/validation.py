@@ -20,6 +20,7 @@ or ``dependentRequired``) has its error on its own path, not on the object holdi
 
 from __future__ import annotations
 
+import ast
 import logging
 import re
 from collections.abc import Iterable, Iterator, Mapping
@@ -34,9 +35,11 @@ from jsonschema.exceptions import ValidationError
 
 from server.definitions.bounds import expansion_problems
 from server.definitions.bounds import rs_validator as _rs_validator
+from server.definitions.dialect import python_validator_class
 from server.definitions.errors import pointer_from_path
 from server.definitions.forms import fields
 from server.definitions.model import Form, Text
+from server.definitions.served import enforced
 
 log = logging.getLogger(__name__)
 
@@ -150,10 +153,11 @@ def _rs_problems(errors: Iterable[jsonschema_rs.ValidationError]) -> Iterator[Pr
 # --- jsonschema (for benchmarks only) -------------------------------------------------------------
 
 
-def _py_validator(schema: Mapping[str, Any]) -> jsonschema.Draft202012Validator:
-    return jsonschema.Draft202012Validator(
+def _py_validator(schema: Mapping[str, Any]) -> jsonschema.Draft7Validator | jsonschema.Draft202012Validator:
+    cls = python_validator_class(schema)
+    return cls(
         schema,
-        format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER,
+        format_checker=cls.FORMAT_CHECKER,
         registry=referencing.Registry(),  # an empty registry: a $ref is never fetched over the network
     )
 
@@ -173,6 +177,9 @@ def _unexpected(error: ValidationError) -> list[str]:
     ]
 
 
+_UNEVALUATED = re.compile(r"\((.*) (?:was|were) unexpected\)$")
+
+
 def _py_problems(errors: Iterable[ValidationError]) -> Iterator[Problem]:
     for error in errors:
         path = tuple(error.absolute_path)
@@ -187,6 +194,17 @@ def _py_problems(errors: Iterable[ValidationError]) -> Iterator[Problem]:
                 names = [n for dependencies in value.values() for n in dependencies]
             missing = next((n for n in names if error.message.startswith(f"{n!r} is ")), None)
             yield (path if missing is None else (*path, missing)), "required", None
+        elif keyword == "unevaluatedProperties":
+            # the names are only in the message: "... ('x', 'y' were unexpected)"
+            found = _UNEVALUATED.search(error.message)
+            try:
+                extra = list(ast.literal_eval(f"({found.group(1)},)")) if found else []
+            except (ValueError, SyntaxError):  # a name whose repr the pattern cut
+                extra = []
+            if not extra:
+                yield path, keyword, None
+            for name in extra:
+                yield (*path, name), keyword, None
         elif keyword == "additionalProperties":
             unexpected = _unexpected(error)
             if not unexpected:
@@ -220,17 +238,18 @@ class CompiledForm:
         self.problem: str | None = None
         """Why the schema cannot validate submissions, when it cannot (then it refuses every one)."""
         self._rs: jsonschema_rs.Validator | None = None
-        self._py: jsonschema.Draft202012Validator | None = None
+        self._py: jsonschema.Draft7Validator | jsonschema.Draft202012Validator | None = None
         self.declared: frozenset[str] = frozenset()
         for _ptr, reason, _code in expansion_problems(form.schema):
             self.problem = reason
         if self.problem is None:
             self.declared = frozenset(fields(form.schema))
+            schema = enforced(form.schema)  # what the API serves: undeclared fields refused
             if engine == "jsonschema":  # bench/bench_validation.py compares the two; never for submissions
-                self._py = _py_validator(form.schema)
+                self._py = _py_validator(schema)
             else:
                 try:
-                    self._rs = _rs_validator(form.schema)
+                    self._rs = _rs_validator(schema)
                 except (ValueError, jsonschema_rs.ReferencingError) as exc:
                     self.problem = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         if self.problem is not None:

@@ -173,3 +173,62 @@ def write_tree(root: Path, files: dict[str, Any]) -> Path:
         text = document if isinstance(document, str) else json.dumps(document, ensure_ascii=False, indent=1)
         path.write_text(text, encoding="utf-8")
     return root
+
+
+# --- plain JSON Schema forms (issue 13): one service per form, on a two-state workflow -------------
+
+PLAIN_WORKFLOW: dict[str, Any] = {
+    "id": "plain",
+    "name": t("مسار", "Flow"),
+    "initial": {"default": "received"},
+    "states": {
+        "received": {
+            "label": t("مستلمة", "Received"),
+            "category": "open",
+            "assignee": {"role": "customer_service", "department": "customer_service"},
+        },
+        "closed": {
+            "label": t("مغلقة", "Closed"),
+            "category": "closed",
+            "assignee": {"role": "customer_service", "department": "customer_service"},
+        },
+    },
+    "actions": {
+        "close": {
+            "label": t("إغلاق", "Close"),
+            "who": [{"role": "customer_service"}],
+            "from": ["received"],
+            "to": "closed",
+        }
+    },
+}
+
+
+def plain_service(service_id: str, form_id: str) -> dict[str, Any]:
+    """A service that anyone may submit on the web, with the form ``form_id`` and :data:`PLAIN_WORKFLOW`."""
+    return {
+        "id": service_id,
+        "name": t(f"خدمة {service_id}", f"Service {service_id}"),
+        "department": "customer_service",
+        "description": [t("وصف", "Description")],
+        "requirements": [],
+        "steps": [t("املأ", "Fill")],
+        "audience": t("الجميع", "Everyone"),
+        "channels": ["web"],
+        "login_required": False,
+        "eligible_roles": ["requester"],
+        "form": form_id,
+        "workflow": "plain",
+    }
+
+
+def plain_tree(root: Path, forms: dict[str, Any]) -> Path:
+    """A tree under ``root``: the minimal organisation, one :func:`plain_service` per form (by id)."""
+    files: dict[str, Any] = {
+        "service_definitions/organisation.json": ORGANISATION,
+        "workflows/plain.json": PLAIN_WORKFLOW,
+    }
+    for form_id, form in forms.items():
+        files[f"service_definitions/{form_id}.json"] = plain_service(form_id, form_id)
+        files[f"form_schemas/{form_id}.json"] = form
+    return write_tree(root, files)

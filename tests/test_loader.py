@@ -271,8 +271,6 @@ CASES: list[tuple[Callable[[Files], None], str, str, str]] = [
     (workflow_id_mismatch, WF, "/id", "id_mismatch"),
     (invalid_json_schema, FORM, "/properties/kind/type", "invalid_json_schema"),
     (invalid_regex, FORM, "/properties/employee_id/pattern", "unsafe_pattern"),
-    (missing_label, FORM, "/properties/kind", "missing_label"),
-    (missing_option_label, FORM, "/properties/kind/oneOf/1", "missing_label"),
     (required_not_a_field, FORM, "/required/1", "missing_label"),
     (unknown_x_keyword, FORM, "/properties/kind", "schema"),
     (deep_form, FORM, "", "too_deep"),
@@ -302,6 +300,23 @@ def test_each_mistake_is_reported_with_file_and_pointer(
     assert load_tree(tmp_path).catalogue is None
 
 
+@pytest.mark.parametrize(
+    ("mutate", "ptr"),
+    [(missing_label, "/properties/kind"), (missing_option_label, "/properties/kind/oneOf/1")],
+)
+def test_a_missing_label_is_a_warning_not_an_error(
+    tmp_path: Path, mutate: Callable[[Files], None], ptr: str
+) -> None:
+    """Issue 13: a field or option without x-title is labelled by its name (value); the load warns."""
+    files = minimal_files()
+    mutate(files)
+    result = load_tree(write_tree(tmp_path, files))
+    assert result.errors == [] and result.catalogue is not None
+    assert [(w.file, w.pointer, w.code, w.level) for w in result.warnings] == [
+        (FORM, ptr, "missing_translation", "warning")
+    ]
+
+
 # Mutations that touch different places and so can all be made to one tree at once.
 COMBINABLE = [
     c
@@ -316,8 +331,6 @@ COMBINABLE = [
         invalid_json_schema,
         invalid_regex,
         unknown_x_keyword,
-        missing_label,
-        missing_option_label,
         required_not_a_field,
         unknown_form,
         unknown_workflow,

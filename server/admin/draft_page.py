@@ -20,6 +20,7 @@ from markupsafe import Markup
 from server.admin import drafts
 from server.definitions.crossref import ORGANISATION_FILE, service_file
 from server.definitions.errors import DefinitionError
+from server.definitions.forms import form_title
 from server.definitions.model import Form, Text, Workflow
 from server.exports.svg import workflow_svg
 from server.forms.html import render_form_fields
@@ -49,6 +50,8 @@ class CheckResult:
     """(language, rendered fields) when the form can be shown."""
     diagrams: list[tuple[str, Markup]] = field(default_factory=list)
     """(language, SVG) of the draft's workflow, when it decodes: the live diagram of states and actions."""
+    warnings: list[DefinitionError] = field(default_factory=list)
+    """What the draft's readers would miss (a label in one language only); publishing goes ahead."""
 
     @property
     def ok(self) -> bool:
@@ -115,8 +118,9 @@ def _preview(env: jinja2.Environment, path: str, text: str) -> list[tuple[str, M
     """The form rendered in both languages, when its file loads on its own."""
     try:
         document = json.loads(text)
-        title = Text(**document["x-title"])
-        form = Form(id=path.removeprefix("form_schemas/").removesuffix(".json"), title=title, schema=document)
+        form_id = path.removeprefix("form_schemas/").removesuffix(".json")
+        title = form_title(document, Text(ar=form_id, en=form_id))
+        form = Form(id=form_id, title=title, schema=document)
         return [
             (lang, render_form_fields(build_form(form, data=None, lang=lang, name_prefix="preview"), env))
             for lang in ("ar", "en")
@@ -135,7 +139,8 @@ def _diagrams(text: str) -> list[tuple[str, Markup]]:
 
 
 def check(runtime: Runtime, env: jinja2.Environment, service_id: str, files: dict[str, str]) -> CheckResult:
-    errors = drafts.check(service_id, files, organisation_text(runtime))
+    checked = drafts.check_all(service_id, files, organisation_text(runtime))
+    errors = checked.errors
     by_file: dict[str, list[DefinitionError]] = {path: [] for path in files}
     general = []
     for error in errors:
@@ -159,6 +164,7 @@ def check(runtime: Runtime, env: jinja2.Environment, service_id: str, files: dic
         slugs={p: slug(p) for p in files},
         previews=previews,
         diagrams=diagrams,
+        warnings=checked.warnings,
     )
 
 

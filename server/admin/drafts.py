@@ -131,15 +131,21 @@ def with_published(files: Mapping[str, str], service_id: str, published: bool) -
 
 def check(service_id: str, files: Mapping[str, str], organisation_text: str) -> list[DefinitionError]:
     """Every error of a draft, each with its file and JSON pointer; empty when it can be published."""
+    return check_all(service_id, files, organisation_text).errors
+
+
+def check_all(service_id: str, files: Mapping[str, str], organisation_text: str) -> ErrorSink:
+    """The errors of a draft (:func:`check`) and its warnings (labels missing a language), which
+    refuse nothing."""
     sink = ErrorSink()
     if len(files) > MAX_DRAFT_FILES:
         sink.add("", "", f"a service has at most {MAX_DRAFT_FILES} files", "too_many_files")
-        return sink.errors
+        return sink
     if ORGANISATION_FILE in files:
         sink.add(
             ORGANISATION_FILE, "", "the organisation file is not part of a service's draft", "bad_file_name"
         )
-        return sink.errors
+        return sink
     if service_file(service_id) not in files:
         sink.add(service_file(service_id), "", "the draft has no service definition file", "missing_file")
     try:
@@ -147,7 +153,7 @@ def check(service_id: str, files: Mapping[str, str], organisation_text: str) -> 
     except Exception:  # a check that fails is a refusal the editor shows, never a 500 (issue 10)
         log.exception("checking the draft of %s failed", service_id)
         sink.add("", "", "the draft could not be checked; it cannot be published as it is", "check_failed")
-        return sink.errors
+        return sink
     if result.catalogue is not None and list(result.catalogue.services) != [service_id]:
         sink.add(
             service_file(service_id),
@@ -159,7 +165,7 @@ def check(service_id: str, files: Mapping[str, str], organisation_text: str) -> 
         service_text = json.loads(files[service_file(service_id)])
         if service_text.get("id") != service_id:
             sink.add(service_file(service_id), "/id", f"the id must be {service_id}", "wrong_service")
-    return sink.errors
+    return sink
 
 
 class PublishRefused(Exception):

@@ -12,8 +12,13 @@ sees it: at most :data:`MAX_PATTERN_LENGTH` characters and :data:`MAX_GROUP_DEPT
 A ``$ref`` is inlined by every walk of the schema (the loader's field analysis, the validator), so a
 small schema can stand for a huge one: 18 ``$defs`` each ``allOf`` two references to the next is
 2^18 nodes in 4.6 KB. :func:`expansion_problems` measures the expanded size in time linear in the
-document (each ``$ref`` target measured once) and refuses more than :data:`MAX_EXPANDED_NODES` nodes,
-a chain of more than :data:`MAX_REF_DEPTH` references, or a reference cycle, before anything walks it.
+document (each ``$ref`` target measured once) and refuses more than :data:`MAX_EXPANDED_NODES` nodes
+or a chain of more than :data:`MAX_REF_DEPTH` references, before anything walks it. References are
+resolved as the standard resolves them (``$id`` of embedded schemas, ``$anchor``, ``$dynamicRef`` —
+measured as a reference to each ``$dynamicAnchor`` of its name), within the form only: a reference
+to another document is refused (nothing is ever fetched). A reference back to a schema that contains
+it (a recursive tree) counts once: it expands only as deep as the data, and every walk of the
+schema stops on a node already on its path.
 """
 
 from __future__ import annotations
@@ -24,7 +29,11 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 import jsonschema_rs
+import referencing
+import referencing.exceptions
+from referencing._core import Resolver
 
+from server.definitions.dialect import draft_of, registry, specification
 from server.definitions.errors import pointer
 
 MAX_PATTERN_LENGTH = 1_000
@@ -48,8 +57,14 @@ linear in the value, and never comes near this."""
 
 
 def rs_validator(schema: dict[str, Any]) -> jsonschema_rs.Validator:
-    """The validator submissions run on (server.validation), with its engines and bounds."""
-    return jsonschema_rs.Draft202012Validator(
+    """The validator submissions run on (server.validation), with its engines and bounds, for the
+    form's draft (2020-12, or draft-07 when its ``$schema`` says so)."""
+    cls = (
+        jsonschema_rs.Draft7Validator
+        if draft_of(schema) == "draft-07"
+        else jsonschema_rs.Draft202012Validator
+    )
+    return cls(
         schema,
         validate_formats=True,
         pattern_options=jsonschema_rs.FancyRegexOptions(
@@ -98,15 +113,17 @@ _ONE = (
     "then",
     "else",
     "not",
+    "additionalItems",  # draft-07
 )
-_LIST = ("allOf", "anyOf", "oneOf", "prefixItems")
-_MAP = ("properties", "patternProperties", "$defs", "definitions", "dependentSchemas")
+_LIST = ("allOf", "anyOf", "oneOf", "prefixItems", "items")  # items: a list in draft-07
+_MAP = ("properties", "patternProperties", "$defs", "definitions", "dependentSchemas", "dependencies")
 
 
 def subschemas(node: Mapping[str, Any], path: Path) -> Iterator[tuple[Any, Path]]:
-    """The schemas directly inside ``node``, with their paths."""
+    """The schemas directly inside ``node``, with their paths (a draft-07 ``dependencies`` entry that
+    is a list of names is no schema, nor is a schema keyword's value in the wrong shape)."""
     for key in _ONE:
-        if key in node:
+        if key in node and isinstance(node[key], Mapping | bool):
             yield node[key], (*path, key)
     for key in _LIST:
         value = node.get(key)
@@ -117,7 +134,8 @@ def subschemas(node: Mapping[str, Any], path: Path) -> Iterator[tuple[Any, Path]
         value = node.get(key)
         if isinstance(value, Mapping):
             for name, item in value.items():
-                yield item, (*path, key, name)
+                if isinstance(item, Mapping | bool):
+                    yield item, (*path, key, name)
 
 
 def patterns(node: Any, path: Path = ()) -> Iterator[tuple[Path, str]]:
@@ -230,81 +248,136 @@ class _TooLarge(Exception):
         self.code = code
 
 
-def _target(schema: Mapping[str, Any], ref: str) -> tuple[Any, Path]:
-    """The node a local ``$ref`` names and its path; (None, ()) for any other reference."""
-    if not ref.startswith("#"):
-        return None, ()  # not a local reference: jsonschema-rs refuses it (never fetched)
-    target: Any = schema
-    path: list[str | int] = []
-    for part in ref[1:].split("/")[1:]:
-        part = part.replace("~1", "/").replace("~0", "~")
-        if isinstance(target, Mapping) and part in target:
-            target = target[part]
-            path.append(part)
-        elif isinstance(target, list) and part.isdigit() and int(part) < len(target):
-            target = target[int(part)]
-            path.append(int(part))
-        else:
-            return None, ()
-    return target, tuple(path)
+def _location(schema: Mapping[str, Any]) -> dict[int, Path]:
+    """The path of every schema node of the document, by object identity."""
+    found: dict[int, Path] = {}
+    stack: list[tuple[Any, Path]] = [(schema, ())]
+    while stack:
+        node, path = stack.pop()
+        if isinstance(node, Mapping) and id(node) not in found:
+            found[id(node)] = path
+            stack.extend(subschemas(node, path))
+    return found
+
+
+def _dynamic_anchors(schema: Mapping[str, Any]) -> dict[str, list[Any]]:
+    """Every node declaring a ``$dynamicAnchor``, by the anchor's name."""
+    found: dict[str, list[Any]] = {}
+    stack: list[Any] = [schema]
+    seen: set[int] = set()
+    while stack:
+        node = stack.pop()
+        if not isinstance(node, Mapping) or id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node.get("$dynamicAnchor"), str):
+            found.setdefault(node["$dynamicAnchor"], []).append(node)
+        stack.extend(sub for sub, _ in subschemas(node, ()))
+    return found
+
+
+KNOWN_DIALECTS = frozenset(
+    {
+        "https://json-schema.org/draft/2020-12/schema",
+        "http://json-schema.org/draft-07/schema",
+        "https://json-schema.org/draft-07/schema",
+    }
+)
+"""The drafts an embedded schema may declare with ``$schema`` (their meta-schemas are known offline)."""
 
 
 class _Expansion:
     def __init__(self, schema: Mapping[str, Any]) -> None:
         self.schema = schema
+        self.draft = draft_of(schema)
+        self.registry, self.uri = registry(schema)
+        self.specification = specification(schema)
+        self.where = _location(schema)
+        self.dynamic = _dynamic_anchors(schema)
         self.sizes: dict[int, int] = {}
         self.open: set[int] = set()
         self.steps = 0
-        """Nodes visited: at most the document's schema nodes plus one per ``$ref``."""
+        """Nodes visited: at most the document's schema nodes plus one per reference."""
 
-    def size(self, node: Any, path: Path, refs: int) -> int:
+    def resolver(self) -> Resolver[Any]:
+        return self.registry.resolver(base_uri=self.uri)
+
+    def _lookup(self, resolver: Resolver[Any], ref: str, path: Path, keyword: str) -> Any:
+        try:
+            return resolver.lookup(ref)
+        except (referencing.exceptions.Unresolvable, referencing.exceptions.NoSuchResource):
+            raise _TooLarge(
+                (*path, keyword),
+                f"the reference {ref!r} names no part of this form (a form refers only to its own "
+                "parts, by a JSON pointer such as #/$defs/name, an $anchor or an embedded $id; "
+                "nothing is fetched)",
+                "bad_reference",
+            ) from None
+
+    def _targets(self, node: Mapping[str, Any], path: Path, resolver: Any) -> Iterator[tuple[Any, Any]]:
+        """(target node, its resolver) of each reference ``node`` makes."""
+        ref = node.get("$ref")
+        if isinstance(ref, str):
+            found = self._lookup(resolver, ref, path, "$ref")
+            yield found.contents, found.resolver
+        dynamic = node.get("$dynamicRef") if self.draft == "2020-12" else None
+        if isinstance(dynamic, str):
+            found = self._lookup(resolver, dynamic, path, "$dynamicRef")
+            yield found.contents, found.resolver
+            # at run time it may land on any $dynamicAnchor of that name: measure each
+            for target in self.dynamic.get(dynamic.rpartition("#")[2], ()):
+                if target is not found.contents:
+                    yield target, self.resolver()
+
+    def size(self, node: Any, path: Path, refs: int, resolver: Any = None) -> int:
         self.steps += 1
         if not isinstance(node, Mapping):
             return 1
+        if resolver is None:
+            resolver = self.resolver()
+        dialect = node.get("$schema")
+        if path and isinstance(dialect, str) and dialect.rstrip("#") not in KNOWN_DIALECTS:
+            raise _TooLarge(
+                (*path, "$schema"),
+                f"the meta-schema {dialect!r} is not a JSON Schema draft khidma knows (2020-12, draft-07); "
+                "nothing is fetched",
+                "bad_reference",
+            )
+        if path and isinstance(node.get("$id"), str) and not ("$ref" in node and self.draft == "draft-07"):
+            resolver = resolver.in_subresource(self.specification.create_resource(node))
         total = 1
-        for keyword in ("$dynamicRef", "$recursiveRef"):
-            if keyword in node:
-                raise _TooLarge(
-                    (*path, keyword),
-                    f"a form refers to its parts with $ref only, not {keyword}",
-                    "bad_reference",
-                )
-        if "$id" in node and path:
-            raise _TooLarge(
-                (*path, "$id"),
-                "only the form itself may have an $id (a $ref is read from the form's root)",
-                "bad_reference",
-            )
-        ref = node.get("$ref")
-        if isinstance(ref, str) and ref != "#" and not ref.startswith("#/"):
-            raise _TooLarge(
-                (*path, "$ref"),
-                "a form refers only to its own parts, by a JSON pointer such as #/$defs/name",
-                "bad_reference",
-            )
-        if isinstance(ref, str):
+        for target, target_resolver in self._targets(node, path, resolver):
             if refs >= MAX_REF_DEPTH:
-                raise _TooLarge(path, f"more than {MAX_REF_DEPTH} $ref followed one inside another")
-            target, target_path = _target(self.schema, ref)
-            if isinstance(target, Mapping):
-                key = id(target)
-                if key in self.open:
-                    raise _TooLarge(
-                        (*path, "$ref"), f"the $ref {ref!r} refers back to a schema that contains it"
-                    )
-                if key not in self.sizes:
-                    self.open.add(key)
-                    self.sizes[key] = self.size(target, target_path, refs + 1)
-                    self.open.discard(key)
-                total += self.sizes[key]
+                raise _TooLarge(path, f"more than {MAX_REF_DEPTH} references followed one inside another")
+            if not isinstance(target, Mapping):
+                total += 1
+                continue
+            key = id(target)
+            if key in self.open:  # a recursive schema: it expands as deep as the data, walks stop here
+                total += 1
+                continue
+            if key not in self.sizes:
+                self.open.add(key)
+                target_path = self.where.get(key, path)
+                self.sizes[key] = self.size(target, target_path, refs + 1, target_resolver)
+                self.open.discard(key)
+            total += self.sizes[key]
         for sub, sub_path in subschemas(node, path):
-            total += self.size(sub, sub_path, refs)
+            if self.draft == "draft-07" and "$ref" in node:
+                break  # draft-07 ignores every keyword beside a $ref
+            total += self.size(sub, sub_path, refs, resolver)
             if total > MAX_EXPANDED_NODES:
                 raise _TooLarge(
                     sub_path,
                     f"with every $ref inlined the form has more than {MAX_EXPANDED_NODES} schema nodes "
                     "(references that double at each level); write it without the repeated references",
                 )
+        if total > MAX_EXPANDED_NODES:
+            raise _TooLarge(
+                path,
+                f"with every $ref inlined the form has more than {MAX_EXPANDED_NODES} schema nodes "
+                "(references that double at each level); write it without the repeated references",
+            )
         return total
 
 

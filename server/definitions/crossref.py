@@ -30,7 +30,6 @@ from server.definitions.model import (
     Language,
     Organisation,
     Service,
-    Text,
     Workflow,
 )
 from server.definitions.texts import (
@@ -245,8 +244,11 @@ class WorkflowChecker:
             self.error(ptr + sub, message, "invalid_form")
         if problems or bounded:
             return None
-        title = inline.get("x-title") or {"ar": action.label.ar, "en": action.label.en}
-        return Form(id=f"{self.wf.id}.{action_id}", title=Text(**title), schema=inline)
+        for sub, message in forms.label_warnings(inline):
+            if sub:  # the form's own title: an action form is titled by its action's label
+                self.sink.warn(self.file, ptr + sub, message, "missing_translation")
+        title = forms.form_title(inline, action.label)
+        return Form(id=f"{self.wf.id}.{action_id}", title=title, schema=inline)
 
     # --- the whole workflow ----------------------------------------------------------
 

@@ -1,8 +1,12 @@
-"""Definition errors: each names the file, the JSON pointer and what is wrong."""
+"""Definition errors and warnings: each names the file, the JSON pointer and what is wrong.
+
+An error refuses the tree (nothing is published); a warning does not — it says what a reader would
+miss (a label in one language only, shown as written in both) and ``khidma check`` prints it."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Literal
 
 import msgspec
 
@@ -15,9 +19,11 @@ class DefinitionError(msgspec.Struct, frozen=True, kw_only=True):
     message: str
     code: str
     """A stable, machine-readable kind of mistake (``unknown_state``, ``template_unsafe`` …)."""
+    level: Literal["error", "warning"] = "error"
 
     def __str__(self) -> str:
-        return f"{self.file}#{self.pointer}: {self.message} [{self.code}]"
+        prefix = "warning: " if self.level == "warning" else ""
+        return f"{prefix}{self.file}#{self.pointer}: {self.message} [{self.code}]"
 
 
 def pointer(*parts: str | int) -> str:
@@ -30,13 +36,19 @@ def pointer_from_path(path: Iterable[str | int]) -> str:
 
 
 class ErrorSink:
-    """Collects every error of a load; nothing stops at the first."""
+    """Collects every error (and warning) of a load; nothing stops at the first."""
 
     def __init__(self) -> None:
         self.errors: list[DefinitionError] = []
+        self.warnings: list[DefinitionError] = []
 
     def add(self, file: str, ptr: str, message: str, code: str) -> None:
         self.errors.append(DefinitionError(file=file, pointer=ptr, message=message, code=code))
+
+    def warn(self, file: str, ptr: str, message: str, code: str) -> None:
+        self.warnings.append(
+            DefinitionError(file=file, pointer=ptr, message=message, code=code, level="warning")
+        )
 
     def __bool__(self) -> bool:
         return bool(self.errors)

@@ -1,7 +1,8 @@
 """Loading a definitions tree: files → JSON → meta-schemas → Structs → cross-references → catalogue.
 
 Every error of every file is collected (file + JSON pointer + message); a tree with any error
-yields no catalogue.
+yields no catalogue. Warnings (a label in one language only) are collected beside them and refuse
+nothing.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any
 
 import msgspec
 
-from server.definitions import bounds, forms, metaschema
+from server.definitions import bounds, dialect, forms, metaschema
 from server.definitions.catalogue import Catalogue
 from server.definitions.crossref import ORGANISATION_FILE, Tree, check_tree
 from server.definitions.errors import DefinitionError, ErrorSink
@@ -32,6 +33,7 @@ MAX_FILE_BYTES = 1_000_000
 class LoadResult:
     catalogue: Catalogue | None
     errors: list[DefinitionError] = field(default_factory=list)
+    warnings: list[DefinitionError] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -82,7 +84,8 @@ def _validate(kind: metaschema.Kind, relative: str, document: Any, sink: ErrorSi
         for ptr, message in bounds.pattern_problems(document):
             sink.add(relative, ptr, message, "unsafe_pattern")
         for ptr, message in metaschema.json_schema_problems(document):
-            sink.add(relative, ptr, f"not valid JSON Schema 2020-12: {message}", "invalid_json_schema")
+            draft = dialect.draft_of(document)
+            sink.add(relative, ptr, f"not valid JSON Schema {draft}: {message}", "invalid_json_schema")
     for ptr, message in metaschema.problems(kind, document):
         sink.add(relative, ptr, message, "schema")
     if kind == "form" and len(sink.errors) == before:
@@ -91,6 +94,8 @@ def _validate(kind: metaschema.Kind, relative: str, document: Any, sink: ErrorSi
     if kind == "form" and len(sink.errors) == before:
         for ptr, message in forms.label_problems(document):
             sink.add(relative, ptr, message, "missing_label")
+        for ptr, message in forms.label_warnings(document):
+            sink.warn(relative, ptr, message, "missing_translation")
         for ptr, message in forms.requester_problems(document):
             sink.add(relative, ptr, message, "unknown_field")
     return len(sink.errors) == before
@@ -177,7 +182,7 @@ def load_sources(
     for file_id, relative in _files(sources, "form_schemas", sink):
         doc = _parse(relative, sources[relative], sink)
         if doc is not None and _validate("form", relative, doc, sink):
-            title = msgspec.convert(doc["x-title"], Text)
+            title = forms.form_title(doc, Text(ar=file_id, en=file_id))
             form = Form(id=file_id, title=title, schema=doc)
             problem = submission_problem(form)
             if problem is None:
@@ -212,7 +217,7 @@ def load_sources(
     if organisation is not None:
         check_reports(organisation, compiled, sink, whole=whole)
     if sink.errors or organisation is None:
-        return LoadResult(catalogue=None, errors=sink.errors)
+        return LoadResult(catalogue=None, errors=sink.errors, warnings=sink.warnings)
     catalogue = Catalogue(
         organisation=organisation,
         services=dict(sorted(compiled.items(), key=lambda item: (item[1].service.order, item[0]))),
@@ -220,7 +225,7 @@ def load_sources(
         workflows=workflows,
         sources=dict(sources),
     )
-    return LoadResult(catalogue=catalogue, errors=[])
+    return LoadResult(catalogue=catalogue, errors=[], warnings=sink.warnings)
 
 
 def summary(catalogue: Catalogue) -> list[str]:

@@ -13,6 +13,7 @@ import referencing
 from jsonschema.exceptions import ValidationError, best_match
 from referencing.jsonschema import DRAFT202012
 
+from server.definitions.dialect import Draft, draft_of
 from server.definitions.errors import pointer_from_path
 
 Kind = Literal["organisation", "service", "form", "workflow"]
@@ -61,21 +62,20 @@ def problems(kind: Kind, document: Any) -> Iterator[tuple[str, str]]:
 
 
 @cache
-def _json_schema_validator() -> jsonschema.Draft202012Validator:
+def _json_schema_validator(draft: Draft) -> jsonschema.Draft7Validator | jsonschema.Draft202012Validator:
     # The official meta-schema checks ``pattern`` with the ``regex`` format, i.e. Python's re.compile,
     # which overflows the stack on ``"(" * 500``; patterns are checked by server.definitions.bounds
     # on the engine that runs them instead.
-    checker = jsonschema.Draft202012Validator.FORMAT_CHECKER
+    cls = jsonschema.Draft7Validator if draft == "draft-07" else jsonschema.Draft202012Validator
+    checker = cls.FORMAT_CHECKER
     formats = [name for name in checker.checkers if name != "regex"]
-    return jsonschema.Draft202012Validator(
-        jsonschema.Draft202012Validator.META_SCHEMA, format_checker=jsonschema.FormatChecker(formats)
-    )
+    return cls(cls.META_SCHEMA, format_checker=jsonschema.FormatChecker(formats))
 
 
 def json_schema_problems(document: Any) -> Iterator[tuple[str, str]]:
-    """(pointer, message) for each way ``document`` breaks the official JSON Schema 2020-12 meta-schema
-    (patterns aside: see :mod:`server.definitions.bounds`)."""
-    meta = _json_schema_validator()
+    """(pointer, message) for each way ``document`` breaks the official meta-schema of its draft,
+    2020-12 or draft-07 (patterns aside: see :mod:`server.definitions.bounds`)."""
+    meta = _json_schema_validator(draft_of(document))
     for error in meta.iter_errors(document):
         specific = _specific(error)
         yield pointer_from_path(specific.absolute_path), specific.message

@@ -4,8 +4,11 @@ An object's fields are gathered from its ``properties`` and from every part that
 ``allOf`` members, ``if``/``then``/``else`` branches, ``dependentSchemas`` and ``dependentRequired``.
 A field declared only under a branch is *conditional*: it applies when the branch's condition
 holds for the current data. Conditions are evaluated with jsonschema against the object's data (an
-``if`` schema is small, and evaluating it with the reference validator keeps its meaning exact,
-``$ref`` included).
+``if`` schema is small, and evaluating it with the reference validator of the form's draft keeps its
+meaning exact, ``$ref`` included).
+
+A schema may refer to itself (a tree of nested objects): every walk here keeps the nodes on its
+current path and does not enter one twice; the renderer stops at :data:`MAX_DEPTH`.
 """
 
 from __future__ import annotations
@@ -14,8 +17,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import jsonschema
-
+from server.definitions.dialect import python_validator_class
 from server.definitions.model import Form
 
 JSON = Mapping[str, Any]
@@ -37,7 +39,9 @@ def resolve(root: JSON, node: Any) -> JSON:
             if key != "$ref":
                 merged.setdefault(key, value)
         ref = node.get("$ref")
-        if not (isinstance(ref, str) and ref.startswith("#")):
+        # a JSON pointer from the form's root; an anchor, an embedded $id's reference or a $dynamicRef is
+        # not followed here (the field shows as a plain input; the validator resolves it as the standard does)
+        if not (isinstance(ref, str) and (ref == "#" or ref.startswith("#/"))):
             break
         target: Any = root
         for part in ref[1:].split("/")[1:]:
@@ -47,11 +51,15 @@ def resolve(root: JSON, node: Any) -> JSON:
     return merged
 
 
-def leaf(root: JSON, node: Any) -> JSON:
+def leaf(root: JSON, node: Any, seen: frozenset[int] = frozenset()) -> JSON:
     """A field's schema: ``$ref`` followed and ``allOf`` members folded in (the field's own keys win)."""
+    if id(node) in seen or len(seen) > _MAX_REF_DEPTH:
+        return {}
+    seen = seen | {id(node)}
     merged = dict(resolve(root, node))
-    for member in merged.pop("allOf", None) or ():
-        for key, value in leaf(root, member).items():
+    members = merged.pop("allOf", None)
+    for member in members if isinstance(members, list) else ():
+        for key, value in leaf(root, member, seen).items():
             merged.setdefault(key, value)
     return merged
 
@@ -139,8 +147,17 @@ class _Gathered:
 
 
 def _gather(
-    root: JSON, node: Any, condition: Condition, into: _Gathered, alternative: bool, depth: int
+    root: JSON,
+    node: Any,
+    condition: Condition,
+    into: _Gathered,
+    alternative: bool,
+    depth: int,
+    seen: frozenset[int] = frozenset(),
 ) -> None:
+    if id(node) in seen:  # a schema that refers back to one enclosing it adds nothing new
+        return
+    seen = seen | {id(node)}
     node = resolve(root, node)
     if not node or depth > _MAX_REF_DEPTH:
         return
@@ -151,11 +168,11 @@ def _gather(
         for name in node.get("required") or ():
             into.required.append((name, condition))
     for member in node.get("allOf") or ():
-        _gather(root, member, condition, into, alternative, depth + 1)
+        _gather(root, member, condition, into, alternative, depth + 1, seen)
     for key in ("anyOf", "oneOf"):
         for member in node.get(key) or ():
             if isinstance(member, Mapping) and "const" not in member:
-                _gather(root, member, condition, into, True, depth + 1)
+                _gather(root, member, condition, into, True, depth + 1, seen)
     if "if" in node:
         test = resolve(root, node["if"])
         into.triggers.update(test.get("properties") or {})
@@ -163,21 +180,28 @@ def _gather(
         for key, expected in (("then", True), ("else", False)):
             if key in node:
                 branch = (*condition, ("if", node["if"], expected))
-                _gather(root, node[key], branch, into, alternative, depth + 1)
+                _gather(root, node[key], branch, into, alternative, depth + 1, seen)
     for trigger, names in (node.get("dependentRequired") or {}).items():
         into.triggers.add(trigger)
         for name in names:
             into.required.append((name, (*condition, ("present", trigger, True))))
     for trigger, sub in (node.get("dependentSchemas") or {}).items():
         into.triggers.add(trigger)
-        _gather(root, sub, (*condition, ("present", trigger, True)), into, alternative, depth + 1)
+        _gather(root, sub, (*condition, ("present", trigger, True)), into, alternative, depth + 1, seen)
+    for trigger, dependency in (node.get("dependencies") or {}).items():  # draft-07: names or a schema
+        into.triggers.add(trigger)
+        present = (*condition, ("present", trigger, True))
+        if isinstance(dependency, list):
+            into.required.extend((name, present) for name in dependency)
+        else:
+            _gather(root, dependency, present, into, alternative, depth + 1, seen)
 
 
 class Conditions:
     """Evaluates conditions against an object's data, with the form's own validator (for ``$ref``)."""
 
     def __init__(self, form: Form) -> None:
-        self._root = jsonschema.Draft202012Validator(form.schema)
+        self._root = python_validator_class(form.schema)(form.schema)
 
     def holds(self, condition: Condition, data: Mapping[str, Any]) -> bool:
         for kind, argument, expected in condition:
@@ -232,10 +256,11 @@ def layout(root: JSON, node: Any, data: Mapping[str, Any], conditions: Condition
 
 
 def item_schema(root: JSON, array: JSON) -> JSON:
-    """The schema of an array's items (``items``, else the first ``prefixItems``)."""
+    """The schema of an array's items (``items``, else the first ``prefixItems`` — or of draft-07's
+    ``items`` list)."""
     items = array.get("items")
     if not isinstance(items, Mapping):
-        prefix = array.get("prefixItems")
+        prefix = items if isinstance(items, list) else array.get("prefixItems")
         items = prefix[0] if isinstance(prefix, list) and prefix else {}
     return leaf(root, items)
 

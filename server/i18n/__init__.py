@@ -4,7 +4,7 @@ Definition texts are bilingual in the definitions themselves; these are the word
 around them (buttons, headings, messages). Arabic first, in the administration's own terms
 (seed/GLOSSARY.md). One catalogue per area of the interface (``server/i18n/<area>.py``: common,
 requester, auth, staff_ticket, staff_tasks, directory, admin, reports, delivery, channels,
-diagram, changes, builder), merged into :data:`MESSAGES`; a key
+diagram, changes, builder, schema), merged into :data:`MESSAGES`; a key
 belongs to one catalogue. A test checks every key has both languages, no key is defined twice, and
 every ``t("…")`` in the templates names a key here. This package imports nothing from the web layer.
 """
@@ -25,6 +25,7 @@ from server.i18n.diagram import DIAGRAM_MESSAGES
 from server.i18n.directory import DIRECTORY_MESSAGES
 from server.i18n.reports import REPORT_MESSAGES
 from server.i18n.requester import REQUESTER_MESSAGES
+from server.i18n.schema import SCHEMA_MESSAGES
 from server.i18n.staff_tasks import STAFF_TASK_MESSAGES
 from server.i18n.staff_ticket import STAFF_TICKET_MESSAGES
 
@@ -42,6 +43,7 @@ MESSAGES: Mapping[str, Text] = {
     **DIAGRAM_MESSAGES,
     **CHANGE_MESSAGES,
     **BUILDER_MESSAGES,
+    **SCHEMA_MESSAGES,
 }
 """Every interface text, by key: one catalogue per area of the interface, merged."""
 

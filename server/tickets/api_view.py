@@ -18,6 +18,7 @@ import msgspec
 from server.access import is_staff
 from server.definitions.catalogue import CompiledService
 from server.definitions.model import Language, Text
+from server.definitions.served import served
 from server.engine.advance import available_actions
 from server.engine.model import Refusal
 from server.store.records import Event, Ticket, User
@@ -77,7 +78,8 @@ class ActionOut(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     id: str
     label: Text
     form: dict[str, Any] | None
-    """The action form's JSON Schema (2020-12), or null when the action takes no data."""
+    """The action form's JSON Schema as the server enforces it (undeclared fields refused, department
+    members written in as ``oneOf``), or null when the action takes no data."""
     choices: dict[str, list[ChoiceOut]] = {}
     """Options known only at run time, by JSON pointer: the department members of a delegation."""
 
@@ -144,7 +146,9 @@ async def _actions(
             ActionOut(
                 id=action_id,
                 label=compiled.workflow.actions[action_id].label,
-                form=form.schema if form is not None else None,
+                form=served(form.schema, {p: [(c.value, c.label) for c in cs] for p, cs in mine.items()})
+                if form is not None
+                else None,
                 choices=mine,
             )
         )

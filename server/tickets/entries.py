@@ -13,7 +13,7 @@ from typing import Any
 
 import msgspec
 
-from server.definitions.forms import properties, resolve
+from server.definitions.forms import label, properties, resolve
 from server.definitions.model import Form
 
 __all__ = ["Entry", "display", "entries", "named_entries", "title_of"]
@@ -36,11 +36,8 @@ def _option_label(node: Mapping[str, Any], value: Any, lang: str) -> str | None:
 
 
 def title_of(node: Any, name: str, lang: str) -> str:
-    """A field's ``x-title`` in ``lang`` (its name when it has none)."""
-    title = node.get("x-title") if isinstance(node, Mapping) else None
-    if isinstance(title, Mapping):
-        return str(title.get("en" if lang == "en" else "ar", name))
-    return name
+    """A field's ``x-title`` in ``lang``, else its ``title`` (plain JSON Schema), else its name."""
+    return label(node, lang, name)
 
 
 def display(schema: Mapping[str, Any], node: Any, value: Any, lang: str) -> str:
