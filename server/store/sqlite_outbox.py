@@ -21,7 +21,15 @@ import aiosqlite
 import msgspec
 
 from server.store.interface import NotFound
-from server.store.records import MailAttachment, NewMessage, NewTimer, OutboxMessage, OutboxStatus, Timer, TimerStatus
+from server.store.records import (
+    MailAttachment,
+    NewMessage,
+    NewTimer,
+    OutboxMessage,
+    OutboxStatus,
+    Timer,
+    TimerStatus,
+)
 from server.store.sqlite_codec import fetch_all, fetch_one, maybe_parse_time, parse_time, time_text
 
 # --- outbox -------------------------------------------------------------------------------
