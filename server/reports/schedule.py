@@ -5,7 +5,9 @@ a week (Sunday to Saturday) on the Sunday at 07:30, a month on the 1st, a semest
 day after the term ends. Every round of the background worker (``Runtime.periodic``):
 
 1. takes the lease ``report_schedule`` through the store (a row with holder and expiry, taken in a
-   ``BEGIN IMMEDIATE`` transaction): of two server processes on one SQLite file, only one goes on;
+   ``BEGIN IMMEDIATE`` transaction): of two server processes on one SQLite file, only one goes on. It is
+   let go at the end of the round; a process that dies during a round holds it until it expires
+   (``LEASE_TTL``, 5 minutes), which delays the next round of the others by at most that;
 2. for each scheduled report, finds the LATEST period already due — a run missed while the server was
    down is made up once, when it next runs, and only for the latest missed period (three missed weeks
    give one e-mail, for the last of them); periods due before the scheduler first saw the report are
@@ -165,6 +167,8 @@ class ReportScheduler:
     """The time (the ticket service's clock when None)."""
     holder: str = field(default_factory=_holder)
     lease_ttl: dt.timedelta = LEASE_TTL
+    leased: bool = False
+    """Whether the last round held the lease (False: another process did)."""
 
     def now(self) -> dt.datetime:
         return (self.clock or self.runtime.tickets.clock)()
@@ -172,8 +176,16 @@ class ReportScheduler:
     async def __call__(self) -> list[Sent]:
         store, org = self.runtime.store, self.runtime.org
         now = self.now()
-        if not await store.take_lease(LEASE, self.holder, now=now, ttl=self.lease_ttl):
+        self.leased = await store.take_lease(LEASE, self.holder, now=now, ttl=self.lease_ttl)
+        if not self.leased:
             return []
+        try:
+            return await self._round(now)
+        finally:  # held only during a round: a restarted process does not wait for it to expire
+            await store.release_lease(LEASE, self.holder)
+
+    async def _round(self, now: dt.datetime) -> list[Sent]:
+        store, org = self.runtime.store, self.runtime.org
         done: list[Sent] = []
         for report_id, report in org.reports.items():
             if report.schedule is None:
