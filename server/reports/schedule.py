@@ -174,7 +174,7 @@ class ReportScheduler:
         return (self.clock or self.runtime.tickets.clock)()
 
     async def __call__(self) -> list[Sent]:
-        store, org = self.runtime.store, self.runtime.org
+        store = self.runtime.store
         now = self.now()
         self.leased = await store.take_lease(LEASE, self.holder, now=now, ttl=self.lease_ttl)
         if not self.leased:
