@@ -1,8 +1,10 @@
 """What the reports count, SQLite side: read-only queries over tickets, events, timers and survey responses.
 
-Each query walks an existing index (0001/0005): a service's tickets by creation (``tickets_service_created``),
-a ticket's events by sequence (the ``UNIQUE (ticket_id, seq)`` index), the pending timers by due time
-(``timers_due``). Grouping and labelling are the report's (``server/reports``), not SQL's.
+Each query walks an index: the tickets a report on the state of things can count by
+``tickets_report (service_id, closed_at, created_at)`` (0009; see ``_COUNTED``), a service's tickets by
+creation (``tickets_service_created``), a ticket's events by sequence (the ``UNIQUE (ticket_id, seq)``
+index), the pending timers by due time (``timers_due``). Grouping and labelling are the report's
+(``server/reports``), not SQL's. Figures: docs/performance.md, "Reports at a million tickets".
 """
 
 from __future__ import annotations
@@ -29,8 +31,11 @@ from server.store.sqlite_codec import (
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
-def _values(variables: Sequence[str], fields: Sequence[str]) -> tuple[str, list[str], list[str]]:
-    """The select list reading the named values, its parameters, and the key of each column."""
+def _values(
+    variables: Sequence[str], fields: Sequence[str], *, first: int | None = None
+) -> tuple[str, list[str], list[str]]:
+    """The select list reading the named values, its parameters, and the key of each column (with
+    ``first``, the parameters are numbered from it: ``?4``, ``?5``…; else they are plain ``?``)."""
     columns: list[str] = []
     params: list[str] = []
     keys: list[str] = []
@@ -38,7 +43,8 @@ def _values(variables: Sequence[str], fields: Sequence[str]) -> tuple[str, list[
         for name in names:
             if not _NAME.match(name):
                 raise ValueError(f"not a variable or field name: {name!r}")
-            columns.append(f"json_quote(json_extract(t.{source}, ?)) AS v{len(keys)}")
+            mark = "?" if first is None else f"?{first + len(keys)}"
+            columns.append(f"json_quote(json_extract(t.{source}, {mark})) AS v{len(keys)}")
             params.append(f"$.{name}")
             keys.append(f"{'var' if source == 'vars' else 'field'}:{name}")
     return "".join(", " + c for c in columns), params, keys
@@ -66,6 +72,38 @@ def _ticket(row: sqlite3.Row, keys: list[str]) -> ReportTicket:
 
 
 _IN_SERVICES = "t.service_id IN (SELECT value FROM json_each(?))"
+_BASE = "t.id, t.number, t.service_id, t.channel, t.category, t.created_at, t.closed_at"
+_COUNTED = (
+    "WITH counted(id) AS ("
+    "SELECT id FROM tickets INDEXED BY tickets_report WHERE service_id IN (SELECT value FROM json_each(?1))"
+    " AND closed_at IS NULL AND created_at < ?3"
+    " UNION ALL "
+    "SELECT id FROM tickets INDEXED BY tickets_report WHERE service_id IN (SELECT value FROM json_each(?1))"
+    " AND closed_at >= ?2 AND created_at < ?3) "
+)
+"""The tickets a report on the state of things over ``[start, end)`` can count: those created before
+the end that are not closed now, or were closed at or after the start — two ranges of the index
+``tickets_report (service_id, closed_at, created_at)`` (migration 0009). ``closed_at`` is when a ticket's
+current closure began (NULL while it is not closed), so a ticket left out was closed before the start
+and stayed closed: in no category at the end, and not closed within the period. The rest of the
+service's tickets — most of them, on a large database — are never read."""
+
+
+def status_query(
+    services: Sequence[str],
+    start: datetime,
+    end: datetime,
+    select: str = "",
+    value_params: Sequence[str] = (),
+) -> tuple[str, list[Any]]:
+    """Each counted ticket in the state it was in at ``end`` (its last event before it)."""
+    sql = (
+        _COUNTED + f"SELECT {_BASE}, e.to_state AS state, e.at AS state_since{select} "  # noqa: S608
+        "FROM counted c JOIN tickets t ON t.id = c.id "
+        "JOIN events e ON e.ticket_id = t.id AND e.seq = "
+        "(SELECT MAX(x.seq) FROM events x WHERE x.ticket_id = t.id AND x.at < ?3) ORDER BY t.id"
+    )
+    return sql, [json_text(list(services)), time_text(start), time_text(end), *value_params]
 
 
 async def report_tickets(
@@ -78,33 +116,29 @@ async def report_tickets(
     variables: Sequence[str] = (),
     fields: Sequence[str] = (),
 ) -> list[ReportTicket]:
-    select, value_params, keys = _values(variables, fields)
-    base = "t.id, t.number, t.service_id, t.channel, t.category, t.created_at, t.closed_at"
+    select, value_params, keys = _values(variables, fields, first=4)
     ids = list(services)
+    params: list[Any]
     if basis == "status":
-        sql = (
-            f"SELECT {base}, e.to_state AS state, e.at AS state_since{select} FROM tickets t "  # noqa: S608
-            "JOIN events e ON e.ticket_id = t.id AND e.seq = "
-            "(SELECT MAX(x.seq) FROM events x WHERE x.ticket_id = t.id AND x.at < ?) "
-            "WHERE " + _IN_SERVICES + " AND t.created_at < ? ORDER BY t.id"
-        )
-        params: list[Any] = [*value_params, time_text(end), json_text(ids), time_text(end)]
+        sql, params = status_query(ids, start, end, select, value_params)
     elif basis == "current":  # no event after the end yet: the state now, without reading the history
         sql = (
-            f"SELECT {base}, t.state AS state, COALESCE(t.closed_at, t.updated_at) AS state_since{select} "  # noqa: S608
-            "FROM tickets t INDEXED BY tickets_service_created "
-            "WHERE " + _IN_SERVICES + " AND (t.category != 'closed' OR t.closed_at >= ?) ORDER BY t.id"
+            _COUNTED + f"SELECT {_BASE}, t.state AS state, "  # noqa: S608
+            f"COALESCE(t.closed_at, t.updated_at) AS state_since{select} "
+            "FROM counted c JOIN tickets t ON t.id = c.id ORDER BY t.id"
         )
-        params = [*value_params, json_text(ids), time_text(start)]
+        params = [json_text(ids), time_text(start), time_text(end), *value_params]
     elif basis == "created":
+        select, value_params, keys = _values(variables, fields)
         sql = (
-            f"SELECT {base}, t.state AS state, t.updated_at AS state_since{select} FROM tickets t "  # noqa: S608
+            f"SELECT {_BASE}, t.state AS state, t.updated_at AS state_since{select} FROM tickets t "  # noqa: S608
             "WHERE " + _IN_SERVICES + " AND t.created_at >= ? AND t.created_at < ? ORDER BY t.id"
         )
         params = [*value_params, json_text(ids), time_text(start), time_text(end)]
     else:
+        select, value_params, keys = _values(variables, fields)
         sql = (
-            f"SELECT {base}, t.state AS state, t.updated_at AS state_since{select} "  # noqa: S608
+            f"SELECT {_BASE}, t.state AS state, t.updated_at AS state_since{select} "  # noqa: S608
             "FROM tickets t INDEXED BY tickets_service_created "
             "WHERE " + _IN_SERVICES + " AND t.closed_at >= ? AND t.closed_at < ? ORDER BY t.id"
         )

@@ -88,3 +88,7 @@ CREATE TABLE leases (
     holder      TEXT NOT NULL,
     expires_at  TEXT NOT NULL
 ) STRICT;
+
+-- The tickets a report on the state of things counts over a period (server/store/sqlite_reports.py,
+-- _COUNTED): those not closed (closed_at IS NULL) and those closed since the period's start, by service.
+CREATE INDEX tickets_report ON tickets (service_id, closed_at, created_at);
