@@ -292,3 +292,36 @@ async def test_killed_after_queueing_then_delivered_exactly_once(tmp_path: Path,
     messages = await deliver(tmp_path, clock, smtp)
     assert len(first["queued"]) == 2 and after == []
     assert len(messages) == len(received(smtp, messages)) == 4
+
+
+# --- publishing an organisation checks its reports against every service --------------------------------
+
+
+async def test_publishing_an_organisation_refuses_an_unknown_report_state_or_field(tmp_path: Path) -> None:
+    from tests.test_requester_pages import login
+    from tests.web import csrf_of, html
+
+    en = {"accept-language": "en"}
+    async with client_for(tmp_path) as client:
+        runtime = client.app.state.runtime
+        await login(client, "admin", ["administrator"])
+        page = await client.get("/admin/organisation/", headers=en)
+        org = json.loads(html(page.text).css_first("#organisation-text").text())  # type: ignore[union-attr]
+        reports = dict(org["reports"])
+        reports["weekly_department"] = {**reports["weekly_department"], "where": {"states": ["nowhere"]}}
+        reports["by_field"] = {
+            "name": {"ar": "حسب الحقل", "en": "By field"},
+            "services": ["supplies"],
+            "groups": [{"by": "field", "name": "no_such_field"}],
+        }
+        data = {
+            "_csrf_token": csrf_of(page.text),
+            "text": json.dumps({**org, "reports": reports}, ensure_ascii=False),
+            "action": "publish",
+        }
+        refused = await client.post("/admin/organisation/", data=data, headers=en)
+        version = await runtime.store.latest_definition("supplies")
+    assert refused.status_code == 422
+    pointers = {n.attributes["data-pointer"] for n in html(refused.text).css("#organisation-errors li")}
+    assert {"/reports/weekly_department/where/states/0", "/reports/by_field/groups/0/name"} <= pointers
+    assert version is not None and version.version == 1  # nothing published
