@@ -325,3 +325,43 @@ async def test_publishing_an_organisation_refuses_an_unknown_report_state_or_fie
     pointers = {n.attributes["data-pointer"] for n in html(refused.text).css("#organisation-errors li")}
     assert {"/reports/weekly_department/where/states/0", "/reports/by_field/groups/0/name"} <= pointers
     assert version is not None and version.version == 1  # nothing published
+
+
+async def test_report_mails_keep_the_outbox_rules_retry_dead_and_isolation(
+    tmp_path: Path, smtp: SmtpServer
+) -> None:
+    from tests.test_requester_pages import login
+    from tests.web import html
+
+    clock = Clock(WEDNESDAY)
+    await scenario(tmp_path, clock)
+    await round_at(tmp_path, clock, DUE)
+    smtp.mailbox.refuse[EMAILS[DIRECTOR[0]]] = "550 5.1.1 No such user"  # permanent: dead at once
+    smtp.mailbox.refuse[EMAILS[OTHER_HEAD[0]]] = "452 4.2.2 Mailbox full"  # temporary: retried later
+    first = await deliver(tmp_path, clock, smtp)
+    status = sorted((m.recipient, m.status) for m in first)
+    retry_at = next(m.next_attempt_at for m in first if m.recipient == EMAILS[OTHER_HEAD[0]])
+    del smtp.mailbox.refuse[EMAILS[OTHER_HEAD[0]]]
+    clock.now = retry_at
+    second = await deliver(tmp_path, clock, smtp)
+    async with client_for(tmp_path) as client:
+        await login(client, "admin", ["administrator"])
+        outbox = await client.get("/admin/outbox", headers={"accept-language": "en"})
+    # one refused address does not hold back the others; the temporary failure is retried and sent
+    assert status == sorted(
+        [
+            (EMAILS[HEAD[0]], "sent"),
+            (EMAILS[HEAD[0]], "sent"),
+            (EMAILS[OTHER_HEAD[0]], "failed"),
+            (EMAILS[DIRECTOR[0]], "dead"),
+        ]
+    )
+    assert retry_at > DUE
+    assert sorted(m.status for m in second) == ["dead", "sent", "sent", "sent"]
+    head_mails = [m for m in received(smtp, second) if m["To"] == EMAILS[HEAD[0]]]
+    assert len(head_mails) == 2  # the weekly report and the supplies digest, once each
+    # the administrator sees the dead report e-mail, with no ticket to link to
+    dead = next(m for m in second if m.status == "dead")
+    row = html(outbox.text).css_first(f"#outbox-{dead.id}")
+    assert outbox.status_code == 200 and row is not None
+    assert row.css_first("td").text().strip() == "—" and "550" in row.text()
