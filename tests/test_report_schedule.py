@@ -365,3 +365,16 @@ async def test_report_mails_keep_the_outbox_rules_retry_dead_and_isolation(
     row = html(outbox.text).css_first(f"#outbox-{dead.id}")
     assert outbox.status_code == 200 and row is not None
     assert row.css_first("td").text().strip() == "—" and "550" in row.text()
+
+
+def test_report_send_exit_codes(tmp_path: Path, capsys: Any) -> None:
+    db = str(tmp_path / "k.db")
+    first = main(["report", "send", "semester_completed", "--period", "semester:2026-01-11", "--db", db])
+    first_out = capsys.readouterr().out
+    second = main(["report", "send", "semester_completed", "--period", "semester:2026-01-11", "--db", db])
+    second_out = capsys.readouterr().out
+    unknown = main(["report", "send", "no_such_report", "--db", db])
+    no_term = main(["report", "send", "semester_completed", "--period", "semester:2020-01-01", "--db", db])
+    assert first == 0 and "semester:2026-01-11: 0 e-mail(s) queued" in first_out  # nobody has an address
+    assert second == 3 and "already sent" in second_out
+    assert unknown == 2 and no_term == 2

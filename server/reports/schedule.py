@@ -109,6 +109,12 @@ async def recipients(
     return found
 
 
+def run_key(period: periods.Period) -> str:
+    """The period part of a run's idempotency key: its token (``week:2026-11-22``…); "now" (the overdue
+    report, sent by hand) is keyed by its day, so it can be sent once a day."""
+    return f"now:{period.first.isoformat()}" if period.kind == "now" else period.token
+
+
 @dataclass(frozen=True)
 class Sent:
     report: str
@@ -131,8 +137,9 @@ async def send_report(
     scheduler or ``khidma report send``). ``UnknownReport`` when there is no such report."""
     org = runtime.org
     report = report_of(org, report_id)
-    if await runtime.store.report_run(report_id, period.token) is not None:
-        return Sent(report_id, period.token, queued=False, messages=0)
+    key = run_key(period)
+    if await runtime.store.report_run(report_id, key) is not None:
+        return Sent(report_id, key, queued=False, messages=0)
     services = await current_services(runtime)
     results: dict[str | None, Result] = {}
     mails: list[NewMail] = []
@@ -142,16 +149,16 @@ async def send_report(
                 runtime, report_id, period, None, department=department, now=now, trusted=True
             )
         mails.append(mail_for(results[department], org, user, base_url=runtime.settings.base_url))
-    queued = await runtime.store.queue_report_run(report_id, period.token, mails, by=by, now=now, lease=lease)
+    queued = await runtime.store.queue_report_run(report_id, key, mails, by=by, now=now, lease=lease)
     if queued:
-        log.info("report %s for %s: %d e-mail(s) queued (%s)", report_id, period.token, len(mails), by)
+        log.info("report %s for %s: %d e-mail(s) queued (%s)", report_id, key, len(mails), by)
         if not mails:
             log.warning(
                 "report %s for %s has nobody to send to (no recipient with an address)",
                 report_id,
-                period.token,
+                key,
             )
-    return Sent(report_id, period.token, queued=queued, messages=len(mails) if queued else 0)
+    return Sent(report_id, key, queued=queued, messages=len(mails) if queued else 0)
 
 
 def _holder() -> str:
