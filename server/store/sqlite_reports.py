@@ -1,7 +1,7 @@
 """What the reports count, SQLite side: read-only queries over tickets, events, timers and survey responses.
 
-Each query walks an index: the tickets a report on the state of things can count by
-``tickets_report (service_id, closed_at, created_at)`` (0009; see ``_COUNTED``), a service's tickets by
+Each query walks an index: the tickets a report on the state of things can count by ``tickets_report``
+and their state at a past moment by ``events_report`` (0009; see ``_counted`` and ``_LAST_EVENT``), a service's tickets by
 creation (``tickets_service_created``), a ticket's events by sequence (the ``UNIQUE (ticket_id, seq)``
 index), the pending timers by due time (``timers_due``). Grouping and labelling are the report's
 (``server/reports``), not SQL's. Figures: docs/performance.md, "Reports at a million tickets".
@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import sqlite3
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import aiosqlite
@@ -50,43 +50,63 @@ def _values(
     return "".join(", " + c for c in columns), params, keys
 
 
+_AT_WIDTH = len(time_text(datetime(2000, 1, 1, tzinfo=UTC)))
+"""Every stored time is ISO text of this fixed width (``sqlite_codec.time_text``)."""
+
+
 def _ticket(row: sqlite3.Row, keys: list[str]) -> ReportTicket:
     values: dict[str, Any] = {}
     for index, key in enumerate(keys):
         raw = row[f"v{index}"]
         if raw is not None and raw != "null":
             values[key] = parse_json(raw)
+    names = row.keys()
+    if "last_event" in names:  # the time and the state of the last event before the end, as one text
+        last: str = row["last_event"]
+        state, since = last[_AT_WIDTH:], last[:_AT_WIDTH]
+    else:
+        state, since = row["state"], row["state_since"]
     return ReportTicket(
         id=row["id"],
         number=row["number"],
         service_id=row["service_id"],
         channel=row["channel"],
-        state=row["state"],
-        state_since=parse_time(row["state_since"]),
+        state=state,
+        state_since=parse_time(since),
         category=row["category"],
         created_at=parse_time(row["created_at"]),
         closed_at=maybe_parse_time(row["closed_at"]),
         values=values,
-        due_at=maybe_parse_time(row["due_at"]) if "due_at" in row.keys() else None,  # noqa: SIM118
+        due_at=maybe_parse_time(row["due_at"]) if "due_at" in names else None,
     )
 
 
 _IN_SERVICES = "t.service_id IN (SELECT value FROM json_each(?))"
 _BASE = "t.id, t.number, t.service_id, t.channel, t.category, t.created_at, t.closed_at"
-_COUNTED = (
-    "WITH counted(id) AS ("
-    "SELECT id FROM tickets INDEXED BY tickets_report WHERE service_id IN (SELECT value FROM json_each(?1))"
-    " AND closed_at IS NULL AND created_at < ?3"
-    " UNION ALL "
-    "SELECT id FROM tickets INDEXED BY tickets_report WHERE service_id IN (SELECT value FROM json_each(?1))"
-    " AND closed_at >= ?2 AND created_at < ?3) "
+
+
+def _counted(columns: str) -> str:
+    """The tickets a report on the state of things over ``[?2, ?3)`` can count, of the services ``?1``:
+    those created before the end that are not closed now, or were closed at or after the start — two
+    ranges of the index ``tickets_report (service_id, closed_at, created_at, category, state, channel,
+    number, updated_at)`` (migration 0009), which also holds every column a report reads (no table row
+    is read unless the report reads a variable or a field). ``closed_at`` is when a ticket's current
+    closure began (NULL while it is not closed), so a ticket left out was closed before the start and
+    stayed closed: in no category at the end, and not closed within the period. The rest of the
+    services' tickets — most of them, on a large database — are never read."""
+    arm = (
+        f"SELECT {columns} FROM tickets t INDEXED BY tickets_report "  # noqa: S608
+        "WHERE t.service_id IN (SELECT value FROM json_each(?1)) AND t.created_at < ?3 AND "
+    )
+    return f"{arm}t.closed_at IS NULL UNION ALL {arm}t.closed_at >= ?2 ORDER BY 1"
+
+
+_LAST_EVENT = (
+    "(SELECT x.at || x.to_state FROM events x INDEXED BY events_report "
+    "WHERE x.ticket_id = t.id AND x.at < ?3 ORDER BY x.seq DESC LIMIT 1) AS last_event"
 )
-"""The tickets a report on the state of things over ``[start, end)`` can count: those created before
-the end that are not closed now, or were closed at or after the start — two ranges of the index
-``tickets_report (service_id, closed_at, created_at)`` (migration 0009). ``closed_at`` is when a ticket's
-current closure began (NULL while it is not closed), so a ticket left out was closed before the start
-and stayed closed: in no category at the end, and not closed within the period. The rest of the
-service's tickets — most of them, on a large database — are never read."""
+"""The ticket's last event before the end (its highest ``seq`` among those before it): its time and the
+state it left, read from the index ``events_report (ticket_id, seq, at, to_state)`` alone."""
 
 
 def status_query(
@@ -97,12 +117,7 @@ def status_query(
     value_params: Sequence[str] = (),
 ) -> tuple[str, list[Any]]:
     """Each counted ticket in the state it was in at ``end`` (its last event before it)."""
-    sql = (
-        _COUNTED + f"SELECT {_BASE}, e.to_state AS state, e.at AS state_since{select} "  # noqa: S608
-        "FROM counted c JOIN tickets t ON t.id = c.id "
-        "JOIN events e ON e.ticket_id = t.id AND e.seq = "
-        "(SELECT MAX(x.seq) FROM events x WHERE x.ticket_id = t.id AND x.at < ?3) ORDER BY t.id"
-    )
+    sql = _counted(f"{_BASE}, {_LAST_EVENT}{select}")
     return sql, [json_text(list(services)), time_text(start), time_text(end), *value_params]
 
 
@@ -122,10 +137,8 @@ async def report_tickets(
     if basis == "status":
         sql, params = status_query(ids, start, end, select, value_params)
     elif basis == "current":  # no event after the end yet: the state now, without reading the history
-        sql = (
-            _COUNTED + f"SELECT {_BASE}, t.state AS state, "  # noqa: S608
-            f"COALESCE(t.closed_at, t.updated_at) AS state_since{select} "
-            "FROM counted c JOIN tickets t ON t.id = c.id ORDER BY t.id"
+        sql = _counted(
+            f"{_BASE}, t.state AS state, COALESCE(t.closed_at, t.updated_at) AS state_since{select}"
         )
         params = [json_text(ids), time_text(start), time_text(end), *value_params]
     elif basis == "created":
@@ -143,7 +156,12 @@ async def report_tickets(
             "WHERE " + _IN_SERVICES + " AND t.closed_at >= ? AND t.closed_at < ? ORDER BY t.id"
         )
         params = [*value_params, json_text(ids), time_text(start), time_text(end)]
-    return [_ticket(row, keys) for row in await fetch_all(conn, sql, params)]
+    return [_ticket(row, keys) for row in await fetch_all(conn, sql, params) if row_counts(row)]
+
+
+def row_counts(row: sqlite3.Row) -> bool:
+    """False for a ticket with no event before the end (it did not exist yet)."""
+    return "last_event" not in row.keys() or row["last_event"] is not None  # noqa: SIM118
 
 
 async def report_overdue(
