@@ -336,16 +336,14 @@ async def build(
                 services=counted, basis=basis, start=start, end=end, variables=variables, fields=fields
             )
         kept: list[tuple[ReportTicket, str]] = []
+        where = report.where
+        filtered = bool(where.categories or where.states or where.channels or where.variables)
+        by_status = report.basis == "status" and report.measure == "tickets"
         for ticket in found:
             category = _category(ticket, services)
-            if (
-                report.basis == "status"
-                and report.measure == "tickets"
-                and category == "closed"
-                and ticket.state_since < start
-            ):
+            if by_status and category == "closed" and ticket.state_since < start:
                 continue  # closed before the period
-            if _keep(report, ticket, category):
+            if not filtered or _keep(report, ticket, category):
                 kept.append((ticket, category))
         tables = [_count_table(g, kept, counted) for g in groupings]
         lines = [_line(t, services) for t, _ in kept]
