@@ -105,28 +105,36 @@ async def run(path: Path, tickets: int, repeat: int) -> None:
             lambda: scalar("SELECT count(*) FROM tickets WHERE service_id = 'supplies'"),
         )
         await timed(
+            "store: weekly counts, supplies, last week (from the history)",
+            repeat,
+            lambda: store.report_counts(services=["supplies"], basis="status", start=start, end=end),
+        )
+        await timed(
             "store: weekly query, supplies, last week (from the history)",
             repeat,
             lambda: store.report_tickets(services=["supplies"], basis="status", start=start, end=end),
         )
+
+        def weekly(period: periods.Period, department: str | None, detail: bool) -> Any:
+            return lambda: build(
+                runtime, "weekly_department", period, None, department=department, trusted=True, detail=detail
+            )
+
         await timed(
-            "build: weekly_department, Classrooms, last week",
+            "build: weekly, Classrooms, last week (figures: page, files)",
             repeat,
-            lambda: build(
-                runtime, "weekly_department", last_week, None, department="classrooms", trusted=True
-            ),
+            weekly(last_week, "classrooms", False),
         )
         await timed(
-            "build: weekly_department, Classrooms, this week",
-            repeat,
-            lambda: build(
-                runtime, "weekly_department", this_week, None, department="classrooms", trusted=True
-            ),
+            "build: weekly, Classrooms, this week (figures)", repeat, weekly(this_week, "classrooms", False)
         )
         await timed(
-            "build: weekly_department, every department, last week",
+            "build: weekly, every department, last week (figures)", repeat, weekly(last_week, None, False)
+        )
+        await timed(
+            "build: weekly, Classrooms, last week, every ticket (drill-down)",
             repeat,
-            lambda: build(runtime, "weekly_department", last_week, None, trusted=True),
+            weekly(last_week, "classrooms", True),
         )
         head = User(
             id="bench-head",
@@ -143,7 +151,13 @@ async def run(path: Path, tickets: int, repeat: int) -> None:
 
         async def mail() -> list[Any]:
             result = await build(
-                runtime, "weekly_department", last_week, None, department="classrooms", trusted=True
+                runtime,
+                "weekly_department",
+                last_week,
+                None,
+                department="classrooms",
+                trusted=True,
+                detail=False,
             )
             return [mail_for(result, org, head)]
 

@@ -378,3 +378,40 @@ def test_report_send_exit_codes(tmp_path: Path, capsys: Any) -> None:
     assert first == 0 and "semester:2026-01-11: 0 e-mail(s) queued" in first_out  # nobody has an address
     assert second == 3 and "already sent" in second_out
     assert unknown == 2 and no_term == 2
+
+
+async def test_figures_counted_in_sql_equal_the_figures_of_the_tickets(tmp_path: Path) -> None:
+    """The page, the files and the e-mail count in SQL (``detail=False``); the drill-down and the API read
+    every ticket: both give the same figures, this week (the state now) and at a past week's end (from
+    the history), for one department and for all."""
+    from server.reports import periods
+    from server.reports.service import build
+
+    clock = Clock(WEDNESDAY)
+    await scenario(tmp_path, clock)
+    async with client_for(tmp_path) as client:
+        runtime = client.app.state.runtime
+        runtime.tickets.clock = clock
+        clock.now = WEDNESDAY + dt.timedelta(days=8)  # the next week: last week is the scenario's
+        compared = []
+        for report_id, token in (
+            ("weekly_department", WEEK),
+            ("weekly_department", "week:2026-11-29"),
+            ("semester_completed", "semester:2026-08-23"),
+            ("semiannual_unit", "half_year:2026-07-01"),
+        ):
+            period = periods.parse(token, runtime.org, clock.now.date())
+            for department in (None, "classrooms", "maintenance_center"):
+                figures = []
+                for detail in (True, False):
+                    result = await build(
+                        runtime, report_id, period, None, department=department, trusted=True, detail=detail
+                    )
+                    figures.append([[(r.key, r.value) for r in table.rows] for table in result.tables])
+                compared.append((report_id, token, department, figures[0], figures[1]))
+    for report_id, token, department, detailed, counted in compared:
+        assert detailed == counted, (report_id, token, department)
+    weekly = {(r, t, d): f for r, t, d, f, _ in compared}
+    assert weekly[("weekly_department", WEEK, "classrooms")] == [
+        [("open", 2), ("pending", 0), ("in_progress", 0), ("closed", 2), ("total_open", 2)]
+    ]

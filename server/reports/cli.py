@@ -91,7 +91,15 @@ def cmd_report_run(args: argparse.Namespace) -> int:
                 print(f"khidma report run: no department {args.department!r}", file=sys.stderr)
                 return 2
             period = period_of(report, runtime.org, {"period": args.period}, today_of(runtime))
-            result = await build(runtime, args.name, period, None, department=args.department, trusted=True)
+            result = await build(
+                runtime,
+                args.name,
+                period,
+                None,
+                department=args.department,
+                trusted=True,
+                detail=args.format == "json",
+            )
         except UnknownReport:
             print(f"khidma report run: no report {args.name!r} (see `khidma report list`)", file=sys.stderr)
             return 2

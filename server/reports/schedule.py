@@ -146,7 +146,7 @@ async def send_report(
     for user, department in await recipients(runtime, report, services):
         if department not in results:
             results[department] = await build(
-                runtime, report_id, period, None, department=department, now=now, trusted=True
+                runtime, report_id, period, None, department=department, now=now, trusted=True, detail=False
             )
         mails.append(mail_for(results[department], org, user, base_url=runtime.settings.base_url))
     queued = await runtime.store.queue_report_run(report_id, key, mails, by=by, now=now, lease=lease)

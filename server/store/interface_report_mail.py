@@ -15,10 +15,26 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from server.store.records import NewMail, ReportRun
+from server.store.records import NewMail, ReportBasis, ReportCount, ReportRun
 
 
-class ReportMailStore(Protocol):
+class ReportCountStore(Protocol):
+    async def report_counts(
+        self,
+        services: Sequence[str],
+        basis: ReportBasis,
+        start: datetime,
+        end: datetime,
+        *,
+        variables: Sequence[str] = (),
+        fields: Sequence[str] = (),
+    ) -> list[ReportCount]:
+        """The tickets ``report_tickets`` would give, counted by service, state, channel, category and
+        the named values — the figures of a report without reading its tickets one by one."""
+        ...
+
+
+class ReportMailStore(ReportCountStore, Protocol):
     async def take_lease(self, name: str, holder: str, *, now: datetime, ttl: timedelta) -> bool:
         """Hold lease ``name`` until ``now + ttl`` if it is free, expired or already ``holder``'s;
         False (nothing changed) while another holder's is unexpired."""

@@ -473,3 +473,19 @@ class ReportRun(Record, frozen=True, kw_only=True):
     queued_by: str
     """``schedule`` or ``cli``."""
     messages: int
+
+
+class ReportCount(Record, frozen=True, kw_only=True):
+    """How many tickets a report counts share one service, state, channel, category and values (the
+    figures alone, without the tickets: ``report_counts``)."""
+
+    service_id: str
+    state: str
+    """As in ``ReportTicket``: the state at the end of the period (basis ``status``), else now."""
+    channel: str
+    category: str
+    """Their category now."""
+    values: dict[str, Any] = {}
+    early: bool = False
+    """Their state began before the period's start (a ticket closed before it is not counted)."""
+    count: int

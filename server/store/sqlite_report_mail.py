@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, TypeVar
 
 import aiosqlite
 
-from server.store.records import NewMail, ReportRun
+from server.store import sqlite_reports
+from server.store.records import NewMail, ReportBasis, ReportCount, ReportRun
 from server.store.sqlite_codec import fetch_one, parse_time, time_text
 
 if TYPE_CHECKING:
@@ -159,6 +160,20 @@ class SQLiteReportMailMixin:
 
     async def report_run(self, report: str, period: str) -> ReportRun | None:
         return await report_run(self._reader, report, period)
+
+    async def report_counts(
+        self,
+        services: Sequence[str],
+        basis: ReportBasis,
+        start: datetime,
+        end: datetime,
+        *,
+        variables: Sequence[str] = (),
+        fields: Sequence[str] = (),
+    ) -> list[ReportCount]:
+        return await sqlite_reports.report_counts(
+            self._reader, services, basis, start, end, variables=variables, fields=fields
+        )
 
     async def report_schedule_since(self, report: str, *, now: datetime) -> datetime:
         return await self._run(lambda conn: schedule_since(conn, report, now=now))

@@ -17,7 +17,7 @@ from typing import Any
 
 import aiosqlite
 
-from server.store.records import ReportBasis, ReportRating, ReportTicket
+from server.store.records import ReportBasis, ReportCount, ReportRating, ReportTicket
 from server.store.sqlite_codec import (
     fetch_all,
     json_text,
@@ -85,7 +85,7 @@ _IN_SERVICES = "t.service_id IN (SELECT value FROM json_each(?))"
 _BASE = "t.id, t.number, t.service_id, t.channel, t.category, t.created_at, t.closed_at"
 
 
-def _counted(columns: str) -> str:
+def _counted(columns: str, *, order: bool = True) -> str:
     """The tickets a report on the state of things over ``[?2, ?3)`` can count, of the services ``?1``:
     those created before the end that are not closed now, or were closed at or after the start — two
     ranges of the index ``tickets_report (service_id, closed_at, created_at, category, state, channel,
@@ -98,15 +98,19 @@ def _counted(columns: str) -> str:
         f"SELECT {columns} FROM tickets t INDEXED BY tickets_report "  # noqa: S608
         "WHERE t.service_id IN (SELECT value FROM json_each(?1)) AND t.created_at < ?3 AND "
     )
-    return f"{arm}t.closed_at IS NULL UNION ALL {arm}t.closed_at >= ?2 ORDER BY 1"
+    return f"{arm}t.closed_at IS NULL UNION ALL {arm}t.closed_at >= ?2" + (" ORDER BY 1" if order else "")
 
 
 _LAST_EVENT = (
-    "(SELECT x.at || x.to_state FROM events x INDEXED BY events_report "
-    "WHERE x.ticket_id = t.id AND x.at < ?3 ORDER BY x.seq DESC LIMIT 1) AS last_event"
+    "CASE WHEN t.updated_at < ?3 THEN COALESCE(t.closed_at, t.updated_at) || t.state "
+    "ELSE (SELECT x.at || x.to_state FROM events x INDEXED BY events_report "
+    "WHERE x.ticket_id = t.id AND x.at < ?3 ORDER BY x.seq DESC LIMIT 1) END AS last_event"
 )
-"""The ticket's last event before the end (its highest ``seq`` among those before it): its time and the
-state it left, read from the index ``events_report (ticket_id, seq, at, to_state)`` alone."""
+"""The time and the state of the ticket's last event before the end, as one text. A ticket not changed
+since the end (``updated_at``, set with every event, is before it) is in the state it is in now — read
+from ``tickets_report`` with the rest; only the others (changed since) look up their last event before
+the end (the highest ``seq`` among those), from the index ``events_report (ticket_id, seq, at,
+to_state)`` alone."""
 
 
 def status_query(
@@ -157,6 +161,62 @@ async def report_tickets(
         )
         params = [*value_params, json_text(ids), time_text(start), time_text(end)]
     return [_ticket(row, keys) for row in await fetch_all(conn, sql, params) if row_counts(row)]
+
+
+async def report_counts(
+    conn: aiosqlite.Connection,
+    services: Sequence[str],
+    basis: ReportBasis,
+    start: datetime,
+    end: datetime,
+    *,
+    variables: Sequence[str] = (),
+    fields: Sequence[str] = (),
+) -> list[ReportCount]:
+    """``report_tickets`` grouped in SQL: one row per service, state, channel, category and values."""
+    select, value_params, keys = _values(variables, fields, first=4)
+    values = "".join(f", v{i}" for i in range(len(keys)))
+    base = "t.service_id, t.channel, t.category"
+    if basis == "status":
+        inner = _counted(f"{base}, {_LAST_EVENT}{select}", order=False)
+        state = f"substr(last_event, {_AT_WIDTH + 1})"
+        early = f"substr(last_event, 1, {_AT_WIDTH}) < ?2"
+        where = " WHERE last_event IS NOT NULL"
+    elif basis == "current":
+        inner = _counted(
+            f"{base}, t.state, COALESCE(t.closed_at, t.updated_at) AS since{select}", order=False
+        )
+        state, early, where = "state", "since < ?2", ""
+    else:
+        column = "created_at" if basis == "created" else "closed_at"
+        inner = (
+            f"SELECT {base}, t.state{select} FROM tickets t "  # noqa: S608
+            f"WHERE t.service_id IN (SELECT value FROM json_each(?1)) AND t.{column} >= ?2 AND t.{column} < ?3"
+        )
+        state, early, where = "state", "0", ""
+    sql = (
+        f"SELECT service_id, channel, category, {state} AS state, {early} AS early{values}, count(*) AS n "  # noqa: S608
+        f"FROM ({inner}){where} GROUP BY service_id, channel, category, {state}, early{values}"
+    )
+    params = [json_text(list(services)), time_text(start), time_text(end), *value_params]
+    found = []
+    for row in await fetch_all(conn, sql, params):
+        found.append(
+            ReportCount(
+                service_id=row["service_id"],
+                state=row["state"],
+                channel=row["channel"],
+                category=row["category"],
+                values={
+                    key: parse_json(row[f"v{i}"])
+                    for i, key in enumerate(keys)
+                    if row[f"v{i}"] is not None and row[f"v{i}"] != "null"
+                },
+                early=bool(row["early"]),
+                count=row["n"],
+            )
+        )
+    return found
 
 
 def row_counts(row: sqlite3.Row) -> bool:
