@@ -415,3 +415,45 @@ async def test_figures_counted_in_sql_equal_the_figures_of_the_tickets(tmp_path:
     assert weekly[("weekly_department", WEEK, "classrooms")] == [
         [("open", 2), ("pending", 0), ("in_progress", 0), ("closed", 2), ("total_open", 2)]
     ]
+
+
+async def test_migration_0009_keeps_every_outbox_row(tmp_path: Path) -> None:
+    """The outbox is rebuilt (ticket_id nullable, html): a database at 0008 with notifications keeps them."""
+    from server.engine.model import Actor
+    from server.runtime import load_shipped
+    from server.settings import Settings
+    from server.store import migrate
+    from server.store.sqlite import SQLiteStore, open_store
+    from server.store.sqlite_connection import Writer, connect
+    from server.tickets.service import TicketService
+    from server.working_time import WorkingCalendar
+    from tests.test_requester_pages import example
+
+    path = tmp_path / "old.db"
+    writer = await connect(path, synchronous="FULL", read_only=False)
+    await migrate.migrate(writer, now=WEDNESDAY, migrations=migrate.load_migrations()[:8])
+    reader = await connect(path, synchronous="FULL", read_only=True)
+    old = SQLiteStore(Writer(writer), reader, tmp_path / "att", path=path)
+    catalogue = load_shipped(Settings(db_path=path))
+    tickets = TicketService(old, WorkingCalendar.from_definition(catalogue.organisation.calendar))
+    await tickets.publish_shipped(catalogue)
+    for _ in range(2):
+        await tickets.submit(
+            "supplies",
+            example("supplies"),
+            channel="web",
+            actor=Actor(id=None, roles=frozenset({"requester"})),
+        )
+    rows = await writer.execute_fetchall(
+        "SELECT id, ticket_id, event_id, status, gateway_request_id FROM outbox"
+    )
+    before = sorted(tuple(r) for r in rows)
+    await old.close()
+    store = await open_store(path)
+    try:
+        after = sorted(
+            (m.id, m.ticket_id, m.event_id, m.status, m.gateway_request_id) for m in await store.list_outbox()
+        )
+    finally:
+        await store.close()
+    assert len(before) >= 2 and after == before
