@@ -26,6 +26,7 @@ from litestar.template.config import TemplateConfig
 from server.i18n import t
 from server.notify.problems import outbox_counts
 from server.paths import PACKAGE, shipped_root
+from server.reports.schedule import report_schedule  # scheduled report e-mails (issue 11)
 from server.runtime import DefinitionsInvalid, Runtime, load_shipped
 from server.settings import Settings
 from server.web.admin_directory import AdminDirectoryPages  # /admin/users, /admin/replies, /admin/lookups
@@ -141,7 +142,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        runtime = await Runtime.open(settings, catalogue)
+        runtime = await Runtime.open(settings, catalogue, background=(report_schedule,))
         app.state.runtime = runtime
         try:
             yield

@@ -5,6 +5,7 @@ Opened by the app's lifespan (``server/app.py``) and closed with it; tests build
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -52,7 +53,16 @@ class Runtime:
     ``server.notify.dispatcher.PeriodicTask``). Register in :meth:`open`, before the worker starts."""
 
     @classmethod
-    async def open(cls, settings: Settings, catalogue: Catalogue) -> Runtime:
+    async def open(
+        cls,
+        settings: Settings,
+        catalogue: Catalogue,
+        *,
+        background: Sequence[Callable[[Runtime], tuple[str, PeriodicTask]]] = (),
+    ) -> Runtime:
+        """``background``: more periodic tasks, each made from the runtime (the report scheduler,
+        ``server.reports.schedule.report_schedule``: passed by the server and ``khidma notify``,
+        named there because the reports build on the runtime)."""
         store = await open_any(settings.db_url or settings.db_path, audit_key=audit_key(settings))
         calendar = WorkingCalendar.from_definition(catalogue.organisation.calendar)
         tickets = TicketService(store, calendar, base_url=settings.base_url)
@@ -72,6 +82,7 @@ class Runtime:
                 OrphanCleanup(store, grace=timedelta(hours=settings.orphan_upload_hours)),
             )
         )
+        runtime.periodic.extend(make(runtime) for make in background)
         # --- notifications: the background worker (server/notify/dispatcher.py) ---
         if settings.background_worker:
             runtime.worker = BackgroundWorker(runtime, settings.worker_interval_seconds)

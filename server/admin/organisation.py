@@ -25,9 +25,14 @@ from server.store.records import DefinitionVersion, User
 async def check(store: Store, text: str) -> list[DefinitionError]:
     """Every error the new organisation causes, in any service's latest files (each listed once)."""
     seen: dict[str, DefinitionError] = {}
+    merged: dict[str, str] = {}
     for version in await store.latest_definitions():
         files = {**{k: str(v) for k, v in version.bundle.items()}, ORGANISATION_FILE: text}
+        merged.update(files)
         for error in load_sources(files).errors:
+            seen.setdefault(str(error), error)
+    if merged:  # the whole tree: the reports' names (services, states, fields…) against every service
+        for error in load_sources(merged, whole=True).errors:
             seen.setdefault(str(error), error)
     return list(seen.values())
 

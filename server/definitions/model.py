@@ -167,6 +167,18 @@ class ReportFilter(Def, frozen=True, kw_only=True):
     variables: dict[str, tuple[str, ...]] = {}
 
 
+class ReportSchedule(Def, frozen=True, kw_only=True):
+    """When and to whom a report is e-mailed: once each period has ended, at ``at`` (local time) on the
+    day after its last day — a week (Sunday to Saturday) on the Sunday, a month on the 1st, a term on
+    the day after it ends."""
+
+    at: str = "07:30"
+    heads: bool = True
+    """Each head of a department the report counts gets their department's figures."""
+    roles: tuple[str, ...] = ()
+    """The holders of these roles get every department's figures."""
+
+
 class Report(Def, frozen=True, kw_only=True):
     name: Text
     description: Text | None = None
@@ -183,6 +195,8 @@ class Report(Def, frozen=True, kw_only=True):
     """Whether a department head sees the report for their department's services."""
     tickets: bool = False
     """Whether the page lists the counted tickets themselves (the supplies-unavailable digest)."""
+    schedule: ReportSchedule | None = None
+    """E-mailed on a schedule (``server/reports/schedule.py``); None: on demand only."""
 
 
 class Organisation(Def, frozen=True, kw_only=True):

@@ -93,6 +93,16 @@ def _check_report(
             err("only a group by variable or field has a name", "unexpected_name", "groups", index, "name")
         if group.by == "employee" and report.measure != "ratings":
             err("only a report of ratings is grouped by employee", "bad_group", "groups", index, "by")
+    if report.schedule is not None:
+        if report.period in ("now", "custom"):
+            err(
+                "only a report over a week, month, semester or half year is sent on a schedule",
+                "bad_period",
+                "schedule",
+            )
+        for index, role in enumerate(report.schedule.roles):
+            if role not in organisation.roles:
+                err(f"no role {role!r}", "unknown_role", "schedule", "roles", index)
     if services is None:
         return
     for index, service_id in enumerate(report.services):

@@ -62,4 +62,9 @@ REPORT_MESSAGES: dict[str, Text] = {
     "report_back": Text(ar="العودة إلى التقرير", en="Back to the report"),
     "report_bad_period": Text(ar="الفترة المطلوبة غير صالحة", en="The period asked for is not valid"),
     "report_table": Text(ar="الجدول", en="Table"),
+    "report_mail_attached": Text(
+        ar="مرفق بهذه الرسالة: الرسم البياني (SVG) وملفا CSV وExcel بالعربية والإنجليزية.",
+        en="Attached: the chart (SVG) and the CSV and Excel files, in Arabic and in English.",
+    ),
+    "report_mail_no_tickets": Text(ar="لا توجد تذاكر في هذه الفترة.", en="No ticket in this period."),
 }

@@ -177,7 +177,9 @@ def cmd_dispatch(args: argparse.Namespace) -> int:
             loop = asyncio.get_running_loop()
             for sig in (signal.SIGTERM, signal.SIGINT):
                 loop.add_signal_handler(sig, stop.set)
-        runtime = await Runtime.open(settings, catalogue)
+        from server.reports.schedule import report_schedule
+
+        runtime = await Runtime.open(settings, catalogue, background=(report_schedule,))
         try:
             dispatcher = Dispatcher.from_settings(runtime.store, settings)
             if args.once:

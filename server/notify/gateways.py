@@ -134,6 +134,16 @@ class SmtpGateway:
         mail["Auto-Submitted"] = "auto-generated"  # RFC 3834: no auto-replies to notifications
         mail.set_content(message.body, charset="utf-8")
         mail["Content-Language"] = message.language  # after set_content, which clears Content-*
+        if message.html is not None:  # multipart/alternative: the text, then the HTML
+            mail.add_alternative(message.html, subtype="html", charset="utf-8")
+        for attachment in message.attachments:  # then multipart/mixed: the alternative, then the files
+            maintype, _, subtype = attachment.content_type.partition("/")
+            mail.add_attachment(
+                attachment.content,
+                maintype=maintype,
+                subtype=subtype or "octet-stream",
+                filename=attachment.filename,
+            )
         return mail
 
     async def send(self, message: OutboxMessage) -> None:

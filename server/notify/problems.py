@@ -26,7 +26,8 @@ PROBLEM_STATUSES = ("dead", "failed")
 @dataclass(frozen=True)
 class DeliveryProblem:
     id: int
-    ticket_id: int
+    ticket_id: int | None
+    """None: a message of no ticket (a scheduled report)."""
     subject: str
     """The notification's subject (its template id when it has none)."""
     channel: str

@@ -1,5 +1,10 @@
-"""``khidma report list`` and ``khidma report run NAME``: the reports from the command line, on the SQLite
-file the server uses (``--db``). The command line sees every department (as the scheduler will)."""
+"""``khidma report list``, ``khidma report run NAME`` and ``khidma report send NAME``: the reports from the
+command line, on the SQLite file the server uses (``--db``). The command line sees every department (as
+the scheduler does).
+
+``report send`` queues the report's e-mails in the outbox with the scheduler's idempotency (one run per
+report and period): exit 0 when it queued them (the server's worker or ``khidma dispatch`` delivers
+them), 3 when that period was already sent (nothing queued), 2 for a bad name or period."""
 
 from __future__ import annotations
 
@@ -33,6 +38,18 @@ def add_report_commands(commands: Any) -> None:
     run.add_argument("--out", help="the file to write (default: standard output; required for xlsx)")
     run.add_argument("--db", default="khidma.db", help="the SQLite file or a postgresql:// URL")
     run.set_defaults(func=cmd_report_run)
+    send = actions.add_parser(
+        "send",
+        help="e-mail a report now to its audience (once per period: exit 0 queued, 3 already sent)",
+    )
+    send.add_argument("name", help="the report (see `khidma report list`)")
+    send.add_argument(
+        "--period",
+        default="",
+        help="the period, as for `run` (default: the latest period whose e-mail is due, as the scheduler would)",
+    )
+    send.add_argument("--db", default="khidma.db", help="the SQLite file")
+    send.set_defaults(func=cmd_report_send)
 
 
 async def _with_runtime(db: str, work: Any) -> Any:
@@ -75,7 +92,15 @@ def cmd_report_run(args: argparse.Namespace) -> int:
                 print(f"khidma report run: no department {args.department!r}", file=sys.stderr)
                 return 2
             period = period_of(report, runtime.org, {"period": args.period}, today_of(runtime))
-            result = await build(runtime, args.name, period, None, department=args.department, trusted=True)
+            result = await build(
+                runtime,
+                args.name,
+                period,
+                None,
+                department=args.department,
+                trusted=True,
+                detail=args.format == "json",
+            )
         except UnknownReport:
             print(f"khidma report run: no report {args.name!r} (see `khidma report list`)", file=sys.stderr)
             return 2
@@ -94,6 +119,39 @@ def cmd_report_run(args: argparse.Namespace) -> int:
         else:
             sys.stdout.buffer.write(content)
             sys.stdout.flush()
+        return 0
+
+    code: int = asyncio.run(_with_runtime(args.db, work))
+    return code
+
+
+ALREADY_SENT = 3
+"""``khidma report send``'s exit code when the report was already sent for that period."""
+
+
+def cmd_report_send(args: argparse.Namespace) -> int:
+    from server.reports.periods import PeriodError
+    from server.reports.schedule import latest_due, send_report
+    from server.reports.service import UnknownReport, report_of
+    from server.reports.view import period_of, today_of
+
+    async def work(runtime: Any) -> int:
+        now = runtime.tickets.clock()
+        try:
+            report = report_of(runtime.org, args.name)
+            due = None if args.period else latest_due(report, runtime.org, now)
+            period = due or period_of(report, runtime.org, {"period": args.period}, today_of(runtime))
+            sent = await send_report(runtime, args.name, period, by="cli", now=now)
+        except UnknownReport:
+            print(f"khidma report send: no report {args.name!r} (see `khidma report list`)", file=sys.stderr)
+            return 2
+        except PeriodError as exc:
+            print(f"khidma report send: --period: {exc}", file=sys.stderr)
+            return 2
+        if not sent.queued:
+            print(f"{args.name} for {sent.period} was already sent; nothing queued")
+            return ALREADY_SENT
+        print(f"{args.name} for {sent.period}: {sent.messages} e-mail(s) queued")
         return 0
 
     code: int = asyncio.run(_with_runtime(args.db, work))

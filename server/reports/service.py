@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 import msgspec
@@ -21,7 +22,7 @@ from server.definitions.reports import covered
 from server.i18n import MESSAGES
 from server.reports.periods import Period
 from server.runtime import Runtime
-from server.store.records import ReportBasis, ReportRating, ReportTicket, User
+from server.store.records import ReportBasis, ReportCount, ReportRating, ReportTicket, User
 from server.tickets.due import due_state
 
 
@@ -147,7 +148,7 @@ async def current_services(runtime: Runtime) -> dict[str, CompiledService]:
 # --- the figures ----------------------------------------------------------------------------------
 
 
-def _category(ticket: ReportTicket, services: dict[str, CompiledService]) -> str:
+def _category(ticket: Counted, services: dict[str, CompiledService]) -> str:
     compiled = services.get(ticket.service_id)
     state = compiled.workflow.states.get(ticket.state) if compiled else None
     return state.category if state is not None else ticket.category
@@ -159,7 +160,22 @@ def _state_label(service_id: str, state: str, services: dict[str, CompiledServic
     return found.label if found is not None else Text(ar=state, en=state)
 
 
-def _keep(report: Report, ticket: ReportTicket, category: str) -> bool:
+class Counted(Protocol):
+    """A counted ticket (``ReportTicket``) or a count of alike tickets (``ReportCount``)."""
+
+    @property
+    def service_id(self) -> str: ...
+    @property
+    def state(self) -> str: ...
+    @property
+    def channel(self) -> str: ...
+    @property
+    def category(self) -> str: ...
+    @property
+    def values(self) -> dict[str, Any]: ...
+
+
+def _keep(report: Report, ticket: Counted, category: str) -> bool:
     where = report.where
     if where.categories and category not in where.categories:
         return False
@@ -205,7 +221,7 @@ class _Grouping:
             return _state_label(service_id, key, self.services)
         return _text("report_none") if key == "" else Text(ar=key, en=key)
 
-    def key(self, ticket: ReportTicket, category: str) -> str:
+    def key(self, ticket: Counted, category: str) -> str:
         by = self.group.by
         if by == "category":
             return category
@@ -222,38 +238,51 @@ class _Grouping:
 
 
 def _count_table(
-    grouping: _Grouping, tickets: Sequence[tuple[ReportTicket, str]], counted: Sequence[str]
+    grouping: _Grouping, tickets: Sequence[tuple[Counted, str]], counted: Sequence[str]
 ) -> Table:
+    """Each item a ticket (its id kept for the drill-down) or a count of alike tickets (figures only)."""
     buckets: dict[str, list[int]] = {key: [] for key in grouping.empty_rows(counted)}
+    sizes: dict[str, int] = dict.fromkeys(buckets, 0)
     services_of: dict[str, str] = {}
     for ticket, category in tickets:
         key = grouping.key(ticket, category)
-        buckets.setdefault(key, []).append(ticket.id)
+        ids = buckets.setdefault(key, [])
+        sizes[key] = sizes.get(key, 0) + _size(ticket, ids)
         services_of.setdefault(key, ticket.service_id)
     rows = [
         Row(
             key=key,
             label=grouping.label(key, services_of.get(key)),
-            value=len(ids),
-            count=len(ids),
+            value=sizes[key],
+            count=sizes[key],
             ticket_ids=tuple(ids),
         )
         for key, ids in buckets.items()
     ]
     total = grouping.group.total
     if total is not None:
-        ids = [t.id for t, category in tickets if total == "all" or category != "closed"]
+        ids = []
+        size = sum(_size(t, ids) for t, category in tickets if total == "all" or category != "closed")
         rows.append(
             Row(
                 key=f"total_{total}",
                 label=_text(f"report_total_{total}"),
-                value=len(ids),
-                count=len(ids),
+                value=size,
+                count=size,
                 total=True,
                 ticket_ids=tuple(ids),
             )
         )
     return Table(title=grouping.title(), average=False, rows=tuple(rows))
+
+
+def _size(item: Counted, ids: list[int]) -> int:
+    """How many tickets ``item`` stands for; a ticket's id goes to ``ids``."""
+    if isinstance(item, ReportCount):
+        return item.count
+    if isinstance(item, ReportTicket):
+        ids.append(item.id)
+    return 1
 
 
 def _rating_table(
@@ -298,9 +327,12 @@ async def build(
     department: str | None = None,
     now: dt.datetime | None = None,
     trusted: bool = False,
+    detail: bool = True,
 ) -> Result:
     """The figures of ``report_id`` over ``period`` as ``user`` may see them (``trusted``: the CLI and the
-    scheduler, which see everything)."""
+    scheduler, which see everything). ``detail``: each figure with its tickets (the drill-down, the API);
+    without it a report of tickets is counted in SQL and its figures carry no ticket ids (the page, the
+    files, the e-mail) — unless the report lists its tickets (``tickets: true``)."""
     org = runtime.org
     report = report_of(org, report_id)
     services = await current_services(runtime)
@@ -324,31 +356,37 @@ async def build(
         ids = [r.ticket_id for r in ratings]
         lines = await _lines_of(runtime, ids, services)
     else:
+        found: Sequence[ReportTicket | ReportCount]
         if report.measure == "overdue":
             found = await runtime.store.report_overdue(
                 services=counted, now=now, variables=variables, fields=fields
             )
             calendar = runtime.tickets.calendar
-            found = [t for t in found if due_state(t.due_at, now, calendar).overdue]
+            found = [
+                t for t in found if isinstance(t, ReportTicket) and due_state(t.due_at, now, calendar).overdue
+            ]
         else:
             basis: ReportBasis = "current" if report.basis == "status" and end > now else report.basis
-            found = await runtime.store.report_tickets(
-                services=counted, basis=basis, start=start, end=end, variables=variables, fields=fields
-            )
-        kept: list[tuple[ReportTicket, str]] = []
+            if not detail and not report.tickets:  # the figures alone: counted in SQL
+                found = await runtime.store.report_counts(
+                    services=counted, basis=basis, start=start, end=end, variables=variables, fields=fields
+                )
+            else:
+                found = await runtime.store.report_tickets(
+                    services=counted, basis=basis, start=start, end=end, variables=variables, fields=fields
+                )
+        kept: list[tuple[ReportTicket | ReportCount, str]] = []
+        where = report.where
+        filtered = bool(where.categories or where.states or where.channels or where.variables)
+        by_status = report.basis == "status" and report.measure == "tickets"
         for ticket in found:
             category = _category(ticket, services)
-            if (
-                report.basis == "status"
-                and report.measure == "tickets"
-                and category == "closed"
-                and ticket.state_since < start
-            ):
+            if by_status and category == "closed" and _early(ticket, start):
                 continue  # closed before the period
-            if _keep(report, ticket, category):
+            if not filtered or _keep(report, ticket, category):
                 kept.append((ticket, category))
         tables = [_count_table(g, kept, counted) for g in groupings]
-        lines = [_line(t, services) for t, _ in kept]
+        lines = [_line(t, services) for t, _ in kept if isinstance(t, ReportTicket)]
     return Result(
         report_id=report_id,
         report=report,
@@ -358,6 +396,10 @@ async def build(
         tickets=tuple(lines),
         generated_at=now,
     )
+
+
+def _early(ticket: ReportTicket | ReportCount, start: dt.datetime) -> bool:
+    return ticket.early if isinstance(ticket, ReportCount) else ticket.state_since < start
 
 
 def _line(ticket: ReportTicket, services: dict[str, CompiledService]) -> TicketLine:

@@ -229,7 +229,8 @@ async def report_page(
     report = report_of(org, report_id)
     today = today_of(runtime)
     period = period_of(report, org, ask, today)
-    result = await build(runtime, report_id, period, user, department=ask.get("department") or None)
+    department = ask.get("department") or None
+    result = await build(runtime, report_id, period, user, department=department, detail=False)
     return _page(runtime, user, result, lang, today)
 
 

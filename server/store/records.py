@@ -100,10 +100,20 @@ class Assignment(Record, frozen=True, kw_only=True):
     user_id: str | None
 
 
+class MailAttachment(Record, frozen=True, kw_only=True):
+    """A file sent with an outbox message (a report's CSV, XLSX, chart)."""
+
+    filename: str
+    content_type: str
+    """``maintype/subtype``, e.g. ``text/csv``."""
+    content: bytes
+
+
 class OutboxMessage(Record, frozen=True, kw_only=True):
     id: int
-    ticket_id: int
-    event_id: int
+    ticket_id: int | None
+    """None: a message that belongs to no ticket (a scheduled report)."""
+    event_id: int | None
     created_at: datetime
     channel: str
     recipient: str
@@ -120,6 +130,10 @@ class OutboxMessage(Record, frozen=True, kw_only=True):
     last_error: str | None
     updated_at: datetime
     """When the status last changed (insert, claim, sent, failed)."""
+    html: str | None = None
+    """An HTML alternative of ``body`` (e-mail only)."""
+    attachments: tuple[MailAttachment, ...] = ()
+    """The files sent with it: loaded by ``claim_outbox`` (what the gateway sends), not by ``list_outbox``."""
 
 
 class Timer(Record, frozen=True, kw_only=True):
@@ -431,3 +445,50 @@ class IntegrationKey(Record, frozen=True, kw_only=True):
     created_at: datetime
     revoked_at: datetime | None
     last_used_at: datetime | None
+
+
+# --- scheduled reports by e-mail (issue 11; sqlite_report_mail) ------------------------------------
+
+
+class NewMail(Record, frozen=True, kw_only=True):
+    """An e-mail that belongs to no ticket: a report sent to one recipient."""
+
+    recipient: str
+    """The e-mail address."""
+    recipient_id: str
+    """Who it is for (a user id): the idempotency key is report + period + this."""
+    department: str | None
+    """The department whose figures it carries (None: every department)."""
+    template: str
+    language: str
+    subject: str
+    body: str
+    html: str | None = None
+    attachments: tuple[MailAttachment, ...] = ()
+
+
+class ReportRun(Record, frozen=True, kw_only=True):
+    """A report sent for a period (its idempotency key is ``report`` + ``period``)."""
+
+    report: str
+    period: str
+    queued_at: datetime
+    queued_by: str
+    """``schedule`` or ``cli``."""
+    messages: int
+
+
+class ReportCount(Record, frozen=True, kw_only=True):
+    """How many tickets a report counts share one service, state, channel, category and values (the
+    figures alone, without the tickets: ``report_counts``)."""
+
+    service_id: str
+    state: str
+    """As in ``ReportTicket``: the state at the end of the period (basis ``status``), else now."""
+    channel: str
+    category: str
+    """Their category now."""
+    values: dict[str, Any] = {}
+    early: bool = False
+    """Their state began before the period's start (a ticket closed before it is not counted)."""
+    count: int

@@ -97,6 +97,7 @@ from server.store.records import (
 )
 from server.store.sqlite_codec import fetch_all
 from server.store.sqlite_connection import Synchronous, Writer, connect
+from server.store.sqlite_report_mail import SQLiteReportMailMixin
 
 if TYPE_CHECKING:
     from server.store.interface import Store
@@ -142,7 +143,7 @@ async def open_store(
 DEVELOPMENT_AUDIT_KEY = b"khidma development audit key: not for production"
 
 
-class SQLiteStore:
+class SQLiteStore(SQLiteReportMailMixin):
     """The ``Store`` on one SQLite file. Make one with ``open_store``; ``close()`` it when done."""
 
     def __init__(

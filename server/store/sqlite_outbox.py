@@ -18,9 +18,18 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 import aiosqlite
+import msgspec
 
 from server.store.interface import NotFound
-from server.store.records import NewMessage, NewTimer, OutboxMessage, OutboxStatus, Timer, TimerStatus
+from server.store.records import (
+    MailAttachment,
+    NewMessage,
+    NewTimer,
+    OutboxMessage,
+    OutboxStatus,
+    Timer,
+    TimerStatus,
+)
 from server.store.sqlite_codec import fetch_all, fetch_one, maybe_parse_time, parse_time, time_text
 
 # --- outbox -------------------------------------------------------------------------------
@@ -45,7 +54,24 @@ def message_from_row(row: sqlite3.Row) -> OutboxMessage:
         sent_at=maybe_parse_time(row["sent_at"]),
         last_error=row["last_error"],
         updated_at=parse_time(row["updated_at"]),
+        html=row["html"],
     )
+
+
+async def _with_attachments(conn: aiosqlite.Connection, message: OutboxMessage) -> OutboxMessage:
+    """The message with its files (a report's e-mail); most messages have none."""
+    rows = await fetch_all(
+        conn,
+        "SELECT filename, content_type, content FROM outbox_attachments WHERE message_id = ? ORDER BY position",
+        (message.id,),
+    )
+    if not rows:
+        return message
+    files = tuple(
+        MailAttachment(filename=r["filename"], content_type=r["content_type"], content=bytes(r["content"]))
+        for r in rows
+    )
+    return msgspec.structs.replace(message, attachments=files)
 
 
 async def insert_messages(
@@ -99,7 +125,8 @@ async def claim(
         " RETURNING *",
         (at, limit, None if channels is None else json.dumps(list(channels))),
     )
-    return sorted((message_from_row(row) for row in rows), key=lambda m: (m.next_attempt_at, m.id))
+    claimed = sorted((message_from_row(row) for row in rows), key=lambda m: (m.next_attempt_at, m.id))
+    return [await _with_attachments(conn, m) for m in claimed]
 
 
 async def mark_sent(conn: aiosqlite.Connection, message_id: int, *, now: datetime) -> None:

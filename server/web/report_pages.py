@@ -118,7 +118,8 @@ class ReportPages(Controller):
         try:
             report = report_of(runtime.org, name)
             period = period_of(report, runtime.org, ask, today_of(runtime))
-            result = await build(runtime, name, period, user, department=ask.get("department") or None)
+            department = ask.get("department") or None
+            result = await build(runtime, name, period, user, department=department, detail=False)
         except PeriodError as exc:
             return _bad_period(request, name, exc, page_lang)
         except (UnknownReport, NotAllowed) as exc:
