@@ -1,6 +1,6 @@
 """Changing a live service through the real app (issue 13, item 5): the migration page's report, dry run,
 values supplied for all or for one ticket, a ticket left on its version, the move; the audit trail
-labelling each event with its own version (and events from before migration 0011 placed from their
+labelling each event with its own version (and events from before migration 0010 placed from their
 ticket's history); the auditor opening any past version and its diff; importing an unchanged export."""
 
 from __future__ import annotations
@@ -151,7 +151,7 @@ async def test_the_audit_export_labels_each_event_with_its_own_version(tmp_path:
     assert [r["version"] for r in rows] == ["1", "1", str(v2.version), str(v2.version)]
 
 
-async def test_events_from_before_0011_are_placed_from_their_tickets_history(tmp_path: Path) -> None:
+async def test_events_from_before_0010_are_placed_from_their_tickets_history(tmp_path: Path) -> None:
     async with client_for(tmp_path) as client:
         moved, plain = await routed(client), await routed(client)
         v2 = await _publish_v2(client, lambda f: f[FORM]["x-title"].update(en="Supplies (v2)"))
@@ -169,10 +169,10 @@ async def test_events_from_before_0011_are_placed_from_their_tickets_history(tmp
     conn = sqlite3.connect(tmp_path / "khidma.db")
     recorded = conn.execute("SELECT id, definition_version_id FROM events ORDER BY id").fetchall()
     assert None not in {v for _, v in recorded}
-    # as a database from before 0011 holds them: no version on any event; then 0011's backfill
+    # as a database from before 0010 holds them: no version on any event; then 0010's backfill
     conn.execute("DROP TRIGGER events_version_once")
     conn.execute("UPDATE events SET definition_version_id = NULL")
-    backfill = next(m for m in load_migrations() if m.version == 11).statements()[1]
+    backfill = next(m for m in load_migrations() if m.version == 10).statements()[1]
     conn.execute(backfill)
     assert conn.execute("SELECT id, definition_version_id FROM events ORDER BY id").fetchall() == recorded
     # a migration event that does not say where it came from leaves the events before it unknown
@@ -253,7 +253,7 @@ async def test_an_events_version_is_sealed_and_events_sealed_before_still_verify
     conn.close()
     # an event whose version is changed (the chain recomputed without the key) is found and named
     _tamper(path, first, 1, definition_version_id=999)
-    # an event sealed in format 1 (before 0011) still verifies: the second ticket's last, so sealed
+    # an event sealed in format 1 (before 0010) still verifies: the second ticket's last, so sealed
     conn = sqlite3.connect(path)
     conn.row_factory = sqlite3.Row
     query = "SELECT * FROM events WHERE ticket_id = ? ORDER BY seq DESC LIMIT 2"

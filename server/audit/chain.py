@@ -3,7 +3,7 @@
 Format version 1 seals, for each event, these named fields as the store holds them (``FIELDS_V1``):
 ticket_id, seq, kind, action, actor_id, actor_name, actor_department, from_state, to_state,
 visibility, at (the stored ISO text) and data (canonical JSON: sorted keys, no spaces, UTF-8).
-Format version 2 (``FIELDS``, migration 0011) adds definition_version_id: the definition version the
+Format version 2 (``FIELDS``, migration 0010) adds definition_version_id: the definition version the
 ticket ran on when the event was written, which the audit export shows beside the event. Events are
 sealed in the newest format; an event sealed in version 1 keeps verifying by version 1's fields.
 

@@ -1,8 +1,8 @@
 """The audit trail of tickets (one row per event; CSV and JSON) and the log of definition changes.
 
 Each event is labelled with its own definition version — the one its ticket ran on when it was
-written (``events.definition_version_id``, migration 0011) — not the ticket's current one: a ticket
-moved from version 3 to 4 shows its first events on 3 and the rest on 4. An event from before 0011
+written (``events.definition_version_id``, migration 0010) — not the ticket's current one: a ticket
+moved from version 3 to 4 shows its first events on 3 and the rest on 4. An event from before 0010
 whose version its ticket's history could not tell is labelled ``unknown`` (``null`` in JSON)."""
 
 from __future__ import annotations

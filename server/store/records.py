@@ -85,7 +85,7 @@ class Event(Record, frozen=True, kw_only=True):
     kind: EventKind
     definition_version_id: int | None = None
     """The definition version the ticket ran on when the event was written (None: unknown, an event
-    from before migration 0011 that the ticket's history could not place)."""
+    from before migration 0010 that the ticket's history could not place)."""
 
 
 class Assignment(Record, frozen=True, kw_only=True):

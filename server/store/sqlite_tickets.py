@@ -115,7 +115,7 @@ async def append_events(
     """Append the events after the ticket's last one, each sealed in the audit chain (``key``: see
     ``server/audit/chain.py``) as it is inserted, in this same transaction; returns the last one's id."""
     last_seq, prev_mac = await sqlite_audit.chain_head(conn, key, ticket_id, now=now)
-    # each event records (and seals) the definition version its ticket runs on as it is written (0011)
+    # each event records (and seals) the definition version its ticket runs on as it is written (0010)
     version = await fetch_one(conn, "SELECT definition_version_id FROM tickets WHERE id = ?", (ticket_id,))
     version_id = None if version is None else version["definition_version_id"]
     last_id = 0

@@ -1,7 +1,7 @@
--- 0002 (issue 13; SQLite's 0011): each event records the definition version its ticket ran on when it
+-- 0002 (issue 13; SQLite's 0010): each event records the definition version its ticket ran on when it
 -- was written, so the audit trail labels every past event with its own version. New events get it from
 -- their ticket's row as they are inserted (server/store/postgres_tickets.py). Events from before are
--- filled from the ticket's version history where it is exact (see SQLite's 0011 for the rule); a
+-- filled from the ticket's version history where it is exact (see SQLite's 0010 for the rule); a
 -- migration event without its "from"/"to" records leaves its neighbours NULL (unknown).
 ALTER TABLE events ADD COLUMN definition_version_id bigint REFERENCES definition_versions (id);
 

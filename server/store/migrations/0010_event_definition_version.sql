@@ -1,4 +1,4 @@
--- 0011 (issue 13): each event records the definition version its ticket ran on when it was written,
+-- 0010 (issue 13): each event records the definition version its ticket ran on when it was written,
 -- so the audit trail labels every past event with its own version (not the ticket's current one).
 -- New events get it from their ticket's row as they are inserted (server/store/sqlite_tickets.py).
 -- Events from before are filled from the ticket's version history where it is exact: a ticket changes
