@@ -423,32 +423,47 @@ async def test_migration_0009_keeps_every_outbox_row(tmp_path: Path) -> None:
     from server.runtime import load_shipped
     from server.settings import Settings
     from server.store import migrate
-    from server.store.sqlite import SQLiteStore, open_store
-    from server.store.sqlite_connection import Writer, connect
+    from server.store.sqlite import open_store
+    from server.store.sqlite_connection import connect
     from server.tickets.service import TicketService
     from server.working_time import WorkingCalendar
     from tests.test_requester_pages import example
 
+    # tickets made by today's code on a database with every migration, then copied, column by column
+    # as 0008 knew them, into a database at 0008 (today's code writes columns 0008 does not have)
+    source = tmp_path / "new.db"
+    current = await open_store(source)
+    try:
+        catalogue = load_shipped(Settings(db_path=source))
+        tickets = TicketService(current, WorkingCalendar.from_definition(catalogue.organisation.calendar))
+        await tickets.publish_shipped(catalogue)
+        for _ in range(2):
+            await tickets.submit(
+                "supplies",
+                example("supplies"),
+                channel="web",
+                actor=Actor(id=None, roles=frozenset({"requester"})),
+            )
+    finally:
+        await current.close()
     path = tmp_path / "old.db"
     writer = await connect(path, synchronous="FULL", read_only=False)
-    await migrate.migrate(writer, now=WEDNESDAY, migrations=migrate.load_migrations()[:8])
-    reader = await connect(path, synchronous="FULL", read_only=True)
-    old = SQLiteStore(Writer(writer), reader, tmp_path / "att", path=path)
-    catalogue = load_shipped(Settings(db_path=path))
-    tickets = TicketService(old, WorkingCalendar.from_definition(catalogue.organisation.calendar))
-    await tickets.publish_shipped(catalogue)
-    for _ in range(2):
-        await tickets.submit(
-            "supplies",
-            example("supplies"),
-            channel="web",
-            actor=Actor(id=None, roles=frozenset({"requester"})),
+    try:
+        await migrate.migrate(writer, now=WEDNESDAY, migrations=migrate.load_migrations()[:8])
+        await writer.execute("ATTACH DATABASE ? AS new", (str(source),))
+        for table in ("definition_versions", "tickets", "events", "outbox"):
+            old_columns = [r[1] for r in await writer.execute_fetchall(f"PRAGMA main.table_info({table})")]
+            new_columns = {r[1] for r in await writer.execute_fetchall(f"PRAGMA new.table_info({table})")}
+            columns = ", ".join(c for c in old_columns if c in new_columns)
+            await writer.execute(f"INSERT INTO main.{table} ({columns}) SELECT {columns} FROM new.{table}")
+        await writer.commit()
+        await writer.execute("DETACH DATABASE new")
+        rows = await writer.execute_fetchall(
+            "SELECT id, ticket_id, event_id, status, gateway_request_id FROM outbox"
         )
-    rows = await writer.execute_fetchall(
-        "SELECT id, ticket_id, event_id, status, gateway_request_id FROM outbox"
-    )
-    before = sorted(tuple(r) for r in rows)
-    await old.close()
+        before = sorted(tuple(r) for r in rows)
+    finally:
+        await writer.close()
     store = await open_store(path)
     try:
         after = sorted(
