@@ -117,6 +117,9 @@ class OutboxMessage(Record, frozen=True, kw_only=True):
     last_error: str | None
     updated_at: datetime
     """When the status last changed (insert, claim, sent, failed)."""
+    thread: tuple[str, ...] = ()
+    """Not stored: the Message-IDs an e-mail answers, oldest first (``References``; the last is
+    ``In-Reply-To``), filled by the dispatcher from the ticket's inbound mail just before sending."""
 
 
 class Timer(Record, frozen=True, kw_only=True):
