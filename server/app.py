@@ -45,6 +45,7 @@ from server.web.integrations_api import IntegrationsAPI  # integrations: Tawasul
 from server.web.language import set_language
 from server.web.limits import InputRefused, LimitsMiddleware  # request budgets, rate limits
 from server.web.rendering import page_context, render
+from server.web.replies_pages import RepliesPages  # /staff/replies: the customer-service replies log
 from server.web.report_pages import ReportPages, ReportsAPI  # reports (issue 11)
 from server.web.security_headers import security_headers  # CSP, framing, no-store
 from server.web.staff_api import TicketsAPI  # staff ticket API: /api/tickets/{id}
@@ -171,6 +172,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             IntegrationsAPI,  # /api/integrations/tawasul/tickets, itqan/reports, mail
             AdminDirectoryPages,  # users, ready replies, lookup tables (administrators)
             AdminOutboxPages,  # /admin/outbox: undelivered notifications, sending again
+            RepliesPages,  # /staff/replies: the customer-service replies log (page, CSV, XLSX)
             WhatsAppWebhook,  # /api/whatsapp/webhook: the Cloud API's handshake and signed events
             ExportsAPI,  # /api/export/definitions, workflows/{id}.bpmn|svg, guide, audit, changes
             ExportPages,  # the same, in the browser for a logged-in auditor

@@ -115,3 +115,159 @@ async def test_a_mailed_question_is_answered_to_its_sender_with_the_supervisors_
         "e2e-2@science.example.edu",
         "e2e-3@science.example.edu",
     ]
+
+
+# --- the customer-service replies log ------------------------------------------------------------
+
+DAY = dt.datetime(2026, 11, 1, 7, 0, tzinfo=dt.UTC)
+AUDITOR = ("auditor", ["auditor"], None)
+OTHER_STAFF = ("classrooms.staff", ["department_staff"], "classrooms")
+REQUESTER = ("college.user", ["requester"], None)
+
+
+async def mailed(client: AsyncTestClient[Any], message_id: str, sender: str, subject: str) -> int:
+    """A mail through the gateway's RFC 822 POST; the id of its ticket."""
+    from server.channels.mail import receive_mail
+
+    receipt = await receive_mail(
+        runtime_of(client), mail(message_id, sender=sender, subject=subject), source="test"
+    )
+    assert receipt.outcome == "created", receipt
+    ticket = await runtime_of(client).store.get_ticket_by_number(receipt.ticket_number or "")
+    assert ticket is not None
+    return ticket.id
+
+
+def at(client: AsyncTestClient[Any], moment: dt.datetime) -> None:
+    runtime_of(client).tickets.clock = lambda: moment
+
+
+@pytest.fixture
+async def logged(tmp_path: Any) -> Any:
+    """Three answered mails over three weeks, the first sorted and answered twice (its class changed)."""
+    from tests.web import client_for
+
+    async with client_for(tmp_path) as client:
+        await person(client, "supervisor", ["general_supervisor"], None, email=SUPERVISOR_MAIL)
+        at(client, DAY)
+        first = await mailed(client, "l1@x.example", "a@science.example.edu", "أجهزة")
+        await staff_reply(client, first, "supplies_request", '=HYPERLINK("http://x") استخدموا التذاكر')
+        at(client, DAY + dt.timedelta(days=7))
+        second = await mailed(client, "l2@x.example", "b@arts.example.edu", "قبول")
+        await staff_reply(client, second, "outside_remit", "راجعوا عمادة القبول")
+        at(client, DAY + dt.timedelta(days=14))
+        from server.channels.mail import receive_mail
+
+        again = mail(
+            "l3@x.example",
+            sender="a@science.example.edu",
+            subject="Re",
+            headers={"In-Reply-To": "<l1@x.example>"},
+        )
+        assert (await receive_mail(runtime_of(client), again, source="test")).outcome == "threaded"
+        await staff_reply(client, first, "within_remit_other", "تم الرد على استفساركم")
+        yield client
+
+
+def rows_of(page: str) -> list[list[str]]:
+    from tests.web import html
+
+    return [
+        [" ".join(td.text().split()) for td in tr.css("td")] for tr in html(page).css("#replies tbody tr")
+    ]
+
+
+async def test_the_log_lists_every_reply_with_its_class_recipient_copy_and_representative(
+    logged: Any,
+) -> None:
+    client = logged
+    await as_user(client, CS)
+    page = await client.get("/staff/replies/", headers={"accept-language": "en"})
+    assert page.status_code == 200, page.text
+    rows = rows_of(page.text)
+    assert [r[2] for r in rows] == [
+        "Within the administration's remit (other than educational supplies)",
+        "Request outside the administration's remit",
+        "Request for educational supplies",  # the class as it stood when that reply was written
+    ]
+    assert [r[3] for r in rows] == ["a@science.example.edu", "b@arts.example.edu", "a@science.example.edu"]
+    assert all(r[4] == SUPERVISOR_MAIL for r in rows)
+    assert all(r[5] == "cs.rep name" for r in rows)
+    assert rows[1][6] == "راجعوا عمادة القبول"
+    assert all(r[7] == "Waiting to be sent" for r in rows)
+    assert "Replies: 3" in page.text
+
+    only = await client.get("/staff/replies/?class=outside_remit", headers={"accept-language": "en"})
+    assert [r[3] for r in rows_of(only.text)] == ["b@arts.example.edu"]
+    week = await client.get(
+        "/staff/replies/?from=2026-11-08&to=2026-11-08", headers={"accept-language": "en"}
+    )
+    assert [r[3] for r in rows_of(week.text)] == ["b@arts.example.edu"]
+    first_two = await client.get(
+        "/staff/replies/?from=2026-11-01&to=2026-11-08", headers={"accept-language": "en"}
+    )
+    assert len(rows_of(first_two.text)) == 2
+
+
+async def test_the_log_pages(logged: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from server.channels import replies
+
+    monkeypatch.setattr(replies, "PAGE_SIZE", 2)
+    client = logged
+    await as_user(client, CS)
+    first = await client.get("/staff/replies/", headers={"accept-language": "en"})
+    assert len(rows_of(first.text)) == 2 and "Page 1 of 2" in first.text
+    assert 'href="/staff/replies?page=2"' in first.text
+    second = await client.get("/staff/replies?page=2", headers={"accept-language": "en"})
+    assert [r[3] for r in rows_of(second.text)] == ["a@science.example.edu"]
+    assert "Page 2 of 2" in second.text and 'rel="next"' not in second.text
+
+
+async def test_the_log_as_csv_and_xlsx(logged: Any) -> None:
+    import csv
+    import io
+
+    import openpyxl
+
+    client = logged
+    await as_user(client, CS)
+    answer = await client.get("/staff/replies/csv?class=supplies_request&lang=en")
+    assert answer.status_code == 200 and answer.headers["content-type"].startswith("text/csv")
+    assert answer.content.startswith(b"\xef\xbb\xbf")
+    table = list(csv.reader(io.StringIO(answer.content.decode("utf-8-sig"))))
+    assert table[0][:4] == ["Replied at", "Ticket", "Class", "Recipient"]
+    assert len(table) == 2 and table[1][3] == "a@science.example.edu"
+    assert table[1][6].startswith("'=HYPERLINK")  # never a formula in a spreadsheet
+    assert "استخدموا التذاكر" in table[1][9]  # the whole message as sent
+    book = await client.get("/staff/replies/xlsx?lang=ar")
+    assert book.status_code == 200
+    sheet = openpyxl.load_workbook(io.BytesIO(book.content)).active
+    assert sheet is not None and sheet.sheet_view.rightToLeft
+    values = [[c.value for c in row] for row in sheet.iter_rows()]
+    assert values[0][2] == "تصنيف الرسالة" and len(values) == 4
+    assert {v[3] for v in values[1:]} == {"a@science.example.edu", "b@arts.example.edu"}
+    assert values[3][6] == '=HYPERLINK("http://x") استخدموا التذاكر'  # a string cell, not a formula
+
+
+async def test_who_may_see_the_log_and_bad_filters(logged: Any) -> None:
+    client = logged
+    for who, status in ((CS, 200), (AUDITOR, 200), (OTHER_STAFF, 403), (REQUESTER, 403)):
+        await as_user(client, who)
+        assert (await client.get("/staff/replies/")).status_code == status, who
+        assert (await client.get("/staff/replies/csv")).status_code == status, who
+    await as_user(client, ("supervisor", ["general_supervisor"], None))
+    assert (await client.get("/staff/replies/")).status_code == 200
+    client.cookies.clear()
+    assert (await client.get("/staff/replies/", follow_redirects=False)).status_code in (302, 303, 401)
+    await as_user(client, CS)
+    for query, text in (
+        ("from=yesterday", "Not a date: yesterday"),
+        ("from=2026-11-09&to=2026-11-01", "The end date is before the start date"),
+        ("class=nope", "Unknown class"),
+        ("page=0", "Not a page number"),
+    ):
+        bad = await client.get(f"/staff/replies/?{query}", headers={"accept-language": "en"})
+        assert bad.status_code == 400 and text in bad.text, query
+    arabic = await client.get("/staff/replies/?from=x", headers={"accept-language": "ar"})
+    assert arabic.status_code == 400 and "التاريخ غير صحيح" in arabic.text
+    assert (await client.get("/staff/replies/pdf")).status_code == 404
