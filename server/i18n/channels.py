@@ -57,4 +57,12 @@ CHANNEL_MESSAGES: dict[str, Text] = {
     ),
     "ch_replies_bad_class": Text(ar="تصنيف غير معروف", en="Unknown class"),
     "ch_replies_bad_page": Text(ar="رقم الصفحة غير صحيح", en="Not a page number"),
+    "ch_mail_attachment_too_large": Text(
+        ar="لم يُحفظ: حجمه {size} م.ب ويتجاوز الحد المسموح {limit} م.ب",
+        en="not kept: its {size} MB are over the limit of {limit} MB",
+    ),
+    "ch_mail_attachment_too_many": Text(
+        ar="لم يُحفظ: تُحفظ أول {count} مرفقات من الرسالة فقط",
+        en="not kept: only the first {count} attachments of a message are kept",
+    ),
 }
