@@ -28,6 +28,7 @@ from server.notify.problems import outbox_counts
 from server.paths import PACKAGE, shipped_root
 from server.runtime import DefinitionsInvalid, Runtime, load_shipped
 from server.settings import Settings
+from server.web.admin_demo import AdminDemoPages  # /admin/demo/sent: what the demo's stand-ins received
 from server.web.admin_directory import AdminDirectoryPages  # /admin/users, /admin/replies, /admin/lookups
 from server.web.admin_outbox import AdminOutboxPages  # /admin/outbox: notifications not delivered
 from server.web.admin_pages import (
@@ -172,6 +173,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             IntegrationsAPI,  # /api/integrations/tawasul/tickets, itqan/reports, mail
             AdminDirectoryPages,  # users, ready replies, lookup tables (administrators)
             AdminOutboxPages,  # /admin/outbox: undelivered notifications, sending again
+            AdminDemoPages,  # /admin/demo/sent: what the demo's loopback gateway stand-ins received
             RepliesPages,  # /staff/replies: the customer-service replies log (page, CSV, XLSX)
             WhatsAppWebhook,  # /api/whatsapp/webhook: the Cloud API's handshake and signed events
             ExportsAPI,  # /api/export/definitions, workflows/{id}.bpmn|svg, guide, audit, changes
