@@ -28,9 +28,12 @@ from server.notify.problems import outbox_counts
 from server.paths import PACKAGE, shipped_root
 from server.runtime import DefinitionsInvalid, Runtime, load_shipped
 from server.settings import Settings
-from server.web.admin_demo import AdminDemoPages  # /admin/demo/sent: what the demo's stand-ins received
 from server.web.admin_directory import AdminDirectoryPages  # /admin/users, /admin/replies, /admin/lookups
-from server.web.admin_outbox import AdminOutboxPages  # /admin/outbox: notifications not delivered
+from server.web.admin_outbox import (  # /admin/outbox, /admin/demo/sent, /staff/replies
+    AdminDemoPages,
+    AdminOutboxPages,
+    RepliesPages,
+)
 from server.web.admin_pages import (
     AdminOrganisationPage,
     AdminServicePages,
@@ -46,7 +49,6 @@ from server.web.integrations_api import IntegrationsAPI  # integrations: Tawasul
 from server.web.language import set_language
 from server.web.limits import InputRefused, LimitsMiddleware  # request budgets, rate limits
 from server.web.rendering import page_context, render
-from server.web.replies_pages import RepliesPages  # /staff/replies: the customer-service replies log
 from server.web.report_pages import ReportPages, ReportsAPI  # reports (issue 11)
 from server.web.security_headers import security_headers  # CSP, framing, no-store
 from server.web.staff_api import TicketsAPI  # staff ticket API: /api/tickets/{id}
