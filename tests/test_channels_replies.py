@@ -255,6 +255,8 @@ async def test_who_may_see_the_log_and_bad_filters(logged: Any) -> None:
         await as_user(client, who)
         assert (await client.get("/staff/replies/")).status_code == status, who
         assert (await client.get("/staff/replies/csv")).status_code == status, who
+        linked = 'id="replies-link"' in (await client.get("/")).text  # the header links it to whom it answers
+        assert linked == (status == 200), who
     await as_user(client, ("supervisor", ["general_supervisor"], None))
     assert (await client.get("/staff/replies/")).status_code == 200
     client.cookies.clear()

@@ -24,7 +24,7 @@ department role of the service's own department. Nobody else (403).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
@@ -35,6 +35,7 @@ from server.channels.host import ChannelHost
 from server.channels.intake import service_for_channel
 from server.dates import both
 from server.definitions.catalogue import CompiledService
+from server.definitions.model import Organisation, Service
 from server.i18n import t
 from server.store.interface_channels import ReplyQuery, ReplyRow
 from server.store.records import User
@@ -98,12 +99,23 @@ async def log_definition(runtime: ChannelHost) -> LogDefinition:
     return definition_of(versions or [current])
 
 
+def may_see_log(user: User | None, org: Organisation, service: Service) -> bool:
+    """Whether ``user`` may read every ticket of ``service``, and so its replies log."""
+    if user is None or not is_staff(user, org):
+        return False
+    scope = read_scope(user, org, {service.id: service.department})
+    return scope.everything or service.id in scope.services
+
+
+def log_link_shown(user: User | None, org: Organisation, services: Iterable[Service]) -> bool:
+    """Whether the page header links to the log: the user may see it (by the e-mail service of
+    ``services``, the catalogue the server started with)."""
+    mail = next((s for s in services if s.published and "email" in s.channels), None)
+    return mail is not None and may_see_log(user, org, mail)
+
+
 async def check_allowed(runtime: ChannelHost, user: User | None, definition: LogDefinition) -> None:
-    if user is None or not is_staff(user, runtime.org):
-        raise NotAllowed()
-    service = definition.service.service
-    scope = read_scope(user, runtime.org, {service.id: service.department})
-    if not (scope.everything or service.id in scope.services):
+    if not may_see_log(user, runtime.org, definition.service.service):
         raise NotAllowed()
 
 
