@@ -231,7 +231,7 @@ async def test_the_log_as_csv_and_xlsx(logged: Any) -> None:
 
     client = logged
     await as_user(client, CS)
-    answer = await client.get("/staff/replies/csv?class=supplies_request&lang=en")
+    answer = await client.get("/staff/replies/export.csv?class=supplies_request&lang=en")
     assert answer.status_code == 200 and answer.headers["content-type"].startswith("text/csv")
     assert answer.content.startswith(b"\xef\xbb\xbf")
     table = list(csv.reader(io.StringIO(answer.content.decode("utf-8-sig"))))
@@ -239,7 +239,7 @@ async def test_the_log_as_csv_and_xlsx(logged: Any) -> None:
     assert len(table) == 2 and table[1][3] == "a@science.example.edu"
     assert table[1][6].startswith("'=HYPERLINK")  # never a formula in a spreadsheet
     assert "استخدموا التذاكر" in table[1][9]  # the whole message as sent
-    book = await client.get("/staff/replies/xlsx?lang=ar")
+    book = await client.get("/staff/replies/export.xlsx?lang=ar")
     assert book.status_code == 200
     sheet = openpyxl.load_workbook(io.BytesIO(book.content)).active
     assert sheet is not None and sheet.sheet_view.rightToLeft
@@ -254,7 +254,7 @@ async def test_who_may_see_the_log_and_bad_filters(logged: Any) -> None:
     for who, status in ((CS, 200), (AUDITOR, 200), (OTHER_STAFF, 403), (REQUESTER, 403)):
         await as_user(client, who)
         assert (await client.get("/staff/replies/")).status_code == status, who
-        assert (await client.get("/staff/replies/csv")).status_code == status, who
+        assert (await client.get("/staff/replies/export.csv")).status_code == status, who
         linked = 'id="replies-link"' in (await client.get("/")).text  # the header links it to whom it answers
         assert linked == (status == 200), who
     await as_user(client, ("supervisor", ["general_supervisor"], None))
@@ -272,4 +272,4 @@ async def test_who_may_see_the_log_and_bad_filters(logged: Any) -> None:
         assert bad.status_code == 400 and text in bad.text, query
     arabic = await client.get("/staff/replies/?from=x", headers={"accept-language": "ar"})
     assert arabic.status_code == 400 and "التاريخ غير صحيح" in arabic.text
-    assert (await client.get("/staff/replies/pdf")).status_code == 404
+    assert (await client.get("/staff/replies/export.pdf")).status_code == 404

@@ -282,8 +282,8 @@ async def replies_page(
         page_text=t("ch_replies_page", lang).format(page=min(filters.page, pages), pages=pages),
         prev_href=f"{base}?{filters.query_string(page=filters.page - 1)}" if filters.page > 1 else "",
         next_href=f"{base}?{filters.query_string(page=filters.page + 1)}" if filters.page < pages else "",
-        csv_href=f"{base}/csv?{filters.query_string(page='')}",
-        xlsx_href=f"{base}/xlsx?{filters.query_string(page='')}",
+        csv_href=f"{base}/export.csv?{filters.query_string(page='')}",
+        xlsx_href=f"{base}/export.xlsx?{filters.query_string(page='')}",
         service_name=definition.service.service.name.get(lang),
         columns=columns(lang),
     )

@@ -108,18 +108,20 @@ class RepliesPages(Controller):
             raise _refuse(exc) from exc
         return render(request, "staff/replies.html", page)
 
-    @get("/{format:str}")
+    @get("/{filename:str}")
     async def download(
         self,
         request: AnyRequest,
         runtime: RuntimeDep,
         user: CurrentUser,
         page_lang: Lang,
-        format: FromPath[str],
+        filename: FromPath[str],
     ) -> Response[bytes] | Template:
-        """The log as a file: ``csv`` (UTF-8 with a BOM) or ``xlsx``; ``lang`` picks the language."""
-        if format not in ("csv", "xlsx"):
+        """The log as a file: ``export.csv`` (UTF-8 with a BOM) or ``export.xlsx``; ``lang`` picks the
+        language."""
+        if filename not in ("export.csv", "export.xlsx"):
             raise NotFoundException()
+        format = filename.removeprefix("export.")
         ask = dict(request.query_params)
         lang = ask.get("lang") if ask.get("lang") in ("ar", "en") else page_lang
         assert lang is not None
