@@ -30,7 +30,11 @@ from server.reports.schedule import report_schedule  # scheduled report e-mails 
 from server.runtime import DefinitionsInvalid, Runtime, load_shipped
 from server.settings import Settings
 from server.web.admin_directory import AdminDirectoryPages  # /admin/users, /admin/replies, /admin/lookups
-from server.web.admin_outbox import AdminOutboxPages  # /admin/outbox: notifications not delivered
+from server.web.admin_outbox import (  # /admin/outbox, /admin/demo/sent, /staff/replies
+    AdminDemoPages,
+    AdminOutboxPages,
+    RepliesPages,
+)
 from server.web.admin_pages import (
     AdminBuilderPages,
     AdminOrganisationPage,
@@ -174,6 +178,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             IntegrationsAPI,  # /api/integrations/tawasul/tickets, itqan/reports, mail
             AdminDirectoryPages,  # users, ready replies, lookup tables (administrators)
             AdminOutboxPages,  # /admin/outbox: undelivered notifications, sending again
+            AdminDemoPages,  # /admin/demo/sent: what the demo's loopback gateway stand-ins received
+            RepliesPages,  # /staff/replies: the customer-service replies log (page, CSV, XLSX)
             WhatsAppWebhook,  # /api/whatsapp/webhook: the Cloud API's handshake and signed events
             ExportsAPI,  # /api/export/definitions, workflows/…, guide, audit, changes, services/{id}/versions…
             ExportPages,  # the same, in the browser for a logged-in auditor

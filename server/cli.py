@@ -15,6 +15,7 @@ from server.exports.cli import add_export_commands
 from server.notify.cli import add_dispatch_command, add_gateway_arguments
 from server.paths import shipped_root
 from server.reports.cli import add_report_commands
+from server.settings import Settings
 from server.store.cli import add_migrate_store_command
 
 
@@ -38,10 +39,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     import msgspec
-    import uvicorn
 
-    from server.app import DefinitionsInvalid, create_app
-    from server.settings import Settings
     from server.store.open import db_settings
 
     settings = Settings(**db_settings(args.db), base_url=f"http://{args.host}:{args.port}")
@@ -58,7 +56,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         rate_limits=not args.no_rate_limits,
     )
     # notifications: gateways from flags, secrets from the environment (server/notify/cli.py)
-    from server.notify.cli import GatewayConfigError, describe_gateways, gateway_settings
+    from server.notify.cli import GatewayConfigError, gateway_settings
 
     try:
         settings = msgspec.structs.replace(
@@ -70,6 +68,24 @@ def cmd_serve(args: argparse.Namespace) -> int:
     except GatewayConfigError as exc:
         print(f"khidma serve: {exc}", file=sys.stderr)
         return 1
+    stand_ins = None
+    if args.demo:  # loopback stand-ins take the channels given no gateway (server/demo/gateways.py)
+        from server.demo.gateways import StandIns
+
+        stand_ins = StandIns().start()
+        settings = stand_ins.settings_for(settings)
+    try:
+        return _serve(args, settings)
+    finally:
+        if stand_ins is not None:
+            stand_ins.stop()
+
+
+def _serve(args: argparse.Namespace, settings: Settings) -> int:
+    import uvicorn
+
+    from server.app import DefinitionsInvalid, create_app
+
     try:
         app = create_app(settings)
     except DefinitionsInvalid as exc:
@@ -82,7 +98,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
         from server.demo import prepare_demo
 
         print(prepare_demo(settings), flush=True)
+    from server.notify.cli import describe_gateways
+
     print(describe_gateways(settings) + ("" if settings.background_worker else " (worker off)"), flush=True)
+    if args.demo:
+        print(
+            f"What the demo sends: http://{args.host}:{args.port}/admin/demo/sent (as administrator)",
+            flush=True,
+        )
     print(f"khidma serving on http://{args.host}:{args.port}/", flush=True)
     # uvicorn never replaces the peer's address from X-Forwarded-For (it would believe any client on
     # 127.0.0.1): the app reads that header itself, from the trusted proxies only (server/web/limits.py).

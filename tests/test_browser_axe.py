@@ -111,9 +111,10 @@ ROLES: dict[str, Role] = {
             "/staff/tickets/{id[open]}",
             "/staff/tickets/{id[asked]}",
             "/staff/tickets/{id[closed]}",
+            "/staff/replies/",
         ),
         lambda p: p.startswith("/staff/"),
-        20,
+        21,
     ),
     "head.classrooms": Role(
         "head.classrooms",
@@ -130,9 +131,17 @@ ROLES: dict[str, Role] = {
     ),
     "administrator": Role(
         "administrator",
-        ("/admin/services", "/admin/organisation/", "/admin/users", "/admin/replies", "/admin/lookups"),
+        (
+            "/admin/services",
+            "/admin/organisation/",
+            "/admin/users",
+            "/admin/replies",
+            "/admin/lookups",
+            "/admin/outbox/",
+            "/admin/demo/sent",
+        ),
         lambda p: p.startswith("/admin/"),
-        40,
+        42,
     ),
     "auditor": Role("auditor", ("/exports/",), lambda p: p.startswith("/exports/"), 6),
 }

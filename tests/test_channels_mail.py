@@ -387,3 +387,57 @@ def test_a_suggestion_is_only_ever_one_of_the_fields_choices() -> None:
     form = Form(id="f", title=Text(ar="ن", en="f"), schema=schema)
     assert suggest(form, {"text": "طلب صيانه عاجل"}) == {"kind": "b"}  # ة and ه fold together
     assert suggest(form, {"text": "سؤال"}) is None
+
+
+# --- every attachment kept within the bounds; the rest noted on the ticket ------------------------
+
+
+async def test_every_attachment_within_the_bounds_is_kept_and_the_rest_noted_on_the_ticket(
+    tmp_path: Path,
+) -> None:
+    from server.channels.mail import receive_mail
+    from tests.test_staff_ticket import CS, as_user
+
+    async with client_for(tmp_path, max_upload_bytes=1000) as client:
+        runtime = runtime_of(client)
+        msg = EmailMessage()
+        msg["From"] = "dean@science.example.edu"
+        msg["To"] = "Edu_services@uqu.edu.sa"
+        msg["Subject"] = "ملفات"
+        msg["Message-ID"] = "<many@science.example.edu>"
+        msg.set_content("مرفقات كثيرة")
+        msg.add_attachment(b"x" * 2000, maintype="application", subtype="pdf", filename="big.pdf")
+        for n in range(1, 12):
+            msg.add_attachment(
+                f"%PDF {n}".encode(), maintype="application", subtype="pdf", filename=f"f{n}.pdf"
+            )
+        receipt = await receive_mail(runtime, msg.as_bytes(), source="test")
+        assert receipt.outcome == "created"
+        [ticket] = await tickets_of_email(runtime)
+        kept = [ticket.data[f"attachment_{n}"] for n in range(1, 11)]
+        found = await runtime.store.get_attachments(kept)
+        assert [found[i].filename for i in kept] == [f"f{n}.pdf" for n in range(1, 11)]
+        assert all(found[i].ticket_id == ticket.id for i in kept)
+        note = ticket.data["attachments_not_kept"].splitlines()
+        assert note[0].startswith("big.pdf: لم يُحفظ: حجمه") and note[1].startswith(
+            "f11.pdf: لم يُحفظ: تُحفظ أول 10"
+        )
+        await as_user(client, CS)
+        page = await client.get(f"/staff/tickets/{ticket.id}", headers={"accept-language": "en"})
+        assert "Attachments not kept" in page.text and "f11.pdf" in page.text
+        assert all(f"f{n}.pdf" in page.text for n in range(1, 11))
+
+        # a follow-up keeps its attachments the same way
+        follow = EmailMessage()
+        follow["From"] = "dean@science.example.edu"
+        follow["Subject"] = "Re: ملفات"
+        follow["Message-ID"] = "<many-2@science.example.edu>"
+        follow["In-Reply-To"] = "<many@science.example.edu>"
+        follow.set_content("ملف آخر")
+        follow.add_attachment(b"y" * 1001, maintype="application", subtype="pdf", filename="big2.pdf")
+        follow.add_attachment(b"%PDF more", maintype="application", subtype="pdf", filename="more.pdf")
+        assert (await receive_mail(runtime, follow.as_bytes(), source="test")).outcome == "threaded"
+        event = (await runtime.store.list_events(ticket.id))[-1]
+        assert event.data["attachments_not_kept"].startswith("big2.pdf: ")
+        more = await runtime.store.get_attachment(event.data["attachment_1"])
+        assert more is not None and more.filename == "more.pdf" and more.ticket_id == ticket.id

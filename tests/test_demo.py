@@ -8,7 +8,7 @@ import re
 import sqlite3
 from collections import defaultdict
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -179,6 +179,21 @@ def test_serve_demo_lists_the_tickets_to_customer_service(tmp_path: Path) -> Non
         assert page.status_code == 200
         rows = html(page.text).css("table.tasks tbody tr")
         assert len(rows) >= 2
+        replies = client.get("/staff/replies/", headers={"accept-language": "en"})
+        assert replies.status_code == 200 and html(replies.text).css("#replies tbody tr")
+        client.post("/logout", data={"_csrf_token": client.cookies["csrftoken"]})
+        client.cookies.clear()
+        client.get("/login")
+        client.post(
+            "/login",
+            data={
+                "username": "administrator",
+                "password": DEMO_PASSWORD,
+                "_csrf_token": client.cookies["csrftoken"],
+            },
+        )
+        sent = client.get("/admin/demo/sent", headers={"accept-language": "en"})
+        assert sent.status_code == 200 and html(sent.text).css_first("#demo-sent-summary") is not None
 
 
 async def test_a_demo_ticket_the_definitions_refuse_is_named_with_its_field(
@@ -190,3 +205,149 @@ async def test_a_demo_ticket_the_definitions_refuse_is_named_with_its_field(
     monkeypatch.setattr(tickets, "SERVICES", (lambda _today: [broken],))
     with pytest.raises(DemoSeedError, match=r"demo:phone:broken: submit refused: invalid_data.*/mobile"):
         await seed_demo(runtime)
+
+
+# --- the demo's channels (issue 12): supervisor, keys, a threaded e-mail, earlier weeks, stand-ins ----
+
+
+async def test_the_general_supervisor_has_an_email_and_no_department(runtime: Runtime) -> None:
+    await seed_demo(runtime)
+    supervisor = await runtime.store.get_user_by_username("general_supervisor")
+    assert supervisor is not None and supervisor.department is None
+    assert supervisor.email == "general_supervisor@example.org"
+
+
+async def test_the_printed_integration_keys_open_their_intake_apis(runtime: Runtime) -> None:
+    from server.channels.keys import authenticate
+    from server.demo.channels import DEMO_KEYS
+
+    seed = await seed_demo(runtime)
+    assert seed.keys == DEMO_KEYS
+    from server.demo import summary
+
+    printed = summary(seed)
+    now = datetime.now(UTC)
+    for channel, key in DEMO_KEYS.items():
+        assert key in printed
+        found = await authenticate(runtime.store, {"x-api-key": key}, channel, now=now)
+        assert found is not None and found.name == f"demo-{channel}"
+    assert await authenticate(runtime.store, {"x-api-key": DEMO_KEYS["tawasul"]}, "email", now=now) is None
+    again = await seed_demo(runtime)  # seeding again makes no second key
+    assert again.keys == DEMO_KEYS and len(await runtime.store.list_integration_keys()) == len(DEMO_KEYS)
+
+
+async def test_a_threaded_email_was_answered_and_is_in_the_replies_log(runtime: Runtime) -> None:
+    from server.channels.replies import log_definition, query_of, read_filters
+
+    await seed_demo(runtime)
+    ticket_id = await runtime.store.ticket_of_messages(["demo-thread-2@engineering.example.org"], [])
+    assert ticket_id is not None
+    events = await runtime.store.list_events(ticket_id)
+    assert [e.action for e in events] == ["create", "sender_writes", "sort", "reply_eticket"]
+    assert await runtime.store.mail_thread(ticket_id, before=datetime.now(UTC)) == [
+        "demo-thread-1@engineering.example.org",
+        "demo-thread-2@engineering.example.org",
+    ]
+    definition = await log_definition(runtime)
+    filters = read_filters({}, definition, "en")
+    rows, total = await runtime.store.reply_log(
+        query_of(definition, filters, runtime.tickets.calendar.tz, offset=0, limit=500)
+    )
+    mine = [r for r in rows if r.ticket_id == ticket_id]
+    assert len(mine) == 1 and mine[0].recipient == "engineering@example.org"
+    assert mine[0].copies == ("general_supervisor@example.org",) and mine[0].klass == "supplies_request"
+    assert total > 1  # the earlier weeks' answered e-mails are in the log too
+
+
+async def test_earlier_weeks_have_tickets_for_the_reports(runtime: Runtime) -> None:
+    from server.demo.channels import WEEKS_BACK, history_tickets
+
+    seed = await seed_demo(runtime)
+    dated = history_tickets(datetime.now(UTC).date())
+    assert seed.history.created == len(dated) > 0
+    now = datetime.now(UTC)
+    with sqlite3.connect(runtime.settings.db_path) as conn:
+        created = [datetime.fromisoformat(r[0]) for r in conn.execute("SELECT created_at FROM tickets")]
+        closed_before = conn.execute(
+            "SELECT count(*) FROM tickets WHERE closed_at IS NOT NULL AND closed_at < ?",
+            ((now - timedelta(days=6)).isoformat(),),
+        ).fetchone()[0]
+    weeks = {(now - c).days // 7 for c in created}
+    assert set(range(1, WEEKS_BACK + 1)) <= weeks
+    assert closed_before >= WEEKS_BACK
+    for weeks_back, demo in dated[:3]:
+        ticket = await demo_ticket(runtime, demo.service, demo.key)
+        age = now - ticket.created_at
+        assert timedelta(weeks=weeks_back) < age < timedelta(weeks=weeks_back, days=1)
+
+
+async def test_the_stand_ins_receive_every_channel_and_the_admin_page_lists_it(tmp_path: Path) -> None:
+    from server.demo.gateways import StandIns, running
+    from server.notify.gateways import build_gateways
+    from server.store.records import OutboxMessage
+    from tests.test_staff_ticket import as_user
+    from tests.web import client_for
+
+    stand_ins = StandIns().start()
+    try:
+        settings = stand_ins.settings_for(
+            Settings(db_path=tmp_path / "x.db", sms_webhook_url="http://sms.example/hook")
+        )
+        assert settings.smtp_host == "127.0.0.1" and settings.sms_webhook_url == "http://sms.example/hook"
+        gateways = build_gateways(settings)
+        now = datetime.now(UTC)
+
+        def message(channel: str, recipient: str, body: str, **extra: object) -> OutboxMessage:
+            return OutboxMessage(
+                id=1,
+                ticket_id=1,
+                event_id=1,
+                created_at=now,
+                channel=channel,
+                recipient=recipient,
+                template="t",
+                language="ar",
+                subject="رد: طلب",
+                body=body,
+                status="sending",
+                attempts=1,
+                next_attempt_at=now,
+                gateway_request_id="r1",
+                sent_at=None,
+                last_error=None,
+                updated_at=now,
+                **extra,  # type: ignore[arg-type]
+            )
+
+        await gateways["email"].send(message("email", "a@example.org", "نص البريد", thread=("q1@x.example",)))
+        await build_gateways(stand_ins.settings_for(Settings(db_path=tmp_path / "y.db")))["sms"].send(
+            message("sms", "+966551234567", "رسالة نصية")
+        )
+        await gateways["whatsapp"].send(message("whatsapp", "+966559876543", "رسالة واتساب"))
+        caught = stand_ins.caught()
+        assert [(c.channel, c.recipient) for c in caught] == [
+            ("whatsapp", "+966559876543"),
+            ("sms", "+966551234567"),
+            ("email", "a@example.org"),
+        ]
+        assert caught[2].thread == "<q1@x.example>" and caught[2].body.strip() == "نص البريد"
+        async with client_for(tmp_path) as client:
+            await as_user(client, ("admin.user", ["administrator"], None))
+            page = await client.get("/admin/demo/sent", headers={"accept-language": "en"})
+            assert page.status_code == 200
+            assert html(page.text).css_first("#demo-sent-summary").text() == "Messages received: 3"
+            assert [r.attributes["data-channel"] for r in html(page.text).css("#demo-sent tbody tr")] == [
+                "whatsapp",
+                "sms",
+                "email",
+            ]
+            assert "رسالة واتساب" in page.text and "In reply to:" in page.text
+            await as_user(client, ("cs.rep", ["customer_service"], "customer_service"))
+            assert (await client.get("/admin/demo/sent")).status_code == 403
+    finally:
+        stand_ins.stop()
+    assert running() is None
+    async with client_for(tmp_path) as client:
+        await as_user(client, ("admin.user", ["administrator"], None))
+        page = await client.get("/admin/demo/sent", headers={"accept-language": "ar"})
+        assert "البوابات البديلة لا تعمل" in page.text

@@ -206,9 +206,15 @@ async def test_each_role_sees_the_actions_the_workflow_allows_it(tmp_path: Path)
             page = await client.get(f"/staff/tickets/{ticket.id}")
             assert page.status_code == 200
             seen[f"routed:{who[0]}"] = action_ids(page.text)
-    assert seen["received:cs.rep"] == ["note_to_head", "request_clarification", "route_to_department"]
+    assert seen["received:cs.rep"] == [
+        "note_to_head",
+        "request_clarification",
+        "tell_on_whatsapp",
+        "ask_on_whatsapp",
+        "route_to_department",
+    ]
     assert seen["received:classrooms.head"] == seen["received:classrooms.staff"] == []
-    assert seen["routed:cs.rep"] == ["note_to_head"]
+    assert seen["routed:cs.rep"] == ["note_to_head", "tell_on_whatsapp"]
     assert seen["routed:classrooms.head"] == ["delegate", "work_note", "return_to_customer_service"]
     assert seen["routed:classrooms.staff"] == ["work_note", "return_to_customer_service"]
     assert seen["received:auditor"] == seen["routed:auditor"] == []
@@ -555,7 +561,7 @@ async def test_api_get_ticket(tmp_path: Path) -> None:
     }
     assert actions["delegate"]["form"]["required"] == ["assignee", "note"]
     assert {c["value"] for c in actions["delegate"]["choices"]["/assignee"]} >= {staff.id}
-    assert [a["id"] for a in cs["actions"]] == ["note_to_head"]
+    assert [a["id"] for a in cs["actions"]] == ["note_to_head", "tell_on_whatsapp"]
     assert no_token.status_code == bad_token.status_code == 401
     assert missing.status_code == 404
 

@@ -72,7 +72,7 @@ async def test_an_htmx_action_answers_with_the_updated_ticket_region(tmp_path: P
     # the actions and the history are those of the ticket as it is now
     assert [
         str(n.attributes["id"]).removeprefix("action-") for n in html(routed_.text).css("details.st-action")
-    ] == ["note_to_head"]
+    ] == ["note_to_head", "tell_on_whatsapp"]
     newest = html(routed_.text).css_first("#timeline li")
     assert newest is not None and "Transfer the ticket to the Classrooms department" in newest.text()
     assert len(html(routed_.text).css("#timeline li")) == len(html(page.text).css("#timeline li")) + 1

@@ -13,8 +13,10 @@ What becomes of a message, in order:
    first of :data:`FOLLOW_UP_ACTIONS` its state allows);
 4. anything else opens a ticket of the service that takes the channel's tickets, sender as requester.
 
-Attachments are kept as the ticket's attachments, in the form's file fields (:data:`ATTACHMENT_FIELDS`),
-so the staff ticket page lists them. The ticket is made with the idempotency key
+Attachments are kept as the ticket's attachments, one per file field of the form (``attachment_1`` …
+``attachment_10`` in the shipped e-mail forms: the form sets how many, each field's ``x-max-bytes``
+how large, never above the server's upload limit), so the staff ticket page lists them; those over
+the bounds are noted on the ticket (:data:`NOT_KEPT_FIELD`) with the reason, and logged. The ticket is made with the idempotency key
 ``mail:<Message-ID>``, so two deliveries of one message racing each other still make one ticket.
 """
 
@@ -23,6 +25,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -30,6 +33,7 @@ from server.channels.host import ChannelHost
 from server.channels.intake import integration_actor, service_for_channel
 from server.channels.mail_parse import InboundMail, parse_mail
 from server.definitions.catalogue import CompiledService
+from server.definitions.model import Form
 from server.engine.model import Refusal
 from server.i18n import t
 from server.store.records import Ticket
@@ -41,14 +45,14 @@ log = logging.getLogger("khidma.channels.mail")
 FOLLOW_UP_ACTIONS = ("sender_writes", "sender_writes_after_reply")
 """The actions of the e-mail workflow that add a sender's further message to its ticket."""
 
-ATTACHMENT_FIELDS = ("attachment_1", "attachment_2", "attachment_3")
-"""The file fields of the e-mail form (and of ``email_followup``) that hold a message's attachments."""
+NOT_KEPT_FIELD = "attachments_not_kept"
+"""The field of the e-mail form (and of ``email_followup``) noting the attachments not kept, and why."""
 
 OUTBOUND_SUFFIX = "@khidma"
 """Notification mails carry ``Message-ID: <gateway_request_id@khidma>`` (``server/notify/gateways.py``)."""
 
 _NUMBER = re.compile(r"\b(\d{4}-\d{6})\b")
-_LIMITS = {"sender_name": 150, "subject": 300, "message": 20000}
+_LIMITS = {"sender_name": 150, "subject": 300, "message": 20000, NOT_KEPT_FIELD: 4000}
 
 Outcome = Literal["created", "threaded", "ignored", "duplicate", "refused"]
 
@@ -94,7 +98,9 @@ async def _follow_up(
         return None
     text = mail.text or t("ch_mail_no_text", ticket.language)
     data = _clip({"subject": mail.subject, "message": text, "received_at": mail.received_at})
-    data.update(await _store_attachments(runtime, mail, ticket.id, now))
+    form = compiled.action_forms.get(action)
+    if form is not None:
+        data.update(await _store_attachments(runtime, mail, form, ticket.id, now, ticket.language))
     for _ in range(3):  # a concurrent change of the ticket: read it again and retry
         done = await runtime.tickets.act(
             ticket.id,
@@ -114,18 +120,47 @@ async def _follow_up(
     return None
 
 
+def attachment_fields(form: Form, default_max: int) -> list[tuple[str, int]]:
+    """The form's file fields, in order, each with the largest file it keeps (its ``x-max-bytes``,
+    never above the server's upload limit): how many attachments a message keeps, and how large."""
+    fields = []
+    for name, node in (form.schema.get("properties") or {}).items():
+        if isinstance(node, Mapping) and node.get("x-widget") == "file":
+            limit = node.get("x-max-bytes")
+            fields.append((name, min(limit, default_max) if isinstance(limit, int) else default_max))
+    return fields
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / (1024 * 1024):.1f}"
+
+
 async def _store_attachments(
-    runtime: ChannelHost, mail: InboundMail, ticket_id: int | None, now: dt.datetime
+    runtime: ChannelHost, mail: InboundMail, form: Form, ticket_id: int | None, now: dt.datetime, lang: str
 ) -> dict[str, str]:
-    """The message's attachments stored (the first of them, one per :data:`ATTACHMENT_FIELDS`, within
-    the size limit): field name to attachment id, for the data, where the staff ticket page finds them."""
-    fields: dict[str, str] = {}
-    for attachment in mail.attachments:
-        too_large = len(attachment.content) > runtime.settings.max_upload_bytes
-        if too_large or len(fields) == len(ATTACHMENT_FIELDS):
-            log.warning("mail %s: attachment %r not kept", mail.message_id, attachment.filename)
+    """The message's attachments stored, one per file field of ``form`` (within each field's size
+    limit): field name to attachment id, for the data, where the staff ticket page finds them. Those
+    over the size or the number of fields are not kept; the note :data:`NOT_KEPT_FIELD` says which and
+    why, so the representative can ask the sender for them — nothing is dropped silently."""
+    data: dict[str, str] = {}
+    free = attachment_fields(form, runtime.settings.max_upload_bytes)
+    most = len(free)
+    refused: list[str] = []
+    for index, attachment in enumerate(mail.attachments):
+        size = len(attachment.content)
+        fitting = next((i for i, (_name, limit) in enumerate(free) if size <= limit), None)
+        if fitting is None:
+            reason = (
+                t("ch_mail_attachment_too_many", lang).format(count=most)
+                if not free
+                else t("ch_mail_attachment_too_large", lang).format(
+                    size=_megabytes(size), limit=_megabytes(max(limit for _n, limit in free))
+                )
+            )
+            refused.append(f"{attachment.filename}: {reason}")
+            log.warning("mail %s: attachment %d not kept: %s", mail.message_id, index + 1, reason)
             continue
-        field = ATTACHMENT_FIELDS[len(fields)]
+        field, _limit = free.pop(fitting)
         stored = await runtime.store.add_attachment(
             ticket_id=ticket_id,
             field=field,
@@ -134,8 +169,10 @@ async def _store_attachments(
             content=attachment.content,
             now=now,
         )
-        fields[field] = stored.id
-    return fields
+        data[field] = stored.id
+    if refused:
+        data[NOT_KEPT_FIELD] = "\n".join(refused)[: _LIMITS[NOT_KEPT_FIELD]]
+    return data
 
 
 async def receive_mail(
@@ -184,7 +221,7 @@ async def _open_ticket(
             "received_at": mail.received_at,
         }
     )
-    data.update(await _store_attachments(runtime, mail, None, now))
+    data.update(await _store_attachments(runtime, mail, compiled.form, None, now, lang))
     result = await runtime.tickets.submit(
         compiled.service.id,
         data,

@@ -7,21 +7,32 @@ in the outbox, and a demo server has no gateway configured unless one is given o
 - ``server/accounts/demo.py``: the accounts and the banner of log-ins;
 - ``replies.py``: the ready replies; ``ledger.py``: the custody ledger;
 - ``script.py``: how a demo ticket is written; ``department_tickets.py`` and ``intake_tickets.py``:
-  the tickets; ``tickets.py``: drives them through the ticket service.
+  the tickets; ``tickets.py``: drives them through the ticket service;
+- ``channels.py``: the published integration keys, an e-mail conversation through the inbound-mail
+  service, and tickets of earlier weeks for the reports;
+- ``gateways.py``: the loopback stand-ins for the SMTP, SMS and WhatsApp gateways that
+  ``khidma serve --demo`` starts, and the page of what they received.
 """
 
 from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import msgspec
 
 from server.accounts.demo import DemoAccount, demo_banner, ensure_demo_accounts
+from server.demo.channels import (
+    Ticking,
+    ensure_demo_keys,
+    history_tickets,
+    keys_banner,
+    seed_threaded_mail,
+)
 from server.demo.ledger import CUSTODY_TABLE, HOLDS_CUSTODY, NO_CUSTODY, ensure_custody_ledger
 from server.demo.replies import ensure_ready_replies
-from server.demo.tickets import DemoSeedError, TicketsSeeded, seed_tickets
+from server.demo.tickets import DemoSeedError, TicketsSeeded, seed_dated, seed_tickets, withhold_messages
 from server.runtime import Runtime, load_shipped
 from server.settings import Settings
 
@@ -34,6 +45,11 @@ class DemoSeed:
     replies_added: int
     custody_rows_added: int
     tickets: TicketsSeeded
+    history: TicketsSeeded
+    """The tickets of earlier weeks (``server/demo/channels.py``)."""
+    keys: dict[str, str]
+    """Channel → its published demo integration key."""
+    base_url: str = ""
 
 
 async def seed_demo(runtime: Runtime) -> DemoSeed:
@@ -45,7 +61,13 @@ async def seed_demo(runtime: Runtime) -> DemoSeed:
     custody = await ensure_custody_ledger(store, runtime.org)
     today = runtime.tickets.clock().astimezone(runtime.tickets.calendar.tz).date()
     tickets = await seed_tickets(runtime.tickets, today)
-    return DemoSeed(accounts, replies, custody, tickets)
+    keys = await ensure_demo_keys(runtime, now=now)
+    threaded = await seed_threaded_mail(runtime, now=now)
+    if threaded is not None:
+        await withhold_messages(runtime.store, threaded)
+    dated = [(Ticking(now - timedelta(weeks=weeks, hours=3)), demo) for weeks, demo in history_tickets(today)]
+    history = await seed_dated(runtime.tickets, dated)
+    return DemoSeed(accounts, replies, custody, tickets, history, keys, runtime.settings.base_url)
 
 
 def summary(seed: DemoSeed) -> str:
@@ -57,6 +79,9 @@ def summary(seed: DemoSeed) -> str:
         f"states; {seed.replies_added} ready reply(ies) added; {seed.custody_rows_added} {CUSTODY_TABLE} "
         "ledger row(s) added.",
         f"Try the clearance with employee number {HOLDS_CUSTODY} (custody held) or {NO_CUSTODY} (none).",
+        f"Earlier weeks, for the reports: {seed.history.created} ticket(s) added "
+        f"({seed.history.existing} there already).",
+        keys_banner(seed.keys, seed.base_url),
     ]
     if made.skipped_services:
         lines.append(f"Not published, no demo tickets: {', '.join(made.skipped_services)}")

@@ -4,7 +4,7 @@ apply. A ticket whose idempotency key exists already is left as it is (seeding t
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -116,7 +116,7 @@ async def _seed_one(tickets: TicketService, cast: _Cast, demo: DemoTicket, compi
             ticket = await _act(tickets, cast, demo, department, ticket, step)
         await _rate(tickets.store, ticket, compiled, demo)
     finally:
-        await _withhold_messages(tickets.store, ticket)
+        await withhold_messages(tickets.store, ticket)
     return True
 
 
@@ -136,7 +136,7 @@ async def _act(
     return result
 
 
-async def _withhold_messages(store: Store, ticket: Ticket) -> None:
+async def withhold_messages(store: Store, ticket: Ticket) -> None:
     """The messages a demo ticket caused go ``dead`` unsent: their addresses are made up, and a demo
     server given a real gateway must not send to them."""
     now = datetime.now(UTC)
@@ -146,22 +146,35 @@ async def _withhold_messages(store: Store, ticket: Ticket) -> None:
 
 async def seed_tickets(tickets: TicketService, today: date) -> TicketsSeeded:
     """Submit and move on the demo tickets not seeded yet (services not published are skipped)."""
+    return await seed_dated(tickets, [(None, demo) for demo in demo_tickets(today)])
+
+
+async def seed_dated(
+    tickets: TicketService, dated: Sequence[tuple[Callable[[], datetime] | None, DemoTicket]]
+) -> TicketsSeeded:
+    """Seed each ticket not seeded yet, with the ticket service reading the clock given with it (None:
+    the real one) — the demo's earlier weeks."""
     cast = _Cast(tickets.store)
     compiled_of: dict[str, CompiledService | None] = {}
     created = existing = 0
     skipped: list[str] = []
-    for demo in demo_tickets(today):
-        if demo.service not in compiled_of:
-            try:
-                compiled_of[demo.service] = (await tickets.current(demo.service))[1]
-            except UnknownService:
-                compiled_of[demo.service] = None
-                skipped.append(demo.service)
-        compiled = compiled_of[demo.service]
-        if compiled is None:
-            continue
-        if await _seed_one(tickets, cast, demo, compiled):
-            created += 1
-        else:
-            existing += 1
+    original = tickets.clock
+    try:
+        for clock, demo in dated:
+            if demo.service not in compiled_of:
+                try:
+                    compiled_of[demo.service] = (await tickets.current(demo.service))[1]
+                except UnknownService:
+                    compiled_of[demo.service] = None
+                    skipped.append(demo.service)
+            compiled = compiled_of[demo.service]
+            if compiled is None:
+                continue
+            tickets.clock = clock or original
+            if await _seed_one(tickets, cast, demo, compiled):
+                created += 1
+            else:
+                existing += 1
+    finally:
+        tickets.clock = original
     return TicketsSeeded(created=created, existing=existing, skipped_services=tuple(skipped))

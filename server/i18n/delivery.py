@@ -76,4 +76,20 @@ DELIVERY_MESSAGES: dict[str, Text] = {
     ),
     "dlv_whatsapp_message": Text(ar="الرسالة", en="Message"),
     "dlv_whatsapp_bad_payload": Text(ar="محتوى الطلب غير مفهوم", en="The request body is not understood"),
+    "dlv_demo_sent_title": Text(ar="ما أُرسل في العرض التجريبي", en="What the demo sent"),
+    "dlv_demo_sent_intro": Text(
+        ar="بوابات محلية بديلة (البريد والرسائل النصية والواتساب) تستقبل ما يرسله الخادم في وضع العرض التجريبي ولا توصله إلى أحد؛ تظهر هنا أحدث الرسائل أولاً.",
+        en="Loopback stand-ins for the gateways (e-mail, SMS, WhatsApp) receive what the demo server sends and deliver it nowhere; the latest messages are shown first.",
+    ),
+    "dlv_demo_sent_count": Text(ar="عدد الرسائل المستلمة: {count}", en="Messages received: {count}"),
+    "dlv_demo_sent_empty": Text(
+        ar="لم يُرسل شيء بعد. نفّذ إجراءً على تذكرة (مثل الرد على رسالة بريدية) ثم حدّث الصفحة بعد ثوانٍ.",
+        en="Nothing sent yet. Take an action on a ticket (answer an e-mail, say), then reload this page after a few seconds.",
+    ),
+    "dlv_demo_sent_off": Text(
+        ar="البوابات البديلة لا تعمل: تبدأ مع الأمر khidma serve --demo فقط.",
+        en="The stand-in gateways are not running: only khidma serve --demo starts them.",
+    ),
+    "dlv_demo_in_reply_to": Text(ar="رداً على:", en="In reply to:"),
+    "dlv_col_when_sent": Text(ar="وقت الاستلام", en="Received at"),
 }

@@ -29,6 +29,8 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
+import msgspec
+
 from server.notify.gateways import (
     DeliveryFailure,
     Gateway,
@@ -69,6 +71,9 @@ class Runtime(Protocol):
 
 
 log = logging.getLogger("khidma.notify")
+
+_THREAD_IDS = 20
+"""At most this many of a conversation's Message-IDs go into ``References`` (the most recent)."""
 
 STOP_GRACE_SECONDS = 10.0
 """How long stopping the worker waits for the message being sent; after that the send is abandoned
@@ -173,6 +178,9 @@ class Dispatcher:
 
     async def _deliver(self, message: OutboxMessage) -> str:
         gateway = self.gateways[message.channel]
+        if message.channel == "email":  # an answer to the ticket's inbound mail threads with it
+            thread = await self.store.mail_thread(message.ticket_id, before=message.created_at)
+            message = msgspec.structs.replace(message, thread=tuple(thread[-_THREAD_IDS:]))
         who = f"message {message.id} ({message.channel} to {mask_recipient(message.recipient)})"
         try:
             await gateway.send(message)

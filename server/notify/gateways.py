@@ -132,6 +132,9 @@ class SmtpGateway:
         mail["Date"] = email.utils.format_datetime(message.created_at)
         mail["Message-ID"] = f"<{message.gateway_request_id}@khidma>"
         mail["Auto-Submitted"] = "auto-generated"  # RFC 3834: no auto-replies to notifications
+        if message.thread:  # a reply in the sender's conversation (server/channels/mail.py threads it back)
+            mail["In-Reply-To"] = f"<{message.thread[-1]}>"
+            mail["References"] = " ".join(f"<{i}>" for i in message.thread)
         mail.set_content(message.body, charset="utf-8")
         mail["Content-Language"] = message.language  # after set_content, which clears Content-*
         if message.html is not None:  # multipart/alternative: the text, then the HTML

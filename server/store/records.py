@@ -134,6 +134,9 @@ class OutboxMessage(Record, frozen=True, kw_only=True):
     """An HTML alternative of ``body`` (e-mail only)."""
     attachments: tuple[MailAttachment, ...] = ()
     """The files sent with it: loaded by ``claim_outbox`` (what the gateway sends), not by ``list_outbox``."""
+    thread: tuple[str, ...] = ()
+    """Not stored: the Message-IDs an e-mail answers, oldest first (``References``; the last is
+    ``In-Reply-To``), filled by the dispatcher from the ticket's inbound mail just before sending."""
 
 
 class Timer(Record, frozen=True, kw_only=True):

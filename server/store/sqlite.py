@@ -95,6 +95,7 @@ from server.store.records import (
     TimerStatus,
     User,
 )
+from server.store.sqlite_channels import SQLiteChannelsMixin
 from server.store.sqlite_codec import fetch_all
 from server.store.sqlite_connection import Synchronous, Writer, connect
 from server.store.sqlite_report_mail import SQLiteReportMailMixin
@@ -143,7 +144,7 @@ async def open_store(
 DEVELOPMENT_AUDIT_KEY = b"khidma development audit key: not for production"
 
 
-class SQLiteStore(SQLiteReportMailMixin):
+class SQLiteStore(SQLiteReportMailMixin, SQLiteChannelsMixin):
     """The ``Store`` on one SQLite file. Make one with ``open_store``; ``close()`` it when done."""
 
     def __init__(

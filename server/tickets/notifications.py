@@ -141,20 +141,24 @@ class Notifier:
     async def requester(
         self, compiled: CompiledService, data: Mapping[str, Any], requester_id: str | None
     ) -> Recipient:
-        """The requester's user account if there is one, else the contact fields of the form."""
-        if requester_id:
-            user = await self.store.get_user(requester_id)
-            if user is not None and (user.email or user.phone):
-                return _user(user, staff=False)
+        """The requester's user account if there is one, else the contact fields of the form; an
+        address the account lacks is taken from the form (a college user with an e-mail only is told on
+        WhatsApp at the mobile number the e-ticket gives)."""
         fields = compiled.form.schema.get("x-requester") or {}
         email = data.get(fields.get("email", ""))
         phone = data.get(fields.get("mobile", ""))
-        return Recipient(
-            label="requester",
-            email=email if isinstance(email, str) else None,
-            phone=phone if isinstance(phone, str) else None,
-            staff=False,
-        )
+        form_email = email if isinstance(email, str) and email.strip() else None
+        form_phone = phone if isinstance(phone, str) and phone.strip() else None
+        if requester_id:
+            user = await self.store.get_user(requester_id)
+            if user is not None and (user.email or user.phone):
+                return Recipient(
+                    label=f"user:{user.id}",
+                    email=user.email or form_email,
+                    phone=user.phone or form_phone,
+                    staff=False,
+                )
+        return Recipient(label="requester", email=form_email, phone=form_phone, staff=False)
 
     def context(
         self,

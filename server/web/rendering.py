@@ -20,6 +20,7 @@ from litestar.response import Template
 
 from server import __version__
 from server.access import has_capability, is_staff
+from server.channels.replies import log_link_shown
 from server.i18n import direction, other, t
 from server.web.deps import language, runtime_of
 from server.web.guards import viewer_of
@@ -66,6 +67,8 @@ class Chrome:
     """Whether to show the exports (the ``export`` capability)."""
     is_requester: bool = False
     """Whether to show "my tickets"."""
+    sees_replies: bool = False
+    """Whether to link the customer-service replies log (``server.channels.replies``)."""
     asset_version: str = __version__
 
 
@@ -91,6 +94,7 @@ def chrome(connection: ASGIConnection[Any, Any, Any, Any], lang: str) -> Chrome:
         is_auditor=has_capability(user, org, "export"),
         is_requester=user is not None
         and any(org.roles[r].scope == "requester" for r in user.roles if r in org.roles),
+        sees_replies=log_link_shown(user, org, (c.service for c in runtime.catalogue.services.values())),
     )
 
 
