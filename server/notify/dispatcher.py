@@ -178,7 +178,8 @@ class Dispatcher:
 
     async def _deliver(self, message: OutboxMessage) -> str:
         gateway = self.gateways[message.channel]
-        if message.channel == "email":  # an answer to the ticket's inbound mail threads with it
+        if message.channel == "email" and message.ticket_id is not None:
+            # an answer to the ticket's inbound mail threads with it (a report's mail has no ticket)
             thread = await self.store.mail_thread(message.ticket_id, before=message.created_at)
             message = msgspec.structs.replace(message, thread=tuple(thread[-_THREAD_IDS:]))
         who = f"message {message.id} ({message.channel} to {mask_recipient(message.recipient)})"
