@@ -183,7 +183,7 @@ class SQLiteStore:
         *,
         now: datetime,
     ) -> tuple[Ticket, bool]:
-        return await self._writer.run(
+        return await self._writer.run_sync(
             lambda conn: sqlite_tickets.create_ticket(
                 conn, new, events, messages, timers, now=now, key=self._audit_key
             )
@@ -202,7 +202,7 @@ class SQLiteStore:
         now: datetime,
         fired_timer_id: int | None = None,
     ) -> Ticket:
-        return await self._writer.run(
+        return await self._writer.run_sync(
             lambda conn: sqlite_tickets.apply_change(
                 conn,
                 ticket_id,
