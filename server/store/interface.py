@@ -21,6 +21,7 @@ from typing import Any, Protocol
 
 from server.accounts.records import ApiToken
 from server.audit.chain import Break as ChainBreak
+from server.store.interface_cache import CacheStore
 from server.store.records import (
     Assignment,
     Attachment,
@@ -80,7 +81,7 @@ class SchemaTooNew(StoreError):
     """The database was migrated by a newer khidma than this one."""
 
 
-class Store(Protocol):
+class Store(CacheStore, Protocol):
     """Durable storage of definitions, tickets, their history, outbox, timers and directory data."""
 
     async def close(self) -> None: ...

@@ -95,6 +95,7 @@ from server.store.records import (
     TimerStatus,
     User,
 )
+from server.store.sqlite_cache import SQLiteCacheMixin
 from server.store.sqlite_codec import fetch_all
 from server.store.sqlite_connection import Synchronous, Writer, connect
 
@@ -142,7 +143,7 @@ async def open_store(
 DEVELOPMENT_AUDIT_KEY = b"khidma development audit key: not for production"
 
 
-class SQLiteStore:
+class SQLiteStore(SQLiteCacheMixin):
     """The ``Store`` on one SQLite file. Make one with ``open_store``; ``close()`` it when done."""
 
     def __init__(

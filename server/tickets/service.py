@@ -26,18 +26,16 @@ from server.engine.model import Actor, Assignment, Outcome, Refusal, TicketView
 from server.store.interface import Store, VersionConflict
 from server.store.records import (
     DefinitionVersion,
-    NewEvent,
-    NewMessage,
     NewTicket,
-    NewTimer,
     Ticket,
     TicketChange,
 )
 from server.tickets.due import Due, due_state
 from server.tickets.lookups import PrefetchedLookups
 from server.tickets.members import members_refusal
-from server.tickets.notifications import Notifier, Prepared
+from server.tickets.notifications import Notifier
 from server.tickets.tasks import search_text
+from server.tickets.transaction import message_builder, new_event, new_timers, rendered_messages
 from server.working_time import WorkingCalendar
 
 
@@ -110,6 +108,10 @@ class TicketService:
         self.notifier = Notifier(store, calendar, base_url=base_url)
         self._compiled: dict[int, CompiledService] = {}
         self._compiling: dict[int, asyncio.Lock] = {}
+        self._latest: dict[str, DefinitionVersion] = {}
+        self.stamp: int | None = None
+        """The store's ``definitions_stamp`` that ``_latest`` was read at (None: not read yet)."""
+        self._reading_latest = asyncio.Lock()
 
     # --- definitions ------------------------------------------------------------------
 
@@ -184,8 +186,20 @@ class TicketService:
             filled += len(texts)
         return filled
 
+    async def latest_versions(self) -> Mapping[str, DefinitionVersion]:
+        """Every service's latest published version, by service id — read from the store (and every
+        bundle parsed) only when the definitions stamp moved: a publish by this process or another."""
+        stamp = await self.store.definitions_stamp()
+        if stamp != self.stamp:
+            async with self._reading_latest:
+                if stamp != self.stamp:
+                    versions = await self.store.latest_definitions()
+                    self._latest = {version.service_id: version for version in versions}
+                    self.stamp = stamp  # read before the versions: a later publish reads them again
+        return self._latest
+
     async def current(self, service_id: str) -> tuple[DefinitionVersion, CompiledService]:
-        version = await self.store.latest_definition(service_id)
+        version = (await self.latest_versions()).get(service_id)
         if version is None:
             raise UnknownService(service_id)
         return version, await self.compiled_version(version.id)
@@ -218,47 +232,6 @@ class TicketService:
         )
 
     # --- tickets -------------------------------------------------------------------------
-
-    def _timers(self, outcome: Outcome, now: dt.datetime) -> list[NewTimer]:
-        return [
-            NewTimer(
-                timer=t.timer,
-                state=t.state,
-                due_at=self.calendar.add_working_hours(now, t.after_working_hours),
-            )
-            for t in outcome.timers
-        ]
-
-    def _event(self, outcome: Outcome, actor: Actor, now: dt.datetime, data: Mapping[str, Any]) -> NewEvent:
-        event = outcome.event
-        return NewEvent(
-            at=now,
-            actor_id=actor.id,
-            actor_name=actor.name,
-            actor_department=actor.department,
-            action=event.action,
-            from_state=event.from_state,
-            to_state=event.to_state,
-            data=dict(data),
-            visibility=event.visibility,
-            kind=event.kind,
-        )
-
-    def _messages(
-        self,
-        compiled: CompiledService,
-        prepared: list[Prepared],
-        *,
-        actor: Actor,
-        action_data: Mapping[str, Any],
-        lang: Language,
-    ) -> Callable[[Ticket], list[NewMessage]]:
-        def build(ticket: Ticket) -> list[NewMessage]:
-            return self.notifier.render(
-                compiled, ticket, prepared, actor=actor, action_data=action_data, lang=lang
-            ).messages
-
-        return build
 
     async def submit(
         self,
@@ -305,9 +278,9 @@ class TicketService:
         )
         ticket, created = await self.store.create_ticket(
             new,
-            [self._event(outcome, actor, now, stored_data)],
-            self._messages(compiled, prepared, actor=actor, action_data={}, lang=lang),
-            self._timers(outcome, now),
+            [new_event(outcome, actor, now, stored_data)],
+            message_builder(self.notifier, compiled, prepared, actor=actor, action_data={}, lang=lang),
+            new_timers(self.calendar, outcome, now),
             now=now,
         )
         return Created(ticket=ticket, created=created)
@@ -340,14 +313,25 @@ class TicketService:
             compiled, outcome.notifications, actor=actor, data=ticket.data, requester_id=ticket.requester_id
         )
         change = _change(outcome)
+        messages = rendered_messages(
+            self.notifier,
+            compiled,
+            prepared,
+            ticket,
+            change,
+            now,
+            actor=actor,
+            action_data=outcome.event.data,
+            lang=lang,
+        )
         try:
             return await self.store.apply_change(
                 ticket.id,
                 expected_version,
                 change,
-                [self._event(outcome, actor, now, outcome.event.data)],
-                self._messages(compiled, prepared, actor=actor, action_data=outcome.event.data, lang=lang),
-                self._timers(outcome, now),
+                [new_event(outcome, actor, now, outcome.event.data)],
+                messages,
+                new_timers(self.calendar, outcome, now),
                 cancel_pending_timers=outcome.cancel_timers,
                 now=now,
             )
@@ -379,13 +363,24 @@ class TicketService:
                 requester_id=ticket.requester_id,
             )
             change = _change(outcome)
+            messages = rendered_messages(
+                self.notifier,
+                compiled,
+                prepared,
+                ticket,
+                change,
+                now,
+                actor=system,
+                action_data={},
+                lang="ar",
+            )
             try:
                 await self.store.apply_change(
                     ticket.id,
                     ticket.version,
                     change,
-                    [self._event(outcome, system, now, {})],
-                    self._messages(compiled, prepared, actor=system, action_data={}, lang="ar"),
+                    [new_event(outcome, system, now, {})],
+                    messages,
                     [],
                     cancel_pending_timers=False,
                     now=now,
