@@ -60,6 +60,7 @@ class Runtime:
         calendar = WorkingCalendar.from_definition(catalogue.organisation.calendar)
         tickets = TicketService(store, calendar, base_url=settings.base_url)
         await tickets.publish_shipped(catalogue)
+        tickets.seed(catalogue)  # the shipped services, compiled when the tree was loaded
         await tickets.warm()
         runtime = cls(settings=settings, catalogue=catalogue, store=store, tickets=tickets)
         await runtime.refresh()

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,7 +31,7 @@ from server.store.records import (
     TicketChange,
 )
 from server.tickets.due import Due, due_state
-from server.tickets.lookups import PrefetchedLookups
+from server.tickets.lookups import evaluation_context
 from server.tickets.members import members_refusal
 from server.tickets.notifications import Notifier
 from server.tickets.tasks import search_text
@@ -107,6 +107,9 @@ class TicketService:
         self.clock = clock
         self.notifier = Notifier(store, calendar, base_url=base_url)
         self._compiled: dict[int, CompiledService] = {}
+        self._by_content: dict[str, CompiledService] = {}
+        """content hash → the service compiled from that content (versions with the same content share
+        it; the shipped tree's, compiled when it was loaded, are put here by :meth:`seed`)."""
         self._compiling: dict[int, asyncio.Lock] = {}
         self._latest: dict[str, DefinitionVersion] = {}
         self.stamp: int | None = None
@@ -155,10 +158,19 @@ class TicketService:
                 version = await self.store.get_definition(definition_version_id)
                 if version is None:
                     raise UnknownService(f"no definition version {definition_version_id}")
-                compiled = compile_bundle(version.bundle)
+                compiled = self._by_content.get(version.content_hash)
+                if compiled is None:
+                    compiled = compile_bundle(version.bundle)
+                    self._by_content[version.content_hash] = compiled
                 self._compiled[definition_version_id] = compiled
         self._compiling.pop(definition_version_id, None)
         return compiled
+
+    def seed(self, catalogue: Catalogue) -> None:
+        """The services of a loaded tree are compiled already: a published version with the same
+        content (hash) takes them as they are instead of compiling its bundle again (start-up)."""
+        for service_id, compiled in catalogue.services.items():
+            self._by_content.setdefault(content_hash(bundle_for(catalogue, service_id)), compiled)
 
     async def warm(self) -> int:
         """Compile every latest version ahead of the first request (one that today's checks refuse is
@@ -213,23 +225,7 @@ class TicketService:
         now: dt.datetime,
     ) -> EvalContext:
         """Fetch the lookup rows the service's expressions could read, keyed by the values at hand."""
-        wanted: dict[str, set[str]] = {}
-        for expression in (*compiled.guards.values(), *compiled.conditions.values()):
-            for table, ref in expression.lookups:
-                if ref is None:
-                    continue
-                root, name = ref
-                for env in sources:
-                    value = env.get(root, {}).get(name)
-                    if value is not None:
-                        wanted.setdefault(table, set()).add(str(value))
-        rows: dict[tuple[str, str], Sequence[Mapping[str, Any]]] = {}
-        for table, keys in wanted.items():
-            found = await self.store.lookup_rows_many(table, sorted(keys))
-            rows.update({(table, key): value for key, value in found.items()})
-        return EvalContext(
-            lookups=PrefetchedLookups(rows), now=now, is_working_time=self.calendar.is_working_time
-        )
+        return await evaluation_context(self.store, self.calendar, compiled, sources, now)
 
     # --- tickets -------------------------------------------------------------------------
 
