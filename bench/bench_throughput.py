@@ -55,7 +55,24 @@ def hey(args: list[str]) -> dict[str, float]:
     return figures
 
 
-def wait_ready(base: str, timeout: float = 60.0) -> float:
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of process ``pid`` and its children alive now (``--workers``), from /proc."""
+    tick = os.sysconf("SC_CLK_TCK")
+    pids = [pid]
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    if children.exists():
+        pids += [int(c) for c in children.read_text().split()]
+    total = 0.0
+    for one in pids:
+        try:
+            fields = Path(f"/proc/{one}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
+def wait_ready(base: str, timeout: float = 180.0) -> float:
     """Seconds until ``/healthz`` first answers 200."""
     start = time.monotonic()
     while time.monotonic() - start < timeout:
@@ -155,11 +172,15 @@ def main() -> None:
                     ],
                 }
                 for name, hey_args in cases.items():
+                    process = baseline if name.startswith("baseline") else khidma
+                    before = cpu_seconds(process.pid)
                     figures = hey(hey_args)
+                    figures["cpu_ms"] = (cpu_seconds(process.pid) - before) * 1000 / max(figures["ok"], 1)
                     results.setdefault(name, []).append(figures)
                     print(
                         f"run {run + 1} {name:18} {figures['rps']:8.0f}/s  p50 {figures['p50']:7.1f} ms"
-                        f"  p99 {figures['p99']:7.1f} ms  ok {figures['ok']:.0f} bad {figures['bad']:.0f}",
+                        f"  p99 {figures['p99']:7.1f} ms  server CPU {figures['cpu_ms']:.2f} ms/request"
+                        f"  ok {figures['ok']:.0f} bad {figures['bad']:.0f}",
                         flush=True,
                     )
         finally:
@@ -180,6 +201,8 @@ def main() -> None:
         )
     ratio = median("khidma closed", "rps") / median("baseline closed", "rps")
     print(f"  submissions/s, khidma over baseline ({args.connections} connections): {ratio:.2f}")
+    cpu_ratio = median("khidma closed", "cpu_ms") / median("baseline closed", "cpu_ms")
+    print(f"  server CPU per submission, khidma over baseline: {cpu_ratio:.1f}")
     print(
         f"  p99 at {args.rate}/s offered: khidma {median('khidma open', 'p99'):.1f} ms,"
         f" baseline {median('baseline open', 'p99'):.1f} ms"
