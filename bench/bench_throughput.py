@@ -85,8 +85,8 @@ def wait_ready(base: str, timeout: float = 180.0) -> float:
     raise SystemExit(f"{base} did not start within {timeout} s")
 
 
-def khidma_command(port: int, db: Path, workers: int) -> list[str]:
-    command = [sys.executable, "-m", "server", "serve", "--port", str(port), "--db", str(db)]
+def khidma_command(port: int, db: Path, workers: int, python: str = sys.executable) -> list[str]:
+    command = [python, "-m", "server", "serve", "--port", str(port), "--db", str(db)]
     command += ["--no-rate-limits", "--no-worker"]  # one client submitting as fast as it can is the point
     if workers > 1:
         command += ["--workers", str(workers)]
@@ -113,6 +113,12 @@ def main() -> None:
     parser.add_argument("--rate", type=int, default=500, help="open-loop offered submissions/s")
     parser.add_argument("--page-rate", type=int, default=300, help="open-loop offered form pages/s")
     parser.add_argument("--workers", type=int, default=1, help="khidma serve --workers")
+    parser.add_argument(
+        "--before",
+        type=Path,
+        help="another checkout of khidma (e.g. `git archive 640b85d | tar -x -C /tmp/before`) whose"
+        " `khidma serve` also takes the closed-loop submissions, one process, in the same run",
+    )
     args = parser.parse_args()
     if shutil.which("hey") is None:
         sys.exit("hey is not installed: apt-get install hey")
@@ -146,7 +152,21 @@ def main() -> None:
             stderr=subprocess.DEVNULL,
             cwd=ROOT,
         )
+        before_port = free_port()
+        before = (
+            subprocess.Popen(
+                khidma_command(before_port, Path(tmp) / "before.db", 1, sys.executable),
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                cwd=args.before,
+                env={**os.environ, "PYTHONPATH": str(args.before)},
+            )
+            if args.before
+            else None
+        )
         try:
+            if before is not None:
+                wait_ready(f"http://127.0.0.1:{before_port}")
             base = f"http://127.0.0.1:{base_port}"
             served = f"http://127.0.0.1:{khidma_port}"
             wait_ready(base)
@@ -164,6 +184,17 @@ def main() -> None:
                     "khidma closed": [*post, *closed, f"{served}/api/services/inquiries/tickets"],
                     "baseline open": [*post, *opened, f"{base}/tickets"],
                     "khidma open": [*post, *opened, f"{served}/api/services/inquiries/tickets"],
+                    **(
+                        {
+                            "before closed": [
+                                *post,
+                                *closed,
+                                f"http://127.0.0.1:{before_port}/api/services/inquiries/tickets",
+                            ]
+                        }
+                        if before is not None
+                        else {}
+                    ),
                     "khidma form page": [
                         *paged,
                         "-H",
@@ -172,7 +203,7 @@ def main() -> None:
                     ],
                 }
                 for name, hey_args in cases.items():
-                    process = baseline if name.startswith("baseline") else khidma
+                    process = {"baseline": baseline, "before": before}.get(name.split()[0]) or khidma
                     before = cpu_seconds(process.pid)
                     figures = hey(hey_args)
                     figures["cpu_ms"] = (cpu_seconds(process.pid) - before) * 1000 / max(figures["ok"], 1)
@@ -184,9 +215,10 @@ def main() -> None:
                         flush=True,
                     )
         finally:
-            for process in (baseline, khidma):
-                process.terminate()
-                process.wait(timeout=20)
+            for process in (baseline, khidma, before):
+                if process is not None:
+                    process.terminate()
+                    process.wait(timeout=20)
 
     def median(name: str, key: str) -> float:
         return statistics.median(r[key] for r in results[name])
@@ -201,6 +233,9 @@ def main() -> None:
         )
     ratio = median("khidma closed", "rps") / median("baseline closed", "rps")
     print(f"  submissions/s, khidma over baseline ({args.connections} connections): {ratio:.2f}")
+    if "before closed" in results:
+        was = median("before closed", "rps") / median("baseline closed", "rps")
+        print(f"  submissions/s, the --before checkout over baseline: {was:.2f}")
     cpu_ratio = median("khidma closed", "cpu_ms") / median("baseline closed", "cpu_ms")
     print(f"  server CPU per submission, khidma over baseline: {cpu_ratio:.1f}")
     print(
