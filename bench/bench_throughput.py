@@ -204,9 +204,9 @@ def main() -> None:
                 }
                 for name, hey_args in cases.items():
                     process = {"baseline": baseline, "before": before}.get(name.split()[0]) or khidma
-                    before = cpu_seconds(process.pid)
+                    cpu_before = cpu_seconds(process.pid)
                     figures = hey(hey_args)
-                    figures["cpu_ms"] = (cpu_seconds(process.pid) - before) * 1000 / max(figures["ok"], 1)
+                    figures["cpu_ms"] = (cpu_seconds(process.pid) - cpu_before) * 1000 / max(figures["ok"], 1)
                     results.setdefault(name, []).append(figures)
                     print(
                         f"run {run + 1} {name:18} {figures['rps']:8.0f}/s  p50 {figures['p50']:7.1f} ms"
