@@ -35,7 +35,9 @@ def _processes_with_open(path: Path) -> set[int]:
 
 async def test_two_processes_take_submissions_on_one_file(tmp_path: Path) -> None:
     db = tmp_path / "khidma.db"
-    example = json.loads((ROOT / "form_schemas" / "inquiries.json").read_text(encoding="utf-8"))["examples"][0]
+    example = json.loads((ROOT / "form_schemas" / "inquiries.json").read_text(encoding="utf-8"))["examples"][
+        0
+    ]
     url = "/api/services/inquiries/tickets"
     with running_server(db, "--workers", "2", "--no-rate-limits") as base:
         async with httpx.AsyncClient(base_url=base, timeout=30) as client:

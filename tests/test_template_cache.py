@@ -12,7 +12,9 @@ from server.definitions import template_cache
 from server.definitions.sandbox import Namespace
 from server.definitions.texts import TemplateProblem, compile_template
 
-SOURCE = "{{ ticket.number }}: {% for x in data.items %}{{ x }},{% endfor %} {{ survey_url }} {{ vars.level }}"
+SOURCE = (
+    "{{ ticket.number }}: {% for x in data.items %}{{ x }},{% endfor %} {{ survey_url }} {{ vars.level }}"
+)
 CONTEXT = {
     "ticket": {"number": "2026-000001"},
     "data": Namespace({"items": ["a", "b"]}),
