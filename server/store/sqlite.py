@@ -498,7 +498,7 @@ class SQLiteStore(SQLiteCacheMixin):
         await self._writer.run(lambda conn: sqlite_sessions.clear_failed_logins(conn, key))
 
     async def take_rate_token(self, key: str, *, limit: int, now: datetime, since: datetime) -> bool:
-        return await self._writer.run(
+        return await self._writer.run_sync(
             lambda conn: sqlite_sessions.take_rate_token(conn, key, limit=limit, now=now, since=since)
         )
 
