@@ -1,6 +1,8 @@
-"""Compiled templates cached by content hash (server/definitions/template_cache.py): a template read
-back from the cache renders and refers exactly as one compiled afresh; a refused template is never
-cached; a damaged cache file is a miss."""
+"""Start-up caches by content hash. Compiled templates (server/definitions/template_cache.py): a
+template read back from the cache renders and refers exactly as one compiled afresh; a refused template
+is never cached; a damaged cache file is a miss. Checked documents (server/definitions/check_cache.py):
+a tree loads the same from the cache; a document with problems reports them every time, and a changed
+document is checked again."""
 
 from __future__ import annotations
 
@@ -8,9 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from server.definitions import template_cache
+from server.definitions import check_cache, template_cache
+from server.definitions.loader import load_tree
 from server.definitions.sandbox import Namespace
 from server.definitions.texts import TemplateProblem, compile_template
+from tests.definition_trees import minimal_files, write_tree
 
 SOURCE = (
     "{{ ticket.number }}: {% for x in data.items %}{{ x }},{% endfor %} {{ survey_url }} {{ vars.level }}"
@@ -25,9 +29,10 @@ CONTEXT = {
 
 @pytest.fixture
 def cache_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("KHIDMA_CACHE_DIR", str(tmp_path))
+    monkeypatch.setenv("KHIDMA_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.setattr(template_cache, "_memory", {})
-    return tmp_path / "templates"
+    monkeypatch.setattr(check_cache, "_passed", set())
+    return tmp_path / "cache" / "templates"
 
 
 def test_a_cached_template_is_the_same_template(cache_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -56,3 +61,28 @@ def test_a_damaged_cache_file_is_a_miss(cache_dir: Path, monkeypatch: pytest.Mon
     monkeypatch.setattr(template_cache, "_memory", {})
     template, _ = compile_template(SOURCE)
     assert template.render(CONTEXT).startswith("2026-000001")
+
+
+def _errors(root: Path) -> list[tuple[str, str]]:
+    return [(e.file, e.code) for e in load_tree(root).errors]
+
+
+def test_checked_documents_are_remembered_and_problems_are_not(
+    cache_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = write_tree(tmp_path / "tree", minimal_files())
+    fresh = load_tree(root)
+    assert fresh.catalogue is not None and not fresh.errors
+    checked = cache_dir.parent / "checked"
+    assert len(list(checked.iterdir())) == 5  # one per document
+    monkeypatch.setattr(check_cache, "_passed", set())  # a new process: from disk
+    again = load_tree(root)
+    assert again.catalogue is not None and not again.errors
+    assert again.catalogue.services.keys() == fresh.catalogue.services.keys()
+
+    files = minimal_files()
+    files["form_schemas/request.json"]["properties"]["employee_id"]["maxLength"] = "long"  # not a number
+    broken = write_tree(tmp_path / "broken", files)
+    first = _errors(broken)
+    assert first and _errors(broken) == first  # reported every time, never remembered
+    assert len(list(checked.iterdir())) == 5

@@ -14,7 +14,7 @@ from typing import Any
 
 import msgspec
 
-from server.definitions import bounds, forms, metaschema
+from server.definitions import bounds, check_cache, forms, metaschema
 from server.definitions.catalogue import Catalogue
 from server.definitions.crossref import ORGANISATION_FILE, Tree, check_tree
 from server.definitions.errors import DefinitionError, ErrorSink
@@ -77,6 +77,8 @@ def read_sources(root: Path | str, sink: ErrorSink | None = None) -> dict[str, s
 
 
 def _validate(kind: metaschema.Kind, relative: str, document: Any, sink: ErrorSink) -> bool:
+    if check_cache.passed(kind, document):  # the same document passed these same checks before
+        return True
     before = len(sink.errors)
     if kind == "form":
         for ptr, message in bounds.pattern_problems(document):
@@ -93,6 +95,8 @@ def _validate(kind: metaschema.Kind, relative: str, document: Any, sink: ErrorSi
             sink.add(relative, ptr, message, "missing_label")
         for ptr, message in forms.requester_problems(document):
             sink.add(relative, ptr, message, "unknown_field")
+    if len(sink.errors) == before:
+        check_cache.remember(kind, document)
     return len(sink.errors) == before
 
 
