@@ -93,10 +93,16 @@ def khidma_command(port: int, db: Path, workers: int, python: str = sys.executab
     return command
 
 
-def cold_start(db: Path, workers: int) -> float:
+def cold_start(db: Path, workers: int, tree: Path = ROOT) -> float:
     port = free_port()
     start = time.monotonic()
-    server = subprocess.Popen(khidma_command(port, db, workers), stdout=subprocess.DEVNULL, cwd=ROOT)
+    server = subprocess.Popen(
+        khidma_command(port, db, workers),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        cwd=tree,
+        env={**os.environ, "PYTHONPATH": str(tree)},
+    )
     try:
         wait_ready(f"http://127.0.0.1:{port}")
         return time.monotonic() - start
@@ -134,6 +140,10 @@ def main() -> None:
             khidma_db, 1
         )  # the first start creates and migrates the file and publishes the definitions
         colds = [cold_start(khidma_db, 1) for _ in range(3)]
+        colds_before: list[float] = []
+        if args.before:
+            cold_start(Path(tmp) / "before-cold.db", 1, args.before)
+            colds_before = [cold_start(Path(tmp) / "before-cold.db", 1, args.before) for _ in range(3)]
         base_port, khidma_port = free_port(), free_port()
         baseline = subprocess.Popen(
             [
@@ -245,6 +255,8 @@ def main() -> None:
     print(
         f"  cold start (process start to the first 200 of /healthz), median of 3: {statistics.median(colds):.2f} s"
     )
+    if colds_before:
+        print(f"  cold start of the --before checkout, the same: {statistics.median(colds_before):.2f} s")
 
 
 if __name__ == "__main__":
