@@ -225,10 +225,10 @@ def main() -> None:
                         flush=True,
                     )
         finally:
-            for process in (baseline, khidma, before):
-                if process is not None:
-                    process.terminate()
-                    process.wait(timeout=20)
+            for running in (baseline, khidma, before):
+                if running is not None:
+                    running.terminate()
+                    running.wait(timeout=20)
 
     def median(name: str, key: str) -> float:
         return statistics.median(r[key] for r in results[name])
