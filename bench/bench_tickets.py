@@ -1,6 +1,9 @@
 """Tickets created and actions applied per second through the service layer, on a real SQLite file.
 
-    .venv/bin/python bench/bench_tickets.py [--tickets N] [--synchronous FULL|NORMAL]
+    .venv/bin/python bench/bench_tickets.py [--tickets N] [--synchronous FULL|NORMAL] [--concurrency K]
+
+With ``--concurrency K``, K callers at once (as K requests would): their transactions may share COMMITs.
+``PYTHONPATH=/tmp/before`` runs the same calls on another checkout (``git archive REV | tar -x -C …``).
 
 Prints the figures; docs/performance.md records them with this command.
 """
@@ -25,7 +28,7 @@ CS = Actor(id="cs-1", name="cs", roles=frozenset({"customer_service"}), departme
 REQUESTER = Actor(id="req-1", name="req", roles=frozenset({"requester"}))
 
 
-async def run(tickets: int, synchronous: str) -> None:
+async def run(tickets: int, synchronous: str, concurrency: int = 1) -> None:
     catalogue = load_tree(shipped_root()).catalogue
     assert catalogue is not None
     calendar = WorkingCalendar.from_definition(catalogue.organisation.calendar)
@@ -36,35 +39,46 @@ async def run(tickets: int, synchronous: str) -> None:
         await service.publish_shipped(catalogue)
         data = dict(catalogue.services["supplies"].form.schema["examples"][0])
 
-        started = time.perf_counter()
-        ids = []
-        for _ in range(tickets):
-            result = await service.submit(
-                "supplies", data, channel="web", actor=REQUESTER, requester_id="req-1"
-            )
-            assert isinstance(result, Created), result
-            ids.append(result.ticket.id)
-        create_s = time.perf_counter() - started
+        ids: list[int] = []
+
+        async def create(count: int) -> None:
+            for _ in range(count):
+                result = await service.submit(
+                    "supplies", data, channel="web", actor=REQUESTER, requester_id="req-1"
+                )
+                assert isinstance(result, Created), result
+                ids.append(result.ticket.id)
 
         started = time.perf_counter()
-        actions = 0
-        for ticket_id in ids:
-            for action, payload in (
-                ("note_to_head", {"note": "تم التواصل مع العميل"}),
-                ("route_to_department", {}),
-            ):
-                ticket = await store.get_ticket(ticket_id)
-                assert ticket is not None
-                outcome = await service.act(
-                    ticket_id, action, payload, actor=CS, expected_version=ticket.version
-                )
-                assert not isinstance(outcome, Refusal | Conflict), outcome
-                actions += 1
+        await asyncio.gather(*(create(tickets // concurrency) for _ in range(concurrency)))
+        create_s = time.perf_counter() - started
+
+        async def act(mine: list[int]) -> int:
+            done = 0
+            for ticket_id in mine:
+                for action, payload in (
+                    ("note_to_head", {"note": "تم التواصل مع العميل"}),
+                    ("route_to_department", {}),
+                ):
+                    ticket = await store.get_ticket(ticket_id)
+                    assert ticket is not None
+                    outcome = await service.act(
+                        ticket_id, action, payload, actor=CS, expected_version=ticket.version
+                    )
+                    assert not isinstance(outcome, Refusal | Conflict), outcome
+                    done += 1
+            return done
+
+        started = time.perf_counter()
+        actions = sum(await asyncio.gather(*(act(ids[k::concurrency]) for k in range(concurrency))))
         act_s = time.perf_counter() - started
+        tickets = len(ids)
         await store.close()
         size = sum(f.stat().st_size for f in Path(tmp).glob("bench.db*"))
 
-    print(f"synchronous={synchronous}, {tickets} tickets on a real SQLite file (WAL)")
+    print(
+        f"synchronous={synchronous}, {tickets} tickets on a real SQLite file (WAL), {concurrency} callers at once"
+    )
     print(
         f"  create ticket (validate, engine, ticket+event+outbox in one transaction): {tickets / create_s:8.0f} /s"
     )
@@ -79,8 +93,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--tickets", type=int, default=2000)
     parser.add_argument("--synchronous", default="FULL", choices=["FULL", "NORMAL"])
+    parser.add_argument("--concurrency", type=int, default=1)
     args = parser.parse_args()
-    asyncio.run(run(args.tickets, args.synchronous))
+    asyncio.run(run(args.tickets, args.synchronous, args.concurrency))
 
 
 if __name__ == "__main__":

@@ -107,6 +107,11 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
             flush=True,
         )
     print(f"khidma serving on http://{args.host}:{args.port}/", flush=True)
+    if args.workers > 1:  # several processes on the one SQLite file (server/workers.py)
+        from server.workers import serve
+
+        serve(settings, host=args.host, port=args.port, workers=args.workers)
+        return 0
     # uvicorn never replaces the peer's address from X-Forwarded-For (it would believe any client on
     # 127.0.0.1): the app reads that header itself, from the trusted proxies only (server/web/limits.py).
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning", proxy_headers=False)
@@ -130,6 +135,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--db",
         default="khidma.db",
         help="the SQLite file (created on first start), or a PostgreSQL database: postgresql://user@host/db",
+    )
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="server processes sharing the database (default 1; see docs/performance.md)",
     )
     serve.add_argument("--definitions", help="the definitions tree to load (default: the shipped one)")
     serve.add_argument(

@@ -5,7 +5,7 @@ Opened by the app's lifespan (``server/app.py``) and closed with it; tests build
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -48,6 +48,8 @@ class Runtime:
     """The organisation as last published (roles, departments, calendar…); see :meth:`refresh`."""
     organisation_text: str = ""
     """The text of that organisation file."""
+    _organisation_stamp: int | None = field(default=None, repr=False)
+    """The definitions stamp ``organisation`` was read at (see :meth:`refresh`)."""
     periodic: list[tuple[str, PeriodicTask]] = field(default_factory=list)
     """What the background worker runs every round besides timers and notifications (by name; see
     ``server.notify.dispatcher.PeriodicTask``). Register in :meth:`open`, before the worker starts."""
@@ -67,6 +69,7 @@ class Runtime:
         calendar = WorkingCalendar.from_definition(catalogue.organisation.calendar)
         tickets = TicketService(store, calendar, base_url=settings.base_url)
         await tickets.publish_shipped(catalogue)
+        tickets.seed(catalogue)  # the shipped services, compiled when the tree was loaded
         await tickets.warm()
         runtime = cls(settings=settings, catalogue=catalogue, store=store, tickets=tickets)
         await runtime.refresh()
@@ -98,7 +101,8 @@ class Runtime:
     async def refresh(self) -> None:
         """Follow the organisation of the most recently published version (an administrator may have
         published a new one), and the working calendar with it."""
-        versions = await self.store.latest_definitions()
+        versions = list((await self.tickets.latest_versions()).values())
+        self._organisation_stamp = self.tickets.stamp
         if not versions:
             self.organisation = self.catalogue.organisation
             self.organisation_text = self.catalogue.sources[ORGANISATION_FILE]
@@ -116,10 +120,18 @@ class Runtime:
         """The current organisation (the shipped one until :meth:`refresh` has run)."""
         return self.organisation or self.catalogue.organisation
 
+    async def _latest(self) -> Mapping[str, DefinitionVersion]:
+        """The latest versions (cached by the ticket service until a publish moves the definitions
+        stamp); a publish by another process also brings its organisation here."""
+        latest = await self.tickets.latest_versions()
+        if self.tickets.stamp != self._organisation_stamp:
+            await self.refresh()
+        return latest
+
     async def published(self) -> list[tuple[DefinitionVersion, CompiledService]]:
         """Every service's latest published version, in catalogue order (order, then id)."""
         found = []
-        for version in await self.store.latest_definitions():
+        for version in (await self._latest()).values():
             try:
                 found.append((version, await self.tickets.compiled_version(version.id)))
             except BundleInvalid:  # published before today's checks refused it (logged at start)
@@ -128,7 +140,7 @@ class Runtime:
         return found
 
     async def published_service(self, service_id: str) -> tuple[DefinitionVersion, CompiledService] | None:
-        version = await self.store.latest_definition(service_id)
+        version = (await self._latest()).get(service_id)
         if version is None:
             return None
         return version, await self.tickets.compiled_version(version.id)

@@ -15,7 +15,7 @@ from typing import Any
 
 import msgspec
 
-from server.definitions import bounds, dialect, forms, metaschema
+from server.definitions import bounds, check_cache, dialect, forms, metaschema
 from server.definitions.catalogue import Catalogue
 from server.definitions.crossref import ORGANISATION_FILE, Tree, check_tree
 from server.definitions.errors import DefinitionError, ErrorSink
@@ -79,6 +79,8 @@ def read_sources(root: Path | str, sink: ErrorSink | None = None) -> dict[str, s
 
 
 def _validate(kind: metaschema.Kind, relative: str, document: Any, sink: ErrorSink) -> bool:
+    if check_cache.passed(kind, document):  # the same document passed these same checks before
+        return True
     before = len(sink.errors)
     if kind == "form":
         for ptr, message in bounds.pattern_problems(document):
@@ -98,6 +100,8 @@ def _validate(kind: metaschema.Kind, relative: str, document: Any, sink: ErrorSi
             sink.warn(relative, ptr, message, "missing_translation")
         for ptr, message in forms.requester_problems(document):
             sink.add(relative, ptr, message, "unknown_field")
+    if len(sink.errors) == before:
+        check_cache.remember(kind, document)
     return len(sink.errors) == before
 
 

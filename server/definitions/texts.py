@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from types import CodeType
 from typing import Any
 
 from jinja2 import Template, TemplateSyntaxError, nodes
 from jinja2.exceptions import SecurityError, UndefinedError
 
+from server.definitions import template_cache
 from server.definitions.expressions import ExprType
 from server.definitions.sandbox import (
     CURRENT_BUDGET,
@@ -72,8 +74,23 @@ def _attribute_chain(node: nodes.Node) -> tuple[str, str] | None:
     return None
 
 
+def _template(code: CodeType) -> Template:
+    return SANDBOX.template_class.from_code(SANDBOX, code, SANDBOX.make_globals(None), None)
+
+
 def compile_template(source: str) -> tuple[Template, References]:
-    """Parse and statically check a template. Raises :class:`TemplateProblem`."""
+    """Parse and statically check a template. Raises :class:`TemplateProblem`. A text compiled before
+    (by this process, or by an earlier start of the same code) comes from ``template_cache``."""
+    cached = template_cache.load(source)
+    if cached is not None:
+        code, (data, action, vars_, links, survey_used) = cached
+        return _template(code), References(
+            data=frozenset(data),
+            action=frozenset(action),
+            vars=frozenset(vars_),
+            links=frozenset(links),
+            survey=survey_used,
+        )
     try:
         tree = SANDBOX.parse(source)
     except TemplateSyntaxError as exc:
@@ -117,7 +134,7 @@ def compile_template(source: str) -> tuple[Template, References]:
             raise TemplateProblem(f"{root}.{attr} is not in the template's context", "template_name")
         if root in used:
             used[root].add(attr)
-    template = SANDBOX.from_string(Budgeted().visit(tree))
+    code = SANDBOX.compile(Budgeted().visit(tree))
     refs = References(
         data=frozenset(used["data"]),
         action=frozenset(used["action"]),
@@ -125,7 +142,9 @@ def compile_template(source: str) -> tuple[Template, References]:
         links=frozenset(used["links"]),
         survey=survey,
     )
-    return template, refs
+    lists = [tuple(sorted(used[name])) for name in ("data", "action", "vars", "links")]
+    template_cache.store(source, (code, (lists[0], lists[1], lists[2], lists[3], survey)))
+    return _template(code), refs
 
 
 def _generate(template: Template, context: Mapping[str, Any], limit: int, out: list[str]) -> None:

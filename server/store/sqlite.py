@@ -96,6 +96,7 @@ from server.store.records import (
     User,
 )
 from server.store.sqlite_channels import SQLiteChannelsMixin
+from server.store.sqlite_cache import SQLiteCacheMixin
 from server.store.sqlite_codec import fetch_all
 from server.store.sqlite_connection import Synchronous, Writer, connect
 from server.store.sqlite_report_mail import SQLiteReportMailMixin
@@ -144,7 +145,7 @@ async def open_store(
 DEVELOPMENT_AUDIT_KEY = b"khidma development audit key: not for production"
 
 
-class SQLiteStore(SQLiteReportMailMixin, SQLiteChannelsMixin):
+class SQLiteStore(SQLiteReportMailMixin, SQLiteChannelsMixin, SQLiteCacheMixin):
     """The ``Store`` on one SQLite file. Make one with ``open_store``; ``close()`` it when done."""
 
     def __init__(
@@ -185,7 +186,7 @@ class SQLiteStore(SQLiteReportMailMixin, SQLiteChannelsMixin):
         *,
         now: datetime,
     ) -> tuple[Ticket, bool]:
-        return await self._writer.run(
+        return await self._writer.run_sync(
             lambda conn: sqlite_tickets.create_ticket(
                 conn, new, events, messages, timers, now=now, key=self._audit_key
             )
@@ -204,7 +205,7 @@ class SQLiteStore(SQLiteReportMailMixin, SQLiteChannelsMixin):
         now: datetime,
         fired_timer_id: int | None = None,
     ) -> Ticket:
-        return await self._writer.run(
+        return await self._writer.run_sync(
             lambda conn: sqlite_tickets.apply_change(
                 conn,
                 ticket_id,
@@ -501,7 +502,7 @@ class SQLiteStore(SQLiteReportMailMixin, SQLiteChannelsMixin):
         await self._writer.run(lambda conn: sqlite_sessions.clear_failed_logins(conn, key))
 
     async def take_rate_token(self, key: str, *, limit: int, now: datetime, since: datetime) -> bool:
-        return await self._writer.run(
+        return await self._writer.run_sync(
             lambda conn: sqlite_sessions.take_rate_token(conn, key, limit=limit, now=now, since=since)
         )
 

@@ -16,7 +16,13 @@ One writer (``Writer``): one asyncio lock, one connection, and every write is on
 starts with ``BEGIN IMMEDIATE`` — the SQLite write lock is taken up front, so a transaction never
 starts as a reader and fails later when it tries to write (the ``SQLITE_BUSY`` upgrade deadlock of
 deferred transactions). Between processes, ``BEGIN IMMEDIATE`` plus ``busy_timeout`` serialises
-writers. Reads run on the read connection beside the writer; each read is one statement, so it sees
+writers (``khidma serve --workers N``: each process has its writer; the file's lock takes turns).
+
+``Writer.run_sync`` runs a whole transaction — ``BEGIN IMMEDIATE``, a plain synchronous function over
+the ``sqlite3`` connection, ``COMMIT`` (or ``ROLLBACK``) — as ONE job on the connection's thread: one
+thread hop per transaction instead of one per statement (issue 14: the ticket writes went from 8–10
+hops, 3.9 ms of lock time each, to one). ``Writer.run`` keeps the statement-by-statement form for
+writes that are not on the hot path. Reads run on the read connection beside the writer; each read is one statement, so it sees
 one committed snapshot.
 """
 
@@ -27,7 +33,7 @@ import contextlib
 import sqlite3
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Literal, TypeVar
+from typing import Any, Literal, TypeVar
 
 import aiosqlite
 
@@ -60,12 +66,57 @@ async def connect(path: Path, *, synchronous: Synchronous, read_only: bool) -> a
     return conn
 
 
+GROUP_LIMIT = 64
+"""At most this many queued ``run_sync`` transactions share one COMMIT (group commit)."""
+
+Outcome = tuple[bool, Any]
+
+
+def _group(conn: sqlite3.Connection, works: list[Callable[[sqlite3.Connection], Any]]) -> list[Outcome]:
+    """Run each of ``works`` in its own SAVEPOINT inside one ``BEGIN IMMEDIATE`` transaction and COMMIT
+    once (one fsync of the WAL for all): a work that raises is rolled back to its savepoint alone and
+    its exception handed back; if the COMMIT (or anything that ends the transaction) fails, every work
+    fails with it. One work alone runs without savepoints."""
+    conn.execute("BEGIN IMMEDIATE")
+    outcomes: list[Outcome] = []
+    try:
+        if len(works) == 1:
+            outcomes.append((True, works[0](conn)))
+        else:
+            for work in works:
+                conn.execute("SAVEPOINT work")
+                try:
+                    outcomes.append((True, work(conn)))
+                except Exception as exc:
+                    if not conn.in_transaction:  # SQLite ended the whole transaction (I/O error…)
+                        raise
+                    conn.execute("ROLLBACK TO work")
+                    outcomes.append((False, exc))
+                conn.execute("RELEASE work")
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:  # a failed COMMIT may have ended it already
+            conn.execute("ROLLBACK")
+        raise
+    return outcomes
+
+
+async def _on_thread(conn: aiosqlite.Connection, fn: Callable[..., T], *args: object) -> T:
+    """Run ``fn(sqlite3_connection, *args)`` as one job on ``conn``'s own thread (aiosqlite's queue;
+    ``_execute`` is how aiosqlite itself runs every call, and ``_conn`` its ``sqlite3`` connection)."""
+    raw = conn._conn
+    result: T = await conn._execute(fn, raw, *args)  # type: ignore[no-untyped-call]
+    return result
+
+
 class Writer:
     """The one connection that writes, behind one lock."""
 
     def __init__(self, conn: aiosqlite.Connection) -> None:
         self._conn = conn
         self._lock = asyncio.Lock()
+        self._queue: list[tuple[Callable[[sqlite3.Connection], Any], asyncio.Future[Any]]] = []
+        self._flusher: asyncio.Task[None] | None = None
 
     async def run(self, work: Callable[[aiosqlite.Connection], Awaitable[T]]) -> T:
         """Run ``work`` in one ``BEGIN IMMEDIATE`` transaction: committed when it returns, rolled
@@ -85,8 +136,58 @@ class Writer:
                 raise
             return result
 
+    async def run_sync(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """Run ``work`` — a plain function over the ``sqlite3`` connection, doing no I/O but the
+        database's — in a ``BEGIN IMMEDIATE`` transaction on the connection's thread, in one job; return
+        once it is committed (durably, with ``synchronous=FULL``); raise what it raised, and then
+        nothing of it is written.
+
+        Group commit: the transactions queued while the previous one was being committed go together
+        (up to ``GROUP_LIMIT``), each in its own SAVEPOINT, under one COMMIT — one fsync for all. Each
+        caller is answered only after that COMMIT, so an acknowledged write survives a power cut as
+        before; a work that raises is rolled back alone. A caller cancelled before its work started
+        takes it out; once started, the job runs whole (committed or rolled back) on the thread."""
+        future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        self._queue.append((work, future))
+        if self._flusher is None:
+            self._flusher = asyncio.create_task(self._flush())
+        return await future
+
+    async def _flush(self) -> None:
+        try:
+            while self._queue:
+                async with self._lock:  # per batch: a waiting ``run`` gets its turn between two
+                    batch = [(w, f) for w, f in self._queue[:GROUP_LIMIT] if not f.done()]
+                    del self._queue[:GROUP_LIMIT]
+                    if not batch:
+                        continue
+                    try:
+                        outcomes = await _on_thread(self._conn, _group, [work for work, _ in batch])
+                    except BaseException as exc:
+                        for _, future in batch:
+                            if not future.done():
+                                future.set_exception(exc)
+                        if not isinstance(exc, Exception):
+                            raise
+                        continue
+                    for (_, future), (ok, value) in zip(batch, outcomes, strict=True):
+                        if future.done():
+                            continue
+                        if ok:
+                            future.set_result(value)
+                        else:
+                            future.set_exception(value)
+        finally:
+            self._flusher = None
+            for _, future in self._queue:  # only when this task itself was cancelled (loop closing)
+                if not future.done():
+                    future.set_exception(StoreError("the store's writer stopped"))
+            self._queue.clear()
+
     async def close(self) -> None:
-        """Wait for the write in progress, then close."""
+        """Wait for the writes in progress and queued, then close."""
+        if self._flusher is not None:
+            await self._flusher
         async with self._lock:
             with contextlib.suppress(sqlite3.Error):
                 await self._conn.execute("PRAGMA optimize")

@@ -207,16 +207,18 @@ async def clear_failed_logins(conn: aiosqlite.Connection, key: str) -> None:
     await conn.execute("DELETE FROM login_attempts WHERE key = ?", (key,))
 
 
-async def take_rate_token(
-    conn: aiosqlite.Connection, key: str, *, limit: int, now: datetime, since: datetime
+def take_rate_token(
+    conn: sqlite3.Connection, key: str, *, limit: int, now: datetime, since: datetime
 ) -> bool:
     """Rate-limit hits share the table of failed log-ins, under keys of their own (``rate:…``); only
-    those are forgotten here (through the ``at`` index: the old rows only), never a log-in's."""
+    those are forgotten here (through the ``at`` index: the old rows only), never a log-in's. One
+    transaction on the writer's thread (``Writer.run_sync``: one hop, and it shares the COMMIT of the
+    ticket it usually comes with)."""
     key = f"rate:{key}"
-    await conn.execute("DELETE FROM login_attempts WHERE at < ? AND key LIKE 'rate:%'", (time_text(since),))
-    row = await fetch_one(conn, "SELECT count(*) FROM login_attempts WHERE key = ?", (key,))
+    conn.execute("DELETE FROM login_attempts WHERE at < ? AND key LIKE 'rate:%'", (time_text(since),))
+    row = conn.execute("SELECT count(*) FROM login_attempts WHERE key = ?", (key,)).fetchone()
     assert row is not None
     if row[0] >= limit:
         return False
-    await conn.execute("INSERT INTO login_attempts (key, at) VALUES (?, ?)", (key, time_text(now)))
+    conn.execute("INSERT INTO login_attempts (key, at) VALUES (?, ?)", (key, time_text(now)))
     return True

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,18 +26,16 @@ from server.engine.model import Actor, Assignment, Outcome, Refusal, TicketView
 from server.store.interface import Store, VersionConflict
 from server.store.records import (
     DefinitionVersion,
-    NewEvent,
-    NewMessage,
     NewTicket,
-    NewTimer,
     Ticket,
     TicketChange,
 )
 from server.tickets.due import Due, due_state
-from server.tickets.lookups import PrefetchedLookups
+from server.tickets.lookups import evaluation_context
 from server.tickets.members import members_refusal
-from server.tickets.notifications import Notifier, Prepared
+from server.tickets.notifications import Notifier
 from server.tickets.tasks import search_text
+from server.tickets.transaction import message_builder, new_event, new_timers, rendered_messages
 from server.working_time import WorkingCalendar
 
 
@@ -109,7 +107,14 @@ class TicketService:
         self.clock = clock
         self.notifier = Notifier(store, calendar, base_url=base_url)
         self._compiled: dict[int, CompiledService] = {}
+        self._by_content: dict[str, CompiledService] = {}
+        """content hash → the service compiled from that content (versions with the same content share
+        it; the shipped tree's, compiled when it was loaded, are put here by :meth:`seed`)."""
         self._compiling: dict[int, asyncio.Lock] = {}
+        self._latest: dict[str, DefinitionVersion] = {}
+        self.stamp: int | None = None
+        """The store's ``definitions_stamp`` that ``_latest`` was read at (None: not read yet)."""
+        self._reading_latest = asyncio.Lock()
 
     # --- definitions ------------------------------------------------------------------
 
@@ -153,10 +158,19 @@ class TicketService:
                 version = await self.store.get_definition(definition_version_id)
                 if version is None:
                     raise UnknownService(f"no definition version {definition_version_id}")
-                compiled = compile_bundle(version.bundle)
+                compiled = self._by_content.get(version.content_hash)
+                if compiled is None:
+                    compiled = compile_bundle(version.bundle)
+                    self._by_content[version.content_hash] = compiled
                 self._compiled[definition_version_id] = compiled
         self._compiling.pop(definition_version_id, None)
         return compiled
+
+    def seed(self, catalogue: Catalogue) -> None:
+        """The services of a loaded tree are compiled already: a published version with the same
+        content (hash) takes them as they are instead of compiling its bundle again (start-up)."""
+        for service_id, compiled in catalogue.services.items():
+            self._by_content.setdefault(content_hash(bundle_for(catalogue, service_id)), compiled)
 
     async def warm(self) -> int:
         """Compile every latest version ahead of the first request (one that today's checks refuse is
@@ -184,8 +198,20 @@ class TicketService:
             filled += len(texts)
         return filled
 
+    async def latest_versions(self) -> Mapping[str, DefinitionVersion]:
+        """Every service's latest published version, by service id — read from the store (and every
+        bundle parsed) only when the definitions stamp moved: a publish by this process or another."""
+        stamp = await self.store.definitions_stamp()
+        if stamp != self.stamp:
+            async with self._reading_latest:
+                if stamp != self.stamp:
+                    versions = await self.store.latest_definitions()
+                    self._latest = {version.service_id: version for version in versions}
+                    self.stamp = stamp  # read before the versions: a later publish reads them again
+        return self._latest
+
     async def current(self, service_id: str) -> tuple[DefinitionVersion, CompiledService]:
-        version = await self.store.latest_definition(service_id)
+        version = (await self.latest_versions()).get(service_id)
         if version is None:
             raise UnknownService(service_id)
         return version, await self.compiled_version(version.id)
@@ -199,66 +225,9 @@ class TicketService:
         now: dt.datetime,
     ) -> EvalContext:
         """Fetch the lookup rows the service's expressions could read, keyed by the values at hand."""
-        wanted: dict[str, set[str]] = {}
-        for expression in (*compiled.guards.values(), *compiled.conditions.values()):
-            for table, ref in expression.lookups:
-                if ref is None:
-                    continue
-                root, name = ref
-                for env in sources:
-                    value = env.get(root, {}).get(name)
-                    if value is not None:
-                        wanted.setdefault(table, set()).add(str(value))
-        rows: dict[tuple[str, str], Sequence[Mapping[str, Any]]] = {}
-        for table, keys in wanted.items():
-            found = await self.store.lookup_rows_many(table, sorted(keys))
-            rows.update({(table, key): value for key, value in found.items()})
-        return EvalContext(
-            lookups=PrefetchedLookups(rows), now=now, is_working_time=self.calendar.is_working_time
-        )
+        return await evaluation_context(self.store, self.calendar, compiled, sources, now)
 
     # --- tickets -------------------------------------------------------------------------
-
-    def _timers(self, outcome: Outcome, now: dt.datetime) -> list[NewTimer]:
-        return [
-            NewTimer(
-                timer=t.timer,
-                state=t.state,
-                due_at=self.calendar.add_working_hours(now, t.after_working_hours),
-            )
-            for t in outcome.timers
-        ]
-
-    def _event(self, outcome: Outcome, actor: Actor, now: dt.datetime, data: Mapping[str, Any]) -> NewEvent:
-        event = outcome.event
-        return NewEvent(
-            at=now,
-            actor_id=actor.id,
-            actor_name=actor.name,
-            actor_department=actor.department,
-            action=event.action,
-            from_state=event.from_state,
-            to_state=event.to_state,
-            data=dict(data),
-            visibility=event.visibility,
-            kind=event.kind,
-        )
-
-    def _messages(
-        self,
-        compiled: CompiledService,
-        prepared: list[Prepared],
-        *,
-        actor: Actor,
-        action_data: Mapping[str, Any],
-        lang: Language,
-    ) -> Callable[[Ticket], list[NewMessage]]:
-        def build(ticket: Ticket) -> list[NewMessage]:
-            return self.notifier.render(
-                compiled, ticket, prepared, actor=actor, action_data=action_data, lang=lang
-            ).messages
-
-        return build
 
     async def submit(
         self,
@@ -305,9 +274,9 @@ class TicketService:
         )
         ticket, created = await self.store.create_ticket(
             new,
-            [self._event(outcome, actor, now, stored_data)],
-            self._messages(compiled, prepared, actor=actor, action_data={}, lang=lang),
-            self._timers(outcome, now),
+            [new_event(outcome, actor, now, stored_data)],
+            message_builder(self.notifier, compiled, prepared, actor=actor, action_data={}, lang=lang),
+            new_timers(self.calendar, outcome, now),
             now=now,
         )
         return Created(ticket=ticket, created=created)
@@ -340,14 +309,25 @@ class TicketService:
             compiled, outcome.notifications, actor=actor, data=ticket.data, requester_id=ticket.requester_id
         )
         change = _change(outcome)
+        messages = rendered_messages(
+            self.notifier,
+            compiled,
+            prepared,
+            ticket,
+            change,
+            now,
+            actor=actor,
+            action_data=outcome.event.data,
+            lang=lang,
+        )
         try:
             return await self.store.apply_change(
                 ticket.id,
                 expected_version,
                 change,
-                [self._event(outcome, actor, now, outcome.event.data)],
-                self._messages(compiled, prepared, actor=actor, action_data=outcome.event.data, lang=lang),
-                self._timers(outcome, now),
+                [new_event(outcome, actor, now, outcome.event.data)],
+                messages,
+                new_timers(self.calendar, outcome, now),
                 cancel_pending_timers=outcome.cancel_timers,
                 now=now,
             )
@@ -379,13 +359,24 @@ class TicketService:
                 requester_id=ticket.requester_id,
             )
             change = _change(outcome)
+            messages = rendered_messages(
+                self.notifier,
+                compiled,
+                prepared,
+                ticket,
+                change,
+                now,
+                actor=system,
+                action_data={},
+                lang="ar",
+            )
             try:
                 await self.store.apply_change(
                     ticket.id,
                     ticket.version,
                     change,
-                    [self._event(outcome, system, now, {})],
-                    self._messages(compiled, prepared, actor=system, action_data={}, lang="ar"),
+                    [new_event(outcome, system, now, {})],
+                    messages,
                     [],
                     cancel_pending_timers=False,
                     now=now,

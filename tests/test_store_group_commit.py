@@ -1,0 +1,117 @@
+"""Group commit (``Writer.run_sync``, server/store/sqlite_connection.py): ticket transactions queued
+together share one COMMIT, each in its own savepoint — one that fails leaves nothing and takes nothing
+from the others; one idempotency key among them makes one ticket."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import AsyncIterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from server.store import SQLiteStore, VersionConflict, open_store, sqlite_connection
+from server.store.records import NewMessage, Ticket
+from tests.test_store import NOW, change, event, message, new_ticket
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> AsyncIterator[SQLiteStore]:
+    async with await open_store(tmp_path / "khidma.db") as opened:
+        yield opened
+
+
+@pytest.fixture
+def groups(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    sizes: list[int] = []
+    real = sqlite_connection._group
+
+    def counted(conn: sqlite3.Connection, works: list[Any]) -> Any:
+        sizes.append(len(works))
+        return real(conn, works)
+
+    monkeypatch.setattr(sqlite_connection, "_group", counted)
+    return sizes
+
+
+def _broken(ticket: Ticket) -> Sequence[NewMessage]:
+    raise RuntimeError("template error")
+
+
+async def test_a_failing_transaction_in_a_group_takes_nothing_from_the_others(
+    store: SQLiteStore, groups: list[int], tmp_path: Path
+) -> None:
+    definition = await store.publish_definition("svc", {"s": 1}, "h", created_by=None, note="", now=NOW)
+    groups.clear()
+    results = await asyncio.gather(
+        *(
+            store.create_ticket(
+                new_ticket(definition.id, data={"i": i}),
+                [event()],
+                _broken if i in (3, 7) else [message()],
+                [],
+                now=NOW,
+            )
+            for i in range(10)
+        ),
+        return_exceptions=True,
+    )
+    assert max(groups) > 1, "the ten creations did not share a COMMIT"
+    failed = [i for i, r in enumerate(results) if isinstance(r, BaseException)]
+    assert failed == [3, 7]
+    created = [r[0] for r in results if not isinstance(r, BaseException)]
+    assert sorted(t.number for t in created) == [f"2026-{n:06d}" for n in range(1, 9)]  # no gap
+    conn = sqlite3.connect(tmp_path / "khidma.db")
+    try:
+        rows = conn.execute(
+            "SELECT json_extract(data, '$.i'), (SELECT count(*) FROM events e WHERE e.ticket_id = t.id),"
+            " (SELECT count(*) FROM outbox o WHERE o.ticket_id = t.id) FROM tickets t ORDER BY 1"
+        ).fetchall()
+    finally:
+        conn.close()
+    assert rows == [(i, 1, 1) for i in range(10) if i not in (3, 7)]
+    assert await store.integrity_check() == "ok"
+
+
+async def test_one_idempotency_key_in_a_group_makes_one_ticket(store: SQLiteStore, groups: list[int]) -> None:
+    definition = await store.publish_definition("svc", {"s": 1}, "h", created_by=None, note="", now=NOW)
+    groups.clear()
+    results = await asyncio.gather(
+        *(
+            store.create_ticket(new_ticket(definition.id, idempotency_key="k"), [event()], [], [], now=NOW)
+            for _ in range(6)
+        )
+    )
+    assert max(groups) > 1
+    assert [created for _, created in results].count(True) == 1
+    assert len({ticket.id for ticket, _ in results}) == 1
+
+
+async def test_racing_changes_in_a_group_have_one_winner(store: SQLiteStore, groups: list[int]) -> None:
+    definition = await store.publish_definition("svc", {"s": 1}, "h", created_by=None, note="", now=NOW)
+    ticket, _ = await store.create_ticket(new_ticket(definition.id), [event()], [], [], now=NOW)
+    groups.clear()
+    results = await asyncio.gather(
+        *(
+            store.apply_change(
+                ticket.id,
+                1,
+                change(ticket, state=f"s{i}"),
+                [event("take", f"s{i}", kind="action")],
+                [message()],
+                [],
+                cancel_pending_timers=False,
+                now=NOW,
+            )
+            for i in range(6)
+        ),
+        return_exceptions=True,
+    )
+    assert max(groups) > 1
+    winners = [r for r in results if isinstance(r, Ticket)]
+    assert len(winners) == 1 and winners[0].version == 2
+    assert all(isinstance(r, VersionConflict) for r in results if not isinstance(r, Ticket))
+    assert len(await store.list_events(ticket.id)) == 2
+    assert len(await store.list_outbox(ticket.id)) == 1
