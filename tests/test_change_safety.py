@@ -281,7 +281,12 @@ def _removed_state(f: Files) -> None:
     del flow["states"]["awaiting_clarification"]
     del flow["actions"]["request_clarification"]
     del flow["actions"]["answer_clarification"]
-    flow["actions"]["note_to_head"]["from"].remove("awaiting_clarification")
+    # every other action into or out of the state goes too, or loses the state from its "from"
+    for name, action in list(flow["actions"].items()):
+        if action.get("to") == "awaiting_clarification":
+            del flow["actions"][name]
+        elif "awaiting_clarification" in action.get("from", []):
+            action["from"].remove("awaiting_clarification")
 
 
 def _action_renamed(f: Files) -> None:

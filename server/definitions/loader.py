@@ -81,7 +81,7 @@ def read_sources(root: Path | str, sink: ErrorSink | None = None) -> dict[str, s
 def _validate(kind: metaschema.Kind, relative: str, document: Any, sink: ErrorSink) -> bool:
     if check_cache.passed(kind, document):  # the same document passed these same checks before
         return True
-    before = len(sink.errors)
+    before, warned = len(sink.errors), len(sink.warnings)
     if kind == "form":
         for ptr, message in bounds.pattern_problems(document):
             sink.add(relative, ptr, message, "unsafe_pattern")
@@ -100,8 +100,8 @@ def _validate(kind: metaschema.Kind, relative: str, document: Any, sink: ErrorSi
             sink.warn(relative, ptr, message, "missing_translation")
         for ptr, message in forms.requester_problems(document):
             sink.add(relative, ptr, message, "unknown_field")
-    if len(sink.errors) == before:
-        check_cache.remember(kind, document)
+    if len(sink.errors) == before and len(sink.warnings) == warned:  # a warned document is checked again,
+        check_cache.remember(kind, document)  # so its warnings are shown every time
     return len(sink.errors) == before
 
 

@@ -21,9 +21,9 @@ from typing import Any, Protocol
 
 from server.accounts.records import ApiToken
 from server.audit.chain import Break as ChainBreak
+from server.store.interface_cache import CacheStore
 from server.store.interface_channels import ChannelsStore
 from server.store.interface_report_mail import ReportMailStore
-from server.store.interface_cache import CacheStore
 from server.store.records import (
     Assignment,
     Attachment,

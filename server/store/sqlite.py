@@ -95,8 +95,8 @@ from server.store.records import (
     TimerStatus,
     User,
 )
-from server.store.sqlite_channels import SQLiteChannelsMixin
 from server.store.sqlite_cache import SQLiteCacheMixin
+from server.store.sqlite_channels import SQLiteChannelsMixin
 from server.store.sqlite_codec import fetch_all
 from server.store.sqlite_connection import Synchronous, Writer, connect
 from server.store.sqlite_report_mail import SQLiteReportMailMixin
