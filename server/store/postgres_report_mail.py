@@ -13,7 +13,6 @@ Every write is one transaction on one pooled connection (``PgBase._write``):
 
 from __future__ import annotations
 
-import re
 import uuid
 from collections.abc import Sequence
 from datetime import datetime, timedelta
@@ -22,9 +21,8 @@ from typing import Any
 import msgspec
 
 from server.store.postgres_codec import Conn, PgBase, execute, fetch_one, moment
+from server.store.postgres_reports import counted, inline_values, last_event
 from server.store.records import NewMail, ReportBasis, ReportCount, ReportRun
-
-_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 async def take_lease(conn: Conn, name: str, holder: str, *, now: datetime, ttl: timedelta) -> bool:
@@ -118,43 +116,6 @@ async def schedule_since(conn: Conn, report: str, *, now: datetime) -> datetime:
 # --- report_counts ------------------------------------------------------------------------
 
 
-def _values(variables: Sequence[str], fields: Sequence[str]) -> tuple[str, list[str]]:
-    """The select list reading the named values as JSON text (``null`` when absent, as SQLite's
-    ``json_quote(json_extract(…))``), and the key of each column. Names are checked, then inlined
-    as literals (the grouping below refers to the columns by position)."""
-    columns: list[str] = []
-    keys: list[str] = []
-    for source, names in (("vars", variables), ("data", fields)):
-        for name in names:
-            if not _NAME.match(name):
-                raise ValueError(f"not a variable or field name: {name!r}")
-            columns.append(f"COALESCE((t.{source} -> '{name}')::text, 'null') AS v{len(keys)}")
-            keys.append(f"{'var' if source == 'vars' else 'field'}:{name}")
-    return "".join(", " + c for c in columns), keys
-
-
-def _counted(columns: str) -> str:
-    """The tickets a report on the state of things over ``[start, end)`` can count, of the services:
-    those created before the end that are not closed now, or were closed at or after the start
-    (``sqlite_reports._counted``; the index ``tickets_report``)."""
-    arm = (
-        f"SELECT {columns} FROM tickets t "
-        "WHERE t.service_id = ANY(%(services)s) AND t.created_at < %(end)s AND "
-    )
-    return f"{arm}t.closed_at IS NULL UNION ALL {arm}t.closed_at >= %(start)s"
-
-
-def _last_event(column: str, fallback: str) -> str:
-    """One of the time and the state of the ticket's last event before the end (``sqlite_reports._LAST_EVENT``):
-    a ticket not changed since the end is in the state it is in now; the others look up their last
-    event before the end (the highest ``seq`` among those; ``events_report``)."""
-    return (
-        f"CASE WHEN t.updated_at < %(end)s THEN {fallback} "
-        f"ELSE (SELECT x.{column} FROM events x WHERE x.ticket_id = t.id AND x.at < %(end)s "
-        "ORDER BY x.seq DESC LIMIT 1) END"
-    )
-
-
 async def report_counts(
     pg: PgBase,
     services: Sequence[str],
@@ -166,18 +127,18 @@ async def report_counts(
     fields: Sequence[str] = (),
 ) -> list[ReportCount]:
     """``report_tickets`` grouped in SQL: one row per service, state, channel, category and values."""
-    select, keys = _values(variables, fields)
+    select, keys = inline_values(variables, fields)
     values = "".join(f", v{i}" for i in range(len(keys)))
     base = "t.service_id, t.channel, t.category"
     where = ""
     if basis == "status":
-        at = _last_event("at", "COALESCE(t.closed_at, t.updated_at)")
-        state = _last_event("to_state", "t.state")
-        inner = _counted(f"{base}, {state} AS state, {at} AS since{select}")
+        at = last_event("at", "COALESCE(t.closed_at, t.updated_at)")
+        state = last_event("to_state", "t.state")
+        inner = counted(f"{base}, {state} AS state, {at} AS since{select}")
         early = "since < %(start)s"
         where = " WHERE state IS NOT NULL"
     elif basis == "current":
-        inner = _counted(f"{base}, t.state, COALESCE(t.closed_at, t.updated_at) AS since{select}")
+        inner = counted(f"{base}, t.state, COALESCE(t.closed_at, t.updated_at) AS since{select}")
         early = "since < %(start)s"
     else:
         column = "created_at" if basis == "created" else "closed_at"
