@@ -355,10 +355,18 @@ async def test_the_same_operations_give_the_same_records(pair: Pair) -> None:
             moved.id,
             moved.version,
             svc.id,
-            "submitted",
+            TicketChange(
+                state="submitted",
+                category="open",
+                department=moved.department,
+                assignee_role=moved.assignee_role,
+                assignee_user=moved.assignee_user,
+                vars=dict(moved.vars),
+                closed=False,
+            ),
             event("migrate", NOW + 40 * HOUR, kind="migration"),
-            category="open",
             data={"moved": True},
+            timers=[],
             now=NOW + 40 * HOUR,
         )
     )
