@@ -8,6 +8,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+import msgspec
+
 from server.store.interface_channels import ReplyQuery, ReplyRow
 from server.store.postgres_codec import PgBase, Row, moment
 
@@ -27,17 +29,19 @@ SELECT min(o.id) AS outbox_id, e.at AS at, e.ticket_id AS ticket_id, e.seq AS se
 of each (the first is the requester's, the others its copies)."""
 
 _CLASS = """
-(SELECT s.data ->> c.field
+(SELECT s.data -> c.field
    FROM events s JOIN unnest(%(class_actions)s::text[], %(class_fields)s::text[]) AS c (action, field)
      ON c.action = s.action
   WHERE s.ticket_id = {of}.ticket_id AND s.seq < {of}.seq
   ORDER BY s.seq DESC LIMIT 1)
 """
-"""The class as it stood at the reply: recorded by the latest sorting event before it."""
+"""The class as it stood at the reply: recorded by the latest sorting event before it (as JSON: it
+matches a class asked for only when it is a string, and reads as text as SQLite's ``json_extract``
+gives it — see ``_klass``)."""
 
 _CLASSED = (
     "(SELECT m.*, " + _CLASS.format(of="m") + " AS klass FROM (" + _MATCHING + ") m) c"
-    " WHERE klass = %(klass)s"
+    " WHERE json_typeof(klass) = 'string' AND klass #>> '{}' = %(klass)s"
 )
 _ORDER = " ORDER BY at DESC, outbox_id DESC LIMIT %(limit)s OFFSET %(offset)s"
 _PAGE_ALL = "SELECT outbox_id, count(*) OVER () AS total FROM (" + _MATCHING + ") m" + _ORDER
@@ -80,6 +84,18 @@ def _class_params(query: ReplyQuery) -> dict[str, Any]:
     }
 
 
+def _klass(value: Any) -> str | None:
+    """The class as SQLite's ``str(json_extract(…))`` reads: a number as its digits, true and false as
+    1 and 0, an object or an array as its (compact) JSON text."""
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return str(int(value))
+    if isinstance(value, int | float):
+        return str(value)
+    return msgspec.json.encode(value).decode()
+
+
 def _row(row: Row, copies: tuple[str, ...]) -> ReplyRow:
     return ReplyRow(
         outbox_id=row["outbox_id"],
@@ -88,7 +104,7 @@ def _row(row: Row, copies: tuple[str, ...]) -> ReplyRow:
         at=row["at"],
         representative=row["actor_name"],
         action=row["action"],
-        klass=None if row["klass"] is None else str(row["klass"]),
+        klass=_klass(row["klass"]),
         recipient=row["recipient"],
         copies=copies,
         subject=row["subject"],
