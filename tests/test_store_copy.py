@@ -11,7 +11,15 @@ from pathlib import Path
 from typing import Any
 
 from server.store.open import open_any
-from server.store.records import NewEvent, NewMessage, NewTicket, NewTimer, TicketChange
+from server.store.records import (
+    MailAttachment,
+    NewEvent,
+    NewMail,
+    NewMessage,
+    NewTicket,
+    NewTimer,
+    TicketChange,
+)
 from tests.test_store_equivalence import plain
 
 NOW = datetime(2026, 5, 1, 9, 0, tzinfo=UTC)
@@ -75,6 +83,26 @@ async def populate(db: str) -> None:
         )
         await store.create_integration_key("mail", "email", "k-1", now=NOW)
         await store.record_inbound_message("<m@x>", 1, "created", now=NOW)
+        # a scheduled report's e-mails: no ticket, an HTML alternative, files (bytes kept exactly)
+        assert await store.take_lease("reports", "p-1", now=NOW, ttl=timedelta(minutes=5))
+        files = (
+            MailAttachment(filename="r.csv", content_type="text/csv", content=b"a,b\r\n\x00\xff"),
+            MailAttachment(filename="r.png", content_type="image/png", content=bytes(range(256))),
+        )
+        mails = [
+            NewMail(
+                recipient="huda@x", recipient_id="u-1", department="it", template="report", language="ar",
+                subject="تقرير", body="b", html="<p>ب</p>", attachments=files,
+            ),
+            NewMail(
+                recipient="ali@x", recipient_id="u-2", department=None, template="report", language="en",
+                subject="Report", body="b",
+            ),
+        ]  # fmt: skip
+        assert await store.queue_report_run(
+            "weekly", "2026-W18", mails, by="schedule", now=NOW, lease=("reports", "p-1")
+        )
+        await store.report_schedule_since("weekly", now=NOW)
     finally:
         await store.close()
 
@@ -100,6 +128,8 @@ async def snapshot(db: str) -> Any:
                 "survey": await store.get_survey_response(2),
                 "keys": await store.list_integration_keys(),
                 "chain": await store.verify_event_chains(),
+                "run": await store.report_run("weekly", "2026-W18"),
+                "since": await store.report_schedule_since("weekly", now=NOW + timedelta(days=9)),
             }
         )
     finally:
@@ -134,6 +164,10 @@ async def test_sqlite_to_postgresql_and_back_keeps_every_row(tmp_path: Path, pg_
         and "events\t7" in copied.stdout
         and "every count checked" in copied.stdout
     )
+    for table, rows in (("outbox_attachments", 2), ("report_runs", 1), ("report_deliveries", 2)):
+        assert f"{table}\t{rows}" in copied.stdout
+    for table in ("report_schedules", "leases"):
+        assert f"{table}\t1" in copied.stdout
     before = await snapshot(str(source))
     assert before["chain"] == [5, 7, []]
     assert await snapshot(pg_url) == before

@@ -20,14 +20,18 @@ import msgspec
 import pytest
 
 from server.store.interface import AlreadyExists, NotFound, VersionConflict
+from server.store.interface_channels import ReplyQuery, ReplyRow
 from server.store.open import open_any
 from server.store.postgres import PostgresStore
 from server.store.records import (
+    MailAttachment,
     NewEvent,
+    NewMail,
     NewMessage,
     NewTicket,
     NewTimer,
     ReadScope,
+    ReportCount,
     TaskFilter,
     TaskOrder,
     Ticket,
@@ -120,6 +124,28 @@ def event(action: str, at: datetime, *, kind: str = "action", actor: str = "u-al
     )
 
 
+async def sorted_counts(found: Awaitable[list[ReportCount]]) -> list[Any]:
+    """``report_counts`` in one order (the backends group in an order of their own)."""
+    return sorted(msgspec.to_builtins(await found, builtin_types=(datetime,)), key=repr)
+
+
+def mail(to: str, *, files: int = 0) -> NewMail:
+    return NewMail(
+        recipient=f"{to}@x",
+        recipient_id=f"u-{to}",
+        department="it" if files else None,
+        template="report",
+        language="en",
+        subject=f"Weekly {to}",
+        body="figures",
+        html="<p>figures ✓</p>" if files else None,
+        attachments=tuple(
+            MailAttachment(filename=f"r{i}.csv", content_type="text/csv", content=bytes([i, 0, 255]) * 3)
+            for i in range(files)
+        ),
+    )
+
+
 def message(to: str, channel: str = "email") -> NewMessage:
     return NewMessage(channel=channel, recipient=to, template="t", language="ar", subject="s", body="b")
 
@@ -182,6 +208,7 @@ async def test_the_same_operations_give_the_same_records(pair: Pair) -> None:
         lambda s: s.publish_definition("svc", {"z": 2}, "h3", created_by=None, note="", now=NOW + HOUR)
     )
     await same(lambda s: s.latest_definitions())
+    await same(lambda s: s.definitions_stamp())
     await same(lambda s: s.list_definitions("svc"))
     tickets: list[Ticket] = []
     for n in range(12):
@@ -317,6 +344,28 @@ async def test_the_same_operations_give_the_same_records(pair: Pair) -> None:
                 fields=["subject", "nested", "count"],
             )
         )
+    for basis in ("status", "current", "created", "closed"):
+        for start, end in ((NOW + 3 * HOUR, NOW + 25 * HOUR), (NOW + 30 * HOUR, NOW + 40 * HOUR)):
+            counts = await same(
+                lambda s, b=basis, start=start, end=end: sorted_counts(
+                    s.report_counts(
+                        ["svc", "other"],
+                        b,
+                        start,
+                        end,
+                        variables=["priority", "missing", "flag"],
+                        fields=["subject", "nested", "count"],
+                    )
+                )
+            )
+            listed = await pair.pg.report_tickets(
+                services=["svc", "other"], basis=basis, start=start, end=end
+            )
+            assert sum(c["count"] for c in counts) == len(listed)
+    await same(lambda s: sorted_counts(s.report_counts([], "status", NOW, NOW + 99 * HOUR)))
+    await same(
+        lambda s: sorted_counts(s.report_counts(["svc"], "created", NOW, NOW + 99 * HOUR, fields=["x-y"]))
+    )
     await same(
         lambda s: s.report_overdue(
             services=["svc", "other"], now=NOW + 50 * HOUR, variables=["taken"], fields=["count"]
@@ -339,6 +388,46 @@ async def test_the_same_operations_give_the_same_records(pair: Pair) -> None:
     await same(lambda s: s.set_timer_status(3, "cancelled"))
     await same(lambda s: s.due_timers(now=NOW + 60 * HOUR))
 
+    # --- the report scheduler: lease, runs, report mail ------------------------------------------
+    await same(lambda s: s.take_lease("reports", "a", now=NOW, ttl=HOUR))
+    await same(lambda s: s.take_lease("reports", "b", now=NOW + HOUR / 2, ttl=HOUR))
+    await same(lambda s: s.take_lease("reports", "a", now=NOW + HOUR / 2, ttl=HOUR))
+    await same(lambda s: s.take_lease("reports", "b", now=NOW + HOUR, ttl=HOUR))
+    await same(lambda s: s.take_lease("reports", "b", now=NOW + 3 * HOUR / 2, ttl=HOUR))
+    await same(lambda s: s.take_lease("reports", "b", now=NOW + 3 * HOUR, ttl=HOUR))
+    await same(lambda s: s.release_lease("reports", "a"))
+    await same(lambda s: s.take_lease("reports", "a", now=NOW + 3 * HOUR, ttl=HOUR))
+    mails = [mail("huda", files=2), mail("omar"), mail("ali", files=1)]
+    queued_at = NOW + 10 * HOUR
+    await same(
+        lambda s: s.queue_report_run(
+            "weekly", "2026-W18", mails, by="schedule", now=queued_at, lease=("reports", "a")
+        )
+    )
+    await same(lambda s: s.release_lease("reports", "b"))
+    await same(
+        lambda s: s.queue_report_run(
+            "weekly", "2026-W18", mails, by="schedule", now=queued_at, lease=("reports", "b")
+        )
+    )
+    await same(lambda s: s.take_lease("reports", "b", now=queued_at, ttl=HOUR))
+    await same(
+        lambda s: s.queue_report_run(
+            "weekly", "2026-W18", mails, by="schedule", now=queued_at, lease=("reports", "b")
+        )
+    )
+    await same(lambda s: s.queue_report_run("weekly", "2026-W18", mails[:1], by="cli", now=queued_at))
+    await same(lambda s: s.queue_report_run("weekly", "2026-W19", [], by="cli", now=queued_at + HOUR))
+    await same(lambda s: s.report_run("weekly", "2026-W18"))
+    await same(lambda s: s.report_run("weekly", "2026-W19"))
+    await same(lambda s: s.report_run("weekly", "2026-W20"))
+    await same(lambda s: s.report_schedule_since("weekly", now=NOW))
+    await same(lambda s: s.report_schedule_since("weekly", now=NOW + HOUR))
+    await same(lambda s: s.list_outbox(status="pending"))
+    report_mail = await same(lambda s: s.claim_outbox(now=queued_at, limit=50, channels=["email"]))
+    assert [len(m.attachments) for m in report_mail if m.ticket_id is None] == [2, 0, 1]
+    assert report_mail[-1].attachments[0].content == bytes([0, 0, 255]) * 3
+
     # --- drafts and moving tickets --------------------------------------------------------------
     await same(
         lambda s: s.save_draft("svc", {"service.yaml": "a: 1", "form.json": "{}"}, by="u-huda", now=NOW)
@@ -355,10 +444,18 @@ async def test_the_same_operations_give_the_same_records(pair: Pair) -> None:
             moved.id,
             moved.version,
             svc.id,
-            "submitted",
+            TicketChange(
+                state="submitted",
+                category="open",
+                department=moved.department,
+                assignee_role=moved.assignee_role,
+                assignee_user=moved.assignee_user,
+                vars=dict(moved.vars),
+                closed=False,
+            ),
             event("migrate", NOW + 40 * HOUR, kind="migration"),
-            category="open",
             data={"moved": True},
+            timers=[],
             now=NOW + 40 * HOUR,
         )
     )
@@ -444,6 +541,47 @@ async def test_the_same_operations_give_the_same_records(pair: Pair) -> None:
     await same(lambda s: s.record_inbound_message("<m1@x>", None, "ignored", now=NOW))
     await same(lambda s: s.inbound_message_seen("<m1@x>"))
     await same(lambda s: s.ticket_of_messages(["<m0@x>", "<m1@x>"], []))
+    await same(lambda s: s.record_inbound_message("<m2@x>", tickets[3].id, "threaded", now=NOW + HOUR))
+    await same(lambda s: s.record_inbound_message("<m0@x>", tickets[3].id, "threaded", now=NOW + HOUR))
+    await same(lambda s: s.record_inbound_message("<m3@x>", tickets[4].id, "threaded", now=NOW + HOUR))
+    for before in (NOW - HOUR, NOW, NOW + HOUR, NOW + 9 * HOUR):
+        await same(lambda s, b=before: s.mail_thread(tickets[3].id, before=b))
+    logs: list[tuple[list[ReplyRow], int]] = []
+    for query in (
+        ReplyQuery(service_id="svc", templates={"note": "t", "submit": "t"}, class_fields={"take": "note"}),
+        ReplyQuery(
+            service_id="svc",
+            templates={"note": "t"},
+            class_fields={"take": "note"},
+            start=NOW + 21 * HOUR,
+            end=NOW + 26 * HOUR,
+        ),
+        ReplyQuery(service_id="svc", templates={"submit": "t"}, class_fields={}, offset=2, limit=3),
+        ReplyQuery(service_id="svc", templates={"submit": "t"}, class_fields={}, offset=100),
+        ReplyQuery(
+            service_id="other", templates={"note": "t"}, class_fields={"take": "note"}, klass="take ✓"
+        ),
+        ReplyQuery(
+            service_id="svc", templates={"note": "t"}, class_fields={"take": "note"}, klass="take ✓", limit=2
+        ),
+        ReplyQuery(service_id="svc", templates={"note": "t"}, class_fields={"take": "z"}, klass="1"),
+        ReplyQuery(
+            service_id="svc", templates={"note": "t"}, class_fields={"take": "note"}, klass="no", offset=3
+        ),
+    ):
+        logs.append(await same(lambda s, q=query: s.reply_log(q)))
+    # the replies and their copies are found; a class recorded as a number matches no class asked for
+    assert [(len(rows), total) for rows, total in logs] == [
+        (13, 13),
+        (4, 4),
+        (3, 8),
+        (0, 8),
+        (3, 3),
+        (2, 5),
+        (0, 0),
+        (0, 0),
+    ]
+    assert logs[2][0][0].copies == ("0500",) and logs[4][0][0].klass == "take ✓"
     outbound = (await pair.pg.list_outbox(tickets[5].id))[0].gateway_request_id
     assert await pair.pg.ticket_of_messages(["<other@x>"], [outbound]) == tickets[5].id
 

@@ -11,7 +11,7 @@ import json
 import subprocess
 import sys
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import psycopg
@@ -21,7 +21,7 @@ from server.store.interface import SchemaTooNew, Store
 from server.store.migrate import MigrationError
 from server.store.postgres import PostgresStore, open_postgres
 from server.store.postgres_migrate import load_pg_migrations, migrate
-from server.store.records import NewEvent, NewMessage, NewTicket, TicketChange
+from server.store.records import NewEvent, NewMail, NewMessage, NewTicket, TicketChange
 from server.store.sqlite import SQLiteStore
 
 NOW = datetime(2026, 5, 1, 9, 0, tzinfo=UTC)
@@ -148,7 +148,7 @@ async def test_a_database_from_the_future_and_a_renamed_migration_are_refused(pg
 
 _RACER = """
 import asyncio, json, sys
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from server.store.interface import VersionConflict
 from server.store.postgres import open_postgres
 from server.store.records import NewEvent, TicketChange
@@ -242,6 +242,48 @@ async def test_dispatchers_never_claim_one_message_twice(store: PostgresStore, p
         await other.close()
     assert len(claimed) == len(set(claimed)) == 60
     assert {m.attempts for m in await store.list_outbox()} == {1}
+
+
+async def test_one_lease_holder_and_one_report_run_across_stores(store: PostgresStore, pg_url: str) -> None:
+    other = await open_postgres(pg_url)
+    try:
+        stores = (store, other) * 4
+        took = await asyncio.gather(
+            *(
+                s.take_lease("reports", f"p-{i}", now=NOW, ttl=timedelta(minutes=5))
+                for i, s in enumerate(stores)
+            )
+        )
+        assert took.count(True) == 1
+        holder = f"p-{took.index(True)}"
+        mail = NewMail(
+            recipient="h@x",
+            recipient_id="u-1",
+            department=None,
+            template="r",
+            language="en",
+            subject="s",
+            body="b",
+        )
+        queued = await asyncio.gather(
+            *(
+                s.queue_report_run("weekly", "2026-W18", [mail], by="schedule", now=NOW, lease=("reports", h))
+                for s in (store, other)
+                for h in (holder, "p-x", holder)
+            )
+        )
+        assert queued.count(True) == 1
+        assert len(await other.list_outbox()) == 1
+        assert (await store.report_run("weekly", "2026-W18")) == (
+            await other.report_run("weekly", "2026-W18")
+        )
+        later = NOW + timedelta(minutes=6)  # expired: another holder may take it over
+        assert await other.take_lease("reports", "p-x", now=later, ttl=timedelta(minutes=5))
+        assert not await store.queue_report_run(
+            "weekly", "2026-W19", [mail], by="schedule", now=later, lease=("reports", holder)
+        )
+    finally:
+        await other.close()
 
 
 async def test_records_keep_json_as_written_and_times_in_utc(store: PostgresStore) -> None:

@@ -6,7 +6,9 @@ one module per area as on the SQLite side: tickets (``postgres_tickets``), the a
 (``postgres_audit``), outbox and timers (``postgres_outbox``), task lists (``postgres_tasks``),
 definitions and drafts (``postgres_definitions``), directory (``postgres_directory``), accounts
 (``postgres_sessions``), reports and surveys (``postgres_reports``), attachments and inbound
-channels (``postgres_attachments``); values and the shared base in ``postgres_codec``; the schema in
+channels (``postgres_attachments``), the channels' queries (``postgres_channels``), the report
+scheduler's lease, runs and counts (``postgres_report_mail``), the definitions' cache stamp
+(``postgres_cache``); values and the shared base in ``postgres_codec``; the schema in
 ``pg_migrations/`` applied by ``postgres_migrate``.
 
 The contract is the SQLite store's (``server/store/interface.py``), and so are the records: the same
@@ -38,11 +40,14 @@ from psycopg_pool import AsyncConnectionPool
 
 from server.store.postgres_attachments import PgAttachmentsMixin
 from server.store.postgres_audit import PgAuditMixin
+from server.store.postgres_cache import PgCacheMixin
+from server.store.postgres_channels import PgChannelsMixin
 from server.store.postgres_codec import Conn, configure, fetch_all
 from server.store.postgres_definitions import PgDefinitionsMixin
 from server.store.postgres_directory import PgDirectoryMixin
 from server.store.postgres_migrate import migrate
 from server.store.postgres_outbox import PgOutboxMixin
+from server.store.postgres_report_mail import PgReportMailMixin
 from server.store.postgres_reports import PgReportsMixin
 from server.store.postgres_sessions import PgSessionsMixin
 from server.store.postgres_tasks import PgTasksMixin
@@ -120,6 +125,9 @@ class PostgresStore(
     PgSessionsMixin,
     PgReportsMixin,
     PgAttachmentsMixin,
+    PgCacheMixin,
+    PgChannelsMixin,
+    PgReportMailMixin,
 ):
     """The ``Store`` on a PostgreSQL database. Make one with ``open_postgres``; ``close()`` it when done."""
 

@@ -5,9 +5,9 @@ A migration is a file ``pg_migrations/NNNN_name.sql``, numbered 1, 2, 3… witho
 store's ``migrations/`` are a separate series: the two schemas differ in types, not in meaning).
 ``migrate`` applies the ones a database has not recorded, in order, each in its own transaction that
 also records it in ``schema_migrations(version, name, applied_at)``; PostgreSQL's DDL is
-transactional, so a migration lands entirely or not at all. The transaction first takes an advisory
-lock, so two processes starting at once never both apply one: the second waits, re-reads the recorded
-versions and skips. A database recorded at a version newer than the newest file is refused
+transactional, so a migration lands entirely or not at all. The run holds an advisory lock (and each
+transaction takes it too), so two processes starting at once never both apply one: the second waits
+until the first has applied them all, re-reads the recorded versions and skips. A database recorded at a version newer than the newest file is refused
 (``SchemaTooNew``); a recorded name that differs from the file's is refused (``MigrationError``).
 """
 
@@ -50,6 +50,19 @@ async def migrate(
     ``conn`` is in autocommit mode and not inside a transaction."""
     known = load_pg_migrations() if migrations is None else migrations
     applied: list[int] = []
+    # Held across the whole run too (a session lock): another process starting at once waits until
+    # every pending migration is applied, instead of applying the later ones in between.
+    await execute(conn, "SELECT pg_advisory_lock(%s)", (MIGRATION_LOCK,))
+    try:
+        await _apply(conn, known, applied, now=now, where=where)
+    finally:
+        await execute(conn, "SELECT pg_advisory_unlock(%s)", (MIGRATION_LOCK,))
+    return applied
+
+
+async def _apply(
+    conn: Conn, known: tuple[Migration, ...], applied: list[int], *, now: datetime, where: str
+) -> None:
     for migration in (None, *known):
         async with conn.transaction():
             await execute(conn, "SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK,))
@@ -65,4 +78,3 @@ async def migrate(
                 (migration.version, migration.name, moment(now)),
             )
             applied.append(migration.version)
-    return applied

@@ -13,13 +13,50 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
+import msgspec
+
 from server.store.interface import SENDING_LEASE, NotFound
 from server.store.postgres_codec import Conn, PgBase, Row, execute, execute_many, fetch_all, fetch_one, moment
-from server.store.records import NewMessage, NewTimer, OutboxMessage, OutboxStatus, Timer, TimerStatus
+from server.store.records import (
+    MailAttachment,
+    NewMessage,
+    NewTimer,
+    OutboxMessage,
+    OutboxStatus,
+    Timer,
+    TimerStatus,
+)
+
+_NOT_COLUMNS = frozenset({"attachments", "thread"})
+"""The fields of ``OutboxMessage`` that are no column of ``outbox``."""
 
 
 def message_from_row(row: Row) -> OutboxMessage:
-    return OutboxMessage(**{name: row[name] for name in OutboxMessage.__struct_fields__})
+    return OutboxMessage(
+        **{name: row[name] for name in OutboxMessage.__struct_fields__ if name not in _NOT_COLUMNS}
+    )
+
+
+async def _with_attachments(conn: Conn, messages: list[OutboxMessage]) -> list[OutboxMessage]:
+    """The messages with their files (a report's e-mail); most messages have none."""
+    if not messages:
+        return messages
+    rows = await fetch_all(
+        conn,
+        "SELECT message_id, filename, content_type, content FROM outbox_attachments"
+        " WHERE message_id = ANY(%s) ORDER BY message_id, position",
+        ([m.id for m in messages],),
+    )
+    files: dict[int, list[MailAttachment]] = {}
+    for r in rows:
+        files.setdefault(int(r["message_id"]), []).append(
+            MailAttachment(
+                filename=r["filename"], content_type=r["content_type"], content=bytes(r["content"])
+            )
+        )
+    return [
+        msgspec.structs.replace(m, attachments=tuple(files[m.id])) if m.id in files else m for m in messages
+    ]
 
 
 def timer_from_row(row: Row) -> Timer:
@@ -95,7 +132,8 @@ async def _claim(
         " RETURNING *",
         {"at": moment(now), "limit": limit, "all": channels is None, "channels": list(channels or ())},
     )
-    return sorted((message_from_row(row) for row in rows), key=lambda m: (m.next_attempt_at, m.id))
+    claimed = sorted((message_from_row(row) for row in rows), key=lambda m: (m.next_attempt_at, m.id))
+    return await _with_attachments(conn, claimed)
 
 
 class PgOutboxMixin(PgBase):

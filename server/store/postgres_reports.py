@@ -34,6 +34,41 @@ def _values(variables: Sequence[str], fields: Sequence[str]) -> tuple[str, list[
     return "".join(", " + c for c in columns), params, keys
 
 
+def inline_values(variables: Sequence[str], fields: Sequence[str]) -> tuple[str, list[str]]:
+    """As ``_values``, the names inlined as literals once checked (for the queries with named
+    parameters): ``null`` when absent, as SQLite's ``json_quote(json_extract(…))``."""
+    columns: list[str] = []
+    keys: list[str] = []
+    for source, names in (("vars", variables), ("data", fields)):
+        for name in names:
+            if not _NAME.match(name):
+                raise ValueError(f"not a variable or field name: {name!r}")
+            columns.append(f"COALESCE((t.{source} -> '{name}')::text, 'null') AS v{len(keys)}")
+            keys.append(f"{'var' if source == 'vars' else 'field'}:{name}")
+    return "".join(", " + c for c in columns), keys
+
+
+def counted(columns: str) -> str:
+    """The tickets a report on the state of things over ``[start, end)`` can count, of the services
+    (``sqlite_reports._counted``): those created before the end that are not closed now, or were
+    closed at or after the start — two ranges of the index ``tickets_report`` (migration 0003). A
+    ticket left out was closed before the start and stayed closed."""
+    arm = f"SELECT {columns} FROM tickets t WHERE t.service_id = ANY(%(services)s) AND t.created_at < %(end)s AND "
+    return f"{arm}t.closed_at IS NULL UNION ALL {arm}t.closed_at >= %(start)s"
+
+
+def last_event(column: str, fallback: str) -> str:
+    """The time or the state of the ticket's last event before the end (``sqlite_reports._LAST_EVENT``):
+    a ticket not changed since the end (``updated_at`` before it) is as it is now (``fallback``); the
+    others read their last event before the end (the highest ``seq`` among those; ``events_report``).
+    NULL when the ticket had no event before the end."""
+    return (
+        f"CASE WHEN t.updated_at < %(end)s THEN {fallback} "
+        f"ELSE (SELECT x.{column} FROM events x WHERE x.ticket_id = t.id AND x.at < %(end)s "
+        "ORDER BY x.seq DESC LIMIT 1) END"
+    )
+
+
 def _ticket(row: Row, keys: list[str]) -> ReportTicket:
     values: dict[str, Any] = {}
     for index, key in enumerate(keys):
@@ -76,32 +111,26 @@ class PgReportsMixin(PgBase):
         variables: Sequence[str] = (),
         fields: Sequence[str] = (),
     ) -> list[ReportTicket]:
-        select, value_params, keys = _values(variables, fields)
+        select, keys = inline_values(variables, fields)
         base = "t.id, t.number, t.service_id, t.channel, t.category, t.created_at, t.closed_at"
-        ids, since, until = list(services), moment(start), moment(end)
-        params: list[Any]
-        if basis == "status":
+        params = {"services": list(services), "start": moment(start), "end": moment(end)}
+        if basis == "status":  # the state at the end: the last event before it (none: not counted)
+            state = last_event("to_state", "t.state")
+            since = last_event("at", "COALESCE(t.closed_at, t.updated_at)")
             sql = (
-                f"SELECT {base}, e.to_state AS state, e.at AS state_since{select} FROM tickets t "
-                "JOIN events e ON e.ticket_id = t.id AND e.seq = "
-                "(SELECT MAX(x.seq) FROM events x WHERE x.ticket_id = t.id AND x.at < %s) "
-                "WHERE " + _IN_SERVICES + " AND t.created_at < %s ORDER BY t.id"
+                f"SELECT * FROM ({counted(f'{base}, {state} AS state, {since} AS state_since{select}')}) c"
+                " WHERE state IS NOT NULL ORDER BY id"
             )
-            params = [*value_params, until, ids, until]
         elif basis == "current":  # the state now, without reading the history
-            sql = (
-                f"SELECT {base}, t.state AS state, COALESCE(t.closed_at, t.updated_at) AS state_since{select} "
-                "FROM tickets t WHERE " + _IN_SERVICES + " AND (t.category != 'closed' OR t.closed_at >= %s)"
-                " ORDER BY t.id"
-            )
-            params = [*value_params, ids, since]
+            columns = f"{base}, t.state AS state, COALESCE(t.closed_at, t.updated_at) AS state_since{select}"
+            sql = f"{counted(columns)} ORDER BY 1"
         else:
             column = "created_at" if basis == "created" else "closed_at"
             sql = (
                 f"SELECT {base}, t.state AS state, t.updated_at AS state_since{select} FROM tickets t "
-                f"WHERE {_IN_SERVICES} AND t.{column} >= %s AND t.{column} < %s ORDER BY t.id"
+                "WHERE t.service_id = ANY(%(services)s) "
+                f"AND t.{column} >= %(start)s AND t.{column} < %(end)s ORDER BY t.id"
             )
-            params = [*value_params, ids, since, until]
         return [_ticket(row, keys) for row in await self._all(sql, params)]
 
     async def report_overdue(
