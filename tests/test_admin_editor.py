@@ -383,3 +383,29 @@ async def test_the_organisation_is_edited_in_the_browser_and_published_for_every
     assert (kept is not None and kept.definition_version_id != versions[0].id) or kept.service_id != versions[
         0
     ].service_id
+
+
+async def test_publishing_unchanged_texts_with_browser_line_ends_publishes_nothing(tmp_path: Path) -> None:
+    """A browser sends textareas with CRLF line ends, an editor may re-indent: the same definitions,
+    so no new version."""
+    async with client_for(tmp_path) as client:
+        await login(client, "admin", ["administrator"])
+        runtime = client.app.state.runtime
+        before = await runtime.store.latest_definition("inquiries")
+        edit = await client.get("/admin/services/inquiries/edit", headers=EN)
+        files = {
+            name: json.dumps(json.loads(text), ensure_ascii=False, indent=4).replace("\n", "\r\n")
+            for name, text in _textareas(edit.text).items()
+            if name.startswith("file:")
+        }
+        unchanged = await _post_edit(client, "inquiries", "publish", files)
+        same = await runtime.store.latest_definition("inquiries")
+        form = json.loads(files["file:form_schemas/inquiries.json"])
+        form["x-title"]["en"] = "Inquiries (edited)"
+        files["file:form_schemas/inquiries.json"] = json.dumps(form, ensure_ascii=False, indent=2)
+        edited = await _post_edit(client, "inquiries", "publish", files)
+        after = await runtime.store.latest_definition("inquiries")
+    assert unchanged.status_code in (200, 303) and edited.status_code in (200, 303)
+    assert before is not None and same is not None and after is not None
+    assert same.id == before.id
+    assert after.version == before.version + 1

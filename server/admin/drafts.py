@@ -192,13 +192,17 @@ async def publish(
     now: dt.datetime,
 ) -> Published:
     """Validate everything and publish a new version; raises :class:`PublishRefused` (nothing written)."""
-    from server.definitions.bundle import content_hash
+    from server.definitions.bundle import content_hash, semantic_hash
 
     errors = check(service_id, files, organisation_text)
     if errors:
         raise PublishRefused(errors)
     bundle = bundle_of(files, organisation_text)
     before = await store.latest_definition(service_id)
+    if before is not None and semantic_hash(before.bundle) == semantic_hash(bundle):
+        # the same definitions (only line ends or spacing differ, as a browser's CRLF): nothing new
+        await store.delete_draft(service_id)
+        return Published(version=before, new=False)
     version = await store.publish_definition(
         service_id, bundle, content_hash(bundle), created_by=by, note=note, now=now
     )

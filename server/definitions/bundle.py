@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
+from typing import Any
 
 import msgspec
 
@@ -44,6 +45,21 @@ def content_hash(bundle: Mapping[str, str]) -> str:
     """A stable hash of a bundle's files (sorted by path)."""
     canonical = msgspec.json.encode(sorted(bundle.items()))
     return hashlib.sha256(canonical).hexdigest()
+
+
+def _content(text: str) -> str:
+    """A file's JSON re-encoded (key order kept, spacing dropped); its text with LF line ends if it
+    does not parse."""
+    try:
+        return msgspec.json.encode(msgspec.json.decode(text)).decode("utf-8")
+    except msgspec.DecodeError:
+        return text.replace("\r\n", "\n")
+
+
+def semantic_hash(bundle: Mapping[str, Any]) -> str:
+    """The content hash of a bundle, blind to line ends and spacing: two bundles with the same hash
+    run the same definitions."""
+    return content_hash({path: _content(str(text)) for path, text in bundle.items()})
 
 
 def compile_bundle(bundle: Mapping[str, str]) -> CompiledService:

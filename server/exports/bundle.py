@@ -18,7 +18,7 @@ from typing import Any
 
 import msgspec
 
-from server.definitions.bundle import bundle_for, content_hash
+from server.definitions.bundle import bundle_for, content_hash, semantic_hash
 from server.definitions.errors import DefinitionError, ErrorSink
 from server.definitions.loader import load_sources, read_sources
 from server.store.interface import Store
@@ -79,21 +79,6 @@ class Imported:
     version: int
     changed: bool
     """True when this import published a new version."""
-
-
-def _content(text: str) -> str:
-    """A file's JSON re-encoded (key order kept, spacing dropped); its text with LF line ends if it
-    does not parse."""
-    try:
-        return msgspec.json.encode(msgspec.json.decode(text)).decode("utf-8")
-    except msgspec.DecodeError:
-        return text.replace("\r\n", "\n")
-
-
-def semantic_hash(bundle: Mapping[str, Any]) -> str:
-    """The content hash of a bundle, blind to line ends and spacing: two bundles with the same hash
-    run the same definitions."""
-    return content_hash({path: _content(str(text)) for path, text in bundle.items()})
 
 
 def read_import(path: Path) -> tuple[dict[str, str], ErrorSink]:
