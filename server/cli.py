@@ -86,6 +86,14 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
 
     from server.app import DefinitionsInvalid, create_app
 
+    if settings.db_url and settings.background_worker and args.workers <= 1:
+        # one process per machine on one PostgreSQL: the background work is elected there too
+        import msgspec
+
+        from server.workers import take_postgres_worker_lock
+
+        if not take_postgres_worker_lock(settings.db_url):
+            settings = msgspec.structs.replace(settings, background_worker=False)
     try:
         app = create_app(settings)
     except DefinitionsInvalid as exc:
