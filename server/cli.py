@@ -92,7 +92,12 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
 
         from server.workers import take_postgres_worker_lock
 
-        if not take_postgres_worker_lock(settings.db_url):
+        try:
+            elected = take_postgres_worker_lock(settings.db_url)
+        except ConnectionError as exc:
+            print(exc, file=sys.stderr)
+            return 1
+        if not elected:
             settings = msgspec.structs.replace(settings, background_worker=False)
     try:
         app = create_app(settings)

@@ -91,7 +91,12 @@ def take_postgres_worker_lock(db_url: str) -> bool:
     session-level advisory lock on a connection of its own, kept open (held) until the process exits."""
     import psycopg
 
-    conn = psycopg.connect(db_url, autocommit=True, application_name="khidma-worker-election", keepalives=1)
+    try:
+        conn = psycopg.connect(
+            db_url, autocommit=True, application_name="khidma-worker-election", keepalives=1
+        )
+    except psycopg.OperationalError as exc:
+        raise ConnectionError(f"the PostgreSQL database cannot be reached: {exc}") from exc
     row = conn.execute(WORKER_LOCK_KEY).fetchone()
     if not (row and row[0]):
         conn.close()

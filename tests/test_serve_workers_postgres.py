@@ -191,3 +191,21 @@ async def test_processes_on_one_postgres_lose_nothing_and_race_fairly(pg_url: st
     assert email, "the submissions queued e-mail"
     assert set(email) == {("sent", 1)}, "each message claimed and sent once"
     assert len(mailbox.ids) == len(email) and len(set(mailbox.ids)) == len(email), "each mail arrived once"
+
+
+def test_one_process_per_database_schema_is_elected(pg_url: str) -> None:
+    from server import workers
+
+    held = list(workers._held)
+    try:
+        assert workers.take_postgres_worker_lock(pg_url) is True
+        assert workers.take_postgres_worker_lock(pg_url) is False, "a second connection is not elected"
+        other = pg_url.rsplit("%3D", 1)[0] + "%3Dpublic"
+        assert workers.take_postgres_worker_lock(other) is True, "another schema elects its own"
+        for conn in workers._held[len(held) :]:
+            conn.close()  # the holder goes away: the lock is free again
+        assert workers.take_postgres_worker_lock(pg_url) is True
+    finally:
+        for conn in workers._held[len(held) :]:
+            conn.close()
+        workers._held[:] = held
