@@ -86,6 +86,19 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
 
     from server.app import DefinitionsInvalid, create_app
 
+    if settings.db_url and settings.background_worker and args.workers <= 1:
+        # one process per machine on one PostgreSQL: the background work is elected there too
+        import msgspec
+
+        from server.workers import take_postgres_worker_lock
+
+        try:
+            elected = take_postgres_worker_lock(settings.db_url)
+        except ConnectionError as exc:
+            print(exc, file=sys.stderr)
+            return 1
+        if not elected:
+            settings = msgspec.structs.replace(settings, background_worker=False)
     try:
         app = create_app(settings)
     except DefinitionsInvalid as exc:

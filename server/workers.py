@@ -1,4 +1,4 @@
-"""``khidma serve --workers N``: N server processes on one SQLite file (issue 14).
+"""``khidma serve --workers N``: N server processes on one SQLite file or one PostgreSQL database (issue 14).
 
 uvicorn's supervisor starts the processes (each imports :func:`app_from_environment`, a factory) and
 restarts one that dies. The parent's settings travel to them in the environment, pickled — the same
@@ -13,6 +13,23 @@ and definitions. Nothing else is shared in memory: the processes meet in the dat
 * Background work (notifications, timers, the periodic tasks): in ONE process — the one holding an
   exclusive ``flock`` on ``<db>-worker.lock``, taken when it starts; the operating system releases it
   when that process dies, and the process uvicorn starts in its place takes it.
+* On PostgreSQL (``--db postgresql://…``) ``db_path`` is only a default file name, so a file lock would
+  elect per machine and per working directory, not per database. The election is instead a
+  session-level ``pg_try_advisory_lock`` taken on a connection of its own that the elected process
+  keeps open until it exits: the lock lives in the database, so it elects one process among every
+  process on every machine that serves that database (the load-balanced plan of docs/operation.md),
+  and PostgreSQL releases it when the holder's connection ends (the process died, or the machine).
+  The key is ``hashtext('khidma-worker:' || current_schema())``: advisory locks are per database, and
+  the schema tells apart several khidma stores in one database (the tests keep one per schema).
+  Why the lock and not simply N dispatchers: the outbox and timer claims already use
+  ``FOR UPDATE SKIP LOCKED`` (two dispatchers would never send one message twice), but the periodic
+  tasks (clean-ups, the reports' schedule, the mail fetcher) would run N times for nothing and N
+  pollers would load the database N times — one elected worker keeps one process's behaviour.
+  Caveats: a process that failed the election at start never retries, so when the holder dies without
+  being replaced (a machine is lost) the background work waits for the next process start (uvicorn
+  replaces a dead worker on the same machine at once); if the holder's connection is cut while it
+  lives, a process starting later may be elected too — two dispatchers, which the SKIP LOCKED claims
+  keep safe.
 * Start: migrations decide again under the write lock; publishing the shipped definitions keeps one
   version per content.
 """
@@ -24,7 +41,7 @@ import fcntl
 import os
 import pickle
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import msgspec
 
@@ -43,12 +60,15 @@ def app_from_environment() -> Any:
 
     settings = pickle.loads(base64.b64decode(os.environ[ENVIRONMENT]))  # noqa: S301 (set by our parent)
     assert isinstance(settings, Settings)
-    if settings.background_worker and not take_worker_lock(settings.db_path):
+    if settings.background_worker and not (
+        take_postgres_worker_lock(settings.db_url) if settings.db_url else take_worker_lock(settings.db_path)
+    ):
         settings = msgspec.structs.replace(settings, background_worker=False)
     return create_app(settings)
 
 
-_held: list[IO[bytes]] = []
+_held: list[Any] = []
+"""What keeps this process elected until it exits: the locked file, or the PostgreSQL connection."""
 
 
 def take_worker_lock(db_path: Path) -> bool:
@@ -60,6 +80,28 @@ def take_worker_lock(db_path: Path) -> bool:
         handle.close()
         return False
     _held.append(handle)
+    return True
+
+
+WORKER_LOCK_KEY = "SELECT pg_try_advisory_lock(hashtext('khidma-worker:' || current_schema()))"
+
+
+def take_postgres_worker_lock(db_url: str) -> bool:
+    """Whether this process now runs the background work for the PostgreSQL database ``db_url``: a
+    session-level advisory lock on a connection of its own, kept open (held) until the process exits."""
+    import psycopg
+
+    try:
+        conn = psycopg.connect(
+            db_url, autocommit=True, application_name="khidma-worker-election", keepalives=1
+        )
+    except psycopg.OperationalError as exc:
+        raise ConnectionError(f"the PostgreSQL database cannot be reached: {exc}") from exc
+    row = conn.execute(WORKER_LOCK_KEY).fetchone()
+    if not (row and row[0]):
+        conn.close()
+        return False
+    _held.append(conn)
     return True
 
 
