@@ -41,8 +41,11 @@ async def test_two_processes_take_submissions_on_one_file(tmp_path: Path) -> Non
     url = "/api/services/inquiries/tickets"
     with running_server(db, "--workers", "2", "--no-rate-limits") as base:
         async with httpx.AsyncClient(base_url=base, timeout=30) as client:
-            # warm both processes (each answers after its own start)
-            await asyncio.gather(*(client.get("/healthz") for _ in range(8)))
+            # warm both processes (each answers after its own start; the second may start later)
+            deadline = asyncio.get_running_loop().time() + 30
+            while len(_processes_with_open(db)) < 2 and asyncio.get_running_loop().time() < deadline:
+                await asyncio.gather(*(client.get("/healthz") for _ in range(8)))
+                await asyncio.sleep(0.2)
             assert len(_processes_with_open(db)) == 2, "two server processes share the file"
             gate = asyncio.Semaphore(16)
 
