@@ -29,17 +29,17 @@ from server.paths import PACKAGE, shipped_root
 from server.reports.schedule import report_schedule  # scheduled report e-mails (issue 11)
 from server.runtime import DefinitionsInvalid, Runtime, load_shipped
 from server.settings import Settings
+from server.web.admin_builder import AdminBuilderPages  # /admin/services/{id}/build/form|workflow
 from server.web.admin_directory import AdminDirectoryPages  # /admin/users, /admin/replies, /admin/lookups
 from server.web.admin_outbox import (  # /admin/outbox, /admin/demo/sent, /staff/replies
     AdminDemoPages,
     AdminOutboxPages,
     RepliesPages,
 )
-from server.web.admin_pages import (
-    AdminBuilderPages,
+from server.web.admin_pages import (  # /admin/services, /admin/organisation
     AdminOrganisationPage,
     AdminServicePages,
-)  # /admin/services, /admin/organisation
+)
 from server.web.api import ServicesAPI, TrackAPI
 from server.web.apply_pages import ApplyPages
 from server.web.auth import AuthAPI, AuthMiddleware, AuthPages  # accounts: log-in, sessions, tokens
