@@ -163,18 +163,21 @@ def _run_and_kill(db: str, stop_after: int, deadline_s: float, writers: int = 1)
         child.send_signal(signal.SIGKILL)
         child.wait(timeout=5)
     pump.join(timeout=5)
-    while True:  # acknowledgements printed just before the kill count too
-        line = lines.get_nowait() if not lines.empty() else None
-        if line is None:
-            break
-        if line != "ready":
-            kind, number = line.split()
-            acks.append((kind, number))
+    try:
+        while True:  # acknowledgements printed just before the kill count too
+            line = lines.get_nowait() if not lines.empty() else None
+            if line is None:
+                break
+            # a line the kill cut short ("crea") acknowledged nothing: the print never finished
+            if line != "ready" and len(line.split()) == 2:
+                kind, number = line.split()
+                acks.append((kind, number))
+    finally:
+        if child.stderr is not None:
+            child.stderr.close()
+        if child.stdout is not None:
+            child.stdout.close()
     assert child.returncode == -signal.SIGKILL
-    if child.stderr is not None:
-        child.stderr.close()
-    if child.stdout is not None:
-        child.stdout.close()
     assert acks, "the writer acknowledged nothing"
     return acks
 
