@@ -19,9 +19,7 @@ OutboxStatus = Literal["pending", "sending", "sent", "failed", "dead"]
 TimerStatus = Literal["pending", "fired", "cancelled"]
 
 
-class Record(msgspec.Struct, frozen=True, kw_only=True):
-    """Base of every store Struct."""
-
+from server.store.records_base import Record as Record  # noqa: E402  (the base of every store Struct)
 
 # --- what the store returns ---------------------------------------------------------------
 
@@ -396,45 +394,6 @@ class TaskRow(msgspec.Struct, frozen=True, kw_only=True):
 
 # --- what the reports count (server/reports builds the figures from these) ------------------------
 
-ReportBasis = Literal["status", "current", "created", "closed"]
-# ``current``: ``status`` for a period not yet ended (every state is the state now).
-
-
-class ReportTicket(msgspec.Struct, frozen=True, kw_only=True):
-    """One counted ticket, with the values a report groups or filters it by."""
-
-    id: int
-    number: str
-    service_id: str
-    channel: str
-    state: str
-    """The ticket's state at the end of the period (basis ``status``), else its state now."""
-    state_since: datetime
-    """When it entered that state."""
-    category: str
-    """Its category now (the report maps ``state`` to a category itself)."""
-    created_at: datetime
-    closed_at: datetime | None
-    values: dict[str, Any] = {}
-    """``var:NAME`` / ``field:NAME`` → the ticket's variable / form field (missing when unset)."""
-    due_at: datetime | None = None
-    """The earliest pending timer (overdue tickets only)."""
-
-
-class ReportRating(msgspec.Struct, frozen=True, kw_only=True):
-    """One survey response, with the employee who handled the ticket last."""
-
-    ticket_id: int
-    number: str
-    service_id: str
-    answers: dict[str, int]
-    created_at: datetime
-    employee_id: str | None
-    employee_name: str
-
-
-# --- inbound channels (issue 12) ------------------------------------------------------------
-
 InboundOutcome = Literal["created", "threaded", "ignored", "refused"]
 
 
@@ -470,28 +429,9 @@ class NewMail(Record, frozen=True, kw_only=True):
     attachments: tuple[MailAttachment, ...] = ()
 
 
-class ReportRun(Record, frozen=True, kw_only=True):
-    """A report sent for a period (its idempotency key is ``report`` + ``period``)."""
-
-    report: str
-    period: str
-    queued_at: datetime
-    queued_by: str
-    """``schedule`` or ``cli``."""
-    messages: int
-
-
-class ReportCount(Record, frozen=True, kw_only=True):
-    """How many tickets a report counts share one service, state, channel, category and values (the
-    figures alone, without the tickets: ``report_counts``)."""
-
-    service_id: str
-    state: str
-    """As in ``ReportTicket``: the state at the end of the period (basis ``status``), else now."""
-    channel: str
-    category: str
-    """Their category now."""
-    values: dict[str, Any] = {}
-    early: bool = False
-    """Their state began before the period's start (a ticket closed before it is not counted)."""
-    count: int
+# The reports' records live in their own module; named here too, as every store record is.
+from server.store.report_records import ReportBasis as ReportBasis  # noqa: E402
+from server.store.report_records import ReportCount as ReportCount  # noqa: E402
+from server.store.report_records import ReportRating as ReportRating  # noqa: E402
+from server.store.report_records import ReportRun as ReportRun  # noqa: E402
+from server.store.report_records import ReportTicket as ReportTicket  # noqa: E402

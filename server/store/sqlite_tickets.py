@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import secrets
 import sqlite3
-import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -18,6 +17,7 @@ import aiosqlite
 
 from server.audit.chain import CHAIN_VERSION, seal, sealed_values
 from server.store import sqlite_audit
+from server.store import sqlite_ticket_rows as rows
 from server.store.interface import NotFound, VersionConflict
 from server.store.records import (
     Assignment,
@@ -111,7 +111,7 @@ async def append_events(
     version_id = None if version is None else version["definition_version_id"]
     last_id = 0
     for seq, event in enumerate(events, start=last_seq + 1):
-        values = _event_values(ticket_id, seq, event, version_id)
+        values = rows.event_values(ticket_id, seq, event, version_id)
         sealed = seal(key, sealed_values(values), prev_mac)
         row = await fetch_one(
             conn,
@@ -162,146 +162,6 @@ def _require_events(events: Sequence[NewEvent]) -> None:
 # the first statement.
 
 
-def _one(conn: sqlite3.Connection, sql: str, params: Sequence[object] = ()) -> sqlite3.Row | None:
-    row: sqlite3.Row | None = conn.execute(sql, params).fetchone()
-    return row
-
-
-def _next_number_sync(conn: sqlite3.Connection, now: datetime) -> str:
-    """``YYYY-NNNNNN`` from the per-year counter; the year is ``now``'s, in the zone it carries."""
-    row = _one(
-        conn,
-        "INSERT INTO ticket_counters (year, last) VALUES (?, 1)"
-        " ON CONFLICT (year) DO UPDATE SET last = last + 1 RETURNING last",
-        (now.year,),
-    )
-    assert row is not None
-    return f"{now.year:04d}-{row['last']:06d}"
-
-
-def _chain_head_sync(
-    conn: sqlite3.Connection, key: bytes, ticket_id: int, *, now: datetime
-) -> tuple[int, str | None]:
-    """``sqlite_audit.chain_head`` on the writer's thread: the seq and seal of the ticket's last event;
-    events from before the chain are sealed first (and that is recorded)."""
-    query = "SELECT seq, mac FROM events WHERE ticket_id = ? ORDER BY seq DESC LIMIT 1"
-    last = _one(conn, query, (ticket_id,))
-    if last is None:
-        return 0, None
-    if last["mac"] is None:
-        prev: str | None = None
-        count = 0
-        for row in conn.execute(
-            "SELECT * FROM events WHERE ticket_id = ? ORDER BY seq", (ticket_id,)
-        ).fetchall():
-            if row["mac"] is None:
-                sealed = seal(key, sealed_values(row), prev)
-                conn.execute(
-                    "UPDATE events SET mac = ?, chain_version = ?, field_tags = ? WHERE id = ?",
-                    (sealed.mac, CHAIN_VERSION, sealed.tags_text(), row["id"]),
-                )
-                prev = sealed.mac
-                count += 1
-            else:
-                prev = str(row["mac"])
-        conn.execute(
-            "INSERT INTO audit_chain_log (at, action, reason, tickets, events) VALUES (?, ?, ?, ?, ?)",
-            (
-                time_text(now),
-                "sealed on write",
-                "a new event followed events from before the chain",
-                1,
-                count,
-            ),
-        )
-        last = _one(conn, query, (ticket_id,))
-        assert last is not None
-    return int(last["seq"]), str(last["mac"])
-
-
-def _event_values(ticket_id: int, seq: int, event: NewEvent, version_id: int | None) -> dict[str, object]:
-    """An event's columns as sealed; ``version_id``: the definition version its ticket runs on (0010)."""
-    return {
-        "ticket_id": ticket_id,
-        "seq": seq,
-        "at": time_text(event.at),
-        "actor_id": event.actor_id,
-        "actor_name": event.actor_name,
-        "actor_department": event.actor_department,
-        "action": event.action,
-        "from_state": event.from_state,
-        "to_state": event.to_state,
-        "data": json_text(event.data),
-        "visibility": event.visibility,
-        "kind": event.kind,
-        "definition_version_id": version_id,
-    }
-
-
-def _append_events_sync(
-    conn: sqlite3.Connection, key: bytes, ticket_id: int, events: Sequence[NewEvent], *, now: datetime
-) -> int:
-    """``append_events`` on the writer's thread; returns the last event's id."""
-    last_seq, prev_mac = _chain_head_sync(conn, key, ticket_id, now=now)
-    # each event records (and seals) the definition version its ticket runs on as it is written (0010)
-    version = conn.execute("SELECT definition_version_id FROM tickets WHERE id = ?", (ticket_id,)).fetchone()
-    version_id = None if version is None else version[0]
-    last_id = 0
-    for seq, event in enumerate(events, start=last_seq + 1):
-        values = _event_values(ticket_id, seq, event, version_id)
-        sealed = seal(key, sealed_values(values), prev_mac)
-        cursor = conn.execute(
-            "INSERT INTO events (ticket_id, seq, at, actor_id, actor_name, actor_department, action,"
-            " from_state, to_state, data, visibility, kind, definition_version_id, mac, chain_version,"
-            " field_tags) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (*values.values(), sealed.mac, CHAIN_VERSION, sealed.tags_text()),
-        )
-        last_id = int(cursor.lastrowid or 0)
-        prev_mac = sealed.mac
-    return last_id
-
-
-def _insert_messages(
-    conn: sqlite3.Connection, ticket_id: int, event_id: int, messages: Sequence[NewMessage], *, now: datetime
-) -> None:
-    """The outbox rows (``sqlite_outbox.insert_messages`` on the writer's thread)."""
-    if not messages:
-        return
-    at = time_text(now)
-    conn.executemany(
-        "INSERT INTO outbox (ticket_id, event_id, created_at, channel, recipient, template, language,"
-        " subject, body, status, attempts, next_attempt_at, gateway_request_id, updated_at, last_error)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?)",
-        [
-            (
-                ticket_id,
-                event_id,
-                at,
-                m.channel,
-                m.recipient,
-                m.template,
-                m.language,
-                m.subject,
-                m.body,
-                "pending" if m.undeliverable is None else "dead",
-                at,
-                uuid.uuid4().hex,
-                at,
-                m.undeliverable,
-            )
-            for m in messages
-        ],
-    )
-
-
-def _insert_timers(conn: sqlite3.Connection, ticket_id: int, timers: Sequence[NewTimer]) -> None:
-    if timers:
-        conn.executemany(
-            "INSERT INTO timers (ticket_id, timer, state, due_at, status) VALUES (?, ?, ?, ?, 'pending')",
-            [(ticket_id, t.timer, t.state, time_text(t.due_at)) for t in timers],
-        )
-
-
 def create_ticket(
     conn: sqlite3.Connection,
     new: NewTicket,
@@ -336,24 +196,24 @@ def create_ticket(
         new.search_text,
     )
     if new.idempotency_key is not None:
-        existing = _one(conn, "SELECT * FROM tickets WHERE idempotency_key = ?", (new.idempotency_key,))
+        existing = rows.one(conn, "SELECT * FROM tickets WHERE idempotency_key = ?", (new.idempotency_key,))
         if existing is not None:
             return ticket_from_row(existing), False
-    row = _one(
+    row = rows.one(
         conn,
         "INSERT INTO tickets (number, tracking_code, service_id, definition_version_id, state, category,"
         " department, assignee_role, assignee_user, channel, requester_id, data, vars, version,"
         " created_at, updated_at, closed_at, idempotency_key, language, search_text)"
         " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, NULL, ?, ?, ?) RETURNING *",
-        (_next_number_sync(conn, now), *params),
+        (rows.next_number_sync(conn, now), *params),
     )
     assert row is not None
     ticket = ticket_from_row(row)
-    last_event_id = _append_events_sync(conn, key, ticket.id, events, now=now)
+    last_event_id = rows.append_events_sync(conn, key, ticket.id, events, now=now)
     if _holder(ticket) != (None, None, None):
         _record_assignment(conn, ticket, last_event_id, now=now)
-    _insert_messages(conn, ticket.id, last_event_id, _resolve(messages, ticket), now=now)
-    _insert_timers(conn, ticket.id, timers)
+    rows.insert_messages(conn, ticket.id, last_event_id, _resolve(messages, ticket), now=now)
+    rows.insert_timers(conn, ticket.id, timers)
     return ticket, True
 
 
@@ -376,11 +236,11 @@ def apply_change(
     changed, the outbox rows, the fired or cancelled timers and the new ones."""
     _require_events(events)
     at = time_text(now)
-    before_row = _one(conn, "SELECT * FROM tickets WHERE id = ?", (ticket_id,))
+    before_row = rows.one(conn, "SELECT * FROM tickets WHERE id = ?", (ticket_id,))
     if before_row is None:
         raise NotFound(f"no ticket {ticket_id}")
     before = ticket_from_row(before_row)
-    row = _one(
+    row = rows.one(
         conn,
         "UPDATE tickets SET state = ?, category = ?, department = ?, assignee_role = ?, assignee_user = ?,"
         " vars = ?, closed_at = CASE WHEN ? THEN COALESCE(closed_at, ?) ELSE NULL END, updated_at = ?,"
@@ -402,12 +262,12 @@ def apply_change(
     if row is None:
         raise VersionConflict(before.version)
     ticket = ticket_from_row(row)
-    last_event_id = _append_events_sync(conn, key, ticket_id, events, now=now)
+    last_event_id = rows.append_events_sync(conn, key, ticket_id, events, now=now)
     if _holder(ticket) != _holder(before):
         _record_assignment(conn, ticket, last_event_id, now=now)
-    _insert_messages(conn, ticket_id, last_event_id, _resolve(messages, ticket), now=now)
+    rows.insert_messages(conn, ticket_id, last_event_id, _resolve(messages, ticket), now=now)
     if fired_timer_id is not None:
-        fired = _one(
+        fired = rows.one(
             conn,
             "UPDATE timers SET status = 'fired' WHERE id = ? AND ticket_id = ? AND status = 'pending' RETURNING id",
             (fired_timer_id, ticket_id),
@@ -418,7 +278,7 @@ def apply_change(
         conn.execute(
             "UPDATE timers SET status = 'cancelled' WHERE ticket_id = ? AND status = 'pending'", (ticket_id,)
         )
-    _insert_timers(conn, ticket_id, timers)
+    rows.insert_timers(conn, ticket_id, timers)
     return ticket
 
 
