@@ -127,7 +127,11 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         return 0
     # uvicorn never replaces the peer's address from X-Forwarded-For (it would believe any client on
     # 127.0.0.1): the app reads that header itself, from the trusted proxies only (server/web/limits.py).
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning", proxy_headers=False)
+    from server.process import tune_for_serving
+
+    uvicorn.run(
+        tune_for_serving(app), host=args.host, port=args.port, log_level="warning", proxy_headers=False
+    )
     return 0
 
 

@@ -57,6 +57,7 @@ def settings_to_environment(settings: Settings) -> dict[str, str]:
 def app_from_environment() -> Any:
     """The app of one worker process (uvicorn calls it: ``factory=True``)."""
     from server.app import create_app
+    from server.process import tune_for_serving
 
     settings = pickle.loads(base64.b64decode(os.environ[ENVIRONMENT]))  # noqa: S301 (set by our parent)
     assert isinstance(settings, Settings)
@@ -64,7 +65,7 @@ def app_from_environment() -> Any:
         take_postgres_worker_lock(settings.db_url) if settings.db_url else take_worker_lock(settings.db_path)
     ):
         settings = msgspec.structs.replace(settings, background_worker=False)
-    return create_app(settings)
+    return tune_for_serving(create_app(settings))
 
 
 _held: list[Any] = []

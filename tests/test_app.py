@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -85,3 +87,25 @@ async def test_first_start_publishes_the_shipped_definitions_once(settings: Sett
     assert [s["version"] for s in first] == [1] * 9
     assert first == again
     assert [s["id"] for s in first][:4] == ["inquiries", "supplies", "maintenance", "transmission"]
+
+
+def test_a_serving_process_freezes_its_heap_after_start_up_and_shortens_the_switch_interval(
+    tmp_path: Path,
+) -> None:
+    """``server/process.py``, in a process of its own (a frozen heap would outlive this test)."""
+    code = (
+        "import gc, sys\n"
+        "from litestar.testing import TestClient\n"
+        "from server.app import create_app\n"
+        "from server.process import SWITCH_INTERVAL, tune_for_serving\n"
+        "from server.settings import Settings\n"
+        f"app = tune_for_serving(create_app(Settings(db_path={str(tmp_path / 'k.db')!r})))\n"
+        "assert sys.getswitchinterval() == SWITCH_INTERVAL\n"
+        "assert gc.get_freeze_count() == 0\n"
+        "with TestClient(app) as client:\n"
+        "    assert client.get('/healthz').status_code == 200\n"
+        "    print(gc.get_freeze_count())\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert int(done.stdout.split()[-1]) > 100_000  # the compiled definitions, modules, templates

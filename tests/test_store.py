@@ -835,3 +835,18 @@ async def test_get_ticket_by_idempotency_key(store: AnyStore, definition_id: int
     ticket = await create(store, definition_id, idempotency_key="abc")
     assert await store.get_ticket_by_idempotency_key("abc") == ticket
     assert await store.get_ticket_by_idempotency_key("other") is None
+
+
+async def test_definitions_stamp_follows_publishes_here_at_once_and_elsewhere_within_recheck(
+    backend: Backend,
+) -> None:
+    async with await backend.open() as here, await backend.open() as elsewhere:
+        before = await here.definitions_stamp()
+        mine = await here.publish_definition("svc", {}, "h1", created_by=None, note="", now=NOW)
+        assert await here.definitions_stamp() == mine.id > before  # this store's publish: at once
+        theirs = await elsewhere.publish_definition("svc", {}, "h2", created_by=None, note="", now=NOW)
+        here._stamp.recheck = 3600.0  # within the recheck interval the stamp read last stands…
+        assert await here.definitions_stamp() == mine.id
+        here._stamp.recheck = 0.0  # …and once it has passed, another store's publish is read
+        here._stamp.remember(mine.id)
+        assert await here.definitions_stamp() == theirs.id

@@ -53,6 +53,7 @@ from server.store.postgres_sessions import PgSessionsMixin
 from server.store.postgres_tasks import PgTasksMixin
 from server.store.postgres_tickets import PgTicketsMixin
 from server.store.sqlite import DEVELOPMENT_AUDIT_KEY
+from server.store.stamp import StampCache
 
 if TYPE_CHECKING:
     from server.store.interface import Store
@@ -138,6 +139,7 @@ class PostgresStore(
         self._audit_key = audit_key or DEVELOPMENT_AUDIT_KEY
         self.attachments_dir = attachments_dir
         self.url = url
+        self._stamp = StampCache()
 
     async def __aenter__(self) -> PostgresStore:
         return self

@@ -14,6 +14,7 @@ from server.store.interface import NotFound, VersionConflict
 from server.store.postgres_codec import Conn, PgBase, Row, execute, fetch_one, json_text, moment
 from server.store.postgres_tickets import TICKET_COLUMNS, append_events, record_assignment, ticket_from_row
 from server.store.records import DefinitionVersion, Draft, NewEvent, NewTimer, Ticket, TicketChange
+from server.store.stamp import StampCache
 
 
 def definition_from_row(row: Row) -> DefinitionVersion:
@@ -126,6 +127,8 @@ async def _migrate_ticket(
 
 
 class PgDefinitionsMixin(PgBase):
+    _stamp: StampCache
+
     async def publish_definition(
         self,
         service_id: str,
@@ -137,9 +140,12 @@ class PgDefinitionsMixin(PgBase):
         now: datetime,
     ) -> DefinitionVersion:
         moment(now)
-        return await self._write(
-            lambda conn: _publish(conn, service_id, bundle, content_hash, created_by, note, now)
-        )
+        try:
+            return await self._write(
+                lambda conn: _publish(conn, service_id, bundle, content_hash, created_by, note, now)
+            )
+        finally:
+            self._stamp.forget()
 
     async def latest_definition(self, service_id: str) -> DefinitionVersion | None:
         row = await self._one(_LATEST, (service_id,))

@@ -100,6 +100,7 @@ from server.store.sqlite_channels import SQLiteChannelsMixin
 from server.store.sqlite_codec import fetch_all
 from server.store.sqlite_connection import Synchronous, Writer, connect
 from server.store.sqlite_report_mail import SQLiteReportMailMixin
+from server.store.stamp import StampCache
 
 if TYPE_CHECKING:
     from server.store.interface import Store
@@ -162,6 +163,7 @@ class SQLiteStore(SQLiteReportMailMixin, SQLiteChannelsMixin, SQLiteCacheMixin):
         self.attachments_dir = attachments_dir
         self._writer = writer
         self._reader = reader
+        self._stamp = StampCache()
 
     async def __aenter__(self) -> SQLiteStore:
         return self
@@ -310,11 +312,14 @@ class SQLiteStore(SQLiteReportMailMixin, SQLiteChannelsMixin, SQLiteCacheMixin):
         note: str,
         now: datetime,
     ) -> DefinitionVersion:
-        return await self._writer.run(
-            lambda conn: sqlite_definitions.publish(
-                conn, service_id, bundle, content_hash, created_by=created_by, note=note, now=now
+        try:
+            return await self._writer.run(
+                lambda conn: sqlite_definitions.publish(
+                    conn, service_id, bundle, content_hash, created_by=created_by, note=note, now=now
+                )
             )
-        )
+        finally:
+            self._stamp.forget()
 
     async def latest_definition(self, service_id: str) -> DefinitionVersion | None:
         return await sqlite_definitions.latest(self._reader, service_id)

@@ -66,36 +66,38 @@ def language(connection: ASGIConnection[Any, Any, Any, Any]) -> Language:
     )
 
 
-async def provide_runtime(state: State) -> Runtime:
+def provide_runtime(state: State) -> Runtime:
     runtime: Runtime = state.runtime
     return runtime
 
 
-async def provide_viewer(request: Request[Any, Any, State]) -> User | None:
+def provide_viewer(request: Request[Any, Any, State]) -> User | None:
     return viewer_of(request)
 
 
-async def provide_user(request: Request[Any, Any, State]) -> User:
+def provide_user(request: Request[Any, Any, State]) -> User:
     user = viewer_of(request)
     if user is None:
         raise LoginRequired()
     return user
 
 
-async def provide_lang(request: Request[Any, Any, State]) -> Language:
+def provide_lang(request: Request[Any, Any, State]) -> Language:
     return language(request)
 
 
-async def provide_api_lang(request: Request[Any, Any, State]) -> Language:
+def provide_api_lang(request: Request[Any, Any, State]) -> Language:
     return negotiate(None, request.headers.get("accept-language"), "ar")
 
 
+# Plain functions called on the event loop (``sync_to_thread=False``): none of them waits for
+# anything, and as coroutines Litestar resolved two or more of them in an anyio task group per request.
 DEPENDENCIES = {
-    "runtime": Provide(provide_runtime),
-    "viewer": Provide(provide_viewer),
-    "user": Provide(provide_user),
-    "page_lang": Provide(provide_lang),
-    "api_lang": Provide(provide_api_lang),
+    "runtime": Provide(provide_runtime, sync_to_thread=False),
+    "viewer": Provide(provide_viewer, sync_to_thread=False),
+    "user": Provide(provide_user, sync_to_thread=False),
+    "page_lang": Provide(provide_lang, sync_to_thread=False),
+    "api_lang": Provide(provide_api_lang, sync_to_thread=False),
 }
 
 

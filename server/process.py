@@ -1,0 +1,34 @@
+"""How a serving process runs its interpreter: settings for ``khidma serve`` (one process or each of
+``--workers``), not for the app built inside tests.
+
+* **The GIL's switch interval.** Every ticket transaction runs on the store's writer thread, which gives
+  up the GIL around each SQLite call; while the event loop's thread is busy, taking it back waits for the
+  switch interval (CPython's default 5 ms), several times per transaction. 0.5 ms keeps the writer's
+  turns short (measured in docs/performance.md).
+* **The heap frozen after start-up.** The compiled definitions, templates and modules are hundreds of
+  thousands of long-lived objects; every full collection walked them all (70–100 ms each, a dozen in
+  half a minute of load: the p99). ``gc.freeze()`` once the lifespan has started moves them out of the
+  collector's sight; what is allocated later is collected as usual.
+"""
+
+from __future__ import annotations
+
+import gc
+import sys
+
+from litestar import Litestar
+
+SWITCH_INTERVAL = 0.0005
+"""Seconds a thread may hold the GIL while another waits for it (CPython's default: 0.005)."""
+
+
+def _freeze_heap() -> None:
+    gc.collect()
+    gc.freeze()
+
+
+def tune_for_serving(app: Litestar) -> Litestar:
+    """Set this process up to serve ``app``: the switch interval now, the heap frozen after start-up."""
+    sys.setswitchinterval(SWITCH_INTERVAL)
+    app.on_startup.append(_freeze_heap)
+    return app
