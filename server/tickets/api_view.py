@@ -116,12 +116,11 @@ class Unavailable:
 
 
 async def _summary_fields(runtime: Runtime, ticket: Ticket) -> dict[str, Any]:
-    definition = await runtime.store.get_definition(ticket.definition_version_id)
     return {
         "id": ticket.id,
         "number": ticket.number,
         "service": ticket.service_id,
-        "version": definition.version if definition else 0,
+        "version": await runtime.tickets.version_number(ticket.definition_version_id),
         "ticket_version": ticket.version,
         "state": ticket.state,
         "category": ticket.category,

@@ -112,6 +112,8 @@ class TicketService:
         it; the shipped tree's, compiled when it was loaded, are put here by :meth:`seed`)."""
         self._compiling: dict[int, asyncio.Lock] = {}
         self._latest: dict[str, DefinitionVersion] = {}
+        self._numbers: dict[int, int] = {}
+        """Each published version's number, by version id (``version_number``)."""
         self.stamp: int | None = None
         """The store's ``definitions_stamp`` that ``_latest`` was read at (None: not read yet)."""
         self._reading_latest = asyncio.Lock()
@@ -146,6 +148,17 @@ class TicketService:
     async def ticket_due(self, ticket: Ticket) -> Due:
         return self.due(None if ticket.category == "closed" else await self.store.ticket_due(ticket.id))
 
+    async def version_number(self, definition_version_id: int) -> int:
+        """The service's own number of a published version (0 if there is none): versions never change,
+        so it is read from the store once per process (an answer quoting it does not parse a bundle)."""
+        number = self._numbers.get(definition_version_id)
+        if number is None:
+            version = await self.store.get_definition(definition_version_id)
+            if version is None:
+                return 0
+            number = self._numbers[definition_version_id] = version.version
+        return number
+
     async def compiled_version(self, definition_version_id: int) -> CompiledService:
         """A published version, compiled once per process; concurrent first calls share one compilation."""
         compiled = self._compiled.get(definition_version_id)
@@ -158,6 +171,7 @@ class TicketService:
                 version = await self.store.get_definition(definition_version_id)
                 if version is None:
                     raise UnknownService(f"no definition version {definition_version_id}")
+                self._numbers[definition_version_id] = version.version
                 compiled = self._by_content.get(version.content_hash)
                 if compiled is None:
                     compiled = compile_bundle(version.bundle)
@@ -207,6 +221,7 @@ class TicketService:
                 if stamp != self.stamp:
                     versions = await self.store.latest_definitions()
                     self._latest = {version.service_id: version for version in versions}
+                    self._numbers.update((version.id, version.version) for version in versions)
                     self.stamp = stamp  # read before the versions: a later publish reads them again
         return self._latest
 

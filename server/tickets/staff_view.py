@@ -236,7 +236,7 @@ async def staff_page(
     renders the action forms' fields (the app's template environment)."""
     store = runtime.store
     compiled = await runtime.tickets.compiled_version(ticket.definition_version_id)
-    definition = await store.get_definition(ticket.definition_version_id)
+    definition_version = await runtime.tickets.version_number(ticket.definition_version_id)
     events = await store.list_events(ticket.id)
     files = await attachments(store, compiled, ticket, events, lang)
     outbox = await store.list_outbox(ticket.id)
@@ -269,7 +269,7 @@ async def staff_page(
         number=ticket.number,
         service=compiled.service.name.get(lang),
         service_id=ticket.service_id,
-        definition_version=definition.version if definition else 0,
+        definition_version=definition_version,
         state=ticket.state,
         state_label=state.label.get(lang) if state else ticket.state,
         category=category,

@@ -1,4 +1,6 @@
-"""Who may open what: guards as plain functions, attached to controllers and handlers (``guards=[…]``).
+"""Who may open what: guards attached to controllers and handlers (``guards=[…]``). They are coroutine
+functions though they wait for nothing: Litestar runs a plain-function guard in a worker thread, a hop
+per request.
 
 The roles a guard accepts are read from the organisation (a role's ``scope`` and ``capabilities`` in
 ``organisation.json``), never written here:
@@ -81,11 +83,11 @@ def _user(connection: AnyConnection) -> User:
     return user
 
 
-def login_required(connection: AnyConnection, _: BaseRouteHandler) -> None:
+async def login_required(connection: AnyConnection, _: BaseRouteHandler) -> None:
     _user(connection)
 
 
-def staff_required(connection: AnyConnection, _: BaseRouteHandler) -> None:
+async def staff_required(connection: AnyConnection, _: BaseRouteHandler) -> None:
     if not is_staff(_user(connection), _runtime(connection).org):
         raise PermissionDeniedException()
 
@@ -95,11 +97,11 @@ def _capability(connection: AnyConnection, capability: Capability) -> None:
         raise PermissionDeniedException()
 
 
-def admin_required(connection: AnyConnection, _: BaseRouteHandler) -> None:
+async def admin_required(connection: AnyConnection, _: BaseRouteHandler) -> None:
     _capability(connection, "administer")
 
 
-def export_required(connection: AnyConnection, _: BaseRouteHandler) -> None:
+async def export_required(connection: AnyConnection, _: BaseRouteHandler) -> None:
     _capability(connection, "export")
 
 
