@@ -6,6 +6,7 @@ rendered form is read back the way a browser submits it (``forms_corpus.serializ
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import shutil
@@ -34,6 +35,7 @@ from server.forms import (
 )
 from server.forms.patterns import html_pattern
 from server.paths import shipped_root
+from server.requests.submission import _apply_page
 from server.validation import FieldError, apply_defaults, validate
 from tests.forms_corpus import BY_NAME, CASES, Case, parse, serialize
 
@@ -781,3 +783,21 @@ def test_focus_goes_to_the_row_added_or_to_add_after_a_removal() -> None:
 def test_free_text_inputs_follow_the_direction_typed() -> None:
     doc = doc_of(group_form(), lang="en")
     assert attr(one(doc, 'input[name="items[0][item]"]'), "dir") == "auto"
+
+
+def test_an_empty_apply_form_is_rendered_once_per_compiled_service_and_language(catalogue: Catalogue) -> None:
+    """``server/requests/fresh_forms.py``: the page of an empty form reuses its fields; a page with
+    data, errors or another compiled object (a new version) is rendered afresh."""
+    compiled = catalogue.services["inquiries"]
+    first = _apply_page(compiled, None, lang="ar", channel="web")
+    again = _apply_page(compiled, None, lang="ar", channel="web")
+    assert again.fields is first.fields  # the kept rendering
+    assert again.idempotency_key != first.idempotency_key  # the page's own parts are new
+    english = _apply_page(compiled, None, lang="en", channel="web")
+    assert english.fields is not first.fields and 'lang="en"' not in str(first.fields)
+    assert first.title == build_form(compiled.form, data=None, lang="ar").title
+    typed = _apply_page(compiled, None, lang="ar", channel="web", data={"subject": "x"})
+    assert typed.fields is not first.fields and 'value="x"' in str(typed.fields)
+    newer = dataclasses.replace(compiled)  # what compiling a new published version gives: another object
+    assert _apply_page(newer, None, lang="ar", channel="web").fields is not first.fields
+    assert str(_apply_page(newer, None, lang="ar", channel="web").fields) == str(first.fields)

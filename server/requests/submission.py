@@ -26,6 +26,7 @@ from server.forms.view import build_form
 from server.i18n import t
 from server.notify.phones import telephone_fields_ascii, to_e164
 from server.requests.answers import check_page, is_long, seal, unseal
+from server.requests.fresh_forms import FreshForm, fresh_form
 from server.requests.results import MISSING, NEEDS_LOGIN, GoTo, Missing, NeedsLogin, Result, Shown
 from server.requests.services import (
     actor_of,
@@ -85,25 +86,32 @@ def _apply_page(
     action: tuple[str, str, int] | None = None,
     notice: str = "",
 ) -> ApplyPage:
-    view = build_form(
-        compiled.form,
-        data=data,
-        errors=errors,
-        lang=lang,
-        files=files or {},
-        hx_url=_fields_url(compiled),
-        timezone=timezone(compiled),
-    )
-    if action is not None:
-        view.focus_after(action)
+    def render() -> FreshForm:
+        view = build_form(
+            compiled.form,
+            data=data,
+            errors=errors,
+            lang=lang,
+            files=files or {},
+            hx_url=_fields_url(compiled),
+            timezone=timezone(compiled),
+        )
+        if action is not None:
+            view.focus_after(action)
+        summary.extend(view.error_summary)
+        return FreshForm(title=view.title, fields=render_form_fields(view), multipart=view.multipart)
+
+    summary: list[tuple[str, str, str]] = []
+    empty = data is None and not errors and not files and action is None
+    form = fresh_form(compiled, lang, render) if empty else render()
     org = compiled.organisation
     return ApplyPage(
         service_id=compiled.service.id,
         service_name=compiled.service.name.get(lang),
-        title=view.title,
-        fields=render_form_fields(view),
-        error_summary=view.error_summary,
-        multipart=view.multipart,
+        title=form.title,
+        fields=form.fields,
+        error_summary=summary,
+        multipart=form.multipart,
         channels=[(c, org.channels[c].name.get(lang)) for c in staff_channels(compiled, actor_of(viewer))],
         channel=channel,
         idempotency_key=key or secrets.token_urlsafe(16),

@@ -112,10 +112,8 @@ class TicketService:
         it; the shipped tree's, compiled when it was loaded, are put here by :meth:`seed`)."""
         self._compiling: dict[int, asyncio.Lock] = {}
         self._latest: dict[str, DefinitionVersion] = {}
-        self._numbers: dict[int, int] = {}
-        """Each published version's number, by version id (``version_number``)."""
-        self.stamp: int | None = None
-        """The store's ``definitions_stamp`` that ``_latest`` was read at (None: not read yet)."""
+        self._numbers: dict[int, int] = {}  # each published version's number, by version id
+        self.stamp: int | None = None  # the store's definitions_stamp _latest was read at (None: not yet)
         self._reading_latest = asyncio.Lock()
 
     # --- definitions ------------------------------------------------------------------
@@ -149,8 +147,7 @@ class TicketService:
         return self.due(None if ticket.category == "closed" else await self.store.ticket_due(ticket.id))
 
     async def version_number(self, definition_version_id: int) -> int:
-        """The service's own number of a published version (0 if there is none): versions never change,
-        so it is read from the store once per process (an answer quoting it does not parse a bundle)."""
+        """A published version's number (0: none), read once per process: versions never change."""
         number = self._numbers.get(definition_version_id)
         if number is None:
             version = await self.store.get_definition(definition_version_id)
