@@ -5,6 +5,7 @@ from the others; one idempotency key among them makes one ticket."""
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import sqlite3
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
@@ -115,3 +116,21 @@ async def test_racing_changes_in_a_group_have_one_winner(store: SQLiteStore, gro
     assert all(isinstance(r, VersionConflict) for r in results if not isinstance(r, Ticket))
     assert len(await store.list_events(ticket.id)) == 2
     assert len(await store.list_outbox(ticket.id)) == 1
+
+
+async def test_writers_of_one_file_take_turns_on_its_write_lock_file(
+    store: SQLiteStore, tmp_path: Path
+) -> None:
+    """``WriteTurns``: a transaction waits while another process holds ``<file>-write.lock`` (here this
+    test, standing for it) and goes on as soon as it is let go — no busy-handler sleep in between."""
+    definition = await store.publish_definition("svc", {}, "h", created_by=None, note="", now=NOW)
+    with (tmp_path / "khidma.db-write.lock").open("ab") as other:
+        fcntl.flock(other, fcntl.LOCK_EX)
+        creating = asyncio.create_task(
+            store.create_ticket(new_ticket(definition.id), [event()], [], [], now=NOW)
+        )
+        done, _ = await asyncio.wait({creating}, timeout=0.3)
+        assert not done  # waiting for its turn (the event loop is free meanwhile: this line runs)
+        fcntl.flock(other, fcntl.LOCK_UN)
+        ticket, _ = await asyncio.wait_for(creating, timeout=10)
+    assert await store.get_ticket(ticket.id) == ticket

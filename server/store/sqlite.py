@@ -98,7 +98,7 @@ from server.store.records import (
 from server.store.sqlite_cache import SQLiteCacheMixin
 from server.store.sqlite_channels import SQLiteChannelsMixin
 from server.store.sqlite_codec import fetch_all
-from server.store.sqlite_connection import Synchronous, Writer, connect
+from server.store.sqlite_connection import Synchronous, Writer, WriteTurns, connect
 from server.store.sqlite_report_mail import SQLiteReportMailMixin
 from server.store.stamp import StampCache
 
@@ -129,7 +129,7 @@ async def open_store(
         await writer.close()
         raise
     store = SQLiteStore(
-        Writer(writer),
+        Writer(writer, WriteTurns(path)),
         reader,
         attachments_dir or path.with_name(path.name + "-attachments"),
         path=path,

@@ -17,6 +17,13 @@ starts with ``BEGIN IMMEDIATE`` — the SQLite write lock is taken up front, so 
 starts as a reader and fails later when it tries to write (the ``SQLITE_BUSY`` upgrade deadlock of
 deferred transactions). Between processes, ``BEGIN IMMEDIATE`` plus ``busy_timeout`` serialises
 writers (``khidma serve --workers N``: each process has its writer; the file's lock takes turns).
+Waiting on that lock is SQLite's busy handler, which sleeps and polls (1, 2, 5, 10 … 100 ms): under
+load the process that lost a race slept past several of the other's commits (p99 180 ms with two
+workers). So the store's writers of one file also queue on a blocking ``flock(2)`` of
+``<file>-write.lock`` (:class:`WriteTurns`) around each write transaction: the kernel wakes the next
+as soon as the holder lets go. It orders our own writers only; SQLite's lock stays what guarantees
+one writer, and a writer that does not take the turn (another program) is still waited for by
+``busy_timeout``.
 
 ``Writer.run_sync`` runs a whole transaction — ``BEGIN IMMEDIATE``, a plain synchronous function over
 the ``sqlite3`` connection, ``COMMIT`` (or ``ROLLBACK``) — as ONE job on the connection's thread: one
@@ -30,6 +37,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import fcntl
 import sqlite3
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -72,6 +80,37 @@ GROUP_LIMIT = 64
 Outcome = tuple[bool, Any]
 
 
+class WriteTurns:
+    """The turn of one process's writer among all that write one SQLite file (see the module's
+    docstring): an exclusive ``flock`` of ``<file>-write.lock``, taken on the writer's thread before
+    ``BEGIN IMMEDIATE`` and given back after the transaction ends. The kernel drops it when the
+    process dies."""
+
+    def __init__(self, db_path: Path) -> None:
+        self._file = db_path.with_name(db_path.name + "-write.lock").open("ab")
+
+    def take(self) -> None:
+        fcntl.flock(self._file, fcntl.LOCK_EX)
+
+    def give(self) -> None:
+        fcntl.flock(self._file, fcntl.LOCK_UN)
+
+    def close(self) -> None:
+        self._file.close()
+
+
+def _in_turn(
+    conn: sqlite3.Connection, turns: WriteTurns | None, works: list[Callable[[sqlite3.Connection], Any]]
+) -> list[Outcome]:
+    if turns is None:
+        return _group(conn, works)
+    turns.take()
+    try:
+        return _group(conn, works)
+    finally:
+        turns.give()
+
+
 def _group(conn: sqlite3.Connection, works: list[Callable[[sqlite3.Connection], Any]]) -> list[Outcome]:
     """Run each of ``works`` in its own SAVEPOINT inside one ``BEGIN IMMEDIATE`` transaction and COMMIT
     once (one fsync of the WAL for all): a work that raises is rolled back to its savepoint alone and
@@ -112,8 +151,9 @@ async def _on_thread(conn: aiosqlite.Connection, fn: Callable[..., T], *args: ob
 class Writer:
     """The one connection that writes, behind one lock."""
 
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    def __init__(self, conn: aiosqlite.Connection, turns: WriteTurns | None = None) -> None:
         self._conn = conn
+        self._turns = turns
         self._lock = asyncio.Lock()
         self._queue: list[tuple[Callable[[sqlite3.Connection], Any], asyncio.Future[Any]]] = []
         self._flusher: asyncio.Task[None] | None = None
@@ -123,6 +163,9 @@ class Writer:
         back when it raises or is cancelled."""
         async with self._lock:
             conn = self._conn
+            turns = self._turns
+            if turns is not None:
+                await conn._execute(turns.take)  # type: ignore[no-untyped-call]  # on the writer's thread
             try:
                 # Inside the try: a cancellation while BEGIN is queued must still roll back, as
                 # aiosqlite runs a queued statement even when its awaiting task is cancelled.
@@ -134,6 +177,9 @@ class Writer:
                 with contextlib.suppress(sqlite3.OperationalError):
                     await conn.execute("ROLLBACK")
                 raise
+            finally:
+                if turns is not None:
+                    await conn._execute(turns.give)  # type: ignore[no-untyped-call]
             return result
 
     async def run_sync(self, work: Callable[[sqlite3.Connection], T]) -> T:
@@ -162,7 +208,9 @@ class Writer:
                     if not batch:
                         continue
                     try:
-                        outcomes = await _on_thread(self._conn, _group, [work for work, _ in batch])
+                        outcomes = await _on_thread(
+                            self._conn, _in_turn, self._turns, [work for work, _ in batch]
+                        )
                     except BaseException as exc:
                         for _, future in batch:
                             if not future.done():
@@ -192,3 +240,5 @@ class Writer:
             with contextlib.suppress(sqlite3.Error):
                 await self._conn.execute("PRAGMA optimize")
             await self._conn.close()
+            if self._turns is not None:
+                self._turns.close()
