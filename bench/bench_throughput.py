@@ -4,8 +4,9 @@
     .venv/bin/python bench/bench_throughput.py --workers 2      # khidma serve --workers 2
 
 Starts `bench/baseline.py` (a bare Litestar endpoint: one durable three-row transaction, one hop to a
-writer thread) and `khidma serve` (fresh SQLite files, `--no-rate-limits --no-worker`, the same uvicorn
-settings) on loopback, then, for each run, drives one after the other with `hey` (Debian package `hey`;
+writer thread) and `khidma serve` (fresh SQLite files, `--no-rate-limits --no-worker --demo` — the demo's
+accounts, so the head each inquiry is assigned to exists and gets its e-mail, as in a real
+installation — the same uvicorn settings) on loopback, then, for each run, drives one after the other with `hey` (Debian package `hey`;
 `apt-get install hey`):
 
 * closed loop: `--connections` connections for `--seconds`, as fast as each answers;
@@ -85,9 +86,13 @@ def wait_ready(base: str, timeout: float = 180.0) -> float:
     raise SystemExit(f"{base} did not start within {timeout} s")
 
 
-def khidma_command(port: int, db: Path, workers: int, python: str = sys.executable) -> list[str]:
+def khidma_command(
+    port: int, db: Path, workers: int, python: str = sys.executable, *, demo: bool = False
+) -> list[str]:
     command = [python, "-m", "server", "serve", "--port", str(port), "--db", str(db)]
     command += ["--no-rate-limits", "--no-worker"]  # one client submitting as fast as it can is the point
+    if demo:  # the demo's accounts: the head each new inquiry is assigned to exists and is e-mailed
+        command.append("--demo")
     if workers > 1:
         command += ["--workers", str(workers)]
     return command
@@ -157,7 +162,7 @@ def main() -> None:
             cwd=ROOT,
         )
         khidma = subprocess.Popen(
-            khidma_command(khidma_port, khidma_db, args.workers),
+            khidma_command(khidma_port, khidma_db, args.workers, demo=True),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             cwd=ROOT,
