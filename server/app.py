@@ -31,11 +31,7 @@ from server.runtime import DefinitionsInvalid, Runtime, load_shipped
 from server.settings import Settings
 from server.web.admin_builder import AdminBuilderPages  # /admin/services/{id}/build/form|workflow
 from server.web.admin_directory import AdminDirectoryPages  # /admin/users, /admin/replies, /admin/lookups
-from server.web.admin_outbox import (  # /admin/outbox, /admin/demo/sent, /staff/replies
-    AdminDemoPages,
-    AdminOutboxPages,
-    RepliesPages,
-)
+from server.web.admin_outbox import AdminOutboxPages  # /admin/outbox
 from server.web.admin_pages import (  # /admin/services, /admin/organisation
     AdminOrganisationPage,
     AdminServicePages,
@@ -44,6 +40,7 @@ from server.web.api import ServicesAPI, TrackAPI
 from server.web.apply_pages import ApplyPages
 from server.web.auth import AuthAPI, AuthMiddleware, AuthPages  # accounts: log-in, sessions, tokens
 from server.web.catalogue_pages import CataloguePages
+from server.web.demo_pages import AdminDemoPages  # /admin/demo/sent
 from server.web.deps import DEPENDENCIES, RuntimeDep, language
 from server.web.exports_api import ExportPages, ExportsAPI  # auditor exports: /api/export/…, /exports/…
 from server.web.guards import LoginRequired, is_api, login_redirect
@@ -51,6 +48,7 @@ from server.web.integrations_api import IntegrationsAPI  # integrations: Tawasul
 from server.web.language import set_language
 from server.web.limits import InputRefused, LimitsMiddleware  # request budgets, rate limits
 from server.web.rendering import page_context, render
+from server.web.replies_pages import RepliesPages  # /staff/replies
 from server.web.report_pages import ReportPages, ReportsAPI  # reports (issue 11)
 from server.web.security_headers import security_headers  # CSP, framing, no-store
 from server.web.staff_api import TicketsAPI  # staff ticket API: /api/tickets/{id}
