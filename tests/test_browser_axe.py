@@ -35,8 +35,8 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 import httpx
 import pytest
 
+from tests.browser import CHROMIUM, launch, log_in
 from tests.conftest import running_server
-from tests.test_browser_requester import ARGS, CHROMIUM
 
 ROOT = Path(__file__).resolve().parent.parent
 AXE = ROOT / "tests" / "axe" / "node_modules" / "axe-core" / "axe.min.js"
@@ -207,7 +207,7 @@ def browser() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        chromium = launch(p)
         try:
             yield chromium
         finally:
@@ -429,14 +429,6 @@ def posted_pages(audit: Audit, page: Any, role: str, site: Site) -> None:
 # --- the test -------------------------------------------------------------------------------------------
 
 
-def log_in(page: Any, base: str, username: str) -> None:
-    page.goto(f"{base}/login")
-    page.fill("#username", username)
-    page.fill("#password", PASSWORD)
-    page.locator("main form button[type=submit]").click()
-    page.wait_for_url(lambda url: "/login" not in url)
-
-
 @pytest.mark.parametrize("lang", LANGS)
 @pytest.mark.parametrize("role", list(ROLES))
 def test_no_serious_accessibility_issue(site: Site, browser: Any, role: str, lang: str) -> None:
@@ -452,7 +444,7 @@ def test_no_serious_accessibility_issue(site: Site, browser: Any, role: str, lan
         page = context.new_page()
         spec = ROLES[role]
         if spec.username:
-            log_in(page, site.base, spec.username)
+            log_in(page, site.base, spec.username, PASSWORD)
         audit = Audit(role, lang, site.base)
         posted_pages(audit, page, role, site)
         crawl(audit, page, spec, site)

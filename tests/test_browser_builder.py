@@ -19,8 +19,8 @@ from typing import Any
 
 import pytest
 
+from tests.browser import CHROMIUM, launch, log_in
 from tests.conftest import running_server
-from tests.test_browser_requester import ARGS, CHROMIUM
 
 pytestmark = pytest.mark.skipif(
     not CHROMIUM.exists(), reason="Debian's chromium is not installed (make browser)"
@@ -45,14 +45,6 @@ def server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
         subprocess.run(args, input=PASSWORD + "\n", capture_output=True, text=True, timeout=60, check=True)
     with running_server(db) as base:
         yield base, db
-
-
-def log_in(page: Any, base: str, username: str, next_path: str) -> None:
-    page.goto(f"{base}/login?next={next_path}")
-    page.fill("#username", username)
-    page.fill("#password", PASSWORD)
-    page.locator("main form button[type=submit]").click()
-    page.wait_for_url(f"{base}{next_path}")
 
 
 def add_field(page: Any, kind: str, into: str, values: dict[str, str]) -> None:
@@ -82,14 +74,14 @@ def test_a_service_built_without_json_published_submitted_and_closed(
     shots = Path(os.environ.get("KHIDMA_SCREENSHOTS") or tmp_path)
     shots.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        browser = launch(p)
         try:
             context = browser.new_context(locale="en-GB", viewport={"width": 1500, "height": 1400})
             context.add_cookies([{"name": "lang", "value": "en", "url": base}])
             page = context.new_page()
 
             # 1. a new service: its id, its name in both languages, its department
-            log_in(page, base, "admin.one", "/admin/services")
+            log_in(page, base, "admin.one", PASSWORD, "/admin/services")
             page.fill("#new-service-id", "room_booking")
             page.fill("#new-service-name_ar", "حجز قاعة")
             page.fill("#new-service-name_en", "Room booking")
@@ -224,7 +216,7 @@ def test_a_service_built_without_json_published_submitted_and_closed(
             page.locator("header form[action='/logout'] button").click()
 
             # 5. a requester submits it: the conditional field appears for "Laboratory"
-            log_in(page, base, "student.one", "/services/room_booking/apply")
+            log_in(page, base, "student.one", PASSWORD, "/services/room_booking/apply")
             expect(page.locator('[name="lab_note"]')).to_have_count(0)
             page.get_by_role("radio", name="Laboratory", exact=True).check()
             page.locator('[name="lab_note"]').fill("Twenty computers, please")
@@ -235,7 +227,7 @@ def test_a_service_built_without_json_published_submitted_and_closed(
             page.locator("header form[action='/logout'] button").click()
 
             # 6. customer service prepares it (the condition holds, the requester is told) and closes it
-            log_in(page, base, "cs.one", "/staff/tasks")
+            log_in(page, base, "cs.one", PASSWORD, "/staff/tasks")
             page.get_by_role("link", name=number).click()
             expect(page.locator("#ticket-state")).to_have_text("Received")
             for action_id, state in (("prepare", "Being prepared"), ("close", "Closed")):

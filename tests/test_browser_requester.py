@@ -17,19 +17,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.browser import CHROMIUM, launch
 from tests.conftest import running_server
-
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-    "--disable-quic",
-]
 
 pytestmark = pytest.mark.skipif(
     not CHROMIUM.exists(), reason="Debian's chromium is not installed (make browser)"
@@ -74,7 +63,7 @@ def test_requester_journey_in_arabic(server: str, tmp_path: Path) -> None:
     shots = Path(os.environ.get("KHIDMA_SCREENSHOTS") or tmp_path)
     shots.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        browser = launch(p)
         try:
             page = browser.new_context(locale="ar-SA", viewport={"width": 1100, "height": 1600}).new_page()
             page.goto(f"{server}/")
@@ -153,7 +142,7 @@ def test_add_item_adds_exactly_one_row_with_focus_in_it(server: str) -> None:
     from playwright.sync_api import expect, sync_playwright
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        browser = launch(p)
         try:
             page = browser.new_context(locale="ar-SA").new_page()
             page.goto(f"{server}/login?next=/services/supplies/apply")

@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 
+from tests.browser import CHROMIUM, launch, log_in
 from tests.conftest import running_server
-from tests.test_browser_requester import ARGS, CHROMIUM
 
 pytestmark = pytest.mark.skipif(
     not CHROMIUM.exists(), reason="Debian's chromium is not installed (make browser)"
@@ -60,14 +60,6 @@ def server(tmp_path: Path) -> Iterator[str]:
         yield base
 
 
-def log_in(page: Any, base: str, username: str, next_path: str = "/") -> None:
-    page.goto(f"{base}/login?next={next_path}")
-    page.fill("#username", username)
-    page.fill("#password", PASSWORD)
-    page.locator("main form button[type=submit]").click()
-    page.wait_for_url(f"{base}{next_path}")
-
-
 def log_out(page: Any) -> None:
     page.locator("header form[action='/logout'] button").click()
 
@@ -84,12 +76,12 @@ def test_supplies_ticket_through_five_users(server: str) -> None:
     from playwright.sync_api import expect, sync_playwright
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        browser = launch(p)
         try:
             page = browser.new_context(locale="ar-SA", viewport={"width": 1100, "height": 1400}).new_page()
 
             # 1. the requester submits the supplies form
-            log_in(page, server, "college.eng", "/services/supplies/apply")
+            log_in(page, server, "college.eng", PASSWORD, "/services/supplies/apply")
             page.get_by_label("إحدى كليات الجامعة").check()
             for name, value in [
                 ("college", "كلية الهندسة"),
@@ -111,7 +103,7 @@ def test_supplies_ticket_through_five_users(server: str) -> None:
             log_out(page)
 
             # 2. customer service finds it among the incoming tickets and routes it to Classrooms
-            log_in(page, server, "cs.one", "/staff/tasks")
+            log_in(page, server, "cs.one", PASSWORD, "/staff/tasks")
             page.get_by_role("link", name=number).click()
             expect(page.locator("#ticket-state")).to_have_text("مستلمة لدى وحدة خدمة العملاء")
             form = take(page, "route_to_department")
@@ -121,7 +113,7 @@ def test_supplies_ticket_through_five_users(server: str) -> None:
             log_out(page)
 
             # 3. the head delegates it to a member of the department, with a note
-            log_in(page, server, "head.cls", "/staff/tasks")
+            log_in(page, server, "head.cls", PASSWORD, "/staff/tasks")
             page.get_by_role("link", name=number).click()
             form = take(page, "delegate")
             form.locator('[name$="[assignee]"]').select_option(label="موظف الفصول")
@@ -131,7 +123,7 @@ def test_supplies_ticket_through_five_users(server: str) -> None:
             log_out(page)
 
             # 4. the staff member returns it "supply unavailable"; the reply is mandatory
-            log_in(page, server, "staff.cls", "/staff/tasks")
+            log_in(page, server, "staff.cls", PASSWORD, "/staff/tasks")
             page.goto(ticket_url)
             form = take(page, "return_to_customer_service")
             form.locator('[name$="[outcome]"][value="not_done_unavailable"]').check()
@@ -145,7 +137,7 @@ def test_supplies_ticket_through_five_users(server: str) -> None:
             log_out(page)
 
             # 5. another representative writes the reply to the requester and closes the ticket
-            log_in(page, server, "cs.two", "/staff/tasks")
+            log_in(page, server, "cs.two", PASSWORD, "/staff/tasks")
             page.goto(ticket_url)
             form = take(page, "reply_and_close")
             form.locator('[name$="[reply]"]').fill(
@@ -196,11 +188,11 @@ def test_a_staff_action_applies_in_place_without_a_reload(server: str, tmp_path:
     ticket_id = created.json()["id"]
     add_ready_reply(tmp_path / "staff.db")
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        browser = launch(p)
         try:
             page = browser.new_context(locale="en-GB", viewport={"width": 1100, "height": 1400}).new_page()
             ticket_url = f"{server}/staff/tickets/{ticket_id}"
-            log_in(page, server, "cs.one", f"/staff/tickets/{ticket_id}")
+            log_in(page, server, "cs.one", PASSWORD, f"/staff/tickets/{ticket_id}")
             page.wait_for_function("() => typeof htmx !== 'undefined'")
             page.evaluate("window.__marker = 1")
             events = page.locator("#timeline > li").count()

@@ -13,9 +13,9 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.browser import CHROMIUM, launch, log_in
 from tests.conftest import running_server
 from tests.engine_harness import catalogue
-from tests.test_browser_requester import ARGS, CHROMIUM
 
 pytestmark = pytest.mark.skipif(
     not CHROMIUM.exists(), reason="Debian's chromium is not installed (make browser)"
@@ -72,14 +72,10 @@ def test_a_head_opens_the_weekly_report_picks_last_week_and_drills_down(
 
     base, numbers = server
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        browser = launch(p)
         try:
             page = browser.new_context(locale="ar-SA", viewport={"width": 1200, "height": 900}).new_page()
-            page.goto(f"{base}/login?next=/staff/tasks")
-            page.fill("#username", "affairs.head")
-            page.fill("#password", PASSWORD)
-            page.locator("main form button[type=submit]").click()
-            page.wait_for_url(f"{base}/staff/tasks")
+            log_in(page, base, "affairs.head", PASSWORD, "/staff/tasks")
             page.locator("#my-weekly-report").click()
             page.wait_for_url(f"{base}/reports/weekly_department")
             expect(page.locator("html")).to_have_attribute("lang", "ar")

@@ -12,9 +12,9 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.browser import CHROMIUM, launch, log_in
 from tests.conftest import running_server
 from tests.engine_harness import catalogue
-from tests.test_browser_requester import ARGS, CHROMIUM
 
 pytestmark = pytest.mark.skipif(
     not CHROMIUM.exists(), reason="Debian's chromium is not installed (make browser)"
@@ -73,14 +73,10 @@ def test_keyboard_moves_through_the_list_and_on_to_the_next_ticket(server: tuple
     base, ids = server
     newest_first = list(reversed(ids))  # the default sort: last update first
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        browser = launch(p)
         try:
             page = browser.new_context(locale="ar-SA", viewport={"width": 1200, "height": 900}).new_page()
-            page.goto(f"{base}/login?next=/staff/tasks%3Fview%3Dall")
-            page.fill("#username", "cs.keys")
-            page.fill("#password", PASSWORD)
-            page.locator("main form button[type=submit]").click()
-            page.wait_for_url(f"{base}/staff/tasks?view=all")
+            log_in(page, base, "cs.keys", PASSWORD, "/staff/tasks?view=all")
             expect(page.locator("table.tasks tbody tr")).to_have_count(3)
 
             page.keyboard.press("j")
@@ -127,14 +123,10 @@ def test_the_list_refreshes_in_place_keeping_the_highlighted_row(server: tuple[s
 
     base, ids = server
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        browser = launch(p)
         try:
             page = browser.new_context(locale="en-GB", viewport={"width": 1200, "height": 900}).new_page()
-            page.goto(f"{base}/login?next=/staff/tasks%3Fview%3Dall")
-            page.fill("#username", "cs.keys")
-            page.fill("#password", PASSWORD)
-            page.locator("main form button[type=submit]").click()
-            page.wait_for_url(f"{base}/staff/tasks?view=all")
+            log_in(page, base, "cs.keys", PASSWORD, "/staff/tasks?view=all")
             expect(page.locator("table.tasks tbody tr")).to_have_count(3)
             page.keyboard.press("j")
             expect(page.locator(f"#task-link-{ids[2]}")).to_be_focused()
