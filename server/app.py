@@ -41,7 +41,7 @@ from server.web.apply_pages import ApplyPages
 from server.web.auth import AuthAPI, AuthMiddleware, AuthPages  # accounts: log-in, sessions, tokens
 from server.web.catalogue_pages import CataloguePages
 from server.web.demo_pages import AdminDemoPages  # /admin/demo/sent
-from server.web.deps import DEPENDENCIES, RuntimeDep, language
+from server.web.deps import DEPENDENCIES, RuntimeDep, language, resolve_in_sequence
 from server.web.exports_api import ExportPages, ExportsAPI  # auditor exports: /api/export/…, /exports/…
 from server.web.guards import LoginRequired, is_api, login_redirect
 from server.web.integrations_api import IntegrationsAPI  # integrations: Tawasul, Itqan, mail gateway
@@ -151,7 +151,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         finally:
             await runtime.close()
 
-    return Litestar(
+    app = Litestar(
         route_handlers=[
             healthz,
             ServicesAPI,
@@ -222,3 +222,4 @@ def create_app(settings: Settings | None = None) -> Litestar:
         multipart_form_part_limit=settings.max_form_fields,
         debug=settings.debug,
     )
+    return resolve_in_sequence(app)

@@ -109,3 +109,14 @@ def test_a_serving_process_freezes_its_heap_after_start_up_and_shortens_the_swit
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert int(done.stdout.split()[-1]) > 100_000  # the compiled definitions, modules, templates
+
+
+def test_every_handler_resolves_its_dependencies_one_after_another(tmp_path: Path) -> None:
+    """``server.web.deps.resolve_in_sequence``: no batch of two or more (an anyio task group per request)
+    is left — and the Litestar internals it reads are still where it reads them."""
+    app = create_app(Settings(db_path=tmp_path / "k.db"))
+    models = [model for route in app.routes for _, model in getattr(route, "route_handler_map", {}).values()]
+    assert models, "Litestar's HTTPRoute.route_handler_map moved: see resolve_in_sequence"
+    batches = [batch for model in models for batch in model.dependency_batches]
+    assert any(len(model.dependency_batches) >= 3 for model in models)  # runtime, viewer, a language…
+    assert batches and all(len(batch) == 1 for batch in batches)
