@@ -96,6 +96,12 @@ class PgBase:
         async with self._pool.connection() as conn, conn.transaction():
             return await work(conn)
 
+    async def _pipelined(self, work: Callable[[Conn], Awaitable[T]]) -> T:
+        """``_write`` in pipeline mode: what ``work`` sends goes without waiting for answers — BEGIN
+        with the first statement — until it reads one (or the COMMIT, which waits for them all)."""
+        async with self._pool.connection() as conn, conn.pipeline(), conn.transaction():
+            return await work(conn)
+
     async def _all(self, sql: str, params: Params = ()) -> list[Row]:
         async with self._pool.connection() as conn:
             return await fetch_all(conn, sql, params)

@@ -12,11 +12,15 @@ another process — returns the existing ticket with nothing written.
 from __future__ import annotations
 
 import secrets
+import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
+import msgspec
+from psycopg import AsyncCursor
+from psycopg.rows import dict_row
+
 from server.audit.chain import CHAIN_VERSION, seal, sealed_values
-from server.store import postgres_outbox
 from server.store.interface import NotFound, VersionConflict
 from server.store.postgres_audit import chain_head
 from server.store.postgres_codec import Conn, PgBase, Row, fetch_one, json_text, moment
@@ -62,17 +66,6 @@ def assignment_from_row(row: Row) -> Assignment:
 
 class _IdempotencyKeyTaken(Exception):
     """Another transaction committed a ticket under this key meanwhile: roll ours back."""
-
-
-async def _next_number(conn: Conn, now: datetime) -> str:
-    row = await fetch_one(
-        conn,
-        "INSERT INTO ticket_counters (year, last) VALUES (%s, 1)"
-        " ON CONFLICT (year) DO UPDATE SET last = ticket_counters.last + 1 RETURNING last",
-        (now.year,),
-    )
-    assert row is not None
-    return f"{now.year:04d}-{row['last']:06d}"
 
 
 async def append_events(
@@ -143,6 +136,121 @@ def _require_events(events: Sequence[NewEvent]) -> None:
         raise ValueError("every ticket write appends at least one event (state changes are events)")
 
 
+_LAST_EVENT = "(SELECT id FROM events WHERE ticket_id = %s ORDER BY seq DESC LIMIT 1)"
+
+# The number and the ticket in one statement: the year's counter row is updated (and locked until
+# commit) and the ticket inserted with the number it gives, ``YYYY-NNNNNN`` (more digits past 999,999).
+# A taken idempotency key inserts nothing (no row back): the caller rolls the counter back with it.
+_CREATE = (
+    "WITH counter AS (INSERT INTO ticket_counters (year, last) VALUES (%s, 1)"
+    " ON CONFLICT (year) DO UPDATE SET last = ticket_counters.last + 1 RETURNING last)"
+    " INSERT INTO tickets (number, tracking_code, service_id, definition_version_id, state, category,"
+    " department, assignee_role, assignee_user, channel, requester_id, data, vars, version,"
+    " created_at, updated_at, closed_at, idempotency_key, language, search_text)"
+    " SELECT %s || '-' || CASE WHEN last < 1000000 THEN lpad(last::text, 6, '0') ELSE last::text END,"
+    " %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s::json, %s::json, 1, %s, %s, NULL, %s, %s, %s FROM counter"
+    f" ON CONFLICT (idempotency_key) DO NOTHING RETURNING {TICKET_COLUMNS}"
+)
+
+_UPDATE = (
+    "UPDATE tickets SET state = %s, category = %s, department = %s, assignee_role = %s, assignee_user = %s,"
+    " vars = %s::json, closed_at = CASE WHEN %s THEN COALESCE(closed_at, %s) ELSE NULL END, updated_at = %s,"
+    f" version = version + 1 WHERE id = %s RETURNING {TICKET_COLUMNS}"
+)
+
+
+async def _queue(conn: Conn, sql: str, params: Sequence[object]) -> AsyncCursor[Row]:
+    """Send one statement down the connection's pipeline; its answer is read later (or at commit)."""
+    cursor = conn.cursor(row_factory=dict_row)
+    await cursor.execute(sql, params)
+    return cursor
+
+
+async def _queue_events(
+    conn: Conn,
+    key: bytes,
+    ticket_id: int,
+    version_id: int | None,
+    events: Sequence[NewEvent],
+    head: tuple[int, str | None],
+) -> None:
+    """``append_events`` as one multi-row INSERT sent down the pipeline: each event sealed after the
+    one before it (``head``: the seq and seal of the ticket's last event, read under its row lock)."""
+    last_seq, prev_mac = head
+    rows: list[object] = []
+    for seq, event in enumerate(events, start=last_seq + 1):
+        values = {
+            "ticket_id": ticket_id,
+            "seq": seq,
+            "at": time_text(moment(event.at)),
+            "actor_id": event.actor_id,
+            "actor_name": event.actor_name,
+            "actor_department": event.actor_department,
+            "action": event.action,
+            "from_state": event.from_state,
+            "to_state": event.to_state,
+            "data": json_text(event.data),
+            "visibility": event.visibility,
+            "kind": event.kind,
+            "definition_version_id": version_id,
+        }
+        sealed = seal(key, sealed_values(values), prev_mac)
+        rows += (*values.values(), sealed.mac, CHAIN_VERSION, sealed.tags_text())
+        prev_mac = sealed.mac
+    one = "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s::json, %s, %s, %s, %s, %s, %s)"
+    await _queue(
+        conn,
+        "INSERT INTO events (ticket_id, seq, at, actor_id, actor_name, actor_department, action,"
+        " from_state, to_state, data, visibility, kind, definition_version_id, mac, chain_version,"
+        " field_tags) VALUES " + ", ".join([one] * len(events)),
+        rows,
+    )
+
+
+async def _queue_rows(
+    conn: Conn,
+    ticket: Ticket,
+    assigned: bool,
+    messages: Sequence[NewMessage],
+    timers: Sequence[NewTimer],
+    at: datetime,
+) -> None:
+    """What follows the events in a ticket's transaction, sent down the pipeline: the assignment (when
+    the holder changed), the outbox messages and the new timers — the first two tied to the ticket's
+    last event (``postgres_outbox.insert_messages``' and ``record_assignment``'s rows)."""
+    if assigned:
+        await _queue(
+            conn,
+            "INSERT INTO assignments (ticket_id, event_id, at, department, role, user_id)"
+            f" VALUES (%s, {_LAST_EVENT}, %s, %s, %s, %s)",
+            (ticket.id, ticket.id, at, ticket.department, ticket.assignee_role, ticket.assignee_user),
+        )
+    if messages:
+        one = f"(%s, {_LAST_EVENT}, %s, %s, %s, %s, %s, %s, %s, %s, 0, %s, %s, %s, %s)"
+        rows: list[object] = []
+        for m in messages:
+            status = "pending" if m.undeliverable is None else "dead"
+            rows += (ticket.id, ticket.id, at, m.channel, m.recipient, m.template, m.language, m.subject)
+            rows += (m.body, status, at, uuid.uuid4().hex, at, m.undeliverable)
+        await _queue(
+            conn,
+            "INSERT INTO outbox (ticket_id, event_id, created_at, channel, recipient, template, language,"
+            " subject, body, status, attempts, next_attempt_at, gateway_request_id, updated_at, last_error)"
+            " VALUES " + ", ".join([one] * len(messages)),
+            rows,
+        )
+    if timers:
+        rows = []
+        for t in timers:
+            rows += (ticket.id, t.timer, t.state, moment(t.due_at))
+        await _queue(
+            conn,
+            "INSERT INTO timers (ticket_id, timer, state, due_at, status) VALUES "
+            + ", ".join(["(%s, %s, %s, %s, 'pending')"] * len(timers)),
+            rows,
+        )
+
+
 async def _create(
     conn: Conn,
     key: bytes,
@@ -152,22 +260,15 @@ async def _create(
     timers: Sequence[NewTimer],
     now: datetime,
 ) -> tuple[Ticket, bool]:
-    if new.idempotency_key is not None:
-        existing = await fetch_one(
-            conn, f"SELECT {TICKET_COLUMNS} FROM tickets WHERE idempotency_key = %s", (new.idempotency_key,)
-        )
-        if existing is not None:
-            return ticket_from_row(existing), False
+    """Two round trips in a pipeline: BEGIN and the number-and-ticket statement; then (the events
+    sealed and the messages built, here) the events, assignment, outbox, timers and COMMIT."""
     at = moment(now)
-    row = await fetch_one(
+    created = await _queue(
         conn,
-        "INSERT INTO tickets (number, tracking_code, service_id, definition_version_id, state, category,"
-        " department, assignee_role, assignee_user, channel, requester_id, data, vars, version,"
-        " created_at, updated_at, closed_at, idempotency_key, language, search_text)"
-        " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s::json, %s::json, 1, %s, %s, NULL, %s, %s, %s)"
-        f" ON CONFLICT (idempotency_key) DO NOTHING RETURNING {TICKET_COLUMNS}",
+        _CREATE,
         (
-            await _next_number(conn, now),
+            now.year,
+            f"{now.year:04d}",
             secrets.token_urlsafe(12),
             new.service_id,
             new.definition_version_id,
@@ -187,14 +288,13 @@ async def _create(
             new.search_text,
         ),
     )
+    row = await created.fetchone()
     if row is None:
         raise _IdempotencyKeyTaken
     ticket = ticket_from_row(row)
-    last_event_id = await append_events(conn, key, ticket.id, events, now=now)
-    if _holder(ticket) != (None, None, None):
-        await record_assignment(conn, ticket, last_event_id, now=now)
-    await postgres_outbox.insert_messages(conn, ticket.id, last_event_id, _resolve(messages, ticket), now=now)
-    await postgres_outbox.insert_timers(conn, ticket.id, timers)
+    await _queue_events(conn, key, ticket.id, ticket.definition_version_id, events, (0, None))
+    assigned = _holder(ticket) != (None, None, None)
+    await _queue_rows(conn, ticket, assigned, _resolve(messages, ticket), timers, at)
     return ticket, True
 
 
@@ -211,21 +311,43 @@ async def _change(
     cancel_pending_timers: bool,
     now: datetime,
     fired_timer_id: int | None,
-) -> Ticket:
-    before_row = await fetch_one(
+) -> AsyncCursor[Row] | Ticket:
+    """Two round trips in a pipeline (three when the messages are built from the changed ticket):
+    BEGIN, the ticket's row locked, its last event (read after the lock: its own snapshot) and the
+    fired timer; then the update, events, assignment, outbox, timers and COMMIT. Returns the changed
+    ticket, or (when it was not needed before) the update's cursor, to read once the COMMIT answered."""
+    locked = await _queue(
         conn, f"SELECT {TICKET_COLUMNS} FROM tickets WHERE id = %s FOR UPDATE", (ticket_id,)
     )
+    last = await _queue(
+        conn, "SELECT seq, mac FROM events WHERE ticket_id = %s ORDER BY seq DESC LIMIT 1", (ticket_id,)
+    )
+    fired = None
+    if fired_timer_id is not None:
+        fired = await _queue(
+            conn,
+            "UPDATE timers SET status = 'fired' WHERE id = %s AND ticket_id = %s AND status = 'pending' RETURNING id",
+            (fired_timer_id, ticket_id),
+        )
+    before_row = await locked.fetchone()
     if before_row is None:
         raise NotFound(f"no ticket {ticket_id}")
     before = ticket_from_row(before_row)
     if before.version != expected_version:
         raise VersionConflict(before.version)
+    head_row = await last.fetchone()
+    if fired is not None and await fired.fetchone() is None:
+        raise NotFound(f"ticket {ticket_id} has no pending timer {fired_timer_id}")
+    if head_row is None:
+        head: tuple[int, str | None] = (0, None)
+    elif head_row["mac"] is None:  # events from before the chain: sealed first (postgres_audit)
+        head = await chain_head(conn, key, ticket_id, now=now)
+    else:
+        head = (int(head_row["seq"]), str(head_row["mac"]))
     at = moment(now)
-    row = await fetch_one(
+    updated = await _queue(
         conn,
-        "UPDATE tickets SET state = %s, category = %s, department = %s, assignee_role = %s, assignee_user = %s,"
-        " vars = %s::json, closed_at = CASE WHEN %s THEN COALESCE(closed_at, %s) ELSE NULL END, updated_at = %s,"
-        f" version = version + 1 WHERE id = %s RETURNING {TICKET_COLUMNS}",
+        _UPDATE,
         (
             change.state,
             change.category,
@@ -239,18 +361,26 @@ async def _change(
             ticket_id,
         ),
     )
-    assert row is not None
-    ticket = ticket_from_row(row)
-    last_event_id = await append_events(conn, key, ticket_id, events, now=now)
-    if _holder(ticket) != _holder(before):
-        await record_assignment(conn, ticket, last_event_id, now=now)
-    await postgres_outbox.insert_messages(conn, ticket_id, last_event_id, _resolve(messages, ticket), now=now)
-    if fired_timer_id is not None:
-        await postgres_outbox.fire_timer(conn, ticket_id, fired_timer_id)
+    await _queue_events(conn, key, ticket_id, before.definition_version_id, events, head)
+    holder = (change.department, change.assignee_role, change.assignee_user)  # what the update sets
+    if isinstance(messages, Sequence):
+        resolved: Sequence[NewMessage] = messages
+        ticket = msgspec.structs.replace(
+            before, department=holder[0], assignee_role=holder[1], assignee_user=holder[2]
+        )
+    else:
+        after_row = await updated.fetchone()
+        assert after_row is not None
+        ticket = ticket_from_row(after_row)
+        resolved = messages(ticket)
     if cancel_pending_timers:
-        await postgres_outbox.cancel_pending_timers(conn, ticket_id)
-    await postgres_outbox.insert_timers(conn, ticket_id, timers)
-    return ticket
+        await _queue(
+            conn,
+            "UPDATE timers SET status = 'cancelled' WHERE ticket_id = %s AND status = 'pending'",
+            (ticket_id,),
+        )
+    await _queue_rows(conn, ticket, holder != _holder(before), resolved, timers, at)
+    return updated if isinstance(messages, Sequence) else ticket
 
 
 class PgTicketsMixin(PgBase):
@@ -266,7 +396,7 @@ class PgTicketsMixin(PgBase):
         _require_events(events)
         _with_at(events)
         try:
-            return await self._write(
+            return await self._pipelined(
                 lambda conn: _create(conn, self._audit_key, new, events, messages, timers, now)
             )
         except _IdempotencyKeyTaken:
@@ -290,21 +420,26 @@ class PgTicketsMixin(PgBase):
     ) -> Ticket:
         _require_events(events)
         _with_at(events)
-        return await self._write(
-            lambda conn: _change(
-                conn,
-                self._audit_key,
-                ticket_id,
-                expected_version,
-                change,
-                events,
-                messages,
-                timers,
-                cancel_pending_timers=cancel_pending_timers,
-                now=now,
-                fired_timer_id=fired_timer_id,
-            )
-        )
+        async with self._pool.connection() as conn, conn.pipeline():
+            async with conn.transaction():
+                updated = await _change(
+                    conn,
+                    self._audit_key,
+                    ticket_id,
+                    expected_version,
+                    change,
+                    events,
+                    messages,
+                    timers,
+                    cancel_pending_timers=cancel_pending_timers,
+                    now=now,
+                    fired_timer_id=fired_timer_id,
+                )
+            if isinstance(updated, Ticket):
+                return updated
+            row = await updated.fetchone()  # answered with the COMMIT
+        assert row is not None
+        return ticket_from_row(row)
 
     async def get_ticket(self, ticket_id: int) -> Ticket | None:
         row = await self._one(f"SELECT {TICKET_COLUMNS} FROM tickets WHERE id = %s", (ticket_id,))
