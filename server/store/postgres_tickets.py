@@ -11,19 +11,20 @@ another process — returns the existing ticket with nothing written.
 
 from __future__ import annotations
 
-import secrets
-import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
 import msgspec
 from psycopg import AsyncCursor
-from psycopg.rows import dict_row
 
 from server.audit.chain import CHAIN_VERSION, seal, sealed_values
+from server.store import postgres_ticket_rows as rows
 from server.store.interface import NotFound, VersionConflict
 from server.store.postgres_audit import chain_head
 from server.store.postgres_codec import Conn, PgBase, Row, fetch_one, json_text, moment
+from server.store.postgres_group import Creation, CreationGroups
+from server.store.postgres_ticket_rows import TICKET_COLUMNS as TICKET_COLUMNS  # re-exported
+from server.store.postgres_ticket_rows import ticket_from_row as ticket_from_row
 from server.store.records import (
     Assignment,
     Event,
@@ -36,16 +37,6 @@ from server.store.records import (
     TicketChange,
 )
 from server.store.sqlite_codec import time_text
-
-TICKET_COLUMNS = (
-    "id, number, tracking_code, service_id, definition_version_id, state, category, department,"
-    " assignee_role, assignee_user, channel, requester_id, data, vars, version, created_at, updated_at,"
-    " closed_at, idempotency_key, language"
-)
-
-
-def ticket_from_row(row: Row) -> Ticket:
-    return Ticket(**{name: row[name] for name in Ticket.__struct_fields__})
 
 
 def event_from_row(row: Row) -> Event:
@@ -123,132 +114,16 @@ async def record_assignment(conn: Conn, ticket: Ticket, event_id: int, *, now: d
     )
 
 
-def _holder(ticket: Ticket) -> tuple[str | None, str | None, str | None]:
-    return (ticket.department, ticket.assignee_role, ticket.assignee_user)
-
-
-def _resolve(messages: Messages, ticket: Ticket) -> Sequence[NewMessage]:
-    return messages if isinstance(messages, Sequence) else messages(ticket)
-
-
 def _require_events(events: Sequence[NewEvent]) -> None:
     if not events:
         raise ValueError("every ticket write appends at least one event (state changes are events)")
 
-
-_LAST_EVENT = "(SELECT id FROM events WHERE ticket_id = %s ORDER BY seq DESC LIMIT 1)"
-
-# The number and the ticket in one statement: the year's counter row is updated (and locked until
-# commit) and the ticket inserted with the number it gives, ``YYYY-NNNNNN`` (more digits past 999,999).
-# A taken idempotency key inserts nothing (no row back): the caller rolls the counter back with it.
-_CREATE = (
-    "WITH counter AS (INSERT INTO ticket_counters (year, last) VALUES (%s, 1)"
-    " ON CONFLICT (year) DO UPDATE SET last = ticket_counters.last + 1 RETURNING last)"
-    " INSERT INTO tickets (number, tracking_code, service_id, definition_version_id, state, category,"
-    " department, assignee_role, assignee_user, channel, requester_id, data, vars, version,"
-    " created_at, updated_at, closed_at, idempotency_key, language, search_text)"
-    " SELECT %s || '-' || CASE WHEN last < 1000000 THEN lpad(last::text, 6, '0') ELSE last::text END,"
-    " %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s::json, %s::json, 1, %s, %s, NULL, %s, %s, %s FROM counter"
-    f" ON CONFLICT (idempotency_key) DO NOTHING RETURNING {TICKET_COLUMNS}"
-)
 
 _UPDATE = (
     "UPDATE tickets SET state = %s, category = %s, department = %s, assignee_role = %s, assignee_user = %s,"
     " vars = %s::json, closed_at = CASE WHEN %s THEN COALESCE(closed_at, %s) ELSE NULL END, updated_at = %s,"
     f" version = version + 1 WHERE id = %s RETURNING {TICKET_COLUMNS}"
 )
-
-
-async def _queue(conn: Conn, sql: str, params: Sequence[object]) -> AsyncCursor[Row]:
-    """Send one statement down the connection's pipeline; its answer is read later (or at commit)."""
-    cursor = conn.cursor(row_factory=dict_row)
-    await cursor.execute(sql, params)
-    return cursor
-
-
-async def _queue_events(
-    conn: Conn,
-    key: bytes,
-    ticket_id: int,
-    version_id: int | None,
-    events: Sequence[NewEvent],
-    head: tuple[int, str | None],
-) -> None:
-    """``append_events`` as one multi-row INSERT sent down the pipeline: each event sealed after the
-    one before it (``head``: the seq and seal of the ticket's last event, read under its row lock)."""
-    last_seq, prev_mac = head
-    rows: list[object] = []
-    for seq, event in enumerate(events, start=last_seq + 1):
-        values = {
-            "ticket_id": ticket_id,
-            "seq": seq,
-            "at": time_text(moment(event.at)),
-            "actor_id": event.actor_id,
-            "actor_name": event.actor_name,
-            "actor_department": event.actor_department,
-            "action": event.action,
-            "from_state": event.from_state,
-            "to_state": event.to_state,
-            "data": json_text(event.data),
-            "visibility": event.visibility,
-            "kind": event.kind,
-            "definition_version_id": version_id,
-        }
-        sealed = seal(key, sealed_values(values), prev_mac)
-        rows += (*values.values(), sealed.mac, CHAIN_VERSION, sealed.tags_text())
-        prev_mac = sealed.mac
-    one = "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s::json, %s, %s, %s, %s, %s, %s)"
-    await _queue(
-        conn,
-        "INSERT INTO events (ticket_id, seq, at, actor_id, actor_name, actor_department, action,"
-        " from_state, to_state, data, visibility, kind, definition_version_id, mac, chain_version,"
-        " field_tags) VALUES " + ", ".join([one] * len(events)),
-        rows,
-    )
-
-
-async def _queue_rows(
-    conn: Conn,
-    ticket: Ticket,
-    assigned: bool,
-    messages: Sequence[NewMessage],
-    timers: Sequence[NewTimer],
-    at: datetime,
-) -> None:
-    """What follows the events in a ticket's transaction, sent down the pipeline: the assignment (when
-    the holder changed), the outbox messages and the new timers — the first two tied to the ticket's
-    last event (``postgres_outbox.insert_messages``' and ``record_assignment``'s rows)."""
-    if assigned:
-        await _queue(
-            conn,
-            "INSERT INTO assignments (ticket_id, event_id, at, department, role, user_id)"
-            f" VALUES (%s, {_LAST_EVENT}, %s, %s, %s, %s)",
-            (ticket.id, ticket.id, at, ticket.department, ticket.assignee_role, ticket.assignee_user),
-        )
-    if messages:
-        one = f"(%s, {_LAST_EVENT}, %s, %s, %s, %s, %s, %s, %s, %s, 0, %s, %s, %s, %s)"
-        rows: list[object] = []
-        for m in messages:
-            status = "pending" if m.undeliverable is None else "dead"
-            rows += (ticket.id, ticket.id, at, m.channel, m.recipient, m.template, m.language, m.subject)
-            rows += (m.body, status, at, uuid.uuid4().hex, at, m.undeliverable)
-        await _queue(
-            conn,
-            "INSERT INTO outbox (ticket_id, event_id, created_at, channel, recipient, template, language,"
-            " subject, body, status, attempts, next_attempt_at, gateway_request_id, updated_at, last_error)"
-            " VALUES " + ", ".join([one] * len(messages)),
-            rows,
-        )
-    if timers:
-        rows = []
-        for t in timers:
-            rows += (ticket.id, t.timer, t.state, moment(t.due_at))
-        await _queue(
-            conn,
-            "INSERT INTO timers (ticket_id, timer, state, due_at, status) VALUES "
-            + ", ".join(["(%s, %s, %s, %s, 'pending')"] * len(timers)),
-            rows,
-        )
 
 
 async def _create(
@@ -262,39 +137,11 @@ async def _create(
 ) -> tuple[Ticket, bool]:
     """Two round trips in a pipeline: BEGIN and the number-and-ticket statement; then (the events
     sealed and the messages built, here) the events, assignment, outbox, timers and COMMIT."""
-    at = moment(now)
-    created = await _queue(
-        conn,
-        _CREATE,
-        (
-            now.year,
-            f"{now.year:04d}",
-            secrets.token_urlsafe(12),
-            new.service_id,
-            new.definition_version_id,
-            new.state,
-            new.category,
-            new.department,
-            new.assignee_role,
-            new.assignee_user,
-            new.channel,
-            new.requester_id,
-            json_text(new.data),
-            json_text(new.vars),
-            at,
-            at,
-            new.idempotency_key,
-            new.language,
-            new.search_text,
-        ),
-    )
-    row = await created.fetchone()
+    row = await (await rows.queue(conn, rows.CREATE, rows.create_params(new, now))).fetchone()
     if row is None:
         raise _IdempotencyKeyTaken
     ticket = ticket_from_row(row)
-    await _queue_events(conn, key, ticket.id, ticket.definition_version_id, events, (0, None))
-    assigned = _holder(ticket) != (None, None, None)
-    await _queue_rows(conn, ticket, assigned, _resolve(messages, ticket), timers, at)
+    await rows.queue_created(conn, key, ticket, events, messages, timers, now)
     return ticket, True
 
 
@@ -316,15 +163,15 @@ async def _change(
     BEGIN, the ticket's row locked, its last event (read after the lock: its own snapshot) and the
     fired timer; then the update, events, assignment, outbox, timers and COMMIT. Returns the changed
     ticket, or (when it was not needed before) the update's cursor, to read once the COMMIT answered."""
-    locked = await _queue(
+    locked = await rows.queue(
         conn, f"SELECT {TICKET_COLUMNS} FROM tickets WHERE id = %s FOR UPDATE", (ticket_id,)
     )
-    last = await _queue(
+    last = await rows.queue(
         conn, "SELECT seq, mac FROM events WHERE ticket_id = %s ORDER BY seq DESC LIMIT 1", (ticket_id,)
     )
     fired = None
     if fired_timer_id is not None:
-        fired = await _queue(
+        fired = await rows.queue(
             conn,
             "UPDATE timers SET status = 'fired' WHERE id = %s AND ticket_id = %s AND status = 'pending' RETURNING id",
             (fired_timer_id, ticket_id),
@@ -345,7 +192,7 @@ async def _change(
     else:
         head = (int(head_row["seq"]), str(head_row["mac"]))
     at = moment(now)
-    updated = await _queue(
+    updated = await rows.queue(
         conn,
         _UPDATE,
         (
@@ -361,7 +208,7 @@ async def _change(
             ticket_id,
         ),
     )
-    await _queue_events(conn, key, ticket_id, before.definition_version_id, events, head)
+    await rows.queue_events(conn, key, ticket_id, before.definition_version_id, events, head)
     holder = (change.department, change.assignee_role, change.assignee_user)  # what the update sets
     if isinstance(messages, Sequence):
         resolved: Sequence[NewMessage] = messages
@@ -374,16 +221,18 @@ async def _change(
         ticket = ticket_from_row(after_row)
         resolved = messages(ticket)
     if cancel_pending_timers:
-        await _queue(
+        await rows.queue(
             conn,
             "UPDATE timers SET status = 'cancelled' WHERE ticket_id = %s AND status = 'pending'",
             (ticket_id,),
         )
-    await _queue_rows(conn, ticket, holder != _holder(before), resolved, timers, at)
+    await rows.queue_rows(conn, ticket, holder != rows.holder(before), resolved, timers, at)
     return updated if isinstance(messages, Sequence) else ticket
 
 
 class PgTicketsMixin(PgBase):
+    _creations: CreationGroups
+
     async def create_ticket(
         self,
         new: NewTicket,
@@ -393,15 +242,29 @@ class PgTicketsMixin(PgBase):
         *,
         now: datetime,
     ) -> tuple[Ticket, bool]:
+        """Queued for this process's next group of creations (``postgres_group``): answered once the
+        group's COMMIT is done."""
         _require_events(events)
         _with_at(events)
+        return await self._creations.create(new, events, messages, timers, now)
+
+    async def _create_alone(self, creation: Creation) -> tuple[Ticket, bool]:
+        """One creation in a transaction of its own (a group of one, or a group that had to be undone)."""
         try:
             return await self._pipelined(
-                lambda conn: _create(conn, self._audit_key, new, events, messages, timers, now)
+                lambda conn: _create(
+                    conn,
+                    self._audit_key,
+                    creation.new,
+                    creation.events,
+                    creation.messages,
+                    creation.timers,
+                    creation.now,
+                )
             )
         except _IdempotencyKeyTaken:
-            assert new.idempotency_key is not None
-            existing = await self.get_ticket_by_idempotency_key(new.idempotency_key)
+            assert creation.new.idempotency_key is not None
+            existing = await self.get_ticket_by_idempotency_key(creation.new.idempotency_key)
             assert existing is not None
             return existing, False
 
