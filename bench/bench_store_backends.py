@@ -10,11 +10,12 @@ Without ``--pg`` a PostgreSQL 15 cluster is started in a temporary directory (``
 ``synchronous_commit`` on; Debian's binaries, as ``bench/bench_scaleout.py`` does). A given database
 must be empty (or hold only khidma's tables from an earlier run of this script).
 
-For PostgreSQL it also prints, per ticket transaction (the service's submit or action, measured
-around the store's write): the round trips to the server (each wait of psycopg for the server's
-answer — a pipeline's batch of statements is one), the milliseconds spent in them (waiting on the
-server and on the event loop) against the process's CPU, the transactions the server committed
-(``pg_stat_database``), and the pool's waits for a connection (``psycopg_pool`` statistics).
+For PostgreSQL it also prints, per submission or action (the service's whole call, its reads
+included): the round trips to the server (each wait of psycopg for the server's
+answer — a pipeline's batch of statements is one — including the service's reads), the milliseconds
+spent in psycopg's waits (on the server and on the event loop) against the process's CPU, the
+creations' groups committed so far (``postgres_group``), and the pool's waits for a connection
+(``psycopg_pool`` statistics).
 """
 
 from __future__ import annotations
@@ -48,7 +49,9 @@ REQUESTER = Actor(id="req-1", name="req", roles=frozenset({"requester"}))
 
 
 class RoundTrips:
-    """Counts psycopg's waits for the server (one per round trip) and the time spent in them."""
+    """Counts the times psycopg waited for the server's answer — it asks the event loop to wake it when
+    the socket becomes readable, once per round trip (a pipeline's whole batch is one) — and the time
+    spent in psycopg's waits (on the server, and on the event loop to run again)."""
 
     def __init__(self) -> None:
         self.count = 0
@@ -56,30 +59,28 @@ class RoundTrips:
 
     @contextmanager
     def installed(self) -> Iterator[None]:
-        original = psycopg.AsyncConnection.wait
+        loop = asyncio.get_running_loop()
+        original_wait = psycopg.AsyncConnection.wait
+        original_reader = loop.add_reader
+
+        def add_reader(fd: Any, callback: Callable[..., object], *args: Any) -> None:
+            self.count += 1
+            original_reader(fd, callback, *args)
 
         async def wait(conn: Any, gen: Any, *args: Any, **kwargs: Any) -> Any:
-            self.count += 1
             started = time.perf_counter()
             try:
-                return await original(conn, gen, *args, **kwargs)
+                return await original_wait(conn, gen, *args, **kwargs)
             finally:
                 self.seconds += time.perf_counter() - started
 
         psycopg.AsyncConnection.wait = wait  # type: ignore[method-assign]
+        loop.add_reader = add_reader  # type: ignore[method-assign]
         try:
             yield
         finally:
-            psycopg.AsyncConnection.wait = original  # type: ignore[method-assign]
-
-
-def server_commits(url: str) -> int:
-    with psycopg.connect(url, autocommit=True) as conn:
-        row = conn.execute(
-            "SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()"
-        ).fetchone()
-        assert row is not None
-        return int(row[0])
+            psycopg.AsyncConnection.wait = original_wait  # type: ignore[method-assign]
+            loop.add_reader = original_reader  # type: ignore[method-assign]
 
 
 async def measure(
@@ -113,7 +114,6 @@ async def measure(
 
     async def timed(label: str, count: int, run: Callable[[], Any]) -> None:
         trips = RoundTrips()
-        commits = server_commits(url) if url else 0
         pool = getattr(store, "_pool", None)
         if pool is not None:
             pool.pop_stats()
@@ -125,7 +125,9 @@ async def measure(
         if url:
             figures["round_trips"] = trips.count / count
             figures["waiting_ms"] = trips.seconds * 1000 / count
-            figures["commits"] = (server_commits(url) - commits - 1) / count  # less the reading connection's
+            groups = getattr(store, "_creations", None)
+            if groups is not None:
+                figures["groups"] = float(groups.groups)
         if pool is not None:
             stats = pool.pop_stats()
             figures["pool_waits"] = float(stats.get("requests_queued", 0))
