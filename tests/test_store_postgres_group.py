@@ -133,3 +133,17 @@ async def test_a_refused_statement_fails_its_creation_alone(store: PostgresStore
     assert all(isinstance(r, tuple) for n, r in enumerate(results) if n != 2)
     assert await _numbers(store) == _expected(6)
     assert len(await store.list_outbox()) == 6
+
+
+async def test_numbers_past_999999_keep_every_digit(store: PostgresStore) -> None:
+    """The number is formatted in SQL now (with the ticket's INSERT): as ``f"{year:04d}-{n:06d}"``."""
+    published = await _published(store)
+    async with store._pool.connection() as conn:
+        await conn.execute("INSERT INTO ticket_counters (year, last) VALUES (2026, 999998)")
+    first, _ = await store.create_ticket(new_ticket(published), [event()], [], [], now=NOW)
+    second, _ = await store.create_ticket(new_ticket(published), [event()], [], [], now=NOW)
+    assert (
+        (first.number, second.number)
+        == (f"2026-{999999:06d}", f"2026-{1000000:06d}")
+        == ("2026-999999", "2026-1000000")
+    )

@@ -1,8 +1,8 @@
 """A ticket transaction's rows on PostgreSQL, sent down a connection's pipeline (issue 14): the
 statements of ``postgres_tickets``' creations and changes and of ``postgres_group``'s grouped
-creations, each built whole from what the caller gives so that several go to the server in one round
-trip — the events as one multi-row INSERT sealed here, the assignment and the outbox rows tied to the
-ticket's last event by a subquery (no answer awaited for its id), the timers as one INSERT.
+creations, each built whole from what the caller gives so that they go to the server in one round
+trip: the number and the ticket in one statement (``CREATE``); then the events (sealed here), the
+assignment and outbox rows tied to the last of them, and the timers in one more (``Rows``).
 """
 
 from __future__ import annotations
@@ -38,8 +38,6 @@ def holder(ticket: Ticket) -> tuple[str | None, str | None, str | None]:
 def resolve(messages: Messages, ticket: Ticket) -> Sequence[NewMessage]:
     return messages if isinstance(messages, Sequence) else messages(ticket)
 
-
-_LAST_EVENT = "(SELECT id FROM events WHERE ticket_id = %s ORDER BY seq DESC LIMIT 1)"
 
 # The number and the ticket in one statement: the year's counter row is updated (and locked until
 # commit) and the ticket inserted with the number it gives, ``YYYY-NNNNNN`` (more digits past 999,999).
@@ -89,89 +87,107 @@ async def queue(conn: Conn, sql: str, params: Sequence[object]) -> AsyncCursor[R
     return cursor
 
 
-async def queue_events(
-    conn: Conn,
-    key: bytes,
-    ticket_id: int,
-    version_id: int | None,
-    events: Sequence[NewEvent],
-    head: tuple[int, str | None],
-) -> None:
-    """``append_events`` as one multi-row INSERT sent down the pipeline: each event sealed after the
-    one before it (``head``: the seq and seal of the ticket's last event, read under its row lock)."""
-    last_seq, prev_mac = head
-    rows: list[object] = []
-    for seq, event in enumerate(events, start=last_seq + 1):
-        values = {
-            "ticket_id": ticket_id,
-            "seq": seq,
-            "at": time_text(moment(event.at)),
-            "actor_id": event.actor_id,
-            "actor_name": event.actor_name,
-            "actor_department": event.actor_department,
-            "action": event.action,
-            "from_state": event.from_state,
-            "to_state": event.to_state,
-            "data": json_text(event.data),
-            "visibility": event.visibility,
-            "kind": event.kind,
-            "definition_version_id": version_id,
-        }
-        sealed = seal(key, sealed_values(values), prev_mac)
-        rows += (*values.values(), sealed.mac, CHAIN_VERSION, sealed.tags_text())
-        prev_mac = sealed.mac
-    one = "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s::json, %s, %s, %s, %s, %s, %s)"
-    await queue(
-        conn,
-        "INSERT INTO events (ticket_id, seq, at, actor_id, actor_name, actor_department, action,"
-        " from_state, to_state, data, visibility, kind, definition_version_id, mac, chain_version,"
-        " field_tags) VALUES " + ", ".join([one] * len(events)),
-        rows,
-    )
+class Rows:
+    """One statement of data-modifying CTEs for what a ticket's transaction writes after the ticket's
+    row (and, for a change, the row's update too): PostgreSQL runs each CTE once, whether or not the
+    statement reads it, so the events, assignment, outbox rows, timers and the timers' cancelling go
+    to the server as one statement — parsed, planned (prepared after a few) and answered once. The
+    assignment and the outbox rows take the id of the last event inserted by ``ev`` (``last``)."""
 
+    def __init__(self) -> None:
+        self.ctes: list[str] = []
+        self.params: list[object] = []
+        self.result = "SELECT 1"
 
-async def queue_rows(
-    conn: Conn,
-    ticket: Ticket,
-    assigned: bool,
-    messages: Sequence[NewMessage],
-    timers: Sequence[NewTimer],
-    at: datetime,
-) -> None:
-    """What follows the events in a ticket's transaction, sent down the pipeline: the assignment (when
-    the holder changed), the outbox messages and the new timers — the first two tied to the ticket's
-    last event (``postgres_outbox.insert_messages``' and ``record_assignment``'s rows)."""
-    if assigned:
-        await queue(
-            conn,
-            "INSERT INTO assignments (ticket_id, event_id, at, department, role, user_id)"
-            f" VALUES (%s, {_LAST_EVENT}, %s, %s, %s, %s)",
-            (ticket.id, ticket.id, at, ticket.department, ticket.assignee_role, ticket.assignee_user),
-        )
-    if messages:
-        one = f"(%s, {_LAST_EVENT}, %s, %s, %s, %s, %s, %s, %s, %s, 0, %s, %s, %s, %s)"
+    def add(self, name: str, sql: str, params: Sequence[object]) -> None:
+        self.ctes.append(f"{name} AS ({sql})")
+        self.params += params
+
+    def statement(self) -> tuple[str, list[object]]:
+        return f"WITH {', '.join(self.ctes)} {self.result}", self.params
+
+    def events(
+        self,
+        key: bytes,
+        ticket_id: int,
+        version_id: int | None,
+        events: Sequence[NewEvent],
+        head: tuple[int, str | None],
+    ) -> None:
+        """``append_events``' rows as one multi-row INSERT: each event sealed after the one before it
+        (``head``: the seq and seal of the ticket's last event, read under its row lock)."""
+        last_seq, prev_mac = head
         rows: list[object] = []
-        for m in messages:
-            status = "pending" if m.undeliverable is None else "dead"
-            rows += (ticket.id, ticket.id, at, m.channel, m.recipient, m.template, m.language, m.subject)
-            rows += (m.body, status, at, uuid.uuid4().hex, at, m.undeliverable)
-        await queue(
-            conn,
-            "INSERT INTO outbox (ticket_id, event_id, created_at, channel, recipient, template, language,"
-            " subject, body, status, attempts, next_attempt_at, gateway_request_id, updated_at, last_error)"
-            " VALUES " + ", ".join([one] * len(messages)),
+        for seq, event in enumerate(events, start=last_seq + 1):
+            values = {
+                "ticket_id": ticket_id,
+                "seq": seq,
+                "at": time_text(moment(event.at)),
+                "actor_id": event.actor_id,
+                "actor_name": event.actor_name,
+                "actor_department": event.actor_department,
+                "action": event.action,
+                "from_state": event.from_state,
+                "to_state": event.to_state,
+                "data": json_text(event.data),
+                "visibility": event.visibility,
+                "kind": event.kind,
+                "definition_version_id": version_id,
+            }
+            sealed = seal(key, sealed_values(values), prev_mac)
+            rows += (*values.values(), sealed.mac, CHAIN_VERSION, sealed.tags_text())
+            prev_mac = sealed.mac
+        one = "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s::json, %s, %s, %s, %s, %s, %s)"
+        self.add(
+            "ev",
+            "INSERT INTO events (ticket_id, seq, at, actor_id, actor_name, actor_department, action,"
+            " from_state, to_state, data, visibility, kind, definition_version_id, mac, chain_version,"
+            " field_tags) VALUES " + ", ".join([one] * len(events)) + " RETURNING id, seq",
             rows,
         )
-    if timers:
-        rows = []
-        for t in timers:
-            rows += (ticket.id, t.timer, t.state, moment(t.due_at))
-        await queue(
-            conn,
-            "INSERT INTO timers (ticket_id, timer, state, due_at, status) VALUES "
-            + ", ".join(["(%s, %s, %s, %s, 'pending')"] * len(timers)),
-            rows,
-        )
+        self.ctes.append("last AS (SELECT id FROM ev ORDER BY seq DESC LIMIT 1)")
+
+    def after_events(
+        self,
+        ticket: Ticket,
+        assigned: bool,
+        messages: Sequence[NewMessage],
+        timers: Sequence[NewTimer],
+        at: datetime,
+    ) -> None:
+        """The assignment (when the holder changed) and the outbox messages, tied to the last event
+        (``record_assignment``'s and ``postgres_outbox.insert_messages``' rows); the new timers."""
+        if assigned:
+            self.add(
+                "assigned",
+                "INSERT INTO assignments (ticket_id, event_id, at, department, role, user_id)"
+                " VALUES (%s, (SELECT id FROM last), %s, %s, %s, %s)",
+                (ticket.id, at, ticket.department, ticket.assignee_role, ticket.assignee_user),
+            )
+        if messages:
+            one = "(%s, (SELECT id FROM last), %s, %s, %s, %s, %s, %s, %s, %s, 0, %s, %s, %s, %s)"
+            rows: list[object] = []
+            for m in messages:
+                status = "pending" if m.undeliverable is None else "dead"
+                rows += (ticket.id, at, m.channel, m.recipient, m.template, m.language, m.subject)
+                rows += (m.body, status, at, uuid.uuid4().hex, at, m.undeliverable)
+            self.add(
+                "sent",
+                "INSERT INTO outbox (ticket_id, event_id, created_at, channel, recipient, template, language,"
+                " subject, body, status, attempts, next_attempt_at, gateway_request_id, updated_at, last_error)"
+                " VALUES " + ", ".join([one] * len(messages)),
+                rows,
+            )
+        if timers:
+            rows = []
+            for t in timers:
+                rows += (ticket.id, t.timer, t.state, moment(t.due_at))
+            self.add(
+                "timed",
+                "INSERT INTO timers (ticket_id, timer, state, due_at, status) VALUES "
+                + ", ".join(["(%s, %s, %s, %s, 'pending')"] * len(timers)),
+                rows,
+            )
 
 
 async def queue_created(
@@ -183,8 +199,12 @@ async def queue_created(
     timers: Sequence[NewTimer],
     now: datetime,
 ) -> None:
-    """What follows a new ticket's row (``CREATE``'s answer): its events, sealed from the start of its
-    chain, its assignment when it has a holder, its messages (built from it) and its timers."""
-    await queue_events(conn, key, ticket.id, ticket.definition_version_id, events, (0, None))
-    assigned = holder(ticket) != (None, None, None)
-    await queue_rows(conn, ticket, assigned, resolve(messages, ticket), timers, moment(now))
+    """What follows a new ticket's row (``CREATE``'s answer), as one statement down the pipeline: its
+    events, sealed from the start of its chain, its assignment when it has a holder, its messages
+    (built from it) and its timers."""
+    rows = Rows()
+    rows.events(key, ticket.id, ticket.definition_version_id, events, (0, None))
+    rows.after_events(
+        ticket, holder(ticket) != (None, None, None), resolve(messages, ticket), timers, moment(now)
+    )
+    await queue(conn, *rows.statement())

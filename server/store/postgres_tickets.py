@@ -192,41 +192,41 @@ async def _change(
     else:
         head = (int(head_row["seq"]), str(head_row["mac"]))
     at = moment(now)
-    updated = await rows.queue(
-        conn,
-        _UPDATE,
-        (
-            change.state,
-            change.category,
-            change.department,
-            change.assignee_role,
-            change.assignee_user,
-            json_text(change.vars),
-            change.closed,
-            at,
-            at,
-            ticket_id,
-        ),
+    update = (
+        change.state,
+        change.category,
+        change.department,
+        change.assignee_role,
+        change.assignee_user,
+        json_text(change.vars),
+        change.closed,
+        at,
+        at,
+        ticket_id,
     )
-    await rows.queue_events(conn, key, ticket_id, before.definition_version_id, events, head)
     holder = (change.department, change.assignee_role, change.assignee_user)  # what the update sets
-    if isinstance(messages, Sequence):
-        resolved: Sequence[NewMessage] = messages
+    written = rows.Rows()
+    if isinstance(messages, Sequence):  # the usual case: built before the transaction
+        written.add("changed", _UPDATE, update)
+        written.result = f"SELECT {TICKET_COLUMNS} FROM changed"
         ticket = msgspec.structs.replace(
             before, department=holder[0], assignee_role=holder[1], assignee_user=holder[2]
         )
+        resolved: Sequence[NewMessage] = messages
     else:
-        after_row = await updated.fetchone()
+        after_row = await (await rows.queue(conn, _UPDATE, update)).fetchone()
         assert after_row is not None
         ticket = ticket_from_row(after_row)
         resolved = messages(ticket)
-    if cancel_pending_timers:
-        await rows.queue(
-            conn,
+    written.events(key, ticket_id, before.definition_version_id, events, head)
+    if cancel_pending_timers:  # the timers below are not in this statement's snapshot: they stay
+        written.add(
+            "cancelled",
             "UPDATE timers SET status = 'cancelled' WHERE ticket_id = %s AND status = 'pending'",
             (ticket_id,),
         )
-    await rows.queue_rows(conn, ticket, holder != rows.holder(before), resolved, timers, at)
+    written.after_events(ticket, holder != rows.holder(before), resolved, timers, at)
+    updated = await rows.queue(conn, *written.statement())
     return updated if isinstance(messages, Sequence) else ticket
 
 
