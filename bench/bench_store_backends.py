@@ -49,9 +49,9 @@ REQUESTER = Actor(id="req-1", name="req", roles=frozenset({"requester"}))
 
 
 class RoundTrips:
-    """Counts the times psycopg waited for the server's answer — it asks the event loop to wake it when
-    the socket becomes readable, once per round trip (a pipeline's whole batch is one) — and the time
-    spent in psycopg's waits (on the server, and on the event loop to run again)."""
+    """Counts the times psycopg, waiting, was woken by the server's answer arriving (it asks the event
+    loop to wake it when the socket becomes readable): once per round trip, a pipeline's whole batch
+    being one; and the time spent in psycopg's waits (on the server, and on the event loop)."""
 
     def __init__(self) -> None:
         self.count = 0
@@ -64,8 +64,11 @@ class RoundTrips:
         original_reader = loop.add_reader
 
         def add_reader(fd: Any, callback: Callable[..., object], *args: Any) -> None:
-            self.count += 1
-            original_reader(fd, callback, *args)
+            def answered(*given: Any) -> None:  # woken because the server's answer arrived
+                self.count += 1
+                callback(*given)
+
+            original_reader(fd, answered, *args)
 
         async def wait(conn: Any, gen: Any, *args: Any, **kwargs: Any) -> Any:
             started = time.perf_counter()

@@ -30,7 +30,7 @@ from datetime import datetime
 from psycopg_pool import AsyncConnectionPool
 
 from server.store import postgres_ticket_rows as rows
-from server.store.postgres_codec import Conn
+from server.store.postgres_codec import Conn, pipelined_transaction
 from server.store.records import Messages, NewEvent, NewTicket, NewTimer, Ticket
 
 MAX_GROUP = 64
@@ -112,7 +112,7 @@ class CreationGroups:
     async def _group(self, group: list[Creation]) -> None:
         committing = False
         try:
-            async with self._pool.connection() as conn, conn.pipeline() as pipeline, conn.transaction():
+            async with pipelined_transaction(self._pool) as (conn, pipeline):
                 sent = [await rows.queue(conn, rows.CREATE, rows.create_params(c.new, c.now)) for c in group]
                 tickets: list[Ticket] = []
                 for cursor in sent:

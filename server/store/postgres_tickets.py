@@ -21,7 +21,7 @@ from server.audit.chain import CHAIN_VERSION, seal, sealed_values
 from server.store import postgres_ticket_rows as rows
 from server.store.interface import NotFound, VersionConflict
 from server.store.postgres_audit import chain_head
-from server.store.postgres_codec import Conn, PgBase, Row, fetch_one, json_text, moment
+from server.store.postgres_codec import Conn, PgBase, Row, fetch_one, json_text, moment, pipelined_transaction
 from server.store.postgres_group import Creation, CreationGroups
 from server.store.postgres_ticket_rows import TICKET_COLUMNS as TICKET_COLUMNS  # re-exported
 from server.store.postgres_ticket_rows import ticket_from_row as ticket_from_row
@@ -283,24 +283,23 @@ class PgTicketsMixin(PgBase):
     ) -> Ticket:
         _require_events(events)
         _with_at(events)
-        async with self._pool.connection() as conn, conn.pipeline():
-            async with conn.transaction():
-                updated = await _change(
-                    conn,
-                    self._audit_key,
-                    ticket_id,
-                    expected_version,
-                    change,
-                    events,
-                    messages,
-                    timers,
-                    cancel_pending_timers=cancel_pending_timers,
-                    now=now,
-                    fired_timer_id=fired_timer_id,
-                )
-            if isinstance(updated, Ticket):
-                return updated
-            row = await updated.fetchone()  # answered with the COMMIT
+        async with pipelined_transaction(self._pool) as (conn, _):
+            updated = await _change(
+                conn,
+                self._audit_key,
+                ticket_id,
+                expected_version,
+                change,
+                events,
+                messages,
+                timers,
+                cancel_pending_timers=cancel_pending_timers,
+                now=now,
+                fired_timer_id=fired_timer_id,
+            )
+        if isinstance(updated, Ticket):
+            return updated
+        row = await updated.fetchone()  # answered before the COMMIT's
         assert row is not None
         return ticket_from_row(row)
 
