@@ -4,7 +4,7 @@ PostgreSQL (a fresh cluster started here with its default, durable settings, or 
 — with where a PostgreSQL transaction's time goes.
 
     .venv/bin/python bench/bench_store_backends.py [--pg postgresql://…] [--tickets N] [--concurrency C]
-                                                   [--backend sqlite|postgresql|both]
+                                                   [--backend sqlite|postgresql|both] [--pool-size N]
 
 Without ``--pg`` a PostgreSQL 15 cluster is started in a temporary directory (``fsync`` and
 ``synchronous_commit`` on; Debian's binaries, as ``bench/bench_scaleout.py`` does). A given database
@@ -38,6 +38,7 @@ from server.engine.model import Actor, Refusal
 from server.paths import shipped_root
 from server.store.interface import Store
 from server.store.open import open_any
+from server.store.postgres import open_postgres
 from server.tickets.service import Conflict, Created, TicketService
 from server.working_time import WorkingCalendar
 
@@ -169,7 +170,12 @@ async def main(args: argparse.Namespace) -> None:
                 targets.append(("postgresql", start_postgres(pg_dir)))
         try:
             for name, db in targets:
-                store = await open_any(db, Path(tmp) / f"{name}-files")
+                if name == "postgresql" and args.pool_size:
+                    store: Store = await open_postgres(
+                        db, Path(tmp) / f"{name}-files", pool_size=args.pool_size
+                    )
+                else:
+                    store = await open_any(db, Path(tmp) / f"{name}-files")
                 try:
                     url = db if db.startswith("postgresql://") else None
                     results = await measure(name, store, args.tickets, args.concurrency, url)
@@ -192,4 +198,7 @@ if __name__ == "__main__":
     parser.add_argument("--backend", choices=["sqlite", "postgresql", "both"], default="both")
     parser.add_argument("--tickets", type=int, default=400)
     parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument(
+        "--pool-size", type=int, help="PostgreSQL connections per process (default: POOL_SIZE)"
+    )
     asyncio.run(main(parser.parse_args()))
