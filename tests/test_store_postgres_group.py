@@ -147,3 +147,33 @@ async def test_numbers_past_999999_keep_every_digit(store: PostgresStore) -> Non
         == (f"2026-{999999:06d}", f"2026-{1000000:06d}")
         == ("2026-999999", "2026-1000000")
     )
+
+
+async def test_a_change_on_an_unsealed_ticket_seals_its_history_first(store: PostgresStore) -> None:
+    """The pipelined change reads the last event's seal after the lock; events from before the chain
+    (no seal) are sealed first, in the change's transaction, and that is recorded."""
+    published = await _published(store)
+    ticket, _ = await store.create_ticket(new_ticket(published), [event(), event("note")], [], [], now=NOW)
+    async with store._pool.connection() as conn:  # as a database from before the chain looks
+        await conn.execute("ALTER TABLE events DISABLE TRIGGER events_append_only")
+        await conn.execute("UPDATE events SET mac = NULL, chain_version = NULL, field_tags = NULL")
+        await conn.execute("ALTER TABLE events ENABLE TRIGGER events_append_only")
+    change = TicketChange(
+        state="done",
+        category="open",
+        department="it",
+        assignee_role="it_staff",
+        assignee_user=None,
+        vars={},
+        closed=False,
+    )
+    changed = await store.apply_change(
+        ticket.id, 1, change, [event("route")], [], [], cancel_pending_timers=False, now=NOW
+    )
+    assert changed.version == 2
+    assert [e.seq for e in await store.list_events(ticket.id)] == [1, 2, 3]
+    assert await store.verify_event_chains() == (1, 3, [])
+    assert [e["action"] for e in await store.audit_chain_log()] == ["sealed on write"]
+    assert (
+        await store.list_assignments(ticket.id) == (await store.list_assignments(ticket.id))[:1]
+    )  # holder kept
