@@ -92,7 +92,7 @@ async def pipelined_transaction(
     waiting for answers — BEGIN with its first statement — until it reads one; at the end COMMIT goes
     with the block's last statements and one Sync, whose answer (every statement's, the COMMIT's
     last) is awaited before the block's caller goes on. A block that raises, or a statement the
-    server refused, rolls it all back.
+    server refused, rolls it all back (a block's own exception with ROLLBACK in the same round trip).
 
     BEGIN and COMMIT are sent as statements: psycopg's ``transaction()`` in a pipeline syncs when it
     opens and again before it commits — two round trips more per transaction."""
@@ -100,7 +100,12 @@ async def pipelined_transaction(
         try:
             async with conn.pipeline() as pipeline:
                 await conn.execute("BEGIN")
-                yield conn, pipeline
+                try:
+                    yield conn, pipeline
+                except Exception as exc:
+                    if not isinstance(exc, PgError):  # the block gave up (a version conflict, say):
+                        await conn.execute("ROLLBACK")  # sent with the Sync that ends the pipeline
+                    raise
                 await conn.execute("COMMIT")
         except BaseException:
             if not conn.closed and conn.info.transaction_status != TransactionStatus.IDLE:
