@@ -6,6 +6,7 @@ creation succeeds, the failing one fails as it would alone."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 
@@ -39,7 +40,6 @@ def _expected(count: int) -> list[str]:
 
 async def _gather(store: PostgresStore, calls: Sequence[tuple[NewTicket, object]]) -> list[object]:
     """The creations at once (queued in one go: they form one group), each one's result or error."""
-    import asyncio
 
     async def one(new: NewTicket, messages: object) -> object:
         timers = [NewTimer(timer="remind", state="submitted", due_at=NOW)]
@@ -177,3 +177,28 @@ async def test_a_change_on_an_unsealed_ticket_seals_its_history_first(store: Pos
     assert (
         await store.list_assignments(ticket.id) == (await store.list_assignments(ticket.id))[:1]
     )  # holder kept
+
+
+@pytest.mark.parametrize("started", [False, True])
+async def test_a_writer_cancelled_leaves_no_caller_waiting(store: PostgresStore, started: bool) -> None:
+    """The writer cancelled (the event loop shutting down) before it ran, or while it wrote: every
+    queued caller gets an error (or its ticket, when its group had committed) — none waits for ever."""
+    published = await _published(store)
+    callers = [
+        asyncio.create_task(store.create_ticket(new_ticket(published), [event()], [MESSAGE], [], now=NOW))
+        for _ in range(5)
+    ]
+    while store._creations._writer is None:
+        await asyncio.sleep(0)  # the callers queue their creations (a turn of the loop, not a wait)
+    if started:
+        await asyncio.sleep(0)
+        await asyncio.sleep(0)
+    store._creations._writer.cancel()
+    results = await asyncio.wait_for(asyncio.gather(*callers, return_exceptions=True), timeout=30)
+    assert all(isinstance(r, tuple) or "stopped" in str(r) for r in results), results
+    written = [r for r in results if isinstance(r, tuple)]
+    assert await _numbers(store) == _expected(len(written))
+    ticket, fresh = await store.create_ticket(
+        new_ticket(published), [event()], [], [], now=NOW
+    )  # a new writer
+    assert fresh and ticket.number == _expected(len(written) + 1)[-1]

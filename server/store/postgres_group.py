@@ -85,6 +85,7 @@ class CreationGroups:
         self._queue.append(creation)
         if self._writer is None or self._writer.done():
             self._writer = loop.create_task(self._write(), name="khidma-pg-creations")
+            self._writer.add_done_callback(self._written)
         return await creation.answer
 
     async def drain(self) -> None:
@@ -93,13 +94,27 @@ class CreationGroups:
             await asyncio.shield(self._writer)
 
     async def _write(self) -> None:
-        while self._queue:
-            group = [c for c in self._queue[:MAX_GROUP] if not c.answer.done()]
-            del self._queue[:MAX_GROUP]
-            if len(group) == 1:
-                await self._one(group[0])
-            elif group:
-                await self._group(group)
+        group: list[Creation] = []
+        try:
+            while self._queue:
+                group = [c for c in self._queue[:MAX_GROUP] if not c.answer.done()]
+                del self._queue[:MAX_GROUP]
+                if len(group) == 1:
+                    await self._one(group[0])
+                elif group:
+                    await self._group(group)
+        finally:  # cancelled (the loop shutting down): no caller of this group left waiting
+            for creation in group:
+                _fail(creation, _stopped())
+
+    def _written(self, writer: asyncio.Task[None]) -> None:
+        """The writer ended: with nothing queued, unless it was cancelled (perhaps before it ran) or
+        failed. (A writer that ended well may be followed already by a new one, with a new queue.)"""
+        if writer is not self._writer or not (writer.cancelled() or writer.exception() is not None):
+            return
+        for creation in self._queue:
+            _fail(creation, _stopped())
+        self._queue.clear()
 
     async def _one(self, creation: Creation) -> None:
         try:
@@ -135,9 +150,7 @@ class CreationGroups:
         except BaseException as exc:
             if committing or not isinstance(exc, Exception):
                 for creation in group:
-                    _fail(
-                        creation, exc if isinstance(exc, Exception) else RuntimeError("creation interrupted")
-                    )
+                    _fail(creation, exc if isinstance(exc, Exception) else _stopped())
                 if not isinstance(exc, Exception):
                     raise
                 return
@@ -148,6 +161,10 @@ class CreationGroups:
         self.groups += 1
         for creation, ticket in zip(group, tickets, strict=True):
             _answer(creation, (ticket, True))
+
+
+def _stopped() -> RuntimeError:
+    return RuntimeError("the store stopped before this ticket was written")
 
 
 def _answer(creation: Creation, result: tuple[Ticket, bool]) -> None:
