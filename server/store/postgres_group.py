@@ -17,7 +17,8 @@ an idempotency key found taken (its counter increment must not stay behind: a ga
 rolled back, nothing of it written, and each of its creations runs again in a transaction of its
 own, which answers its caller as it would have alone. A COMMIT that fails fails the whole group
 (none acknowledged), as a lone COMMIT would fail its one caller. A creation whose caller gave up
-(cancelled) before its group was formed is not written.
+(cancelled) before its group was formed is not written; if the writer itself is cancelled (the event
+loop shutting down), every caller still waiting gets an error.
 """
 
 from __future__ import annotations
