@@ -2,11 +2,17 @@
 
     .venv/bin/python bench/bench_throughput.py [--runs 3] [--seconds 10] [--connections 16] [--rate 500]
     .venv/bin/python bench/bench_throughput.py --workers 2      # khidma serve --workers 2
+    .venv/bin/python bench/bench_throughput.py --backend postgresql [--workers 2] [--pg-url postgresql://…]
 
 Starts `bench/baseline.py` (a bare Litestar endpoint: one durable three-row transaction, one hop to a
 writer thread) and `khidma serve` (fresh SQLite files, `--no-rate-limits --no-worker --demo` — the demo's
 accounts, so the head each inquiry is assigned to exists and gets its e-mail, as in a real
-installation — the same uvicorn settings) on loopback, then, for each run, drives one after the other with `hey` (Debian package `hey`;
+installation — the same uvicorn settings) on loopback — with `--backend postgresql`, `khidma serve --db
+postgresql://…` on a fresh PostgreSQL 15 cluster started in a temporary directory with its default
+durability (`fsync` and `synchronous_commit` on; Debian's binaries, as `bench/bench_scaleout.py` does),
+or on the empty database `--pg-url` names (the baseline stays the same bare SQLite endpoint, so the
+ratios of both backends are to one yardstick) — then, for each run, drives one after the other with
+`hey` (Debian package `hey`;
 `apt-get install hey`):
 
 * closed loop: `--connections` connections for `--seconds`, as fast as each answers;
@@ -32,7 +38,15 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+
+import psycopg
+from psycopg import sql
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_scaleout import start_postgres, stop_postgres
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -87,7 +101,7 @@ def wait_ready(base: str, timeout: float = 180.0) -> float:
 
 
 def khidma_command(
-    port: int, db: Path, workers: int, python: str = sys.executable, *, demo: bool = False
+    port: int, db: Path | str, workers: int, python: str = sys.executable, *, demo: bool = False
 ) -> list[str]:
     command = [python, "-m", "server", "serve", "--port", str(port), "--db", str(db)]
     command += ["--no-rate-limits", "--no-worker"]  # one client submitting as fast as it can is the point
@@ -98,7 +112,7 @@ def khidma_command(
     return command
 
 
-def cold_start(db: Path, workers: int, tree: Path = ROOT) -> float:
+def cold_start(db: Path | str, workers: int, tree: Path = ROOT) -> float:
     port = free_port()
     start = time.monotonic()
     server = subprocess.Popen(
@@ -116,6 +130,40 @@ def cold_start(db: Path, workers: int, tree: Path = ROOT) -> float:
         server.wait(timeout=20)
 
 
+@contextmanager
+def databases(
+    args: argparse.Namespace, tmp: Path
+) -> Iterator[tuple[Callable[[str], Path | str], int | None]]:
+    """Where each `khidma serve` of the run keeps its data, by name: a SQLite file in ``tmp``, or a
+    database of the PostgreSQL cluster (a fresh one, stopped at the end, unless ``--pg-url``); and the
+    cluster's postmaster when it was started here (its CPU, with its backends', is measured too)."""
+    if args.backend == "sqlite":
+        yield (lambda name: tmp / f"{name}.db"), None
+        return
+    cluster = None if args.pg_url else Path(tempfile.mkdtemp(prefix="khidma-bench-pg-"))
+    url = args.pg_url or start_postgres(cluster)  # type: ignore[arg-type]
+    made: dict[str, str] = {}
+
+    def database(name: str) -> str:
+        if args.pg_url and name == "khidma":
+            return str(args.pg_url)
+        if name not in made:
+            with psycopg.connect(url, autocommit=True) as conn:
+                conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(f"khidma_{name}")))
+            made[name] = url.rsplit("/", 1)[0] + f"/khidma_{name}"
+        return made[name]
+
+    postmaster = None
+    if cluster is not None:
+        postmaster = int((cluster / "data" / "postmaster.pid").read_text().split()[0])
+    try:
+        yield database, postmaster
+    finally:
+        if cluster is not None:
+            stop_postgres(cluster)
+            shutil.rmtree(cluster, ignore_errors=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=3)
@@ -124,6 +172,10 @@ def main() -> None:
     parser.add_argument("--rate", type=int, default=500, help="open-loop offered submissions/s")
     parser.add_argument("--page-rate", type=int, default=300, help="open-loop offered form pages/s")
     parser.add_argument("--workers", type=int, default=1, help="khidma serve --workers")
+    parser.add_argument("--backend", choices=["sqlite", "postgresql"], default="sqlite")
+    parser.add_argument(
+        "--pg-url", help="with --backend postgresql: an empty database to use, not a fresh cluster"
+    )
     parser.add_argument(
         "--before",
         type=Path,
@@ -137,18 +189,18 @@ def main() -> None:
         0
     ]
     results: dict[str, list[dict[str, float]]] = {}
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp, databases(args, Path(tmp)) as (database, postmaster):
         body = Path(tmp) / "body.json"
         body.write_text(json.dumps(example, ensure_ascii=False), encoding="utf-8")
-        khidma_db = Path(tmp) / "khidma.db"
+        khidma_db = database("khidma")
         cold_start(
             khidma_db, 1
         )  # the first start creates and migrates the file and publishes the definitions
         colds = [cold_start(khidma_db, 1) for _ in range(3)]
         colds_before: list[float] = []
         if args.before:
-            cold_start(Path(tmp) / "before-cold.db", 1, args.before)
-            colds_before = [cold_start(Path(tmp) / "before-cold.db", 1, args.before) for _ in range(3)]
+            cold_start(database("before_cold"), 1, args.before)
+            colds_before = [cold_start(database("before_cold"), 1, args.before) for _ in range(3)]
         base_port, khidma_port = free_port(), free_port()
         baseline = subprocess.Popen(
             [
@@ -170,7 +222,7 @@ def main() -> None:
         before_port = free_port()
         before = (
             subprocess.Popen(
-                khidma_command(before_port, Path(tmp) / "before.db", 1, sys.executable),
+                khidma_command(before_port, database("before"), 1, sys.executable),
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
                 cwd=args.before,
@@ -220,12 +272,18 @@ def main() -> None:
                 for name, hey_args in cases.items():
                     process = {"baseline": baseline, "before": before}.get(name.split()[0]) or khidma
                     cpu_before = cpu_seconds(process.pid)
+                    pg_before = cpu_seconds(postmaster) if postmaster else 0.0
                     figures = hey(hey_args)
-                    figures["cpu_ms"] = (cpu_seconds(process.pid) - cpu_before) * 1000 / max(figures["ok"], 1)
+                    answered = max(figures["ok"], 1)
+                    figures["cpu_ms"] = (cpu_seconds(process.pid) - cpu_before) * 1000 / answered
+                    pg_cpu = ""
+                    if postmaster and process is not baseline:
+                        figures["pg_cpu_ms"] = (cpu_seconds(postmaster) - pg_before) * 1000 / answered
+                        pg_cpu = f"  PostgreSQL CPU {figures['pg_cpu_ms']:.2f} ms/request"
                     results.setdefault(name, []).append(figures)
                     print(
                         f"run {run + 1} {name:18} {figures['rps']:8.0f}/s  p50 {figures['p50']:7.1f} ms"
-                        f"  p99 {figures['p99']:7.1f} ms  server CPU {figures['cpu_ms']:.2f} ms/request"
+                        f"  p99 {figures['p99']:7.1f} ms  server CPU {figures['cpu_ms']:.2f} ms/request{pg_cpu}"
                         f"  ok {figures['ok']:.0f} bad {figures['bad']:.0f}",
                         flush=True,
                     )
@@ -239,7 +297,8 @@ def main() -> None:
         return statistics.median(r[key] for r in results[name])
 
     print(
-        f"\n{args.runs} runs, {args.seconds} s each, {os.cpu_count()} cores, khidma workers {args.workers};"
+        f"\n{args.runs} runs, {args.seconds} s each, {os.cpu_count()} cores, khidma on {args.backend},"
+        f" workers {args.workers};"
         " medians"
     )
     for name in results:
@@ -253,6 +312,10 @@ def main() -> None:
         print(f"  submissions/s, the --before checkout over baseline: {was:.2f}")
     cpu_ratio = median("khidma closed", "cpu_ms") / median("baseline closed", "cpu_ms")
     print(f"  server CPU per submission, khidma over baseline: {cpu_ratio:.1f}")
+    if postmaster:
+        print(
+            f"  PostgreSQL's CPU per submission (postmaster and backends): {median('khidma closed', 'pg_cpu_ms'):.2f} ms"
+        )
     print(
         f"  p99 at {args.rate}/s offered: khidma {median('khidma open', 'p99'):.1f} ms,"
         f" baseline {median('baseline open', 'p99'):.1f} ms"

@@ -45,6 +45,7 @@ from server.store.postgres_channels import PgChannelsMixin
 from server.store.postgres_codec import Conn, configure, fetch_all
 from server.store.postgres_definitions import PgDefinitionsMixin
 from server.store.postgres_directory import PgDirectoryMixin
+from server.store.postgres_group import CreationGroups
 from server.store.postgres_migrate import migrate
 from server.store.postgres_outbox import PgOutboxMixin
 from server.store.postgres_report_mail import PgReportMailMixin
@@ -137,6 +138,7 @@ class PostgresStore(
     ) -> None:
         self._pool = pool
         self._audit_key = audit_key or DEVELOPMENT_AUDIT_KEY
+        self._creations = CreationGroups(pool, self._audit_key, self._create_alone)
         self.attachments_dir = attachments_dir
         self.url = url
         self._stamp = StampCache()
@@ -150,6 +152,7 @@ class PostgresStore(
         await self.close()
 
     async def close(self) -> None:
+        await self._creations.drain()
         await self._pool.close()  # waits for the connections in use to come back
 
     async def integrity_check(self) -> str:

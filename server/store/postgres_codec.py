@@ -8,13 +8,16 @@ msgspec), kept exactly, and read back through msgspec — so the records are the
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager, suppress
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
 import msgspec
-from psycopg import AsyncConnection
+from psycopg import AsyncConnection, AsyncPipeline
+from psycopg.errors import Error as PgError
+from psycopg.pq import TransactionStatus
 from psycopg.rows import dict_row
 from psycopg.types.json import set_json_loads
 from psycopg_pool import AsyncConnectionPool
@@ -81,6 +84,36 @@ def nocase_like(column: str) -> str:
     return f"khidma_nocase({column}) LIKE khidma_nocase(%s) ESCAPE '\\'"
 
 
+@asynccontextmanager
+async def pipelined_transaction(
+    pool: AsyncConnectionPool[Conn],
+) -> AsyncIterator[tuple[Conn, AsyncPipeline]]:
+    """One transaction on one pooled connection in pipeline mode: what the block sends goes without
+    waiting for answers — BEGIN with its first statement — until it reads one; at the end COMMIT goes
+    with the block's last statements and one Sync, whose answer (every statement's, the COMMIT's
+    last) is awaited before the block's caller goes on. A block that raises, or a statement the
+    server refused, rolls it all back (a block's own exception with ROLLBACK in the same round trip).
+
+    BEGIN and COMMIT are sent as statements: psycopg's ``transaction()`` in a pipeline syncs when it
+    opens and again before it commits — two round trips more per transaction."""
+    async with pool.connection() as conn:
+        try:
+            async with conn.pipeline() as pipeline:
+                await conn.execute("BEGIN")
+                try:
+                    yield conn, pipeline
+                except Exception as exc:
+                    if not isinstance(exc, PgError):  # the block gave up (a version conflict, say):
+                        await conn.execute("ROLLBACK")  # sent with the Sync that ends the pipeline
+                    raise
+                await conn.execute("COMMIT")
+        except BaseException:
+            if not conn.closed and conn.info.transaction_status != TransactionStatus.IDLE:
+                with suppress(PgError):  # a broken connection: the pool discards it
+                    await conn.execute("ROLLBACK")
+            raise
+
+
 class PgBase:
     """What every part of ``PostgresStore`` shares: the pool, the audit key, the attachments directory.
 
@@ -94,6 +127,11 @@ class PgBase:
 
     async def _write(self, work: Callable[[Conn], Awaitable[T]]) -> T:
         async with self._pool.connection() as conn, conn.transaction():
+            return await work(conn)
+
+    async def _pipelined(self, work: Callable[[Conn], Awaitable[T]]) -> T:
+        """``_write`` in pipeline mode (``pipelined_transaction``)."""
+        async with pipelined_transaction(self._pool) as (conn, _):
             return await work(conn)
 
     async def _all(self, sql: str, params: Params = ()) -> list[Row]:

@@ -11,15 +11,20 @@ another process — returns the existing ticket with nothing written.
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Sequence
 from datetime import datetime
 
+import msgspec
+from psycopg import AsyncCursor
+
 from server.audit.chain import CHAIN_VERSION, seal, sealed_values
-from server.store import postgres_outbox
+from server.store import postgres_ticket_rows as rows
 from server.store.interface import NotFound, VersionConflict
 from server.store.postgres_audit import chain_head
-from server.store.postgres_codec import Conn, PgBase, Row, fetch_one, json_text, moment
+from server.store.postgres_codec import Conn, PgBase, Row, fetch_one, json_text, moment, pipelined_transaction
+from server.store.postgres_group import Creation, CreationGroups
+from server.store.postgres_ticket_rows import TICKET_COLUMNS as TICKET_COLUMNS  # re-exported
+from server.store.postgres_ticket_rows import ticket_from_row as ticket_from_row
 from server.store.records import (
     Assignment,
     Event,
@@ -32,16 +37,6 @@ from server.store.records import (
     TicketChange,
 )
 from server.store.sqlite_codec import time_text
-
-TICKET_COLUMNS = (
-    "id, number, tracking_code, service_id, definition_version_id, state, category, department,"
-    " assignee_role, assignee_user, channel, requester_id, data, vars, version, created_at, updated_at,"
-    " closed_at, idempotency_key, language"
-)
-
-
-def ticket_from_row(row: Row) -> Ticket:
-    return Ticket(**{name: row[name] for name in Ticket.__struct_fields__})
 
 
 def event_from_row(row: Row) -> Event:
@@ -62,17 +57,6 @@ def assignment_from_row(row: Row) -> Assignment:
 
 class _IdempotencyKeyTaken(Exception):
     """Another transaction committed a ticket under this key meanwhile: roll ours back."""
-
-
-async def _next_number(conn: Conn, now: datetime) -> str:
-    row = await fetch_one(
-        conn,
-        "INSERT INTO ticket_counters (year, last) VALUES (%s, 1)"
-        " ON CONFLICT (year) DO UPDATE SET last = ticket_counters.last + 1 RETURNING last",
-        (now.year,),
-    )
-    assert row is not None
-    return f"{now.year:04d}-{row['last']:06d}"
 
 
 async def append_events(
@@ -130,17 +114,16 @@ async def record_assignment(conn: Conn, ticket: Ticket, event_id: int, *, now: d
     )
 
 
-def _holder(ticket: Ticket) -> tuple[str | None, str | None, str | None]:
-    return (ticket.department, ticket.assignee_role, ticket.assignee_user)
-
-
-def _resolve(messages: Messages, ticket: Ticket) -> Sequence[NewMessage]:
-    return messages if isinstance(messages, Sequence) else messages(ticket)
-
-
 def _require_events(events: Sequence[NewEvent]) -> None:
     if not events:
         raise ValueError("every ticket write appends at least one event (state changes are events)")
+
+
+_UPDATE = (
+    "UPDATE tickets SET state = %s, category = %s, department = %s, assignee_role = %s, assignee_user = %s,"
+    " vars = %s::json, closed_at = CASE WHEN %s THEN COALESCE(closed_at, %s) ELSE NULL END, updated_at = %s,"
+    f" version = version + 1 WHERE id = %s RETURNING {TICKET_COLUMNS}"
+)
 
 
 async def _create(
@@ -152,49 +135,13 @@ async def _create(
     timers: Sequence[NewTimer],
     now: datetime,
 ) -> tuple[Ticket, bool]:
-    if new.idempotency_key is not None:
-        existing = await fetch_one(
-            conn, f"SELECT {TICKET_COLUMNS} FROM tickets WHERE idempotency_key = %s", (new.idempotency_key,)
-        )
-        if existing is not None:
-            return ticket_from_row(existing), False
-    at = moment(now)
-    row = await fetch_one(
-        conn,
-        "INSERT INTO tickets (number, tracking_code, service_id, definition_version_id, state, category,"
-        " department, assignee_role, assignee_user, channel, requester_id, data, vars, version,"
-        " created_at, updated_at, closed_at, idempotency_key, language, search_text)"
-        " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s::json, %s::json, 1, %s, %s, NULL, %s, %s, %s)"
-        f" ON CONFLICT (idempotency_key) DO NOTHING RETURNING {TICKET_COLUMNS}",
-        (
-            await _next_number(conn, now),
-            secrets.token_urlsafe(12),
-            new.service_id,
-            new.definition_version_id,
-            new.state,
-            new.category,
-            new.department,
-            new.assignee_role,
-            new.assignee_user,
-            new.channel,
-            new.requester_id,
-            json_text(new.data),
-            json_text(new.vars),
-            at,
-            at,
-            new.idempotency_key,
-            new.language,
-            new.search_text,
-        ),
-    )
+    """Two round trips in a pipeline: BEGIN and the number-and-ticket statement; then (the events
+    sealed and the messages built, here) the events, assignment, outbox, timers and COMMIT."""
+    row = await (await rows.queue(conn, rows.CREATE, rows.create_params(new, now))).fetchone()
     if row is None:
         raise _IdempotencyKeyTaken
     ticket = ticket_from_row(row)
-    last_event_id = await append_events(conn, key, ticket.id, events, now=now)
-    if _holder(ticket) != (None, None, None):
-        await record_assignment(conn, ticket, last_event_id, now=now)
-    await postgres_outbox.insert_messages(conn, ticket.id, last_event_id, _resolve(messages, ticket), now=now)
-    await postgres_outbox.insert_timers(conn, ticket.id, timers)
+    await rows.queue_created(conn, key, ticket, events, messages, timers, now)
     return ticket, True
 
 
@@ -211,49 +158,81 @@ async def _change(
     cancel_pending_timers: bool,
     now: datetime,
     fired_timer_id: int | None,
-) -> Ticket:
-    before_row = await fetch_one(
+) -> AsyncCursor[Row] | Ticket:
+    """Two round trips in a pipeline (three when the messages are built from the changed ticket):
+    BEGIN, the ticket's row locked, its last event (read after the lock: its own snapshot) and the
+    fired timer; then the update, events, assignment, outbox, timers and COMMIT. Returns the changed
+    ticket, or (when it was not needed before) the update's cursor, to read once the COMMIT answered."""
+    locked = await rows.queue(
         conn, f"SELECT {TICKET_COLUMNS} FROM tickets WHERE id = %s FOR UPDATE", (ticket_id,)
     )
+    last = await rows.queue(
+        conn, "SELECT seq, mac FROM events WHERE ticket_id = %s ORDER BY seq DESC LIMIT 1", (ticket_id,)
+    )
+    fired = None
+    if fired_timer_id is not None:
+        fired = await rows.queue(
+            conn,
+            "UPDATE timers SET status = 'fired' WHERE id = %s AND ticket_id = %s AND status = 'pending' RETURNING id",
+            (fired_timer_id, ticket_id),
+        )
+    before_row = await locked.fetchone()
     if before_row is None:
         raise NotFound(f"no ticket {ticket_id}")
     before = ticket_from_row(before_row)
     if before.version != expected_version:
         raise VersionConflict(before.version)
+    head_row = await last.fetchone()
+    if fired is not None and await fired.fetchone() is None:
+        raise NotFound(f"ticket {ticket_id} has no pending timer {fired_timer_id}")
+    if head_row is None:
+        head: tuple[int, str | None] = (0, None)
+    elif head_row["mac"] is None:  # events from before the chain: sealed first (postgres_audit)
+        head = await chain_head(conn, key, ticket_id, now=now)
+    else:
+        head = (int(head_row["seq"]), str(head_row["mac"]))
     at = moment(now)
-    row = await fetch_one(
-        conn,
-        "UPDATE tickets SET state = %s, category = %s, department = %s, assignee_role = %s, assignee_user = %s,"
-        " vars = %s::json, closed_at = CASE WHEN %s THEN COALESCE(closed_at, %s) ELSE NULL END, updated_at = %s,"
-        f" version = version + 1 WHERE id = %s RETURNING {TICKET_COLUMNS}",
-        (
-            change.state,
-            change.category,
-            change.department,
-            change.assignee_role,
-            change.assignee_user,
-            json_text(change.vars),
-            change.closed,
-            at,
-            at,
-            ticket_id,
-        ),
+    update = (
+        change.state,
+        change.category,
+        change.department,
+        change.assignee_role,
+        change.assignee_user,
+        json_text(change.vars),
+        change.closed,
+        at,
+        at,
+        ticket_id,
     )
-    assert row is not None
-    ticket = ticket_from_row(row)
-    last_event_id = await append_events(conn, key, ticket_id, events, now=now)
-    if _holder(ticket) != _holder(before):
-        await record_assignment(conn, ticket, last_event_id, now=now)
-    await postgres_outbox.insert_messages(conn, ticket_id, last_event_id, _resolve(messages, ticket), now=now)
-    if fired_timer_id is not None:
-        await postgres_outbox.fire_timer(conn, ticket_id, fired_timer_id)
-    if cancel_pending_timers:
-        await postgres_outbox.cancel_pending_timers(conn, ticket_id)
-    await postgres_outbox.insert_timers(conn, ticket_id, timers)
-    return ticket
+    holder = (change.department, change.assignee_role, change.assignee_user)  # what the update sets
+    written = rows.Rows()
+    if isinstance(messages, Sequence):  # the usual case: built before the transaction
+        written.add("changed", _UPDATE, update)
+        written.result = f"SELECT {TICKET_COLUMNS} FROM changed"
+        ticket = msgspec.structs.replace(
+            before, department=holder[0], assignee_role=holder[1], assignee_user=holder[2]
+        )
+        resolved: Sequence[NewMessage] = messages
+    else:
+        after_row = await (await rows.queue(conn, _UPDATE, update)).fetchone()
+        assert after_row is not None
+        ticket = ticket_from_row(after_row)
+        resolved = messages(ticket)
+    written.events(key, ticket_id, before.definition_version_id, events, head)
+    if cancel_pending_timers:  # the timers below are not in this statement's snapshot: they stay
+        written.add(
+            "cancelled",
+            "UPDATE timers SET status = 'cancelled' WHERE ticket_id = %s AND status = 'pending'",
+            (ticket_id,),
+        )
+    written.after_events(ticket, holder != rows.holder(before), resolved, timers, at)
+    updated = await rows.queue(conn, *written.statement())
+    return updated if isinstance(messages, Sequence) else ticket
 
 
 class PgTicketsMixin(PgBase):
+    _creations: CreationGroups
+
     async def create_ticket(
         self,
         new: NewTicket,
@@ -263,15 +242,29 @@ class PgTicketsMixin(PgBase):
         *,
         now: datetime,
     ) -> tuple[Ticket, bool]:
+        """Queued for this process's next group of creations (``postgres_group``): answered once the
+        group's COMMIT is done."""
         _require_events(events)
         _with_at(events)
+        return await self._creations.create(new, events, messages, timers, now)
+
+    async def _create_alone(self, creation: Creation) -> tuple[Ticket, bool]:
+        """One creation in a transaction of its own (a group of one, or a group that had to be undone)."""
         try:
-            return await self._write(
-                lambda conn: _create(conn, self._audit_key, new, events, messages, timers, now)
+            return await self._pipelined(
+                lambda conn: _create(
+                    conn,
+                    self._audit_key,
+                    creation.new,
+                    creation.events,
+                    creation.messages,
+                    creation.timers,
+                    creation.now,
+                )
             )
         except _IdempotencyKeyTaken:
-            assert new.idempotency_key is not None
-            existing = await self.get_ticket_by_idempotency_key(new.idempotency_key)
+            assert creation.new.idempotency_key is not None
+            existing = await self.get_ticket_by_idempotency_key(creation.new.idempotency_key)
             assert existing is not None
             return existing, False
 
@@ -290,8 +283,8 @@ class PgTicketsMixin(PgBase):
     ) -> Ticket:
         _require_events(events)
         _with_at(events)
-        return await self._write(
-            lambda conn: _change(
+        async with pipelined_transaction(self._pool) as (conn, _):
+            updated = await _change(
                 conn,
                 self._audit_key,
                 ticket_id,
@@ -304,7 +297,11 @@ class PgTicketsMixin(PgBase):
                 now=now,
                 fired_timer_id=fired_timer_id,
             )
-        )
+        if isinstance(updated, Ticket):
+            return updated
+        row = await updated.fetchone()  # answered before the COMMIT's
+        assert row is not None
+        return ticket_from_row(row)
 
     async def get_ticket(self, ticket_id: int) -> Ticket | None:
         row = await self._one(f"SELECT {TICKET_COLUMNS} FROM tickets WHERE id = %s", (ticket_id,))

@@ -1,0 +1,210 @@
+"""A ticket transaction's rows on PostgreSQL, sent down a connection's pipeline (issue 14): the
+statements of ``postgres_tickets``' creations and changes and of ``postgres_group``'s grouped
+creations, each built whole from what the caller gives so that they go to the server in one round
+trip: the number and the ticket in one statement (``CREATE``); then the events (sealed here), the
+assignment and outbox rows tied to the last of them, and the timers in one more (``Rows``).
+"""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+
+from psycopg import AsyncCursor
+from psycopg.rows import dict_row
+
+from server.audit.chain import CHAIN_VERSION, seal, sealed_values
+from server.store.postgres_codec import Conn, Row, json_text, moment
+from server.store.records import Messages, NewEvent, NewMessage, NewTicket, NewTimer, Ticket
+from server.store.sqlite_codec import time_text
+
+TICKET_COLUMNS = (
+    "id, number, tracking_code, service_id, definition_version_id, state, category, department,"
+    " assignee_role, assignee_user, channel, requester_id, data, vars, version, created_at, updated_at,"
+    " closed_at, idempotency_key, language"
+)
+
+
+def ticket_from_row(row: Row) -> Ticket:
+    return Ticket(**{name: row[name] for name in Ticket.__struct_fields__})
+
+
+def holder(ticket: Ticket) -> tuple[str | None, str | None, str | None]:
+    return (ticket.department, ticket.assignee_role, ticket.assignee_user)
+
+
+def resolve(messages: Messages, ticket: Ticket) -> Sequence[NewMessage]:
+    return messages if isinstance(messages, Sequence) else messages(ticket)
+
+
+# The number and the ticket in one statement: the year's counter row is updated (and locked until
+# commit) and the ticket inserted with the number it gives, ``YYYY-NNNNNN`` (more digits past 999,999).
+# A taken idempotency key inserts nothing (no row back): the caller rolls the counter back with it.
+CREATE = (
+    "WITH counter AS (INSERT INTO ticket_counters (year, last) VALUES (%s, 1)"
+    " ON CONFLICT (year) DO UPDATE SET last = ticket_counters.last + 1 RETURNING last)"
+    " INSERT INTO tickets (number, tracking_code, service_id, definition_version_id, state, category,"
+    " department, assignee_role, assignee_user, channel, requester_id, data, vars, version,"
+    " created_at, updated_at, closed_at, idempotency_key, language, search_text)"
+    " SELECT %s || '-' || CASE WHEN last < 1000000 THEN lpad(last::text, 6, '0') ELSE last::text END,"
+    " %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s::json, %s::json, 1, %s, %s, NULL, %s, %s, %s FROM counter"
+    f" ON CONFLICT (idempotency_key) DO NOTHING RETURNING {TICKET_COLUMNS}"
+)
+
+
+def create_params(new: NewTicket, now: datetime) -> tuple[object, ...]:
+    """``CREATE``'s parameters for ``new`` created at ``now``."""
+    at = moment(now)
+    return (
+        now.year,
+        f"{now.year:04d}",
+        secrets.token_urlsafe(12),
+        new.service_id,
+        new.definition_version_id,
+        new.state,
+        new.category,
+        new.department,
+        new.assignee_role,
+        new.assignee_user,
+        new.channel,
+        new.requester_id,
+        json_text(new.data),
+        json_text(new.vars),
+        at,
+        at,
+        new.idempotency_key,
+        new.language,
+        new.search_text,
+    )
+
+
+async def queue(conn: Conn, sql: str, params: Sequence[object]) -> AsyncCursor[Row]:
+    """Send one statement down the connection's pipeline; its answer is read later (or at commit)."""
+    cursor = conn.cursor(row_factory=dict_row)
+    await cursor.execute(sql, params)
+    return cursor
+
+
+class Rows:
+    """One statement of data-modifying CTEs for what a ticket's transaction writes after the ticket's
+    row (and, for a change, the row's update too): PostgreSQL runs each CTE once, whether or not the
+    statement reads it, so the events, assignment, outbox rows, timers and the timers' cancelling go
+    to the server as one statement — parsed, planned (prepared after a few) and answered once. The
+    assignment and the outbox rows take the id of the last event inserted by ``ev`` (``last``)."""
+
+    def __init__(self) -> None:
+        self.ctes: list[str] = []
+        self.params: list[object] = []
+        self.result = "SELECT 1"
+
+    def add(self, name: str, sql: str, params: Sequence[object]) -> None:
+        self.ctes.append(f"{name} AS ({sql})")
+        self.params += params
+
+    def statement(self) -> tuple[str, list[object]]:
+        return f"WITH {', '.join(self.ctes)} {self.result}", self.params
+
+    def events(
+        self,
+        key: bytes,
+        ticket_id: int,
+        version_id: int | None,
+        events: Sequence[NewEvent],
+        head: tuple[int, str | None],
+    ) -> None:
+        """``append_events``' rows as one multi-row INSERT: each event sealed after the one before it
+        (``head``: the seq and seal of the ticket's last event, read under its row lock)."""
+        last_seq, prev_mac = head
+        rows: list[object] = []
+        for seq, event in enumerate(events, start=last_seq + 1):
+            values = {
+                "ticket_id": ticket_id,
+                "seq": seq,
+                "at": time_text(moment(event.at)),
+                "actor_id": event.actor_id,
+                "actor_name": event.actor_name,
+                "actor_department": event.actor_department,
+                "action": event.action,
+                "from_state": event.from_state,
+                "to_state": event.to_state,
+                "data": json_text(event.data),
+                "visibility": event.visibility,
+                "kind": event.kind,
+                "definition_version_id": version_id,
+            }
+            sealed = seal(key, sealed_values(values), prev_mac)
+            rows += (*values.values(), sealed.mac, CHAIN_VERSION, sealed.tags_text())
+            prev_mac = sealed.mac
+        one = "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s::json, %s, %s, %s, %s, %s, %s)"
+        self.add(
+            "ev",
+            "INSERT INTO events (ticket_id, seq, at, actor_id, actor_name, actor_department, action,"
+            " from_state, to_state, data, visibility, kind, definition_version_id, mac, chain_version,"
+            " field_tags) VALUES " + ", ".join([one] * len(events)) + " RETURNING id, seq",
+            rows,
+        )
+        self.ctes.append("last AS (SELECT id FROM ev ORDER BY seq DESC LIMIT 1)")
+
+    def after_events(
+        self,
+        ticket: Ticket,
+        assigned: bool,
+        messages: Sequence[NewMessage],
+        timers: Sequence[NewTimer],
+        at: datetime,
+    ) -> None:
+        """The assignment (when the holder changed) and the outbox messages, tied to the last event
+        (``record_assignment``'s and ``postgres_outbox.insert_messages``' rows); the new timers."""
+        if assigned:
+            self.add(
+                "assigned",
+                "INSERT INTO assignments (ticket_id, event_id, at, department, role, user_id)"
+                " VALUES (%s, (SELECT id FROM last), %s, %s, %s, %s)",
+                (ticket.id, at, ticket.department, ticket.assignee_role, ticket.assignee_user),
+            )
+        if messages:
+            one = "(%s, (SELECT id FROM last), %s, %s, %s, %s, %s, %s, %s, %s, 0, %s, %s, %s, %s)"
+            rows: list[object] = []
+            for m in messages:
+                status = "pending" if m.undeliverable is None else "dead"
+                rows += (ticket.id, at, m.channel, m.recipient, m.template, m.language, m.subject)
+                rows += (m.body, status, at, uuid.uuid4().hex, at, m.undeliverable)
+            self.add(
+                "sent",
+                "INSERT INTO outbox (ticket_id, event_id, created_at, channel, recipient, template, language,"
+                " subject, body, status, attempts, next_attempt_at, gateway_request_id, updated_at, last_error)"
+                " VALUES " + ", ".join([one] * len(messages)),
+                rows,
+            )
+        if timers:
+            rows = []
+            for t in timers:
+                rows += (ticket.id, t.timer, t.state, moment(t.due_at))
+            self.add(
+                "timed",
+                "INSERT INTO timers (ticket_id, timer, state, due_at, status) VALUES "
+                + ", ".join(["(%s, %s, %s, %s, 'pending')"] * len(timers)),
+                rows,
+            )
+
+
+async def queue_created(
+    conn: Conn,
+    key: bytes,
+    ticket: Ticket,
+    events: Sequence[NewEvent],
+    messages: Messages,
+    timers: Sequence[NewTimer],
+    now: datetime,
+) -> None:
+    """What follows a new ticket's row (``CREATE``'s answer), as one statement down the pipeline: its
+    events, sealed from the start of its chain, its assignment when it has a holder, its messages
+    (built from it) and its timers."""
+    rows = Rows()
+    rows.events(key, ticket.id, ticket.definition_version_id, events, (0, None))
+    rows.after_events(
+        ticket, holder(ticket) != (None, None, None), resolve(messages, ticket), timers, moment(now)
+    )
+    await queue(conn, *rows.statement())
