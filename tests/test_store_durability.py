@@ -8,8 +8,8 @@ match its version), and SQLite's integrity check passes. A process kill does not
 cache, so this checks atomicity and acknowledgement order, not power-loss durability (that is what
 ``synchronous=FULL`` is for). The same on PostgreSQL (tests/pg.py's cluster): the writer killed is the
 khidma process, the database server lives on. With 8 writers at once, their transactions share COMMITs
-on SQLite (group commit): still nothing acknowledged is lost, no ticket is half-written and no number is
-skipped.
+(group commit: every transaction on SQLite, the creations on PostgreSQL): still nothing acknowledged is
+lost, no ticket is half-written and no number is skipped.
 """
 
 from __future__ import annotations
