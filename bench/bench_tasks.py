@@ -296,17 +296,15 @@ async def run(tickets: int, repeat: int, keep: Path | None) -> None:
         print("\nquery plans (department view of the head of Classrooms):")
         raw = sqlite3.connect(path)
         for title, (sql, params) in (
-            ("page", sqlite_tasks.list_sql(department, TaskOrder())),
+            ("page", sqlite_tasks.list_sql(department, TaskOrder(), offset=0, limit=25)),
             ("counts", sqlite_tasks.count_sql(department)),
             (
                 "page, sorted by due",
-                sqlite_tasks.list_sql(department, TaskOrder(key="due", descending=False)),
+                sqlite_tasks.list_sql(department, TaskOrder(key="due", descending=False), offset=0, limit=25),
             ),
         ):
             print(f"  {title}:")
-            for row in raw.execute(
-                "EXPLAIN QUERY PLAN " + sql, [*params, 25, 0] if "LIMIT" in sql else params
-            ):
+            for row in raw.execute("EXPLAIN QUERY PLAN " + sql, params):
                 print(f"    {row[3]}")
         raw.close()
         await store.close()

@@ -37,7 +37,10 @@ ORDERS = {
     "created": TaskOrder(key="created", descending=True),
     "created, oldest first": TaskOrder(key="created", descending=False),
 }
-DUE = TaskOrder(key="due", descending=False)
+DUE = {
+    "due": TaskOrder(key="due", descending=False),
+    "due, latest first": TaskOrder(key="due", descending=True),
+}
 
 
 def _bench_tasks() -> Any:
@@ -157,16 +160,22 @@ def queries(filters: dict[str, TaskFilter]) -> list[tuple[str, str, list[Any]]]:
         }
         for label, variant in variants.items():
             for order_label, order in ORDERS.items():
-                sql, params = sqlite_tasks.list_sql(variant, order)
-                found.append((f"list {label} by {order_label}", sql, [*params, 25, 0]))
+                sql, params = sqlite_tasks.list_sql(variant, order, offset=0, limit=25)
+                found.append((f"list {label} by {order_label}", sql, params))
             if label != "incoming, channel":
                 # incoming holds about half the tickets and no index leads with the channel: counting
                 # them, the planner may rightly read the table (it does on a small database)
                 sql, params = sqlite_tasks.count_sql(variant)
                 found.append((f"counts {label}", sql, params))
-        if view != "all":  # "all" by due time reads every ticket's due time: no index can order it
-            sql, params = sqlite_tasks.list_sql(task_filter, DUE)
-            found.append((f"list {view} by due", sql, [*params, 25, 0]))
+        for text in ("الغامدي", "2026-00", "Omar Haddad"):  # free text through the trigram index
+            searched = TaskFilter(**{**_fields(task_filter), "text": text})
+            sql, params = sqlite_tasks.list_sql(searched, ORDERS["updated"], offset=0, limit=25)
+            found.append((f"list {view}, free text {text!r}", sql, params))
+            sql, params = sqlite_tasks.count_sql(searched)
+            found.append((f"counts {view}, free text {text!r}", sql, params))
+        for due_label, due in DUE.items():
+            sql, params = sqlite_tasks.list_sql(task_filter, due, offset=0, limit=25)
+            found.append((f"list {view} by {due_label}", sql, params))
     sql, params = sqlite_reports.status_query(
         ["maintenance", "supplies"],
         dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
@@ -210,8 +219,8 @@ def queries(filters: dict[str, TaskFilter]) -> list[tuple[str, str, list[Any]]]:
             [END],
         ),
         (
-            "a ticket's due time",
-            "SELECT MIN(due_at) AS due_at FROM timers WHERE ticket_id = ? AND status = 'pending'",
+            "a ticket's due time (the timers triggers' recompute, migration 0012)",
+            "SELECT MIN(m.due_at) FROM timers m WHERE m.ticket_id = ? AND m.status = 'pending'",
             [1],
         ),
         (
@@ -290,10 +299,29 @@ def test_each_kept_index_serves_a_query(world: World) -> None:
         ("report counts (created)", "tickets_service_created"),
         ("outbox claim", "outbox_due"),
         ("timers due", "timers_due"),
-        ("a ticket's due time", "timers_ticket"),
+        ("a ticket's due time (the timers triggers' recompute, migration 0012)", "timers_ticket"),
+        ("list department by due", "tickets_department_due"),
+        ("list department by due, latest first", "tickets_department_due"),
+        ("list all by due", "tickets_due"),
+        ("list incoming by due", "tickets_due"),
+        ("list mine by due", "tickets_due"),
     ],
 )
 def test_hot_queries_use_their_index(world: World, label: str, index: str) -> None:
     by_label = {lbl: (sql, params) for lbl, sql, params in queries(world.filters)}
     sql, params = by_label[label]
     assert index in indexes_used(plan(world.path, sql, params))
+
+
+def test_free_text_of_three_characters_or_more_reads_the_trigram_index(world: World) -> None:
+    """Free text (migration 0012) goes through the FTS5 table, in the lists and in their counts; shorter
+    text cannot (a trigram is three characters) and is matched with LIKE on the rows the rest leaves."""
+    checked = 0
+    for label, sql, params in queries(world.filters):
+        if "free text" in label:
+            assert any("tickets_text VIRTUAL TABLE" in step for step in plan(world.path, sql, params)), label
+            checked += 1
+    assert checked == 6 * len(world.filters)
+    short = TaskFilter(**{**_fields(world.filters["department"]), "text": "ab"})
+    sql, _params = sqlite_tasks.list_sql(short, ORDERS["updated"], offset=0, limit=25)
+    assert "tickets_text" not in sql and "search_text LIKE" in sql

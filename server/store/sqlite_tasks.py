@@ -7,9 +7,18 @@ reads whole). Values are always bound parameters, never spliced into the SQL.
 
 Plans (``EXPLAIN QUERY PLAN``, 100,000 tickets; ``bench/bench_tasks.py``): a department's list walks
 ``tickets_department_updated`` (or ``_created``) in order and stops after the page; its counts read
-``tickets_department_queue`` alone (a covering index); the due time of the page's rows comes from
-``timers_ticket`` (ticket, status, due_at) after the page is chosen, so 25 look-ups per page; so do the
-requester's account name and the ticket's form data (``t.data``, for the requester and subject columns).
+``tickets_department_queue`` alone (a covering index); the requester's account name and the ticket's
+form data (``t.data``, for the requester and subject columns) are joined to the page's 25 rows only.
+
+Sorted by due time (migration 0012): the due time is the ticket row's ``due_at`` (kept by triggers on
+``timers``). The list is two ordered parts — the tickets with a due time, in due order, from the
+partial indexes ``tickets_due`` / ``tickets_department_due`` / ``tickets_role_due`` /
+``tickets_user_due``; then those without, most recently updated first, from the update-order indexes —
+each cut at the page's end, merged, and the page taken from that.
+
+Free text (0012): a query of three characters or more matches through the FTS5 trigram table
+``tickets_text`` (the number and the search text); a shorter one cannot (a trigram is three
+characters) and stays a ``LIKE`` over the rows the rest of the filter leaves.
 """
 
 from __future__ import annotations
@@ -31,7 +40,15 @@ from server.store.sqlite_codec import (
 )
 from server.store.sqlite_tickets import ticket_from_row
 
-_DUE = "(SELECT MIN(m.due_at) FROM timers m WHERE m.ticket_id = t.id AND m.status = 'pending')"
+TRIGRAM = 3
+"""The shortest free text the trigram index can match."""
+
+
+def text_match(text: str) -> str:
+    """``text`` as an FTS5 query matching it as a substring: one phrase (quotes doubled inside it),
+    in the search-text column only unless the text has a digit (ticket numbers are digits)."""
+    phrase = '"' + text.replace('"', '""') + '"'
+    return phrase if any(c.isdigit() for c in text) else "search_text : " + phrase
 
 
 def _in(column: str, values: frozenset[str], params: list[Any]) -> str:
@@ -104,7 +121,10 @@ def where(task_filter: TaskFilter, *, with_category: bool = True) -> tuple[str, 
     if task_filter.created_before is not None:
         clauses.append("t.created_at < ?")
         params.append(time_text(task_filter.created_before))
-    if task_filter.text:
+    if task_filter.text and len(task_filter.text) >= TRIGRAM:
+        clauses.append("t.id IN (SELECT rowid FROM tickets_text WHERE tickets_text MATCH ?)")
+        params.append(text_match(task_filter.text))
+    elif task_filter.text:
         pattern = like_pattern(task_filter.text)
         if any(c.isdigit() for c in task_filter.text):  # numbers are digits and a hyphen
             clauses.append("(t.number LIKE ? ESCAPE '\\' OR t.search_text LIKE ? ESCAPE '\\')")
@@ -116,12 +136,38 @@ def where(task_filter: TaskFilter, *, with_category: bool = True) -> tuple[str, 
 
 
 def _order_by(order: TaskOrder, table: str = "t") -> str:
+    """The order of the lists by update or creation time (by due time: ``_due_page``)."""
     direction = "DESC" if order.descending else "ASC"
-    if order.key == "due":
-        # no due time last, whichever the direction; then the most recently updated first
-        return f"due_at IS NULL, due_at {direction}, {table}.updated_at DESC, {table}.id DESC"
     column = "updated_at" if order.key == "updated" else "created_at"
     return f"{table}.{column} {direction}, {table}.id {direction}"
+
+
+_DUE_ORDER = "late, due_at {direction}, updated_at DESC, id DESC"
+"""Tickets with a due time (``late`` 0) first, in due order; then those without (1); within either, the
+most recently updated first."""
+
+
+def _page(
+    task_filter: TaskFilter, order: TaskOrder, columns: str, *, offset: int, limit: int
+) -> tuple[str, list[Any]]:
+    """The SELECT of one page's ``columns`` (from ``tickets t``, in the list's order) and its parameters."""
+    clause, params = where(task_filter)
+    if order.key != "due":
+        sql = f"SELECT {columns} FROM tickets t WHERE {clause} ORDER BY {_order_by(order)} LIMIT ? OFFSET ?"  # noqa: S608
+        return sql, [*params, limit, offset]
+    # Two parts, each in an index's order and cut at the page's end, merged: the tickets with a due
+    # time (a partial index per view holds only those), then the others by update time.
+    direction = "DESC" if order.descending else "ASC"
+    end = offset + limit
+    sql = (
+        f"SELECT * FROM (SELECT * FROM (SELECT {columns}, 0 AS late FROM tickets t"  # noqa: S608
+        f" WHERE {clause} AND t.due_at IS NOT NULL"
+        f" ORDER BY t.due_at {direction}, t.updated_at DESC, t.id DESC LIMIT ?)"
+        f" UNION ALL SELECT * FROM (SELECT {columns}, 1 AS late FROM tickets t"
+        f" WHERE {clause} AND t.due_at IS NULL ORDER BY t.updated_at DESC, t.id DESC LIMIT ?))"
+        f" ORDER BY {_DUE_ORDER.format(direction=direction)} LIMIT ? OFFSET ?"
+    )
+    return sql, [*params, end, *params, end, limit, offset]
 
 
 def _row(row: sqlite3.Row) -> TaskRow:
@@ -145,21 +191,26 @@ def _row(row: sqlite3.Row) -> TaskRow:
     )
 
 
-def list_sql(task_filter: TaskFilter, order: TaskOrder) -> tuple[str, list[Any]]:
+def list_sql(task_filter: TaskFilter, order: TaskOrder, *, offset: int, limit: int) -> tuple[str, list[Any]]:
     """The page query: the page's ids are chosen first (in index order where possible), then only
-    those rows are joined to their assignee, requester, form data and due time."""
-    clause, params = where(task_filter)
-    due = f", {_DUE} AS due_at" if order.key == "due" else ""
+    those rows are joined to their assignee, requester and form data."""
+    page, params = _page(
+        task_filter, order, "t.id, t.updated_at, t.created_at, t.due_at", offset=offset, limit=limit
+    )
+    if order.key == "due":
+        due_order = _DUE_ORDER.format(direction="DESC" if order.descending else "ASC")
+        outer = ", ".join(f"p.{term}" for term in due_order.split(", "))
+    else:
+        outer = _order_by(order, "p")
     # every value is a bound parameter; the SQL is built from fixed fragments only
     sql = (
-        f"WITH p AS (SELECT t.id, t.updated_at, t.created_at{due} FROM tickets t WHERE {clause}"  # noqa: S608
-        f" ORDER BY {_order_by(order)} LIMIT ? OFFSET ?)"
+        f"WITH p AS ({page})"  # noqa: S608
         " SELECT t.id, t.number, t.service_id, t.definition_version_id, t.state, t.category, t.department,"
         " t.assignee_role, t.assignee_user, u.name AS assignee_name, t.channel, t.created_at, t.updated_at,"
-        f" {_DUE} AS due_at, r.name AS requester_name, t.data"
+        " t.due_at, r.name AS requester_name, t.data"
         " FROM p JOIN tickets t ON t.id = p.id LEFT JOIN users u ON u.id = t.assignee_user"
         " LEFT JOIN users r ON r.id = t.requester_id"
-        f" ORDER BY {_order_by(order, 'p')}"
+        f" ORDER BY {outer}"
     )
     return sql, params
 
@@ -167,24 +218,23 @@ def list_sql(task_filter: TaskFilter, order: TaskOrder) -> tuple[str, list[Any]]
 async def list_tasks(
     conn: aiosqlite.Connection, task_filter: TaskFilter, order: TaskOrder, *, offset: int, limit: int
 ) -> list[TaskRow]:
-    sql, params = list_sql(task_filter, order)
-    rows = await fetch_all(conn, sql, [*params, limit, offset])
+    sql, params = list_sql(task_filter, order, offset=offset, limit=limit)
+    rows = await fetch_all(conn, sql, params)
     return [_row(row) for row in rows]
 
 
-def ids_sql(task_filter: TaskFilter, order: TaskOrder) -> tuple[str, list[Any]]:
+def ids_sql(task_filter: TaskFilter, order: TaskOrder, *, offset: int, limit: int) -> tuple[str, list[Any]]:
     """The ids of the page query's rows, in its order, without joining anything to them."""
-    clause, params = where(task_filter)
-    due = f", {_DUE} AS due_at" if order.key == "due" else ""
-    sql = f"SELECT t.id{due} FROM tickets t WHERE {clause} ORDER BY {_order_by(order)} LIMIT ? OFFSET ?"  # noqa: S608
-    return sql, params
+    if order.key != "due":
+        return _page(task_filter, order, "t.id", offset=offset, limit=limit)
+    return _page(task_filter, order, "t.id, t.updated_at, t.due_at", offset=offset, limit=limit)
 
 
 async def list_task_ids(
     conn: aiosqlite.Connection, task_filter: TaskFilter, order: TaskOrder, *, offset: int, limit: int
 ) -> list[int]:
-    sql, params = ids_sql(task_filter, order)
-    return [int(row["id"]) for row in await fetch_all(conn, sql, [*params, limit, offset])]
+    sql, params = ids_sql(task_filter, order, offset=offset, limit=limit)
+    return [int(row["id"]) for row in await fetch_all(conn, sql, params)]
 
 
 def count_sql(task_filter: TaskFilter) -> tuple[str, list[Any]]:
