@@ -392,7 +392,8 @@ async def test_the_read_scope_is_in_every_store_query() -> None:
     ).scope_implied
     assert TaskFilter(scope=ReadScope(everything=True)).scope_implied
     nothing = TaskFilter(scope=ReadScope())
-    assert count_sql(nothing)[0].startswith("SELECT t.category, COUNT(*) AS n FROM tickets t WHERE 0")
+    # (summed from ticket_counts, migration 0013: the same WHERE clause over the per-combination counts)
+    assert count_sql(nothing)[0].startswith("SELECT t.category, SUM(t.n) AS n FROM ticket_counts t WHERE 0 ")
 
 
 # --- filters, counts, paging, sorting ----------------------------------------------------------------

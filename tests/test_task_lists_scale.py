@@ -133,6 +133,18 @@ def _check_due(b: Backend) -> dict[int, datetime | None]:
     return kept
 
 
+def _check_counts(b: Backend) -> None:
+    """SQLite's ``ticket_counts`` (migration 0013) holds the tickets per holder, service, channel, state
+    and category — exactly, after every write (PostgreSQL counts the tickets themselves)."""
+    if b.store.__class__.__name__ != "SQLiteStore":
+        return
+    key = "department, assignee_role, assignee_user, service_id, channel, state, category"
+    kept = {row[:-1]: row[-1] for row in b.query(f"SELECT {key}, n FROM ticket_counts WHERE n > 0")}
+    counted = {row[:-1]: row[-1] for row in b.query(f"SELECT {key}, COUNT(*) FROM tickets GROUP BY {key}")}
+    assert kept == counted
+    assert len(b.query(f"SELECT {key} FROM ticket_counts GROUP BY {key} HAVING COUNT(*) > 1")) == 0
+
+
 async def test_the_due_time_on_the_ticket_follows_every_timer_change(backend: Backend) -> None:
     b = backend
     store = b.store
@@ -146,6 +158,18 @@ async def test_the_due_time_on_the_ticket_follows_every_timer_change(backend: Ba
         return [
             NewTimer(timer=f"t{k}", state="s", due_at=NOW + rng.randint(-48, 200) * HOUR) for k in range(n)
         ]
+
+    def change() -> TicketChange:
+        category = rng.choice(["open", "in_progress", "waiting", "closed"])
+        return TicketChange(
+            state=rng.choice(["s", "t", "u"]),
+            category=category,
+            department=rng.choice(["it", "hr", None]),
+            assignee_role=rng.choice(["it_staff", None]),
+            assignee_user=rng.choice(["u1", "u2", None]),
+            vars={},
+            closed=category == "closed",
+        )
 
     def pending_of(ticket_id: int) -> list[int]:
         rows = b.query("SELECT id FROM timers WHERE ticket_id = %s AND status = 'pending'", (ticket_id,))
@@ -186,15 +210,7 @@ async def test_the_due_time_on_the_ticket_follows_every_timer_change(backend: Ba
             changed = await store.apply_change(
                 ticket_id,
                 tickets[ticket_id],
-                TicketChange(
-                    state="s",
-                    category="open",
-                    department="it",
-                    assignee_role=None,
-                    assignee_user=None,
-                    vars={},
-                    closed=False,
-                ),
+                change(),
                 [_event(at)],
                 [],
                 timers(rng.randint(0, 2)),
@@ -217,16 +233,8 @@ async def test_the_due_time_on_the_ticket_follows_every_timer_change(backend: Ba
             moved = await store.migrate_ticket(
                 ticket_id,
                 tickets[ticket_id],
-                second.id,
-                TicketChange(
-                    state="s",
-                    category="open",
-                    department="hr",
-                    assignee_role=None,
-                    assignee_user=None,
-                    vars={},
-                    closed=False,
-                ),
+                rng.choice([first.id, second.id]),
+                change(),
                 NewEvent(
                     at=at,
                     actor_id=None,
@@ -256,6 +264,7 @@ async def test_the_due_time_on_the_ticket_follows_every_timer_change(backend: Ba
                 continue
             b.execute("DELETE FROM timers WHERE id = %s", (int(rng.choice(rows)[0]),))
         kinds.add(kind)
+        _check_counts(b)
         kept = _check_due(b)
         for checked in list(tickets)[-2:]:  # the store's read of it, too
             assert await store.ticket_due(checked) == kept[checked]
