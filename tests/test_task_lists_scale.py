@@ -428,3 +428,47 @@ async def test_free_text_finds_exactly_the_tickets_that_hold_it(backend: Backend
     assert await _listed(store, "brand new") == {moved}
     assert await _listed(store, "بندر") == {moved}
     assert moved not in await _listed(store, texts[moved][:12])
+
+
+async def test_postgresql_serves_free_text_and_due_order_from_its_indexes(
+    tmp_path: Path, pg_url: str
+) -> None:
+    """The shapes the PostgreSQL lists query with can use pg 0005's indexes: the free text (number and
+    search text, ASCII folded by khidma_nocase) the pg_trgm GIN indexes, the part of a list by due time
+    that has a due time the partial index (the plans are read with sequential scans discouraged, so
+    what is checked is that the index matches the query, not the planner's choice on a tiny table)."""
+    from server.store import postgres_tasks
+
+    store = await open_any(pg_url, tmp_path / "files")
+    try:
+        version = await store.publish_definition("svc", {"v": 1}, "h1", created_by=None, note="", now=NOW)
+        for n in range(40):
+            await store.create_ticket(
+                _new_ticket(version.id, n, normalize(NAMES[n % len(NAMES)])),
+                [_event(NOW, "create")],
+                [],
+                [NewTimer(timer="t", state="s", due_at=NOW + n * HOUR)] if n % 3 else [],
+                now=NOW,
+            )
+    finally:
+        await store.close()
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute("ANALYZE tickets")
+        conn.execute("SET enable_seqscan = off")
+
+        def plan_of(sql: str, params: list[Any]) -> str:
+            rows = conn.execute(("EXPLAIN " + sql).encode(), params).fetchall()  # type: ignore[call-overload]
+            return "\n".join(str(row[0]) for row in rows)
+
+        conn.execute("SET enable_indexscan = off")  # a GIN index is read as a bitmap
+        for text, index in (("الغامدي", "tickets_search_trgm"), ("2026-0000", "tickets_number_trgm")):
+            found = TaskFilter(scope=EVERYTHING, text=text)
+            sql, params = postgres_tasks.list_sql(found, TaskOrder(), offset=0, limit=25)
+            assert index in plan_of(sql, params), plan_of(sql, params)
+            sql, params = postgres_tasks.count_sql(found)
+            assert index in plan_of(sql, params), plan_of(sql, params)
+        conn.execute("SET enable_indexscan = on")
+        sql, params = postgres_tasks.list_sql(
+            TaskFilter(scope=EVERYTHING), TaskOrder(key="due", descending=False), offset=0, limit=25
+        )
+        assert "tickets_due" in plan_of(sql, params)

@@ -155,6 +155,12 @@ def list_sql(task_filter: TaskFilter, order: TaskOrder, *, offset: int, limit: i
     return sql, params
 
 
+def count_sql(task_filter: TaskFilter) -> tuple[str, list[Any]]:
+    """The counts per category (the tickets themselves: PostgreSQL keeps no ``ticket_counts``)."""
+    clause, params = where(task_filter, with_category=False)
+    return f"SELECT t.category, COUNT(*) AS n FROM tickets t WHERE {clause} GROUP BY t.category", params
+
+
 class PgTasksMixin(PgBase):
     async def list_tasks(
         self, task_filter: TaskFilter, order: TaskOrder, *, offset: int, limit: int
@@ -170,8 +176,7 @@ class PgTasksMixin(PgBase):
         return [int(row["id"]) for row in await self._all(sql, params)]
 
     async def count_tasks(self, task_filter: TaskFilter) -> dict[str, int]:
-        clause, params = where(task_filter, with_category=False)
-        sql = f"SELECT t.category, COUNT(*) AS n FROM tickets t WHERE {clause} GROUP BY t.category"
+        sql, params = count_sql(task_filter)
         return {row["category"]: int(row["n"]) for row in await self._all(sql, params)}
 
     async def tickets_without_search_text(self, limit: int) -> list[Ticket]:
