@@ -175,7 +175,7 @@ async def test_the_due_time_on_the_ticket_follows_every_timer_change(backend: Ba
         rows = b.query("SELECT id FROM timers WHERE ticket_id = %s AND status = 'pending'", (ticket_id,))
         return [int(row[0]) for row in rows]
 
-    for step in range(160):
+    for step in range(240):
         at = NOW + step * HOUR
         kind = (
             "create"
@@ -191,6 +191,7 @@ async def test_the_due_time_on_the_ticket_follows_every_timer_change(backend: Ba
                     "reschedule",
                     "delete",
                     "revive",
+                    "move",
                 ]
             )
         )
@@ -258,6 +259,14 @@ async def test_the_due_time_on_the_ticket_follows_every_timer_change(backend: Ba
             due = NOW + rng.randint(-48, 200) * HOUR
             value: Any = due if isinstance(store, _pg_store_type()) else due.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
             b.execute("UPDATE timers SET due_at = %s WHERE id = %s", (value, int(rng.choice(rows)[0])))
+        elif kind == "move":  # a timer moved to another ticket
+            rows = b.query("SELECT id FROM timers ORDER BY id")
+            if not rows:
+                continue
+            b.execute(
+                "UPDATE timers SET ticket_id = %s WHERE id = %s",
+                (rng.choice(sorted(tickets)), int(rng.choice(rows)[0])),
+            )
         elif kind == "delete":
             rows = b.query("SELECT id FROM timers ORDER BY id")
             if not rows:
@@ -268,7 +277,17 @@ async def test_the_due_time_on_the_ticket_follows_every_timer_change(backend: Ba
         kept = _check_due(b)
         for checked in list(tickets)[-2:]:  # the store's read of it, too
             assert await store.ticket_due(checked) == kept[checked]
-    assert kinds == {"create", "action", "fire", "set aside", "migrate", "reschedule", "delete", "revive"}
+    assert kinds == {
+        "create",
+        "action",
+        "fire",
+        "set aside",
+        "migrate",
+        "reschedule",
+        "delete",
+        "revive",
+        "move",
+    }
     due = _check_due(b)
     assert any(d is not None for d in due.values()) and any(d is None for d in due.values())
 

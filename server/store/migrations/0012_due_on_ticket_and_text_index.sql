@@ -11,27 +11,36 @@ UPDATE tickets
 
 -- Kept in step by triggers, so in the same transaction as every timer change whichever code makes
 -- it (a ticket transaction, a fired or cancelled timer, a ticket moved to another version, a copy by
--- `khidma migrate-store`): a new pending timer can only bring the due time forward; any other change
--- of a pending timer recomputes it from timers_ticket (ticket_id, status, due_at), and writes the
--- ticket row only when it changed.
+-- `khidma migrate-store`, an operator's SQL). A timer that becomes pending for a ticket (inserted,
+-- revived, moved to it, brought forward) can only bring its due time forward: one conditional write.
+-- A pending timer that stops counting for a ticket (fired, cancelled, moved away, put back, deleted)
+-- changes the due time only when it was the earliest: then it is recomputed from timers_ticket
+-- (ticket_id, status, due_at). Each trigger writes the ticket row only when the due time changes.
 CREATE TRIGGER timers_due_insert AFTER INSERT ON timers WHEN NEW.status = 'pending'
 BEGIN
     UPDATE tickets SET due_at = NEW.due_at
      WHERE id = NEW.ticket_id AND (due_at IS NULL OR due_at > NEW.due_at);
 END;
-CREATE TRIGGER timers_due_update AFTER UPDATE OF ticket_id, status, due_at ON timers
-WHEN OLD.status = 'pending' OR NEW.status = 'pending'
+CREATE TRIGGER timers_due_arrive AFTER UPDATE OF ticket_id, status, due_at ON timers
+WHEN NEW.status = 'pending'
+ AND (OLD.status IS NOT 'pending' OR NEW.ticket_id IS NOT OLD.ticket_id OR NEW.due_at < OLD.due_at)
+BEGIN
+    UPDATE tickets SET due_at = NEW.due_at
+     WHERE id = NEW.ticket_id AND (due_at IS NULL OR due_at > NEW.due_at);
+END;
+CREATE TRIGGER timers_due_leave AFTER UPDATE OF ticket_id, status, due_at ON timers
+WHEN OLD.status = 'pending'
+ AND (NEW.status IS NOT 'pending' OR NEW.ticket_id IS NOT OLD.ticket_id OR NEW.due_at > OLD.due_at)
 BEGIN
     UPDATE tickets
        SET due_at = (SELECT MIN(m.due_at) FROM timers m WHERE m.ticket_id = tickets.id AND m.status = 'pending')
-     WHERE id IN (OLD.ticket_id, NEW.ticket_id)
-       AND due_at IS NOT (SELECT MIN(m.due_at) FROM timers m WHERE m.ticket_id = tickets.id AND m.status = 'pending');
+     WHERE id = OLD.ticket_id AND due_at = OLD.due_at;
 END;
 CREATE TRIGGER timers_due_delete AFTER DELETE ON timers WHEN OLD.status = 'pending'
 BEGIN
     UPDATE tickets
        SET due_at = (SELECT MIN(m.due_at) FROM timers m WHERE m.ticket_id = tickets.id AND m.status = 'pending')
-     WHERE id = OLD.ticket_id;
+     WHERE id = OLD.ticket_id AND due_at = OLD.due_at;
 END;
 
 -- "Sorted by due time": the tickets that have a due time come first, in due order, from these
