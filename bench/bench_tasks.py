@@ -1,20 +1,32 @@
-"""Staff task lists on 100,000 tickets: the store queries and the pages/API over HTTP.
+"""Staff task lists on 100,000 (or 1,000,000) tickets: the store queries, the pages/API over HTTP, and
+the memory of a real server serving them.
 
-    .venv/bin/python bench/bench_tasks.py [--tickets 100000] [--repeat 30] [--keep PATH]
+    .venv/bin/python bench/bench_tasks.py [--tickets 100000] [--repeat 30] [--http-repeat 200]
+        [--serve-seconds 60] [--keep PATH]
 
 Creates a fresh SQLite file through ``open_store`` (so every migration, index included, is applied),
 publishes the shipped definitions, then bulk-inserts the tickets directly with ``sqlite3`` in one
 transaction: the nine shipped services in realistic proportions, each ticket in a state of its
 workflow with the department / role / user that state assigns, its category, a channel of its service,
 creation dates over two years, the requester's name and subject in the search column, one creation
-event; a pending timer on a tenth of the unclosed ones. Then times, median of ``--repeat`` runs (ms):
+event; a pending timer on a tenth of the unclosed ones. The inserts go through the schema's triggers,
+so the due time on the ticket row, the free-text index (FTS5) and the task counts (migrations
+0012–0013) are filled as the server would fill them. ``--keep PATH`` keeps the file, and a later run
+given the same path reuses it (a million tickets take about ten minutes to insert here).
 
+Then:
+
+* a baseline: ``SELECT count(*) FROM tickets`` on a plain connection, median and p99;
 * through the store (``server.tickets.tasks.task_list``: counts + one page, as the controller calls it, and
-  the two queries alone) — the head of the Classrooms department's ``department`` view: first page, a
-  filtered page, a free-text search, sorted by due time; and an organisation-wide reader's ``all``
-  and ``incoming``;
+  the two queries alone), median of ``--repeat`` runs (ms) — the head of the Classrooms department's
+  ``department`` and ``mine`` views, an organisation-wide reader's ``all``, customer service's
+  ``incoming``: first pages, filters, free text (a family name, one requester's name, a number, two
+  letters), sorted by due time, the last page;
 * through HTTP, in process (``AsyncTestClient``: routing, session or token look-up, rendering):
-  ``GET /staff/tasks`` (full page and the HTMX partial) and ``GET /api/tasks``.
+  ``GET /staff/tasks`` (full page and HTMX partials) and ``GET /api/tasks``, ``--http-repeat`` requests
+  each, median and p99, and the p99 as a multiple of the baseline's median;
+* a real ``khidma serve --db FILE --no-worker`` on the file, serving list pages round and round for
+  ``--serve-seconds``, then its resident memory (``/proc/PID/status``: VmRSS, VmHWM).
 
 Prints the query plans of the department list and its counts too (``EXPLAIN QUERY PLAN``).
 """
