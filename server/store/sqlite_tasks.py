@@ -14,9 +14,9 @@ form data (``t.data``, for the requester and subject columns) are joined to the 
 
 Sorted by due time (migration 0012): the due time is the ticket row's ``due_at`` (kept by triggers on
 ``timers``). The list is two ordered parts — the tickets with a due time, in due order, from the
-partial indexes ``tickets_due`` / ``tickets_department_due`` / ``tickets_role_due`` /
-``tickets_user_due``; then those without, most recently updated first, from the update-order indexes —
-each cut at the page's end, merged, and the page taken from that.
+partial indexes ``tickets_due`` / ``tickets_department_due`` (a department's list reads the latter;
+every other view walks the former in order); then those without, most recently updated first, from the
+update-order indexes — each cut at the page's end, merged, and the page taken from that.
 
 Free text (0012): a query of three characters or more matches through the FTS5 trigram table
 ``tickets_text`` (the number and the search text); a shorter one cannot (a trigram is three
@@ -138,7 +138,7 @@ def where(task_filter: TaskFilter, *, with_category: bool = True) -> tuple[str, 
 
 
 def _order_by(order: TaskOrder, table: str = "t") -> str:
-    """The order of the lists by update or creation time (by due time: ``_due_page``)."""
+    """The order of the lists by update or creation time (by due time: ``_page``)."""
     direction = "DESC" if order.descending else "ASC"
     column = "updated_at" if order.key == "updated" else "created_at"
     return f"{table}.{column} {direction}, {table}.id {direction}"
@@ -158,7 +158,7 @@ def _page(
         sql = f"SELECT {columns} FROM tickets t WHERE {clause} ORDER BY {_order_by(order)} LIMIT ? OFFSET ?"  # noqa: S608
         return sql, [*params, limit, offset]
     # Two parts, each in an index's order and cut at the page's end, merged: the tickets with a due
-    # time (a partial index per view holds only those), then the others by update time.
+    # time (the partial indexes hold only those), then the others by update time.
     direction = "DESC" if order.descending else "ASC"
     end = offset + limit
     sql = (
