@@ -190,6 +190,13 @@ def queries(filters: dict[str, TaskFilter]) -> list[tuple[str, str, list[Any]]]:
             found.append((f"list {view}, free text {text!r}", sql, params))
             sql, params = sqlite_tasks.count_sql(searched)
             found.append((f"counts {view}, free text {text!r}", sql, params))
+            # a common text (sqlite_tasks.common): the list's index walked, the matches a set
+            sql, params = sqlite_tasks.list_sql(
+                searched, ORDERS["updated"], offset=0, limit=25, common_text=True
+            )
+            found.append((f"list {view}, common free text {text!r}", sql, params))
+            sql, params = sqlite_tasks.count_sql(searched, common_text=True)
+            found.append((f"counts {view}, common free text {text!r}", sql, params))
         for due_label, due in DUE.items():
             sql, params = sqlite_tasks.list_sql(task_filter, due, offset=0, limit=25)
             found.append((f"list {view} by {due_label}", sql, params))
@@ -340,7 +347,7 @@ def test_free_text_of_three_characters_or_more_reads_the_trigram_index(world: Wo
         if "free text" in label:
             assert any("tickets_text VIRTUAL TABLE" in step for step in plan(world.path, sql, params)), label
             checked += 1
-    assert checked == 6 * len(world.filters)
+    assert checked == 12 * len(world.filters)
     short = TaskFilter(**{**_fields(world.filters["department"]), "text": "ab"})
     sql, _params = sqlite_tasks.list_sql(short, ORDERS["updated"], offset=0, limit=25)
     assert "tickets_text" not in sql and "search_text LIKE" in sql

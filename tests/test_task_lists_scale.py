@@ -335,20 +335,30 @@ NAMES = [
 ]
 
 
-async def _listed(store: Store, text: str) -> set[int]:
-    task_filter = TaskFilter(scope=EVERYTHING, text=search_query(text))
+async def _listed(store: Store, text: str, department: str | None = None) -> set[int]:
+    held = frozenset({department}) if department else None
+    task_filter = TaskFilter(scope=EVERYTHING, text=search_query(text), held_by=held)
     rows = await store.list_tasks(task_filter, TaskOrder(), offset=0, limit=1000)
     counts = await store.count_tasks(task_filter)
     assert sum(counts.values()) == len(rows)
     return {r.id for r in rows}
 
 
-async def test_free_text_finds_exactly_the_tickets_that_hold_it(backend: Backend) -> None:
+@pytest.mark.parametrize("common", [1000, 1])
+async def test_free_text_finds_exactly_the_tickets_that_hold_it(
+    backend: Backend, common: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """(``common``: from how many matches SQLite treats a text as common and walks the list's index,
+    looking the matches up as a set, instead of reading the matching rows: both ways find the same.)"""
+    from server.store import sqlite_tasks
+
+    monkeypatch.setattr(sqlite_tasks, "COMMON", common)
     store = backend.store
     version = await store.publish_definition("svc", {"v": 1}, "h1", created_by=None, note="", now=NOW)
     rng = random.Random(5)
     texts: dict[int, str] = {}
     numbers: dict[int, str] = {}
+    departments: dict[int, str | None] = {}
     for n in range(60):
         name = NAMES[n % len(NAMES)]
         text = normalize(
@@ -362,6 +372,7 @@ async def test_free_text_finds_exactly_the_tickets_that_hold_it(backend: Backend
             now=NOW,
         )
         numbers[created.id] = created.number
+        departments[created.id] = created.department
         if n % 7:
             texts[created.id] = text
     # filled in later (the server does this for tickets from before the search column)
@@ -408,6 +419,8 @@ async def test_free_text_finds_exactly_the_tickets_that_hold_it(backend: Backend
         queries.append(text[start : start + rng.randint(3, 9)])
     for query in queries:
         assert await _listed(store, query) == expected(query), query
+        in_it = {i for i in expected(query) if departments[i] == "it"}
+        assert await _listed(store, query, "it") == in_it, query
     assert await _listed(store, "الغامدي")  # the Arabic name matched something
     assert len(await _listed(store, "OMAR")) == len(await _listed(store, "omar")) > 0
 

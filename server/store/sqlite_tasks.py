@@ -34,6 +34,7 @@ import aiosqlite
 from server.store.records import TaskFilter, TaskOrder, TaskRow, Ticket
 from server.store.sqlite_codec import (
     fetch_all,
+    fetch_one,
     like_pattern,
     maybe_parse_time,
     parse_json_object,
@@ -51,6 +52,25 @@ def text_match(text: str) -> str:
     in the search-text column only unless the text has a digit (ticket numbers are digits)."""
     phrase = '"' + text.replace('"', '""') + '"'
     return phrase if any(c.isdigit() for c in text) else "search_text : " + phrase
+
+
+COMMON = 1000
+"""A free text that at least this many tickets hold is *common*."""
+
+
+async def common(conn: aiosqlite.Connection, text: str | None) -> bool:
+    """Whether ``text`` (through the trigram index) matches at least ``COMMON`` tickets of all — read
+    from the index and stopped there (well under a millisecond at a million tickets). A common text's
+    matches are looked up as a set while the list's index is walked in order, which stops at the page's
+    end; a rarer one's few rows are read directly (walking would find them late or never)."""
+    if not text or len(text) < TRIGRAM:
+        return False
+    row = await fetch_one(
+        conn,
+        "SELECT count(*) FROM (SELECT rowid FROM tickets_text WHERE tickets_text MATCH ? LIMIT ?)",
+        (text_match(text), COMMON),
+    )
+    return row is not None and int(row[0]) >= COMMON
 
 
 def _in(column: str, values: frozenset[str], params: list[Any]) -> str:
@@ -100,8 +120,12 @@ def _view(task_filter: TaskFilter, params: list[Any]) -> list[str]:
     return clauses
 
 
-def where(task_filter: TaskFilter, *, with_category: bool = True) -> tuple[str, list[Any]]:
-    """The WHERE clause (without the keyword) of ``task_filter`` over ``tickets t``, and its parameters."""
+def where(
+    task_filter: TaskFilter, *, with_category: bool = True, common_text: bool = False
+) -> tuple[str, list[Any]]:
+    """The WHERE clause (without the keyword) of ``task_filter`` over ``tickets t``, and its parameters.
+    ``common_text``: the free text matches many tickets (``common``) — then the matches are a set each
+    ticket the list's index walk reaches is looked up in (``+t.id``), not a list of rows to read."""
     params: list[Any] = []
     clauses = []
     scope = _scope(task_filter, params)
@@ -124,7 +148,8 @@ def where(task_filter: TaskFilter, *, with_category: bool = True) -> tuple[str, 
         clauses.append("t.created_at < ?")
         params.append(time_text(task_filter.created_before))
     if task_filter.text and len(task_filter.text) >= TRIGRAM:
-        clauses.append("t.id IN (SELECT rowid FROM tickets_text WHERE tickets_text MATCH ?)")
+        matches = "IN (SELECT rowid FROM tickets_text WHERE tickets_text MATCH ?)"
+        clauses.append(("+t.id " if common_text else "t.id ") + matches)
         params.append(text_match(task_filter.text))
     elif task_filter.text:
         pattern = like_pattern(task_filter.text)
@@ -150,10 +175,10 @@ most recently updated first."""
 
 
 def _page(
-    task_filter: TaskFilter, order: TaskOrder, columns: str, *, offset: int, limit: int
+    task_filter: TaskFilter, order: TaskOrder, columns: str, *, offset: int, limit: int, common_text: bool
 ) -> tuple[str, list[Any]]:
     """The SELECT of one page's ``columns`` (from ``tickets t``, in the list's order) and its parameters."""
-    clause, params = where(task_filter)
+    clause, params = where(task_filter, common_text=common_text)
     if order.key != "due":
         sql = f"SELECT {columns} FROM tickets t WHERE {clause} ORDER BY {_order_by(order)} LIMIT ? OFFSET ?"  # noqa: S608
         return sql, [*params, limit, offset]
@@ -193,12 +218,13 @@ def _row(row: sqlite3.Row) -> TaskRow:
     )
 
 
-def list_sql(task_filter: TaskFilter, order: TaskOrder, *, offset: int, limit: int) -> tuple[str, list[Any]]:
+def list_sql(
+    task_filter: TaskFilter, order: TaskOrder, *, offset: int, limit: int, common_text: bool = False
+) -> tuple[str, list[Any]]:
     """The page query: the page's ids are chosen first (in index order where possible), then only
     those rows are joined to their assignee, requester and form data."""
-    page, params = _page(
-        task_filter, order, "t.id, t.updated_at, t.created_at, t.due_at", offset=offset, limit=limit
-    )
+    columns = "t.id, t.updated_at, t.created_at, t.due_at"
+    page, params = _page(task_filter, order, columns, offset=offset, limit=limit, common_text=common_text)
     if order.key == "due":
         due_order = _DUE_ORDER.format(direction="DESC" if order.descending else "ASC")
         outer = ", ".join(f"p.{term}" for term in due_order.split(", "))
@@ -220,22 +246,25 @@ def list_sql(task_filter: TaskFilter, order: TaskOrder, *, offset: int, limit: i
 async def list_tasks(
     conn: aiosqlite.Connection, task_filter: TaskFilter, order: TaskOrder, *, offset: int, limit: int
 ) -> list[TaskRow]:
-    sql, params = list_sql(task_filter, order, offset=offset, limit=limit)
+    common_text = await common(conn, task_filter.text)
+    sql, params = list_sql(task_filter, order, offset=offset, limit=limit, common_text=common_text)
     rows = await fetch_all(conn, sql, params)
     return [_row(row) for row in rows]
 
 
-def ids_sql(task_filter: TaskFilter, order: TaskOrder, *, offset: int, limit: int) -> tuple[str, list[Any]]:
+def ids_sql(
+    task_filter: TaskFilter, order: TaskOrder, *, offset: int, limit: int, common_text: bool = False
+) -> tuple[str, list[Any]]:
     """The ids of the page query's rows, in its order, without joining anything to them."""
-    if order.key != "due":
-        return _page(task_filter, order, "t.id", offset=offset, limit=limit)
-    return _page(task_filter, order, "t.id, t.updated_at, t.due_at", offset=offset, limit=limit)
+    columns = "t.id, t.updated_at, t.due_at" if order.key == "due" else "t.id"
+    return _page(task_filter, order, columns, offset=offset, limit=limit, common_text=common_text)
 
 
 async def list_task_ids(
     conn: aiosqlite.Connection, task_filter: TaskFilter, order: TaskOrder, *, offset: int, limit: int
 ) -> list[int]:
-    sql, params = ids_sql(task_filter, order, offset=offset, limit=limit)
+    common_text = await common(conn, task_filter.text)
+    sql, params = ids_sql(task_filter, order, offset=offset, limit=limit, common_text=common_text)
     return [int(row["id"]) for row in await fetch_all(conn, sql, params)]
 
 
@@ -250,8 +279,13 @@ def counted_whole(task_filter: TaskFilter) -> bool:
     )
 
 
-def count_sql(task_filter: TaskFilter) -> tuple[str, list[Any]]:
-    clause, params = where(task_filter, with_category=False)
+def count_sql(task_filter: TaskFilter, *, common_text: bool = False) -> tuple[str, list[Any]]:
+    # Common text in a department's list: walk the department's covering index, looking each ticket up
+    # in the set of matches, rather than read every matching ticket's row (a family name in 12 % of a
+    # million tickets: 81 ms instead of 160–230). Not for the other views: walking every ticket's
+    # index entry costs more than the rows of the matches (426 ms against 170 for "all").
+    department_list = bool(task_filter.held_by) and not task_filter.unheld
+    clause, params = where(task_filter, with_category=False, common_text=common_text and department_list)
     if counted_whole(task_filter):
         # the same WHERE clause over the per-combination counts: a few thousand rows, not the tickets
         sql = (
@@ -268,7 +302,7 @@ def count_sql(task_filter: TaskFilter) -> tuple[str, list[Any]]:
 
 
 async def count_tasks(conn: aiosqlite.Connection, task_filter: TaskFilter) -> dict[str, int]:
-    sql, params = count_sql(task_filter)
+    sql, params = count_sql(task_filter, common_text=await common(conn, task_filter.text))
     return {row["category"]: int(row["n"]) for row in await fetch_all(conn, sql, params)}
 
 
