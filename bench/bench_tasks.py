@@ -1,20 +1,32 @@
-"""Staff task lists on 100,000 tickets: the store queries and the pages/API over HTTP.
+"""Staff task lists on 100,000 (or 1,000,000) tickets: the store queries, the pages/API over HTTP, and
+the memory of a real server serving them.
 
-    .venv/bin/python bench/bench_tasks.py [--tickets 100000] [--repeat 30] [--keep PATH]
+    .venv/bin/python bench/bench_tasks.py [--tickets 100000] [--repeat 30] [--http-repeat 200]
+        [--serve-seconds 60] [--keep PATH]
 
 Creates a fresh SQLite file through ``open_store`` (so every migration, index included, is applied),
 publishes the shipped definitions, then bulk-inserts the tickets directly with ``sqlite3`` in one
 transaction: the nine shipped services in realistic proportions, each ticket in a state of its
 workflow with the department / role / user that state assigns, its category, a channel of its service,
 creation dates over two years, the requester's name and subject in the search column, one creation
-event; a pending timer on a tenth of the unclosed ones. Then times, median of ``--repeat`` runs (ms):
+event; a pending timer on a tenth of the unclosed ones. The inserts go through the schema's triggers,
+so the due time on the ticket row, the free-text index (FTS5) and the task counts (migrations
+0012–0013) are filled as the server would fill them. ``--keep PATH`` keeps the file, and a later run
+given the same path reuses it (a million tickets take about ten minutes to insert here).
 
+Then:
+
+* a baseline: ``SELECT count(*) FROM tickets`` on a plain connection, median and p99;
 * through the store (``server.tickets.tasks.task_list``: counts + one page, as the controller calls it, and
-  the two queries alone) — the head of the Classrooms department's ``department`` view: first page, a
-  filtered page, a free-text search, sorted by due time; and an organisation-wide reader's ``all``
-  and ``incoming``;
+  the two queries alone), median of ``--repeat`` runs (ms) — the head of the Classrooms department's
+  ``department`` and ``mine`` views, an organisation-wide reader's ``all``, customer service's
+  ``incoming``: first pages, filters, free text (a family name, one requester's name, a number, two
+  letters), sorted by due time, the last page;
 * through HTTP, in process (``AsyncTestClient``: routing, session or token look-up, rendering):
-  ``GET /staff/tasks`` (full page and the HTMX partial) and ``GET /api/tasks``.
+  ``GET /staff/tasks`` (full page and HTMX partials) and ``GET /api/tasks``, ``--http-repeat`` requests
+  each, median and p99, and the p99 as a multiple of the baseline's median;
+* a real ``khidma serve --db FILE --no-worker`` on the file, serving list pages round and round for
+  ``--serve-seconds``, then its resident memory (``/proc/PID/status``: VmRSS, VmHWM).
 
 Prints the query plans of the department list and its counts too (``EXPLAIN QUERY PLAN``).
 """
@@ -25,11 +37,16 @@ import argparse
 import asyncio
 import datetime as dt
 import json
+import logging
+import math
 import os
 import random
 import secrets
+import socket
 import sqlite3
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from collections import Counter
@@ -37,6 +54,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+import httpx
 import msgspec
 from litestar.testing import AsyncTestClient
 
@@ -184,61 +202,136 @@ def populate(path: Path, tickets: int, users: dict[str, list[str]], seed: int = 
     return held
 
 
-async def run(tickets: int, repeat: int, keep: Path | None) -> None:
+async def _users(store: Any, org: Any, now: dt.datetime) -> tuple[Any, Any, Any, dict[str, list[str]]]:
+    """The head of Classrooms, the director, a customer-service representative, five staff per
+    department — made on a fresh database, read back from a kept one."""
+    existing = await store.get_user_by_username("head.classrooms")
+    if existing is not None:
+        head = existing
+        director = await store.get_user_by_username("director")
+        cs = await store.get_user_by_username("cs")
+        return head, director, cs, {}
+    password = hash_password(PASSWORD)
+    head = await store.add_user(
+        username="head.classrooms",
+        name="Head of Classrooms",
+        roles=["department_head"],
+        department="classrooms",
+        password_hash=password,
+        now=now,
+    )
+    director = await store.add_user(
+        username="director", name="Director", roles=["director"], password_hash=password, now=now
+    )
+    cs = await store.add_user(
+        username="cs",
+        name="Customer service",
+        roles=["customer_service"],
+        department="customer_service",
+        password_hash=password,
+        now=now,
+    )
+    staff: dict[str, list[str]] = {}
+    for department in org.departments:
+        for n in range(5):
+            user = await store.add_user(
+                username=f"staff.{department}.{n}",
+                name=f"Staff {n} of {department}",
+                roles=["department_staff"],
+                department=department,
+                now=now,
+            )
+            staff.setdefault(department, []).append(user.id)
+    return head, director, cs, staff
+
+
+def spread_ms(samples: list[float]) -> str:
+    """``median / p99`` in ms."""
+    ordered = sorted(samples)
+    p99 = ordered[min(len(ordered) - 1, math.ceil(len(ordered) * 0.99) - 1)]
+    return f"{statistics.median(ordered) * 1000:7.1f} / {p99 * 1000:7.1f}"
+
+
+def count_baseline(path: Path, repeat: int) -> list[float]:
+    """``SELECT count(*) FROM tickets`` on a plain connection: what reading the table's smallest index
+    whole costs on this machine, in the same run — the lists' figures as a ratio to it."""
+    conn = sqlite3.connect(path)
+    try:
+        conn.execute("SELECT count(*) FROM tickets").fetchone()
+        samples = []
+        for _ in range(repeat):
+            started = time.perf_counter()
+            conn.execute("SELECT count(*) FROM tickets").fetchone()
+            samples.append(time.perf_counter() - started)
+        return samples
+    finally:
+        conn.close()
+
+
+def sizes(path: Path) -> str:
+    conn = sqlite3.connect(path)
+    try:
+        rows = dict(
+            conn.execute(
+                "SELECT CASE WHEN name LIKE 'tickets_text%' THEN 'free-text index (FTS5)' ELSE 'rest' END,"
+                " SUM(pgsize) FROM dbstat GROUP BY 1"
+            ).fetchall()
+        )
+    except sqlite3.OperationalError:  # no dbstat in this SQLite
+        return ""
+    finally:
+        conn.close()
+    return ", ".join(f"{k} {v / 1e6:.0f} MB" for k, v in sorted(rows.items()))
+
+
+def samples_of(path: Path, tickets: int) -> tuple[str, str, str]:
+    """A family name (many matches), one requester's whole name (few) and a ticket number, from a ticket
+    Classrooms holds."""
+    conn = sqlite3.connect(path)
+    try:
+        row = conn.execute(
+            "SELECT number, search_text FROM tickets WHERE id >= ? AND search_text <> ''"
+            " AND department = 'classrooms' ORDER BY id LIMIT 1",  # in the head's department list too
+            (tickets // 2,),
+        ).fetchone()
+    finally:
+        conn.close()
+    return "الغامدي", str(row[1]).split(" | ")[0], str(row[0])
+
+
+async def run(tickets: int, repeat: int, http_repeat: int, serve_seconds: float, keep: Path | None) -> None:
     catalogue = load_tree(shipped_root()).catalogue
     assert catalogue is not None
     org = catalogue.organisation
     tz = WorkingCalendar.from_definition(org.calendar).tz
     with tempfile.TemporaryDirectory() as tmp:
         path = keep or Path(tmp) / "tasks.db"
+        fresh = not path.exists()
         store = await open_store(path)
-        service = TicketService(store, WorkingCalendar.from_definition(org.calendar))
-        await service.publish_shipped(catalogue)
         now = dt.datetime.now(dt.UTC)
-        password = hash_password(PASSWORD)
-        head = await store.add_user(
-            username="head.classrooms",
-            name="Head of Classrooms",
-            roles=["department_head"],
-            department="classrooms",
-            password_hash=password,
-            now=now,
-        )
-        director = await store.add_user(
-            username="director", name="Director", roles=["director"], password_hash=password, now=now
-        )
-        cs = await store.add_user(
-            username="cs",
-            name="Customer service",
-            roles=["customer_service"],
-            department="customer_service",
-            password_hash=password,
-            now=now,
-        )
-        staff: dict[str, list[str]] = {}
-        for department in org.departments:
-            for n in range(5):
-                user = await store.add_user(
-                    username=f"staff.{department}.{n}",
-                    name=f"Staff {n} of {department}",
-                    roles=["department_staff"],
-                    department=department,
-                    now=now,
-                )
-                staff.setdefault(department, []).append(user.id)
+        if fresh:
+            service = TicketService(store, WorkingCalendar.from_definition(org.calendar))
+            await service.publish_shipped(catalogue)
+        head, director, cs, staff = await _users(store, org, now)
         await store.close()
 
-        started = time.perf_counter()
-        held = populate(path, tickets, staff)
-        print(f"{tickets} tickets inserted in {time.perf_counter() - started:.1f} s; held per department:")
-        for department, n in held.most_common():
-            print(f"  {department:24} {n:7d}")
-        print(f"database: {sum(f.stat().st_size for f in path.parent.glob(path.name + '*')) / 1e6:.0f} MB")
+        if fresh:
+            started = time.perf_counter()
+            held = populate(path, tickets, staff)
+            print(
+                f"{tickets} tickets inserted in {time.perf_counter() - started:.1f} s; held per department:"
+            )
+            for department, n in held.most_common():
+                print(f"  {department:24} {n:7d}")
+        else:
+            print(f"reusing {path}")
+        total_size = sum(f.stat().st_size for f in path.parent.glob(path.name + "*")) / 1e6
+        print(f"database: {total_size:.0f} MB ({sizes(path)})")
 
         store = await open_store(path)
         services = {s: c.service.department for s, c in catalogue.services.items()}
         head_scope = read_scope(head, org, services)
-        some_name = "الغامدي"
+        family, requester, number = samples_of(path, tickets)
         cases: list[tuple[str, Any, TaskParams]] = [
             ("department, first page", head, TaskParams(view="department")),
             (
@@ -253,15 +346,32 @@ async def run(tickets: int, repeat: int, keep: Path | None) -> None:
                     page=2,
                 ),
             ),
-            ("department, free text (a family name)", head, TaskParams(view="department", q=some_name)),
+            ("department, free text (a family name)", head, TaskParams(view="department", q=family)),
+            (
+                "department, free text (one requester's name)",
+                head,
+                TaskParams(view="department", q=requester),
+            ),
             ("department, sorted by due time", head, TaskParams(view="department", sort="due")),
-            ("department, last page", head, TaskParams(view="department", page=10_000)),
+            ("department, last page", head, TaskParams(view="department", page=1_000_000 - 1)),
             ("mine (head)", head, TaskParams(view="mine")),
+            ("mine (head), sorted by due time", head, TaskParams(view="mine", sort="due")),
             ("all (director), first page", director, TaskParams(view="all")),
-            ("all (director), free text", director, TaskParams(view="all", q=some_name)),
+            ("all (director), free text (a family name)", director, TaskParams(view="all", q=family)),
+            (
+                "all (director), free text (one requester's name)",
+                director,
+                TaskParams(view="all", q=requester),
+            ),
+            ("all (director), free text (a ticket number)", director, TaskParams(view="all", q=number)),
+            ("all (director), free text (2 letters: LIKE)", director, TaskParams(view="all", q="غا")),
             ("all (director), sorted by due time", director, TaskParams(view="all", sort="due")),
             ("incoming (customer service)", cs, TaskParams(view="incoming")),
+            ("incoming (customer service), sorted by due time", cs, TaskParams(view="incoming", sort="due")),
         ]
+        baseline = count_baseline(path, max(repeat, 30))
+        base_median = statistics.median(baseline)
+        print(f"\nbaseline: SELECT count(*) FROM tickets, median / p99 (ms): {spread_ms(baseline)}")
         print(f"\nthrough the store, median of {repeat} (ms): counts+page | counts alone | page alone")
         for label, user, params in cases:
             scope = read_scope(user, org, services)
@@ -296,17 +406,24 @@ async def run(tickets: int, repeat: int, keep: Path | None) -> None:
         print("\nquery plans (department view of the head of Classrooms):")
         raw = sqlite3.connect(path)
         for title, (sql, params) in (
-            ("page", sqlite_tasks.list_sql(department, TaskOrder())),
+            ("page", sqlite_tasks.list_sql(department, TaskOrder(), offset=0, limit=25)),
             ("counts", sqlite_tasks.count_sql(department)),
             (
                 "page, sorted by due",
-                sqlite_tasks.list_sql(department, TaskOrder(key="due", descending=False)),
+                sqlite_tasks.list_sql(department, TaskOrder(key="due", descending=False), offset=0, limit=25),
+            ),
+            (
+                "page, free text",
+                sqlite_tasks.list_sql(
+                    msgspec.structs.replace(department, text=search_query(family)),
+                    TaskOrder(),
+                    offset=0,
+                    limit=25,
+                ),
             ),
         ):
             print(f"  {title}:")
-            for row in raw.execute(
-                "EXPLAIN QUERY PLAN " + sql, [*params, 25, 0] if "LIMIT" in sql else params
-            ):
+            for row in raw.execute("EXPLAIN QUERY PLAN " + sql, params):
                 print(f"    {row[3]}")
         raw.close()
         await store.close()
@@ -324,43 +441,174 @@ async def run(tickets: int, repeat: int, keep: Path | None) -> None:
                 follow_redirects=False,
             )
             assert response.status_code == 303, response.text[:300]
-            token = new_api_token()
             runtime = client.app.state.runtime
-            await runtime.store.create_api_token(head.id, "bench", token_hash(token), now=now)
-            bearer = {"Authorization": f"Bearer {token}"}
-            requests = [
-                ("GET /staff/tasks (department, full page)", "/staff/tasks?view=department", {}),
-                ("GET /staff/tasks (HTMX partial)", "/staff/tasks?view=department", {"HX-Request": "true"}),
-                (
-                    "GET /staff/tasks?q=… (HTMX partial, free text)",
-                    f"/staff/tasks?view=department&q={some_name}",
-                    {"HX-Request": "true"},
-                ),
-                ("GET /api/tasks (department)", "/api/tasks?view=department", bearer),
-                (
-                    "GET /api/tasks (filtered, page 2)",
-                    "/api/tasks?view=department&service=supplies&category=closed&page=2",
-                    bearer,
-                ),
-            ]
-            print(f"\nthrough HTTP (AsyncTestClient, in process), median of {repeat} (ms):")
+            bearer = {}
+            for user in (head, director):
+                token = new_api_token()
+                await runtime.store.create_api_token(user.id, "bench", token_hash(token), now=now)
+                bearer[user.username] = {"Authorization": f"Bearer {token}"}
+            requests = http_requests(family, requester, number, bearer)
+            print(
+                f"\nthrough HTTP (AsyncTestClient, in process), {http_repeat} requests each, median / p99 (ms),"
+            )
+            print("and the p99 as a multiple of the count(*) baseline's median:")
             for label, url, headers in requests:
 
                 async def get(url: str = url, headers: dict[str, str] = headers) -> None:
                     response = await client.get(url, headers=headers)
                     assert response.status_code == 200, (url, response.status_code, response.text[:300])
 
-                print(f"  {label:58} {median_ms(await timed(repeat, get))}")
+                samples = await timed(http_repeat, get)
+                p99 = sorted(samples)[math.ceil(len(samples) * 0.99) - 1]
+                print(f"  {label:62} {spread_ms(samples)}   ×{p99 / base_median:5.2f}")
+        if serve_seconds > 0:
+            serve_and_measure(path, requests_for_serve(family, requester, number), serve_seconds)
     print(f"\ncpu: {os.cpu_count()} cores")
 
 
+def http_requests(
+    family: str, requester: str, number: str, bearer: dict[str, dict[str, str]]
+) -> list[tuple[str, str, dict[str, str]]]:
+    hx = {"HX-Request": "true"}
+    return [
+        ("GET /staff/tasks (department, full page)", "/staff/tasks?view=department", {}),
+        ("GET /staff/tasks (HTMX partial)", "/staff/tasks?view=department", hx),
+        ("GET /staff/tasks?sort=due (HTMX partial)", "/staff/tasks?view=department&sort=due", hx),
+        ("GET /staff/tasks?view=mine (HTMX partial)", "/staff/tasks?view=mine", hx),
+        ("GET /staff/tasks?q=… (partial, a family name)", f"/staff/tasks?view=department&q={family}", hx),
+        ("GET /staff/tasks?q=… (partial, one requester)", f"/staff/tasks?view=department&q={requester}", hx),
+        ("GET /api/tasks (department)", "/api/tasks?view=department", bearer["head.classrooms"]),
+        (
+            "GET /api/tasks (filtered, page 2)",
+            "/api/tasks?view=department&service=supplies&category=closed&page=2",
+            bearer["head.classrooms"],
+        ),
+        ("GET /api/tasks?view=all (director)", "/api/tasks?view=all", bearer["director"]),
+        ("GET /api/tasks?view=all&sort=due (director)", "/api/tasks?view=all&sort=due", bearer["director"]),
+        (
+            "GET /api/tasks?view=all&q=<number> (director)",
+            f"/api/tasks?view=all&q={number}",
+            bearer["director"],
+        ),
+        (
+            "GET /api/tasks?view=all&q=<one requester> (director)",
+            f"/api/tasks?view=all&q={requester}",
+            bearer["director"],
+        ),
+        (
+            "GET /api/tasks?view=all&q=<family name> (director)",
+            f"/api/tasks?view=all&q={family}",
+            bearer["director"],
+        ),
+    ]
+
+
+def requests_for_serve(family: str, requester: str, number: str) -> list[str]:
+    """The pages a real server serves in the RSS run, round and round (as the director: every view)."""
+    return [
+        "/staff/tasks?view=all",
+        "/staff/tasks?view=all&sort=due",
+        "/staff/tasks?view=incoming",
+        "/staff/tasks?view=all&page=2",
+        f"/staff/tasks?view=all&q={requester}",
+        f"/staff/tasks?view=all&q={number}",
+        "/staff/tasks?view=all&service=supplies&category=closed&page=3",
+        f"/staff/tasks?view=all&q={family}",
+    ]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _rss_kb(pid: int) -> dict[str, int]:
+    found = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        key, _, value = line.partition(":")
+        if key in ("VmRSS", "VmHWM"):
+            found[key] = int(value.split()[0])
+    return found
+
+
+def serve_and_measure(path: Path, urls: list[str], seconds: float) -> None:
+    """A real ``khidma serve --db FILE --no-worker`` on the file: log in as the director, serve ``urls``
+    round and round for ``seconds``, and read the process's resident memory (``/proc/PID/status``)."""
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    server = subprocess.Popen(
+        [sys.executable, "-m", "server", "serve", "--db", str(path), "--port", str(port), "--no-worker"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        cwd=Path(__file__).resolve().parent.parent,
+    )
+    try:
+        with httpx.Client(base_url=base, timeout=60) as client:
+            started = time.perf_counter()
+            while True:
+                try:
+                    client.get("/login")
+                    break
+                except httpx.TransportError:
+                    if time.perf_counter() - started > 300 or server.poll() is not None:
+                        raise
+                    time.sleep(0.2)
+            print(
+                f"\nkhidma serve --db FILE --no-worker (pid {server.pid}), up in {time.perf_counter() - started:.1f} s"
+            )
+            print(f"  after start: {_rss_kb(server.pid)} kB")
+            csrf = client.cookies.get("csrftoken")
+            response = client.post(
+                "/login",
+                data={"_csrf_token": csrf, "username": "director", "password": PASSWORD, "next": "/"},
+                follow_redirects=False,
+            )
+            assert response.status_code == 303, response.text[:300]
+            served: list[float] = []
+            every: dict[str, list[float]] = {url: [] for url in urls}
+            until = time.perf_counter() + seconds
+            while time.perf_counter() < until:
+                for url in urls:
+                    began = time.perf_counter()
+                    answer = client.get(url)
+                    assert answer.status_code == 200, (url, answer.status_code)
+                    elapsed = time.perf_counter() - began
+                    served.append(elapsed)
+                    every[url].append(elapsed)
+            memory = _rss_kb(server.pid)
+            print(f"  after {len(served)} list pages in {seconds:.0f} s: {memory} kB")
+            print(f"  VmRSS {memory['VmRSS'] / 1024:.0f} MB, peak (VmHWM) {memory['VmHWM'] / 1024:.0f} MB")
+            print("  over loopback HTTP, one client, median / p99 (ms):")
+            print(f"    {'every page':62} {spread_ms(served)}")
+            for url, samples in every.items():
+                print(f"    {url[:62]:62} {spread_ms(samples)}")
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
 def main() -> None:
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request would bury the figures
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--tickets", type=int, default=100_000)
-    parser.add_argument("--repeat", type=int, default=30)
-    parser.add_argument("--keep", type=Path, default=None, help="write the database here and keep it")
+    parser.add_argument("--repeat", type=int, default=30, help="runs of each store query")
+    parser.add_argument("--http-repeat", type=int, default=200, help="requests of each page over HTTP")
+    parser.add_argument(
+        "--serve-seconds",
+        type=float,
+        default=60,
+        help="how long a real `khidma serve` serves list pages before its memory is read (0: not run)",
+    )
+    parser.add_argument(
+        "--keep",
+        type=Path,
+        default=None,
+        help="write the database here and keep it (an existing one is reused)",
+    )
     args = parser.parse_args()
-    asyncio.run(run(args.tickets, args.repeat, args.keep))
+    asyncio.run(run(args.tickets, args.repeat, args.http_repeat, args.serve_seconds, args.keep))
 
 
 if __name__ == "__main__":

@@ -245,6 +245,8 @@ def test_the_next_ticket_query_carries_the_read_scope() -> None:
 
     scope = ReadScope(departments=frozenset({"classrooms"}), services=frozenset({"supplies"}), user_id="u1")
     for order in (TaskOrder(), TaskOrder(key="due", descending=False)):
-        sql, params = ids_sql(TaskFilter(scope=scope, held_by=frozenset({"customer_service"})), order)
+        sql, params = ids_sql(
+            TaskFilter(scope=scope, held_by=frozenset({"customer_service"})), order, offset=0, limit=25
+        )
         assert "t.department IN (?) OR t.service_id IN (?) OR t.assignee_user = ?" in sql
         assert params[:3] == ["classrooms", "supplies", "u1"]

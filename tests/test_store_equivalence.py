@@ -102,7 +102,9 @@ def ticket(definition_id: int, n: int, **overrides: Any) -> NewTicket:
         "requester_id": "u-sara" if n % 2 else None,
         "data": {"subject": f"Printer {n}", "count": n, "nested": {"b": [1, n], "a": None}},
         "vars": {"priority": n % 3, "flag": n % 2 == 0},
-        "search_text": f"sara printer number{n} ب" if n % 4 else None,
+        "search_text": f"sara printer number{n} ب {('عبدالله الغامدي', 'نورة العتيبي', 'omar')[n % 3]}"
+        if n % 4
+        else None,
         "language": ("ar", "en")[n % 2],
     }
     fields.update(overrides)
@@ -304,6 +306,13 @@ async def test_the_same_operations_give_the_same_records(pair: Pair) -> None:
         TaskFilter(scope=scopes[0], text="2026-00001"),
         TaskFilter(scope=scopes[0], text="ب"),
         TaskFilter(scope=scopes[0], text="%"),
+        # through the trigram indexes (three characters and more): FTS5 on SQLite, pg_trgm on PostgreSQL
+        TaskFilter(scope=scopes[0], text="الغامدي"),
+        TaskFilter(scope=scopes[1], text="نورة"),
+        TaskFilter(scope=scopes[0], text="number1"),
+        TaskFilter(scope=scopes[0], text="OMAR"),
+        TaskFilter(scope=scopes[0], text='"printer'),
+        TaskFilter(scope=scopes[0], text="000"),
     ]
     orders = [
         TaskOrder.parse(value) for value in ("-updated", "updated", "-created", "created", "-due", "due")
@@ -314,6 +323,8 @@ async def test_the_same_operations_give_the_same_records(pair: Pair) -> None:
             len(await same(lambda s, f=task_filter, o=order: s.list_tasks(f, o, offset=0, limit=50)))
         )
         await same(lambda s, f=task_filter, o=order: s.list_task_ids(f, o, offset=1, limit=3))
+        # a page across the two parts of a list by due time (those with a due time, then the others)
+        await same(lambda s, f=task_filter, o=order: s.list_tasks(f, o, offset=3, limit=4))
     counted = [await same(lambda s, f=task_filter: s.count_tasks(f)) for task_filter in filters]
     assert listed[0] == 12 and 0 in listed and len(set(listed)) > 5  # the filters select differently
     assert counted[0] == {"closed": 4, "in_progress": 5, "open": 1, "waiting": 2}

@@ -28,8 +28,9 @@ from server.store.open import is_postgres_url, open_any
 from server.store.sqlite_codec import parse_time, time_text
 from server.store.sqlite_connection import connect
 
-SKIPPED = frozenset({"schema_migrations"})
-"""Each side records its own migrations."""
+SKIPPED = frozenset({"schema_migrations", "ticket_counts"})
+"""Each side records its own migrations; SQLite's task counts (migration 0013) are derived from the
+tickets by triggers, which fill them as the tickets are copied in (PostgreSQL counts the tickets)."""
 
 
 class CopyError(StoreError):
@@ -72,8 +73,11 @@ async def _pg_parents(conn: psycopg.AsyncConnection[Any]) -> dict[str, set[str]]
 
 async def _sqlite_columns(conn: aiosqlite.Connection) -> dict[str, list[str]]:
     tables: dict[str, list[str]] = {}
+    # ordinary tables only: the FTS5 index (``tickets_text``, migration 0012) and its shadow tables are
+    # rebuilt from the tickets by their triggers, not copied (PostgreSQL indexes the text itself)
     rows = await conn.execute_fetchall(
-        "SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name"
+        "SELECT name FROM pragma_table_list WHERE schema = 'main' AND type = 'table'"
+        " AND name NOT LIKE 'sqlite_%' ORDER BY name"
     )
     for (table,) in rows:
         if table in SKIPPED:

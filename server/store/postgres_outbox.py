@@ -216,10 +216,18 @@ class PgOutboxMixin(PgBase):
         return [timer_from_row(row) for row in rows]
 
     async def set_timer_status(self, timer_id: int, status: TimerStatus) -> None:
-        row = await self._write(
-            lambda conn: fetch_one(
+        async def work(conn: Conn) -> Row | None:
+            # the ticket row first, as a ticket transaction takes it: the due-time trigger (pg 0005)
+            # locks it after the timer, and two orders of the same two locks could deadlock
+            await execute(
+                conn,
+                "SELECT 1 FROM tickets WHERE id = (SELECT ticket_id FROM timers WHERE id = %s) FOR UPDATE",
+                (timer_id,),
+            )
+            return await fetch_one(
                 conn, "UPDATE timers SET status = %s WHERE id = %s RETURNING id", (status, timer_id)
             )
-        )
+
+        row = await self._write(work)
         if row is None:
             raise NotFound(f"no timer {timer_id}")

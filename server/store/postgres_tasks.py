@@ -1,7 +1,9 @@
 """Staff task lists, PostgreSQL side: a :class:`~server.store.records.TaskFilter` as one WHERE clause
 (``sqlite_tasks``' rules: the viewer's read scope is part of every clause unless the view alone keeps
 the list inside it; values are always bound parameters, never spliced into the SQL). The free text
-matches as SQLite's LIKE does (ASCII letters in either case)."""
+matches as SQLite's LIKE does (ASCII letters in either case); from three characters on, pg_trgm's GIN
+indexes on the number and the search text serve it (pg migration 0005). Sorted by due time: the ticket
+row's ``due_at`` (kept by a trigger on ``timers``), in two ordered parts as on SQLite."""
 
 from __future__ import annotations
 
@@ -11,8 +13,6 @@ from typing import Any
 from server.store.postgres_codec import PgBase, Row, execute_many, like_pattern, moment, nocase_like
 from server.store.postgres_tickets import TICKET_COLUMNS, ticket_from_row
 from server.store.records import TaskFilter, TaskOrder, TaskRow, Ticket
-
-_DUE = "(SELECT MIN(m.due_at) FROM timers m WHERE m.ticket_id = t.id AND m.status = 'pending')"
 
 
 def _in(column: str, values: frozenset[str], params: list[Any]) -> str:
@@ -96,57 +96,87 @@ def where(task_filter: TaskFilter, *, with_category: bool = True) -> tuple[str, 
 
 
 def _order_by(order: TaskOrder, table: str = "t") -> str:
+    """The order of the lists by update or creation time (by due time: ``_page``)."""
     direction = "DESC" if order.descending else "ASC"
-    if order.key == "due":
-        # no due time last, whichever the direction; then the most recently updated first. (PostgreSQL
-        # reads an output column's name in ORDER BY only alone, not in an expression: the page's CTE
-        # has ``p.due_at``, the ticket query repeats the subquery.)
-        due = "p.due_at" if table == "p" else _DUE
-        return f"{due} IS NULL, {due} {direction}, {table}.updated_at DESC, {table}.id DESC"
     column = "updated_at" if order.key == "updated" else "created_at"
     return f"{table}.{column} {direction}, {table}.id {direction}"
+
+
+_DUE_ORDER = "late, due_at {direction}, updated_at DESC, id DESC"
+"""``sqlite_tasks._DUE_ORDER``: tickets with a due time first, in due order; then the others; within
+either, the most recently updated first."""
+
+
+def _page(
+    task_filter: TaskFilter, order: TaskOrder, columns: str, *, offset: int, limit: int
+) -> tuple[str, list[Any]]:
+    """The SELECT of one page's ``columns`` (from ``tickets t``, in the list's order) and its parameters."""
+    clause, params = where(task_filter)
+    if order.key != "due":
+        sql = f"SELECT {columns} FROM tickets t WHERE {clause} ORDER BY {_order_by(order)} LIMIT %s OFFSET %s"
+        return sql, [*params, limit, offset]
+    direction = "DESC" if order.descending else "ASC"
+    end = offset + limit
+    sql = (
+        f"SELECT * FROM (SELECT * FROM (SELECT {columns}, 0 AS late FROM tickets t"
+        f" WHERE {clause} AND t.due_at IS NOT NULL"
+        f" ORDER BY t.due_at {direction}, t.updated_at DESC, t.id DESC LIMIT %s) a"
+        f" UNION ALL SELECT * FROM (SELECT {columns}, 1 AS late FROM tickets t"
+        f" WHERE {clause} AND t.due_at IS NULL ORDER BY t.updated_at DESC, t.id DESC LIMIT %s) b) u"
+        f" ORDER BY {_DUE_ORDER.format(direction=direction)} LIMIT %s OFFSET %s"
+    )
+    return sql, [*params, end, *params, end, limit, offset]
 
 
 def _row(row: Row) -> TaskRow:
     return TaskRow(**{name: row[name] for name in TaskRow.__struct_fields__})
 
 
-def list_sql(task_filter: TaskFilter, order: TaskOrder) -> tuple[str, list[Any]]:
-    """The page's ids are chosen first, then only those rows are joined to their assignee, requester,
-    form data and due time."""
-    clause, params = where(task_filter)
-    due = f", {_DUE} AS due_at" if order.key == "due" else ""
+def list_sql(task_filter: TaskFilter, order: TaskOrder, *, offset: int, limit: int) -> tuple[str, list[Any]]:
+    """The page's ids are chosen first, then only those rows are joined to their assignee, requester
+    and form data."""
+    page, params = _page(
+        task_filter, order, "t.id, t.updated_at, t.created_at, t.due_at", offset=offset, limit=limit
+    )
+    if order.key == "due":
+        due_order = _DUE_ORDER.format(direction="DESC" if order.descending else "ASC")
+        outer = ", ".join(f"p.{term}" for term in due_order.split(", "))
+    else:
+        outer = _order_by(order, "p")
     sql = (
-        f"WITH p AS (SELECT t.id, t.updated_at, t.created_at{due} FROM tickets t WHERE {clause}"
-        f" ORDER BY {_order_by(order)} LIMIT %s OFFSET %s)"
+        f"WITH p AS ({page})"
         " SELECT t.id, t.number, t.service_id, t.definition_version_id, t.state, t.category, t.department,"
         " t.assignee_role, t.assignee_user, u.name AS assignee_name, t.channel, t.created_at, t.updated_at,"
-        f" {_DUE} AS due_at, r.name AS requester_name, t.data"
+        " t.due_at, r.name AS requester_name, t.data"
         " FROM p JOIN tickets t ON t.id = p.id LEFT JOIN users u ON u.id = t.assignee_user"
         " LEFT JOIN users r ON r.id = t.requester_id"
-        f" ORDER BY {_order_by(order, 'p')}"
+        f" ORDER BY {outer}"
     )
     return sql, params
+
+
+def count_sql(task_filter: TaskFilter) -> tuple[str, list[Any]]:
+    """The counts per category (the tickets themselves: PostgreSQL keeps no ``ticket_counts``)."""
+    clause, params = where(task_filter, with_category=False)
+    return f"SELECT t.category, COUNT(*) AS n FROM tickets t WHERE {clause} GROUP BY t.category", params
 
 
 class PgTasksMixin(PgBase):
     async def list_tasks(
         self, task_filter: TaskFilter, order: TaskOrder, *, offset: int, limit: int
     ) -> list[TaskRow]:
-        sql, params = list_sql(task_filter, order)
-        return [_row(row) for row in await self._all(sql, [*params, limit, offset])]
+        sql, params = list_sql(task_filter, order, offset=offset, limit=limit)
+        return [_row(row) for row in await self._all(sql, params)]
 
     async def list_task_ids(
         self, task_filter: TaskFilter, order: TaskOrder, *, offset: int, limit: int
     ) -> list[int]:
-        clause, params = where(task_filter)
-        due = f", {_DUE} AS due_at" if order.key == "due" else ""
-        sql = f"SELECT t.id{due} FROM tickets t WHERE {clause} ORDER BY {_order_by(order)} LIMIT %s OFFSET %s"
-        return [int(row["id"]) for row in await self._all(sql, [*params, limit, offset])]
+        columns = "t.id, t.updated_at, t.due_at" if order.key == "due" else "t.id"
+        sql, params = _page(task_filter, order, columns, offset=offset, limit=limit)
+        return [int(row["id"]) for row in await self._all(sql, params)]
 
     async def count_tasks(self, task_filter: TaskFilter) -> dict[str, int]:
-        clause, params = where(task_filter, with_category=False)
-        sql = f"SELECT t.category, COUNT(*) AS n FROM tickets t WHERE {clause} GROUP BY t.category"
+        sql, params = count_sql(task_filter)
         return {row["category"]: int(row["n"]) for row in await self._all(sql, params)}
 
     async def tickets_without_search_text(self, limit: int) -> list[Ticket]:

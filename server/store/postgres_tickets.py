@@ -326,8 +326,5 @@ class PgTicketsMixin(PgBase):
         return [assignment_from_row(row) for row in rows]
 
     async def ticket_due(self, ticket_id: int) -> datetime | None:
-        row = await self._one(
-            "SELECT MIN(due_at) AS due_at FROM timers WHERE ticket_id = %s AND status = 'pending'",
-            (ticket_id,),
-        )
+        row = await self._one("SELECT due_at FROM tickets WHERE id = %s", (ticket_id,))  # pg 0005's trigger
         return None if row is None else row["due_at"]

@@ -33,6 +33,13 @@ Schema (``migrations/0001_initial.sql``; ``migrate.py`` applies and records migr
 * ``0007_event_chain.sql`` adds the audit chain: ``events.mac``, ``chain_version``, ``field_tags``
   (``sqlite_audit``, ``server/audit/chain.py``); the update trigger now names the content columns, and
   ``events_sealed_once`` refuses to change a seal once set; ``audit_chain_log`` records sealing runs.
+* ``0012_due_on_ticket_and_text_index.sql`` (issue 14) adds ``tickets.due_at`` — the earliest pending
+  timer, kept by triggers on ``timers`` — with the partial indexes ``tickets_due`` and
+  ``tickets_department_due``; and ``tickets_text``, an external-content FTS5 table (trigram tokenizer)
+  over the number and the search text, kept by triggers on ``tickets``.
+* ``0013_task_counts.sql`` adds ``ticket_counts`` — tickets per holder, service, channel, state and
+  category, kept by triggers on ``tickets`` — for the task lists' counts; drops
+  ``tickets_assignee_user`` and ``tickets_role_queue``.
 
 Times are ISO-8601 UTC text of fixed width (text order is time order); JSON documents are text,
 checked by ``json_valid``; tables are STRICT, hence SQLite ≥ 3.37 (checked at open).

@@ -314,9 +314,8 @@ async def list_assignments(conn: aiosqlite.Connection, ticket_id: int) -> list[A
 
 
 async def ticket_due(conn: aiosqlite.Connection, ticket_id: int) -> datetime | None:
-    """The earliest pending timer of the ticket (its due time; ``server/tickets/due.py``)."""
-    async with conn.execute(
-        "SELECT MIN(due_at) AS due_at FROM timers WHERE ticket_id = ? AND status = 'pending'", (ticket_id,)
-    ) as cursor:
+    """The earliest pending timer of the ticket (its due time; ``server/tickets/due.py``), as the
+    ticket row keeps it (migration 0012's triggers)."""
+    async with conn.execute("SELECT due_at FROM tickets WHERE id = ?", (ticket_id,)) as cursor:
         row = await cursor.fetchone()
     return maybe_parse_time(row[0]) if row is not None else None
