@@ -17,6 +17,7 @@ from server.paths import shipped_root
 from server.reports.cli import add_report_commands
 from server.settings import Settings
 from server.store.cli import add_migrate_store_command
+from server.store.open import ATTACHMENTS_HELP
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -42,7 +43,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     from server.store.open import db_settings
 
-    settings = Settings(**db_settings(args.db), base_url=f"http://{args.host}:{args.port}")
+    settings = Settings(**db_settings(args.db, args.attachments), base_url=f"http://{args.host}:{args.port}")
     if args.definitions:
         settings = msgspec.structs.replace(settings, definitions=Path(args.definitions))
     # accounts: cookies over HTTPS only, trusted-header single sign-on (server/web/auth.py)
@@ -149,6 +150,7 @@ def build_parser() -> argparse.ArgumentParser:
         default="khidma.db",
         help="the SQLite file (created on first start), or a PostgreSQL database: postgresql://user@host/db",
     )
+    serve.add_argument("--attachments", metavar="DIR", help=ATTACHMENTS_HELP)
     serve.add_argument(
         "--workers",
         type=int,

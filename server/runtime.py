@@ -65,7 +65,9 @@ class Runtime:
         """``background``: more periodic tasks, each made from the runtime (the report scheduler,
         ``server.reports.schedule.report_schedule``: passed by the server and ``khidma notify``,
         named there because the reports build on the runtime)."""
-        store = await open_any(settings.db_url or settings.db_path, audit_key=audit_key(settings))
+        store = await open_any(
+            settings.db_url or settings.db_path, settings.attachments_dir, audit_key=audit_key(settings)
+        )
         calendar = WorkingCalendar.from_definition(catalogue.organisation.calendar)
         tickets = TicketService(store, calendar, base_url=settings.base_url)
         await tickets.publish_shipped(catalogue)

@@ -41,6 +41,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     db_url: str | None = None
     """A PostgreSQL database (``postgresql://user@host/db``) used instead of ``db_path`` when set
     (``server/store/open.py``)."""
+    attachments_dir: Path | None = None
+    """Where uploaded files are kept (``--attachments DIR``), on either backend. Unset: beside the SQLite
+    file (``<db>-attachments``), or ``./khidma-attachments`` on PostgreSQL — several machines serving one
+    PostgreSQL database must all name one directory they share."""
     definitions: Path = msgspec.field(default_factory=shipped_root)
     """The definitions tree loaded on first start."""
     base_url: str = "http://127.0.0.1:8000"
