@@ -6,6 +6,15 @@ cluster is thrown away) — with one database for the tests.
 ``pg_url`` (per test): a ``postgresql://`` URL whose ``search_path`` is a fresh, empty schema of its
 own — the store migrates it when it opens (~0.1 s; a ``CREATE DATABASE`` would take a second here).
 
+Every test that builds an app — it reaches ``tests.web.client_for``, ``tests.web.settings_for`` or
+``server.app.create_app``, from its body, a helper function of the tests or a fixture — runs twice, on
+SQLite (``[sqlite]``) and on PostgreSQL (``[postgresql]``): ``pytest_generate_tests`` below gives it the
+``backend`` fixture, which points ``tests.web`` at a fresh schema. Nothing in the test changes. A test
+that is about SQLite itself (it opens the file, reads pragmas…) opts out with
+``@pytest.mark.sqlite_only("why")``. ``backend_guard`` (autouse) makes the rule hold: a test run on
+PostgreSQL must open its app(s) there, and a test that opens an app without running on both backends
+fails, naming the marker.
+
 Without the binaries the PostgreSQL tests FAIL (CI must run them); ``KHIDMA_SKIP_PG=1`` skips them
 instead, for a quick local run.
 """
@@ -14,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import inspect
 import itertools
 import os
 import pwd
@@ -21,8 +31,9 @@ import shutil
 import socket
 import subprocess
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from types import CodeType
 from typing import Any
 
 import psycopg
@@ -127,13 +138,13 @@ def pg_url(pg_cluster: PgCluster) -> Iterator[str]:
         conn.execute(f"DROP SCHEMA {schema} CASCADE")
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def both_backends(request: pytest.FixtureRequest) -> Iterator[str]:
-    """Run the test once on SQLite and once on PostgreSQL: the apps ``tests.web.client_for`` makes
-    during the PostgreSQL run use a fresh schema (``pg_url``). Yields the backend's name."""
+BACKENDS = ("sqlite", "postgresql")
+
+
+def _use_backend(request: pytest.FixtureRequest, name: str) -> Iterator[str]:
     from tests import web
 
-    if request.param == "sqlite":
+    if name == "sqlite":
         yield "sqlite"
         return
     web.DB_URL = request.getfixturevalue("pg_url")
@@ -141,3 +152,115 @@ def both_backends(request: pytest.FixtureRequest) -> Iterator[str]:
         yield "postgresql"
     finally:
         web.DB_URL = None
+
+
+@pytest.fixture(params=BACKENDS)
+def both_backends(request: pytest.FixtureRequest) -> Iterator[str]:
+    """Run the test once on SQLite and once on PostgreSQL: the apps ``tests.web.client_for`` makes
+    during the PostgreSQL run use a fresh schema (``pg_url``). Yields the backend's name. (A test
+    that builds an app gets the same without asking: ``backend``.)"""
+    yield from _use_backend(request, request.param)
+
+
+@pytest.fixture
+def backend(request: pytest.FixtureRequest) -> Iterator[str]:
+    """The backend ``pytest_generate_tests`` gave this test (``sqlite`` or ``postgresql``)."""
+    yield from _use_backend(request, getattr(request, "param", "sqlite"))
+
+
+# --- every test that builds an app runs on both backends ------------------------------------------
+
+APP_BUILDERS = frozenset({"client_for", "settings_for", "create_app"})
+"""The names through which a test builds an app (``tests/web.py``, ``server/app.py``)."""
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "sqlite_only(reason): the test is about SQLite itself; it builds its app(s) on SQLite only"
+        " (not on both backends: tests/pg.py)",
+    )
+
+
+def _codes(code: CodeType) -> Iterator[CodeType]:
+    yield code
+    for const in code.co_consts:
+        if isinstance(const, CodeType):
+            yield from _codes(const)
+
+
+def builds_an_app(func: Callable[..., Any], seen: set[Any] | None = None) -> bool:
+    """Whether ``func`` names an app builder, itself or through the test helpers it calls (functions
+    of the ``tests`` package it names, followed however deep)."""
+    seen = set() if seen is None else seen
+    func = inspect.unwrap(func)
+    code = getattr(func, "__code__", None)
+    if code is None or func in seen:
+        return False
+    seen.add(func)
+    names = {name for c in _codes(code) for name in c.co_names}
+    if names & APP_BUILDERS:
+        return True
+    scope = getattr(func, "__globals__", {})
+    for name in names:
+        helper = scope.get(name)
+        if inspect.isclass(helper) and helper.__module__.startswith("tests"):
+            if any(builds_an_app(m, seen) for m in vars(helper).values() if inspect.isfunction(m)):
+                return True
+        elif inspect.isfunction(helper) and helper.__module__.startswith("tests"):
+            if builds_an_app(helper, seen):
+                return True
+    return False
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if metafunc.definition.get_closest_marker("sqlite_only") or {"both_backends", "backend"} & set(
+        metafunc.fixturenames
+    ):
+        return
+    fixtures = [
+        fixture.func
+        for name in metafunc.fixturenames
+        for fixture in metafunc._arg2fixturedefs.get(name, ())
+        if fixture.func.__module__.startswith("tests")
+    ]
+    if not any(builds_an_app(f) for f in [metafunc.function, *fixtures]):
+        return
+    # First, so that it is set before any fixture of the test builds an app.
+    metafunc.fixturenames.insert(0, "backend")
+    manager = metafunc.config.pluginmanager.get_plugin("funcmanage")
+    metafunc._arg2fixturedefs["backend"] = manager.getfixturedefs("backend", metafunc.definition)
+    metafunc.parametrize("backend", BACKENDS, indirect=True)
+
+
+@pytest.fixture(autouse=True)
+def backend_guard(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Every app a test opens (``Runtime.open``) is on the backend the test runs on: on PostgreSQL in
+    the ``[postgresql]`` run (at least one), and none in a test that does not run on both backends
+    unless it is marked ``sqlite_only``."""
+    from server.runtime import Runtime
+
+    opened: list[str] = []
+    original = Runtime.open.__func__  # type: ignore[attr-defined]
+
+    async def spying(cls: type[Runtime], settings: Any, *args: Any, **kwargs: Any) -> Runtime:
+        opened.append("postgresql" if settings.db_url else "sqlite")
+        runtime: Runtime = await original(cls, settings, *args, **kwargs)
+        return runtime
+
+    monkeypatch.setattr(Runtime, "open", classmethod(spying))
+    yield
+    names = set(request.fixturenames)
+    chosen = request.getfixturevalue("backend") if "backend" in names else None
+    if chosen is None and "both_backends" in names:
+        chosen = request.getfixturevalue("both_backends")
+    if chosen == "postgresql" and (not opened or "sqlite" in opened):
+        pytest.fail(
+            f"ran on PostgreSQL but opened its apps on {opened or 'nothing'}: build them with"
+            " tests.web.client_for or tests.web.settings_for"
+        )
+    if chosen is None and opened and not request.node.get_closest_marker("sqlite_only"):
+        pytest.fail(
+            "opened an app without running on both backends: build it through tests.web (client_for,"
+            " settings_for), or mark the test @pytest.mark.sqlite_only('why')"
+        )

@@ -1,5 +1,5 @@
-"""Helpers for page tests: a real app on a real SQLite file (or, inside a test using the ``both_backends``
-fixture of tests/pg.py, on PostgreSQL), HTML read with CSS selectors."""
+"""Helpers for page tests: a real app on a real SQLite file or — in the ``[postgresql]`` run every test
+that builds an app gets (tests/pg.py) — on PostgreSQL; HTML read with CSS selectors."""
 
 from __future__ import annotations
 
@@ -17,13 +17,21 @@ from server.settings import Settings
 
 DB_URL: str | None = None
 """A PostgreSQL database the apps of ``client_for`` use instead of the SQLite file (set by the
-``both_backends`` fixture of tests/pg.py for the test it runs on PostgreSQL)."""
+``backend`` fixture of tests/pg.py for the test's PostgreSQL run)."""
+
+
+def settings_for(tmp_path: Path, **settings: Any) -> Settings:
+    """The settings of a test's app: the SQLite file ``tmp_path/khidma.db``, or (in a test's PostgreSQL
+    run) the schema ``DB_URL`` names with the attachments under ``tmp_path``."""
+    db: dict[str, Any] = {"db_path": tmp_path / "khidma.db"}
+    if DB_URL is not None:
+        db = {"db_url": DB_URL, "attachments_dir": tmp_path / "khidma-attachments"}
+    return Settings(**{"base_url": "http://testserver.local", **db, **settings})
 
 
 @asynccontextmanager
 async def client_for(tmp_path: Path, **settings: Any) -> AsyncIterator[AsyncTestClient[Any]]:
-    db = {"db_path": tmp_path / "khidma.db"} if DB_URL is None else {"db_url": DB_URL}
-    app = create_app(Settings(**db, base_url="http://testserver.local", **settings))
+    app = create_app(settings_for(tmp_path, **settings))
     async with AsyncTestClient(app=app, base_url="http://testserver.local") as client:
         yield client
 
