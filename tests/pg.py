@@ -11,7 +11,7 @@ Every test that builds an app — it reaches ``tests.web.client_for``, ``tests.w
 SQLite (``[sqlite]``) and on PostgreSQL (``[postgresql]``): ``pytest_generate_tests`` below gives it the
 ``backend`` fixture, which points ``tests.web`` at a fresh schema. Nothing in the test changes. A test
 that is about SQLite itself (it opens the file, reads pragmas…) opts out with
-``@pytest.mark.sqlite_only("why")``. ``backend_guard`` (autouse) makes the rule hold: a test run on
+``@pytest.mark.single_backend("why")``. ``backend_guard`` (autouse) makes the rule hold: a test run on
 PostgreSQL must open its app(s) there, and a test that opens an app without running on both backends
 fails, naming the marker.
 
@@ -177,7 +177,7 @@ APP_BUILDERS = frozenset({"client_for", "settings_for", "create_app"})
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
-        "sqlite_only(reason): the test is about SQLite itself; it builds its app(s) on SQLite only"
+        "single_backend(reason): the test is about SQLite itself; it builds its app(s) on SQLite only"
         " (not on both backends: tests/pg.py)",
     )
 
@@ -207,16 +207,17 @@ def builds_an_app(func: Callable[..., Any], seen: set[Any] | None = None) -> boo
         if inspect.isclass(helper) and helper.__module__.startswith("tests"):
             if any(builds_an_app(m, seen) for m in vars(helper).values() if inspect.isfunction(m)):
                 return True
-        elif inspect.isfunction(helper) and helper.__module__.startswith("tests"):
-            if builds_an_app(helper, seen):
-                return True
+        elif (
+            inspect.isfunction(helper)
+            and helper.__module__.startswith("tests")
+            and builds_an_app(helper, seen)
+        ):
+            return True
     return False
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    if metafunc.definition.get_closest_marker("sqlite_only") or {"both_backends", "backend"} & set(
-        metafunc.fixturenames
-    ):
+    if metafunc.definition.get_closest_marker("single_backend") or "both_backends" in metafunc.fixturenames:
         return
     fixtures = [
         fixture.func
@@ -224,20 +225,19 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         for fixture in metafunc._arg2fixturedefs.get(name, ())
         if fixture.func.__module__.startswith("tests")
     ]
-    if not any(builds_an_app(f) for f in [metafunc.function, *fixtures]):
-        return
-    # First, so that it is set before any fixture of the test builds an app.
-    metafunc.fixturenames.insert(0, "backend")
-    manager = metafunc.config.pluginmanager.get_plugin("funcmanage")
-    metafunc._arg2fixturedefs["backend"] = manager.getfixturedefs("backend", metafunc.definition)
-    metafunc.parametrize("backend", BACKENDS, indirect=True)
+    if any(builds_an_app(f) for f in [metafunc.function, *fixtures]):
+        # ``backend`` is in every test's closure (``backend_guard`` uses it), set up before the test's
+        # own fixtures: it is set before any of them builds an app.
+        metafunc.parametrize("backend", BACKENDS, indirect=True)
 
 
 @pytest.fixture(autouse=True)
-def backend_guard(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def backend_guard(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, backend: str
+) -> Iterator[None]:
     """Every app a test opens (``Runtime.open``) is on the backend the test runs on: on PostgreSQL in
     the ``[postgresql]`` run (at least one), and none in a test that does not run on both backends
-    unless it is marked ``sqlite_only``."""
+    unless it is marked ``single_backend``."""
     from server.runtime import Runtime
 
     opened: list[str] = []
@@ -250,17 +250,16 @@ def backend_guard(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatc
 
     monkeypatch.setattr(Runtime, "open", classmethod(spying))
     yield
-    names = set(request.fixturenames)
-    chosen = request.getfixturevalue("backend") if "backend" in names else None
-    if chosen is None and "both_backends" in names:
-        chosen = request.getfixturevalue("both_backends")
+    callspec = getattr(request.node, "callspec", None)
+    params = callspec.params if callspec is not None else {}
+    chosen = params.get("backend", params.get("both_backends"))
     if chosen == "postgresql" and (not opened or "sqlite" in opened):
         pytest.fail(
             f"ran on PostgreSQL but opened its apps on {opened or 'nothing'}: build them with"
             " tests.web.client_for or tests.web.settings_for"
         )
-    if chosen is None and opened and not request.node.get_closest_marker("sqlite_only"):
+    if chosen is None and opened and not request.node.get_closest_marker("single_backend"):
         pytest.fail(
             "opened an app without running on both backends: build it through tests.web (client_for,"
-            " settings_for), or mark the test @pytest.mark.sqlite_only('why')"
+            " settings_for), or mark the test @pytest.mark.single_backend('why')"
         )

@@ -37,6 +37,7 @@ from server.working_time import WorkingCalendar
 from tests.conftest import free_port
 from tests.definition_trees import minimal_files, t, write_tree
 from tests.engine_harness import catalogue
+from tests.web import settings_for
 
 NOW = dt.datetime(2026, 11, 25, 6, 0, tzinfo=dt.UTC)  # Wednesday 09:00 in Riyadh
 CS = Actor(id="cs-1", name="ممثل", roles=frozenset({"customer_service"}), department="customer_service")
@@ -607,6 +608,9 @@ async def routed_ticket(db: Path, tree: Path, at: dt.datetime) -> Ticket:
         await store.close()
 
 
+@pytest.mark.single_backend(
+    "its ticket is made in the SQLite file (routed_ticket) before the runtime opens it"
+)
 async def test_the_runtime_worker_fires_due_timers_and_delivers_their_mail(
     tmp_path: Path, smtp: SmtpServer
 ) -> None:
@@ -655,15 +659,14 @@ async def test_no_worker_when_turned_off(tmp_path: Path) -> None:
     tree = reminder_tree(tmp_path / "tree")
     cat = load_tree(tree).catalogue
     assert cat is not None
-    runtime = await Runtime.open(
-        Settings(db_path=tmp_path / "k.db", definitions=tree, background_worker=False), cat
-    )
+    runtime = await Runtime.open(settings_for(tmp_path, definitions=tree, background_worker=False), cat)
     try:
         assert runtime.worker is None
     finally:
         await runtime.close()
 
 
+@pytest.mark.single_backend("the command runs on the SQLite file its ticket was made in (routed_ticket)")
 def test_khidma_dispatch_once_delivers_and_reports(
     tmp_path: Path,
     smtp: SmtpServer,

@@ -23,15 +23,23 @@ DB_URL: str | None = None
 def settings_for(tmp_path: Path, **settings: Any) -> Settings:
     """The settings of a test's app: the SQLite file ``tmp_path/khidma.db``, or (in a test's PostgreSQL
     run) the schema ``DB_URL`` names with the attachments under ``tmp_path``."""
-    db: dict[str, Any] = {"db_path": tmp_path / "khidma.db"}
+    return Settings(**{**db_settings_for(tmp_path), **settings})
+
+
+def db_settings_for(tmp_path: Path) -> dict[str, Any]:
     if DB_URL is not None:
-        db = {"db_url": DB_URL, "attachments_dir": tmp_path / "khidma-attachments"}
-    return Settings(**{"base_url": "http://testserver.local", **db, **settings})
+        return {"db_url": DB_URL, "attachments_dir": tmp_path / "khidma-attachments"}
+    return {"db_path": tmp_path / "khidma.db"}
+
+
+def db_for(tmp_path: Path) -> str:
+    """The ``--db`` of a command run by a test: the SQLite file, or the PostgreSQL schema's URL."""
+    return DB_URL or str(tmp_path / "khidma.db")
 
 
 @asynccontextmanager
 async def client_for(tmp_path: Path, **settings: Any) -> AsyncIterator[AsyncTestClient[Any]]:
-    app = create_app(settings_for(tmp_path, **settings))
+    app = create_app(settings_for(tmp_path, **{"base_url": "http://testserver.local", **settings}))
     async with AsyncTestClient(app=app, base_url="http://testserver.local") as client:
         yield client
 
