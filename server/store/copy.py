@@ -29,6 +29,8 @@ from server.store.sqlite_codec import parse_time, time_text
 from server.store.sqlite_connection import connect
 
 SKIPPED = frozenset({"schema_migrations"})
+PG_LEASES = frozenset({("timers", "claimed_until")})
+"""PostgreSQL-only columns that hold a lease, not data (``postgres_timers``): not compared, not copied."""
 """Each side records its own migrations."""
 
 
@@ -52,7 +54,7 @@ async def _pg_columns(conn: psycopg.AsyncConnection[Any]) -> dict[str, list[Colu
     )
     tables: dict[str, list[Column]] = {}
     for table, column, kind in await cursor.fetchall():
-        if table not in SKIPPED:
+        if table not in SKIPPED and (table, column) not in PG_LEASES:
             tables.setdefault(table, []).append(Column(column, kind))
     return tables
 
