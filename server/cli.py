@@ -64,6 +64,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
             settings,
             background_worker=not args.no_worker,
             worker_interval_seconds=args.worker_interval,
+            worker_election_seconds=args.worker_election_interval,
             **gateway_settings(args),
         )
     except GatewayConfigError as exc:
@@ -88,18 +89,11 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     from server.app import DefinitionsInvalid, create_app
 
     if settings.db_url and settings.background_worker and args.workers <= 1:
-        # one process per machine on one PostgreSQL: the background work is elected there too
+        # one process per machine on one PostgreSQL: the background work is elected there too, and a
+        # process that loses tries again (server/election.py)
         import msgspec
 
-        from server.workers import take_postgres_worker_lock
-
-        try:
-            elected = take_postgres_worker_lock(settings.db_url)
-        except ConnectionError as exc:
-            print(exc, file=sys.stderr)
-            return 1
-        if not elected:
-            settings = msgspec.structs.replace(settings, background_worker=False)
+        settings = msgspec.structs.replace(settings, worker_election=True)
     try:
         app = create_app(settings)
     except DefinitionsInvalid as exc:
@@ -193,6 +187,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument(
         "--worker-interval", type=float, default=5.0, help="seconds between worker rounds (default: 5)"
+    )
+    serve.add_argument(
+        "--worker-election-interval",
+        type=float,
+        default=30.0,
+        metavar="SECONDS",
+        help="how often a process that lost the background-work election tries again (default: 30)",
     )
     serve.set_defaults(func=cmd_serve)
     add_account_commands(commands)  # user add|list|password, token create|list|revoke
