@@ -4,16 +4,18 @@
 a free loopback port in a temporary directory — trust authentication on loopback, fsync off (the
 cluster is thrown away) — with one database for the tests.
 ``pg_url`` (per test): a ``postgresql://`` URL whose ``search_path`` is a fresh, empty schema of its
-own — the store migrates it when it opens (~0.1 s; a ``CREATE DATABASE`` would take a second here).
+own — the store migrates it when it opens.
 
-Every test that builds an app — it reaches ``tests.web.client_for``, ``tests.web.settings_for`` or
-``server.app.create_app``, from its body, a helper function of the tests or a fixture — runs twice, on
-SQLite (``[sqlite]``) and on PostgreSQL (``[postgresql]``): ``pytest_generate_tests`` below gives it the
-``backend`` fixture, which points ``tests.web`` at a fresh schema. Nothing in the test changes. A test
-that is about SQLite itself (it opens the file, reads pragmas…) opts out with
-``@pytest.mark.single_backend("why")``. ``backend_guard`` (autouse) makes the rule hold: a test run on
-PostgreSQL must open its app(s) there, and a test that opens an app without running on both backends
-fails, naming the marker.
+Every test that builds an app or names its database — it reaches ``tests.web.client_for``,
+``settings_for``, ``db_for`` (the ``--db`` of a command it runs) or ``server.app.create_app``, from its
+body, a helper function of the tests or a fixture — runs twice, on SQLite (``[sqlite]``) and on
+PostgreSQL (``[postgresql]``): ``pytest_generate_tests`` below gives it the ``backend`` fixture, which
+points ``tests.web`` at a fresh schema. Nothing in the test changes. A test that is about SQLite itself
+(it opens the file, replays a SQLite migration…) or opens no store opts out with
+``@pytest.mark.single_backend("why")``. ``backend_guard`` (autouse) makes the rule hold: a test's
+PostgreSQL run opens no app on SQLite and does use its schema, and a test that opens an app without
+running on both backends fails, naming the marker. A fresh schema migrated on open costs ~0.06 s here;
+``CREATE DATABASE … TEMPLATE`` took 0.07–0.14 s for an empty template, so the schema stays.
 
 Without the binaries the PostgreSQL tests FAIL (CI must run them); ``KHIDMA_SKIP_PG=1`` skips them
 instead, for a quick local run.
@@ -170,8 +172,20 @@ def backend(request: pytest.FixtureRequest) -> Iterator[str]:
 
 # --- every test that builds an app runs on both backends ------------------------------------------
 
-APP_BUILDERS = frozenset({"client_for", "settings_for", "create_app"})
-"""The names through which a test builds an app (``tests/web.py``, ``server/app.py``)."""
+APP_BUILDERS = frozenset({"client_for", "settings_for", "db_for", "create_app"})
+"""The names through which a test builds an app or names its database (``tests/web.py``,
+``server/app.py``)."""
+
+
+def _schema_used() -> bool:
+    """Whether the test's PostgreSQL schema was opened (migrated) — by the test's process or by a
+    command it ran."""
+    from tests import web
+
+    assert web.DB_URL is not None
+    with psycopg.connect(web.DB_URL, autocommit=True) as conn:
+        row = conn.execute("SELECT to_regclass('schema_migrations') IS NOT NULL").fetchone()
+    return bool(row and row[0])
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -253,10 +267,10 @@ def backend_guard(
     callspec = getattr(request.node, "callspec", None)
     params = callspec.params if callspec is not None else {}
     chosen = params.get("backend", params.get("both_backends"))
-    if chosen == "postgresql" and (not opened or "sqlite" in opened):
+    if chosen == "postgresql" and ("sqlite" in opened or not _schema_used()):
         pytest.fail(
             f"ran on PostgreSQL but opened its apps on {opened or 'nothing'}: build them with"
-            " tests.web.client_for or tests.web.settings_for"
+            " tests.web.client_for or tests.web.settings_for (commands: tests.web.db_for)"
         )
     if chosen is None and opened and not request.node.get_closest_marker("single_backend"):
         pytest.fail(

@@ -3,12 +3,15 @@ that builds an app gets (tests/pg.py) — on PostgreSQL; HTML read with CSS sele
 
 from __future__ import annotations
 
+import contextlib
 import re
+import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import psycopg
 from litestar.testing import AsyncTestClient
 from selectolax.lexbor import LexborHTMLParser as HTMLParser
 
@@ -35,6 +38,17 @@ def db_settings_for(tmp_path: Path) -> dict[str, Any]:
 def db_for(tmp_path: Path) -> str:
     """The ``--db`` of a command run by a test: the SQLite file, or the PostgreSQL schema's URL."""
     return DB_URL or str(tmp_path / "khidma.db")
+
+
+def run_sql(tmp_path: Path, sql: str) -> list[tuple[Any, ...]]:
+    """One statement on the test's database from outside the app (the SQLite file, or the PostgreSQL
+    schema of the test's ``[postgresql]`` run), committed; its rows."""
+    if DB_URL is not None:
+        with psycopg.connect(DB_URL, autocommit=True) as pg:
+            cursor = pg.execute(sql.encode())
+            return [tuple(row) for row in cursor.fetchall()] if cursor.description else []
+    with contextlib.closing(sqlite3.connect(tmp_path / "khidma.db")) as conn, conn:
+        return conn.execute(sql).fetchall()
 
 
 @asynccontextmanager
