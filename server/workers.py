@@ -12,7 +12,8 @@ and definitions. Nothing else is shared in memory: the processes meet in the dat
   moves, whichever process published (``TicketService.latest_versions``).
 * Background work (notifications, timers, the periodic tasks): in ONE process — the one holding an
   exclusive ``flock`` on ``<db>-worker.lock``, taken when it starts; the operating system releases it
-  when that process dies, and the process uvicorn starts in its place takes it.
+  when that process dies, and the process uvicorn starts in its place — or another, trying again every
+  ``worker_election_seconds`` — takes it (``server/election.py``).
 * On PostgreSQL (``--db postgresql://…``) ``db_path`` is only a default file name, so a file lock would
   elect per machine and per working directory, not per database. The election is instead a
   session-level ``pg_try_advisory_lock`` taken on a connection of its own that the elected process

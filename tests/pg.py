@@ -143,10 +143,13 @@ def pg_url(pg_cluster: PgCluster) -> Iterator[str]:
 BACKENDS = ("sqlite", "postgresql")
 
 
-def _use_backend(request: pytest.FixtureRequest, name: str) -> Iterator[str]:
+@pytest.fixture
+def backend(request: pytest.FixtureRequest) -> Iterator[str]:
+    """The backend ``pytest_generate_tests`` gave this test (``sqlite``, the default, or
+    ``postgresql``: then the apps ``tests.web`` makes use a fresh schema, ``pg_url``)."""
     from tests import web
 
-    if name == "sqlite":
+    if getattr(request, "param", "sqlite") == "sqlite":
         yield "sqlite"
         return
     web.DB_URL = request.getfixturevalue("pg_url")
@@ -154,20 +157,6 @@ def _use_backend(request: pytest.FixtureRequest, name: str) -> Iterator[str]:
         yield "postgresql"
     finally:
         web.DB_URL = None
-
-
-@pytest.fixture(params=BACKENDS)
-def both_backends(request: pytest.FixtureRequest) -> Iterator[str]:
-    """Run the test once on SQLite and once on PostgreSQL: the apps ``tests.web.client_for`` makes
-    during the PostgreSQL run use a fresh schema (``pg_url``). Yields the backend's name. (A test
-    that builds an app gets the same without asking: ``backend``.)"""
-    yield from _use_backend(request, request.param)
-
-
-@pytest.fixture
-def backend(request: pytest.FixtureRequest) -> Iterator[str]:
-    """The backend ``pytest_generate_tests`` gave this test (``sqlite`` or ``postgresql``)."""
-    yield from _use_backend(request, getattr(request, "param", "sqlite"))
 
 
 # --- every test that builds an app runs on both backends ------------------------------------------
@@ -231,7 +220,7 @@ def builds_an_app(func: Callable[..., Any], seen: set[Any] | None = None) -> boo
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    if metafunc.definition.get_closest_marker("single_backend") or "both_backends" in metafunc.fixturenames:
+    if metafunc.definition.get_closest_marker("single_backend"):
         return
     fixtures = [
         fixture.func
@@ -249,9 +238,9 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 def backend_guard(
     request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, backend: str
 ) -> Iterator[None]:
-    """Every app a test opens (``Runtime.open``) is on the backend the test runs on: on PostgreSQL in
-    the ``[postgresql]`` run (at least one), and none in a test that does not run on both backends
-    unless it is marked ``single_backend``."""
+    """Every app a test opens (``Runtime.open``) is on the backend the test runs on: in the
+    ``[postgresql]`` run none on SQLite, and the test's schema used (by the test or a command it ran);
+    in a test that does not run on both backends none at all, unless it is marked ``single_backend``."""
     from server.runtime import Runtime
 
     opened: list[str] = []
@@ -266,7 +255,7 @@ def backend_guard(
     yield
     callspec = getattr(request.node, "callspec", None)
     params = callspec.params if callspec is not None else {}
-    chosen = params.get("backend", params.get("both_backends"))
+    chosen = params.get("backend")
     if chosen == "postgresql" and ("sqlite" in opened or not _schema_used()):
         pytest.fail(
             f"ran on PostgreSQL but opened its apps on {opened or 'nothing'}: build them with"
