@@ -9,7 +9,7 @@ own — the store migrates it when it opens.
 Every test that builds an app or names its database — it reaches ``tests.web.client_for``,
 ``settings_for``, ``db_for`` (the ``--db`` of a command it runs) or ``server.app.create_app``, from its
 body, a helper function of the tests or a fixture — runs twice, on SQLite (``[sqlite]``) and on
-PostgreSQL (``[postgresql]``): ``pytest_generate_tests`` below gives it the ``backend`` fixture, which
+PostgreSQL (``[postgresql]``): ``pytest_generate_tests`` below gives it the ``app_backend`` fixture, which
 points ``tests.web`` at a fresh schema. Nothing in the test changes. A test that is about SQLite itself
 (it opens the file, replays a SQLite migration…) or opens no store opts out with
 ``@pytest.mark.single_backend("why")``. ``backend_guard`` (autouse) makes the rule hold: a test's
@@ -144,7 +144,7 @@ BACKENDS = ("sqlite", "postgresql")
 
 
 @pytest.fixture
-def backend(request: pytest.FixtureRequest) -> Iterator[str]:
+def app_backend(request: pytest.FixtureRequest) -> Iterator[str]:
     """The backend ``pytest_generate_tests`` gave this test (``sqlite``, the default, or
     ``postgresql``: then the apps ``tests.web`` makes use a fresh schema, ``pg_url``)."""
     from tests import web
@@ -229,14 +229,14 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         if fixture.func.__module__.startswith("tests")
     ]
     if any(builds_an_app(f) for f in [metafunc.function, *fixtures]):
-        # ``backend`` is in every test's closure (``backend_guard`` uses it), set up before the test's
+        # ``app_backend`` is in every test's closure (``backend_guard`` uses it), set up before the test's
         # own fixtures: it is set before any of them builds an app.
-        metafunc.parametrize("backend", BACKENDS, indirect=True)
+        metafunc.parametrize("app_backend", BACKENDS, indirect=True)
 
 
 @pytest.fixture(autouse=True)
 def backend_guard(
-    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, backend: str
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, app_backend: str
 ) -> Iterator[None]:
     """Every app a test opens (``Runtime.open``) is on the backend the test runs on: in the
     ``[postgresql]`` run none on SQLite, and the test's schema used (by the test or a command it ran);
@@ -255,7 +255,7 @@ def backend_guard(
     yield
     callspec = getattr(request.node, "callspec", None)
     params = callspec.params if callspec is not None else {}
-    chosen = params.get("backend")
+    chosen = params.get("app_backend")
     if chosen == "postgresql" and ("sqlite" in opened or not _schema_used()):
         pytest.fail(
             f"ran on PostgreSQL but opened its apps on {opened or 'nothing'}: build them with"
