@@ -17,6 +17,7 @@ from server.paths import shipped_root
 from server.reports.cli import add_report_commands
 from server.settings import Settings
 from server.store.cli import add_migrate_store_command
+from server.store.open import ATTACHMENTS_HELP
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -42,7 +43,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     from server.store.open import db_settings
 
-    settings = Settings(**db_settings(args.db), base_url=f"http://{args.host}:{args.port}")
+    settings = Settings(**db_settings(args.db, args.attachments), base_url=f"http://{args.host}:{args.port}")
     if args.definitions:
         settings = msgspec.structs.replace(settings, definitions=Path(args.definitions))
     # accounts: cookies over HTTPS only, trusted-header single sign-on (server/web/auth.py)
@@ -63,6 +64,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
             settings,
             background_worker=not args.no_worker,
             worker_interval_seconds=args.worker_interval,
+            worker_election_seconds=args.worker_election_interval,
             **gateway_settings(args),
         )
     except GatewayConfigError as exc:
@@ -87,18 +89,11 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     from server.app import DefinitionsInvalid, create_app
 
     if settings.db_url and settings.background_worker and args.workers <= 1:
-        # one process per machine on one PostgreSQL: the background work is elected there too
+        # one process per machine on one PostgreSQL: the background work is elected there too, and a
+        # process that loses tries again (server/election.py)
         import msgspec
 
-        from server.workers import take_postgres_worker_lock
-
-        try:
-            elected = take_postgres_worker_lock(settings.db_url)
-        except ConnectionError as exc:
-            print(exc, file=sys.stderr)
-            return 1
-        if not elected:
-            settings = msgspec.structs.replace(settings, background_worker=False)
+        settings = msgspec.structs.replace(settings, worker_election=True)
     try:
         app = create_app(settings)
     except DefinitionsInvalid as exc:
@@ -153,6 +148,7 @@ def build_parser() -> argparse.ArgumentParser:
         default="khidma.db",
         help="the SQLite file (created on first start), or a PostgreSQL database: postgresql://user@host/db",
     )
+    serve.add_argument("--attachments", metavar="DIR", help=ATTACHMENTS_HELP)
     serve.add_argument(
         "--workers",
         type=int,
@@ -195,6 +191,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument(
         "--worker-interval", type=float, default=5.0, help="seconds between worker rounds (default: 5)"
+    )
+    serve.add_argument(
+        "--worker-election-interval",
+        type=float,
+        default=30.0,
+        metavar="SECONDS",
+        help="how often a process that lost the background-work election tries again (default: 30)",
     )
     serve.set_defaults(func=cmd_serve)
     add_account_commands(commands)  # user add|list|password, token create|list|revoke

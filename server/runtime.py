@@ -15,6 +15,7 @@ from server.definitions.catalogue import Catalogue, CompiledService
 from server.definitions.crossref import ORGANISATION_FILE
 from server.definitions.loader import load_tree
 from server.definitions.model import Organisation
+from server.election import WorkerElection
 from server.notify.dispatcher import BackgroundWorker, PeriodicTask
 from server.settings import Settings
 from server.store.interface import Store
@@ -50,6 +51,8 @@ class Runtime:
     """The text of that organisation file."""
     _organisation_stamp: int | None = field(default=None, repr=False)
     """The definitions stamp ``organisation`` was read at (see :meth:`refresh`)."""
+    election: WorkerElection | None = field(default=None, repr=False)
+    """This process's part in the worker election (``settings.worker_election``), else None."""
     periodic: list[tuple[str, PeriodicTask]] = field(default_factory=list)
     """What the background worker runs every round besides timers and notifications (by name; see
     ``server.notify.dispatcher.PeriodicTask``). Register in :meth:`open`, before the worker starts."""
@@ -65,7 +68,9 @@ class Runtime:
         """``background``: more periodic tasks, each made from the runtime (the report scheduler,
         ``server.reports.schedule.report_schedule``: passed by the server and ``khidma notify``,
         named there because the reports build on the runtime)."""
-        store = await open_any(settings.db_url or settings.db_path, audit_key=audit_key(settings))
+        store = await open_any(
+            settings.db_url or settings.db_path, settings.attachments_dir, audit_key=audit_key(settings)
+        )
         calendar = WorkingCalendar.from_definition(catalogue.organisation.calendar)
         tickets = TicketService(store, calendar, base_url=settings.base_url)
         await tickets.publish_shipped(catalogue)
@@ -86,13 +91,23 @@ class Runtime:
             )
         )
         runtime.periodic.extend(make(runtime) for make in background)
-        # --- notifications: the background worker (server/notify/dispatcher.py) ---
-        if settings.background_worker:
-            runtime.worker = BackgroundWorker(runtime, settings.worker_interval_seconds)
-            runtime.worker.start()
+        # --- notifications: the background worker (server/notify/dispatcher.py), in the process elected
+        # among those serving the database when ``worker_election`` (server/election.py) ---
+        if settings.background_worker and settings.worker_election:
+            runtime.election = WorkerElection(settings, runtime._start_worker)
+            if not await runtime.election.try_once():
+                runtime.election.start()  # lost: try again every worker_election_seconds
+        elif settings.background_worker:
+            runtime._start_worker()
         return runtime
 
+    def _start_worker(self) -> None:
+        self.worker = BackgroundWorker(self, self.settings.worker_interval_seconds)
+        self.worker.start()
+
     async def close(self) -> None:
+        if self.election is not None:
+            await self.election.stop()
         if self.worker is not None:  # first: it may be sending (stopped between two messages)
             await self.worker.stop()
             self.worker = None

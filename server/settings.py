@@ -41,6 +41,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     db_url: str | None = None
     """A PostgreSQL database (``postgresql://user@host/db``) used instead of ``db_path`` when set
     (``server/store/open.py``)."""
+    attachments_dir: Path | None = None
+    """Where uploaded files are kept (``--attachments DIR``), on either backend. Unset: beside the SQLite
+    file (``<db>-attachments``), or ``./khidma-attachments`` on PostgreSQL — several machines serving one
+    PostgreSQL database must all name one directory they share."""
     definitions: Path = msgspec.field(default_factory=shipped_root)
     """The definitions tree loaded on first start."""
     base_url: str = "http://127.0.0.1:8000"
@@ -146,6 +150,12 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     ``khidma dispatch`` as a separate process)."""
     worker_interval_seconds: float = 5.0
     """How often the worker looks for due notifications and timers."""
+    worker_election: bool = False
+    """With ``background_worker``: run the worker only in the process elected among those serving the
+    database (``server/election.py``); a process that loses tries again every
+    ``worker_election_seconds``. ``khidma serve`` turns it on with ``--workers N`` and on PostgreSQL."""
+    worker_election_seconds: float = 30.0
+    """How often a process that lost the worker election tries again (``--worker-election-interval``)."""
 
     # --- inbound e-mail: the IMAP poll (server/channels/imap.py; docs/operation.md "Inbound e-mail") ---
     # Read from the environment by default, so `khidma serve` polls once they are set; the password

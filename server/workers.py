@@ -12,7 +12,8 @@ and definitions. Nothing else is shared in memory: the processes meet in the dat
   moves, whichever process published (``TicketService.latest_versions``).
 * Background work (notifications, timers, the periodic tasks): in ONE process — the one holding an
   exclusive ``flock`` on ``<db>-worker.lock``, taken when it starts; the operating system releases it
-  when that process dies, and the process uvicorn starts in its place takes it.
+  when that process dies, and the process uvicorn starts in its place — or another, trying again every
+  ``worker_election_seconds`` — takes it (``server/election.py``).
 * On PostgreSQL (``--db postgresql://…``) ``db_path`` is only a default file name, so a file lock would
   elect per machine and per working directory, not per database. The election is instead a
   session-level ``pg_try_advisory_lock`` taken on a connection of its own that the elected process
@@ -25,11 +26,11 @@ and definitions. Nothing else is shared in memory: the processes meet in the dat
   ``FOR UPDATE SKIP LOCKED`` (two dispatchers would never send one message twice), but the periodic
   tasks (clean-ups, the reports' schedule, the mail fetcher) would run N times for nothing and N
   pollers would load the database N times — one elected worker keeps one process's behaviour.
-  Caveats: a process that failed the election at start never retries, so when the holder dies without
-  being replaced (a machine is lost) the background work waits for the next process start (uvicorn
-  replaces a dead worker on the same machine at once); if the holder's connection is cut while it
-  lives, a process starting later may be elected too — two dispatchers, which the SKIP LOCKED claims
-  keep safe.
+  A process that lost the election tries again every ``worker_election_seconds`` (30 s;
+  ``server/election.py``), so when the holder dies without being replaced (a machine is lost) another
+  process takes over within that interval. Caveat: if the holder's connection is cut while it lives, a
+  process trying later may be elected too — two dispatchers, which the SKIP LOCKED claims of the
+  outbox and the timers keep safe.
 * Start: migrations decide again under the write lock; publishing the shipped definitions keeps one
   version per content.
 """
@@ -37,14 +38,13 @@ and definitions. Nothing else is shared in memory: the processes meet in the dat
 from __future__ import annotations
 
 import base64
-import fcntl
 import os
 import pickle
-from pathlib import Path
 from typing import Any
 
 import msgspec
 
+from server.election import WORKER_LOCK_KEY, _held, take_postgres_worker_lock, take_worker_lock
 from server.settings import Settings
 
 ENVIRONMENT = "KHIDMA_WORKER_SETTINGS"
@@ -61,49 +61,20 @@ def app_from_environment() -> Any:
 
     settings = pickle.loads(base64.b64decode(os.environ[ENVIRONMENT]))  # noqa: S301 (set by our parent)
     assert isinstance(settings, Settings)
-    if settings.background_worker and not (
-        take_postgres_worker_lock(settings.db_url) if settings.db_url else take_worker_lock(settings.db_path)
-    ):
-        settings = msgspec.structs.replace(settings, background_worker=False)
-    return tune_for_serving(create_app(settings))
+    # the background worker runs in the process that wins the election, tried again by the losers
+    # (server/election.py, from Runtime.open)
+    return tune_for_serving(create_app(msgspec.structs.replace(settings, worker_election=True)))
 
 
-_held: list[Any] = []
-"""What keeps this process elected until it exits: the locked file, or the PostgreSQL connection."""
-
-
-def take_worker_lock(db_path: Path) -> bool:
-    """Whether this process now runs the background work for ``db_path`` (held until it exits)."""
-    handle = db_path.with_name(db_path.name + "-worker.lock").open("ab")
-    try:
-        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        handle.close()
-        return False
-    _held.append(handle)
-    return True
-
-
-WORKER_LOCK_KEY = "SELECT pg_try_advisory_lock(hashtext('khidma-worker:' || current_schema()))"
-
-
-def take_postgres_worker_lock(db_url: str) -> bool:
-    """Whether this process now runs the background work for the PostgreSQL database ``db_url``: a
-    session-level advisory lock on a connection of its own, kept open (held) until the process exits."""
-    import psycopg
-
-    try:
-        conn = psycopg.connect(
-            db_url, autocommit=True, application_name="khidma-worker-election", keepalives=1
-        )
-    except psycopg.OperationalError as exc:
-        raise ConnectionError(f"the PostgreSQL database cannot be reached: {exc}") from exc
-    row = conn.execute(WORKER_LOCK_KEY).fetchone()
-    if not (row and row[0]):
-        conn.close()
-        return False
-    _held.append(conn)
-    return True
+# The election itself lives in server/election.py (the runtime retries it); named here for callers.
+__all__ = [
+    "WORKER_LOCK_KEY",
+    "_held",
+    "app_from_environment",
+    "serve",
+    "take_postgres_worker_lock",
+    "take_worker_lock",
+]
 
 
 def serve(settings: Settings, *, host: str, port: int, workers: int) -> None:

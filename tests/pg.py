@@ -4,7 +4,18 @@
 a free loopback port in a temporary directory — trust authentication on loopback, fsync off (the
 cluster is thrown away) — with one database for the tests.
 ``pg_url`` (per test): a ``postgresql://`` URL whose ``search_path`` is a fresh, empty schema of its
-own — the store migrates it when it opens (~0.1 s; a ``CREATE DATABASE`` would take a second here).
+own — the store migrates it when it opens.
+
+Every test that builds an app or names its database — it reaches ``tests.web.client_for``,
+``settings_for``, ``db_for`` (the ``--db`` of a command it runs) or ``server.app.create_app``, from its
+body, a helper function of the tests or a fixture — runs twice, on SQLite (``[sqlite]``) and on
+PostgreSQL (``[postgresql]``): ``pytest_generate_tests`` below gives it the ``app_backend`` fixture, which
+points ``tests.web`` at a fresh schema. Nothing in the test changes. A test that is about SQLite itself
+(it opens the file, replays a SQLite migration…) or opens no store opts out with
+``@pytest.mark.single_backend("why")``. ``backend_guard`` (autouse) makes the rule hold: a test's
+PostgreSQL run opens no app on SQLite and does use its schema, and a test that opens an app without
+running on both backends fails, naming the marker. A fresh schema migrated on open costs ~0.06 s here;
+``CREATE DATABASE … TEMPLATE`` took 0.07–0.14 s for an empty template, so the schema stays.
 
 Without the binaries the PostgreSQL tests FAIL (CI must run them); ``KHIDMA_SKIP_PG=1`` skips them
 instead, for a quick local run.
@@ -14,6 +25,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import inspect
 import itertools
 import os
 import pwd
@@ -21,8 +33,9 @@ import shutil
 import socket
 import subprocess
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from types import CodeType
 from typing import Any
 
 import psycopg
@@ -127,13 +140,16 @@ def pg_url(pg_cluster: PgCluster) -> Iterator[str]:
         conn.execute(f"DROP SCHEMA {schema} CASCADE")
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def both_backends(request: pytest.FixtureRequest) -> Iterator[str]:
-    """Run the test once on SQLite and once on PostgreSQL: the apps ``tests.web.client_for`` makes
-    during the PostgreSQL run use a fresh schema (``pg_url``). Yields the backend's name."""
+BACKENDS = ("sqlite", "postgresql")
+
+
+@pytest.fixture
+def app_backend(request: pytest.FixtureRequest) -> Iterator[str]:
+    """The backend ``pytest_generate_tests`` gave this test (``sqlite``, the default, or
+    ``postgresql``: then the apps ``tests.web`` makes use a fresh schema, ``pg_url``)."""
     from tests import web
 
-    if request.param == "sqlite":
+    if getattr(request, "param", "sqlite") == "sqlite":
         yield "sqlite"
         return
     web.DB_URL = request.getfixturevalue("pg_url")
@@ -141,3 +157,112 @@ def both_backends(request: pytest.FixtureRequest) -> Iterator[str]:
         yield "postgresql"
     finally:
         web.DB_URL = None
+
+
+# --- every test that builds an app runs on both backends ------------------------------------------
+
+APP_BUILDERS = frozenset({"client_for", "settings_for", "db_for", "create_app"})
+"""The names through which a test builds an app or names its database (``tests/web.py``,
+``server/app.py``)."""
+
+
+def _schema_used() -> bool:
+    """Whether the test's PostgreSQL schema was opened (migrated) — by the test's process or by a
+    command it ran."""
+    from tests import web
+
+    assert web.DB_URL is not None
+    with psycopg.connect(web.DB_URL, autocommit=True) as conn:
+        row = conn.execute("SELECT to_regclass('schema_migrations') IS NOT NULL").fetchone()
+    return bool(row and row[0])
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "single_backend(reason): the test is about SQLite itself; it builds its app(s) on SQLite only"
+        " (not on both backends: tests/pg.py)",
+    )
+
+
+def _codes(code: CodeType) -> Iterator[CodeType]:
+    yield code
+    for const in code.co_consts:
+        if isinstance(const, CodeType):
+            yield from _codes(const)
+
+
+def builds_an_app(func: Callable[..., Any], seen: set[Any] | None = None) -> bool:
+    """Whether ``func`` names an app builder, itself or through the test helpers it calls (functions
+    of the ``tests`` package it names, followed however deep)."""
+    seen = set() if seen is None else seen
+    func = inspect.unwrap(func)
+    code = getattr(func, "__code__", None)
+    if code is None or func in seen:
+        return False
+    seen.add(func)
+    names = {name for c in _codes(code) for name in c.co_names}
+    if names & APP_BUILDERS:
+        return True
+    scope = getattr(func, "__globals__", {})
+    for name in names:
+        helper = scope.get(name)
+        if inspect.isclass(helper) and helper.__module__.startswith("tests"):
+            if any(builds_an_app(m, seen) for m in vars(helper).values() if inspect.isfunction(m)):
+                return True
+        elif (
+            inspect.isfunction(helper)
+            and helper.__module__.startswith("tests")
+            and builds_an_app(helper, seen)
+        ):
+            return True
+    return False
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if metafunc.definition.get_closest_marker("single_backend"):
+        return
+    fixtures = [
+        fixture.func
+        for name in metafunc.fixturenames
+        for fixture in metafunc._arg2fixturedefs.get(name, ())
+        if fixture.func.__module__.startswith("tests")
+    ]
+    if any(builds_an_app(f) for f in [metafunc.function, *fixtures]):
+        # ``app_backend`` is in every test's closure (``backend_guard`` uses it), set up before the test's
+        # own fixtures: it is set before any of them builds an app.
+        metafunc.parametrize("app_backend", BACKENDS, indirect=True)
+
+
+@pytest.fixture(autouse=True)
+def backend_guard(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, app_backend: str
+) -> Iterator[None]:
+    """Every app a test opens (``Runtime.open``) is on the backend the test runs on: in the
+    ``[postgresql]`` run none on SQLite, and the test's schema used (by the test or a command it ran);
+    in a test that does not run on both backends none at all, unless it is marked ``single_backend``."""
+    from server.runtime import Runtime
+
+    opened: list[str] = []
+    original = Runtime.open.__func__  # type: ignore[attr-defined]
+
+    async def spying(cls: type[Runtime], settings: Any, *args: Any, **kwargs: Any) -> Runtime:
+        opened.append("postgresql" if settings.db_url else "sqlite")
+        runtime: Runtime = await original(cls, settings, *args, **kwargs)
+        return runtime
+
+    monkeypatch.setattr(Runtime, "open", classmethod(spying))
+    yield
+    callspec = getattr(request.node, "callspec", None)
+    params = callspec.params if callspec is not None else {}
+    chosen = params.get("app_backend")
+    if chosen == "postgresql" and ("sqlite" in opened or not _schema_used()):
+        pytest.fail(
+            f"ran on PostgreSQL but opened its apps on {opened or 'nothing'}: build them with"
+            " tests.web.client_for or tests.web.settings_for (commands: tests.web.db_for)"
+        )
+    if chosen is None and opened and not request.node.get_closest_marker("single_backend"):
+        pytest.fail(
+            "opened an app without running on both backends: build it through tests.web (client_for,"
+            " settings_for), or mark the test @pytest.mark.single_backend('why')"
+        )

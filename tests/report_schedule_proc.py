@@ -1,7 +1,7 @@
 """One server process's report scheduler, run as its own OS process by tests/test_report_schedule.py:
 ``python -m tests.report_schedule_proc DB NOW [--wait-for FILE] [--hang-inside | --hang-after]``.
 
-Opens the store and the runtime on DB (as ``khidma serve`` does), sets the clock to NOW (ISO 8601), waits
+Opens the store and the runtime on DB — a SQLite file or a PostgreSQL URL — (as ``khidma serve`` does), sets the clock to NOW (ISO 8601), waits
 for FILE to exist (so that two processes start their round together), runs ONE scheduler round and prints
 ``{"leased": bool, "queued": [[report, period, messages], ...]}``. ``--hang-inside`` blocks inside the
 transaction that queues the first run, after writing its rows and before COMMIT (the test SIGKILLs it
@@ -19,25 +19,32 @@ from pathlib import Path
 from typing import Any
 
 
+def hang_inside(module: Any) -> None:
+    """Make ``module.queue_report_run`` block after writing its rows, before its transaction commits."""
+    original = module.queue_report_run
+
+    async def hang(conn: Any, *a: Any, **kw: Any) -> bool:
+        queued: bool = await original(conn, *a, **kw)
+        print("inside", flush=True)
+        await asyncio.sleep(3600)
+        return queued
+
+    module.queue_report_run = hang
+
+
 async def main(args: argparse.Namespace) -> None:
     from server.reports.schedule import ReportScheduler
     from server.runtime import Runtime, load_shipped
     from server.settings import Settings
-    from server.store import sqlite_report_mail
+    from server.store import postgres_report_mail, sqlite_report_mail
+    from server.store.open import db_settings
 
     if args.hang_inside:
-        original = sqlite_report_mail.queue_report_run
-
-        async def hang(conn: Any, *a: Any, **kw: Any) -> bool:
-            queued = await original(conn, *a, **kw)
-            print("inside", flush=True)
-            await asyncio.sleep(3600)
-            return queued
-
-        sqlite_report_mail.queue_report_run = hang  # type: ignore[assignment]
+        for module in (sqlite_report_mail, postgres_report_mail):  # whichever backend DB is on
+            hang_inside(module)
 
     now = dt.datetime.fromisoformat(args.now)
-    settings = Settings(db_path=Path(args.db), background_worker=False, base_url="http://testserver.local")
+    settings = Settings(**db_settings(args.db), background_worker=False, base_url="http://testserver.local")
     runtime = await Runtime.open(settings, load_shipped(settings))
     runtime.tickets.clock = lambda: now
     try:

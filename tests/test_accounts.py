@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import psycopg
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
@@ -25,6 +26,7 @@ from server.store.interface import NotFound, Store
 from server.store.records import User
 from server.tickets.actors import actor_of as actor_for
 from server.web.guards import safe_next
+from tests.web import settings_for
 
 PASSWORD = "correct horse battery"
 Client = AsyncTestClient[Litestar]
@@ -32,7 +34,7 @@ Client = AsyncTestClient[Litestar]
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return Settings(db_path=tmp_path / "khidma.db")
+    return settings_for(tmp_path)
 
 
 @pytest.fixture
@@ -99,7 +101,12 @@ def set_session(client: httpx.AsyncClient, token: str) -> None:
 
 
 def execute(settings: Settings, sql: str) -> list[Any]:
-    """One statement on the app's database file, committed, from outside the app."""
+    """One statement on the app's database (the SQLite file, or the PostgreSQL schema), committed, from
+    outside the app."""
+    if settings.db_url:
+        with psycopg.connect(settings.db_url, autocommit=True) as pg:
+            cursor = pg.execute(sql)
+            return [tuple(row) for row in cursor.fetchall()] if cursor.description else []
     with contextlib.closing(sqlite3.connect(settings.db_path)) as conn, conn:
         return conn.execute(sql).fetchall()
 
@@ -238,7 +245,7 @@ async def test_usernames_are_case_insensitive(client: Client) -> None:
 
 async def test_secure_cookies_setting_marks_the_cookie_secure(tmp_path: Path) -> None:
     async with AsyncTestClient(
-        app=create_app(Settings(db_path=tmp_path / "k.db", secure_cookies=True)),
+        app=create_app(settings_for(tmp_path, secure_cookies=True)),
         base_url="https://testserver.local",  # a Secure cookie (the CSRF one too) is sent over HTTPS only
     ) as client:
         await add_user(client)
@@ -329,7 +336,7 @@ async def test_the_throttle_window_passes(client: Client) -> None:
 
 
 async def test_the_per_address_limit(tmp_path: Path) -> None:
-    settings = Settings(db_path=tmp_path / "k.db", login_max_failures_per_address=3)
+    settings = settings_for(tmp_path, login_max_failures_per_address=3)
     async with AsyncTestClient(app=create_app(settings)) as client:
         await add_user(client)
         for name in ("a1", "a2", "a3"):
@@ -426,7 +433,7 @@ async def test_the_store_honours_expiry_and_touches_last_seen(client: Client) ->
 async def test_a_deactivated_user_loses_their_session(client: Client, settings: Settings) -> None:
     await add_user(client)
     await log_in(client, "amal", PASSWORD)
-    execute(settings, "UPDATE users SET active = 0")
+    execute(settings, "UPDATE users SET active = false")
     assert not await logged_in(client)
 
 
@@ -483,7 +490,7 @@ async def test_a_token_of_a_deactivated_user_stops_working(client: Client, setti
     user = await add_user(client)
     token = new_api_token()
     await store_of(client).create_api_token(user.id, "ci", token_hash(token), now=datetime.now(UTC))
-    execute(settings, "UPDATE users SET active = 0")
+    execute(settings, "UPDATE users SET active = false")
     assert token not in str(execute(settings, "SELECT * FROM api_tokens"))
     assert (await client.get("/api/me", headers={"Authorization": f"Bearer {token}"})).status_code == 401
 
@@ -492,9 +499,7 @@ async def test_a_token_of_a_deactivated_user_stops_working(client: Client, setti
 
 
 def sso_settings(tmp_path: Path) -> Settings:
-    return Settings(
-        db_path=tmp_path / "k.db", sso_header="X-Remote-User", sso_trusted_proxies=("10.0.0.0/8", "192.0.2.7")
-    )
+    return settings_for(tmp_path, sso_header="X-Remote-User", sso_trusted_proxies=("10.0.0.0/8", "192.0.2.7"))
 
 
 def from_address(app: Litestar, address: str) -> httpx.AsyncClient:
@@ -537,18 +542,17 @@ async def test_sso_is_off_by_default(client: Client) -> None:
     assert response.status_code == 200
 
 
+@pytest.mark.single_backend("refused before any store is opened")
 def test_a_malformed_trusted_proxy_refuses_to_start(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="not-an-address"):
         create_app(
-            Settings(
-                db_path=tmp_path / "k.db", sso_header="X-Remote-User", sso_trusted_proxies=("not-an-address",)
-            )
+            settings_for(tmp_path, sso_header="X-Remote-User", sso_trusted_proxies=("not-an-address",))
         )
 
 
 async def test_the_throttle_counts_the_forwarded_address_behind_a_trusted_proxy(tmp_path: Path) -> None:
-    settings = Settings(
-        db_path=tmp_path / "k.db",
+    settings = settings_for(
+        tmp_path,
         sso_header="X-Remote-User",
         sso_trusted_proxies=("10.0.0.1",),
         login_max_failures_per_address=2,

@@ -51,7 +51,6 @@ NEW_USER = {
 }
 
 
-@pytest.mark.usefixtures("both_backends")  # SQLite and PostgreSQL (tests/pg.py)
 async def test_admin_adds_a_user_who_can_then_log_in(tmp_path: Path) -> None:
     async with client_for(tmp_path) as client:
         await as_admin(client)
@@ -138,7 +137,6 @@ async def test_an_organisation_role_needs_no_department_and_edits_keep_the_rules
     assert (user.roles, user.department, user.phone) == (("department_staff",), "classrooms", "0511111111")
 
 
-@pytest.mark.usefixtures("both_backends")  # SQLite and PostgreSQL (tests/pg.py)
 async def test_deactivating_blocks_log_in_and_ends_sessions_and_a_reset_password_works(
     tmp_path: Path,
 ) -> None:
@@ -201,7 +199,6 @@ REPLY = {
 }
 
 
-@pytest.mark.usefixtures("both_backends")  # SQLite and PostgreSQL (tests/pg.py)
 async def test_ready_replies_are_added_searched_edited_and_deactivated(tmp_path: Path) -> None:
     async with client_for(tmp_path) as client:
         await as_admin(client)
@@ -260,7 +257,6 @@ async def upload(client: Any, table: str, content: bytes, **kw: Any) -> Any:
     )
 
 
-@pytest.mark.usefixtures("both_backends")  # SQLite and PostgreSQL (tests/pg.py)
 async def test_an_imported_custody_ledger_is_what_the_clearance_guard_reads(tmp_path: Path) -> None:
     clearance = dict(catalogue().services["clearance"].form.schema["examples"][0])
     employee = str(clearance["employee_id"])
@@ -318,7 +314,6 @@ async def test_a_csv_with_bad_rows_is_refused_with_line_numbers_and_the_table_un
     assert rows == [{"employee_id": "100234", "item": "حاسب", "quantity": 1, "date": "2024-01-15"}]
 
 
-@pytest.mark.usefixtures("both_backends")  # SQLite and PostgreSQL (tests/pg.py)
 async def test_csv_export_then_import_gives_the_same_rows(tmp_path: Path) -> None:
     rows = [
         {

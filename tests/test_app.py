@@ -15,11 +15,12 @@ from server.app import DefinitionsInvalid, create_app
 from server.settings import Settings
 from tests.conftest import running_server
 from tests.definition_trees import minimal_files, write_tree
+from tests.web import settings_for
 
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return Settings(db_path=tmp_path / "khidma.db")
+    return settings_for(tmp_path)
 
 
 async def test_healthz(settings: Settings) -> None:
@@ -57,12 +58,13 @@ async def test_service_detail_carries_form_and_workflow(settings: Settings) -> N
     assert "Traceback" not in missing.text
 
 
+@pytest.mark.single_backend("refused before any store is opened")
 def test_invalid_definitions_refuse_to_start(tmp_path: Path) -> None:
     files = minimal_files()
     files["workflows/request.json"]["actions"]["route"]["to"] = "nowhere"
     tree = write_tree(tmp_path / "tree", files)
     with pytest.raises(DefinitionsInvalid, match=r"workflows/request.json#/actions/route/to"):
-        create_app(Settings(db_path=tmp_path / "x.db", definitions=tree))
+        create_app(settings_for(tmp_path, definitions=tree))
 
 
 @pytest.fixture
@@ -111,6 +113,7 @@ def test_a_serving_process_freezes_its_heap_after_start_up_and_shortens_the_swit
     assert int(done.stdout.split()[-1]) > 100_000  # the compiled definitions, modules, templates
 
 
+@pytest.mark.single_backend("builds the app only to read its routes: no store is opened")
 def test_every_handler_resolves_its_dependencies_one_after_another(tmp_path: Path) -> None:
     """``server.web.deps.resolve_in_sequence``: no batch of two or more (an anyio task group per request)
     is left — and the Litestar internals it reads are still where it reads them."""

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
+import psycopg
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
@@ -19,9 +20,22 @@ from server.app import create_app
 from server.runtime import load_shipped
 from server.settings import Settings
 from server.store.sqlite import open_store
+from tests import web
 from tests.conftest import free_port
+from tests.web import db_for, settings_for
 
 PASSWORD = "a long enough password"
+
+
+def database_bytes(tmp_path: Path) -> str:
+    """Everything the database holds, as text: the SQLite file, or a dump of the PostgreSQL schema."""
+    if web.DB_URL is None:
+        return (tmp_path / "khidma.db").read_bytes().decode("latin-1")
+    with psycopg.connect(web.DB_URL) as conn:
+        tables = [
+            r[0] for r in conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")
+        ]
+        return "\n".join(str(row) for t in tables for row in conn.execute(f'SELECT * FROM "{t}"').fetchall())
 
 
 def khidma(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
@@ -42,7 +56,7 @@ async def log_in(client: AsyncTestClient[Litestar], username: str, password: str
 
 
 def test_user_add_then_log_in(tmp_path: Path) -> None:
-    db = str(tmp_path / "k.db")
+    db = db_for(tmp_path)
     added = khidma(
         "user", "add", "huda", "--role", "department_head", "--role", "department_staff",
         "--department", "classrooms", "--name", "Huda", "--email", "huda@example.org",
@@ -53,7 +67,7 @@ def test_user_add_then_log_in(tmp_path: Path) -> None:
     assert "huda" in added.stdout and PASSWORD not in added.stdout + added.stderr
 
     async def check() -> None:
-        async with AsyncTestClient(app=create_app(Settings(db_path=Path(db)))) as client:
+        async with AsyncTestClient(app=create_app(settings_for(tmp_path))) as client:
             user = await client.app.state.runtime.store.get_user_by_username("huda")
             assert user.roles == ("department_head", "department_staff")
             assert (user.department, user.name, user.email) == ("classrooms", "Huda", "huda@example.org")
@@ -89,26 +103,26 @@ def test_user_add_refuses_what_the_organisation_does_not_have(
 
 
 def test_user_add_refuses_a_taken_username(tmp_path: Path) -> None:
-    db = str(tmp_path / "k.db")
+    db = db_for(tmp_path)
     assert khidma("user", "add", "sara", "--role", "auditor", "--db", db).returncode == 0
     again = khidma("user", "add", "SARA", "--role", "auditor", "--db", db)
     assert again.returncode == 1 and "taken" in again.stderr
 
 
 def test_token_create_prints_a_token_that_works_until_revoked(tmp_path: Path) -> None:
-    db = str(tmp_path / "k.db")
+    db = db_for(tmp_path)
     assert khidma("user", "add", "bot", "--role", "customer_service", "--db", db).returncode == 0
     created = khidma("token", "create", "bot", "--name", "integration", "--db", db)
     assert created.returncode == 0, created.stderr
     token = created.stdout.strip()
     assert token.startswith("khidma_") and "\n" not in token
     assert "revoke" in created.stderr
-    assert token not in (tmp_path / "k.db").read_bytes().decode("latin-1")  # only its hash is kept
+    assert token not in database_bytes(tmp_path)  # only its hash is kept
     listed = khidma("token", "list", "bot", "--db", db)
     assert listed.stdout.startswith("1\tintegration\t") and "active" in listed.stdout
 
     async def status() -> int:
-        async with AsyncTestClient(app=create_app(Settings(db_path=Path(db)))) as client:
+        async with AsyncTestClient(app=create_app(settings_for(tmp_path))) as client:
             response = await client.get("/api/me", headers={"Authorization": f"Bearer {token}"})
             if response.status_code == 200:
                 assert response.json()["username"] == "bot"
@@ -123,13 +137,13 @@ def test_token_create_prints_a_token_that_works_until_revoked(tmp_path: Path) ->
 
 
 def test_user_password_sets_a_new_password(tmp_path: Path) -> None:
-    db = str(tmp_path / "k.db")
+    db = db_for(tmp_path)
     assert khidma("user", "add", "nada", "--role", "auditor", "--db", db).returncode == 0
     changed = khidma("user", "password", "nada", "--password-stdin", "--db", db, stdin=PASSWORD + "\r\n")
     assert changed.returncode == 0, changed.stderr
 
     async def check() -> int:
-        async with AsyncTestClient(app=create_app(Settings(db_path=Path(db)))) as client:
+        async with AsyncTestClient(app=create_app(settings_for(tmp_path))) as client:
             return (await log_in(client, "nada", PASSWORD)).status_code
 
     assert asyncio.run(check()) == 303

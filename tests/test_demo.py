@@ -10,8 +10,10 @@ from collections import defaultdict
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
+import psycopg
 import pytest
 
 from server.accounts.demo import DEMO_PASSWORD
@@ -24,7 +26,7 @@ from server.settings import Settings
 from server.store.records import Ticket
 from server.tickets.actors import actor_of
 from tests.conftest import running_server
-from tests.web import html
+from tests.web import html, settings_for
 
 INTERNATIONAL_MOBILE = re.compile(r"^\+9665[0-9]{8}$")
 COUNTED = ("users", "tickets", "events", "ready_replies", "lookup_rows", "survey_responses", "outbox")
@@ -32,7 +34,7 @@ COUNTED = ("users", "tickets", "events", "ready_replies", "lookup_rows", "survey
 
 @pytest.fixture
 async def runtime(tmp_path: Path) -> AsyncIterator[Runtime]:
-    settings = Settings(db_path=tmp_path / "demo.db", background_worker=False)
+    settings = settings_for(tmp_path, background_worker=False)
     opened = await Runtime.open(settings, load_shipped(settings))
     try:
         yield opened
@@ -40,9 +42,29 @@ async def runtime(tmp_path: Path) -> AsyncIterator[Runtime]:
         await opened.close()
 
 
-def counts(db: Path) -> dict[str, int]:
-    with sqlite3.connect(db) as conn:
-        return {table: conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0] for table in COUNTED}
+def counts(runtime: Runtime) -> dict[str, int]:
+    return dict(_select(runtime, "count(*)", COUNTED))
+
+
+def _select(runtime: Runtime, what: str, tables: tuple[str, ...]) -> list[tuple[str, Any]]:
+    """``SELECT what FROM table`` in each table, straight from the database (SQLite or PostgreSQL): the
+    one column, or a tuple of several."""
+
+    def value(row: Any) -> Any:
+        return row[0] if len(row) == 1 else tuple(row)
+
+    if runtime.settings.db_url:
+        with psycopg.connect(runtime.settings.db_url) as pg:
+            return [
+                (t, value(row)) for t in tables for row in pg.execute(f"SELECT {what} FROM {t}").fetchall()
+            ]
+    with sqlite3.connect(runtime.settings.db_path) as conn:
+        return [(t, value(row)) for t in tables for row in conn.execute(f"SELECT {what} FROM {t}").fetchall()]
+
+
+def _when(value: str | datetime) -> datetime:
+    """A time as stored: ISO text on SQLite, ``timestamptz`` on PostgreSQL."""
+    return value if isinstance(value, datetime) else datetime.fromisoformat(value)
 
 
 async def demo_ticket(runtime: Runtime, service: str, key: str) -> Ticket:
@@ -53,14 +75,13 @@ async def demo_ticket(runtime: Runtime, service: str, key: str) -> Ticket:
 
 async def test_seeding_twice_fills_every_area_once(runtime: Runtime) -> None:
     first = await seed_demo(runtime)
-    db = runtime.settings.db_path
-    seeded = counts(db)
+    seeded = counts(runtime)
     second = await seed_demo(runtime)
 
     assert first.tickets.created == len(demo_tickets(datetime.now(UTC).date())) > 0
     assert (second.tickets.created, second.replies_added, second.custody_rows_added) == (0, 0, 0)
     assert second.tickets.existing == first.tickets.created
-    assert counts(db) == seeded
+    assert counts(runtime) == seeded
     assert {a.username for a in second.accounts} == {a.username for a in first.accounts}
 
 
@@ -139,8 +160,7 @@ async def test_every_service_has_tickets_in_several_states(runtime: Runtime) -> 
     closed = await demo_ticket(runtime, "supplies", "done")
     rating = await runtime.store.get_survey_response(closed.id)
     assert rating is not None and rating.answers == {"service": 5}
-    with sqlite3.connect(runtime.settings.db_path) as conn:
-        statuses = {row[0] for row in conn.execute("SELECT DISTINCT status FROM outbox")}
+    statuses = {status for _, status in _select(runtime, "DISTINCT status", ("outbox",))}
     assert statuses == {"dead"}, "a demo message could be sent"
 
 
@@ -266,12 +286,9 @@ async def test_earlier_weeks_have_tickets_for_the_reports(runtime: Runtime) -> N
     dated = history_tickets(datetime.now(UTC).date())
     assert seed.history.created == len(dated) > 0
     now = datetime.now(UTC)
-    with sqlite3.connect(runtime.settings.db_path) as conn:
-        created = [datetime.fromisoformat(r[0]) for r in conn.execute("SELECT created_at FROM tickets")]
-        closed_before = conn.execute(
-            "SELECT count(*) FROM tickets WHERE closed_at IS NOT NULL AND closed_at < ?",
-            ((now - timedelta(days=6)).isoformat(),),
-        ).fetchone()[0]
+    times = _select(runtime, "created_at, closed_at", ("tickets",))
+    created = [_when(c) for _, (c, _closed) in times]
+    closed_before = sum(1 for _, (_c, closed) in times if closed and _when(closed) < now - timedelta(days=6))
     weeks = {(now - c).days // 7 for c in created}
     assert set(range(1, WEEKS_BACK + 1)) <= weeks
     assert closed_before >= WEEKS_BACK

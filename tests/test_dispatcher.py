@@ -30,6 +30,7 @@ from server.notify.gateways import SmtpGateway, WebhookGateway, build_gateways, 
 from server.runtime import Runtime
 from server.settings import Secret, Settings
 from server.store.interface import SENDING_LEASE
+from server.store.open import open_any
 from server.store.records import OutboxMessage, Ticket
 from server.store.sqlite import SQLiteStore, open_store
 from server.tickets.service import Created, TicketService
@@ -37,6 +38,7 @@ from server.working_time import WorkingCalendar
 from tests.conftest import free_port
 from tests.definition_trees import minimal_files, t, write_tree
 from tests.engine_harness import catalogue
+from tests.web import db_for, settings_for
 
 NOW = dt.datetime(2026, 11, 25, 6, 0, tzinfo=dt.UTC)  # Wednesday 09:00 in Riyadh
 CS = Actor(id="cs-1", name="ممثل", roles=frozenset({"customer_service"}), department="customer_service")
@@ -582,11 +584,11 @@ def reminder_tree(root: Path) -> Path:
     return write_tree(root, files)
 
 
-async def routed_ticket(db: Path, tree: Path, at: dt.datetime) -> Ticket:
+async def routed_ticket(db: str, tree: Path, at: dt.datetime) -> Ticket:
     """A ticket routed at ``at``; its reminder falls due the next working day."""
     cat = load_tree(tree).catalogue
     assert cat is not None
-    store = await open_store(db)
+    store = await open_any(db)
     try:
         await store.add_user(
             id="head", username="head", name="head", roles=["department_head"], department="classrooms",
@@ -611,11 +613,10 @@ async def test_the_runtime_worker_fires_due_timers_and_delivers_their_mail(
     tmp_path: Path, smtp: SmtpServer
 ) -> None:
     tree = reminder_tree(tmp_path / "tree")
-    db = tmp_path / "k.db"
     past = dt.datetime(2026, 1, 7, 6, 0, tzinfo=dt.UTC)  # a Wednesday long gone: the reminder is due
-    ticket = await routed_ticket(db, tree, past)
-    settings = Settings(
-        db_path=db,
+    ticket = await routed_ticket(db_for(tmp_path), tree, past)
+    settings = settings_for(
+        tmp_path,
         definitions=tree,
         smtp_host="127.0.0.1",
         smtp_port=smtp.port,
@@ -655,9 +656,7 @@ async def test_no_worker_when_turned_off(tmp_path: Path) -> None:
     tree = reminder_tree(tmp_path / "tree")
     cat = load_tree(tree).catalogue
     assert cat is not None
-    runtime = await Runtime.open(
-        Settings(db_path=tmp_path / "k.db", definitions=tree, background_worker=False), cat
-    )
+    runtime = await Runtime.open(settings_for(tmp_path, definitions=tree, background_worker=False), cat)
     try:
         assert runtime.worker is None
     finally:
@@ -672,10 +671,10 @@ def test_khidma_dispatch_once_delivers_and_reports(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     tree = reminder_tree(tmp_path / "tree")
-    db = tmp_path / "k.db"
+    db = db_for(tmp_path)
     ticket = asyncio.run(routed_ticket(db, tree, dt.datetime(2026, 1, 7, 6, 0, tzinfo=dt.UTC)))
     monkeypatch.setenv("KHIDMA_WEBHOOK_TOKEN", TOKEN)
-    common = ["dispatch", "--once", "--db", str(db), "--definitions", str(tree)]
+    common = ["dispatch", "--once", "--db", db, "--definitions", str(tree)]
 
     # no gateway: the timer fires, its mail stays pending, and the report says so
     assert main(common) == 0

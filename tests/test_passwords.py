@@ -13,8 +13,8 @@ from litestar.testing import AsyncTestClient
 
 from server.accounts.passwords import hash_password, needs_rehash, verify_password
 from server.app import create_app
-from server.settings import Settings
 from tests.test_accounts import PASSWORD, log_in, store_of
+from tests.web import settings_for
 
 
 def scrypt_hash(password: str, n: int = 2**14) -> str:
@@ -48,7 +48,7 @@ def test_the_old_scrypt_hashes_still_verify_and_are_flagged() -> None:
 
 
 async def test_an_scrypt_hash_is_replaced_by_argon2id_at_log_in(tmp_path: Path) -> None:
-    async with AsyncTestClient(app=create_app(Settings(db_path=tmp_path / "k.db"))) as client:
+    async with AsyncTestClient(app=create_app(settings_for(tmp_path))) as client:
         store = store_of(client)
         user = await store.add_user(
             username="salma",
@@ -74,7 +74,7 @@ async def test_an_scrypt_hash_is_replaced_by_argon2id_at_log_in(tmp_path: Path) 
         assert verify_password(PASSWORD, after.password_hash) and not needs_rehash(after.password_hash)
 
         # and the new hash logs in (a fresh client: no session carried over)
-    async with AsyncTestClient(app=create_app(Settings(db_path=tmp_path / "k.db"))) as again:
+    async with AsyncTestClient(app=create_app(settings_for(tmp_path))) as again:
         assert (await log_in(again, "salma", PASSWORD)).status_code == 303
         final = await store_of(again).get_user_by_username("salma")
         assert final is not None and final.password_hash == after.password_hash  # not rehashed twice

@@ -31,7 +31,7 @@ from server.store.records import OutboxMessage
 from tests.test_dispatcher import Clock, SmtpServer
 from tests.test_reports import DIRECTOR, weekly_scenario
 from tests.test_staff_ticket import HEAD, OTHER_HEAD
-from tests.web import client_for
+from tests.web import client_for, db_for
 
 ROOT = Path(__file__).resolve().parent.parent
 WEDNESDAY = dt.datetime(2026, 11, 25, 6, 0, tzinfo=dt.UTC)  # Wednesday 09:00 in Riyadh, week of Nov 22
@@ -123,7 +123,7 @@ async def test_weekly_report_is_mailed_once_with_its_figures_and_files(
     again, _ = await round_at(tmp_path, clock, DUE + dt.timedelta(minutes=1))
     messages = await deliver(tmp_path, clock, smtp)
     cli = await asyncio.to_thread(
-        main, ["report", "send", "weekly_department", "--period", WEEK, "--db", str(tmp_path / "khidma.db")]
+        main, ["report", "send", "weekly_department", "--period", WEEK, "--db", db_for(tmp_path)]
     )
     assert early == [] and again == [] and leased
     assert sorted(on_time) == [("supplies_unavailable", WEEK, 1), ("weekly_department", WEEK, 3)]
@@ -216,9 +216,9 @@ def test_latest_due_period_follows_the_schedule(tmp_path: Path) -> None:
 # --- other processes: racing on one file, and killed --------------------------------------------------
 
 
-def process(db: Path, now: dt.datetime, *flags: str) -> subprocess.Popen[str]:
+def process(db: str, now: dt.datetime, *flags: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [sys.executable, "-m", "tests.report_schedule_proc", str(db), now.isoformat(), *flags],
+        [sys.executable, "-m", "tests.report_schedule_proc", db, now.isoformat(), *flags],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -245,7 +245,7 @@ async def test_two_processes_on_one_file_send_one_set(tmp_path: Path, smtp: Smtp
     clock = Clock(WEDNESDAY)
     await scenario(tmp_path, clock)
     go = tmp_path / "go"
-    racers = [process(tmp_path / "khidma.db", DUE, "--wait-for", str(go)) for _ in range(2)]
+    racers = [process(db_for(tmp_path), DUE, "--wait-for", str(go)) for _ in range(2)]
     go.touch()
     answers = [answer(p) for p in racers]
     clock.now = DUE
@@ -264,8 +264,7 @@ async def test_two_processes_on_one_file_send_one_set(tmp_path: Path, smtp: Smtp
 async def test_killed_inside_the_transaction_then_sent_exactly_once(tmp_path: Path, smtp: SmtpServer) -> None:
     clock = Clock(WEDNESDAY)
     await scenario(tmp_path, clock)
-    db = tmp_path / "khidma.db"
-    doomed = process(db, DUE, "--hang-inside")
+    doomed = process(db_for(tmp_path), DUE, "--hang-inside")
     assert doomed.stdout is not None and doomed.stdout.readline().strip() == "inside"
     kill(doomed)  # rows written, not committed
     nothing = await deliver(tmp_path, clock, smtp)
@@ -283,7 +282,7 @@ async def test_killed_inside_the_transaction_then_sent_exactly_once(tmp_path: Pa
 async def test_killed_after_queueing_then_delivered_exactly_once(tmp_path: Path, smtp: SmtpServer) -> None:
     clock = Clock(WEDNESDAY)
     await scenario(tmp_path, clock)
-    doomed = process(tmp_path / "khidma.db", DUE, "--hang-after")
+    doomed = process(db_for(tmp_path), DUE, "--hang-after")
     assert doomed.stdout is not None
     first = json.loads(doomed.stdout.readline())
     assert doomed.stdout.readline().strip() == "queued"
@@ -368,7 +367,7 @@ async def test_report_mails_keep_the_outbox_rules_retry_dead_and_isolation(
 
 
 def test_report_send_exit_codes(tmp_path: Path, capsys: Any) -> None:
-    db = str(tmp_path / "k.db")
+    db = db_for(tmp_path)
     first = main(["report", "send", "semester_completed", "--period", "semester:2026-01-11", "--db", db])
     first_out = capsys.readouterr().out
     second = main(["report", "send", "semester_completed", "--period", "semester:2026-01-11", "--db", db])

@@ -38,7 +38,7 @@ from tests.test_staff_ticket import (
     token_for,
     user,
 )
-from tests.web import client_for, html, texts
+from tests.web import client_for, db_for, html, settings_for, texts
 
 DIRECTOR = ("the.director", ["director"], "directorate")
 
@@ -405,7 +405,6 @@ START = dt.datetime(2026, 11, 25, 6, 0, tzinfo=dt.UTC)  # Wednesday 09:00 in Riy
 async def test_overdue_report_follows_the_due_rule_and_the_working_calendar(tmp_path: Path) -> None:
     from server.engine.model import Actor
     from server.runtime import Runtime, load_shipped
-    from server.settings import Settings
     from tests.definition_trees import minimal_files, t, write_tree
 
     files = minimal_files()
@@ -423,7 +422,7 @@ async def test_overdue_report_follows_the_due_rule_and_the_working_calendar(tmp_
             "tickets": True,
         }
     }
-    settings = Settings(db_path=tmp_path / "k.db", definitions=write_tree(tmp_path / "tree", files))
+    settings = settings_for(tmp_path, definitions=write_tree(tmp_path / "tree", files))
     runtime = await Runtime.open(settings, load_shipped(settings))
     now = START
     runtime.tickets.clock = lambda: now
@@ -468,12 +467,11 @@ def test_cli_lists_and_runs_a_report(tmp_path: Path, capsys: Any) -> None:
     import asyncio
 
     from server.runtime import Runtime, load_shipped
-    from server.settings import Settings
 
-    db = tmp_path / "k.db"
+    db = db_for(tmp_path)
 
     async def make() -> str:
-        settings = Settings(db_path=db)
+        settings = settings_for(tmp_path)
         runtime = await Runtime.open(settings, load_shipped(settings))
         try:
             for _ in range(3):
@@ -497,7 +495,7 @@ def test_cli_lists_and_runs_a_report(tmp_path: Path, capsys: Any) -> None:
     from server.engine.model import Actor
 
     token = asyncio.run(make())
-    assert main(["report", "list", "--db", str(db)]) == 0
+    assert main(["report", "list", "--db", db]) == 0
     assert "semiannual_unit" in capsys.readouterr().out
     out = tmp_path / "email.xlsx"
     assert (
@@ -515,7 +513,7 @@ def test_cli_lists_and_runs_a_report(tmp_path: Path, capsys: Any) -> None:
                 "--out",
                 str(out),
                 "--db",
-                str(db),
+                db,
             ]
         )
         == 0
@@ -523,10 +521,7 @@ def test_cli_lists_and_runs_a_report(tmp_path: Path, capsys: Any) -> None:
     sheet = openpyxl.load_workbook(out).active
     assert not sheet.sheet_view.rightToLeft
     assert ("(not set)", 3) in {(r[0], r[1]) for r in sheet.iter_rows(values_only=True) if len(r) > 1}
-    assert (
-        main(["report", "run", "semiannual_unit", "--period", token, "--format", "json", "--db", str(db)])
-        == 0
-    )
+    assert main(["report", "run", "semiannual_unit", "--period", token, "--format", "json", "--db", db]) == 0
     body = json.loads(capsys.readouterr().out)
     assert body["period"] == token and body["tables"][0]["figures"][-1] == {
         "key": "total_all",
@@ -536,8 +531,8 @@ def test_cli_lists_and_runs_a_report(tmp_path: Path, capsys: Any) -> None:
         "total": True,
         "ticket_ids": [1, 2, 3],
     }
-    assert main(["report", "run", "nothing", "--db", str(db)]) == 2
-    assert main(["report", "run", "semiannual_unit", "--period", "semester:1990-01-01", "--db", str(db)]) == 2
+    assert main(["report", "run", "nothing", "--db", db]) == 2
+    assert main(["report", "run", "semiannual_unit", "--period", "semester:1990-01-01", "--db", db]) == 2
 
 
 async def test_a_past_week_counts_each_ticket_in_the_state_it_was_then(tmp_path: Path) -> None:

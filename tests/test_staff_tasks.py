@@ -13,7 +13,6 @@ import datetime as dt
 import json
 import re
 import shutil
-import sqlite3
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
@@ -38,7 +37,7 @@ from server.tickets.tasks import (
 )
 from tests.engine_harness import catalogue
 from tests.test_requester_pages import login
-from tests.web import client_for, html, texts
+from tests.web import client_for, html, run_sql, texts
 
 RIYADH = ZoneInfo("Asia/Riyadh")
 AR = {"accept-language": "ar"}
@@ -455,8 +454,7 @@ async def test_tickets_from_before_the_search_column_get_their_search_text_at_st
         ticket = await submit(
             client, "inquiries", example("inquiries", full_name="هالة المطيري"), {}, when=T0
         )
-    with sqlite3.connect(tmp_path / "khidma.db") as conn:  # as a ticket created before migration 0005
-        conn.execute("UPDATE tickets SET search_text = NULL")
+    run_sql(tmp_path, "UPDATE tickets SET search_text = NULL")  # as a ticket created before the column
     async with client_for(tmp_path) as client:
         head = await account(client, "head.admin", ["department_head"], "administrative_affairs")
         found = (

@@ -28,6 +28,7 @@ from server.settings import Settings
 from server.web.rendering import PAGES, Chrome
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+pytestmark = pytest.mark.single_backend("the app is built for its template engine only: it opens no store")
 
 
 def sample(tp: Any, depth: int = 0, *, name: str = "") -> Any:

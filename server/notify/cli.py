@@ -26,7 +26,7 @@ from typing import Any
 import msgspec
 
 from server.settings import Secret, Settings
-from server.store.open import db_settings
+from server.store.open import ATTACHMENTS_HELP, db_settings
 
 SMTP_PASSWORD_ENV = "KHIDMA_SMTP_PASSWORD"  # noqa: S105 (a variable name, not a password)
 WEBHOOK_TOKEN_ENV = "KHIDMA_WEBHOOK_TOKEN"  # noqa: S105
@@ -153,7 +153,7 @@ def cmd_dispatch(args: argparse.Namespace) -> int:
     from server.notify.dispatcher import Dispatcher, run_round, worker
     from server.runtime import DefinitionsInvalid, Runtime, load_shipped
 
-    settings = Settings(**db_settings(args.db), background_worker=False)
+    settings = Settings(**db_settings(args.db, args.attachments), background_worker=False)
     if args.definitions:
         settings = msgspec.structs.replace(settings, definitions=Path(args.definitions))
     if args.base_url:
@@ -217,6 +217,7 @@ def add_dispatch_command(commands: Any) -> None:
     )
     dispatch.add_argument("--once", action="store_true", help="one round, a report, and exit")
     dispatch.add_argument("--db", default="khidma.db", help="the SQLite file or a postgresql:// URL")
+    dispatch.add_argument("--attachments", metavar="DIR", help=ATTACHMENTS_HELP)
     dispatch.add_argument("--definitions", help="the definitions tree (default: the shipped one)")
     dispatch.add_argument("--base-url", help="the server's public address, for links in timer notifications")
     dispatch.add_argument("--interval", type=float, default=5.0, help="seconds between rounds (default: 5)")

@@ -31,6 +31,8 @@ from server.store.sqlite_connection import connect
 SKIPPED = frozenset({"schema_migrations", "ticket_counts"})
 """Each side records its own migrations; SQLite's task counts (migration 0013) are derived from the
 tickets by triggers, which fill them as the tickets are copied in (PostgreSQL counts the tickets)."""
+PG_LEASES = frozenset({("timers", "claimed_until")})
+"""PostgreSQL-only columns that hold a lease, not data (``postgres_timers``): not compared, not copied."""
 
 
 class CopyError(StoreError):
@@ -53,7 +55,7 @@ async def _pg_columns(conn: psycopg.AsyncConnection[Any]) -> dict[str, list[Colu
     )
     tables: dict[str, list[Column]] = {}
     for table, column, kind in await cursor.fetchall():
-        if table not in SKIPPED:
+        if table not in SKIPPED and (table, column) not in PG_LEASES:
             tables.setdefault(table, []).append(Column(column, kind))
     return tables
 

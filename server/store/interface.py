@@ -24,6 +24,7 @@ from server.audit.chain import Break as ChainBreak
 from server.store.interface_cache import CacheStore
 from server.store.interface_channels import ChannelsStore
 from server.store.interface_report_mail import ReportMailStore
+from server.store.interface_timers import TimerClaimsStore
 from server.store.records import (
     Assignment,
     Attachment,
@@ -83,7 +84,7 @@ class SchemaTooNew(StoreError):
     """The database was migrated by a newer khidma than this one."""
 
 
-class Store(ReportMailStore, ChannelsStore, CacheStore, Protocol):
+class Store(ReportMailStore, ChannelsStore, CacheStore, TimerClaimsStore, Protocol):
     """Durable storage of definitions, tickets, their history, outbox, timers and directory data."""
 
     async def close(self) -> None: ...

@@ -14,9 +14,19 @@ def is_postgres_url(db: str | Path) -> bool:
     return isinstance(db, str) and db.startswith(("postgresql://", "postgres://"))
 
 
-def db_settings(db: str) -> dict[str, Any]:
-    """The ``Settings`` fields a ``--db`` value sets: ``db_url`` for PostgreSQL, else ``db_path``."""
-    return {"db_url": db} if is_postgres_url(db) else {"db_path": Path(db)}
+def db_settings(db: str, attachments: str | None = None) -> dict[str, Any]:
+    """The ``Settings`` fields a ``--db`` value sets: ``db_url`` for PostgreSQL, else ``db_path``; and
+    ``attachments_dir`` when ``--attachments`` names the directory of uploaded files."""
+    fields: dict[str, Any] = {"db_url": db} if is_postgres_url(db) else {"db_path": Path(db)}
+    if attachments:
+        fields["attachments_dir"] = Path(attachments)
+    return fields
+
+
+ATTACHMENTS_HELP = (
+    "the directory of uploaded files (default: beside the SQLite file, <db>-attachments; on PostgreSQL"
+    " ./khidma-attachments — several machines must share one)"
+)
 
 
 async def open_any(

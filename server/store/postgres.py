@@ -21,8 +21,9 @@ the number of a rolled-back insert). What differs is how it is kept between proc
 * ticket numbers come from a per-year counter row updated in the ticket's own transaction;
 * an idempotency key is UNIQUE: a creation that finds it taken — even by a transaction that
   committed a moment ago in another process — returns the existing ticket, having written nothing;
-* the outbox is claimed with ``FOR UPDATE SKIP LOCKED`` (two dispatchers never send one message); a
-  timer fires once (its ``pending → fired`` update in the ticket's transaction);
+* the outbox is claimed with ``FOR UPDATE SKIP LOCKED`` (two dispatchers never send one message); so
+  are the due timers, leased to the process that fires them (``postgres_timers``), and a timer fires
+  once (its ``pending → fired`` update in the ticket's transaction);
 * publishing, rate limits and the attachment clean-up serialise on advisory locks.
 """
 
@@ -53,6 +54,7 @@ from server.store.postgres_reports import PgReportsMixin
 from server.store.postgres_sessions import PgSessionsMixin
 from server.store.postgres_tasks import PgTasksMixin
 from server.store.postgres_tickets import PgTicketsMixin
+from server.store.postgres_timers import PgTimersMixin
 from server.store.sqlite import DEVELOPMENT_AUDIT_KEY
 from server.store.stamp import StampCache
 
@@ -130,6 +132,7 @@ class PostgresStore(
     PgCacheMixin,
     PgChannelsMixin,
     PgReportMailMixin,
+    PgTimersMixin,
 ):
     """The ``Store`` on a PostgreSQL database. Make one with ``open_postgres``; ``close()`` it when done."""
 

@@ -107,6 +107,7 @@ from server.store.sqlite_channels import SQLiteChannelsMixin
 from server.store.sqlite_codec import fetch_all
 from server.store.sqlite_connection import Synchronous, Writer, WriteTurns, connect
 from server.store.sqlite_report_mail import SQLiteReportMailMixin
+from server.store.sqlite_timers import SQLiteTimersMixin
 from server.store.stamp import StampCache
 
 if TYPE_CHECKING:
@@ -153,7 +154,7 @@ async def open_store(
 DEVELOPMENT_AUDIT_KEY = b"khidma development audit key: not for production"
 
 
-class SQLiteStore(SQLiteReportMailMixin, SQLiteChannelsMixin, SQLiteCacheMixin):
+class SQLiteStore(SQLiteReportMailMixin, SQLiteChannelsMixin, SQLiteCacheMixin, SQLiteTimersMixin):
     """The ``Store`` on one SQLite file. Make one with ``open_store``; ``close()`` it when done."""
 
     def __init__(

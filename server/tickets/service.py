@@ -21,21 +21,23 @@ from server.definitions.bundle import BundleInvalid, bundle_for, compile_bundle,
 from server.definitions.catalogue import Catalogue, CompiledService
 from server.definitions.expressions import EvalContext
 from server.definitions.model import Language
-from server.engine.advance import advance, fire_timer, start
-from server.engine.model import Actor, Assignment, Outcome, Refusal, TicketView
+from server.engine.advance import advance, start
+from server.engine.model import Actor, Refusal
 from server.store.interface import Store, VersionConflict
 from server.store.records import (
     DefinitionVersion,
     NewTicket,
     Ticket,
-    TicketChange,
 )
 from server.tickets.due import Due, due_state
 from server.tickets.lookups import evaluation_context
 from server.tickets.members import members_refusal
 from server.tickets.notifications import Notifier
 from server.tickets.tasks import search_text
+from server.tickets.timer_firing import fire_due_timers
+from server.tickets.transaction import change_of as _change
 from server.tickets.transaction import message_builder, new_event, new_timers, rendered_messages
+from server.tickets.transaction import view as _view
 from server.working_time import WorkingCalendar
 
 
@@ -65,32 +67,8 @@ class Created:
     skipped_notifications: tuple[str, ...] = ()
 
 
-def _change(outcome: Outcome) -> TicketChange:
-    """The ticket row's new values after an outcome."""
-    return TicketChange(
-        state=outcome.state,
-        category=outcome.category,
-        department=outcome.assignment.department,
-        assignee_role=outcome.assignment.role,
-        assignee_user=outcome.assignment.user,
-        vars=outcome.vars,
-        closed=outcome.closed,
-    )
-
-
-def view(ticket: Ticket) -> TicketView:
-    return TicketView(
-        number=ticket.number,
-        service=ticket.service_id,
-        state=ticket.state,
-        channel=ticket.channel,
-        assignment=Assignment(
-            department=ticket.department, role=ticket.assignee_role, user=ticket.assignee_user
-        ),
-        requester_id=ticket.requester_id,
-        data=ticket.data,
-        vars=ticket.vars,
-    )
+view = _view
+"""The engine's view of a stored ticket (``server/tickets/transaction.py``; named here for its readers)."""
 
 
 class TicketService:
@@ -349,52 +327,6 @@ class TicketService:
             return Conflict(ticket=fresh)
 
     async def fire_due_timers(self) -> int:
-        """Run the effects of every timer that fell due; returns how many fired."""
-        now = self.clock()
-        fired = 0
-        for timer in await self.store.due_timers(now=now):
-            ticket = await self.store.get_ticket(timer.ticket_id)
-            if ticket is None:
-                continue
-            compiled = await self.compiled_version(ticket.definition_version_id)
-            ctx = await self.context(compiled, [{"data": ticket.data, "vars": ticket.vars}], now)
-            outcome = fire_timer(compiled, view(ticket), timer_id=timer.timer, ctx=ctx)
-            if outcome is None:
-                await self.store.set_timer_status(timer.id, "cancelled")
-                continue
-            system = Actor(id=None, name="system")
-            prepared = await self.notifier.prepare(
-                compiled,
-                outcome.notifications,
-                actor=system,
-                data=ticket.data,
-                requester_id=ticket.requester_id,
-            )
-            change = _change(outcome)
-            messages = rendered_messages(
-                self.notifier,
-                compiled,
-                prepared,
-                ticket,
-                change,
-                now,
-                actor=system,
-                action_data={},
-                lang="ar",
-            )
-            try:
-                await self.store.apply_change(
-                    ticket.id,
-                    ticket.version,
-                    change,
-                    [new_event(outcome, system, now, {})],
-                    messages,
-                    [],
-                    cancel_pending_timers=False,
-                    now=now,
-                    fired_timer_id=timer.id,
-                )
-                fired += 1
-            except VersionConflict:
-                continue  # the ticket moved on; the timer is looked at again on the next round
-        return fired
+        """Run the effects of every timer that fell due; returns how many fired
+        (``server/tickets/timer_firing.py``)."""
+        return await fire_due_timers(self)

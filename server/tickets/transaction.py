@@ -13,7 +13,7 @@ import msgspec
 
 from server.definitions.catalogue import CompiledService
 from server.definitions.model import Language
-from server.engine.model import Actor, Outcome
+from server.engine.model import Actor, Assignment, Outcome, TicketView
 from server.store.records import NewEvent, NewMessage, NewTimer, Ticket, TicketChange
 from server.tickets.notifications import Notifier, Prepared
 from server.working_time import WorkingCalendar
@@ -92,3 +92,32 @@ def message_builder(
         ).messages
 
     return build
+
+
+def change_of(outcome: Outcome) -> TicketChange:
+    """The ticket row's new values after an outcome."""
+    return TicketChange(
+        state=outcome.state,
+        category=outcome.category,
+        department=outcome.assignment.department,
+        assignee_role=outcome.assignment.role,
+        assignee_user=outcome.assignment.user,
+        vars=outcome.vars,
+        closed=outcome.closed,
+    )
+
+
+def view(ticket: Ticket) -> TicketView:
+    """The engine's view of a stored ticket."""
+    return TicketView(
+        number=ticket.number,
+        service=ticket.service_id,
+        state=ticket.state,
+        channel=ticket.channel,
+        assignment=Assignment(
+            department=ticket.department, role=ticket.assignee_role, user=ticket.assignee_user
+        ),
+        requester_id=ticket.requester_id,
+        data=ticket.data,
+        vars=ticket.vars,
+    )
