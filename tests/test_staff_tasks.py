@@ -13,6 +13,7 @@ import datetime as dt
 import json
 import re
 import shutil
+import unicodedata
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
@@ -705,6 +706,19 @@ def test_normalize_folds_what_people_type_differently() -> None:
     assert normalize("مصطفى") == normalize("مصطفي")
     assert normalize("٢٠٢٦-٠٠٠٠١٢") == "2026-000012"
     assert normalize("KHALID") == "khalid"
+
+
+def test_normalize_drops_exactly_the_arabic_marks_and_the_superscript_alef() -> None:
+    """One ``str.translate`` pass: the same result as dropping each combining mark of U+0610–U+065F
+    (and U+0670) one character at a time, for every character of the Arabic blocks among letters."""
+    marks = {c for c in map(chr, range(0x0610, 0x0660)) if unicodedata.category(c) == "Mn"} | {"\u0670"}
+    for code in range(0x0600, 0x0700):
+        char = chr(code)
+        folded = normalize(f"ب{char}ت")
+        if char in marks:
+            assert folded == "بت", hex(code)
+        else:
+            assert "\u0670" not in folded and not (set(folded) & marks), hex(code)
 
 
 def test_search_text_takes_the_requester_and_the_free_text_fields() -> None:

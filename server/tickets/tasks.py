@@ -107,6 +107,9 @@ _FOLD = str.maketrans(
         **{chr(0x06F0 + d): str(d) for d in range(10)},  # Eastern Arabic-Indic digits
     }
 )
+# the Arabic diacritics (the marks U+0610–U+065F) and the superscript alef, dropped in the same pass
+_FOLD.update({cp: None for cp in range(0x0610, 0x0660) if unicodedata.category(chr(cp)) == "Mn"})
+_FOLD[0x0670] = None
 _SPACES = re.compile(r"\s+")
 
 
@@ -114,8 +117,6 @@ def normalize(text: str) -> str:
     """Text folded for matching: NFKC, lower case, no Arabic diacritics or tatweel, one form of
     alef / ya / ta marbuta / hamza seats, ASCII digits, single spaces."""
     folded = unicodedata.normalize("NFKC", text).casefold()
-    folded = "".join(c for c in folded if not (unicodedata.category(c) == "Mn" and "\u0610" <= c <= "\u065f"))
-    folded = folded.replace("\u0670", "")  # superscript alef
     return _SPACES.sub(" ", folded.translate(_FOLD)).strip()
 
 
