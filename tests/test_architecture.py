@@ -9,6 +9,7 @@ services it calls grown past the size one reader can hold.
 from __future__ import annotations
 
 import re
+import tomllib
 from pathlib import Path
 
 import grimp
@@ -78,6 +79,15 @@ def test_no_controller_reaches_the_store(path: Path) -> None:
     assert not found, f"{path.name} uses the store directly ({found[:3]}); call a service instead"
 
 
+@pytest.mark.parametrize("path", sorted((SERVER / "web").glob("*.py")), ids=lambda p: p.name)
+def test_no_controller_reads_the_runtimes_insides(path: Path) -> None:
+    """The organisation, the ticket service and the catalogue are read by services (``server.standing``
+    for the chrome and guards, ``server.reports.view``, ``server.admin.exports``…), not by controllers."""
+    source = path.read_text(encoding="utf-8")
+    found = re.findall(r"\bruntime\.(?:org|tickets|catalogue|organisation)\b|\)\.org\b", source)
+    assert not found, f"{path.name} reads the runtime's insides ({found[:3]}); call a service instead"
+
+
 def _sized() -> list[Path]:
     found = []
     for area in SIZE_CHECKED:
@@ -120,3 +130,15 @@ def test_no_role_id_of_one_customer_in_the_code(path: Path) -> None:
     """Which roles administer, export or take in requests is the organisation's to say (capabilities)."""
     found = CUSTOMER_ROLES.findall(path.read_text(encoding="utf-8"))
     assert not found, f"{path.relative_to(SERVER)} names {sorted(set(found))}"
+
+
+def test_the_web_layers_import_contract_names_every_store_module() -> None:
+    """pyproject's import-linter contract forbids the web layer each store module by name: a new
+    module of the store (a Protocol or a mixin of an area) must be added there, or the web could import it."""
+    config = tomllib.loads((SERVER.parent / "pyproject.toml").read_text(encoding="utf-8"))
+    contract = next(
+        c for c in config["tool"]["importlinter"]["contracts"] if c["source_modules"] == ["server.web"]
+    )
+    allowed = {"__init__", "records", "records_base", "report_records"}
+    modules = {f"server.store.{p.stem}" for p in (SERVER / "store").glob("*.py") if p.stem not in allowed}
+    assert modules - set(contract["forbidden_modules"]) == set()

@@ -7,6 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import msgspec
+
 from server.exports import published as pub
 from server.exports.audit import AuditFilter, audit_csv, audit_json, audit_rows, definition_changes
 from server.exports.bpmn import workflow_bpmn
@@ -66,8 +68,9 @@ async def guide(runtime: Runtime, lang: str) -> Document:
 
 
 async def audit(runtime: Runtime, audit_filter: AuditFilter, format: str) -> Document | dict[str, Any]:
-    """The audit trail, as CSV or as JSON-ready rows."""
-    rows = await audit_rows(runtime.store, audit_filter)
+    """The audit trail, as CSV or as JSON-ready rows; the filter's days are the organisation's."""
+    days_here = msgspec.structs.replace(audit_filter, timezone=runtime.org.calendar.timezone)
+    rows = await audit_rows(runtime.store, days_here)
     if format == "csv":
         return Document(audit_csv(rows), "text/csv; charset=utf-8")
     return audit_json(rows)

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from server.dates import both
 from server.definitions.model import Organisation, Report
 from server.i18n import t
-from server.reports import periods
+from server.reports import files, periods
 from server.reports.files import period_text, value_text
 from server.reports.service import (
     Result,
@@ -221,17 +221,48 @@ def _ticket_rows(lines: list[TicketLine], lang: str, tz: ZoneInfo) -> list[Ticke
     ]
 
 
+async def report_result(
+    runtime: Runtime, user: User, report_id: str, ask: Mapping[str, str], *, detail: bool
+) -> Result:
+    """The figures of the period and department ``ask`` names (``period``, ``department``).
+    Raises UnknownReport, NotAllowed, PeriodError for the controller to answer 404 / 403 / 400."""
+    org = runtime.org
+    report = report_of(org, report_id)
+    period = period_of(report, org, ask, today_of(runtime))
+    department = ask.get("department") or None
+    return await build(runtime, report_id, period, user, department=department, detail=detail)
+
+
 async def report_page(
     runtime: Runtime, user: User, report_id: str, ask: Mapping[str, str], lang: str
 ) -> ReportPage:
     """Raises UnknownReport, NotAllowed, PeriodError for the controller to answer 404 / 403 / 400."""
-    org = runtime.org
-    report = report_of(org, report_id)
-    today = today_of(runtime)
-    period = period_of(report, org, ask, today)
-    department = ask.get("department") or None
-    result = await build(runtime, report_id, period, user, department=department, detail=False)
-    return _page(runtime, user, result, lang, today)
+    result = await report_result(runtime, user, report_id, ask, detail=False)
+    return _page(runtime, user, result, lang, today_of(runtime))
+
+
+def report_file(runtime: Runtime, result: Result, format: str, lang: str) -> tuple[bytes, str, str]:
+    """The report as a file, ``csv`` (UTF-8 with a BOM) or ``xlsx``: content, media type, file name."""
+    if format == "csv":
+        content, media_type = files.to_csv(result, runtime.org, lang), files.CSV_MEDIA_TYPE
+    else:
+        content, media_type = files.to_xlsx(result, runtime.org, lang), files.XLSX_MEDIA_TYPE
+    token = result.period.token.replace(":", "-").replace("..", "_")
+    return content, media_type, f"{result.report_id}-{token}.{format}"
+
+
+async def summaries(runtime: Runtime, user: User, lang: str) -> list[files.ReportSummaryOut]:
+    """The reports ``user`` may see, for the API: name, title, description, the kind of period."""
+    page = await index_page(runtime, user, lang)
+    return [
+        files.ReportSummaryOut(
+            name=link.id,
+            title=link.name,
+            description=link.description,
+            period=runtime.org.reports[link.id].period,
+        )
+        for link in page.reports
+    ]
 
 
 def _page(runtime: Runtime, user: User, result: Result, lang: str, today: dt.date) -> ReportPage:

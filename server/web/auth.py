@@ -32,7 +32,6 @@ from litestar.params import FromQuery
 from litestar.response import Redirect, Template
 from litestar.types import ASGIApp, Receive, Scope, Send
 
-from server.access import read_only
 from server.accounts import login
 from server.accounts.login import MAX_USERNAME
 from server.accounts.tokens import SESSION_COOKIE
@@ -40,6 +39,7 @@ from server.engine.advance import READ_ONLY_REFUSAL
 from server.i18n import t
 from server.runtime import Runtime
 from server.settings import Settings
+from server.standing import reads_only
 from server.store.records import User
 from server.web.api import BEARER, errors
 from server.web.deps import CurrentUser, Lang, RuntimeDep, Viewer
@@ -151,7 +151,7 @@ def refuse_read_only(scope: Scope, user: User | None) -> None:
     if user is None or scope.get("method", "GET") in SAFE_METHODS or scope["path"] in READ_ONLY_ALLOWED:
         return
     runtime = _runtime(scope)
-    if runtime is not None and read_only(user.roles, runtime.org):
+    if runtime is not None and reads_only(runtime, user):
         raise PermissionDeniedException(
             f"{READ_ONLY_REFUSAL.en} / {READ_ONLY_REFUSAL.ar}",
             extra={

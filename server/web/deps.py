@@ -26,6 +26,7 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from server.definitions.model import Language
 from server.i18n import negotiate
 from server.runtime import Runtime
+from server.standing import default_language
 from server.store.records import User
 from server.web.guards import LoginRequired, viewer_of
 
@@ -61,9 +62,10 @@ def template_env(connection: ASGIConnection[Any, Any, Any, Any]) -> jinja2.Envir
 
 
 def language(connection: ASGIConnection[Any, Any, Any, Any]) -> Language:
-    org = runtime_of(connection).org
     return negotiate(
-        connection.cookies.get(LANG_COOKIE), connection.headers.get("accept-language"), org.default_language
+        connection.cookies.get(LANG_COOKIE),
+        connection.headers.get("accept-language"),
+        default_language(runtime_of(connection)),
     )
 
 

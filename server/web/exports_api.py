@@ -112,7 +112,6 @@ class ExportsAPI(Controller):
             service=query.get("service") or None,
             start=_date(query.get("from"), "from"),
             end=_date(query.get("to"), "to"),
-            timezone=runtime.org.calendar.timezone,
         )
         found = await exports.audit(runtime, audit_filter, format)
         if isinstance(found, Document):

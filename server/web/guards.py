@@ -26,9 +26,9 @@ from litestar.exceptions import NotAuthorizedException, PermissionDeniedExceptio
 from litestar.handlers.base import BaseRouteHandler
 from litestar.response import Redirect
 
-from server.access import has_capability, is_staff
 from server.definitions.model import Capability
 from server.runtime import Runtime
+from server.standing import capable, staff
 from server.store.records import User
 
 __all__ = [
@@ -88,12 +88,12 @@ async def login_required(connection: AnyConnection, _: BaseRouteHandler) -> None
 
 
 async def staff_required(connection: AnyConnection, _: BaseRouteHandler) -> None:
-    if not is_staff(_user(connection), _runtime(connection).org):
+    if not staff(_runtime(connection), _user(connection)):
         raise PermissionDeniedException()
 
 
 def _capability(connection: AnyConnection, capability: Capability) -> None:
-    if not has_capability(_user(connection), _runtime(connection).org, capability):
+    if not capable(_runtime(connection), _user(connection), capability):
         raise PermissionDeniedException()
 
 

@@ -19,9 +19,8 @@ from litestar.connection import ASGIConnection
 from litestar.response import Template
 
 from server import __version__
-from server.access import has_capability, is_staff
-from server.channels.replies import log_link_shown
 from server.i18n import direction, other, t
+from server.standing import contact, standing
 from server.web.deps import language, runtime_of
 from server.web.guards import viewer_of
 
@@ -74,27 +73,26 @@ class Chrome:
 
 def chrome(connection: ASGIConnection[Any, Any, Any, Any], lang: str) -> Chrome:
     runtime = runtime_of(connection)
-    org = runtime.org
-    phone = org.contact.phones[0]
     user = viewer_of(connection)
     path = connection.url.path + (f"?{connection.url.query}" if connection.url.query else "")
+    here = contact(runtime, lang, t("extension", lang))
+    viewer = standing(runtime, user)
     return Chrome(
         lang=lang,
         dir=direction(lang),
         other_lang=other(lang),
-        org_name=org.name.get(lang),
-        org_parent=org.parent.get(lang) if org.parent else "",
-        phone=phone.display(t("extension", lang)),
-        email=org.contact.email or "",
-        hours=org.contact.hours.get(lang) if org.contact.hours else runtime.tickets.calendar.describe(lang),
+        org_name=here.org_name,
+        org_parent=here.org_parent,
+        phone=here.phone,
+        email=here.email,
+        hours=here.hours,
         path=path,
         user_name=user.name if user else None,
-        is_staff=is_staff(user, org),
-        is_admin=has_capability(user, org, "administer"),
-        is_auditor=has_capability(user, org, "export"),
-        is_requester=user is not None
-        and any(org.roles[r].scope == "requester" for r in user.roles if r in org.roles),
-        sees_replies=log_link_shown(user, org, (c.service for c in runtime.catalogue.services.values())),
+        is_staff=viewer.is_staff,
+        is_admin=viewer.is_admin,
+        is_auditor=viewer.is_auditor,
+        is_requester=viewer.is_requester,
+        sees_replies=viewer.sees_replies,
     )
 
 

@@ -20,8 +20,8 @@ from server.i18n import t
 from server.reports import files, view
 from server.reports.files import ReportOut, ReportSummaryOut
 from server.reports.periods import PeriodError
-from server.reports.service import NotAllowed, UnknownReport, build, report_of
-from server.reports.view import FigureTicketsPage, ReportPage, ReportsIndexPage, period_of, today_of
+from server.reports.service import NotAllowed, UnknownReport
+from server.reports.view import FigureTicketsPage, ReportPage, ReportsIndexPage
 from server.web.api import ApiError, errors
 from server.web.deps import ApiLang, CurrentUser, Lang, RuntimeDep
 from server.web.guards import login_required
@@ -116,19 +116,12 @@ class ReportPages(Controller):
         ask = dict(request.query_params)
         lang = "en" if ask.get("lang") == "en" else ("ar" if ask.get("lang") == "ar" else page_lang)
         try:
-            report = report_of(runtime.org, name)
-            period = period_of(report, runtime.org, ask, today_of(runtime))
-            department = ask.get("department") or None
-            result = await build(runtime, name, period, user, department=department, detail=False)
+            result = await view.report_result(runtime, user, name, ask, detail=False)
         except PeriodError as exc:
             return _bad_period(request, name, exc, page_lang)
         except (UnknownReport, NotAllowed) as exc:
             raise _refuse(exc) from exc
-        if format == "csv":
-            content, media_type = files.to_csv(result, runtime.org, lang), files.CSV_MEDIA_TYPE
-        else:
-            content, media_type = files.to_xlsx(result, runtime.org, lang), files.XLSX_MEDIA_TYPE
-        filename = f"{name}-{period.token.replace(':', '-').replace('..', '_')}.{format}"
+        content, media_type, filename = view.report_file(runtime, result, format, lang)
         return Response(
             content,
             media_type=media_type,
@@ -150,16 +143,7 @@ class ReportsAPI(Controller):
         self, runtime: RuntimeDep, user: CurrentUser, api_lang: ApiLang
     ) -> list[ReportSummaryOut]:
         """The reports the caller may see: ``name``, ``title``, ``description``, ``period`` (its kind)."""
-        page = await view.index_page(runtime, user, api_lang)
-        return [
-            ReportSummaryOut(
-                name=link.id,
-                title=link.name,
-                description=link.description,
-                period=runtime.org.reports[link.id].period,
-            )
-            for link in page.reports
-        ]
+        return await view.summaries(runtime, user, api_lang)
 
     @get("/{name:str}", responses=errors(400, 401, 403, 404))
     async def get_report(
@@ -176,9 +160,8 @@ class ReportsAPI(Controller):
         report, 403 for one the caller may not see, 400 for an invalid period."""
         ask = dict(request.query_params)
         try:
-            report = report_of(runtime.org, name)
-            period = period_of(report, runtime.org, {"period": ask.get("period", "")}, today_of(runtime))
-            result = await build(runtime, name, period, user, department=ask.get("department") or None)
+            only = {"period": ask.get("period", ""), "department": ask.get("department", "")}  # no picker
+            result = await view.report_result(runtime, user, name, only, detail=True)
         except PeriodError as exc:
             raise ApiError(400, f"period: {exc} / الفترة غير صالحة", invalid=["period"]) from exc
         except UnknownReport as exc:
