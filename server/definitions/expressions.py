@@ -25,180 +25,50 @@ calls.  Nothing is ever passed to ``eval``/``exec``/``compile``.
 from __future__ import annotations
 
 import ast
-import datetime
-import enum
-import keyword
-import operator
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
+
+# imported for its side effect: registers the built-in functions into FUNCTIONS
+import server.definitions.expression_functions  # noqa: F401
+from server.definitions.expression_runtime import arith, compare, is_number, truth
+from server.definitions.expression_types import (
+    FUNCTIONS,
+    NAMED_LITERALS,
+    NUMERIC,
+    STRINGY,
+    Env,
+    EvalContext,
+    EvaluationError,
+    ExpressionError,
+    ExprType,
+    FunctionSpec,
+    Lookups,
+    Scope,
+    fits,
+    number_type,
+    register_function,
+)
+
+__all__ = [
+    "FUNCTIONS",
+    "MAX_DEPTH",
+    "MAX_SOURCE_LENGTH",
+    "Env",
+    "EvalContext",
+    "EvaluationError",
+    "ExprType",
+    "Expression",
+    "ExpressionError",
+    "FunctionSpec",
+    "Lookups",
+    "Scope",
+    "compile_expression",
+    "register_function",
+]
 
 MAX_SOURCE_LENGTH = 2000
 MAX_DEPTH = 50
-
-Env = Mapping[str, Mapping[str, Any]]
-
-
-class ExprType(enum.Enum):
-    STRING = "string"
-    INTEGER = "integer"
-    NUMBER = "number"
-    BOOLEAN = "boolean"
-    NULL = "null"
-    LIST = "list"
-    ANY = "any"
-
-
-_NUMERIC = frozenset({ExprType.INTEGER, ExprType.NUMBER, ExprType.ANY})
-_STRINGY = frozenset({ExprType.STRING, ExprType.ANY})
-
-
-def _number_type(type_: ExprType) -> ExprType:
-    return ExprType.NUMBER if type_ is ExprType.ANY else type_
-
-
-def _fits(actual: ExprType, expected: ExprType) -> bool:
-    """Whether a value of type ``actual`` may be used where ``expected`` is wanted."""
-    if ExprType.ANY in (actual, expected) or actual is expected:
-        return True
-    return actual is ExprType.INTEGER and expected is ExprType.NUMBER
-
-
-@dataclass(frozen=True)
-class Scope:
-    """What an expression may refer to: root -> field -> type, and lookup table -> column -> type."""
-
-    roots: Mapping[str, Mapping[str, ExprType]]
-    lookup_tables: Mapping[str, Mapping[str, ExprType]] = field(default_factory=dict)
-
-
-class ExpressionError(Exception):
-    """An expression failed to compile; ``problems`` lists everything found."""
-
-    def __init__(self, problems: list[str]) -> None:
-        self.problems = list(problems)
-        super().__init__("; ".join(self.problems))
-
-
-class EvaluationError(Exception):
-    """An expression failed at runtime (division by zero, wrong runtime types, ...)."""
-
-
-class Lookups(Protocol):
-    def rows(self, table: str, key: str) -> Sequence[Mapping[str, Any]]: ...
-
-
-@dataclass(frozen=True)
-class EvalContext:
-    lookups: Lookups
-    now: datetime.datetime
-    is_working_time: Callable[[datetime.datetime], bool]
-
-
-@dataclass(frozen=True)
-class FunctionSpec:
-    name: str
-    params: tuple[ExprType, ...]
-    returns: ExprType
-    impl: Callable[..., Any]
-    description: str
-    literal_params: tuple[int, ...] = ()
-    check: Callable[[tuple[Any, ...], Scope], list[str]] | None = None
-    lookup_key_param: int | None = None
-    """For a function reading a lookup table (named by its first, literal, argument): the index of
-    the key argument, so that callers can prefetch the rows (see :attr:`Expression.lookups`)."""
-
-
-FUNCTIONS: dict[str, FunctionSpec] = {}
-_NAMED_LITERALS: Mapping[str, Any] = {"true": True, "false": False, "none": None}
-
-
-def register_function(spec: FunctionSpec) -> None:
-    """Add ``spec`` to :data:`FUNCTIONS`; a name may be registered only once."""
-    name = spec.name
-    if not name.isidentifier() or keyword.iskeyword(name) or name.startswith("_") or name in _NAMED_LITERALS:
-        raise ValueError(f"invalid function name {name!r}")
-    for index in spec.literal_params:
-        if not 0 <= index < len(spec.params) or spec.params[index] not in _STRINGY:
-            raise ValueError(f"{name}: literal parameter {index} must be a string parameter")
-    existing = FUNCTIONS.get(name)
-    if existing is not None and existing is not spec:
-        raise ValueError(f"function {name!r} is already registered")
-    FUNCTIONS[name] = spec
-
-
-# --- runtime helpers ---------------------------------------------------------------------------------
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
-
-
-def _tname(value: Any) -> str:
-    if value is None:
-        return "none"
-    if isinstance(value, bool):
-        return "boolean"
-    names = {int: "integer", float: "number", str: "string", list: "list", tuple: "list"}
-    if type(value) in names:
-        return names[type(value)]
-    return "object" if isinstance(value, Mapping) else type(value).__name__
-
-
-def _truth(value: Any, what: str) -> bool:
-    if value is None:
-        return False
-    if isinstance(value, bool):
-        return value
-    raise EvaluationError(f"{what} needs a boolean, got {_tname(value)}")
-
-
-def _equal(left: Any, right: Any) -> bool:
-    if isinstance(left, bool) != isinstance(right, bool):
-        return False  # keep true == 1 false
-    return bool(left == right)
-
-
-def _contains(container: Any, item: Any) -> bool:
-    if container is None:
-        return False
-    if isinstance(container, str):
-        if item is None:
-            return False
-        if not isinstance(item, str):
-            raise EvaluationError(f"'in' a string needs a string on the left, got {_tname(item)}")
-        return item in container
-    if isinstance(container, list | tuple | set | frozenset):
-        return any(_equal(item, element) for element in container)
-    raise EvaluationError(f"'in' needs a list or string on the right, got {_tname(container)}")
-
-
-_ORDERING = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}
-_ARITHMETIC = {"+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv}
-
-
-def _compare(op: str, left: Any, right: Any) -> bool:
-    if op in ("==", "!="):
-        return _equal(left, right) == (op == "==")
-    if op in ("in", "not in"):
-        return _contains(right, left) == (op == "in")
-    if left is None or right is None:
-        return False
-    if (_is_number(left) and _is_number(right)) or (isinstance(left, str) and isinstance(right, str)):
-        return bool(_ORDERING[op](left, right))
-    raise EvaluationError(f"cannot compare {_tname(left)} with {_tname(right)} using '{op}'")
-
-
-def _arith(op: str, left: Any, right: Any) -> Any:
-    for value in (left, right):
-        if not _is_number(value):
-            raise EvaluationError(f"'{op}' needs numbers, got {_tname(value)}")
-    try:
-        return _ARITHMETIC[op](left, right)
-    except ZeroDivisionError:
-        raise EvaluationError("division by zero") from None
-    except OverflowError as exc:
-        raise EvaluationError(f"arithmetic overflow in '{op}': {exc}") from exc
 
 
 # --- compiled form: closures ``(env, ctx) -> value``, plus two inspectable literal nodes ---------------
@@ -248,7 +118,7 @@ class Expression:
 
     def test(self, env: Env, ctx: EvalContext) -> bool:
         """Evaluate as a condition: ``none`` is false, a non-boolean raises :class:`EvaluationError`."""
-        return _truth(self.evaluate(env, ctx), "a condition")
+        return truth(self.evaluate(env, ctx), "a condition")
 
 
 # --- compiler ----------------------------------------------------------------------------------------
@@ -327,8 +197,8 @@ class _Compiler:
 
     def visit_Name(self, node: ast.Name) -> _Compiled:
         name = node.id
-        if name in _NAMED_LITERALS:
-            value = _NAMED_LITERALS[name]
+        if name in NAMED_LITERALS:
+            value = NAMED_LITERALS[name]
             return _Const(value), _LITERAL_TYPES[type(value)]
         if name.startswith("_"):
             return self.fail(node, "names starting with '_' are not allowed")
@@ -371,16 +241,16 @@ class _Compiler:
     def visit_UnaryOp(self, node: ast.UnaryOp) -> _Compiled:
         operand, type_ = self.visit(node.operand)
         if isinstance(node.op, ast.Not):
-            if not _fits(type_, ExprType.BOOLEAN):
+            if not fits(type_, ExprType.BOOLEAN):
                 self.problem(node, f"'not' needs a boolean, got {type_.value}")
-            return (lambda env, ctx: not _truth(operand(env, ctx), "'not'")), ExprType.BOOLEAN
+            return (lambda env, ctx: not truth(operand(env, ctx), "'not'")), ExprType.BOOLEAN
         if not isinstance(node.op, ast.USub):
             return self.fail(node, "only unary '-' is supported")
-        if type_ not in _NUMERIC:
+        if type_ not in NUMERIC:
             return self.fail(node, f"unary '-' needs a number, got {type_.value}")
-        if isinstance(operand, _Const) and _is_number(operand.value):
+        if isinstance(operand, _Const) and is_number(operand.value):
             return _Const(-operand.value), type_  # fold negative literals (so they work in lists)
-        return (lambda env, ctx: _arith("-", 0, operand(env, ctx))), _number_type(type_)
+        return (lambda env, ctx: arith("-", 0, operand(env, ctx))), number_type(type_)
 
     def visit_BoolOp(self, node: ast.BoolOp) -> _Compiled:
         is_and = isinstance(node.op, ast.And)
@@ -388,13 +258,13 @@ class _Compiler:
         operands: list[_Eval] = []
         for value in node.values:
             operand, type_ = self.visit(value)
-            if not _fits(type_, ExprType.BOOLEAN):
+            if not fits(type_, ExprType.BOOLEAN):
                 self.problem(value, f"{word} needs boolean operands, got {type_.value}")
             operands.append(operand)
 
         def run(env: Env, ctx: EvalContext) -> bool:
             for each in operands:  # short-circuits like Python's and/or
-                if _truth(each(env, ctx), word) != is_and:
+                if truth(each(env, ctx), word) != is_and:
                     return not is_and
             return is_and
 
@@ -406,11 +276,11 @@ class _Compiler:
         right, right_type = self.visit(node.right)
         if op is None:
             return self.fail(node, "operator not supported (only + - * /)")
-        if left_type not in _NUMERIC or right_type not in _NUMERIC:
+        if left_type not in NUMERIC or right_type not in NUMERIC:
             return self.fail(node, f"'{op}' needs numbers, got {left_type.value} and {right_type.value}")
         both_int = left_type is ExprType.INTEGER and right_type is ExprType.INTEGER
         type_ = ExprType.INTEGER if both_int and op != "/" else ExprType.NUMBER
-        return (lambda env, ctx: _arith(op, left(env, ctx), right(env, ctx))), type_
+        return (lambda env, ctx: arith(op, left(env, ctx), right(env, ctx))), type_
 
     def visit_Compare(self, node: ast.Compare) -> _Compiled:
         compiled = [self.visit(n) for n in (node.left, *node.comparators)]
@@ -422,15 +292,15 @@ class _Compiler:
                 continue
             ops.append(op)
             if op in ("==", "!="):
-                ok = ExprType.NULL in (lt, rt) or _fits(lt, rt) or _fits(rt, lt)
+                ok = ExprType.NULL in (lt, rt) or fits(lt, rt) or fits(rt, lt)
             elif op in ("in", "not in"):
-                ok = rt in (ExprType.LIST, ExprType.ANY) or (rt is ExprType.STRING and lt in _STRINGY)
+                ok = rt in (ExprType.LIST, ExprType.ANY) or (rt is ExprType.STRING and lt in STRINGY)
                 if ok and isinstance(right, _ListLit) and lt not in (ExprType.ANY, ExprType.NULL):
                     kinds = {_LITERAL_TYPES[type(v)] for v in right.values} - {ExprType.NULL}
-                    for kind in sorted(k.value for k in kinds if not (_fits(k, lt) or _fits(lt, k))):
+                    for kind in sorted(k.value for k in kinds if not (fits(k, lt) or fits(lt, k))):
                         self.problem(node, f"a {lt.value} can never be in a list of {kind} literals")
             else:
-                ok = (lt in _NUMERIC and rt in _NUMERIC) or (lt in _STRINGY and rt in _STRINGY)
+                ok = (lt in NUMERIC and rt in NUMERIC) or (lt in STRINGY and rt in STRINGY)
             if not ok:
                 self.problem(node, f"cannot compare {lt.value} with {rt.value} using '{op}'")
         if len(ops) != len(node.ops):
@@ -441,7 +311,7 @@ class _Compiler:
             left = first(env, ctx)
             for op, operand in zip(ops, rest, strict=True):  # a < b < c evaluates b once
                 right = operand(env, ctx)
-                if not _compare(op, left, right):
+                if not compare(op, left, right):
                     return False
                 left = right
             return True
@@ -465,7 +335,7 @@ class _Compiler:
                 node, f"{name}() takes {count} argument{'s' * (count != 1)}, got {len(compiled)}"
             )
         for position, ((_, actual), expected) in enumerate(zip(compiled, spec.params, strict=True), 1):
-            if actual is not ExprType.NULL and not _fits(actual, expected):
+            if actual is not ExprType.NULL and not fits(actual, expected):
                 self.problem(
                     node, f"{name}() argument {position} must be {expected.value}, got {actual.value}"
                 )
@@ -524,7 +394,7 @@ def compile_expression(
         raise ExpressionError([f"expression is nested more than {MAX_DEPTH} levels deep"])
     compiler = _Compiler(text, scope)
     node, type_ = compiler.visit(tree.body)
-    if expect is not None and not _fits(type_, expect):
+    if expect is not None and not fits(type_, expect):
         compiler.problems.append(f"expected a {expect.value} expression, got {type_.value}")
     if compiler.problems:
         raise ExpressionError(compiler.problems)
@@ -536,89 +406,3 @@ def compile_expression(
         node,
         frozenset(compiler.lookups),
     )
-
-
-# --- built-in functions ------------------------------------------------------------------------------
-
-
-def _rows(ctx: EvalContext, table: str, key: Any) -> Sequence[Mapping[str, Any]]:
-    return () if key is None else ctx.lookups.rows(table, str(key))
-
-
-def _len(ctx: EvalContext, value: Any) -> int:
-    if value is None:
-        return 0
-    if isinstance(value, str | list | tuple | Mapping):
-        return len(value)
-    raise EvaluationError(f"len() needs a string or list, got {_tname(value)}")
-
-
-def _lower(ctx: EvalContext, value: Any) -> Any:
-    if value is None or isinstance(value, str):
-        return value and value.lower()
-    raise EvaluationError(f"lower() needs a string, got {_tname(value)}")
-
-
-def _is_set(ctx: EvalContext, value: Any) -> bool:
-    return value is not None and not (isinstance(value, str | list | tuple | Mapping) and len(value) == 0)
-
-
-def _lookup_sum(ctx: EvalContext, table: str, key: Any, column: str) -> int | float:
-    total: int | float = 0
-    for row in _rows(ctx, table, key):
-        value = row.get(column)
-        if value is not None and not _is_number(value):
-            raise EvaluationError(f"lookup_sum(): {table}.{column} holds {_tname(value)}, not a number")
-        total += value or 0
-    return total
-
-
-def _check_table(literals: tuple[Any, ...], scope: Scope) -> list[str]:
-    return [] if literals[0] in scope.lookup_tables else [f"unknown lookup table '{literals[0]}'"]
-
-
-def _check_sum(literals: tuple[Any, ...], scope: Scope) -> list[str]:
-    table, column = literals[0], literals[2]
-    columns = scope.lookup_tables.get(table)
-    if columns is None:
-        return _check_table(literals, scope)
-    if column not in columns:
-        return [f"lookup table '{table}' has no column '{column}'"]
-    if columns[column] not in (ExprType.INTEGER, ExprType.NUMBER):
-        return [f"column '{table}.{column}' is {columns[column].value}, not a number"]
-    return []
-
-
-for _spec in (
-    FunctionSpec(
-        "within_working_hours",
-        (),
-        ExprType.BOOLEAN,
-        lambda ctx: bool(ctx.is_working_time(ctx.now)),
-        "Whether now falls within the organisation's working hours.",
-    ),
-    FunctionSpec("len", (ExprType.ANY,), ExprType.INTEGER, _len, "Length of a string or list (none -> 0)."),
-    FunctionSpec("lower", (ExprType.STRING,), ExprType.STRING, _lower, "Lower-cased copy of a string."),
-    FunctionSpec(
-        "lookup_count",
-        (ExprType.STRING, ExprType.ANY),
-        ExprType.INTEGER,
-        lambda ctx, table, key: len(_rows(ctx, table, key)),
-        "Number of rows of a lookup table stored under a key.",
-        literal_params=(0,),
-        check=_check_table,
-        lookup_key_param=1,
-    ),
-    FunctionSpec(
-        "lookup_sum",
-        (ExprType.STRING, ExprType.ANY, ExprType.STRING),
-        ExprType.NUMBER,
-        _lookup_sum,
-        "Sum of a numeric column over the rows of a lookup table stored under a key.",
-        literal_params=(0, 2),
-        lookup_key_param=1,
-        check=_check_sum,
-    ),
-    FunctionSpec("is_set", (ExprType.ANY,), ExprType.BOOLEAN, _is_set, "Not none, not empty string or list."),
-):
-    register_function(_spec)
