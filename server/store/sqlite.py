@@ -47,66 +47,45 @@ checked by ``json_valid``; tables are STRICT, hence SQLite ≥ 3.37 (checked at 
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 import aiosqlite
 
-from server.accounts.records import ApiToken
-from server.audit.chain import Break as ChainBreak
-from server.store import (
-    sqlite_attachments,
-    sqlite_audit,
-    sqlite_definitions,
-    sqlite_directory,
-    sqlite_drafts,
-    sqlite_integrations,
-    sqlite_outbox,
-    sqlite_reports,
-    sqlite_sessions,
-    sqlite_surveys,
-    sqlite_tasks,
-    sqlite_tickets,
-)
-from server.store.interface import SENDING_LEASE
+from server.store import sqlite_directory, sqlite_tasks, sqlite_tickets
 from server.store.migrate import migrate
 from server.store.records import (
     Assignment,
-    Attachment,
-    DefinitionVersion,
-    Draft,
     Event,
-    InboundOutcome,
-    IntegrationKey,
     Messages,
     NewEvent,
     NewTicket,
     NewTimer,
-    OutboxMessage,
-    OutboxStatus,
     ReadyReply,
-    ReportBasis,
-    ReportRating,
-    ReportTicket,
-    SurveyResponse,
     TaskFilter,
     TaskOrder,
     TaskRow,
     Ticket,
     TicketChange,
-    Timer,
-    TimerStatus,
     User,
 )
+from server.store.sqlite_attachments import SQLiteAttachmentsMixin
+from server.store.sqlite_audit import SQLiteAuditMixin
 from server.store.sqlite_cache import SQLiteCacheMixin
 from server.store.sqlite_channels import SQLiteChannelsMixin
 from server.store.sqlite_codec import fetch_all
 from server.store.sqlite_connection import Synchronous, Writer, WriteTurns, connect
+from server.store.sqlite_definitions import SQLiteDefinitionsMixin
+from server.store.sqlite_drafts import SQLiteDraftsMixin
+from server.store.sqlite_integrations import SQLiteIntegrationsMixin
+from server.store.sqlite_outbox import SQLiteOutboxMixin
 from server.store.sqlite_report_mail import SQLiteReportMailMixin
+from server.store.sqlite_reports import SQLiteReportsMixin
+from server.store.sqlite_sessions import SQLiteSessionsMixin
+from server.store.sqlite_surveys import SQLiteSurveysMixin
 from server.store.sqlite_timers import SQLiteTimersMixin
 from server.store.stamp import StampCache
 
@@ -154,8 +133,25 @@ async def open_store(
 DEVELOPMENT_AUDIT_KEY = b"khidma development audit key: not for production"
 
 
-class SQLiteStore(SQLiteReportMailMixin, SQLiteChannelsMixin, SQLiteCacheMixin, SQLiteTimersMixin):
-    """The ``Store`` on one SQLite file. Make one with ``open_store``; ``close()`` it when done."""
+class SQLiteStore(
+    SQLiteOutboxMixin,
+    SQLiteDefinitionsMixin,
+    SQLiteDraftsMixin,
+    SQLiteSessionsMixin,
+    SQLiteSurveysMixin,
+    SQLiteReportsMixin,
+    SQLiteAttachmentsMixin,
+    SQLiteAuditMixin,
+    SQLiteIntegrationsMixin,
+    SQLiteReportMailMixin,
+    SQLiteChannelsMixin,
+    SQLiteCacheMixin,
+    SQLiteTimersMixin,
+):
+    """The ``Store`` on one SQLite file. Make one with ``open_store``; ``close()`` it when done.
+
+    Tickets, task lists and directory data are here; every other area is a mixin of its
+    ``sqlite_<area>.py`` (the module of its queries), for the Protocol of its ``interface_<area>.py``."""
 
     def __init__(
         self,
@@ -270,127 +266,6 @@ class SQLiteStore(SQLiteReportMailMixin, SQLiteChannelsMixin, SQLiteCacheMixin, 
     async def set_search_texts(self, texts: Mapping[int, str]) -> None:
         await self._writer.run(lambda conn: sqlite_tasks.set_search_texts(conn, texts))
 
-    # --- outbox and timers --------------------------------------------------------------
-
-    async def claim_outbox(
-        self, *, now: datetime, limit: int, channels: Sequence[str] | None = None
-    ) -> list[OutboxMessage]:
-        return await self._writer.run(
-            lambda conn: sqlite_outbox.claim(conn, now=now, limit=limit, channels=channels)
-        )
-
-    async def mark_sent(self, message_id: int, *, now: datetime) -> None:
-        await self._writer.run(lambda conn: sqlite_outbox.mark_sent(conn, message_id, now=now))
-
-    async def mark_failed(
-        self, message_id: int, *, now: datetime, error: str, retry_at: datetime | None
-    ) -> None:
-        await self._writer.run(
-            lambda conn: sqlite_outbox.mark_failed(conn, message_id, now=now, error=error, retry_at=retry_at)
-        )
-
-    async def retry_outbox(self, message_id: int, *, now: datetime) -> bool:
-        return await self._writer.run(lambda conn: sqlite_outbox.retry(conn, message_id, now=now))
-
-    async def list_outbox(
-        self, ticket_id: int | None = None, status: OutboxStatus | None = None
-    ) -> list[OutboxMessage]:
-        return await sqlite_outbox.list_messages(self._reader, ticket_id, status)
-
-    async def requeue_sending(self, *, now: datetime, older_than: timedelta = SENDING_LEASE) -> int:
-        return await self._writer.run(
-            lambda conn: sqlite_outbox.requeue_sending(conn, now=now, older_than=older_than)
-        )
-
-    async def due_timers(self, *, now: datetime) -> list[Timer]:
-        return await sqlite_outbox.due_timers(self._reader, now=now)
-
-    async def set_timer_status(self, timer_id: int, status: TimerStatus) -> None:
-        await self._writer.run(lambda conn: sqlite_outbox.set_timer_status(conn, timer_id, status))
-
-    # --- definitions --------------------------------------------------------------------
-
-    async def publish_definition(
-        self,
-        service_id: str,
-        bundle: Mapping[str, Any],
-        content_hash: str,
-        *,
-        created_by: str | None,
-        note: str,
-        now: datetime,
-    ) -> DefinitionVersion:
-        try:
-            return await self._writer.run(
-                lambda conn: sqlite_definitions.publish(
-                    conn, service_id, bundle, content_hash, created_by=created_by, note=note, now=now
-                )
-            )
-        finally:
-            self._stamp.forget()
-
-    async def latest_definition(self, service_id: str) -> DefinitionVersion | None:
-        return await sqlite_definitions.latest(self._reader, service_id)
-
-    async def get_definition(self, definition_id: int) -> DefinitionVersion | None:
-        return await sqlite_definitions.get(self._reader, definition_id)
-
-    async def latest_definitions(self) -> list[DefinitionVersion]:
-        return await sqlite_definitions.latest_of_each(self._reader)
-
-    async def list_definitions(self, service_id: str) -> list[DefinitionVersion]:
-        return await sqlite_definitions.list_versions(self._reader, service_id)
-
-    # --- drafts and moving tickets (administration) -------------------------------------
-
-    async def save_draft(
-        self, service_id: str, files: Mapping[str, str], *, by: str | None, now: datetime
-    ) -> Draft:
-        return await self._writer.run(
-            lambda conn: sqlite_drafts.save(conn, service_id, files, by=by, now=now)
-        )
-
-    async def get_draft(self, service_id: str) -> Draft | None:
-        return await sqlite_drafts.get(self._reader, service_id)
-
-    async def list_drafts(self) -> list[Draft]:
-        return await sqlite_drafts.list_all(self._reader)
-
-    async def delete_draft(self, service_id: str) -> None:
-        await self._writer.run(lambda conn: sqlite_drafts.delete(conn, service_id))
-
-    async def open_tickets_on(self, definition_version_id: int) -> list[Ticket]:
-        return await sqlite_drafts.open_tickets(self._reader, definition_version_id)
-
-    async def migrate_ticket(
-        self,
-        ticket_id: int,
-        expected_version: int,
-        new_definition_version_id: int,
-        change: TicketChange,
-        event: NewEvent,
-        *,
-        data: Mapping[str, Any],
-        timers: Sequence[NewTimer],
-        search_text: str | None = None,
-        now: datetime,
-    ) -> Ticket:
-        return await self._writer.run(
-            lambda conn: sqlite_drafts.migrate_ticket(
-                conn,
-                ticket_id,
-                expected_version,
-                new_definition_version_id,
-                change,
-                event,
-                data=data,
-                timers=timers,
-                search_text=search_text,
-                now=now,
-                key=self._audit_key,
-            )
-        )
-
     # --- lookup tables ------------------------------------------------------------------
 
     async def replace_lookup_table(
@@ -453,118 +328,6 @@ class SQLiteStore(SQLiteReportMailMixin, SQLiteChannelsMixin, SQLiteCacheMixin, 
         return await sqlite_directory.users_in_department(
             self._reader, department, role, active_only=active_only
         )
-
-    # --- accounts: passwords, sessions, API tokens, log-in throttle (sqlite_sessions) --------
-
-    async def set_password(
-        self, user_id: str, password_hash: str | None, *, end_sessions: bool = True
-    ) -> None:
-        await self._writer.run(
-            lambda conn: sqlite_sessions.set_password(conn, user_id, password_hash, end_sessions=end_sessions)
-        )
-
-    async def users_with_role(self, role: str, *, active_only: bool = True) -> list[User]:
-        return await sqlite_sessions.users_with_role(self._reader, role, active_only=active_only)
-
-    async def list_users(self, *, active_only: bool = False) -> list[User]:
-        return await sqlite_sessions.list_users(self._reader, active_only=active_only)
-
-    async def create_session(
-        self, user_id: str, id_hash: str, *, now: datetime, expires_at: datetime
-    ) -> None:
-        await self._writer.run(
-            lambda conn: sqlite_sessions.create_session(
-                conn, user_id, id_hash, now=now, expires_at=expires_at
-            )
-        )
-
-    async def get_session_user(self, id_hash: str, *, now: datetime, idle: timedelta) -> User | None:
-        return await sqlite_sessions.get_session_user(self._reader, self._writer, id_hash, now=now, idle=idle)
-
-    async def delete_session(self, id_hash: str) -> None:
-        await self._writer.run(lambda conn: sqlite_sessions.delete_session(conn, id_hash))
-
-    async def delete_user_sessions(self, user_id: str) -> int:
-        return await self._writer.run(lambda conn: sqlite_sessions.delete_user_sessions(conn, user_id))
-
-    async def create_api_token(self, user_id: str, name: str, token_hash: str, *, now: datetime) -> ApiToken:
-        return await self._writer.run(
-            lambda conn: sqlite_sessions.create_api_token(conn, user_id, name, token_hash, now=now)
-        )
-
-    async def get_token_user(self, token_hash: str, *, now: datetime) -> User | None:
-        return await sqlite_sessions.get_token_user(self._reader, self._writer, token_hash, now=now)
-
-    async def revoke_token(self, token_id: int, *, now: datetime) -> ApiToken:
-        return await self._writer.run(lambda conn: sqlite_sessions.revoke_token(conn, token_id, now=now))
-
-    async def list_tokens(self, user_id: str) -> list[ApiToken]:
-        return await sqlite_sessions.list_tokens(self._reader, user_id)
-
-    async def record_failed_login(
-        self, keys: Sequence[str], *, now: datetime, forget_before: datetime | None = None
-    ) -> None:
-        await self._writer.run(
-            lambda conn: sqlite_sessions.record_failed_login(conn, keys, now=now, forget_before=forget_before)
-        )
-
-    async def count_failed_logins(self, key: str, *, since: datetime) -> int:
-        return await sqlite_sessions.count_failed_logins(self._reader, key, since=since)
-
-    async def clear_failed_logins(self, key: str) -> None:
-        await self._writer.run(lambda conn: sqlite_sessions.clear_failed_logins(conn, key))
-
-    async def take_rate_token(self, key: str, *, limit: int, now: datetime, since: datetime) -> bool:
-        return await self._writer.run_sync(
-            lambda conn: sqlite_sessions.take_rate_token(conn, key, limit=limit, now=now, since=since)
-        )
-
-    # --- survey responses ---------------------------------------------------------------
-
-    async def add_survey_response(
-        self, *, ticket_id: int, survey_id: str, answers: Mapping[str, int], comment: str, now: datetime
-    ) -> SurveyResponse:
-        return await self._writer.run(
-            lambda conn: sqlite_surveys.add(
-                conn, ticket_id=ticket_id, survey_id=survey_id, answers=answers, comment=comment, now=now
-            )
-        )
-
-    async def get_survey_response(self, ticket_id: int) -> SurveyResponse | None:
-        return await sqlite_surveys.get(self._reader, ticket_id)
-
-    # --- reports (read-only) --------------------------------------------------------------
-
-    async def report_tickets(
-        self,
-        *,
-        services: Sequence[str],
-        basis: ReportBasis,
-        start: datetime,
-        end: datetime,
-        variables: Sequence[str] = (),
-        fields: Sequence[str] = (),
-    ) -> list[ReportTicket]:
-        return await sqlite_reports.report_tickets(
-            self._reader, services, basis, start, end, variables=variables, fields=fields
-        )
-
-    async def report_overdue(
-        self,
-        *,
-        services: Sequence[str],
-        now: datetime,
-        variables: Sequence[str] = (),
-        fields: Sequence[str] = (),
-    ) -> list[ReportTicket]:
-        return await sqlite_reports.report_overdue(
-            self._reader, services, now, variables=variables, fields=fields
-        )
-
-    async def report_ratings(
-        self, *, services: Sequence[str], start: datetime, end: datetime
-    ) -> list[ReportRating]:
-        return await sqlite_reports.report_ratings(self._reader, services, start, end)
 
     # --- ready replies ------------------------------------------------------------------
 
@@ -656,105 +419,11 @@ class SQLiteStore(SQLiteReportMailMixin, SQLiteChannelsMixin, SQLiteCacheMixin, 
             self._reader, query, include_inactive=include_inactive, offset=offset, limit=limit
         )
 
-    # --- attachments --------------------------------------------------------------------
-
-    async def add_attachment(
-        self,
-        *,
-        ticket_id: int | None,
-        field: str,
-        filename: str,
-        media_type: str,
-        content: bytes,
-        now: datetime,
-    ) -> Attachment:
-        sha256 = await asyncio.to_thread(sqlite_attachments.store_blob, self.attachments_dir, content)
-
-        async def insert(conn: aiosqlite.Connection) -> Attachment:
-            # The orphan clean-up may have removed identical bytes since: write them again (rare).
-            if not sqlite_attachments.blob_path(self.attachments_dir, sha256).is_file():
-                sqlite_attachments.store_blob(self.attachments_dir, content)
-            return await sqlite_attachments.insert_attachment(
-                conn,
-                ticket_id=ticket_id,
-                field=field,
-                filename=filename,
-                media_type=media_type,
-                size=len(content),
-                sha256=sha256,
-                now=now,
-            )
-
-        return await self._writer.run(insert)
-
-    async def get_attachment(self, attachment_id: str) -> Attachment | None:
-        return await sqlite_attachments.get_attachment(self._reader, attachment_id)
-
-    async def get_attachments(self, attachment_ids: Sequence[str]) -> dict[str, Attachment]:
-        return await sqlite_attachments.get_attachments(self._reader, attachment_ids)
-
-    def attachment_path(self, attachment: Attachment) -> Path:
-        return sqlite_attachments.blob_path(self.attachments_dir, attachment.sha256)
-
-    async def link_attachments(self, ticket_id: int, attachment_ids: Sequence[str]) -> None:
-        await self._writer.run(
-            lambda conn: sqlite_attachments.link_attachments(conn, ticket_id, attachment_ids)
-        )
-
-    async def delete_orphan_attachments(self, older_than: timedelta, now: datetime) -> int:
-        return await self._writer.run(
-            lambda conn: sqlite_attachments.delete_orphans(conn, self.attachments_dir, now - older_than)
-        )
-
-    # --- the audit chain (server/audit) --------------------------------------------------
-
-    async def verify_event_chains(self) -> tuple[int, int, list[ChainBreak]]:
-        return await sqlite_audit.verify(self._reader, self._audit_key)
-
-    async def rechain_events(self, *, reason: str, now: datetime) -> tuple[int, int]:
-        return await self._writer.run(
-            lambda conn: sqlite_audit.rechain(conn, self._audit_key, reason=reason, now=now)
-        )
-
-    async def audit_chain_log(self) -> list[dict[str, Any]]:
-        return [dict(row) for row in await sqlite_audit.chain_log(self._reader)]
-
     # --- maintenance --------------------------------------------------------------------
 
     async def integrity_check(self) -> str:
         rows = await fetch_all(self._reader, "PRAGMA integrity_check")
         return "\n".join(str(row[0]) for row in rows)
-
-    # --- inbound channels (sqlite_integrations) ------------------------------------------
-
-    async def create_integration_key(
-        self, name: str, channel: str, key_hash: str, *, now: datetime
-    ) -> IntegrationKey:
-        return await self._writer.run(
-            lambda conn: sqlite_integrations.create_key(conn, name, channel, key_hash, now=now)
-        )
-
-    async def integration_key_by_hash(self, key_hash: str, *, now: datetime) -> IntegrationKey | None:
-        return await sqlite_integrations.key_by_hash(self._reader, self._writer, key_hash, now=now)
-
-    async def revoke_integration_key(self, name: str, *, now: datetime) -> IntegrationKey:
-        return await self._writer.run(lambda conn: sqlite_integrations.revoke_key(conn, name, now=now))
-
-    async def list_integration_keys(self) -> list[IntegrationKey]:
-        return await sqlite_integrations.list_keys(self._reader)
-
-    async def inbound_message_seen(self, message_id: str) -> bool:
-        return await sqlite_integrations.inbound_seen(self._reader, message_id)
-
-    async def record_inbound_message(
-        self, message_id: str, ticket_id: int | None, outcome: InboundOutcome, *, now: datetime
-    ) -> bool:
-        return await self._writer.run(
-            lambda conn: sqlite_integrations.record_inbound(conn, message_id, ticket_id, outcome, now=now)
-        )
-
-    async def ticket_of_messages(self, message_ids: Sequence[str], outbound_ids: Sequence[str]) -> int | None:
-        return await sqlite_integrations.ticket_of_messages(self._reader, message_ids, outbound_ids)
 
 
 if TYPE_CHECKING:

@@ -15,13 +15,14 @@ the same moment can never end up with a row whose file was just removed.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import os
 import secrets
 import sqlite3
 import tempfile
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import aiosqlite
@@ -29,6 +30,7 @@ import aiosqlite
 from server.store.interface import NotFound
 from server.store.records import Attachment
 from server.store.sqlite_codec import fetch_all, fetch_one, json_text, parse_time, time_text
+from server.store.sqlite_connection import Writer
 
 
 def blob_path(root: Path, sha256: str) -> Path:
@@ -153,3 +155,58 @@ async def delete_orphans(conn: aiosqlite.Connection, root: Path, cutoff: datetim
         if await fetch_one(conn, "SELECT 1 FROM attachments WHERE sha256 = ? LIMIT 1", (sha256,)) is None:
             blob_path(root, sha256).unlink(missing_ok=True)
     return len(rows)
+
+
+class SQLiteAttachmentsMixin:
+    """``AttachmentsStore`` (``interface_attachments``) on the store's connections and its
+    ``attachments_dir`` (a base of ``SQLiteStore``)."""
+
+    _writer: Writer
+    _reader: aiosqlite.Connection
+    attachments_dir: Path
+
+    async def add_attachment(
+        self,
+        *,
+        ticket_id: int | None,
+        field: str,
+        filename: str,
+        media_type: str,
+        content: bytes,
+        now: datetime,
+    ) -> Attachment:
+        sha256 = await asyncio.to_thread(store_blob, self.attachments_dir, content)
+
+        async def insert(conn: aiosqlite.Connection) -> Attachment:
+            # The orphan clean-up may have removed identical bytes since: write them again (rare).
+            if not blob_path(self.attachments_dir, sha256).is_file():
+                store_blob(self.attachments_dir, content)
+            return await insert_attachment(
+                conn,
+                ticket_id=ticket_id,
+                field=field,
+                filename=filename,
+                media_type=media_type,
+                size=len(content),
+                sha256=sha256,
+                now=now,
+            )
+
+        return await self._writer.run(insert)
+
+    async def get_attachment(self, attachment_id: str) -> Attachment | None:
+        return await get_attachment(self._reader, attachment_id)
+
+    async def get_attachments(self, attachment_ids: Sequence[str]) -> dict[str, Attachment]:
+        return await get_attachments(self._reader, attachment_ids)
+
+    def attachment_path(self, attachment: Attachment) -> Path:
+        return blob_path(self.attachments_dir, attachment.sha256)
+
+    async def link_attachments(self, ticket_id: int, attachment_ids: Sequence[str]) -> None:
+        await self._writer.run(lambda conn: link_attachments(conn, ticket_id, attachment_ids))
+
+    async def delete_orphan_attachments(self, older_than: timedelta, now: datetime) -> int:
+        return await self._writer.run(
+            lambda conn: delete_orphans(conn, self.attachments_dir, now - older_than)
+        )

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import sqlite3
 from datetime import datetime
+from typing import Any
 
 import aiosqlite
 
 from server.audit.chain import CHAIN_VERSION, Break, check_event, seal, sealed_values
 from server.store.sqlite_codec import fetch_all, fetch_one, time_text
+from server.store.sqlite_connection import Writer
 
 
 async def seal_event(conn: aiosqlite.Connection, key: bytes, event_id: int, prev_mac: str | None) -> str:
@@ -123,3 +125,21 @@ async def verify(conn: aiosqlite.Connection, key: bytes) -> tuple[int, int, list
 
 async def chain_log(conn: aiosqlite.Connection) -> list[sqlite3.Row]:
     return await fetch_all(conn, "SELECT * FROM audit_chain_log ORDER BY id")
+
+
+class SQLiteAuditMixin:
+    """``AuditStore`` (``interface_audit``) on the store's connections, under its key (a base of
+    ``SQLiteStore``)."""
+
+    _writer: Writer
+    _reader: aiosqlite.Connection
+    _audit_key: bytes
+
+    async def verify_event_chains(self) -> tuple[int, int, list[Break]]:
+        return await verify(self._reader, self._audit_key)
+
+    async def rechain_events(self, *, reason: str, now: datetime) -> tuple[int, int]:
+        return await self._writer.run(lambda conn: rechain(conn, self._audit_key, reason=reason, now=now))
+
+    async def audit_chain_log(self) -> list[dict[str, Any]]:
+        return [dict(row) for row in await chain_log(self._reader)]

@@ -18,6 +18,8 @@ from server.store.sqlite_codec import (
     parse_time,
     time_text,
 )
+from server.store.sqlite_connection import Writer
+from server.store.stamp import StampCache
 
 
 def definition_from_row(row: sqlite3.Row) -> DefinitionVersion:
@@ -95,3 +97,43 @@ async def list_versions(conn: aiosqlite.Connection, service_id: str) -> list[Def
         conn, "SELECT * FROM definition_versions WHERE service_id = ? ORDER BY version", (service_id,)
     )
     return [definition_from_row(row) for row in rows]
+
+
+class SQLiteDefinitionsMixin:
+    """The published definitions of ``DefinitionsStore`` (``interface_definitions``) on the store's
+    connections (a base of ``SQLiteStore``)."""
+
+    _writer: Writer
+    _reader: aiosqlite.Connection
+    _stamp: StampCache
+
+    async def publish_definition(
+        self,
+        service_id: str,
+        bundle: Mapping[str, Any],
+        content_hash: str,
+        *,
+        created_by: str | None,
+        note: str,
+        now: datetime,
+    ) -> DefinitionVersion:
+        try:
+            return await self._writer.run(
+                lambda conn: publish(
+                    conn, service_id, bundle, content_hash, created_by=created_by, note=note, now=now
+                )
+            )
+        finally:
+            self._stamp.forget()
+
+    async def latest_definition(self, service_id: str) -> DefinitionVersion | None:
+        return await latest(self._reader, service_id)
+
+    async def get_definition(self, definition_id: int) -> DefinitionVersion | None:
+        return await get(self._reader, definition_id)
+
+    async def latest_definitions(self) -> list[DefinitionVersion]:
+        return await latest_of_each(self._reader)
+
+    async def list_definitions(self, service_id: str) -> list[DefinitionVersion]:
+        return await list_versions(self._reader, service_id)

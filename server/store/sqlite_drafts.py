@@ -20,6 +20,7 @@ from server.store.sqlite_codec import (
     parse_time,
     time_text,
 )
+from server.store.sqlite_connection import Writer
 from server.store.sqlite_tickets import append_events, record_assignment, ticket_from_row
 
 
@@ -126,3 +127,58 @@ async def migrate_ticket(
     await sqlite_outbox.cancel_pending_timers(conn, ticket_id)
     await sqlite_outbox.insert_timers(conn, ticket_id, timers)
     return ticket
+
+
+class SQLiteDraftsMixin:
+    """The drafts and ticket moves of ``DefinitionsStore`` (``interface_definitions``) on the store's
+    connections (a base of ``SQLiteStore``)."""
+
+    _writer: Writer
+    _reader: aiosqlite.Connection
+    _audit_key: bytes
+
+    async def save_draft(
+        self, service_id: str, files: Mapping[str, str], *, by: str | None, now: datetime
+    ) -> Draft:
+        return await self._writer.run(lambda conn: save(conn, service_id, files, by=by, now=now))
+
+    async def get_draft(self, service_id: str) -> Draft | None:
+        return await get(self._reader, service_id)
+
+    async def list_drafts(self) -> list[Draft]:
+        return await list_all(self._reader)
+
+    async def delete_draft(self, service_id: str) -> None:
+        await self._writer.run(lambda conn: delete(conn, service_id))
+
+    async def open_tickets_on(self, definition_version_id: int) -> list[Ticket]:
+        return await open_tickets(self._reader, definition_version_id)
+
+    async def migrate_ticket(
+        self,
+        ticket_id: int,
+        expected_version: int,
+        new_definition_version_id: int,
+        change: TicketChange,
+        event: NewEvent,
+        *,
+        data: Mapping[str, Any],
+        timers: Sequence[NewTimer],
+        search_text: str | None = None,
+        now: datetime,
+    ) -> Ticket:
+        return await self._writer.run(
+            lambda conn: migrate_ticket(
+                conn,
+                ticket_id,
+                expected_version,
+                new_definition_version_id,
+                change,
+                event,
+                data=data,
+                timers=timers,
+                search_text=search_text,
+                now=now,
+                key=self._audit_key,
+            )
+        )

@@ -137,3 +137,38 @@ async def ticket_of_messages(
         )
         found = None if row is None else int(row["ticket_id"])
     return found
+
+
+class SQLiteIntegrationsMixin:
+    """``IntegrationsStore`` (``interface_integrations``) on the store's connections (a base of
+    ``SQLiteStore``)."""
+
+    _writer: Writer
+    _reader: aiosqlite.Connection
+
+    async def create_integration_key(
+        self, name: str, channel: str, key_hash: str, *, now: datetime
+    ) -> IntegrationKey:
+        return await self._writer.run(lambda conn: create_key(conn, name, channel, key_hash, now=now))
+
+    async def integration_key_by_hash(self, key_hash: str, *, now: datetime) -> IntegrationKey | None:
+        return await key_by_hash(self._reader, self._writer, key_hash, now=now)
+
+    async def revoke_integration_key(self, name: str, *, now: datetime) -> IntegrationKey:
+        return await self._writer.run(lambda conn: revoke_key(conn, name, now=now))
+
+    async def list_integration_keys(self) -> list[IntegrationKey]:
+        return await list_keys(self._reader)
+
+    async def inbound_message_seen(self, message_id: str) -> bool:
+        return await inbound_seen(self._reader, message_id)
+
+    async def record_inbound_message(
+        self, message_id: str, ticket_id: int | None, outcome: InboundOutcome, *, now: datetime
+    ) -> bool:
+        return await self._writer.run(
+            lambda conn: record_inbound(conn, message_id, ticket_id, outcome, now=now)
+        )
+
+    async def ticket_of_messages(self, message_ids: Sequence[str], outbound_ids: Sequence[str]) -> int | None:
+        return await ticket_of_messages(self._reader, message_ids, outbound_ids)

@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 import aiosqlite
 import msgspec
 
-from server.store.interface import NotFound
+from server.store.interface import SENDING_LEASE, NotFound
 from server.store.records import (
     MailAttachment,
     NewMessage,
@@ -31,6 +31,7 @@ from server.store.records import (
     TimerStatus,
 )
 from server.store.sqlite_codec import fetch_all, fetch_one, maybe_parse_time, parse_time, time_text
+from server.store.sqlite_connection import Writer
 
 # --- outbox -------------------------------------------------------------------------------
 
@@ -238,3 +239,42 @@ async def due_timers(conn: aiosqlite.Connection, *, now: datetime) -> list[Timer
         (time_text(now),),
     )
     return [timer_from_row(row) for row in rows]
+
+
+class SQLiteOutboxMixin:
+    """``OutboxStore`` (``interface_outbox``) on the store's connections (a base of ``SQLiteStore``)."""
+
+    _writer: Writer
+    _reader: aiosqlite.Connection
+
+    async def claim_outbox(
+        self, *, now: datetime, limit: int, channels: Sequence[str] | None = None
+    ) -> list[OutboxMessage]:
+        return await self._writer.run(lambda conn: claim(conn, now=now, limit=limit, channels=channels))
+
+    async def mark_sent(self, message_id: int, *, now: datetime) -> None:
+        await self._writer.run(lambda conn: mark_sent(conn, message_id, now=now))
+
+    async def mark_failed(
+        self, message_id: int, *, now: datetime, error: str, retry_at: datetime | None
+    ) -> None:
+        await self._writer.run(
+            lambda conn: mark_failed(conn, message_id, now=now, error=error, retry_at=retry_at)
+        )
+
+    async def retry_outbox(self, message_id: int, *, now: datetime) -> bool:
+        return await self._writer.run(lambda conn: retry(conn, message_id, now=now))
+
+    async def list_outbox(
+        self, ticket_id: int | None = None, status: OutboxStatus | None = None
+    ) -> list[OutboxMessage]:
+        return await list_messages(self._reader, ticket_id, status)
+
+    async def requeue_sending(self, *, now: datetime, older_than: timedelta = SENDING_LEASE) -> int:
+        return await self._writer.run(lambda conn: requeue_sending(conn, now=now, older_than=older_than))
+
+    async def due_timers(self, *, now: datetime) -> list[Timer]:
+        return await due_timers(self._reader, now=now)
+
+    async def set_timer_status(self, timer_id: int, status: TimerStatus) -> None:
+        await self._writer.run(lambda conn: set_timer_status(conn, timer_id, status))

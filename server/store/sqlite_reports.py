@@ -271,3 +271,39 @@ async def report_ratings(
         )
         for row in rows
     ]
+
+
+class SQLiteReportsMixin:
+    """The report queries of ``ReportsStore`` (``interface_reports``), on the reader connection (a base
+    of ``SQLiteStore``)."""
+
+    _reader: aiosqlite.Connection
+
+    async def report_tickets(
+        self,
+        *,
+        services: Sequence[str],
+        basis: ReportBasis,
+        start: datetime,
+        end: datetime,
+        variables: Sequence[str] = (),
+        fields: Sequence[str] = (),
+    ) -> list[ReportTicket]:
+        return await report_tickets(
+            self._reader, services, basis, start, end, variables=variables, fields=fields
+        )
+
+    async def report_overdue(
+        self,
+        *,
+        services: Sequence[str],
+        now: datetime,
+        variables: Sequence[str] = (),
+        fields: Sequence[str] = (),
+    ) -> list[ReportTicket]:
+        return await report_overdue(self._reader, services, now, variables=variables, fields=fields)
+
+    async def report_ratings(
+        self, *, services: Sequence[str], start: datetime, end: datetime
+    ) -> list[ReportRating]:
+        return await report_ratings(self._reader, services, start, end)

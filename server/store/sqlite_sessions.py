@@ -222,3 +222,69 @@ def take_rate_token(
         return False
     conn.execute("INSERT INTO login_attempts (key, at) VALUES (?, ?)", (key, time_text(now)))
     return True
+
+
+class SQLiteSessionsMixin:
+    """``AccountsStore`` (``interface_accounts``) on the store's connections (a base of ``SQLiteStore``)."""
+
+    _writer: Writer
+    _reader: aiosqlite.Connection
+
+    async def set_password(
+        self, user_id: str, password_hash: str | None, *, end_sessions: bool = True
+    ) -> None:
+        await self._writer.run(
+            lambda conn: set_password(conn, user_id, password_hash, end_sessions=end_sessions)
+        )
+
+    async def users_with_role(self, role: str, *, active_only: bool = True) -> list[User]:
+        return await users_with_role(self._reader, role, active_only=active_only)
+
+    async def list_users(self, *, active_only: bool = False) -> list[User]:
+        return await list_users(self._reader, active_only=active_only)
+
+    async def create_session(
+        self, user_id: str, id_hash: str, *, now: datetime, expires_at: datetime
+    ) -> None:
+        await self._writer.run(
+            lambda conn: create_session(conn, user_id, id_hash, now=now, expires_at=expires_at)
+        )
+
+    async def get_session_user(self, id_hash: str, *, now: datetime, idle: timedelta) -> User | None:
+        return await get_session_user(self._reader, self._writer, id_hash, now=now, idle=idle)
+
+    async def delete_session(self, id_hash: str) -> None:
+        await self._writer.run(lambda conn: delete_session(conn, id_hash))
+
+    async def delete_user_sessions(self, user_id: str) -> int:
+        return await self._writer.run(lambda conn: delete_user_sessions(conn, user_id))
+
+    async def create_api_token(self, user_id: str, name: str, token_hash: str, *, now: datetime) -> ApiToken:
+        return await self._writer.run(lambda conn: create_api_token(conn, user_id, name, token_hash, now=now))
+
+    async def get_token_user(self, token_hash: str, *, now: datetime) -> User | None:
+        return await get_token_user(self._reader, self._writer, token_hash, now=now)
+
+    async def revoke_token(self, token_id: int, *, now: datetime) -> ApiToken:
+        return await self._writer.run(lambda conn: revoke_token(conn, token_id, now=now))
+
+    async def list_tokens(self, user_id: str) -> list[ApiToken]:
+        return await list_tokens(self._reader, user_id)
+
+    async def record_failed_login(
+        self, keys: Sequence[str], *, now: datetime, forget_before: datetime | None = None
+    ) -> None:
+        await self._writer.run(
+            lambda conn: record_failed_login(conn, keys, now=now, forget_before=forget_before)
+        )
+
+    async def count_failed_logins(self, key: str, *, since: datetime) -> int:
+        return await count_failed_logins(self._reader, key, since=since)
+
+    async def clear_failed_logins(self, key: str) -> None:
+        await self._writer.run(lambda conn: clear_failed_logins(conn, key))
+
+    async def take_rate_token(self, key: str, *, limit: int, now: datetime, since: datetime) -> bool:
+        return await self._writer.run_sync(
+            lambda conn: take_rate_token(conn, key, limit=limit, now=now, since=since)
+        )

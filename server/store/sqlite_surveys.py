@@ -11,6 +11,7 @@ import aiosqlite
 from server.store.interface import AlreadyExists
 from server.store.records import SurveyResponse
 from server.store.sqlite_codec import fetch_one, json_text, parse_json_object, parse_time, time_text
+from server.store.sqlite_connection import Writer
 
 
 async def add(
@@ -45,3 +46,23 @@ async def get(conn: aiosqlite.Connection, ticket_id: int) -> SurveyResponse | No
         comment=row["comment"],
         created_at=parse_time(row["created_at"]),
     )
+
+
+class SQLiteSurveysMixin:
+    """The survey responses of ``ReportsStore`` (``interface_reports``) on the store's connections (a
+    base of ``SQLiteStore``)."""
+
+    _writer: Writer
+    _reader: aiosqlite.Connection
+
+    async def add_survey_response(
+        self, *, ticket_id: int, survey_id: str, answers: Mapping[str, int], comment: str, now: datetime
+    ) -> SurveyResponse:
+        return await self._writer.run(
+            lambda conn: add(
+                conn, ticket_id=ticket_id, survey_id=survey_id, answers=answers, comment=comment, now=now
+            )
+        )
+
+    async def get_survey_response(self, ticket_id: int) -> SurveyResponse | None:
+        return await get(self._reader, ticket_id)

@@ -42,6 +42,7 @@ from server.store.sqlite_codec import (
     time_text,
 )
 from server.store.sqlite_tickets import ticket_from_row
+from server.store.task_clauses import SQLITE, scope_clause, view_clauses
 
 TRIGRAM = 3
 """The shortest free text the trigram index can match."""
@@ -73,53 +74,6 @@ async def common(conn: aiosqlite.Connection, text: str | None) -> bool:
     return row is not None and int(row[0]) >= COMMON
 
 
-def _in(column: str, values: frozenset[str], params: list[Any]) -> str:
-    ordered = sorted(values)
-    params.extend(ordered)
-    return f"{column} IN ({', '.join('?' * len(ordered))})"
-
-
-def _scope(task_filter: TaskFilter, params: list[Any]) -> str | None:
-    """The read rule of ``server.access.may_read`` in SQL; None when it needs no condition."""
-    scope = task_filter.scope
-    if task_filter.scope_implied:
-        return None
-    parts = []
-    if scope.departments:
-        parts.append(_in("t.department", scope.departments, params))
-    if scope.services:
-        parts.append(_in("t.service_id", scope.services, params))
-    if scope.user_id is not None:
-        parts.append("t.assignee_user = ?")
-        params.append(scope.user_id)
-    if scope.requester_id is not None:
-        parts.append("t.requester_id = ?")
-        params.append(scope.requester_id)
-    return "(" + " OR ".join(parts) + ")" if parts else "0"
-
-
-def _view(task_filter: TaskFilter, params: list[Any]) -> list[str]:
-    clauses = []
-    if task_filter.mine:
-        mine = []
-        if task_filter.assigned_user is not None:
-            mine.append("t.assignee_user = ?")
-            params.append(task_filter.assigned_user)
-        if task_filter.queue_roles:
-            queue = ["t.assignee_user IS NULL", _in("t.assignee_role", task_filter.queue_roles, params)]
-            if task_filter.queue_department is not None:
-                queue.append("t.department = ?")
-                params.append(task_filter.queue_department)
-            mine.append("(" + " AND ".join(queue) + ")")
-        clauses.append("(" + " OR ".join(mine) + ")")
-    if task_filter.held_by is not None:
-        held = [_in("t.department", task_filter.held_by, params)] if task_filter.held_by else []
-        if task_filter.unheld:
-            held.append("t.department IS NULL")
-        clauses.append("(" + " OR ".join(held) + ")" if held else "0")
-    return clauses
-
-
 def where(
     task_filter: TaskFilter, *, with_category: bool = True, common_text: bool = False
 ) -> tuple[str, list[Any]]:
@@ -128,10 +82,10 @@ def where(
     ticket the list's index walk reaches is looked up in (``+t.id``), not a list of rows to read."""
     params: list[Any] = []
     clauses = []
-    scope = _scope(task_filter, params)
+    scope = scope_clause(task_filter, params, SQLITE)
     if scope is not None:
         clauses.append(scope)
-    clauses += _view(task_filter, params)
+    clauses += view_clauses(task_filter, params, SQLITE)
     for column, value in (
         ("t.service_id", task_filter.service),
         ("t.category", task_filter.category if with_category else None),
