@@ -13,62 +13,17 @@ from typing import Any
 from server.store.postgres_codec import PgBase, Row, execute_many, like_pattern, moment, nocase_like
 from server.store.postgres_tickets import TICKET_COLUMNS, ticket_from_row
 from server.store.records import TaskFilter, TaskOrder, TaskRow, Ticket
-
-
-def _in(column: str, values: frozenset[str], params: list[Any]) -> str:
-    params.append(sorted(values))
-    return f"{column} = ANY(%s)"
-
-
-def _scope(task_filter: TaskFilter, params: list[Any]) -> str | None:
-    """The read rule of ``server.access.may_read`` in SQL; None when it needs no condition."""
-    scope = task_filter.scope
-    if task_filter.scope_implied:
-        return None
-    parts = []
-    if scope.departments:
-        parts.append(_in("t.department", scope.departments, params))
-    if scope.services:
-        parts.append(_in("t.service_id", scope.services, params))
-    if scope.user_id is not None:
-        parts.append("t.assignee_user = %s")
-        params.append(scope.user_id)
-    if scope.requester_id is not None:
-        parts.append("t.requester_id = %s")
-        params.append(scope.requester_id)
-    return "(" + " OR ".join(parts) + ")" if parts else "FALSE"
-
-
-def _view(task_filter: TaskFilter, params: list[Any]) -> list[str]:
-    clauses = []
-    if task_filter.mine:
-        mine = []
-        if task_filter.assigned_user is not None:
-            mine.append("t.assignee_user = %s")
-            params.append(task_filter.assigned_user)
-        if task_filter.queue_roles:
-            queue = ["t.assignee_user IS NULL", _in("t.assignee_role", task_filter.queue_roles, params)]
-            if task_filter.queue_department is not None:
-                queue.append("t.department = %s")
-                params.append(task_filter.queue_department)
-            mine.append("(" + " AND ".join(queue) + ")")
-        clauses.append("(" + " OR ".join(mine) + ")")
-    if task_filter.held_by is not None:
-        held = [_in("t.department", task_filter.held_by, params)] if task_filter.held_by else []
-        if task_filter.unheld:
-            held.append("t.department IS NULL")
-        clauses.append("(" + " OR ".join(held) + ")" if held else "FALSE")
-    return clauses
+from server.store.task_clauses import POSTGRES, scope_clause, view_clauses
 
 
 def where(task_filter: TaskFilter, *, with_category: bool = True) -> tuple[str, list[Any]]:
     """The WHERE clause (without the keyword) of ``task_filter`` over ``tickets t``, and its parameters."""
     params: list[Any] = []
     clauses = []
-    scope = _scope(task_filter, params)
+    scope = scope_clause(task_filter, params, POSTGRES)
     if scope is not None:
         clauses.append(scope)
-    clauses += _view(task_filter, params)
+    clauses += view_clauses(task_filter, params, POSTGRES)
     for column, value in (
         ("t.service_id", task_filter.service),
         ("t.category", task_filter.category if with_category else None),

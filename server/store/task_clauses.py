@@ -1,0 +1,82 @@
+"""The parts of a task list's WHERE clause that both backends write alike (``sqlite_tasks``,
+``postgres_tasks``): the viewer's read scope (the rule of ``server.access.may_read`` in SQL) and the
+view's holders. Only the dialect differs — a parameter's mark, a list of values, false — so it is
+given, and the rule is written once. Values are always bound parameters, never spliced into the SQL."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from server.store.records import TaskFilter
+
+
+@dataclass(frozen=True)
+class Dialect:
+    mark: str
+    """A parameter's placeholder: ``?`` or ``%s``."""
+    false: str
+    """The SQL for false: ``0`` or ``FALSE``."""
+    member: Callable[[str, frozenset[str], list[Any]], str]
+    """``column`` is one of the values (their parameters appended)."""
+
+
+def _sqlite_in(column: str, values: frozenset[str], params: list[Any]) -> str:
+    ordered = sorted(values)
+    params.extend(ordered)
+    return f"{column} IN ({', '.join('?' * len(ordered))})"
+
+
+def _postgres_in(column: str, values: frozenset[str], params: list[Any]) -> str:
+    params.append(sorted(values))
+    return f"{column} = ANY(%s)"
+
+
+SQLITE = Dialect(mark="?", false="0", member=_sqlite_in)
+POSTGRES = Dialect(mark="%s", false="FALSE", member=_postgres_in)
+
+
+def scope_clause(task_filter: TaskFilter, params: list[Any], sql: Dialect) -> str | None:
+    """The read rule of ``server.access.may_read`` in SQL; None when it needs no condition."""
+    scope = task_filter.scope
+    if task_filter.scope_implied:
+        return None
+    parts = []
+    if scope.departments:
+        parts.append(sql.member("t.department", scope.departments, params))
+    if scope.services:
+        parts.append(sql.member("t.service_id", scope.services, params))
+    if scope.user_id is not None:
+        parts.append(f"t.assignee_user = {sql.mark}")
+        params.append(scope.user_id)
+    if scope.requester_id is not None:
+        parts.append(f"t.requester_id = {sql.mark}")
+        params.append(scope.requester_id)
+    return "(" + " OR ".join(parts) + ")" if parts else sql.false
+
+
+def view_clauses(task_filter: TaskFilter, params: list[Any], sql: Dialect) -> list[str]:
+    """The view's conditions: the user's own tasks and queues (``mine``), the holding departments."""
+    clauses = []
+    if task_filter.mine:
+        mine = []
+        if task_filter.assigned_user is not None:
+            mine.append(f"t.assignee_user = {sql.mark}")
+            params.append(task_filter.assigned_user)
+        if task_filter.queue_roles:
+            queue = [
+                "t.assignee_user IS NULL",
+                sql.member("t.assignee_role", task_filter.queue_roles, params),
+            ]
+            if task_filter.queue_department is not None:
+                queue.append(f"t.department = {sql.mark}")
+                params.append(task_filter.queue_department)
+            mine.append("(" + " AND ".join(queue) + ")")
+        clauses.append("(" + " OR ".join(mine) + ")")
+    if task_filter.held_by is not None:
+        held = [sql.member("t.department", task_filter.held_by, params)] if task_filter.held_by else []
+        if task_filter.unheld:
+            held.append("t.department IS NULL")
+        clauses.append("(" + " OR ".join(held) + ")" if held else sql.false)
+    return clauses
