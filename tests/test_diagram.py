@@ -20,7 +20,8 @@ from server.definitions.catalogue import Catalogue
 from server.definitions.loader import load_tree
 from server.definitions.model import Workflow
 from server.exports.bpmn import workflow_bpmn
-from server.exports.layout import _isotonic, initial_states, layered
+from server.exports.graph_steps import isotonic
+from server.exports.layout import initial_states, layered
 from server.exports.svg import workflow_svg
 from server.exports.textmeasure import text_width, wrap
 from server.paths import shipped_root
@@ -120,9 +121,9 @@ def test_long_names_wrap_and_fit() -> None:
 
 
 def test_isotonic_regression() -> None:
-    assert _isotonic([3.0, 1.0, 2.0], [1.0, 1.0, 1.0]) == [2.0, 2.0, 2.0]
-    assert _isotonic([1.0, 2.0, 3.0], [1.0, 1.0, 1.0]) == [1.0, 2.0, 3.0]
-    assert _isotonic([4.0, 0.0], [3.0, 1.0]) == [3.0, 3.0]
+    assert isotonic([3.0, 1.0, 2.0], [1.0, 1.0, 1.0]) == [2.0, 2.0, 2.0]
+    assert isotonic([1.0, 2.0, 3.0], [1.0, 1.0, 1.0]) == [1.0, 2.0, 3.0]
+    assert isotonic([4.0, 0.0], [3.0, 1.0]) == [3.0, 3.0]
 
 
 def test_layout_reverses_cycles_and_removes_crossings() -> None:

@@ -30,6 +30,7 @@ import itertools
 from dataclasses import dataclass, field
 
 from server.definitions.model import Workflow
+from server.exports.graph_steps import acyclic, crossings, isotonic
 
 Point = tuple[float, float]
 
@@ -107,71 +108,6 @@ def initial_states(workflow: Workflow) -> list[str]:
     return found
 
 
-def _acyclic(order: list[str], edges: list[tuple[str, str]]) -> list[bool]:
-    """Which edges to reverse so the graph has no cycle (back edges of a DFS in ``order``)."""
-    outgoing: dict[str, list[int]] = {n: [] for n in order}
-    for index, (source, _) in enumerate(edges):
-        outgoing[source].append(index)
-    reverse = [False] * len(edges)
-    state: dict[str, int] = {}  # 1 on the path, 2 done
-    for root in order:
-        if root in state:
-            continue
-        state[root] = 1
-        stack = [(root, iter(outgoing[root]))]
-        while stack:
-            node, pending = stack[-1]
-            index = next(pending, -1)
-            if index < 0:
-                state[node] = 2
-                stack.pop()
-                continue
-            target = edges[index][1]
-            if state.get(target) == 1:
-                reverse[index] = True
-            elif target not in state:
-                state[target] = 1
-                stack.append((target, iter(outgoing[target])))
-    return reverse
-
-
-def _crossings(upper: list[str], lower: list[str], down: dict[str, list[str]]) -> int:
-    """Crossings between two adjacent layers: the inversions of the links' lower ends read in the order
-    of their upper ends (links sharing an end do not cross), counted with a Fenwick tree."""
-    position = {n: i for i, n in enumerate(lower)}
-    tree = [0] * (len(lower) + 1)
-    count = seen = 0
-    for node in upper:
-        for end in sorted(position[b] for b in down[node]):
-            k, at_most = end + 1, 0
-            while k > 0:
-                at_most += tree[k]
-                k -= k & -k
-            count += seen - at_most
-            k = end + 1
-            while k <= len(lower):
-                tree[k] += 1
-                k += k & -k
-            seen += 1
-    return count
-
-
-def _isotonic(targets: list[float], weights: list[float]) -> list[float]:
-    """The non-decreasing sequence nearest ``targets`` (weighted least squares; pool adjacent violators)."""
-    blocks: list[list[float]] = []  # [mean, weight, count]
-    for target, weight in zip(targets, weights, strict=True):
-        blocks.append([target, weight, 1])
-        while len(blocks) > 1 and blocks[-2][0] > blocks[-1][0]:
-            mean2, weight2, count2 = blocks.pop()
-            mean1, weight1, count1 = blocks.pop()
-            total = weight1 + weight2
-            blocks.append([(mean1 * weight1 + mean2 * weight2) / total, total, count1 + count2])
-    result: list[float] = []
-    for mean, _, count in blocks:
-        result.extend([mean] * int(count))
-    return result
-
-
 class _Graph:
     def __init__(
         self, nodes: list[tuple[str, float, float, int]], edges: list[tuple[str, str]], lanes: int
@@ -180,7 +116,7 @@ class _Graph:
         self.order = [n for n, *_ in nodes]
         self.edges = edges
         self.lane_count = max(lanes, 1)
-        self.reversed = _acyclic(self.order, edges)
+        self.reversed = acyclic(self.order, edges)
         self.chains: list[list[str]] = []
         """Each edge as its path of nodes, in the drawing's direction (left to right)."""
         self.layers: list[list[str]] = []
@@ -233,7 +169,7 @@ class _Graph:
             self.layers[self.nodes[node_id].layer].append(node_id)
 
     def total_crossings(self, layers: list[list[str]], down: dict[str, list[str]]) -> int:
-        return sum(_crossings(layers[i], layers[i + 1], down) for i in range(len(layers) - 1))
+        return sum(crossings(layers[i], layers[i + 1], down) for i in range(len(layers) - 1))
 
     def reduce_crossings(self) -> None:
         up: dict[str, list[str]] = {n: [] for n in self.nodes}
@@ -350,7 +286,7 @@ class _Graph:
         offsets = [0.0]
         for previous, node in itertools.pairwise(nodes):
             offsets.append(offsets[-1] + (previous.height + node.height) / 2 + NODE_GAP)
-        placed = _isotonic([t - o for t, o in zip(targets, offsets, strict=True)], weights)
+        placed = isotonic([t - o for t, o in zip(targets, offsets, strict=True)], weights)
         centres = [p + o for p, o in zip(placed, offsets, strict=True)]
         if bands is not None:  # keep each box inside its lane, its order and its gaps
             for k, node in enumerate(nodes):
