@@ -27,6 +27,8 @@ class FreshForm:
     title: str
     fields: Markup
     multipart: bool
+    error_summary: tuple[tuple[str, str, str], ...] = ()
+    """Empty for an empty form (the one kept); a rendering with errors is not kept."""
 
 
 _kept: OrderedDict[tuple[int, str], tuple[CompiledService, FreshForm]] = OrderedDict()

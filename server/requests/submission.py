@@ -98,10 +98,13 @@ def _apply_page(
         )
         if action is not None:
             view.focus_after(action)
-        summary.extend(view.error_summary)
-        return FreshForm(title=view.title, fields=render_form_fields(view), multipart=view.multipart)
+        return FreshForm(
+            title=view.title,
+            fields=render_form_fields(view),
+            multipart=view.multipart,
+            error_summary=tuple(view.error_summary),
+        )
 
-    summary: list[tuple[str, str, str]] = []
     empty = data is None and not errors and not files and action is None
     form = fresh_form(compiled, lang, render) if empty else render()
     org = compiled.organisation
@@ -110,7 +113,7 @@ def _apply_page(
         service_name=compiled.service.name.get(lang),
         title=form.title,
         fields=form.fields,
-        error_summary=summary,
+        error_summary=list(form.error_summary),
         multipart=form.multipart,
         channels=[(c, org.channels[c].name.get(lang)) for c in staff_channels(compiled, actor_of(viewer))],
         channel=channel,
