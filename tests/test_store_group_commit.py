@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import fcntl
 import sqlite3
+import threading
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -134,3 +135,27 @@ async def test_writers_of_one_file_take_turns_on_its_write_lock_file(
         fcntl.flock(other, fcntl.LOCK_UN)
         ticket, _ = await asyncio.wait_for(creating, timeout=10)
     assert await store.get_ticket(ticket.id) == ticket
+
+
+async def test_the_writer_takes_the_next_group_without_waiting_for_the_event_loop(store: SQLiteStore) -> None:
+    """The writer's thread drains the queue itself: a group queued while the one before runs is
+    committed even when the event loop is busy (here: blocked) the moment the first one ends."""
+    started, release, second_ran = threading.Event(), threading.Event(), threading.Event()
+
+    def first(conn: sqlite3.Connection) -> int:
+        started.set()
+        release.wait(5)
+        return 1
+
+    def second(conn: sqlite3.Connection) -> int:
+        second_ran.set()
+        return 2
+
+    writer = store._writer
+    one = asyncio.ensure_future(writer.run_sync(first))
+    assert await asyncio.get_running_loop().run_in_executor(None, started.wait, 5)
+    two = asyncio.ensure_future(writer.run_sync(second))
+    await asyncio.sleep(0)  # queued behind the first
+    release.set()
+    assert second_ran.wait(5), "the second group waited for the event loop"  # the loop is blocked here
+    assert (await one, await two) == (1, 2)

@@ -9,7 +9,6 @@ ticket row locked), and a second firing finds it no longer pending (``NotFound``
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
@@ -26,6 +25,7 @@ from server.store.records import (
     Timer,
     TimerStatus,
 )
+from server.store.request_ids import request_id
 
 _NOT_COLUMNS = frozenset({"attachments", "thread"})
 """The fields of ``OutboxMessage`` that are no column of ``outbox``."""
@@ -85,7 +85,7 @@ async def insert_messages(
                 m.body,
                 "pending" if m.undeliverable is None else "dead",
                 at,
-                uuid.uuid4().hex,
+                request_id(),
                 at,
                 m.undeliverable,
             )

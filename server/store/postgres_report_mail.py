@@ -13,7 +13,6 @@ Every write is one transaction on one pooled connection (``PgBase._write``):
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -23,6 +22,7 @@ import msgspec
 from server.store.postgres_codec import Conn, PgBase, execute, fetch_one, moment
 from server.store.postgres_reports import counted, inline_values, last_event
 from server.store.records import NewMail, ReportBasis, ReportCount, ReportRun
+from server.store.request_ids import request_id
 
 
 async def take_lease(conn: Conn, name: str, holder: str, *, now: datetime, ttl: timedelta) -> bool:
@@ -81,7 +81,7 @@ async def queue_report_run(
                 "subject": mail.subject,
                 "body": mail.body,
                 "html": mail.html,
-                "gateway": uuid.uuid4().hex,
+                "gateway": request_id(),
             },
         )
         assert message is not None

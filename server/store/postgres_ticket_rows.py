@@ -8,7 +8,6 @@ assignment and outbox rows tied to the last of them, and the timers in one more 
 from __future__ import annotations
 
 import secrets
-import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -18,6 +17,7 @@ from psycopg.rows import dict_row
 from server.audit.chain import CHAIN_VERSION, seal, sealed_values
 from server.store.postgres_codec import Conn, Row, json_text, moment
 from server.store.records import Messages, NewEvent, NewMessage, NewTicket, NewTimer, Ticket
+from server.store.request_ids import request_id
 from server.store.sqlite_codec import time_text
 
 TICKET_COLUMNS = (
@@ -170,7 +170,7 @@ class Rows:
             for m in messages:
                 status = "pending" if m.undeliverable is None else "dead"
                 rows += (ticket.id, at, m.channel, m.recipient, m.template, m.language, m.subject)
-                rows += (m.body, status, at, uuid.uuid4().hex, at, m.undeliverable)
+                rows += (m.body, status, at, request_id(), at, m.undeliverable)
             self.add(
                 "sent",
                 "INSERT INTO outbox (ticket_id, event_id, created_at, channel, recipient, template, language,"

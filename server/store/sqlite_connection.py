@@ -36,6 +36,7 @@ one committed snapshot.
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import fcntl
 import sqlite3
@@ -77,7 +78,12 @@ async def connect(path: Path, *, synchronous: Synchronous, read_only: bool) -> a
 GROUP_LIMIT = 64
 """At most this many queued ``run_sync`` transactions share one COMMIT (group commit)."""
 
+DRAIN_GROUPS = 8
+"""At most this many groups in one job on the writer's thread before it gives the connection back (a
+``Writer.run`` waiting for it gets its turn)."""
+
 Outcome = tuple[bool, Any]
+Queued = collections.deque[tuple[Callable[[sqlite3.Connection], Any], "asyncio.Future[Any]"]]
 
 
 class WriteTurns:
@@ -140,6 +146,56 @@ def _group(conn: sqlite3.Connection, works: list[Callable[[sqlite3.Connection], 
     return outcomes
 
 
+Group = list[tuple[Callable[[sqlite3.Connection], Any], "asyncio.Future[Any]"]]
+Answered = tuple[Group, list[Outcome]]
+
+
+def _drain(
+    conn: sqlite3.Connection, turns: WriteTurns | None, queue: Queued, loop: asyncio.AbstractEventLoop
+) -> Answered | None:
+    """On the writer's thread: commit the queued works group after group (at most ``DRAIN_GROUPS``),
+    handing each group's outcomes to the event loop in one callback while the next group runs; the
+    last group's outcomes are returned instead, for the flusher to hand out once this job is over (so
+    no caller resumes while the flusher still waits on this thread). The queue is a ``deque`` the loop
+    appends to (``append`` and ``popleft`` are atomic); a future already done (its caller cancelled) is
+    skipped — reading its state from here races only with a cancellation that would come too late."""
+    last: Answered | None = None
+    for _ in range(DRAIN_GROUPS):
+        batch: Group = []
+        while queue and len(batch) < GROUP_LIMIT:
+            work, future = queue.popleft()
+            if not future.done():
+                batch.append((work, future))
+        if not batch:
+            break
+        if last is not None:
+            _answer(loop, *last)
+        try:
+            last = batch, _in_turn(conn, turns, [work for work, _ in batch])
+        except BaseException as exc:
+            last = batch, [(False, exc)] * len(batch)
+            if not isinstance(exc, Exception):
+                _answer(loop, *last)
+                raise
+    return last
+
+
+def _answer(loop: asyncio.AbstractEventLoop, batch: Group, outcomes: list[Outcome]) -> None:
+    with contextlib.suppress(RuntimeError):  # the loop closed meanwhile: nobody waits any more
+        loop.call_soon_threadsafe(_settle, [future for _, future in batch], outcomes)
+
+
+def _settle(futures: list[asyncio.Future[Any]], outcomes: list[Outcome]) -> None:
+    """On the event loop: each caller's outcome (a caller cancelled meanwhile is skipped)."""
+    for future, (ok, value) in zip(futures, outcomes, strict=True):
+        if future.done():
+            continue
+        if ok:
+            future.set_result(value)
+        else:
+            future.set_exception(value)
+
+
 async def _on_thread(conn: aiosqlite.Connection, fn: Callable[..., T], *args: object) -> T:
     """Run ``fn(sqlite3_connection, *args)`` as one job on ``conn``'s own thread (aiosqlite's queue;
     ``_execute`` is how aiosqlite itself runs every call, and ``_conn`` its ``sqlite3`` connection)."""
@@ -155,7 +211,7 @@ class Writer:
         self._conn = conn
         self._turns = turns
         self._lock = asyncio.Lock()
-        self._queue: list[tuple[Callable[[sqlite3.Connection], Any], asyncio.Future[Any]]] = []
+        self._queue: Queued = collections.deque()
         self._flusher: asyncio.Task[None] | None = None
 
     async def run(self, work: Callable[[aiosqlite.Connection], Awaitable[T]]) -> T:
@@ -192,45 +248,33 @@ class Writer:
         (up to ``GROUP_LIMIT``), each in its own SAVEPOINT, under one COMMIT — one fsync for all. Each
         caller is answered only after that COMMIT, so an acknowledged write survives a power cut as
         before; a work that raises is rolled back alone. A caller cancelled before its work started
-        takes it out; once started, the job runs whole (committed or rolled back) on the thread."""
-        future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        takes it out; once started, the job runs whole (committed or rolled back) on the thread.
+
+        The writer's thread takes the next group itself (:func:`_drain`) as soon as one is committed,
+        without waiting for the event loop to hand it over: under load the loop is busy answering the
+        group before, and the writer used to sit idle meanwhile (a sixth of its time, measured in
+        docs/performance.md)."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[T] = loop.create_future()
         self._queue.append((work, future))
         if self._flusher is None:
-            self._flusher = asyncio.create_task(self._flush())
+            self._flusher = asyncio.create_task(self._flush(loop))
         return await future
 
-    async def _flush(self) -> None:
+    async def _flush(self, loop: asyncio.AbstractEventLoop) -> None:
         try:
             while self._queue:
-                async with self._lock:  # per batch: a waiting ``run`` gets its turn between two
-                    batch = [(w, f) for w, f in self._queue[:GROUP_LIMIT] if not f.done()]
-                    del self._queue[:GROUP_LIMIT]
-                    if not batch:
-                        continue
-                    try:
-                        outcomes = await _on_thread(
-                            self._conn, _in_turn, self._turns, [work for work, _ in batch]
-                        )
-                    except BaseException as exc:
-                        for _, future in batch:
-                            if not future.done():
-                                future.set_exception(exc)
-                        if not isinstance(exc, Exception):
-                            raise
-                        continue
-                    for (_, future), (ok, value) in zip(batch, outcomes, strict=True):
-                        if future.done():
-                            continue
-                        if ok:
-                            future.set_result(value)
-                        else:
-                            future.set_exception(value)
+                async with self._lock:  # per drain: a waiting ``run`` gets its turn between two
+                    last = await _on_thread(self._conn, _drain, self._turns, self._queue, loop)
+                if last is not None:
+                    batch, outcomes = last
+                    _settle([future for _, future in batch], outcomes)
         finally:
             self._flusher = None
-            for _, future in self._queue:  # only when this task itself was cancelled (loop closing)
+            while self._queue:  # only when this task itself was cancelled (loop closing)
+                _, future = self._queue.popleft()
                 if not future.done():
                     future.set_exception(StoreError("the store's writer stopped"))
-            self._queue.clear()
 
     async def close(self) -> None:
         """Wait for the writes in progress and queued, then close."""

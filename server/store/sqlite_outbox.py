@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import uuid
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
@@ -30,6 +29,7 @@ from server.store.records import (
     Timer,
     TimerStatus,
 )
+from server.store.request_ids import request_id
 from server.store.sqlite_codec import fetch_all, fetch_one, maybe_parse_time, parse_time, time_text
 from server.store.sqlite_connection import Writer
 
@@ -101,7 +101,7 @@ async def insert_messages(
                 m.body,
                 "pending" if m.undeliverable is None else "dead",
                 at,
-                uuid.uuid4().hex,
+                request_id(),
                 at,
                 m.undeliverable,
             )

@@ -8,7 +8,6 @@ and is refused; the second one to queue a run meets the ``report_runs`` primary 
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, TypeVar
@@ -17,6 +16,7 @@ import aiosqlite
 
 from server.store import sqlite_reports
 from server.store.records import NewMail, ReportBasis, ReportCount, ReportRun
+from server.store.request_ids import request_id
 from server.store.sqlite_codec import fetch_one, parse_time, time_text
 
 if TYPE_CHECKING:
@@ -86,7 +86,7 @@ async def queue_report_run(
                 mail.subject,
                 mail.body,
                 mail.html,
-                uuid.uuid4().hex,
+                request_id(),
             ),
         )
         assert message is not None

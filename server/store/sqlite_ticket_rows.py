@@ -6,12 +6,12 @@ calls, so a whole transaction is one job on that thread (``sqlite_tickets.create
 from __future__ import annotations
 
 import sqlite3
-import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
 from server.audit.chain import CHAIN_VERSION, seal, sealed_values
 from server.store.records import NewEvent, NewMessage, NewTimer
+from server.store.request_ids import request_id
 from server.store.sqlite_codec import json_text, time_text
 
 
@@ -99,6 +99,20 @@ def append_events_sync(
     # each event records (and seals) the definition version its ticket runs on as it is written (0010)
     version = conn.execute("SELECT definition_version_id FROM tickets WHERE id = ?", (ticket_id,)).fetchone()
     version_id = None if version is None else version[0]
+    return insert_sealed_events(conn, key, ticket_id, events, last_seq, prev_mac, version_id)
+
+
+def insert_sealed_events(
+    conn: sqlite3.Connection,
+    key: bytes,
+    ticket_id: int,
+    events: Sequence[NewEvent],
+    last_seq: int,
+    prev_mac: str | None,
+    version_id: int | None,
+) -> int:
+    """The events after the chain's head (``last_seq``, ``prev_mac``), sealed; the last one's id. A new
+    ticket's first events start at (0, None) and know its version: no read before them."""
     last_id = 0
     for seq, event in enumerate(events, start=last_seq + 1):
         values = event_values(ticket_id, seq, event, version_id)
@@ -138,7 +152,7 @@ def insert_messages(
                 m.body,
                 "pending" if m.undeliverable is None else "dead",
                 at,
-                uuid.uuid4().hex,
+                request_id(),
                 at,
                 m.undeliverable,
             )

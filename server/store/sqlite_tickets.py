@@ -209,7 +209,10 @@ def create_ticket(
     )
     assert row is not None
     ticket = ticket_from_row(row)
-    last_event_id = rows.append_events_sync(conn, key, ticket.id, events, now=now)
+    # a new ticket has no events yet: its chain starts here, on the version it was made on
+    last_event_id = rows.insert_sealed_events(
+        conn, key, ticket.id, events, 0, None, ticket.definition_version_id
+    )
     if _holder(ticket) != (None, None, None):
         _record_assignment(conn, ticket, last_event_id, now=now)
     rows.insert_messages(conn, ticket.id, last_event_id, _resolve(messages, ticket), now=now)
