@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import fcntl
 import sqlite3
+import struct
 import threading
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
@@ -14,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from server.store import SQLiteStore, VersionConflict, open_store, sqlite_connection
+from server.store import SQLiteStore, VersionConflict, open_store, sqlite_checkpoint, sqlite_connection
 from server.store.records import NewMessage, Ticket
 from tests.test_store import NOW, change, event, message, new_ticket
 
@@ -159,3 +160,50 @@ async def test_the_writer_takes_the_next_group_without_waiting_for_the_event_loo
     release.set()
     assert second_ran.wait(5), "the second group waited for the event loop"  # the loop is blocked here
     assert (await one, await two) == (1, 2)
+
+
+def _wal_frames(db: Path) -> int:
+    """The frames in the WAL now: ``mxFrame`` of the wal-index header at the start of the ``-shm`` file
+    (https://sqlite.org/walformat.html) — read without a connection, which would checkpoint."""
+    return int(struct.unpack_from("=I", (db.parent / (db.name + "-shm")).read_bytes(), 16)[0])
+
+
+async def test_checkpoints_run_off_the_writer_and_keep_the_wal_bounded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The writer connection never checkpoints (``wal_autocheckpoint = 0``); the checkpointer's thread
+    does after commits, and under steady writes it makes the WAL start over once it holds more than
+    ``WAL_FRAMES``: it never holds more than a few waves of what was written through it."""
+    monkeypatch.setattr(sqlite_checkpoint, "WAL_FRAMES", 40)
+    monkeypatch.setattr(sqlite_checkpoint, "PAUSE", 0.0)
+    db = tmp_path / "khidma.db"
+    async with await open_store(db) as store:
+        cursor = await store._writer._conn.execute("PRAGMA wal_autocheckpoint")
+        assert tuple(await cursor.fetchone() or ()) == (0,)
+        checkpointer = store._writer._checkpointer
+        assert checkpointer is not None
+        definition = await store.publish_definition("svc", {"s": 1}, "h", created_by=None, note="", now=NOW)
+        written, restarts, seen = 0, 0, [_wal_frames(db)]
+        for wave in range(30):
+            checkpointer.done.clear()
+            await asyncio.gather(
+                *(
+                    store.create_ticket(
+                        new_ticket(definition.id, data={"i": i, "w": wave, "pad": "x" * 3000}),
+                        [event()],
+                        [message()],
+                        [],
+                        now=NOW,
+                    )
+                    for i in range(8)
+                )
+            )
+            assert await asyncio.to_thread(checkpointer.done.wait, 10), "no checkpoint after a commit"
+            frames = _wal_frames(db)
+            restarted = frames < seen[-1]
+            restarts += restarted
+            written += frames if restarted else frames - seen[-1]
+            seen.append(frames)
+        assert checkpointer.checkpoints >= 30
+        assert restarts > 0
+        assert max(seen) < written / 3  # without restarts it holds all 30 waves

@@ -76,6 +76,7 @@ from server.store.sqlite_attachments import SQLiteAttachmentsMixin
 from server.store.sqlite_audit import SQLiteAuditMixin
 from server.store.sqlite_cache import SQLiteCacheMixin
 from server.store.sqlite_channels import SQLiteChannelsMixin
+from server.store.sqlite_checkpoint import Checkpointer
 from server.store.sqlite_codec import fetch_all
 from server.store.sqlite_connection import Synchronous, Writer, WriteTurns, connect
 from server.store.sqlite_definitions import SQLiteDefinitionsMixin
@@ -111,12 +112,13 @@ async def open_store(
     writer = await connect(path, synchronous=synchronous, read_only=False)
     try:
         await migrate(writer, now=datetime.now(UTC), where=str(path))
+        await writer.execute("PRAGMA wal_autocheckpoint = 0")  # the Checkpointer's thread does it
         reader = await connect(path, synchronous=synchronous, read_only=True)
     except BaseException:
         await writer.close()
         raise
     store = SQLiteStore(
-        Writer(writer, WriteTurns(path)),
+        Writer(writer, WriteTurns(path), Checkpointer(path, WriteTurns(path))),
         reader,
         attachments_dir or path.with_name(path.name + "-attachments"),
         path=path,

@@ -47,6 +47,7 @@ from typing import Any, Literal, TypeVar
 import aiosqlite
 
 from server.store.interface import StoreError
+from server.store.sqlite_checkpoint import Checkpointer
 from server.store.sqlite_codec import fetch_all
 
 T = TypeVar("T")
@@ -151,7 +152,11 @@ Answered = tuple[Group, list[Outcome]]
 
 
 def _drain(
-    conn: sqlite3.Connection, turns: WriteTurns | None, queue: Queued, loop: asyncio.AbstractEventLoop
+    conn: sqlite3.Connection,
+    turns: WriteTurns | None,
+    queue: Queued,
+    loop: asyncio.AbstractEventLoop,
+    checkpointer: Checkpointer | None,
 ) -> Answered | None:
     """On the writer's thread: commit the queued works group after group (at most ``DRAIN_GROUPS``),
     handing each group's outcomes to the event loop in one callback while the next group runs; the
@@ -172,6 +177,8 @@ def _drain(
             _answer(loop, *last)
         try:
             last = batch, _in_turn(conn, turns, [work for work, _ in batch])
+            if checkpointer is not None:
+                checkpointer.committed()
         except BaseException as exc:
             last = batch, [(False, exc)] * len(batch)
             if not isinstance(exc, Exception):
@@ -207,9 +214,15 @@ async def _on_thread(conn: aiosqlite.Connection, fn: Callable[..., T], *args: ob
 class Writer:
     """The one connection that writes, behind one lock."""
 
-    def __init__(self, conn: aiosqlite.Connection, turns: WriteTurns | None = None) -> None:
+    def __init__(
+        self,
+        conn: aiosqlite.Connection,
+        turns: WriteTurns | None = None,
+        checkpointer: Checkpointer | None = None,
+    ) -> None:
         self._conn = conn
         self._turns = turns
+        self._checkpointer = checkpointer
         self._lock = asyncio.Lock()
         self._queue: Queued = collections.deque()
         self._flusher: asyncio.Task[None] | None = None
@@ -228,6 +241,8 @@ class Writer:
                 await conn.execute("BEGIN IMMEDIATE")
                 result = await work(conn)
                 await conn.execute("COMMIT")
+                if self._checkpointer is not None:
+                    self._checkpointer.committed()
             except BaseException:
                 # No transaction to roll back (BEGIN failed, or a failed COMMIT ended it): fine.
                 with contextlib.suppress(sqlite3.OperationalError):
@@ -265,7 +280,9 @@ class Writer:
         try:
             while self._queue:
                 async with self._lock:  # per drain: a waiting ``run`` gets its turn between two
-                    last = await _on_thread(self._conn, _drain, self._turns, self._queue, loop)
+                    last = await _on_thread(
+                        self._conn, _drain, self._turns, self._queue, loop, self._checkpointer
+                    )
                 if last is not None:
                     batch, outcomes = last
                     _settle([future for _, future in batch], outcomes)
@@ -286,3 +303,5 @@ class Writer:
             await self._conn.close()
             if self._turns is not None:
                 self._turns.close()
+            if self._checkpointer is not None:
+                self._checkpointer.close()
