@@ -18,6 +18,9 @@ class NotificationTemplate:
     id: str
     subject: Mapping[Language, Template]
     body: Mapping[Language, Template]
+    assigned_plainly: bool = False
+    """Every text of it quotes a new ticket's number only whole (``texts.References.assigned_plainly``):
+    it can be rendered before the ticket's transaction."""
 
 
 @dataclass(frozen=True)

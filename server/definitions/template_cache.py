@@ -26,8 +26,8 @@ from types import CodeType
 
 import jinja2
 
-Entry = tuple[CodeType, tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...], tuple[str, ...], bool]]
-"""The template's compiled code and its references (data, action, vars, links, survey)."""
+Entry = tuple[CodeType, tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...], tuple[str, ...], bool, bool]]
+"""The template's compiled code and its references (data, action, vars, links, survey, assigned plainly)."""
 
 _HERE = Path(__file__).resolve().parent
 _memory: dict[str, Entry] = {}

@@ -51,6 +51,11 @@ class References:
     vars: frozenset[str]
     links: frozenset[str]
     survey: bool
+    assigned_plainly: bool = True
+    """Whether the values a new ticket's transaction assigns (``ticket.number``, ``ticket.url`` and
+    ``survey_url``, which quote the number or the row id) appear only as whole outputs — ``{{
+    ticket.number }}``, nothing done to them: then the text can be rendered before the transaction
+    with stand-ins, replaced once the number is known (``server/tickets/transaction.py``)."""
 
 
 class TemplateProblem(Exception):
@@ -74,6 +79,31 @@ def _attribute_chain(node: nodes.Node) -> tuple[str, str] | None:
     return None
 
 
+ASSIGNED = frozenset({("ticket", "number"), ("ticket", "url")})
+"""The attributes a ticket's creating transaction assigns (or that quote what it assigns)."""
+
+
+def _assigned_plainly(tree: nodes.Template, local: set[str]) -> bool:
+    """Whether every use of :data:`ASSIGNED` and ``survey_url`` is a whole ``{{ … }}`` output: the
+    node is an item of an ``Output`` itself, with no filter, test, slice, comparison or call around it,
+    and ``ticket`` is never used whole (``{% set t = ticket %}`` would hide what follows)."""
+
+    def plain(node: nodes.Node, parents: tuple[nodes.Node, ...]) -> bool:
+        if isinstance(node, nodes.Name) and node.ctx == "load" and node.name not in local:
+            parent = parents[-1] if parents else None
+            if node.name == "survey_url":
+                return isinstance(parent, nodes.Output)
+            if node.name == "ticket":
+                chain = _attribute_chain(parent) if parent is not None else None
+                if chain is None:
+                    return False
+                if chain in ASSIGNED:
+                    return len(parents) > 1 and isinstance(parents[-2], nodes.Output)
+        return all(plain(child, (*parents, node)) for child in node.iter_child_nodes())
+
+    return plain(tree, ())
+
+
 def _template(code: CodeType) -> Template:
     return SANDBOX.template_class.from_code(SANDBOX, code, SANDBOX.make_globals(None), None)
 
@@ -83,13 +113,14 @@ def compile_template(source: str) -> tuple[Template, References]:
     (by this process, or by an earlier start of the same code) comes from ``template_cache``."""
     cached = template_cache.load(source)
     if cached is not None:
-        code, (data, action, vars_, links, survey_used) = cached
+        code, (data, action, vars_, links, survey_used, assigned_plainly) = cached
         return _template(code), References(
             data=frozenset(data),
             action=frozenset(action),
             vars=frozenset(vars_),
             links=frozenset(links),
             survey=survey_used,
+            assigned_plainly=assigned_plainly,
         )
     try:
         tree = SANDBOX.parse(source)
@@ -134,6 +165,7 @@ def compile_template(source: str) -> tuple[Template, References]:
             raise TemplateProblem(f"{root}.{attr} is not in the template's context", "template_name")
         if root in used:
             used[root].add(attr)
+    assigned_plainly = _assigned_plainly(tree, local)
     code = SANDBOX.compile(Budgeted().visit(tree))
     refs = References(
         data=frozenset(used["data"]),
@@ -141,9 +173,10 @@ def compile_template(source: str) -> tuple[Template, References]:
         vars=frozenset(used["vars"]),
         links=frozenset(used["links"]),
         survey=survey,
+        assigned_plainly=assigned_plainly,
     )
     lists = [tuple(sorted(used[name])) for name in ("data", "action", "vars", "links")]
-    template_cache.store(source, (code, (lists[0], lists[1], lists[2], lists[3], survey)))
+    template_cache.store(source, (code, (lists[0], lists[1], lists[2], lists[3], survey, assigned_plainly)))
     return _template(code), refs
 
 

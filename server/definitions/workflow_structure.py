@@ -276,7 +276,15 @@ class WorkflowStructure:
                     (body if part == "body" else subject)[lang] = template
                     self.template_refs[ptr] = refs
             if ok:
-                self.templates[template_id] = NotificationTemplate(id=template_id, subject=subject, body=body)
+                plainly = all(
+                    self.template_refs[pointer("notifications", template_id, part, lang)].assigned_plainly
+                    for part, text in parts
+                    if text is not None
+                    for lang in LANGUAGES
+                )
+                self.templates[template_id] = NotificationTemplate(
+                    id=template_id, subject=subject, body=body, assigned_plainly=plainly
+                )
 
     def all_effects(self) -> Iterator[tuple[str, Effect, Mapping[str, ExprType] | None]]:
         """Every effect of the workflow with its pointer and the action fields it sees."""

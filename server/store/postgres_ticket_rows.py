@@ -7,7 +7,6 @@ assignment and outbox rows tied to the last of them, and the timers in one more 
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -17,7 +16,7 @@ from psycopg.rows import dict_row
 from server.audit.chain import CHAIN_VERSION, seal, sealed_values
 from server.store.postgres_codec import Conn, Row, json_text, moment
 from server.store.records import Messages, NewEvent, NewMessage, NewTicket, NewTimer, Ticket
-from server.store.request_ids import request_id
+from server.store.request_ids import request_id, tracking_code
 from server.store.sqlite_codec import time_text
 
 TICKET_COLUMNS = (
@@ -60,7 +59,7 @@ def create_params(new: NewTicket, now: datetime) -> tuple[object, ...]:
     return (
         now.year,
         f"{now.year:04d}",
-        secrets.token_urlsafe(12),
+        new.tracking_code or tracking_code(),
         new.service_id,
         new.definition_version_id,
         new.state,

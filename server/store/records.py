@@ -213,6 +213,9 @@ class NewTicket(Record, frozen=True, kw_only=True):
     search_text: str | None = None
     """What the task lists' free text matches besides the number (``server.tickets.tasks.search_text``);
     None leaves it to be computed when the server next starts."""
+    tracking_code: str | None = None
+    """Drawn by the caller (``request_ids.tracking_code``) when it renders texts that quote it before
+    the transaction; None: the store draws one."""
 
 
 class TicketChange(Record, frozen=True, kw_only=True):

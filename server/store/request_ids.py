@@ -1,4 +1,4 @@
-"""The ``gateway_request_id`` of an outbox message: unique, kept across retries, quoted as the mail's
+"""The ids the store draws: a ticket's tracking code, and the ``gateway_request_id`` of an outbox message: unique, kept across retries, quoted as the mail's
 ``Message-ID`` and a gateway's ``Idempotency-Key`` — and the key of a UNIQUE index every message is
 inserted into.
 
@@ -12,7 +12,14 @@ Message-ID travels in every mail — and stay as unique as before: 74 random bit
 from __future__ import annotations
 
 import os
+import secrets
 import time
+
+
+def tracking_code() -> str:
+    """A ticket's tracking code: 96 random bits, URL-safe (with the number, it lets a requester follow
+    the ticket without logging in, so it must not be guessable)."""
+    return secrets.token_urlsafe(12)
 
 
 def request_id() -> str:

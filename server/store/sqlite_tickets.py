@@ -8,7 +8,6 @@ none does.
 
 from __future__ import annotations
 
-import secrets
 import sqlite3
 from collections.abc import Sequence
 from datetime import datetime
@@ -30,6 +29,7 @@ from server.store.records import (
     Ticket,
     TicketChange,
 )
+from server.store.request_ids import tracking_code
 from server.store.sqlite_codec import (
     fetch_all,
     fetch_one,
@@ -177,7 +177,7 @@ def create_ticket(
     _require_events(events)
     at = time_text(now)
     params = (
-        secrets.token_urlsafe(12),
+        new.tracking_code or tracking_code(),
         new.service_id,
         new.definition_version_id,
         new.state,

@@ -239,8 +239,11 @@ class Notifier:
         actor: Actor,
         action_data: Mapping[str, Any],
         lang: Language,
+        who: str | None = None,
     ) -> Rendered:
-        """Render the prepared notifications against the ticket row (pure; no I/O)."""
+        """Render the prepared notifications against the ticket row (pure; no I/O). ``who``: how the
+        log names the ticket (by default its number)."""
+        who = who or f"ticket {ticket.number}"
         rendered = Rendered()
         for item in prepared:
             template = compiled.templates[item.notify.template]
@@ -267,9 +270,9 @@ class Notifier:
                         # a template that passes its budget on real data (a loop over a long message…)
                         # never hangs the write: the message goes out cut, saying so, and the reason is logged
                         log.warning(
-                            "notification %s of ticket %s was cut: %s",
+                            "notification %s of %s was cut: %s",
                             item.notify.template,
-                            ticket.number,
+                            who,
                             cut,
                         )
                         rendered.cut.append(f"{item.notify.template}: {cut}")
@@ -281,8 +284,8 @@ class Notifier:
                 if problem is not None:
                     rendered.skipped.append(f"{item.notify.template} → {problem.text()}")
                     log.warning(
-                        "ticket %s: notification %s is undeliverable: %s",
-                        ticket.number,
+                        "%s: notification %s is undeliverable: %s",
+                        who,
                         item.notify.template,
                         problem.text(),
                     )

@@ -29,6 +29,7 @@ from server.store.records import (
     NewTicket,
     Ticket,
 )
+from server.store.request_ids import tracking_code
 from server.tickets.due import Due, due_state
 from server.tickets.lookups import evaluation_context
 from server.tickets.members import members_refusal
@@ -36,7 +37,7 @@ from server.tickets.notifications import Notifier
 from server.tickets.tasks import search_text
 from server.tickets.timer_firing import fire_due_timers
 from server.tickets.transaction import change_of as _change
-from server.tickets.transaction import message_builder, new_event, new_timers, rendered_messages
+from server.tickets.transaction import message_builder, new_event, new_timers, provisional, rendered_messages
 from server.tickets.transaction import view as _view
 from server.working_time import WorkingCalendar
 
@@ -261,11 +262,15 @@ class TicketService:
             language=lang,
             # task lists (issue 5): what their free text matches besides the number
             search_text=search_text(compiled.form.schema, stored_data),
+            tracking_code=tracking_code(),  # the texts rendered before the transaction quote it
+        )
+        messages = message_builder(
+            self.notifier, compiled, prepared, provisional(new, now), actor=actor, action_data={}, lang=lang
         )
         ticket, created = await self.store.create_ticket(
             new,
             [new_event(outcome, actor, now, stored_data)],
-            message_builder(self.notifier, compiled, prepared, actor=actor, action_data={}, lang=lang),
+            messages,
             new_timers(self.calendar, outcome, now),
             now=now,
         )
