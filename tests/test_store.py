@@ -850,3 +850,41 @@ async def test_definitions_stamp_follows_publishes_here_at_once_and_elsewhere_wi
         here._stamp.recheck = 0.0  # …and once it has passed, another store's publish is read
         here._stamp.remember(mine.id)
         assert await here.definitions_stamp() == theirs.id
+
+
+async def test_users_in_a_department_are_kept_until_the_directory_changes_here_or_elsewhere(
+    backend: Backend,
+) -> None:
+    async with await backend.open() as here, await backend.open() as elsewhere:
+
+        async def heads() -> list[str]:
+            return [u.username for u in await here.users_in_department("it", "department_head")]
+
+        await here.add_user(username="h1", name="Head 1", roles=["department_head"], department="it", now=NOW)
+        assert await heads() == ["h1"]
+        here._directory.stamp.recheck = 3600.0  # from now on the stamp read last stands…
+        kept = await heads()
+        assert kept == ["h1"]
+        # …a change made by this store is seen at once
+        second = await here.add_user(
+            username="h2", name="Head 2", roles=["department_head"], department="it", now=NOW
+        )
+        assert await heads() == ["h1", "h2"]
+        await here.set_user_active(second.id, False)
+        assert await heads() == ["h1"]
+        # a change made elsewhere is not, while the stamp stands…
+        first = await here.get_user_by_username("h1")
+        assert first is not None
+        await elsewhere.update_user(
+            first.id, name="Head 1", email=None, phone=None, department="finance", roles=["department_head"]
+        )
+        assert await heads() == ["h1"]
+        # …and is once it has been read again (every RECHECK seconds)
+        here._directory.stamp.recheck = 0.0
+        here._directory.stamp.remember(-1)
+        assert await heads() == []
+        await elsewhere.set_password(first.id, None)
+        await elsewhere.update_user(
+            first.id, name="Head 1", email=None, phone=None, department="it", roles=["department_head"]
+        )
+        assert await heads() == ["h1"]

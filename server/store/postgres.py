@@ -39,6 +39,7 @@ from psycopg.conninfo import conninfo_to_dict
 from psycopg.errors import Error as PgError
 from psycopg_pool import AsyncConnectionPool
 
+from server.store.directory_cache import DirectoryCache
 from server.store.postgres_attachments import PgAttachmentsMixin
 from server.store.postgres_audit import PgAuditMixin
 from server.store.postgres_cache import PgCacheMixin
@@ -145,6 +146,7 @@ class PostgresStore(
         self.attachments_dir = attachments_dir
         self.url = url
         self._stamp = StampCache()
+        self._directory = DirectoryCache()
 
     async def __aenter__(self) -> PostgresStore:
         return self

@@ -22,6 +22,7 @@ from psycopg.rows import dict_row
 from psycopg.types.json import set_json_loads
 from psycopg_pool import AsyncConnectionPool
 
+from server.store.directory_cache import DirectoryCache
 from server.store.sqlite_codec import json_text, like_pattern
 
 __all__ = ["Conn", "PgBase", "Row", "fetch_all", "fetch_one", "json_text", "like_pattern", "moment"]
@@ -124,6 +125,7 @@ class PgBase:
     _pool: AsyncConnectionPool[Conn]
     _audit_key: bytes
     attachments_dir: Path
+    _directory: DirectoryCache
 
     async def _write(self, work: Callable[[Conn], Awaitable[T]]) -> T:
         async with self._pool.connection() as conn, conn.transaction():

@@ -195,7 +195,9 @@ class PgDirectoryMixin(PgBase):
     ) -> User:
         user_id = uuid.uuid4().hex if id is None else id
         fields = (username, name, email, phone, department, password_hash, active, moment(now))
-        return await self._write(lambda conn: _add_user(conn, user_id, fields, roles))
+        changed = await self._write(lambda conn: _add_user(conn, user_id, fields, roles))
+        self._directory.forget()
+        return changed
 
     async def get_user(self, user_id: str) -> User | None:
         row = await self._one(USERS + " WHERE u.id = %s", (user_id,))
@@ -211,6 +213,24 @@ class PgDirectoryMixin(PgBase):
 
     async def users_in_department(
         self, department: str, role: str | None = None, *, active_only: bool = True
+    ) -> list[User]:
+        key, stamp = (department, role, active_only), await self._directory_stamp()
+        found = self._directory.get(key, stamp)
+        if found is None:
+            found = await self._users_in_department(department, role, active_only=active_only)
+            self._directory.put(key, stamp, found)
+        return found
+
+    async def _directory_stamp(self) -> int:
+        remembered = self._directory.stamp.current()
+        if remembered is not None:
+            return remembered
+        row = await self._one("SELECT value FROM directory_stamp WHERE id = 1", ())
+        assert row is not None
+        return self._directory.stamp.remember(int(row["value"]))
+
+    async def _users_in_department(
+        self, department: str, role: str | None, *, active_only: bool
     ) -> list[User]:
         sql = USERS + " WHERE u.department = %s"
         params: list[Any] = [department]
@@ -233,10 +253,14 @@ class PgDirectoryMixin(PgBase):
         roles: Sequence[str],
     ) -> User:
         fields = (name, email, phone, department)
-        return await self._write(lambda conn: _update_user(conn, user_id, fields, roles))
+        changed = await self._write(lambda conn: _update_user(conn, user_id, fields, roles))
+        self._directory.forget()
+        return changed
 
     async def set_user_active(self, user_id: str, active: bool) -> User:
-        return await self._write(lambda conn: _set_active(conn, user_id, active))
+        changed = await self._write(lambda conn: _set_active(conn, user_id, active))
+        self._directory.forget()
+        return changed
 
     # --- ready replies ------------------------------------------------------------------
 

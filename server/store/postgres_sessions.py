@@ -104,6 +104,7 @@ class PgSessionsMixin(PgBase):
         self, user_id: str, password_hash: str | None, *, end_sessions: bool = True
     ) -> None:
         await self._write(lambda conn: _set_password(conn, user_id, password_hash, end_sessions))
+        self._directory.forget()
 
     async def users_with_role(self, role: str, *, active_only: bool = True) -> list[User]:
         where = "WHERE u.id IN (SELECT r.user_id FROM user_roles AS r WHERE r.role = %s)"

@@ -56,6 +56,7 @@ from typing import TYPE_CHECKING, Any
 import aiosqlite
 
 from server.store import sqlite_directory, sqlite_tasks, sqlite_tickets
+from server.store.directory_cache import DirectoryCache
 from server.store.migrate import migrate
 from server.store.records import (
     Assignment,
@@ -170,6 +171,7 @@ class SQLiteStore(
         self._writer = writer
         self._reader = reader
         self._stamp = StampCache()
+        self._directory = DirectoryCache()
 
     async def __aenter__(self) -> SQLiteStore:
         return self
@@ -299,7 +301,7 @@ class SQLiteStore(
         password_hash: str | None = None,
         active: bool = True,
     ) -> User:
-        return await self._writer.run(
+        changed = await self._writer.run(
             lambda conn: sqlite_directory.add_user(
                 conn,
                 user_id=id,
@@ -314,6 +316,8 @@ class SQLiteStore(
                 now=now,
             )
         )
+        self._directory.forget()
+        return changed
 
     async def get_user(self, user_id: str) -> User | None:
         return await sqlite_directory.get_user(self._reader, user_id)
@@ -327,9 +331,21 @@ class SQLiteStore(
     async def users_in_department(
         self, department: str, role: str | None = None, *, active_only: bool = True
     ) -> list[User]:
-        return await sqlite_directory.users_in_department(
-            self._reader, department, role, active_only=active_only
-        )
+        key, stamp = (department, role, active_only), await self._directory_stamp()
+        found = self._directory.get(key, stamp)
+        if found is None:
+            found = await sqlite_directory.users_in_department(
+                self._reader, department, role, active_only=active_only
+            )
+            self._directory.put(key, stamp, found)
+        return found
+
+    async def _directory_stamp(self) -> int:
+        remembered = self._directory.stamp.current()
+        if remembered is not None:
+            return remembered
+        rows = await fetch_all(self._reader, "SELECT value FROM directory_stamp WHERE id = 1")
+        return self._directory.stamp.remember(int(rows[0][0]))
 
     # --- ready replies ------------------------------------------------------------------
 
@@ -370,14 +386,18 @@ class SQLiteStore(
         department: str | None,
         roles: Sequence[str],
     ) -> User:
-        return await self._writer.run(
+        changed = await self._writer.run(
             lambda conn: sqlite_directory.update_user(
                 conn, user_id, name=name, email=email, phone=phone, department=department, roles=roles
             )
         )
+        self._directory.forget()
+        return changed
 
     async def set_user_active(self, user_id: str, active: bool) -> User:
-        return await self._writer.run(lambda conn: sqlite_directory.set_user_active(conn, user_id, active))
+        changed = await self._writer.run(lambda conn: sqlite_directory.set_user_active(conn, user_id, active))
+        self._directory.forget()
+        return changed
 
     async def list_lookup_table(
         self, table: str, *, offset: int = 0, limit: int | None = None

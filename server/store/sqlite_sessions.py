@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 import aiosqlite
 
 from server.accounts.records import ApiToken
+from server.store.directory_cache import DirectoryCache
 from server.store.interface import NotFound
 from server.store.records import User
 from server.store.sqlite_codec import fetch_all, fetch_one, maybe_parse_time, parse_time, time_text
@@ -229,6 +230,7 @@ class SQLiteSessionsMixin:
 
     _writer: Writer
     _reader: aiosqlite.Connection
+    _directory: DirectoryCache
 
     async def set_password(
         self, user_id: str, password_hash: str | None, *, end_sessions: bool = True
@@ -236,6 +238,7 @@ class SQLiteSessionsMixin:
         await self._writer.run(
             lambda conn: set_password(conn, user_id, password_hash, end_sessions=end_sessions)
         )
+        self._directory.forget()
 
     async def users_with_role(self, role: str, *, active_only: bool = True) -> list[User]:
         return await users_with_role(self._reader, role, active_only=active_only)

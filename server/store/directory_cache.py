@@ -1,0 +1,52 @@
+"""Who holds a role in a department, kept between requests (issue 14).
+
+Every submission asks who its notifications go to — the head of the department it is assigned to —
+and that was a round trip to the database's reader each time (a twelfth of the event loop's time
+under load, measured in docs/performance.md). The answers change only when the directory does, so
+each store keeps them while the *directory stamp* stands: a number kept by triggers on ``users`` and
+``user_roles`` (SQLite migration 0014, PostgreSQL 0007) that moves on every change, whoever makes it.
+The stamp is read at most every ``stamp.RECHECK`` seconds, and forgotten — with every answer — the
+moment this store changes a user: a change made here is seen at once, one made by another process
+(``--workers``, ``khidma`` commands, a second machine) within half a second, as for published
+definitions (``stamp.py``).
+"""
+
+from __future__ import annotations
+
+from server.store.records import User
+from server.store.stamp import StampCache
+
+Key = tuple[str, str | None, bool]
+"""(department, role, active only)."""
+
+MOST = 4096
+"""Answers kept at most (departments × roles asked about; a directory of any size stays far below)."""
+
+
+class DirectoryCache:
+    def __init__(self) -> None:
+        self.stamp = StampCache()
+        self._at: int | None = None
+        self._answers: dict[Key, tuple[User, ...]] = {}
+
+    def get(self, key: Key, stamp: int) -> list[User] | None:
+        """The answer kept for ``key`` under ``stamp`` (None: ask the database)."""
+        if stamp != self._at:
+            self._answers.clear()
+            self._at = stamp
+            return None
+        found = self._answers.get(key)
+        return None if found is None else list(found)
+
+    def put(self, key: Key, stamp: int, users: list[User]) -> None:
+        """Keep an answer read under ``stamp`` — unless the directory changed meanwhile."""
+        if stamp == self._at:
+            if len(self._answers) >= MOST:
+                self._answers.clear()
+            self._answers[key] = tuple(users)
+
+    def forget(self) -> None:
+        """This store changed a user: read the stamp again, keep nothing read before."""
+        self.stamp.forget()
+        self._answers.clear()
+        self._at = None
