@@ -1,6 +1,7 @@
 """Staff actions per second through HTTP as a ratio to the bare baseline, measured side by side in one run.
 
     .venv/bin/python bench/bench_actions.py [--runs 3] [--seconds 8] [--connections 16] [--workers 1]
+    .venv/bin/python bench/bench_actions.py --backend postgresql [--workers 2] [--pg-url postgresql://…]
 
 An action needs a ticket and its current version, so one URL replayed (`hey`) cannot measure it. This
 script starts `bench/baseline.py` and `khidma serve --demo` (fresh files, `--no-rate-limits --no-worker`,
@@ -11,7 +12,9 @@ package `wrk`) and a Lua script that gives every request a ticket of its own at 
 whole staff path — bearer token, read scope, the action's form, the guard, the engine, the transaction with
 its event and audit seal, the answer. Every run uses tickets no earlier run touched. The baseline takes
 the same number of connections on its one durable three-row transaction. Figures are medians of the
-runs; the ratio is khidma's median over the baseline's median in the same invocation.
+runs; the ratio is khidma's median over the baseline's median in the same invocation. With `--backend
+postgresql`, `khidma serve --db postgresql://…` on a fresh throwaway cluster (as `bench_throughput.py`
+does; the baseline stays the bare SQLite endpoint), and PostgreSQL's own CPU per action is reported too.
 """
 
 from __future__ import annotations
@@ -28,7 +31,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bench_throughput import ROOT, cpu_seconds, free_port, hey, wait_ready
+import psycopg
+from bench_throughput import ROOT, cpu_seconds, databases, free_port, hey, wait_ready
 
 ACTION = "add_note"
 BODY = {"data": {"note": "تم التواصل مع العميل هاتفياً"}, "expected_version": 1}
@@ -106,6 +110,10 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--workers", type=int, default=1, help="khidma serve --workers")
     parser.add_argument("--per-run", type=int, default=16000, help="tickets submitted for each run's actions")
+    parser.add_argument("--backend", choices=["sqlite", "postgresql"], default="sqlite")
+    parser.add_argument(
+        "--pg-url", help="with --backend postgresql: an empty database to use, not a fresh cluster"
+    )
     args = parser.parse_args()
     for tool in ("hey", "wrk"):
         if shutil.which(tool) is None:
@@ -115,10 +123,18 @@ def main() -> None:
         0
     ]
     results: dict[str, list[dict[str, float]]] = {}
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp, databases(args, Path(tmp)) as (database, postmaster):
         body = Path(tmp) / "body.json"
         body.write_text(json.dumps(example, ensure_ascii=False), encoding="utf-8")
-        db = Path(tmp) / "khidma.db"
+        db = database("khidma")
+
+        def query(statement: str, params: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
+            if isinstance(db, Path):
+                with sqlite3.connect(db) as conn:
+                    return conn.execute(statement, params).fetchall()
+            with psycopg.connect(db) as pg:
+                return list(pg.execute(statement.replace("?", "%s").encode(), params).fetchall())
+
         base_port, port = free_port(), free_port()
         command = [sys.executable, "-m", "server", "serve", "--port", str(port), "--db", str(db), "--demo"]
         command += ["--no-rate-limits", "--no-worker"]
@@ -142,12 +158,11 @@ def main() -> None:
             wait_ready(served)
             submit = ["-m", "POST", "-T", "application/json", "-D", str(body), "-c", "16"]
             hey([*submit, "-n", str(args.per_run * args.runs), f"{served}/api/services/inquiries/tickets"])
-            with sqlite3.connect(db) as conn:
-                rows = conn.execute(
-                    "SELECT id, department FROM tickets"
-                    " WHERE service_id = 'inquiries' AND version = 1 AND state = 'with_department'"
-                    " ORDER BY id"
-                ).fetchall()
+            rows = query(
+                "SELECT id, department FROM tickets"
+                " WHERE service_id = 'inquiries' AND version = 1 AND state = 'with_department'"
+                " ORDER BY id"
+            )
             if len(rows) < args.per_run * args.runs:
                 sys.exit(f"only {len(rows)} fresh tickets were made")
             username = f"head.{rows[0][1]}"  # the demo's head of the department they went to
@@ -183,8 +198,13 @@ def main() -> None:
                 ):
                     process = baseline if name == "baseline" else khidma
                     cpu_before = cpu_seconds(process.pid)
+                    pg_before = cpu_seconds(postmaster) if postmaster else 0.0
                     figures = wrk(lua, target, args.seconds, args.connections, threads)
                     figures["cpu_ms"] = (cpu_seconds(process.pid) - cpu_before) * 1000 / max(figures["ok"], 1)
+                    if postmaster and process is khidma:
+                        figures["pg_cpu_ms"] = (
+                            (cpu_seconds(postmaster) - pg_before) * 1000 / max(figures["ok"], 1)
+                        )
                     results.setdefault(name, []).append(figures)
                     print(
                         f"run {run + 1} {name:15} {figures['rps']:8.0f}/s  p50 {figures['p50']:6.1f} ms"
@@ -192,10 +212,7 @@ def main() -> None:
                         f"  ok {figures['ok']:.0f} bad {figures['bad']:.0f}",
                         flush=True,
                     )
-            with sqlite3.connect(db) as conn:
-                acted = conn.execute(
-                    "SELECT count(*) FROM events WHERE kind = 'action' AND action = ?", (ACTION,)
-                ).fetchone()[0]
+            acted = query("SELECT count(*) FROM events WHERE kind = 'action' AND action = ?", (ACTION,))[0][0]
             answered = sum(r["ok"] for r in results["khidma actions"])
             print(f"\nactions answered 2xx: {answered:.0f}; notes recorded in the store: {acted}")
         finally:
@@ -208,12 +225,13 @@ def main() -> None:
 
     print(
         f"{args.runs} runs, {args.seconds} s each, {args.connections} connections, {os.cpu_count()} cores,"
-        f" khidma workers {args.workers}; medians"
+        f" khidma workers {args.workers}, {args.backend}; medians"
     )
     for name in results:
         print(
             f"  {name:15} {median(name, 'rps'):8.0f}/s  p50 {median(name, 'p50'):6.1f} ms"
             f"  p99 {median(name, 'p99'):6.1f} ms  CPU {median(name, 'cpu_ms'):.2f} ms/request"
+            + (f", PostgreSQL {median(name, 'pg_cpu_ms'):.2f}" if "pg_cpu_ms" in results[name][0] else "")
         )
     print(f"  ratio: {median('khidma actions', 'rps') / median('baseline', 'rps'):.2f} of the baseline")
 
