@@ -1,5 +1,6 @@
-"""Notifications leave through the outbox: real tickets on a real SQLite file, delivered to a real SMTP
-server (aiosmtpd) and a real HTTP webhook receiver, both on loopback."""
+"""Notifications leave through the outbox: real tickets on a real SQLite file and on PostgreSQL
+(``store_db``, tests/pg.py), delivered to a real SMTP server (aiosmtpd) and a real HTTP webhook receiver,
+both on loopback."""
 
 from __future__ import annotations
 
@@ -29,10 +30,9 @@ from server.notify.dispatcher import Dispatcher, DispatchReport
 from server.notify.gateways import SmtpGateway, WebhookGateway, build_gateways, mask_recipient
 from server.runtime import Runtime
 from server.settings import Secret, Settings
-from server.store.interface import SENDING_LEASE
+from server.store.interface import SENDING_LEASE, Store
 from server.store.open import open_any
 from server.store.records import OutboxMessage, Ticket
-from server.store.sqlite import SQLiteStore, open_store
 from server.tickets.service import Created, TicketService
 from server.working_time import WorkingCalendar
 from tests.conftest import free_port
@@ -149,12 +149,12 @@ def webhook() -> Iterator[Webhook]:
     hook.server.server_close()
 
 
-# --- tickets on a real file -----------------------------------------------------------------------
+# --- tickets on a real store -----------------------------------------------------------------------
 
 
 @pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[SQLiteStore]:
-    store = await open_store(tmp_path / "khidma.db")
+async def store(store_db: str, tmp_path: Path) -> AsyncIterator[Store]:
+    store = await open_any(store_db, tmp_path / "files")
     users = [
         ("cs-1", "cs", ["customer_service"], "customer_service", "cs@example.org", None),
         ("head-cls", "head", ["department_head"], "classrooms", "head@example.org", "0500000001"),
@@ -182,7 +182,7 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-async def service(store: SQLiteStore, clock: Clock) -> TicketService:
+async def service(store: Store, clock: Clock) -> TicketService:
     cat = catalogue()
     service = TicketService(
         store,
@@ -210,7 +210,7 @@ async def tawasul_ticket(service: TicketService) -> Ticket:
     return created.ticket
 
 
-async def only_message(store: SQLiteStore, ticket: Ticket) -> OutboxMessage:
+async def only_message(store: Store, ticket: Ticket) -> OutboxMessage:
     messages = await store.list_outbox(ticket.id)
     assert len(messages) == 1, messages
     return messages[0]
@@ -224,7 +224,7 @@ def smtp_gateway(server: SmtpServer, **kw: Any) -> SmtpGateway:
 
 
 async def test_an_arabic_mail_arrives_intact_under_its_gateway_request_id(
-    service: TicketService, store: SQLiteStore, smtp: SmtpServer, clock: Clock
+    service: TicketService, store: Store, smtp: SmtpServer, clock: Clock
 ) -> None:
     ticket = await supplies_ticket(service)
     message = await only_message(store, ticket)
@@ -250,7 +250,7 @@ async def test_an_arabic_mail_arrives_intact_under_its_gateway_request_id(
 
 
 async def test_an_sms_reaches_the_webhook_with_its_idempotency_key(
-    service: TicketService, store: SQLiteStore, webhook: Webhook, clock: Clock
+    service: TicketService, store: Store, webhook: Webhook, clock: Clock
 ) -> None:
     ticket = await tawasul_ticket(service)
     message = await only_message(store, ticket)
@@ -274,7 +274,7 @@ async def test_an_sms_reaches_the_webhook_with_its_idempotency_key(
 
 
 async def test_a_channel_without_a_gateway_stays_pending_and_is_counted(
-    service: TicketService, store: SQLiteStore, webhook: Webhook, clock: Clock
+    service: TicketService, store: Store, webhook: Webhook, clock: Clock
 ) -> None:
     mail_ticket = await supplies_ticket(service)
     sms_ticket = await tawasul_ticket(service)
@@ -298,7 +298,7 @@ async def test_a_channel_without_a_gateway_stays_pending_and_is_counted(
 
 
 async def test_a_down_smtp_server_is_retried_with_backoff_then_delivers(
-    service: TicketService, store: SQLiteStore, clock: Clock
+    service: TicketService, store: Store, clock: Clock
 ) -> None:
     first = await supplies_ticket(service)
     second = await supplies_ticket(service)
@@ -335,7 +335,7 @@ async def test_a_down_smtp_server_is_retried_with_backoff_then_delivers(
 
 
 async def test_a_refused_recipient_is_dead_at_once(
-    service: TicketService, store: SQLiteStore, smtp: SmtpServer, clock: Clock
+    service: TicketService, store: Store, smtp: SmtpServer, clock: Clock
 ) -> None:
     smtp.mailbox.refuse["college@example.org"] = "550 5.1.1 No such user"
     ticket = await supplies_ticket(service)
@@ -351,7 +351,7 @@ async def test_a_refused_recipient_is_dead_at_once(
 
 
 async def test_temporary_refusals_back_off_and_give_up_after_max_attempts(
-    service: TicketService, store: SQLiteStore, smtp: SmtpServer, clock: Clock
+    service: TicketService, store: Store, smtp: SmtpServer, clock: Clock
 ) -> None:
     smtp.mailbox.refuse["college@example.org"] = "452 4.2.2 Mailbox full"
     ticket = await supplies_ticket(service)
@@ -409,7 +409,7 @@ def test_backoff_doubles_from_30_seconds_up_to_an_hour() -> None:
 )
 async def test_webhook_answers_map_to_sent_retried_or_dead(
     service: TicketService,
-    store: SQLiteStore,
+    store: Store,
     webhook: Webhook,
     clock: Clock,
     status: int,
@@ -439,7 +439,7 @@ async def test_webhook_answers_map_to_sent_retried_or_dead(
 
 
 async def test_a_webhook_that_does_not_answer_in_time_is_unavailable(
-    service: TicketService, store: SQLiteStore, webhook: Webhook, clock: Clock
+    service: TicketService, store: Store, webhook: Webhook, clock: Clock
 ) -> None:
     webhook.delay = 1.0
     ticket = await tawasul_ticket(service)
@@ -454,9 +454,9 @@ async def test_a_webhook_that_does_not_answer_in_time_is_unavailable(
 
 
 async def test_a_crash_after_sending_resends_under_the_same_ids(
-    tmp_path: Path,
+    store_db: str,
     service: TicketService,
-    store: SQLiteStore,
+    store: Store,
     smtp: SmtpServer,
     webhook: Webhook,
     clock: Clock,
@@ -471,7 +471,7 @@ async def test_a_crash_after_sending_resends_under_the_same_ids(
         await gateways[message.channel].send(message)
     assert {m.status for m in await store.list_outbox()} == {"sending"}
 
-    reopened = await open_store(tmp_path / "khidma.db", now=NOW)  # the next start, just after
+    reopened = await open_any(store_db, now=NOW)  # the next start, just after
     try:
         # within the sending lease nobody takes them (the sender might still be at work) …
         clock.now = NOW + SENDING_LEASE / 2
@@ -498,7 +498,7 @@ async def test_a_crash_after_sending_resends_under_the_same_ids(
 
 
 async def test_smtp_log_in_never_shows_the_password(
-    service: TicketService, store: SQLiteStore, clock: Clock, caplog: pytest.LogCaptureFixture
+    service: TicketService, store: Store, clock: Clock, caplog: pytest.LogCaptureFixture
 ) -> None:
     from aiosmtpd.smtp import AuthResult, LoginPassword
 
@@ -534,7 +534,7 @@ async def test_smtp_log_in_never_shows_the_password(
 
 
 async def test_starttls_is_required_when_asked(
-    service: TicketService, store: SQLiteStore, smtp: SmtpServer, clock: Clock
+    service: TicketService, store: Store, smtp: SmtpServer, clock: Clock
 ) -> None:
     ticket = await supplies_ticket(service)
     report = await Dispatcher(store, {"email": smtp_gateway(smtp, starttls=True)}, clock=clock).run_once()
