@@ -279,7 +279,9 @@ async def test_events_from_before_the_chain_are_sealed_by_rechain_which_is_recor
     assert untouched.id
 
 
-async def test_a_new_event_on_an_unsealed_ticket_seals_its_history_first(store_db: str, tmp_path: Path) -> None:
+async def test_a_new_event_on_an_unsealed_ticket_seals_its_history_first(
+    store_db: str, tmp_path: Path
+) -> None:
     path = store_db
     store, service = await _service(path, KEY.encode(), tmp_path / "files")
     ticket = await submit(service)

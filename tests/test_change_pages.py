@@ -21,7 +21,7 @@ from server.definitions.bundle import content_hash
 from server.store.migrate import load_migrations
 from server.store.sqlite import open_store
 from tests.test_admin_editor import EN
-from tests.test_audit_chain import SQLITE_ONLY, KEY, Chained, _tamper, chained  # noqa: F401 (the fixture)
+from tests.test_audit_chain import KEY, SQLITE_ONLY, Chained, _tamper, chained  # noqa: F401 (the fixture)
 from tests.test_requester_pages import login
 from tests.test_staff_ticket import AUDITOR, CS, act, routed, store_of, supplies_ticket, token_for
 from tests.web import client_for, csrf_of, db_for, html, texts

@@ -27,10 +27,10 @@ from server.definitions.catalogue import CompiledService
 from server.definitions.loader import load_tree
 from server.engine.model import Actor, Refusal
 from server.paths import shipped_root
-from server.store.interface import Store
-from server.store.records import ReadScope, TaskFilter, TaskOrder, Ticket
 from server.store.copy import copy_store
+from server.store.interface import Store
 from server.store.open import is_postgres_url, open_any
+from server.store.records import ReadScope, TaskFilter, TaskOrder, Ticket
 from server.store.sqlite import open_store
 from server.tickets.service import Conflict, Created, TicketService
 from server.validation import validate

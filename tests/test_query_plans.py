@@ -30,6 +30,10 @@ from server.tickets.service import TicketService
 from server.tickets.tasks import view_filter
 from server.working_time import WorkingCalendar
 
+pytestmark = pytest.mark.single_backend(
+    "reads SQLite's EXPLAIN QUERY PLAN (PostgreSQL's plans: tests/test_task_lists_scale.py)"
+)
+
 TICKETS = 20_000
 TABLES = ("tickets", "events", "outbox", "timers")
 ORDERS = {

@@ -11,7 +11,9 @@ from server.store.open import open_any
 NOW = dt.datetime(2026, 3, 1, 5, 0, tzinfo=dt.UTC)
 
 
-async def test_get_users_and_get_attachments_answer_by_id_and_leave_unknown_ids_out(tmp_path: Path, store_db: str) -> None:
+async def test_get_users_and_get_attachments_answer_by_id_and_leave_unknown_ids_out(
+    tmp_path: Path, store_db: str
+) -> None:
     store = await open_any(store_db, tmp_path / "files")
     try:
         ali = await store.add_user(username="ali", name="علي", roles=["requester"], now=NOW)

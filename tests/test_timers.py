@@ -8,8 +8,8 @@ from pathlib import Path
 
 from server.definitions.loader import load_tree
 from server.engine.model import Actor
-from server.store.records import Ticket
 from server.store.open import open_any
+from server.store.records import Ticket
 from server.tickets.service import Created, TicketService
 from server.working_time import WorkingCalendar
 from tests.definition_trees import minimal_files, t, write_tree
