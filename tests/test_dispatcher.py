@@ -5,11 +5,15 @@ both on loopback."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import email
 import email.policy
 import json
 import logging
+import signal
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -23,9 +27,11 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
+from server import election
 from server.cli import main
 from server.definitions.loader import load_tree
 from server.engine.model import Actor
+from server.notify.cli import ELECTION_LOST
 from server.notify.dispatcher import Dispatcher, DispatchReport
 from server.notify.gateways import SmtpGateway, WebhookGateway, build_gateways, mask_recipient
 from server.runtime import Runtime
@@ -44,6 +50,7 @@ NOW = dt.datetime(2026, 11, 25, 6, 0, tzinfo=dt.UTC)  # Wednesday 09:00 in Riyad
 CS = Actor(id="cs-1", name="ممثل", roles=frozenset({"customer_service"}), department="customer_service")
 REQUESTER = Actor(id="req-1", name="كلية", roles=frozenset({"requester"}))
 TOKEN = "webhook-token-not-for-logs"
+ROOT = Path(__file__).resolve().parent.parent
 
 
 class Clock:
@@ -716,3 +723,87 @@ def test_settings_replace_keeps_secrets_hidden() -> None:
     settings = msgspec.structs.replace(Settings(), smtp_password=Secret("x-secret-x"))
     assert settings.smtp_password is not None and settings.smtp_password.reveal() == "x-secret-x"
     assert "x-secret-x" not in str(settings)
+
+
+# --- `khidma dispatch` in the background-work election (server/election.py) -------------------------
+
+
+@contextlib.contextmanager
+def holding_the_election(tmp_path: Path) -> Iterator[list[Any]]:
+    """This process takes the worker election's lock for the test's database, as an elected `khidma
+    serve` does; closing what it yields is that process dying."""
+    held = list(election._held)
+    assert election.take_lock(settings_for(tmp_path)), "nobody else holds it yet"
+    mine = election._held[len(held) :]
+    try:
+        yield mine
+    finally:
+        for lock in mine:
+            lock.close()
+        election._held[:] = held
+
+
+async def timer_events(db: str, ticket: Ticket) -> list[str]:
+    async with await open_any(db) as store:
+        return [e.action for e in await store.list_events(ticket.id) if e.action.startswith("timer:")]
+
+
+def test_khidma_dispatch_once_does_nothing_while_another_process_holds_the_background_work(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    tree = reminder_tree(tmp_path / "tree")
+    db = db_for(tmp_path)
+    ticket = asyncio.run(routed_ticket(db, tree, dt.datetime(2026, 1, 7, 6, 0, tzinfo=dt.UTC)))
+    once = ["dispatch", "--once", "--db", db, "--definitions", str(tree)]
+
+    with holding_the_election(tmp_path) as lock:
+        assert main(once) == ELECTION_LOST
+        out, err = capsys.readouterr()
+        assert "another process runs the background work" in err and "nothing done" in err
+        assert "timers fired" not in out
+        assert asyncio.run(timer_events(db, ticket)) == []  # the due timer was left to the holder
+        lock[0].close()  # the holder dies
+        assert main(once) == 0
+        assert "timers fired: 1" in capsys.readouterr().out
+    assert asyncio.run(timer_events(db, ticket)) == ["timer:reminder"]
+    # the command let its lock go when it ended: a server can be elected now
+    with holding_the_election(tmp_path):
+        pass
+
+
+def test_a_running_khidma_dispatch_waits_for_the_holder_then_takes_over(tmp_path: Path) -> None:
+    tree = reminder_tree(tmp_path / "tree")
+    db = db_for(tmp_path)
+    ticket = asyncio.run(routed_ticket(db, tree, dt.datetime(2026, 1, 7, 6, 0, tzinfo=dt.UTC)))
+    log = tmp_path / "dispatch.log"
+    with holding_the_election(tmp_path) as lock:
+        with log.open("wb") as output:  # the child keeps its own descriptor
+            proc = subprocess.Popen(
+                [
+                    *(sys.executable, "-m", "server", "dispatch", "--db", db, "--definitions", str(tree)),
+                    *("--attachments", str(tmp_path / "files"), "--interval", "0.05"),
+                    *("--worker-election-interval", "0.05"),
+                ],
+                stdout=output,
+                stderr=subprocess.STDOUT,
+                cwd=ROOT,
+            )
+        try:
+            until(lambda: "waiting to take over" in log.read_text(), proc, log)
+            assert asyncio.run(timer_events(db, ticket)) == []  # it lost: it does nothing meanwhile
+            lock[0].close()  # the holder dies
+            until(lambda: asyncio.run(timer_events(db, ticket)) == ["timer:reminder"], proc, log)
+            assert not election.take_lock(settings_for(tmp_path)), "the dispatcher holds it now"
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            assert proc.wait(timeout=20) == 0, log.read_text()
+    with holding_the_election(tmp_path):  # and let it go when it stopped
+        pass
+
+
+def until(condition: Any, proc: subprocess.Popen[bytes], log: Path, seconds: float = 20.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert proc.poll() is None, log.read_text()
+        assert time.monotonic() < deadline, log.read_text()
+        time.sleep(0.05)
