@@ -227,10 +227,9 @@ def queries(filters: dict[str, TaskFilter]) -> list[tuple[str, str, list[Any]]]:
         ),
         (
             "report overdue",
-            "SELECT t.id FROM (SELECT ticket_id, MIN(due_at) AS due_at FROM timers WHERE status = 'pending'"
-            " GROUP BY ticket_id) d JOIN tickets t ON t.id = d.ticket_id"
-            " WHERE d.due_at <= ? AND t.category != 'closed' AND t.service_id IN (SELECT value FROM json_each(?))"
-            " ORDER BY d.due_at, t.id",
+            "SELECT t.id FROM tickets t"
+            " WHERE t.due_at IS NOT NULL AND t.due_at <= ? AND t.category != 'closed'"
+            " AND t.service_id IN (SELECT value FROM json_each(?)) ORDER BY t.due_at, t.id",
             [END, SERVICES],
         ),
         (
