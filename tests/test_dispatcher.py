@@ -771,7 +771,9 @@ def test_khidma_dispatch_once_does_nothing_while_another_process_holds_the_backg
         pass
 
 
-def test_a_running_khidma_dispatch_waits_for_the_holder_then_takes_over(tmp_path: Path) -> None:
+def test_a_running_khidma_dispatch_waits_for_the_holder_takes_over_and_lets_go_when_it_stops(
+    tmp_path: Path,
+) -> None:
     tree = reminder_tree(tmp_path / "tree")
     db = db_for(tmp_path)
     ticket = asyncio.run(routed_ticket(db, tree, dt.datetime(2026, 1, 7, 6, 0, tzinfo=dt.UTC)))
@@ -794,11 +796,43 @@ def test_a_running_khidma_dispatch_waits_for_the_holder_then_takes_over(tmp_path
             lock[0].close()  # the holder dies
             until(lambda: asyncio.run(timer_events(db, ticket)) == ["timer:reminder"], proc, log)
             assert not election.take_lock(settings_for(tmp_path)), "the dispatcher holds it now"
+            # a server started now stands by, and is elected once the dispatcher stops
+            asyncio.run(a_server_takes_over_from(proc, log, tmp_path, tree))
         finally:
-            proc.send_signal(signal.SIGTERM)
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
             assert proc.wait(timeout=20) == 0, log.read_text()
-    with holding_the_election(tmp_path):  # and let it go when it stopped
-        pass
+
+
+async def a_server_takes_over_from(
+    dispatch: subprocess.Popen[bytes], log: Path, tmp_path: Path, tree: Path
+) -> None:
+    cat = load_tree(tree).catalogue
+    assert cat is not None
+    settings = settings_for(
+        tmp_path,
+        definitions=tree,
+        background_worker=True,
+        worker_election=True,
+        worker_election_seconds=0.05,
+        worker_interval_seconds=3600,
+    )
+    held = list(election._held)
+    runtime = await Runtime.open(settings, cat)
+    try:
+        assert runtime.worker is None, "khidma dispatch holds the background work"
+        dispatch.send_signal(signal.SIGTERM)
+        assert await asyncio.to_thread(dispatch.wait, 20) == 0, log.read_text()
+        deadline = time.monotonic() + 20
+        while runtime.worker is None:  # the dispatcher let its lock go as it stopped
+            assert time.monotonic() < deadline, "the server was not elected"
+            await asyncio.sleep(0.05)
+        assert runtime.election is not None and runtime.election.won
+    finally:
+        await runtime.close()
+        for lock in election._held[len(held) :]:
+            lock.close()
+        election._held[:] = held
 
 
 def until(condition: Any, proc: subprocess.Popen[bytes], log: Path, seconds: float = 20.0) -> None:
