@@ -104,8 +104,8 @@ async def standing(
     """``khidma dispatch``'s turn at the election for ``settings``' database: yields True once this
     process holds the lock — tried now and, with ``stop`` given, again every
     ``worker_election_seconds`` until it is won (``waiting`` is called once, after the first loss) or
-    ``stop`` is set (then False); without ``stop``, one attempt. A database out of reach counts as lost.
-    The lock is let go when the block ends."""
+    ``stop`` is set (then False); without ``stop``, one attempt, and a database out of reach raises
+    ``ConnectionError`` (with ``stop``, it counts as lost). The lock is let go when the block ends."""
     held = None
     told = False
     try:
@@ -113,6 +113,8 @@ async def standing(
             try:
                 held = await asyncio.to_thread(_lock, settings)
             except ConnectionError as exc:
+                if stop is None:
+                    raise
                 log.warning("worker election: %s; trying again", exc)
             if held is not None or stop is None:
                 break

@@ -841,3 +841,14 @@ def until(condition: Any, proc: subprocess.Popen[bytes], log: Path, seconds: flo
         assert proc.poll() is None, log.read_text()
         assert time.monotonic() < deadline, log.read_text()
         time.sleep(0.05)
+
+
+@pytest.mark.single_backend("a PostgreSQL server that does not answer: no database is opened")
+def test_khidma_dispatch_once_says_when_the_database_is_out_of_reach(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    nowhere = f"postgresql://khidma@127.0.0.1:{free_port()}/khidma?connect_timeout=2"
+    args = ["dispatch", "--once", "--db", nowhere, "--attachments", str(tmp_path / "files")]
+    assert main(args) == 1
+    err = capsys.readouterr().err
+    assert "cannot be reached" in err and "another process" not in err

@@ -237,7 +237,11 @@ def cmd_dispatch(args: argparse.Namespace) -> int:
         finally:
             await runtime.close()
 
-    return asyncio.run(main())
+    try:
+        return asyncio.run(main())
+    except ConnectionError as exc:  # --once: the election's database is out of reach
+        print(f"khidma dispatch: {exc}", file=sys.stderr)
+        return 1
 
 
 def add_dispatch_command(commands: Any) -> None:
