@@ -6,7 +6,9 @@ Fills a fresh SQLite file as ``bench/bench_tasks.py`` does (the nine shipped ser
 proportions, creation dates over two years, one creation event each), then times (median of
 ``--repeat`` runs, ms) the Classrooms head's weekly report for the current week: the store query alone
 (``report_tickets``, basis ``status``) and ``server.reports.service.build`` (query + grouping), and the
-semi-annual e-mail report (basis ``created``). Prints the query plan of the weekly query.
+semi-annual e-mail report (basis ``created``), and the overdue tickets (``report_overdue`` over every
+service — a tenth of the open tickets have a pending timer — and the ``overdue`` report, which also
+checks each against the working calendar).
 """
 
 from __future__ import annotations
@@ -84,6 +86,13 @@ async def run(tickets: int, repeat: int) -> None:
                 "build: semiannual_unit (basis created)",
                 lambda: build(runtime, "semiannual_unit", half, None, trusted=True),
             )
+            every = sorted(runtime.catalogue.services)
+            await timed(
+                "store: overdue, every service",
+                lambda: store.report_overdue(services=every, now=dt.datetime.now(dt.UTC)),
+            )
+            current = periods.of_kind("now", today, runtime.org)
+            await timed("build: overdue", lambda: build(runtime, "overdue", current, None, trusted=True))
         finally:
             await runtime.close()
 

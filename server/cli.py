@@ -88,9 +88,10 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
 
     from server.app import DefinitionsInvalid, create_app
 
-    if settings.db_url and settings.background_worker and args.workers <= 1:
-        # one process per machine on one PostgreSQL: the background work is elected there too, and a
-        # process that loses tries again (server/election.py)
+    if settings.background_worker and args.workers <= 1:
+        # the background work is elected among every process serving the database — one per machine on
+        # one PostgreSQL, and `khidma dispatch` on either backend — and a process that loses tries
+        # again (server/election.py)
         import msgspec
 
         settings = msgspec.structs.replace(settings, worker_election=True)

@@ -7,6 +7,11 @@ until the process exits, and released by the operating system or by PostgreSQL w
 A process that loses the election keeps trying (:class:`WorkerElection`, every
 ``worker_election_seconds``): when the holder dies — its machine lost, not only its process, which
 uvicorn would replace — another process takes the lock within that interval and starts the worker.
+
+``khidma dispatch`` (the worker as a process of its own) stands in the same election
+(:func:`standing`): it works only while it holds the lock, so it never runs beside an elected
+``khidma serve`` worker; a long-running one waits its turn, ``--once`` gives up at once. Unlike a
+server's, its lock is let go when the command ends.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ import asyncio
 import contextlib
 import fcntl
 import logging
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -29,14 +34,26 @@ _held: list[Any] = []
 
 def take_worker_lock(db_path: Path) -> bool:
     """Whether this process now runs the background work for ``db_path`` (held until it exits)."""
+    return _keep(_file_lock(db_path))
+
+
+def _keep(held: Any) -> bool:
+    if held is None:
+        return False
+    _held.append(held)
+    return True
+
+
+def _file_lock(db_path: Path) -> Any:
+    """The open, ``flock``-ed ``<db>-worker.lock`` (the lock is held while it is open), or None when
+    another open file holds it — another process, or another election in this one."""
     handle = db_path.with_name(db_path.name + "-worker.lock").open("ab")
     try:
         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
         handle.close()
-        return False
-    _held.append(handle)
-    return True
+        return None
+    return handle
 
 
 WORKER_LOCK_KEY = "SELECT pg_try_advisory_lock(hashtext('khidma-worker:' || current_schema()))"
@@ -46,6 +63,12 @@ def take_postgres_worker_lock(db_url: str) -> bool:
     """Whether this process now runs the background work for the PostgreSQL database ``db_url``: a
     session-level advisory lock on a connection of its own, kept open (held) until the process exits.
     Raises ``ConnectionError`` when the database cannot be reached."""
+    return _keep(_postgres_lock(db_url))
+
+
+def _postgres_lock(db_url: str) -> Any:
+    """A connection holding the election's advisory lock (held while it is open), or None when another
+    session holds it. Raises ``ConnectionError`` when the database cannot be reached."""
     import psycopg
 
     try:
@@ -61,16 +84,51 @@ def take_postgres_worker_lock(db_url: str) -> bool:
         raise ConnectionError(f"the PostgreSQL worker election failed: {exc}") from exc
     if not (row and row[0]):
         conn.close()
-        return False
-    _held.append(conn)
-    return True
+        return None
+    return conn
 
 
 def take_lock(settings: Settings) -> bool:
     """This process's turn at the election for ``settings``' database (either backend)."""
-    return (
-        take_postgres_worker_lock(settings.db_url) if settings.db_url else take_worker_lock(settings.db_path)
-    )
+    return _keep(_lock(settings))
+
+
+def _lock(settings: Settings) -> Any:
+    return _postgres_lock(settings.db_url) if settings.db_url else _file_lock(settings.db_path)
+
+
+@contextlib.asynccontextmanager
+async def standing(
+    settings: Settings, *, stop: asyncio.Event | None = None, waiting: Callable[[], None] | None = None
+) -> AsyncIterator[bool]:
+    """``khidma dispatch``'s turn at the election for ``settings``' database: yields True once this
+    process holds the lock — tried now and, with ``stop`` given, again every
+    ``worker_election_seconds`` until it is won (``waiting`` is called once, after the first loss) or
+    ``stop`` is set (then False); without ``stop``, one attempt, and a database out of reach raises
+    ``ConnectionError`` (with ``stop``, it counts as lost). The lock is let go when the block ends."""
+    held = None
+    told = False
+    try:
+        while True:
+            try:
+                held = await asyncio.to_thread(_lock, settings)
+            except ConnectionError as exc:
+                if stop is None:
+                    raise
+                log.warning("worker election: %s; trying again", exc)
+            if held is not None or stop is None:
+                break
+            if not told and waiting is not None:
+                waiting()
+                told = True
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), settings.worker_election_seconds)
+            if stop.is_set():
+                break
+        yield held is not None
+    finally:
+        if held is not None:
+            held.close()
 
 
 class WorkerElection:

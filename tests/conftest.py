@@ -29,11 +29,16 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def running_server(db: Path, *extra: str) -> Iterator[str]:
-    """``khidma serve`` on a free loopback port with the SQLite file ``db``; yields its base URL."""
+def running_server(db: Path | str, *extra: str) -> Iterator[str]:
+    """``khidma serve`` on a free loopback port with the SQLite file or PostgreSQL URL ``db`` (a test's
+    ``tests.web.db_for``); yields its base URL. On PostgreSQL the uploads go to a temporary directory
+    unless ``extra`` names one (``--attachments``)."""
     port = free_port()
+    files: list[str] = []
+    if str(db).startswith("postgresql://") and "--attachments" not in extra:
+        files = ["--attachments", tempfile.mkdtemp(prefix="khidma-files-")]
     proc = subprocess.Popen(
-        [sys.executable, "-m", "server", "serve", "--port", str(port), "--db", str(db), *extra],
+        [sys.executable, "-m", "server", "serve", "--port", str(port), "--db", str(db), *files, *extra],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
     )
@@ -54,6 +59,8 @@ def running_server(db: Path, *extra: str) -> Iterator[str]:
         proc.wait(timeout=10)
         if proc.stdout:
             proc.stdout.close()
+        if files:
+            shutil.rmtree(files[1], ignore_errors=True)
 
 
 # --- a real IMAP server on loopback: Debian's dovecot (installed by `make test`) ---------------------

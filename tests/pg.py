@@ -143,6 +143,17 @@ def pg_url(pg_cluster: PgCluster) -> Iterator[str]:
 BACKENDS = ("sqlite", "postgresql")
 
 
+@pytest.fixture(params=BACKENDS)
+def store_db(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The database of a store or service test that opens its store itself (``open_any``): the SQLite
+    file ``tmp_path/khidma.db`` (``[sqlite]``), or a fresh schema of the throwaway cluster
+    (``[postgresql]``, ``pg_url``). A test that takes it runs on both backends."""
+    if request.param == "sqlite":
+        return str(tmp_path / "khidma.db")
+    url: str = request.getfixturevalue("pg_url")
+    return url
+
+
 @pytest.fixture
 def app_backend(request: pytest.FixtureRequest) -> Iterator[str]:
     """The backend ``pytest_generate_tests`` gave this test (``sqlite``, the default, or

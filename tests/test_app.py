@@ -15,7 +15,7 @@ from server.app import DefinitionsInvalid, create_app
 from server.settings import Settings
 from tests.conftest import running_server
 from tests.definition_trees import minimal_files, write_tree
-from tests.web import settings_for
+from tests.web import db_for, settings_for
 
 
 @pytest.fixture
@@ -69,7 +69,7 @@ def test_invalid_definitions_refuse_to_start(tmp_path: Path) -> None:
 
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[str]:
-    with running_server(tmp_path / "k.db") as base:
+    with running_server(db_for(tmp_path)) as base:
         yield base
 
 

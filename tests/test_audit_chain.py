@@ -1,5 +1,8 @@
 """The audit chain: events sealed with an HMAC chained per ticket under a key the database never holds;
-`khidma audit verify` finds an edited event even when the attacker recomputed a chain without the key."""
+`khidma audit verify` finds an edited event even when the attacker recomputed a chain without the key.
+Sealing, verifying, the database's refusal to edit an event, and re-chaining run on both backends
+(``store_db``, tests/pg.py); the forgeries are written into the SQLite file behind its triggers (the
+verification that finds them is one code path for both)."""
 
 from __future__ import annotations
 
@@ -13,6 +16,7 @@ import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import psycopg
 import pytest
 
 from server.admin import migrate
@@ -20,19 +24,47 @@ from server.audit.chain import CHAIN_VERSION, FIELDS, canonical_data, seal, seal
 from server.audit.keys import AuditKeyError, audit_key, derived_key
 from server.definitions.bundle import bundle_for
 from server.settings import Secret, Settings
-from server.store.sqlite import SQLiteStore, open_store
+from server.store.interface import Store
+from server.store.open import is_postgres_url, open_any
 from server.tickets.service import TicketService
 from server.working_time import WorkingCalendar
 from tests.engine_harness import catalogue
 from tests.test_ticket_service import CS, NOW, Clock, act, submit
 
-Chained = tuple[Path, SQLiteStore, TicketService]
+Chained = tuple[str, Store, TicketService]
 KEY = "a-test-audit-key-of-at-least-32-characters!"
 OTHER_KEY = b"what an attacker would use instead, without the key"
 
 
-async def _service(path: Path, key: bytes) -> tuple[SQLiteStore, TicketService]:
-    store = await open_store(path, audit_key=key)
+SQLITE_ONLY = pytest.mark.parametrize("store_db", ["sqlite"], indirect=True)
+"""A test that forges events in the SQLite file (behind its triggers) runs on that backend only."""
+
+
+def raw_sql(db: str, sql: str, params: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
+    """One statement on the database outside the store (``?`` placeholders), committed; its rows."""
+    if is_postgres_url(db):
+        with psycopg.connect(db, autocommit=True) as pg:
+            cursor = pg.execute(sql.replace("?", "%s").encode(), params)
+            return [tuple(row) for row in cursor.fetchall()] if cursor.description else []
+    with contextlib.closing(sqlite3.connect(db)) as conn, conn:
+        return conn.execute(sql, params).fetchall()
+
+
+def unseal_every_event(db: str) -> None:
+    """Make the events look as they did before the chain (SQLite 0007): no seals. On PostgreSQL the
+    guard is back on afterwards, so the sealing that follows runs under it."""
+    clear = "UPDATE events SET mac = NULL, chain_version = NULL, field_tags = NULL"
+    if is_postgres_url(db):
+        raw_sql(db, "ALTER TABLE events DISABLE TRIGGER events_append_only")
+        raw_sql(db, clear)
+        raw_sql(db, "ALTER TABLE events ENABLE TRIGGER events_append_only")
+    else:
+        raw_sql(db, "DROP TRIGGER events_sealed_once")
+        raw_sql(db, clear)
+
+
+async def _service(db: str, key: bytes, files: Path) -> tuple[Store, TicketService]:
+    store = await open_any(db, files, audit_key=key)
     if await store.get_user("cs-1") is not None:
         key_users: list[tuple[str, str, list[str], str | None]] = []
     else:
@@ -54,10 +86,10 @@ async def _service(path: Path, key: bytes) -> tuple[SQLiteStore, TicketService]:
 
 
 @pytest.fixture
-async def chained(tmp_path: Path) -> AsyncIterator[Chained]:
+async def chained(store_db: str, tmp_path: Path) -> AsyncIterator[Chained]:
     """A real store with two tickets driven through the service (several events each)."""
-    path = tmp_path / "khidma.db"
-    store, service = await _service(path, KEY.encode())
+    path = store_db
+    store, service = await _service(path, KEY.encode(), tmp_path / "files")
     first = await submit(service)
     first = await act(service, first, CS, "route_to_department")
     second = await submit(service)
@@ -84,27 +116,25 @@ async def test_every_event_written_through_the_service_is_sealed_and_verifies(ch
     path, store, _ = chained
     tickets, events, breaks = await store.verify_event_chains()
     assert (tickets, breaks) == (2, []) and events >= 4
-    conn = sqlite3.connect(path)
-    rows = conn.execute("SELECT mac, chain_version, field_tags FROM events").fetchall()
-    conn.close()
+    rows = raw_sql(path, "SELECT mac, chain_version, field_tags FROM events")
     assert all(mac and version == CHAIN_VERSION and tags for mac, version, tags in rows)
     assert len({mac for mac, _, _ in rows}) == len(rows)
 
     # the same database under another key does not verify: the key is what the seal proves
-    other = await open_store(path, audit_key=OTHER_KEY)
+    other = await open_any(path, audit_key=OTHER_KEY)
     _, _, other_breaks = await other.verify_event_chains()
     await other.close()
     assert len(other_breaks) == 2 and {b.seq for b in other_breaks} == {1}
 
 
-async def test_the_cli_verifies_and_exits_zero(chained: Chained) -> None:
+async def test_the_cli_verifies_and_exits_zero(chained: Chained, tmp_path: Path) -> None:
     path, store, _ = chained
     await store.close()
     done = run_cli("audit", "verify", "--db", str(path))
     assert done.returncode == 0, done.stderr
     assert "2 tickets" in done.stdout and "0 broken" in done.stdout
     assert KEY not in done.stdout + done.stderr
-    key_file = path.with_name("audit.key")
+    key_file = tmp_path / "audit.key"
     key_file.write_text(KEY + "\n")
     assert (
         run_cli("audit", "verify", "--db", str(path), "--key-file", str(key_file), key=None).returncode == 0
@@ -115,7 +145,7 @@ async def test_the_cli_verifies_and_exits_zero(chained: Chained) -> None:
     assert short.returncode == 2 and "shorter than 32" in short.stderr and "too short" not in short.stderr
 
 
-def _tamper(path: Path, ticket_id: int, seq: int, *, tags_too: bool = False, **changes: object) -> None:
+def _tamper(path: str, ticket_id: int, seq: int, *, tags_too: bool = False, **changes: object) -> None:
     """What an attacker with the database (but not the key) does: drop the triggers, edit the event, and
     recompute the seals of the ticket from there on with a key of their own (``tags_too``: the field
     tags as well)."""
@@ -141,6 +171,8 @@ def _tamper(path: Path, ticket_id: int, seq: int, *, tags_too: bool = False, **c
     conn.close()
 
 
+@SQLITE_ONLY
+@pytest.mark.single_backend("forges events in the SQLite file")
 async def test_an_edited_event_with_a_keyless_recomputed_chain_is_found_and_named(chained: Chained) -> None:
     path, store, _ = chained
     await store.close()
@@ -157,6 +189,8 @@ async def test_an_edited_event_with_a_keyless_recomputed_chain_is_found_and_name
     assert "1 broken chain(s)" in done.stdout  # the other ticket still verifies
 
 
+@SQLITE_ONLY
+@pytest.mark.single_backend("forges events in the SQLite file")
 async def test_an_event_resealed_whole_with_another_key_is_found(chained: Chained) -> None:
     path, store, _ = chained
     await store.close()
@@ -169,6 +203,8 @@ async def test_an_event_resealed_whole_with_another_key_is_found(chained: Chaine
     assert f"BROKEN ticket {number} event 2: seal: no field verifies" in done.stdout
 
 
+@SQLITE_ONLY
+@pytest.mark.single_backend("forges events in the SQLite file")
 @pytest.mark.parametrize(("column", "value"), [("actor_name", "someone else"), ("to_state", "closed")])
 async def test_the_field_that_was_changed_is_named(chained: Chained, column: str, value: str) -> None:
     path, store, _ = chained
@@ -177,11 +213,13 @@ async def test_the_field_that_was_changed_is_named(chained: Chained, column: str
     (ticket_id,) = conn.execute("SELECT id FROM tickets ORDER BY id DESC LIMIT 1").fetchone()
     conn.close()
     _tamper(path, ticket_id, 1, **{column: value})
-    async with await open_store(path, audit_key=KEY.encode()) as reopened:
+    async with await open_any(path, audit_key=KEY.encode()) as reopened:
         _, _, breaks = await reopened.verify_event_chains()
     assert [(b.ticket_id, b.seq, b.field) for b in breaks] == [(ticket_id, 1, column)]
 
 
+@SQLITE_ONLY
+@pytest.mark.single_backend("forges events in the SQLite file")
 async def test_a_removed_event_breaks_the_next_link(chained: Chained) -> None:
     path, store, _ = chained
     await store.close()
@@ -195,7 +233,7 @@ async def test_a_removed_event_breaks_the_next_link(chained: Chained) -> None:
     conn.execute("DELETE FROM events WHERE ticket_id = ? AND seq = 1", (ticket_id,))
     conn.commit()
     conn.close()
-    async with await open_store(path, audit_key=KEY.encode()) as reopened:
+    async with await open_any(path, audit_key=KEY.encode()) as reopened:
         _, _, breaks = await reopened.verify_event_chains()
     assert [(b.ticket_id, b.seq, b.field) for b in breaks] == [(ticket_id, 2, "seq")]
 
@@ -203,29 +241,28 @@ async def test_a_removed_event_breaks_the_next_link(chained: Chained) -> None:
 async def test_the_database_refuses_to_edit_an_event_or_reseal_it(chained: Chained) -> None:
     path, store, _ = chained
     await store.close()
-    conn = sqlite3.connect(path)
-    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
-        conn.execute("UPDATE events SET data = '{}' WHERE seq = 1")
-    with pytest.raises(sqlite3.IntegrityError, match="sealed once"):
-        conn.execute("UPDATE events SET mac = 'x' WHERE seq = 1")
-    conn.close()
+    refused = (psycopg.errors.IntegrityError, sqlite3.IntegrityError)
+    with pytest.raises(refused, match="append-only"):
+        raw_sql(path, "UPDATE events SET data = '{}' WHERE seq = 1")
+    with pytest.raises(refused, match="sealed once"):
+        raw_sql(path, "UPDATE events SET mac = 'x' WHERE seq = 1")
+    with pytest.raises(refused, match="append-only"):
+        raw_sql(path, "DELETE FROM events WHERE seq = 1")
 
 
-async def test_events_from_before_the_chain_are_sealed_by_rechain_which_is_recorded(tmp_path: Path) -> None:
-    path = tmp_path / "khidma.db"
-    store, service = await _service(path, KEY.encode())
+async def test_events_from_before_the_chain_are_sealed_by_rechain_which_is_recorded(
+    store_db: str, tmp_path: Path
+) -> None:
+    path = store_db
+    store, service = await _service(path, KEY.encode(), tmp_path / "files")
     old = await submit(service)
     await act(service, old, CS, "route_to_department")
     untouched = await submit(service)
     await store.close()
-    # as a database from before 0007 looks once upgraded: events without seals
-    conn = sqlite3.connect(path)
-    conn.execute("DROP TRIGGER events_sealed_once")
-    conn.execute("UPDATE events SET mac = NULL, chain_version = NULL, field_tags = NULL")
-    conn.commit()
-    conn.close()
+    # as a database from before the chain (SQLite 0007) looks once upgraded: events without seals
+    unseal_every_event(path)
 
-    store, service = await _service(path, KEY.encode())
+    store, service = await _service(path, KEY.encode(), tmp_path / "files")
     _, _, breaks = await store.verify_event_chains()
     assert {(b.seq, b.field) for b in breaks} == {(1, "chain")}
     await store.close()
@@ -236,23 +273,21 @@ async def test_events_from_before_the_chain_are_sealed_by_rechain_which_is_recor
     assert run_cli("audit", "verify", "--db", str(path)).returncode == 0
     again = run_cli("audit", "rechain", "--db", str(path))
     assert "sealed 0 event(s)" in again.stdout  # a sealed event is never resealed
-    async with await open_store(path, audit_key=KEY.encode()) as reopened:
+    async with await open_any(path, tmp_path / "files", audit_key=KEY.encode()) as reopened:
         log = await reopened.audit_chain_log()
     assert [(e["action"], e["tickets"], e["events"]) for e in log] == [("rechain", 2, 3), ("rechain", 0, 0)]
     assert untouched.id
 
 
-async def test_a_new_event_on_an_unsealed_ticket_seals_its_history_first(tmp_path: Path) -> None:
-    path = tmp_path / "khidma.db"
-    store, service = await _service(path, KEY.encode())
+async def test_a_new_event_on_an_unsealed_ticket_seals_its_history_first(
+    store_db: str, tmp_path: Path
+) -> None:
+    path = store_db
+    store, service = await _service(path, KEY.encode(), tmp_path / "files")
     ticket = await submit(service)
     await store.close()
-    conn = sqlite3.connect(path)
-    conn.execute("DROP TRIGGER events_sealed_once")
-    conn.execute("UPDATE events SET mac = NULL, chain_version = NULL, field_tags = NULL")
-    conn.commit()
-    conn.close()
-    store, service = await _service(path, KEY.encode())
+    unseal_every_event(path)
+    store, service = await _service(path, KEY.encode(), tmp_path / "files")
     await act(service, ticket, CS, "route_to_department")
     assert (await store.verify_event_chains())[2] == []
     assert [e["action"] for e in await store.audit_chain_log()] == ["sealed on write"]
@@ -307,12 +342,13 @@ def test_the_key_comes_from_outside_the_database_and_is_never_shown(
     assert "no audit key configured" in caplog.text and "s3cret" not in caplog.text
 
 
+@pytest.mark.single_backend("reads every byte of the SQLite file for the key")
 async def test_the_key_never_reaches_the_database_or_the_logs(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    path = tmp_path / "khidma.db"
+    path = str(tmp_path / "khidma.db")
     with caplog.at_level(logging.DEBUG):
-        store, service = await _service(path, KEY.encode())
+        store, service = await _service(path, KEY.encode(), tmp_path / "files")
         ticket = await submit(service)
         await act(service, ticket, CS, "route_to_department")
         await store.verify_event_chains()

@@ -21,7 +21,7 @@ from server.definitions.bundle import content_hash
 from server.store.migrate import load_migrations
 from server.store.sqlite import open_store
 from tests.test_admin_editor import EN
-from tests.test_audit_chain import KEY, Chained, _tamper, chained  # noqa: F401 (the fixture)
+from tests.test_audit_chain import KEY, SQLITE_ONLY, Chained, _tamper, chained  # noqa: F401 (the fixture)
 from tests.test_requester_pages import login
 from tests.test_staff_ticket import AUDITOR, CS, act, routed, store_of, supplies_ticket, token_for
 from tests.web import client_for, csrf_of, db_for, html, texts
@@ -243,6 +243,8 @@ def test_importing_an_unchanged_export_publishes_nothing(tmp_path: Path, capsys:
     assert "1 new version(s), 9 service(s)" in capsys.readouterr().out
 
 
+@SQLITE_ONLY
+@pytest.mark.single_backend("forges events in the SQLite file")
 async def test_an_events_version_is_sealed_and_events_sealed_before_still_verify(
     chained: Chained,  # noqa: F811 (the fixture imported above)
 ) -> None:
@@ -268,7 +270,7 @@ async def test_an_events_version_is_sealed_and_events_sealed_before_still_verify
     )
     conn.commit()
     conn.close()
-    async with await open_store(path, audit_key=KEY.encode()) as reopened:
+    async with await open_store(Path(path), audit_key=KEY.encode()) as reopened:
         _, _, breaks = await reopened.verify_event_chains()
     assert [(b.ticket_id, b.seq, b.field) for b in breaks] == [(first, 1, "definition_version_id")]
 

@@ -27,7 +27,9 @@ from server.definitions.catalogue import CompiledService
 from server.definitions.loader import load_tree
 from server.engine.model import Actor, Refusal
 from server.paths import shipped_root
+from server.store.copy import copy_store
 from server.store.interface import Store
+from server.store.open import is_postgres_url, open_any
 from server.store.records import ReadScope, TaskFilter, TaskOrder, Ticket
 from server.store.sqlite import open_store
 from server.tickets.service import Conflict, Created, TicketService
@@ -140,10 +142,14 @@ class World:
 
 
 @pytest.fixture
-async def world(template_db: Path, tmp_path: Path) -> AsyncIterator[World]:
-    path = tmp_path / "khidma.db"
-    shutil.copy(template_db, path)
-    store = await open_store(path)
+async def world(template_db: Path, store_db: str, tmp_path: Path) -> AsyncIterator[World]:
+    """The template's copy on the test's backend (``store_db``): the file copied, or copied into the
+    PostgreSQL schema by ``khidma migrate-store``'s ``copy_store``."""
+    if is_postgres_url(store_db):
+        await copy_store(str(template_db), store_db)
+    else:
+        shutil.copy(template_db, store_db)
+    store = await open_any(store_db, tmp_path / "files")
     clock = Clock()
     clock.now = START + dt.timedelta(hours=2)
     catalogue = _catalogue()

@@ -14,7 +14,7 @@ from server.accounts.tokens import new_api_token, token_hash
 from server.channels.keys import create_key
 from server.cli import main
 from server.runtime import Runtime
-from tests.web import client_for
+from tests.web import client_for, db_for
 
 NOW = dt.datetime(2026, 11, 30, 8, 0, tzinfo=dt.UTC)
 
@@ -199,7 +199,7 @@ async def test_the_tawasul_coordinator_can_log_a_tawasul_ticket(tmp_path: Path) 
 def test_the_cli_creates_lists_and_revokes_integration_keys(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    db = str(tmp_path / "k.db")
+    db = db_for(tmp_path)
     assert main(["integration", "key", "create", "tawasul", "--channel", "tawasul", "--db", db]) == 0
     key = capsys.readouterr().out.strip()
     assert key.startswith("khidma_int_")

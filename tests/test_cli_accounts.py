@@ -19,7 +19,7 @@ from server.accounts.demo import DEMO_PASSWORD, demo_accounts, demo_banner, ensu
 from server.app import create_app
 from server.runtime import load_shipped
 from server.settings import Settings
-from server.store.sqlite import open_store
+from server.store.open import open_any
 from tests import web
 from tests.conftest import free_port
 from tests.web import db_for, settings_for
@@ -152,7 +152,7 @@ def test_user_password_sets_a_new_password(tmp_path: Path) -> None:
 # --- demo accounts --------------------------------------------------------------------------------
 
 
-async def test_demo_accounts_cover_every_role_and_are_idempotent(tmp_path: Path) -> None:
+async def test_demo_accounts_cover_every_role_and_are_idempotent(tmp_path: Path, store_db: str) -> None:
     organisation = load_shipped(Settings()).organisation
     planned = {a.username: a for a in demo_accounts(organisation)}
     assert {a.role for a in planned.values()} == set(organisation.roles)
@@ -165,7 +165,7 @@ async def test_demo_accounts_cover_every_role_and_are_idempotent(tmp_path: Path)
     assert planned["requester"].department is None
     assert all(a.email.endswith("@example.org") for a in planned.values())
 
-    store = await open_store(tmp_path / "k.db")
+    store = await open_any(store_db, tmp_path / "files")
     try:
         now = datetime.now(UTC)
         first = await ensure_demo_accounts(store, organisation, now=now)
@@ -193,7 +193,9 @@ def test_serve_demo_prints_the_log_ins_and_they_work(tmp_path: Path) -> None:
             "--port",
             str(port),
             "--db",
-            str(tmp_path / "k.db"),
+            db_for(tmp_path),
+            "--attachments",
+            str(tmp_path / "files"),
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

@@ -26,7 +26,7 @@ from server.settings import Settings
 from server.store.records import Ticket
 from server.tickets.actors import actor_of
 from tests.conftest import running_server
-from tests.web import html, settings_for
+from tests.web import db_for, html, settings_for
 
 INTERNATIONAL_MOBILE = re.compile(r"^\+9665[0-9]{8}$")
 COUNTED = ("users", "tickets", "events", "ready_replies", "lookup_rows", "survey_responses", "outbox")
@@ -183,7 +183,7 @@ async def test_the_clearance_can_be_tried_both_ways(runtime: Runtime) -> None:
 
 
 def test_serve_demo_lists_the_tickets_to_customer_service(tmp_path: Path) -> None:
-    db = tmp_path / "k.db"
+    db = db_for(tmp_path)
     with running_server(db, "--demo") as base, httpx.Client(base_url=base) as client:
         client.get("/login")
         response = client.post(

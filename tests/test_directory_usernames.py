@@ -11,9 +11,9 @@ import pytest
 
 from server.cli import main
 from server.directory.users import normalise_username, username_problem
-from server.store.sqlite import open_store
+from server.store.open import open_any
 from tests.test_admin_directory import NEW_USER, as_admin, log_in_as, post_form
-from tests.web import client_for, texts
+from tests.web import client_for, db_for, texts
 
 ACCEPTED = [
     "ali",
@@ -72,14 +72,14 @@ async def test_the_web_form_accepts_and_refuses_the_same_usernames(tmp_path: Pat
 
 
 def test_khidma_user_add_accepts_and_refuses_the_same_usernames(tmp_path: Path) -> None:
-    db = str(tmp_path / "k.db")
+    db = db_for(tmp_path)
     for username in ACCEPTED:
         assert main(["user", "add", username, "--role", "customer_service", "--db", db]) == 0, username
     for username in REFUSED:
         assert main(["user", "add", username, "--role", "customer_service", "--db", db]) == 1, username
 
     async def names() -> set[str]:
-        store = await open_store(Path(db))
+        store = await open_any(db, tmp_path / "files")
         try:
             return {user.username for user in await store.list_users()}
         finally:
@@ -89,12 +89,12 @@ def test_khidma_user_add_accepts_and_refuses_the_same_usernames(tmp_path: Path) 
 
 
 def test_khidma_user_add_stores_the_normalised_username(tmp_path: Path) -> None:
-    db = str(tmp_path / "k.db")
+    db = db_for(tmp_path)
     decomposed = unicodedata.normalize("NFD", "Élodie")
     assert main(["user", "add", decomposed, "--role", "customer_service", "--db", db]) == 0
 
     async def stored() -> object:
-        store = await open_store(Path(db))
+        store = await open_any(db, tmp_path / "files")
         try:
             return await store.get_user_by_username("Élodie")
         finally:

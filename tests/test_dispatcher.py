@@ -1,14 +1,19 @@
-"""Notifications leave through the outbox: real tickets on a real SQLite file, delivered to a real SMTP
-server (aiosmtpd) and a real HTTP webhook receiver, both on loopback."""
+"""Notifications leave through the outbox: real tickets on a real SQLite file and on PostgreSQL
+(``store_db``, tests/pg.py), delivered to a real SMTP server (aiosmtpd) and a real HTTP webhook receiver,
+both on loopback."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import email
 import email.policy
 import json
 import logging
+import signal
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -22,17 +27,18 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
+from server import election
 from server.cli import main
 from server.definitions.loader import load_tree
 from server.engine.model import Actor
+from server.notify.cli import ELECTION_LOST
 from server.notify.dispatcher import Dispatcher, DispatchReport
 from server.notify.gateways import SmtpGateway, WebhookGateway, build_gateways, mask_recipient
 from server.runtime import Runtime
 from server.settings import Secret, Settings
-from server.store.interface import SENDING_LEASE
+from server.store.interface import SENDING_LEASE, Store
 from server.store.open import open_any
 from server.store.records import OutboxMessage, Ticket
-from server.store.sqlite import SQLiteStore, open_store
 from server.tickets.service import Created, TicketService
 from server.working_time import WorkingCalendar
 from tests.conftest import free_port
@@ -44,6 +50,7 @@ NOW = dt.datetime(2026, 11, 25, 6, 0, tzinfo=dt.UTC)  # Wednesday 09:00 in Riyad
 CS = Actor(id="cs-1", name="ممثل", roles=frozenset({"customer_service"}), department="customer_service")
 REQUESTER = Actor(id="req-1", name="كلية", roles=frozenset({"requester"}))
 TOKEN = "webhook-token-not-for-logs"
+ROOT = Path(__file__).resolve().parent.parent
 
 
 class Clock:
@@ -149,12 +156,12 @@ def webhook() -> Iterator[Webhook]:
     hook.server.server_close()
 
 
-# --- tickets on a real file -----------------------------------------------------------------------
+# --- tickets on a real store -----------------------------------------------------------------------
 
 
 @pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[SQLiteStore]:
-    store = await open_store(tmp_path / "khidma.db")
+async def store(store_db: str, tmp_path: Path) -> AsyncIterator[Store]:
+    store = await open_any(store_db, tmp_path / "files")
     users = [
         ("cs-1", "cs", ["customer_service"], "customer_service", "cs@example.org", None),
         ("head-cls", "head", ["department_head"], "classrooms", "head@example.org", "0500000001"),
@@ -182,7 +189,7 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-async def service(store: SQLiteStore, clock: Clock) -> TicketService:
+async def service(store: Store, clock: Clock) -> TicketService:
     cat = catalogue()
     service = TicketService(
         store,
@@ -210,7 +217,7 @@ async def tawasul_ticket(service: TicketService) -> Ticket:
     return created.ticket
 
 
-async def only_message(store: SQLiteStore, ticket: Ticket) -> OutboxMessage:
+async def only_message(store: Store, ticket: Ticket) -> OutboxMessage:
     messages = await store.list_outbox(ticket.id)
     assert len(messages) == 1, messages
     return messages[0]
@@ -224,7 +231,7 @@ def smtp_gateway(server: SmtpServer, **kw: Any) -> SmtpGateway:
 
 
 async def test_an_arabic_mail_arrives_intact_under_its_gateway_request_id(
-    service: TicketService, store: SQLiteStore, smtp: SmtpServer, clock: Clock
+    service: TicketService, store: Store, smtp: SmtpServer, clock: Clock
 ) -> None:
     ticket = await supplies_ticket(service)
     message = await only_message(store, ticket)
@@ -250,7 +257,7 @@ async def test_an_arabic_mail_arrives_intact_under_its_gateway_request_id(
 
 
 async def test_an_sms_reaches_the_webhook_with_its_idempotency_key(
-    service: TicketService, store: SQLiteStore, webhook: Webhook, clock: Clock
+    service: TicketService, store: Store, webhook: Webhook, clock: Clock
 ) -> None:
     ticket = await tawasul_ticket(service)
     message = await only_message(store, ticket)
@@ -274,7 +281,7 @@ async def test_an_sms_reaches_the_webhook_with_its_idempotency_key(
 
 
 async def test_a_channel_without_a_gateway_stays_pending_and_is_counted(
-    service: TicketService, store: SQLiteStore, webhook: Webhook, clock: Clock
+    service: TicketService, store: Store, webhook: Webhook, clock: Clock
 ) -> None:
     mail_ticket = await supplies_ticket(service)
     sms_ticket = await tawasul_ticket(service)
@@ -298,7 +305,7 @@ async def test_a_channel_without_a_gateway_stays_pending_and_is_counted(
 
 
 async def test_a_down_smtp_server_is_retried_with_backoff_then_delivers(
-    service: TicketService, store: SQLiteStore, clock: Clock
+    service: TicketService, store: Store, clock: Clock
 ) -> None:
     first = await supplies_ticket(service)
     second = await supplies_ticket(service)
@@ -335,7 +342,7 @@ async def test_a_down_smtp_server_is_retried_with_backoff_then_delivers(
 
 
 async def test_a_refused_recipient_is_dead_at_once(
-    service: TicketService, store: SQLiteStore, smtp: SmtpServer, clock: Clock
+    service: TicketService, store: Store, smtp: SmtpServer, clock: Clock
 ) -> None:
     smtp.mailbox.refuse["college@example.org"] = "550 5.1.1 No such user"
     ticket = await supplies_ticket(service)
@@ -351,7 +358,7 @@ async def test_a_refused_recipient_is_dead_at_once(
 
 
 async def test_temporary_refusals_back_off_and_give_up_after_max_attempts(
-    service: TicketService, store: SQLiteStore, smtp: SmtpServer, clock: Clock
+    service: TicketService, store: Store, smtp: SmtpServer, clock: Clock
 ) -> None:
     smtp.mailbox.refuse["college@example.org"] = "452 4.2.2 Mailbox full"
     ticket = await supplies_ticket(service)
@@ -409,7 +416,7 @@ def test_backoff_doubles_from_30_seconds_up_to_an_hour() -> None:
 )
 async def test_webhook_answers_map_to_sent_retried_or_dead(
     service: TicketService,
-    store: SQLiteStore,
+    store: Store,
     webhook: Webhook,
     clock: Clock,
     status: int,
@@ -439,7 +446,7 @@ async def test_webhook_answers_map_to_sent_retried_or_dead(
 
 
 async def test_a_webhook_that_does_not_answer_in_time_is_unavailable(
-    service: TicketService, store: SQLiteStore, webhook: Webhook, clock: Clock
+    service: TicketService, store: Store, webhook: Webhook, clock: Clock
 ) -> None:
     webhook.delay = 1.0
     ticket = await tawasul_ticket(service)
@@ -454,9 +461,9 @@ async def test_a_webhook_that_does_not_answer_in_time_is_unavailable(
 
 
 async def test_a_crash_after_sending_resends_under_the_same_ids(
-    tmp_path: Path,
+    store_db: str,
     service: TicketService,
-    store: SQLiteStore,
+    store: Store,
     smtp: SmtpServer,
     webhook: Webhook,
     clock: Clock,
@@ -471,7 +478,7 @@ async def test_a_crash_after_sending_resends_under_the_same_ids(
         await gateways[message.channel].send(message)
     assert {m.status for m in await store.list_outbox()} == {"sending"}
 
-    reopened = await open_store(tmp_path / "khidma.db", now=NOW)  # the next start, just after
+    reopened = await open_any(store_db, now=NOW)  # the next start, just after
     try:
         # within the sending lease nobody takes them (the sender might still be at work) …
         clock.now = NOW + SENDING_LEASE / 2
@@ -498,7 +505,7 @@ async def test_a_crash_after_sending_resends_under_the_same_ids(
 
 
 async def test_smtp_log_in_never_shows_the_password(
-    service: TicketService, store: SQLiteStore, clock: Clock, caplog: pytest.LogCaptureFixture
+    service: TicketService, store: Store, clock: Clock, caplog: pytest.LogCaptureFixture
 ) -> None:
     from aiosmtpd.smtp import AuthResult, LoginPassword
 
@@ -534,7 +541,7 @@ async def test_smtp_log_in_never_shows_the_password(
 
 
 async def test_starttls_is_required_when_asked(
-    service: TicketService, store: SQLiteStore, smtp: SmtpServer, clock: Clock
+    service: TicketService, store: Store, smtp: SmtpServer, clock: Clock
 ) -> None:
     ticket = await supplies_ticket(service)
     report = await Dispatcher(store, {"email": smtp_gateway(smtp, starttls=True)}, clock=clock).run_once()
@@ -716,3 +723,132 @@ def test_settings_replace_keeps_secrets_hidden() -> None:
     settings = msgspec.structs.replace(Settings(), smtp_password=Secret("x-secret-x"))
     assert settings.smtp_password is not None and settings.smtp_password.reveal() == "x-secret-x"
     assert "x-secret-x" not in str(settings)
+
+
+# --- `khidma dispatch` in the background-work election (server/election.py) -------------------------
+
+
+@contextlib.contextmanager
+def holding_the_election(tmp_path: Path) -> Iterator[list[Any]]:
+    """This process takes the worker election's lock for the test's database, as an elected `khidma
+    serve` does; closing what it yields is that process dying."""
+    held = list(election._held)
+    assert election.take_lock(settings_for(tmp_path)), "nobody else holds it yet"
+    mine = election._held[len(held) :]
+    try:
+        yield mine
+    finally:
+        for lock in mine:
+            lock.close()
+        election._held[:] = held
+
+
+async def timer_events(db: str, ticket: Ticket) -> list[str]:
+    async with await open_any(db) as store:
+        return [e.action for e in await store.list_events(ticket.id) if e.action.startswith("timer:")]
+
+
+def test_khidma_dispatch_once_does_nothing_while_another_process_holds_the_background_work(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    tree = reminder_tree(tmp_path / "tree")
+    db = db_for(tmp_path)
+    ticket = asyncio.run(routed_ticket(db, tree, dt.datetime(2026, 1, 7, 6, 0, tzinfo=dt.UTC)))
+    once = ["dispatch", "--once", "--db", db, "--definitions", str(tree)]
+
+    with holding_the_election(tmp_path) as lock:
+        assert main(once) == ELECTION_LOST
+        out, err = capsys.readouterr()
+        assert "another process runs the background work" in err and "nothing done" in err
+        assert "timers fired" not in out
+        assert asyncio.run(timer_events(db, ticket)) == []  # the due timer was left to the holder
+        lock[0].close()  # the holder dies
+        assert main(once) == 0
+        assert "timers fired: 1" in capsys.readouterr().out
+    assert asyncio.run(timer_events(db, ticket)) == ["timer:reminder"]
+    # the command let its lock go when it ended: a server can be elected now
+    with holding_the_election(tmp_path):
+        pass
+
+
+def test_a_running_khidma_dispatch_waits_for_the_holder_takes_over_and_lets_go_when_it_stops(
+    tmp_path: Path,
+) -> None:
+    tree = reminder_tree(tmp_path / "tree")
+    db = db_for(tmp_path)
+    ticket = asyncio.run(routed_ticket(db, tree, dt.datetime(2026, 1, 7, 6, 0, tzinfo=dt.UTC)))
+    log = tmp_path / "dispatch.log"
+    with holding_the_election(tmp_path) as lock:
+        with log.open("wb") as output:  # the child keeps its own descriptor
+            proc = subprocess.Popen(
+                [
+                    *(sys.executable, "-m", "server", "dispatch", "--db", db, "--definitions", str(tree)),
+                    *("--attachments", str(tmp_path / "files"), "--interval", "0.05"),
+                    *("--worker-election-interval", "0.05"),
+                ],
+                stdout=output,
+                stderr=subprocess.STDOUT,
+                cwd=ROOT,
+            )
+        try:
+            until(lambda: "waiting to take over" in log.read_text(), proc, log)
+            assert asyncio.run(timer_events(db, ticket)) == []  # it lost: it does nothing meanwhile
+            lock[0].close()  # the holder dies
+            until(lambda: asyncio.run(timer_events(db, ticket)) == ["timer:reminder"], proc, log)
+            assert not election.take_lock(settings_for(tmp_path)), "the dispatcher holds it now"
+            # a server started now stands by, and is elected once the dispatcher stops
+            asyncio.run(a_server_takes_over_from(proc, log, tmp_path, tree))
+        finally:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+            assert proc.wait(timeout=20) == 0, log.read_text()
+
+
+async def a_server_takes_over_from(
+    dispatch: subprocess.Popen[bytes], log: Path, tmp_path: Path, tree: Path
+) -> None:
+    cat = load_tree(tree).catalogue
+    assert cat is not None
+    settings = settings_for(
+        tmp_path,
+        definitions=tree,
+        background_worker=True,
+        worker_election=True,
+        worker_election_seconds=0.05,
+        worker_interval_seconds=3600,
+    )
+    held = list(election._held)
+    runtime = await Runtime.open(settings, cat)
+    try:
+        assert runtime.worker is None, "khidma dispatch holds the background work"
+        dispatch.send_signal(signal.SIGTERM)
+        assert await asyncio.to_thread(dispatch.wait, 20) == 0, log.read_text()
+        deadline = time.monotonic() + 20
+        while runtime.worker is None:  # the dispatcher let its lock go as it stopped
+            assert time.monotonic() < deadline, "the server was not elected"
+            await asyncio.sleep(0.05)
+        assert runtime.election is not None and runtime.election.won
+    finally:
+        await runtime.close()
+        for lock in election._held[len(held) :]:
+            lock.close()
+        election._held[:] = held
+
+
+def until(condition: Any, proc: subprocess.Popen[bytes], log: Path, seconds: float = 20.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert proc.poll() is None, log.read_text()
+        assert time.monotonic() < deadline, log.read_text()
+        time.sleep(0.05)
+
+
+@pytest.mark.single_backend("a PostgreSQL server that does not answer: no database is opened")
+def test_khidma_dispatch_once_says_when_the_database_is_out_of_reach(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    nowhere = f"postgresql://khidma@127.0.0.1:{free_port()}/khidma?connect_timeout=2"
+    args = ["dispatch", "--once", "--db", nowhere, "--attachments", str(tmp_path / "files")]
+    assert main(args) == 1
+    err = capsys.readouterr().err
+    assert "cannot be reached" in err and "another process" not in err

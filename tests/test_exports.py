@@ -16,9 +16,9 @@ from server.exports.bundle import ImportRefused, export_tree, import_sources, wr
 from server.exports.guide import service_guide
 from server.exports.svg import workflow_svg
 from server.paths import shipped_root
-from server.store.sqlite import open_store
+from server.store.open import open_any
 from tests.test_staff_ticket import AUDITOR, CS, HEAD, act, routed, store_of, token_for
-from tests.web import client_for, html
+from tests.web import client_for, db_for, html
 
 ADMIN = ("admin", ["administrator"], None)
 NOW = dt.datetime(2025, 1, 5, 9, tzinfo=dt.UTC)
@@ -54,8 +54,8 @@ async def test_export_then_load_gives_the_shipped_catalogue(tmp_path: Path) -> N
         )
 
 
-async def test_import_publishes_only_changed_services(tmp_path: Path) -> None:
-    store = await open_store(tmp_path / "k.db")
+async def test_import_publishes_only_changed_services(tmp_path: Path, store_db: str) -> None:
+    store = await open_any(store_db, tmp_path / "files")
     try:
         tree = copy_shipped(tmp_path / "tree")
         first = await import_sources(store, read_sources(tree), created_by="a", note="first", now=NOW)
@@ -75,8 +75,10 @@ async def test_import_publishes_only_changed_services(tmp_path: Path) -> None:
         await store.close()
 
 
-async def test_an_invalid_tree_is_refused_with_every_error_and_nothing_published(tmp_path: Path) -> None:
-    store = await open_store(tmp_path / "k.db")
+async def test_an_invalid_tree_is_refused_with_every_error_and_nothing_published(
+    tmp_path: Path, store_db: str
+) -> None:
+    store = await open_any(store_db, tmp_path / "files")
     try:
         tree = copy_shipped(tmp_path / "tree")
         (tree / "workflows" / "supplies.json").write_text("{not json", encoding="utf-8")
@@ -94,7 +96,7 @@ async def test_an_invalid_tree_is_refused_with_every_error_and_nothing_published
 
 
 def test_cli_export_and_import(tmp_path: Path, capsys: object) -> None:
-    db = str(tmp_path / "k.db")
+    db = db_for(tmp_path)
     for fmt in ("json", "bpmn", "svg", "guide", "audit"):
         assert main(["export", "--db", db, "--out", str(tmp_path / fmt), "--format", fmt]) == 0
     assert load_tree(tmp_path / "json").errors == []

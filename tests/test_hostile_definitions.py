@@ -21,7 +21,7 @@ from server.definitions.sandbox import MAX_ITERATIONS, MAX_RENDERED, Budget, Nam
 from server.definitions.texts import TemplateProblem, compile_template, render_bounded
 from server.engine.model import Actor
 from server.i18n import MESSAGES
-from server.store.sqlite import open_store
+from server.store.open import open_any
 from server.tickets.service import Created, TicketService
 from server.validation import compiled, message_for, validate
 from server.working_time import WorkingCalendar
@@ -454,7 +454,9 @@ def test_an_ordinary_template_renders_whole() -> None:
     )
 
 
-async def test_a_notification_over_its_budget_is_recorded_cut_and_the_ticket_created(tmp_path: Path) -> None:
+async def test_a_notification_over_its_budget_is_recorded_cut_and_the_ticket_created(
+    tmp_path: Path, store_db: str
+) -> None:
     files = minimal_files()
     files[WF]["notifications"]["received"]["body"] = {
         "ar": NESTED.replace("message", "employee_id"),
@@ -462,7 +464,7 @@ async def test_a_notification_over_its_budget_is_recorded_cut_and_the_ticket_cre
     }
     catalogue = load_sources(texts(files)).catalogue
     assert catalogue is not None  # the trial render, on sample values, is within budget
-    store = await open_store(tmp_path / "k.db")
+    store = await open_any(store_db, tmp_path / "files")
     try:
         from tests.test_ticket_service import NOW, Clock
 

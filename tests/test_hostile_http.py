@@ -22,7 +22,7 @@ from server.settings import Settings
 from server.web.limits import Budget, json_problem
 from tests.conftest import running_server
 from tests.engine_harness import catalogue
-from tests.web import client_for, csrf_of
+from tests.web import client_for, csrf_of, db_for
 
 Client = AsyncTestClient[Any]
 SUBMIT = "/api/services/inquiries/tickets"
@@ -287,7 +287,7 @@ async def test_a_trusted_proxy_names_the_client(tmp_path: Path) -> None:
 
 
 def test_rate_limits_are_shared_between_server_processes(tmp_path: Path) -> None:
-    db = tmp_path / "k.db"
+    db = db_for(tmp_path)
     with running_server(db) as first, running_server(db) as second:
         answers = []
         for i in range(Settings().rate_limit_submissions + 2):
@@ -307,7 +307,7 @@ def test_healthz_answers_within_2s_while_hostile_bodies_arrive(tmp_path: Path) -
         json.dumps({f"k{i}": 1 for i in range(60_000)}).encode(),
         b'"' + b'\\"' * 400_000,
     ]
-    with running_server(tmp_path / "k.db", "--no-rate-limits") as base:
+    with running_server(db_for(tmp_path), "--no-rate-limits") as base:
         stop = threading.Event()
         statuses: list[int] = []
 

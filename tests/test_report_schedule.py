@@ -416,6 +416,7 @@ async def test_figures_counted_in_sql_equal_the_figures_of_the_tickets(tmp_path:
     ]
 
 
+@pytest.mark.single_backend("replays SQLite migration 0009 on a file at 0008")
 async def test_migration_0009_keeps_every_outbox_row(tmp_path: Path) -> None:
     """The outbox is rebuilt (ticket_id nullable, html): a database at 0008 with notifications keeps them."""
     from server.engine.model import Actor

@@ -1,17 +1,20 @@
-"""The batch reads the staff ticket page uses: many users, many attachments, one query each."""
+"""The batch reads the staff ticket page uses: many users, many attachments, one query each — on both
+backends (``store_db``, tests/pg.py)."""
 
 from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
 
-from server.store.sqlite import open_store
+from server.store.open import open_any
 
 NOW = dt.datetime(2026, 3, 1, 5, 0, tzinfo=dt.UTC)
 
 
-async def test_get_users_and_get_attachments_answer_by_id_and_leave_unknown_ids_out(tmp_path: Path) -> None:
-    store = await open_store(tmp_path / "khidma.db")
+async def test_get_users_and_get_attachments_answer_by_id_and_leave_unknown_ids_out(
+    tmp_path: Path, store_db: str
+) -> None:
+    store = await open_any(store_db, tmp_path / "files")
     try:
         ali = await store.add_user(username="ali", name="علي", roles=["requester"], now=NOW)
         sara = await store.add_user(

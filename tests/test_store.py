@@ -437,6 +437,9 @@ async def test_naive_datetimes_are_refused(store: AnyStore) -> None:
 # --- migrations ---------------------------------------------------------------------------
 
 
+@pytest.mark.single_backend(
+    "SQLite's migrations and journal mode (PostgreSQL's: tests/test_store_postgres.py)"
+)
 async def test_sqlite_migrations_are_recorded_and_reopen_is_a_no_op(db_path: Path) -> None:
     store = await open_store(db_path)
     await store.close()
@@ -454,6 +457,7 @@ async def test_sqlite_migrations_are_recorded_and_reopen_is_a_no_op(db_path: Pat
     conn.close()
 
 
+@pytest.mark.single_backend("SQLite's migrations (PostgreSQL's: tests/test_store_postgres.py)")
 async def test_sqlite_migrate_applies_only_what_is_missing(db_path: Path) -> None:
     import aiosqlite
 
@@ -462,6 +466,7 @@ async def test_sqlite_migrate_applies_only_what_is_missing(db_path: Path) -> Non
         assert await migrate(conn, now=NOW) == []
 
 
+@pytest.mark.single_backend("SQLite's migrations (PostgreSQL's: tests/test_store_postgres.py)")
 async def test_sqlite_a_database_from_the_future_is_refused(db_path: Path) -> None:
     store = await open_store(db_path)
     await store.close()
@@ -472,6 +477,7 @@ async def test_sqlite_a_database_from_the_future_is_refused(db_path: Path) -> No
         await open_store(db_path)
 
 
+@pytest.mark.single_backend("SQLite's migrations (PostgreSQL's: tests/test_store_postgres.py)")
 async def test_sqlite_a_renamed_recorded_migration_is_refused(db_path: Path) -> None:
     store = await open_store(db_path)
     await store.close()
@@ -763,6 +769,7 @@ async def test_attachments_are_content_addressed(store: AnyStore, definition_id:
         )
 
 
+@pytest.mark.single_backend("the default beside the SQLite file")
 async def test_sqlite_attachments_dir_can_be_chosen(tmp_path: Path) -> None:
     async with await open_store(tmp_path / "db.sqlite", tmp_path / "files") as store:
         att = await store.add_attachment(

@@ -1,5 +1,6 @@
 """``khidma migrate-store``: a SQLite database copied into PostgreSQL and back, every row kept exactly
-(the audit chain still verifies), the counts checked, a non-empty target refused."""
+(the audit chain still verifies), the attachment files brought along, the counts checked, a non-empty
+target refused, and a copy whose files cannot come along refused before anything is copied."""
 
 from __future__ import annotations
 
@@ -23,6 +24,19 @@ from server.store.records import (
 from tests.test_store_equivalence import plain
 
 NOW = datetime(2026, 5, 1, 9, 0, tzinfo=UTC)
+UPLOADS = [(1, "a.txt", b"a"), (2, "b.txt", "ب\x00".encode()), (3, "again.txt", b"a")]
+"""Three attachments, two files: the bytes are stored once by content."""
+
+
+async def attachment_bytes(db: str, files: Path, ids: list[str]) -> dict[str, bytes]:
+    """Each attachment's file name and the bytes the store opens for it from ``files``."""
+    store = await open_any(db, files)
+    try:
+        found = await store.get_attachments(ids)
+        assert len(found) == len(ids)
+        return {a.filename: store.attachment_path(a).read_bytes() for a in found.values()}
+    finally:
+        await store.close()
 
 
 def khidma(*args: str) -> subprocess.CompletedProcess[str]:
@@ -31,8 +45,10 @@ def khidma(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-async def populate(db: str) -> None:
-    store = await open_any(db)
+async def populate(db: str, files: Path | None = None) -> list[str]:
+    """Fills every table; returns the attachments' ids."""
+    store = await open_any(db, files)
+    uploads: list[str] = []
     try:
         await store.add_user(
             id="u-1", username="Huda", name="هدى", roles=["it_head", "auditor"], department="it", now=NOW
@@ -78,9 +94,16 @@ async def populate(db: str) -> None:
             title_ar="أ", title_en="A", body_ar="ب", body_en="B", tags=["t"], active=False
         )
         await store.save_draft("svc", {"f": "x"}, by=None, now=NOW)
-        await store.add_attachment(
-            ticket_id=1, field="f", filename="a.txt", media_type="text/plain", content=b"a", now=NOW
-        )
+        for ticket_id, name, content in UPLOADS:
+            added = await store.add_attachment(
+                ticket_id=ticket_id,
+                field="f",
+                filename=name,
+                media_type="text/plain",
+                content=content,
+                now=NOW,
+            )
+            uploads.append(added.id)
         await store.create_integration_key("mail", "email", "k-1", now=NOW)
         await store.record_inbound_message("<m@x>", 1, "created", now=NOW)
         # a scheduled report's e-mails: no ticket, an HTML alternative, files (bytes kept exactly)
@@ -105,6 +128,7 @@ async def populate(db: str) -> None:
         await store.report_schedule_since("weekly", now=NOW)
     finally:
         await store.close()
+    return uploads
 
 
 async def snapshot(db: str) -> Any:
@@ -156,9 +180,13 @@ def rows_of(path: Path) -> dict[str, list[tuple[Any, ...]]]:
 
 async def test_sqlite_to_postgresql_and_back_keeps_every_row(tmp_path: Path, pg_url: str) -> None:
     source = tmp_path / "source.db"
-    await populate(str(source))
-    copied = khidma("migrate-store", "--from", str(source), "--to", pg_url)
+    ids = await populate(str(source))  # its files beside it, in source.db-attachments
+    pg_files = tmp_path / "pg-files"
+    copied = khidma("migrate-store", "--from", str(source), "--to", pg_url, "--to-attachments", str(pg_files))
     assert copied.returncode == 0, copied.stderr
+    assert "attachment files: 2 (2 copied, 0 already there)" in copied.stdout
+    uploaded = {name: content for _, name, content in UPLOADS}
+    assert await attachment_bytes(pg_url, pg_files, ids) == uploaded
     assert (
         "tickets\t5" in copied.stdout
         and "events\t7" in copied.stdout
@@ -173,9 +201,13 @@ async def test_sqlite_to_postgresql_and_back_keeps_every_row(tmp_path: Path, pg_
     assert await snapshot(pg_url) == before
 
     back = tmp_path / "back.db"
-    returned = khidma("migrate-store", "--from", pg_url, "--to", str(back))
+    returned = khidma(
+        "migrate-store", "--from", pg_url, "--to", str(back), "--from-attachments", str(pg_files)
+    )
     assert returned.returncode == 0, returned.stderr
+    assert "attachment files: 2 (2 copied, 0 already there)" in returned.stdout
     assert rows_of(back) == rows_of(source)  # every row of every table, byte for byte
+    assert await attachment_bytes(str(back), tmp_path / "back.db-attachments", ids) == uploaded
 
     # PostgreSQL's ids go on after the copied ones; a copy into a database holding data is refused
     store = await open_any(pg_url)
@@ -188,7 +220,9 @@ async def test_sqlite_to_postgresql_and_back_keeps_every_row(tmp_path: Path, pg_
         assert user.id == 2
     finally:
         await store.close()
-    refused = khidma("migrate-store", "--from", str(source), "--to", pg_url)
+    refused = khidma(
+        "migrate-store", "--from", str(source), "--to", pg_url, "--to-attachments", str(pg_files)
+    )
     assert refused.returncode == 1 and "already holds data" in refused.stderr
     both_sqlite = khidma("migrate-store", "--from", str(source), "--to", str(tmp_path / "x.db"))
     assert both_sqlite.returncode == 1 and "one of each" in both_sqlite.stderr
@@ -197,3 +231,60 @@ async def test_sqlite_to_postgresql_and_back_keeps_every_row(tmp_path: Path, pg_
 def test_a_missing_source_file_is_refused(tmp_path: Path, pg_url: str) -> None:
     result = khidma("migrate-store", "--from", str(tmp_path / "nowhere.db"), "--to", pg_url)
     assert result.returncode == 1 and "no such SQLite file" in result.stderr
+
+
+async def test_a_copy_whose_files_cannot_come_along_is_refused_and_copies_nothing(
+    tmp_path: Path, pg_url: str
+) -> None:
+    source = tmp_path / "source.db"
+    ids = await populate(str(source))
+    pg_files = tmp_path / "pg-files"
+
+    # no directory for the files of a PostgreSQL target
+    no_target = khidma("migrate-store", "--from", str(source), "--to", pg_url)
+    assert no_target.returncode == 1
+    assert "2 attachment file(s)" in no_target.stderr and "--to-attachments DIR" in no_target.stderr
+    # a file missing from the source's directory (here: a wrong directory named)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    missing = khidma(
+        "migrate-store", "--from", str(source), "--to", pg_url,
+        "--from-attachments", str(elsewhere), "--to-attachments", str(pg_files),
+    )  # fmt: skip
+    assert missing.returncode == 1
+    assert f"2 of the 2 attachment file(s) the source database names are not in {elsewhere}" in missing.stderr
+    assert not pg_files.exists()  # nothing copied: no file, and (below) no row
+
+    copied = khidma("migrate-store", "--from", str(source), "--to", pg_url, "--to-attachments", str(pg_files))
+    assert copied.returncode == 0, copied.stderr
+    # back into SQLite: the PostgreSQL database's directory must be named (./khidma-attachments is a guess)
+    back = tmp_path / "back.db"
+    no_source = khidma("migrate-store", "--from", pg_url, "--to", str(back))
+    assert no_source.returncode == 1 and "--from-attachments DIR" in no_source.stderr
+    # a file whose bytes are not what its name says is refused, not copied
+    store = await open_any(pg_url, pg_files)
+    try:
+        attachment = await store.get_attachment(ids[1])
+        assert attachment is not None
+        store.attachment_path(attachment).write_bytes(b"tampered")
+    finally:
+        await store.close()
+    damaged = khidma(
+        "migrate-store", "--from", pg_url, "--to", str(back), "--from-attachments", str(pg_files)
+    )
+    assert damaged.returncode == 1 and "its sha256 differs" in damaged.stderr
+    assert rows_of(back)["tickets"] == []  # the rows were not copied either
+
+
+async def test_files_already_in_the_target_directory_are_kept(tmp_path: Path, pg_url: str) -> None:
+    """Servers sharing one directory: the copy's target directory is the source's own."""
+    source = tmp_path / "source.db"
+    shared = tmp_path / "shared"
+    ids = await populate(str(source), shared)
+    copied = khidma(
+        "migrate-store", "--from", str(source), "--to", pg_url,
+        "--from-attachments", str(shared), "--to-attachments", str(shared),
+    )  # fmt: skip
+    assert copied.returncode == 0, copied.stderr
+    assert "attachment files: 2 (0 copied, 2 already there)" in copied.stdout
+    assert await attachment_bytes(pg_url, shared, ids) == {name: content for _, name, content in UPLOADS}

@@ -19,6 +19,10 @@ from server.store import SQLiteStore, VersionConflict, open_store, sqlite_checkp
 from server.store.records import NewMessage, Ticket
 from tests.test_store import NOW, change, event, message, new_ticket
 
+pytestmark = pytest.mark.single_backend(
+    "the SQLite writer's group commit (PostgreSQL's: tests/test_store_postgres_group.py)"
+)
+
 
 @pytest.fixture
 async def store(tmp_path: Path) -> AsyncIterator[SQLiteStore]:

@@ -344,7 +344,7 @@ def test_serve_and_the_commands_take_a_postgresql_url(pg_url: str, tmp_path: Pat
     assert added.returncode == 0, added.stderr
     listed = khidma("user", "list", "--db", pg_url)
     assert listed.returncode == 0 and listed.stdout.startswith("huda\tauditor"), listed.stderr
-    with running_server(pg_url, "--no-worker") as base, httpx.Client(base_url=base) as client:  # type: ignore[arg-type]
+    with running_server(pg_url, "--no-worker") as base, httpx.Client(base_url=base) as client:
         assert client.get("/healthz").status_code == 200
         client.get("/login")
         form = {

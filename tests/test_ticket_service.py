@@ -16,9 +16,8 @@ from hypothesis import strategies as st
 
 from server.engine.model import Actor, Refusal
 from server.store.interface import Store
-from server.store.open import open_any
+from server.store.open import is_postgres_url, open_any
 from server.store.records import Ticket
-from server.store.sqlite import open_store
 from server.tickets.replay import replay_ticket
 from server.tickets.service import Conflict, Created, TicketService
 from server.working_time import WorkingCalendar
@@ -338,10 +337,11 @@ async def test_tickets_stay_on_their_version(service: TicketService, store: Stor
 )
 @given(data=st.data())
 async def test_replaying_the_event_log_gives_the_ticket_row(
-    tmp_path_factory: pytest.TempPathFactory, data: st.DataObject
+    tmp_path_factory: pytest.TempPathFactory, db: str, data: st.DataObject
 ) -> None:
-    path = tmp_path_factory.mktemp("replay") / "k.db"
-    store = await open_store(path)
+    # a fresh SQLite file per example; on PostgreSQL the test's schema, each example on its own ticket
+    path = db if is_postgres_url(db) else str(tmp_path_factory.mktemp("replay") / "k.db")
+    store = await open_any(path, tmp_path_factory.mktemp("files"))
     try:
         for uid, roles, dept in [
             ("cs-1", ["customer_service"], "customer_service"),
@@ -349,7 +349,8 @@ async def test_replaying_the_event_log_gives_the_ticket_row(
             ("staff-cls", ["department_staff"], "classrooms"),
             ("dir-1", ["director"], "directorate"),
         ]:
-            await store.add_user(id=uid, username=uid, name=uid, roles=roles, department=dept, now=NOW)
+            if await store.get_user(uid) is None:
+                await store.add_user(id=uid, username=uid, name=uid, roles=roles, department=dept, now=NOW)
         cat = catalogue()
         service = TicketService(
             store, WorkingCalendar.from_definition(cat.organisation.calendar), clock=Clock()

@@ -1,4 +1,5 @@
-"""Timers in working hours: set on entering a state, fired once when due, cancelled on leaving."""
+"""Timers in working hours: set on entering a state, fired once when due, cancelled on leaving — on a
+SQLite file and on PostgreSQL (``store_db``, tests/pg.py)."""
 
 from __future__ import annotations
 
@@ -7,8 +8,8 @@ from pathlib import Path
 
 from server.definitions.loader import load_tree
 from server.engine.model import Actor
+from server.store.open import open_any
 from server.store.records import Ticket
-from server.store.sqlite import open_store
 from server.tickets.service import Created, TicketService
 from server.working_time import WorkingCalendar
 from tests.definition_trees import minimal_files, t, write_tree
@@ -24,7 +25,7 @@ class Clock:
         return self.now
 
 
-async def test_a_timer_fires_once_after_its_working_hours(tmp_path: Path) -> None:
+async def test_a_timer_fires_once_after_its_working_hours(tmp_path: Path, store_db: str) -> None:
     files = minimal_files()
     week = {
         day: [{"start": "07:30", "end": "14:30"}]
@@ -39,7 +40,7 @@ async def test_a_timer_fires_once_after_its_working_hours(tmp_path: Path) -> Non
     ]
     catalogue = load_tree(write_tree(tmp_path / "tree", files)).catalogue
     assert catalogue is not None
-    store = await open_store(tmp_path / "k.db")
+    store = await open_any(store_db, tmp_path / "files")
     try:
         await store.add_user(
             id="head",
@@ -79,10 +80,10 @@ async def test_a_timer_fires_once_after_its_working_hours(tmp_path: Path) -> Non
         await store.close()
 
 
-async def test_leaving_the_state_cancels_the_timer(tmp_path: Path) -> None:
+async def test_leaving_the_state_cancels_the_timer(tmp_path: Path, store_db: str) -> None:
     catalogue = load_tree(write_tree(tmp_path / "tree", minimal_files())).catalogue
     assert catalogue is not None
-    store = await open_store(tmp_path / "k.db")
+    store = await open_any(store_db, tmp_path / "files")
     try:
         clock = Clock()
         service = TicketService(

@@ -8,7 +8,7 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
-from server.store.sqlite import open_store
+from server.store.open import open_any
 from server.tickets.uploads import OrphanCleanup, detect_media_types
 from tests.engine_harness import example as action_example
 from tests.test_requester_pages import AR, EN, as_post, confirmed, example, login
@@ -167,10 +167,12 @@ async def test_a_staff_action_refuses_a_disguised_file(tmp_path: Path) -> None:
     assert stored.media_type == "image/png"  # the bytes' type, not the claimed application/pdf
 
 
-async def test_orphaned_uploads_are_removed_after_the_grace_period_not_before(tmp_path: Path) -> None:
+async def test_orphaned_uploads_are_removed_after_the_grace_period_not_before(
+    tmp_path: Path, store_db: str
+) -> None:
     start = dt.datetime(2026, 11, 30, 8, 0, tzinfo=dt.UTC)
     now = [start]
-    async with await open_store(tmp_path / "k.db") as store:
+    async with await open_any(store_db, tmp_path / "files") as store:
         cleanup = OrphanCleanup(store, clock=lambda: now[0])
         orphan = await store.add_attachment(
             ticket_id=None,

@@ -149,11 +149,20 @@ def describe_gateways(settings: Settings) -> str:
     return "notification gateways — " + "; ".join(parts)
 
 
+ELECTION_LOST = 3
+"""``khidma dispatch --once``'s exit status when another process holds the background work."""
+
+
 def cmd_dispatch(args: argparse.Namespace) -> int:
+    from server.election import standing
     from server.notify.dispatcher import Dispatcher, run_round, worker
     from server.runtime import DefinitionsInvalid, Runtime, load_shipped
 
-    settings = Settings(**db_settings(args.db, args.attachments), background_worker=False)
+    settings = Settings(
+        **db_settings(args.db, args.attachments),
+        background_worker=False,
+        worker_election_seconds=args.worker_election_interval,
+    )
     if args.definitions:
         settings = msgspec.structs.replace(settings, definitions=Path(args.definitions))
     if args.base_url:
@@ -171,12 +180,34 @@ def cmd_dispatch(args: argparse.Namespace) -> int:
     if not args.once:  # a long-running worker says what it sends (recipients masked, no bodies)
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
+    def waiting() -> None:
+        print(
+            "khidma dispatch: another process runs the background work for this database; waiting to"
+            f" take over (the worker election, tried every {settings.worker_election_seconds:g} s)",
+            file=sys.stderr,
+            flush=True,
+        )
+
     async def main() -> int:
         stop = asyncio.Event()
         if not args.once:  # SIGTERM / Ctrl-C: finish the message being sent, then stop
             loop = asyncio.get_running_loop()
             for sig in (signal.SIGTERM, signal.SIGINT):
                 loop.add_signal_handler(sig, stop.set)
+        # the work is done only while this process holds the worker election's lock (server/election.py)
+        async with standing(settings, stop=None if args.once else stop, waiting=waiting) as won:
+            if won:
+                return await elected(stop)
+            if args.once:
+                print(
+                    "khidma dispatch: another process runs the background work for this database (the"
+                    " worker election: a `khidma serve` worker or another `khidma dispatch`); nothing done",
+                    file=sys.stderr,
+                )
+                return ELECTION_LOST
+            return 0  # stopped while waiting
+
+    async def elected(stop: asyncio.Event) -> int:
         from server.reports.schedule import report_schedule
 
         runtime = await Runtime.open(settings, catalogue, background=(report_schedule,))
@@ -206,7 +237,11 @@ def cmd_dispatch(args: argparse.Namespace) -> int:
         finally:
             await runtime.close()
 
-    return asyncio.run(main())
+    try:
+        return asyncio.run(main())
+    except ConnectionError as exc:  # --once: the election's database is out of reach
+        print(f"khidma dispatch: {exc}", file=sys.stderr)
+        return 1
 
 
 def add_dispatch_command(commands: Any) -> None:
@@ -221,5 +256,12 @@ def add_dispatch_command(commands: Any) -> None:
     dispatch.add_argument("--definitions", help="the definitions tree (default: the shipped one)")
     dispatch.add_argument("--base-url", help="the server's public address, for links in timer notifications")
     dispatch.add_argument("--interval", type=float, default=5.0, help="seconds between rounds (default: 5)")
+    dispatch.add_argument(
+        "--worker-election-interval",
+        type=float,
+        default=30.0,
+        metavar="SECONDS",
+        help="while another process holds the background work, how often to try to take over (default: 30)",
+    )
     add_gateway_arguments(dispatch)
     dispatch.set_defaults(func=cmd_dispatch)

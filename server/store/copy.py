@@ -9,12 +9,16 @@ that fails — or whose counts differ — leaves the target as empty as it was. 
 exactly: a SQLite time text is the ISO text of the PostgreSQL ``timestamptz`` it becomes (and back),
 JSON keeps its text, booleans are 0/1 on SQLite; so the audit chain's seals still verify after the
 copy. PostgreSQL's identity sequences continue after the highest id copied.
+
+The attachment files the rows name come along (``copy_attachments.py``): checked and copied, each
+verified, before the rows — a copy that is refused for them changes nothing.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -23,6 +27,8 @@ import aiosqlite
 import psycopg
 from psycopg import sql
 
+from server.store import copy_attachments
+from server.store.copy_attachments import FilesCopied
 from server.store.interface import StoreError
 from server.store.open import is_postgres_url, open_any
 from server.store.sqlite_codec import parse_time, time_text
@@ -145,9 +151,25 @@ async def _count_pg(conn: psycopg.AsyncConnection[Any], table: str) -> int:
     return int(row[0])
 
 
-async def copy_store(source: str, target: str) -> dict[str, int]:
+@dataclass(frozen=True)
+class Copied:
+    rows: dict[str, int]
+    """Table → rows copied (each count checked against the source)."""
+    files: FilesCopied = field(default_factory=lambda: FilesCopied(0, 0))
+    """The attachment files (each verified in the target)."""
+
+
+async def copy_store(
+    source: str,
+    target: str,
+    *,
+    source_attachments: Path | None = None,
+    target_attachments: Path | None = None,
+) -> Copied:
     """Copy every row of ``source`` into the empty ``target`` (one a SQLite path, the other a
-    ``postgresql://`` URL); returns table → rows copied."""
+    ``postgresql://`` URL), and the attachment files its rows name from ``source_attachments`` into
+    ``target_attachments`` (a SQLite database's default: ``<db>-attachments``; a PostgreSQL one's must
+    be given when there are files)."""
     if is_postgres_url(source) == is_postgres_url(target):
         raise CopyError("copy between a SQLite file and a PostgreSQL database (one of each)")
     if not is_postgres_url(source) and not Path(source).is_file():
@@ -162,11 +184,33 @@ async def copy_store(source: str, target: str) -> dict[str, int]:
             pg_tables = await _pg_columns(pg)
             _check_same(pg_tables, await _sqlite_columns(lite))
             order = _ordered(pg_tables, await _pg_parents(pg))
-            if is_postgres_url(target):
-                return await _into_pg(lite, pg, pg_tables, order)
-            return await _into_sqlite(pg, lite, pg_tables, order)
+            into_pg = is_postgres_url(target)
+            for table in order:  # again inside the copy's transaction; first here, before any file
+                if await (_count_pg(pg, table) if into_pg else _count_sqlite(lite, table)):
+                    raise CopyError(
+                        f"the target already holds data (table {table}); copy into an empty database"
+                    )
+            hashes = await (_sqlite_hashes(lite) if into_pg else _pg_hashes(pg))
+            directories = copy_attachments.plan(
+                hashes, source, target, source_attachments, target_attachments
+            )
+            files = FilesCopied(0, 0)
+            if directories is not None:
+                files = await asyncio.to_thread(copy_attachments.copy_files, hashes, *directories)
+            if into_pg:
+                return Copied(await _into_pg(lite, pg, pg_tables, order), files)
+            return Copied(await _into_sqlite(pg, lite, pg_tables, order), files)
     finally:
         await lite.close()
+
+
+async def _sqlite_hashes(conn: aiosqlite.Connection) -> set[str]:
+    return {str(r[0]) for r in await conn.execute_fetchall("SELECT DISTINCT sha256 FROM attachments")}
+
+
+async def _pg_hashes(conn: psycopg.AsyncConnection[Any]) -> set[str]:
+    cursor = await conn.execute("SELECT DISTINCT sha256 FROM attachments")
+    return {str(r[0]) for r in await cursor.fetchall()}
 
 
 async def _into_pg(

@@ -144,10 +144,11 @@ class PgReportsMixin(PgBase):
         select, value_params, keys = _values(variables, fields)
         sql = (
             "SELECT t.id, t.number, t.service_id, t.channel, t.category, t.created_at, t.closed_at, "
-            f"t.state AS state, t.updated_at AS state_since, d.due_at AS due_at{select} "
-            "FROM (SELECT ticket_id, MIN(due_at) AS due_at FROM timers WHERE status = 'pending' "
-            "GROUP BY ticket_id) d JOIN tickets t ON t.id = d.ticket_id "
-            "WHERE d.due_at <= %s AND t.category != 'closed' AND " + _IN_SERVICES + " ORDER BY d.due_at, t.id"
+            f"t.state AS state, t.updated_at AS state_since, t.due_at AS due_at{select} FROM tickets t "
+            "WHERE t.due_at IS NOT NULL AND t.due_at <= %s AND t.category != 'closed' AND "
+            + _IN_SERVICES
+            + " "
+            "ORDER BY t.due_at, t.id"
         )
         rows = await self._all(sql, [*value_params, moment(now), list(services)])
         return [_ticket(row, keys) for row in rows]

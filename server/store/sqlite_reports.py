@@ -3,7 +3,8 @@
 Each query walks an index: the tickets a report on the state of things can count by ``tickets_report``
 and their state at a past moment by ``events_report`` (0009; see ``_counted`` and ``_LAST_EVENT``), a service's tickets by
 creation (``tickets_service_created``), a ticket's events by sequence (the ``UNIQUE (ticket_id, seq)``
-index), the pending timers by due time (``timers_due``). Grouping and labelling are the report's
+index), the overdue tickets by their due time (``tickets_due``, 0012: ``tickets.due_at`` is the earliest
+pending timer, kept by triggers). Grouping and labelling are the report's
 (``server/reports``), not SQL's. Figures: docs/performance.md, "Reports at a million tickets".
 """
 
@@ -236,10 +237,9 @@ async def report_overdue(
     ids = list(services)
     sql = (
         "SELECT t.id, t.number, t.service_id, t.channel, t.category, t.created_at, t.closed_at, "  # noqa: S608
-        f"t.state AS state, t.updated_at AS state_since, d.due_at AS due_at{select} "
-        "FROM (SELECT ticket_id, MIN(due_at) AS due_at FROM timers WHERE status = 'pending' "
-        "GROUP BY ticket_id) d JOIN tickets t ON t.id = d.ticket_id "
-        "WHERE d.due_at <= ? AND t.category != 'closed' AND " + _IN_SERVICES + " ORDER BY d.due_at, t.id"
+        f"t.state AS state, t.updated_at AS state_since, t.due_at AS due_at{select} FROM tickets t "
+        "WHERE t.due_at IS NOT NULL AND t.due_at <= ? AND t.category != 'closed' AND " + _IN_SERVICES + " "
+        "ORDER BY t.due_at, t.id"
     )
     params = [*value_params, time_text(now), json_text(ids)]
     return [_ticket(row, keys) for row in await fetch_all(conn, sql, params)]
