@@ -86,6 +86,7 @@ from server.store.sqlite_report_mail import SQLiteReportMailMixin
 from server.store.sqlite_reports import SQLiteReportsMixin
 from server.store.sqlite_sessions import SQLiteSessionsMixin
 from server.store.sqlite_surveys import SQLiteSurveysMixin
+from server.store.sqlite_task_counts import SQLiteTaskCountsMixin
 from server.store.sqlite_timers import SQLiteTimersMixin
 from server.store.stamp import StampCache
 
@@ -147,6 +148,7 @@ class SQLiteStore(
     SQLiteChannelsMixin,
     SQLiteCacheMixin,
     SQLiteTimersMixin,
+    SQLiteTaskCountsMixin,
 ):
     """The ``Store`` on one SQLite file. Make one with ``open_store``; ``close()`` it when done.
 
