@@ -19,6 +19,7 @@ from typing import Any
 import msgspec
 import pytest
 
+from server.store import sqlite_task_counts
 from server.store.interface import AlreadyExists, NotFound, VersionConflict
 from server.store.interface_channels import ReplyQuery, ReplyRow
 from server.store.open import open_any
@@ -32,6 +33,7 @@ from server.store.records import (
     NewTimer,
     ReadScope,
     ReportCount,
+    TaskCounts,
     TaskFilter,
     TaskOrder,
     Ticket,
@@ -152,7 +154,7 @@ def message(to: str, channel: str = "email") -> NewMessage:
     return NewMessage(channel=channel, recipient=to, template="t", language="ar", subject="s", body="b")
 
 
-async def test_the_same_operations_give_the_same_records(pair: Pair) -> None:
+async def test_the_same_operations_give_the_same_records(pair: Pair, monkeypatch: pytest.MonkeyPatch) -> None:
     same = pair.same
     # --- users and accounts ------------------------------------------------------------------
     for user_id, username, name, dept, roles, active in [
@@ -313,6 +315,13 @@ async def test_the_same_operations_give_the_same_records(pair: Pair) -> None:
         TaskFilter(scope=scopes[0], text="OMAR"),
         TaskFilter(scope=scopes[0], text='"printer'),
         TaskFilter(scope=scopes[0], text="000"),
+        # creation dates over whole UTC days (summed from ticket_day_counts on SQLite) and partial ones
+        TaskFilter(scope=scopes[0], created_from=NOW - 28 * HOUR, created_before=NOW + 42 * HOUR),
+        TaskFilter(scope=scopes[1], created_from=NOW + 3 * HOUR, created_before=NOW + 64 * HOUR),
+        TaskFilter(scope=scopes[0], category="closed", created_before=NOW + 15 * HOUR),
+        TaskFilter(scope=scopes[0], created_from=NOW - 9 * HOUR),
+        TaskFilter(scope=scopes[0], held_by=frozenset({"it"}), text="printer", category="in_progress"),
+        TaskFilter(scope=scopes[0], held_by=frozenset({"it"}), text="ت"),
     ]
     orders = [
         TaskOrder.parse(value) for value in ("-updated", "updated", "-created", "created", "-due", "due")
@@ -328,6 +337,35 @@ async def test_the_same_operations_give_the_same_records(pair: Pair) -> None:
     counted = [await same(lambda s, f=task_filter: s.count_tasks(f)) for task_filter in filters]
     assert listed[0] == 12 and 0 in listed and len(set(listed)) > 5  # the filters select differently
     assert counted[0] == {"closed": 4, "in_progress": 5, "open": 1, "waiting": 2}
+    # counted up to a bound (free text): exact at or below it, "more than" it above — the same on both
+    # backends
+    # whichever way SQLite reads (sqlite_task_counts: through the index's matches while a text is rare,
+    # else from the text's side or, for a small filter with an index, from the filter's)
+    answers = {}
+    for rare, few in ((5000, 10_000), (0, 10_000), (0, 0)):
+        monkeypatch.setattr(sqlite_task_counts, "RARE", rare)
+        monkeypatch.setattr(sqlite_task_counts, "FEW", few)
+        for (i, task_filter), bound, aside in itertools.product(
+            enumerate(filters), (0, 1, 3, 5, 100), (True, False)
+        ):
+            got = await same(
+                lambda s, f=task_filter, b=bound, a=aside: s.count_tasks_bounded(f, bound=b, category_aside=a)
+            )
+            exact = (
+                counted[i]
+                if aside or task_filter.category is None
+                else {c: n for c, n in counted[i].items() if c == task_filter.category}
+            )
+            # without free text an aggregate (or the tickets) counts exactly, whatever the bound
+            counted_whole = not task_filter.text or sum(exact.values()) <= bound
+            assert got == (TaskCounts(counts=exact) if counted_whole else TaskCounts(more_than=bound)), (
+                task_filter,
+                bound,
+            )
+            answers.setdefault((i, bound, aside), got)
+            assert answers[i, bound, aside] == got  # the way read changes nothing
+    assert any(a.more_than is not None for a in answers.values())
+    assert any(a.more_than is None and a.counts for a in answers.values())
     await same(lambda s: s.tickets_without_search_text(10))
     await same(lambda s: s.set_search_texts({tickets[0].id: "now searchable", tickets[4].id: "too"}))
     await same(lambda s: s.tickets_without_search_text(10))
