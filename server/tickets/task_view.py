@@ -266,24 +266,17 @@ async def _part(
     def href(**changes: Any) -> str:
         return PATH + query_string(params, view, **changes)
 
+    more = t("tasks_tab_more", lang).format(n=result.total) if result.more else ""
+    whole = all(c in result.counts for c in CATEGORIES)  # else counted up to the bound only
     tabs = [
         Link(
-            t("tasks_all_categories", lang),
-            href(category=None, page=1),
-            params.category is None,
-            sum(result.counts.values()) if all(c in result.counts for c in CATEGORIES) else None,
-            t("tasks_tab_more", lang).format(n=result.total) if result.more and not params.category else "",
-        )
-    ]
-    tabs += [
-        Link(
-            t(f"category_{c}", lang),
+            t(f"category_{c}", lang) if c else t("tasks_all_categories", lang),
             href(category=c, page=1),
             params.category == c,
-            result.counts.get(c),
-            t("tasks_tab_more", lang).format(n=result.total) if result.more and params.category == c else "",
+            result.counts.get(c) if c else sum(result.counts.values()) if whole else None,
+            more if params.category == c else "",
         )
-        for c in CATEGORIES
+        for c in (None, *CATEGORIES)
     ]
     count_text = t("tasks_count_more" if result.more else "tasks_count", lang).format(n=result.total)
     here = href(page=result.page)
