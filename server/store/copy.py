@@ -28,9 +28,9 @@ from server.store.open import is_postgres_url, open_any
 from server.store.sqlite_codec import parse_time, time_text
 from server.store.sqlite_connection import connect
 
-SKIPPED = frozenset({"schema_migrations", "ticket_counts"})
-"""Each side records its own migrations; SQLite's task counts (migration 0013) are derived from the
-tickets by triggers, which fill them as the tickets are copied in (PostgreSQL counts the tickets)."""
+SKIPPED = frozenset({"schema_migrations", "ticket_counts", "ticket_day_counts"})
+"""Each side records its own migrations; SQLite's task counts (migrations 0013, 0014) are derived from
+the tickets by triggers, which fill them as the tickets are copied in (PostgreSQL counts the tickets)."""
 PG_LEASES = frozenset({("timers", "claimed_until")})
 """PostgreSQL-only columns that hold a lease, not data (``postgres_timers``): not compared, not copied."""
 
