@@ -86,11 +86,27 @@ reaches is read and its number / search text tested with ``LIKE`` (no set built:
 page's end). Shorter text is always ``row``."""
 
 
-WALK_ROWS = 250
-"""A common text's list reads each ticket its index walk reaches (``row``) for a page ending within
-this many of the list's tickets (page 10); a deeper page builds the set of the text's matches first
-(``set``, about 50 ms for 124,534 matches at a million tickets) and walks the index without reading
-rows, so no page costs more than that however deep it is."""
+WALK_ROWS = 5000
+"""A common text's page is read by testing the rows its index walk reaches (``row``) when that walk is
+expected to read at most this many tickets (about 12 ms at a million); else the set of the text's
+matches is built first (``set``: about 50 ms for 124,534 matches at a million tickets, whatever the
+page) and the index walked without reading rows — so no page costs more than that however deep it is.
+The expectation: the matches are spread over the tickets' ids (``text_spread``), so a page ending at
+the list's ``end``-th ticket walks about ``end`` × (ids per match) tickets."""
+
+
+async def text_spread(conn: aiosqlite.Connection, text: str) -> tuple[int, int]:
+    """How many tickets hold ``text`` (through the trigram index, counted up to ``COMMON``), and the
+    id of the last one counted: matches come in id order, so ``COMMON`` matches among the first ``id``
+    tickets say how thinly the text is spread (the same read as ``common``: under a millisecond)."""
+    row = await fetch_one(
+        conn,
+        "SELECT count(*), max(rowid) FROM"
+        " (SELECT rowid FROM tickets_text WHERE tickets_text MATCH ? LIMIT ?)",
+        (text_match(text), COMMON),
+    )
+    return (int(row[0]), int(row[1] or 0)) if row is not None else (0, 0)
+
 
 WIDE = 1000
 """A creation-date range that at least this many tickets (of all) fall in — counted from the date
@@ -130,14 +146,16 @@ async def wide_dates(conn: aiosqlite.Connection, task_filter: TaskFilter) -> boo
 
 async def choose_way(conn: aiosqlite.Connection, task_filter: TaskFilter, *, end: int) -> Way:
     """The way a page ending at the list's ``end``-th ticket is read: a rare text through the trigram
-    index's matches; a common one by testing the rows the list's index walk reaches (a deep page: by
-    the set of its matches); a wide date range by testing each row's date, a narrow one through the
-    date index. Each estimate is a count stopped at a thousand: under a millisecond."""
+    index's matches; a common one by testing the rows the list's index walk reaches when that walk is
+    short (``WALK_ROWS``), else by the set of its matches (a deep page, a thinly spread text); a wide
+    date range by testing each row's date, a narrow one through the date index. Each estimate is a
+    count stopped at a thousand: about a millisecond."""
     text = task_filter.text
     if text and len(text) >= TRIGRAM:
-        if not await common(conn, text):
+        matches, last = await text_spread(conn, text)
+        if matches < COMMON:
             return Way(text="index")
-        way = Way(text="row" if end <= WALK_ROWS else "set")
+        way = Way(text="row" if end * last <= WALK_ROWS * matches else "set")
     else:
         way = Way()
     if await wide_dates(conn, task_filter):
