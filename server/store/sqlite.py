@@ -40,6 +40,8 @@ Schema (``migrations/0001_initial.sql``; ``migrate.py`` applies and records migr
 * ``0013_task_counts.sql`` adds ``ticket_counts`` — tickets per holder, service, channel, state and
   category, kept by triggers on ``tickets`` — for the task lists' counts; drops
   ``tickets_assignee_user`` and ``tickets_role_queue``.
+* ``0014_task_day_counts.sql`` (issue 14) adds ``ticket_day_counts`` — the same counts per UTC day of
+  creation, kept by triggers on ``tickets`` — for the counts of lists filtered by creation dates.
 
 Times are ISO-8601 UTC text of fixed width (text order is time order); JSON documents are text,
 checked by ``json_valid``; tables are STRICT, hence SQLite ≥ 3.37 (checked at open).
