@@ -20,7 +20,13 @@ update-order indexes — each cut at the page's end, merged, and the page taken 
 
 Free text (0012): a query of three characters or more matches through the FTS5 trigram table
 ``tickets_text`` (the number and the search text); a shorter one cannot (a trigram is three
-characters) and stays a ``LIKE`` over the rows the rest of the filter leaves.
+characters) and stays a ``LIKE`` over the rows the rest of the filter leaves. A text many tickets hold
+is tested on the rows the list's index walk reaches, which stops at the page's end (``choose_way``).
+
+Dates: a wide creation-date range is tested on the rows the list's walk reaches; a narrow one read
+through the date index. The counts of a list with dates sum ``ticket_day_counts`` (0014) over the
+whole UTC days inside the range and count the tickets of the partial days at its edges
+(``day_count_sqls``). Counts that stop at a bound (free text): ``sqlite_task_counts``.
 """
 
 from __future__ import annotations
