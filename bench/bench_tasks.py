@@ -530,7 +530,7 @@ async def time_cases(
 async def run_postgresql(keep: Path | None, tickets: int, repeat: int) -> None:
     """``--backend postgresql``: the store part on PostgreSQL — a throwaway cluster on loopback
     (``bench_scaleout.start_postgres``: PostgreSQL 15, its default settings), the kept SQLite file copied
-    in by ``khidma migrate-store``, ``ANALYZE``, then the same cases through the PostgreSQL store, the
+    in by ``khidma migrate-store``, ``VACUUM ANALYZE``, then the same cases through the PostgreSQL store, the
     plans of the two kinds the second round is about, and ``count(*)`` as the baseline."""
     import bench_scaleout  # bench/ is the script's directory
 
@@ -552,7 +552,7 @@ async def run_postgresql(keep: Path | None, tickets: int, repeat: int) -> None:
         )
         print(f"copied {keep} into PostgreSQL in {time.perf_counter() - started:.0f} s")
         with psycopg.connect(url, autocommit=True) as conn:
-            conn.execute("ANALYZE")
+            conn.execute("VACUUM ANALYZE")  # as autovacuum would leave it: the visibility map set
             size = conn.execute("SELECT pg_database_size(current_database())").fetchone()
             print(f"database: {int(size[0]) / 1e6:.0f} MB" if size else "")
             samples = []
