@@ -70,6 +70,13 @@ async def test_more_than_the_bound_is_said_so_and_paging_goes_on_past_it(
             assert texts(second.text, ".pager .page-of") == ["الصفحة 2"], q
             assert not html(second.text).css("a[rel=next]"), q
             assert hrefs(second.text, "a[rel=prev]") == [first_address(q)], q
+            # no last page is known: a page past the end is empty, says so, and leads back
+            beyond = await client.get("/staff/tasks", params={"q": q, "page": "9"}, headers=AR)
+            assert not listed(beyond.text) and not html(beyond.text).css("a[rel=next]"), q
+            assert texts(beyond.text, "#no-tasks") == [
+                "هذه الصفحة بعد نهاية القائمة؛ ارجع إلى الصفحة السابقة."
+            ]
+            assert html(beyond.text).css("a[rel=prev]"), q
         english = await client.get("/staff/tasks", params={"q": "طالب"}, headers=EN)
         assert texts(english.text, "#task-count") == ["More than 10 tickets"]
         assert texts(english.text, ".category-tabs .count") == ["10+"]

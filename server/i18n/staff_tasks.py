@@ -56,6 +56,10 @@ STAFF_TASK_MESSAGES: dict[str, Text] = {
     "tasks_count_more": Text(ar="عدد التذاكر: أكثر من {n}", en="More than {n} tickets"),
     "tasks_tab_more": Text(ar="أكثر من {n}", en="{n}+"),
     "tasks_none": Text(ar="لا توجد تذاكر تطابق التصفية.", en="No ticket matches the filters."),
+    "tasks_past_end": Text(
+        ar="هذه الصفحة بعد نهاية القائمة؛ ارجع إلى الصفحة السابقة.",
+        en="This page is past the end of the list; go back to the previous page.",
+    ),
     "tasks_table": Text(ar="التذاكر", en="Tickets"),
     "tasks_number": Text(ar="رقم التذكرة", en="Number"),
     "tasks_assignee": Text(ar="المسند إليه", en="Assigned to"),
