@@ -188,7 +188,7 @@ def queries(filters: dict[str, TaskFilter]) -> list[tuple[str, str, list[Any]]]:
                 sql, params = sqlite_tasks.count_sql(variant)
                 found.append((f"counts {label}", sql, params))
             if variant.created_from is not None:
-                # a wide range (sqlite_tasks.wide_dates): the dates tested on the rows the list's walk reaches
+                # a wide range the walk reaches soon (sqlite_tasks.walk_reaches_dates): dates tested per row
                 way = sqlite_tasks.Way(date_index=False)
                 sql, params = sqlite_tasks.list_sql(variant, ORDERS["updated"], offset=0, limit=25, way=way)
                 found.append((f"list {label} by updated, wide dates", sql, params))

@@ -116,8 +116,9 @@ async def text_spread(conn: aiosqlite.Connection, text: str) -> tuple[int, int]:
 
 WIDE = 1000
 """A creation-date range that at least this many tickets (of all) fall in — counted from the date
-index and stopped there — is *wide*: its list walks the list's own index in order and tests each
-ticket's date, instead of reading the whole range and sorting it."""
+index and stopped there — is *wide*; a list in update order whose walk reaches such a range within
+this many tickets (``walk_reaches_dates``) walks its own index and tests each ticket's date, instead
+of reading the whole range and sorting it."""
 
 
 @dataclass(frozen=True)
@@ -129,33 +130,50 @@ class Way:
     """False: the dates are tested on each row the list's index walk reaches."""
 
 
-async def wide_dates(conn: aiosqlite.Connection, task_filter: TaskFilter) -> bool:
-    """Whether the filter's creation-date range holds at least ``WIDE`` tickets (of all), read from
-    ``tickets_created`` and stopped there."""
-    clauses, params = [], []
-    if task_filter.created_from is not None:
-        clauses.append("created_at >= ?")
-        params.append(time_text(task_filter.created_from))
-    if task_filter.created_before is not None:
-        clauses.append("created_at < ?")
-        params.append(time_text(task_filter.created_before))
-    if not clauses:
-        return False
+async def _count_upto(conn: aiosqlite.Connection, index: str, clauses: list[str], params: list[Any]) -> int:
+    """How many tickets ``clauses`` (over one column of ``index``) select, counted up to ``WIDE``."""
     row = await fetch_one(
         conn,
-        "SELECT count(*) FROM (SELECT 1 FROM tickets INDEXED BY tickets_created"  # noqa: S608
+        f"SELECT count(*) FROM (SELECT 1 FROM tickets INDEXED BY {index}"  # noqa: S608 (fixed names)
         f" WHERE {' AND '.join(clauses)} LIMIT ?)",
         (*params, WIDE),
     )
-    return row is not None and int(row[0]) >= WIDE
+    return int(row[0]) if row is not None else 0
 
 
-async def choose_way(conn: aiosqlite.Connection, task_filter: TaskFilter, *, end: int) -> Way:
+async def walk_reaches_dates(conn: aiosqlite.Connection, task_filter: TaskFilter, order: TaskOrder) -> bool:
+    """Whether a list in update order should walk its index testing each ticket's creation date: the
+    range is wide (at least ``WIDE`` tickets of all, from ``tickets_created``) and the walk reaches it
+    soon — fewer than ``WIDE`` tickets (of all, from ``tickets_updated``) were updated on the walk's side
+    of the range (after its end, newest first; before its start, oldest first). A ticket is updated at
+    or after its creation, so a range months back, walked newest first, would be reached only after
+    every later ticket: that one is read through the date index and sorted. Two counts stopped at a
+    thousand: about a millisecond."""
+    start, before = task_filter.created_from, task_filter.created_before
+    if order.key != "updated" or (start is None and before is None):
+        return False
+    clauses, params = [], []
+    for clause, moment in (("created_at >= ?", start), ("created_at < ?", before)):
+        if moment is not None:
+            clauses.append(clause)
+            params.append(time_text(moment))
+    if await _count_upto(conn, "tickets_created", clauses, params) < WIDE:
+        return False
+    edge = before if order.descending else start
+    if edge is None:
+        return True
+    ahead = "updated_at >= ?" if order.descending else "updated_at < ?"
+    return await _count_upto(conn, "tickets_updated", [ahead], [time_text(edge)]) < WIDE
+
+
+async def choose_way(
+    conn: aiosqlite.Connection, task_filter: TaskFilter, order: TaskOrder, *, end: int
+) -> Way:
     """The way a page ending at the list's ``end``-th ticket is read: a rare text through the trigram
     index's matches; a common one by testing the rows the list's index walk reaches when that walk is
     short (``WALK_ROWS``), else by the set of its matches (a deep page, a thinly spread text); a wide
-    date range by testing each row's date, a narrow one through the date index. Each estimate is a
-    count stopped at a thousand: about a millisecond."""
+    date range the walk reaches soon by testing each row's date (``walk_reaches_dates``), any other
+    through the date index. Each estimate is a count stopped at a thousand: about a millisecond."""
     text = task_filter.text
     if text and len(text) >= TRIGRAM:
         matches, last = await text_spread(conn, text)
@@ -164,7 +182,7 @@ async def choose_way(conn: aiosqlite.Connection, task_filter: TaskFilter, *, end
         way = Way(text="row" if end * last <= WALK_ROWS * matches else "set")
     else:
         way = Way()
-    if await wide_dates(conn, task_filter):
+    if await walk_reaches_dates(conn, task_filter, order):
         return Way(text=way.text, date_index=False)
     return way
 
@@ -303,7 +321,7 @@ def list_sql(
 async def list_tasks(
     conn: aiosqlite.Connection, task_filter: TaskFilter, order: TaskOrder, *, offset: int, limit: int
 ) -> list[TaskRow]:
-    way = await choose_way(conn, task_filter, end=offset + limit)
+    way = await choose_way(conn, task_filter, order, end=offset + limit)
     sql, params = list_sql(task_filter, order, offset=offset, limit=limit, way=way)
     rows = await fetch_all(conn, sql, params)
     return [_row(row) for row in rows]
@@ -320,7 +338,7 @@ def ids_sql(
 async def list_task_ids(
     conn: aiosqlite.Connection, task_filter: TaskFilter, order: TaskOrder, *, offset: int, limit: int
 ) -> list[int]:
-    way = await choose_way(conn, task_filter, end=offset + limit)
+    way = await choose_way(conn, task_filter, order, end=offset + limit)
     sql, params = ids_sql(task_filter, order, offset=offset, limit=limit, way=way)
     return [int(row["id"]) for row in await fetch_all(conn, sql, params)]
 
