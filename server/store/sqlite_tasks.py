@@ -142,16 +142,17 @@ async def _count_upto(conn: aiosqlite.Connection, index: str, clauses: list[str]
 
 
 async def walk_reaches_dates(conn: aiosqlite.Connection, task_filter: TaskFilter, order: TaskOrder) -> bool:
-    """Whether a list in update order should walk its index testing each ticket's creation date: the
+    """Whether a list in update or due order should walk its index testing each ticket's creation date: the
     range is wide (at least ``WIDE`` tickets of all, from ``tickets_created``) and the walk reaches it
     soon — fewer than ``WIDE`` tickets (of all, from ``tickets_updated``) were updated on the walk's side
     of the range (after its end, newest first; before its start, oldest first). A ticket is updated at
     or after its creation, so a range months back, walked newest first, would be reached only after
-    every later ticket: that one is read through the date index and sorted. Two counts stopped at a
-    thousand: about a millisecond."""
+    every later ticket: that one is read through the date index and sorted. By due time the walk is
+    that of the newest first (the tickets with a due time, walked first, are few). Two counts stopped
+    at a thousand: about a millisecond."""
     start, before = task_filter.created_from, task_filter.created_before
-    if order.key != "updated" or (start is None and before is None):
-        return False
+    if order.key == "created" or (start is None and before is None):
+        return False  # in creation order the date index is the list's own: its range is the walk's start
     clauses, params = [], []
     for clause, moment in (("created_at >= ?", start), ("created_at < ?", before)):
         if moment is not None:
@@ -159,10 +160,12 @@ async def walk_reaches_dates(conn: aiosqlite.Connection, task_filter: TaskFilter
             params.append(time_text(moment))
     if await _count_upto(conn, "tickets_created", clauses, params) < WIDE:
         return False
-    edge = before if order.descending else start
+    # by due time: the tickets with a due time (few: the partial index) first, then the rest newest first
+    newest_first = order.descending or order.key == "due"
+    edge = before if newest_first else start
     if edge is None:
         return True
-    ahead = "updated_at >= ?" if order.descending else "updated_at < ?"
+    ahead = "updated_at >= ?" if newest_first else "updated_at < ?"
     return await _count_upto(conn, "tickets_updated", [ahead], [time_text(edge)]) < WIDE
 
 
