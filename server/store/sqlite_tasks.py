@@ -194,15 +194,13 @@ def where(
     task_filter: TaskFilter,
     *,
     with_category: bool = True,
-    common_text: bool = False,
-    text_way: TextWay | None = None,
+    text_way: TextWay = "index",
     date_index: bool = True,
 ) -> tuple[str, list[Any]]:
     """The WHERE clause (without the keyword) of ``task_filter`` over ``tickets t``, and its parameters.
-    ``text_way``: how the free text is matched (``common_text`` True is ``set``, False ``index``).
+    ``text_way``: how a free text of three characters or more is matched.
     ``date_index`` False: the creation dates are tested on each row the walk reaches (``+``), so the
     planner does not read a wide range of the date index and sort it."""
-    text_way = text_way or ("set" if common_text else "index")
     params: list[Any] = []
     clauses = []
     scope = scope_clause(task_filter, params, SQLITE)
