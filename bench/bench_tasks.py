@@ -42,6 +42,7 @@ import math
 import os
 import random
 import secrets
+import shutil
 import socket
 import sqlite3
 import statistics
@@ -56,6 +57,7 @@ from typing import Any
 
 import httpx
 import msgspec
+import psycopg
 from litestar.testing import AsyncTestClient
 
 from server.access import read_scope
@@ -65,7 +67,8 @@ from server.app import create_app
 from server.definitions.loader import load_tree
 from server.paths import shipped_root
 from server.settings import Settings
-from server.store import sqlite_tasks
+from server.store import postgres_tasks, sqlite_tasks
+from server.store.open import open_any
 from server.store.sqlite import open_store
 from server.store.sqlite_codec import time_text
 from server.tickets.service import TicketService
@@ -332,75 +335,14 @@ async def run(tickets: int, repeat: int, http_repeat: int, serve_seconds: float,
         services = {s: c.service.department for s, c in catalogue.services.items()}
         head_scope = read_scope(head, org, services)
         family, requester, number = samples_of(path, tickets)
-        cases: list[tuple[str, Any, TaskParams]] = [
-            ("department, first page", head, TaskParams(view="department")),
-            (
-                "department, filtered (service+category+dates), page 2",
-                head,
-                TaskParams(
-                    view="department",
-                    service="supplies",
-                    category="closed",
-                    created_from=(now - dt.timedelta(days=365)).date(),
-                    created_to=now.date(),
-                    page=2,
-                ),
-            ),
-            ("department, free text (a family name)", head, TaskParams(view="department", q=family)),
-            (
-                "department, free text (one requester's name)",
-                head,
-                TaskParams(view="department", q=requester),
-            ),
-            ("department, sorted by due time", head, TaskParams(view="department", sort="due")),
-            ("department, last page", head, TaskParams(view="department", page=1_000_000 - 1)),
-            ("mine (head)", head, TaskParams(view="mine")),
-            ("mine (head), sorted by due time", head, TaskParams(view="mine", sort="due")),
-            ("all (director), first page", director, TaskParams(view="all")),
-            ("all (director), free text (a family name)", director, TaskParams(view="all", q=family)),
-            (
-                "all (director), free text (one requester's name)",
-                director,
-                TaskParams(view="all", q=requester),
-            ),
-            ("all (director), free text (a ticket number)", director, TaskParams(view="all", q=number)),
-            ("all (director), free text (2 letters: LIKE)", director, TaskParams(view="all", q="غا")),
-            ("all (director), sorted by due time", director, TaskParams(view="all", sort="due")),
-            ("incoming (customer service)", cs, TaskParams(view="incoming")),
-            ("incoming (customer service), sorted by due time", cs, TaskParams(view="incoming", sort="due")),
-        ]
+        cases = store_cases(head, director, cs, family, requester, number, now)
         baseline = count_baseline(path, max(repeat, 30))
         base_median = statistics.median(baseline)
         print(f"\nbaseline: SELECT count(*) FROM tickets, median / p99 (ms): {spread_ms(baseline)}")
-        print(f"\nthrough the store, median of {repeat} (ms): counts+page | counts alone | page alone")
-        for label, user, params in cases:
-            scope = read_scope(user, org, services)
-
-            async def whole(user: Any = user, scope: Any = scope, params: TaskParams = params) -> Any:
-                return await task_list(store, user, org, scope, params, tz)
-
-            result = await whole()
-            f_from, f_before = created_range(params.created_from, params.created_to, tz)
-            task_filter = msgspec.structs.replace(
-                view_filter(result.view, user, org, scope),
-                service=params.service,
-                category=params.category,
-                created_from=f_from,
-                created_before=f_before,
-                text=search_query(params.q),
-            )
-            counts = await timed(repeat, lambda f=task_filter: store.count_tasks(f))
-            page = await timed(
-                repeat,
-                lambda f=task_filter, o=params.order, p=result.page: store.list_tasks(
-                    f, o, offset=(p - 1) * 25, limit=25
-                ),
-            )
-            both = await timed(repeat, whole)
-            print(
-                f"  {label:58} {median_ms(both)} | {median_ms(counts)} | {median_ms(page)}"
-                f"   ({result.total} tickets, {len(result.rows)} on page {result.page})"
-            )
+        print(
+            f"\nthrough the store, {repeat} runs (ms): counts+page median / p99 | counts alone | page alone (medians)"
+        )
+        await time_cases(store, org, tz, services, cases, repeat)
 
         department = view_filter("department", head, org, head_scope)
         print("\nquery plans (department view of the head of Classrooms):")
@@ -464,6 +406,208 @@ async def run(tickets: int, repeat: int, http_repeat: int, serve_seconds: float,
         if serve_seconds > 0:
             serve_and_measure(path, requests_for_serve(family, requester, number), serve_seconds)
     print(f"\ncpu: {os.cpu_count()} cores")
+
+
+def store_cases(
+    head: Any, director: Any, cs: Any, family: str, requester: str, number: str, now: dt.datetime
+) -> list[tuple[str, Any, TaskParams]]:
+    """The lists timed through the store: (label, user, parameters)."""
+    return [
+        ("department, first page", head, TaskParams(view="department")),
+        (
+            "department, filtered (service+category+dates), page 2",
+            head,
+            TaskParams(
+                view="department",
+                service="supplies",
+                category="closed",
+                created_from=(now - dt.timedelta(days=365)).date(),
+                created_to=now.date(),
+                page=2,
+            ),
+        ),
+        (
+            "department, a year of dates",
+            head,
+            TaskParams(
+                view="department",
+                created_from=(now - dt.timedelta(days=365)).date(),
+                created_to=now.date(),
+            ),
+        ),
+        ("department, free text (a family name)", head, TaskParams(view="department", q=family)),
+        (
+            "department, free text (a family name), page 200",
+            head,
+            TaskParams(view="department", q=family, page=200),
+        ),
+        (
+            "department, free text (a family name), category open",
+            head,
+            TaskParams(view="department", q=family, category="open"),
+        ),
+        (
+            "department, free text (one requester's name)",
+            head,
+            TaskParams(view="department", q=requester),
+        ),
+        ("department, sorted by due time", head, TaskParams(view="department", sort="due")),
+        ("department, last page", head, TaskParams(view="department", page=1_000_000 - 1)),
+        ("mine (head)", head, TaskParams(view="mine")),
+        ("mine (head), sorted by due time", head, TaskParams(view="mine", sort="due")),
+        ("all (director), first page", director, TaskParams(view="all")),
+        ("all (director), free text (a family name)", director, TaskParams(view="all", q=family)),
+        (
+            "all (director), free text (a family name), page 200",
+            director,
+            TaskParams(view="all", q=family, page=200),
+        ),
+        (
+            "all (director), a year of dates, page 2",
+            director,
+            TaskParams(
+                view="all",
+                created_from=(now - dt.timedelta(days=365)).date(),
+                created_to=now.date(),
+                page=2,
+            ),
+        ),
+        (
+            "all (director), free text (one requester's name)",
+            director,
+            TaskParams(view="all", q=requester),
+        ),
+        ("all (director), free text (a ticket number)", director, TaskParams(view="all", q=number)),
+        ("all (director), free text (2 letters: LIKE)", director, TaskParams(view="all", q="غا")),
+        ("all (director), sorted by due time", director, TaskParams(view="all", sort="due")),
+        ("incoming (customer service)", cs, TaskParams(view="incoming")),
+        ("incoming (customer service), sorted by due time", cs, TaskParams(view="incoming", sort="due")),
+    ]
+
+
+async def time_cases(
+    store: Any,
+    org: Any,
+    tz: Any,
+    services: dict[str, str],
+    cases: list[tuple[str, Any, TaskParams]],
+    repeat: int,
+) -> None:
+    """Each case through ``task_list`` (median / p99), and its counts and page alone (medians), ms."""
+    for label, user, params in cases:
+        scope = read_scope(user, org, services)
+
+        async def whole(user: Any = user, scope: Any = scope, params: TaskParams = params) -> Any:
+            return await task_list(store, user, org, scope, params, tz)
+
+        result = await whole()
+        f_from, f_before = created_range(params.created_from, params.created_to, tz)
+        task_filter = msgspec.structs.replace(
+            view_filter(result.view, user, org, scope),
+            service=params.service,
+            category=params.category,
+            created_from=f_from,
+            created_before=f_before,
+            text=search_query(params.q),
+        )
+        # what task_list calls: the counts up to the bound (and, past it with a category chosen, that
+        # category's), then the page with one row more (is there a next page?)
+        counts = await timed(repeat, lambda f=task_filter: store.count_tasks_bounded(f))
+        page = await timed(
+            repeat,
+            lambda f=task_filter, o=params.order, p=result.page: store.list_tasks(
+                f, o, offset=(p - 1) * 25, limit=26
+            ),
+        )
+        both = await timed(repeat, whole)
+        total = f"more than {result.total}" if result.more else str(result.total)
+        print(
+            f"  {label:58} {spread_ms(both)} | {median_ms(counts)} | {median_ms(page)}"
+            f"   ({total} tickets, {len(result.rows)} on page {result.page})"
+        )
+
+
+async def run_postgresql(keep: Path | None, tickets: int, repeat: int) -> None:
+    """``--backend postgresql``: the store part on PostgreSQL — a throwaway cluster on loopback
+    (``bench_scaleout.start_postgres``: PostgreSQL 15, its default settings), the kept SQLite file copied
+    in by ``khidma migrate-store``, ``VACUUM ANALYZE``, then the same cases through the PostgreSQL store, the
+    plans of the two kinds the second round is about, and ``count(*)`` as the baseline."""
+    import bench_scaleout  # bench/ is the script's directory
+
+    if keep is None or not keep.exists():
+        raise SystemExit("--backend postgresql copies a kept SQLite file: build one first with --keep PATH")
+    catalogue = load_tree(shipped_root()).catalogue
+    assert catalogue is not None
+    org = catalogue.organisation
+    tz = WorkingCalendar.from_definition(org.calendar).tz
+    base = Path(tempfile.mkdtemp(prefix="khidma-pg-tasks-"))
+    url = bench_scaleout.start_postgres(base)
+    try:
+        started = time.perf_counter()
+        subprocess.run(
+            [sys.executable, "-m", "server", "migrate-store", "--from", str(keep), "--to", url],
+            check=True,
+            capture_output=True,
+            cwd=Path(__file__).resolve().parent.parent,
+        )
+        print(f"copied {keep} into PostgreSQL in {time.perf_counter() - started:.0f} s")
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute("VACUUM ANALYZE")  # as autovacuum would leave it: the visibility map set
+            size = conn.execute("SELECT pg_database_size(current_database())").fetchone()
+            print(f"database: {int(size[0]) / 1e6:.0f} MB" if size else "")
+            samples = []
+            for _ in range(max(repeat, 30) + 1):
+                began = time.perf_counter()
+                conn.execute("SELECT count(*) FROM tickets").fetchone()
+                samples.append(time.perf_counter() - began)
+        print(f"\nbaseline: SELECT count(*) FROM tickets, median / p99 (ms): {spread_ms(samples[1:])}")
+        store = await open_any(url, base / "files")
+        try:
+            head, director, cs, _staff = await _users(store, org, dt.datetime.now(dt.UTC))
+            services = {s: c.service.department for s, c in catalogue.services.items()}
+            family, requester, number = samples_of(keep, tickets)
+            now = dt.datetime.now(dt.UTC)
+            print(
+                f"\nthrough the store, {repeat} runs (ms): counts+page median / p99 | counts alone | page alone"
+            )
+            await time_cases(
+                store,
+                org,
+                tz,
+                services,
+                store_cases(head, director, cs, family, requester, number, now),
+                repeat,
+            )
+            plans = [
+                ("department, a family name", head, "department", {"text": search_query(family)}),
+                ("all, a family name", director, "all", {"text": search_query(family)}),
+                (
+                    "all, a year of dates",
+                    director,
+                    "all",
+                    dict(
+                        zip(
+                            ("created_from", "created_before"),
+                            created_range((now - dt.timedelta(days=365)).date(), now.date(), tz),
+                            strict=True,
+                        )
+                    ),
+                ),
+            ]
+            with psycopg.connect(url, autocommit=True) as conn:
+                for title, user, view, changes in plans:
+                    task_filter = msgspec.structs.replace(
+                        view_filter(view, user, org, read_scope(user, org, services)), **changes
+                    )
+                    sql, params = postgres_tasks.list_sql(task_filter, TaskOrder(), offset=0, limit=26)
+                    print(f"\n  plan of the page, {title}:")
+                    for (line,) in conn.execute("EXPLAIN " + sql, params).fetchall():  # type: ignore[arg-type]
+                        print(f"    {line}")
+        finally:
+            await store.close()
+    finally:
+        bench_scaleout.stop_postgres(base)
+        shutil.rmtree(base, ignore_errors=True)
 
 
 def http_requests(
@@ -607,7 +751,16 @@ def main() -> None:
         default=None,
         help="write the database here and keep it (an existing one is reused)",
     )
+    parser.add_argument(
+        "--backend",
+        choices=("sqlite", "postgresql"),
+        default="sqlite",
+        help="postgresql: copy the --keep file into a throwaway cluster and time the store there",
+    )
     args = parser.parse_args()
+    if args.backend == "postgresql":
+        asyncio.run(run_postgresql(args.keep, args.tickets, args.repeat))
+        return
     asyncio.run(run(args.tickets, args.repeat, args.http_repeat, args.serve_seconds, args.keep))
 
 

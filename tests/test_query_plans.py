@@ -23,7 +23,7 @@ import pytest
 from server.access import read_scope
 from server.definitions.loader import load_tree
 from server.paths import shipped_root
-from server.store import sqlite_reports, sqlite_tasks
+from server.store import sqlite_reports, sqlite_task_counts, sqlite_tasks
 from server.store.records import TaskFilter, TaskOrder
 from server.store.sqlite import open_store
 from server.tickets.service import TicketService
@@ -155,6 +155,9 @@ def _json(values: list[str]) -> str:
     return json.dumps(values)
 
 
+# the organisation's midnights (UTC+3): whole UTC days inside the range, partial ones at its edges
+FROM = dt.datetime(2025, 5, 31, 21, tzinfo=dt.UTC)
+BEFORE = dt.datetime(2025, 8, 31, 21, tzinfo=dt.UTC)
 START = "2026-01-01T00:00:00.000000Z"
 END = "2026-02-01T00:00:00.000000Z"
 SERVICES = _json(["maintenance", "supplies"])
@@ -174,8 +177,8 @@ def queries(filters: dict[str, TaskFilter]) -> list[tuple[str, str, list[Any]]]:
             f"{view}, dates": TaskFilter(
                 **{
                     **_fields(task_filter),
-                    "created_from": dt.datetime(2025, 6, 1, tzinfo=dt.UTC),
-                    "created_before": dt.datetime(2025, 9, 1, tzinfo=dt.UTC),
+                    "created_from": FROM,
+                    "created_before": BEFORE,
                 }
             ),
         }
@@ -188,19 +191,36 @@ def queries(filters: dict[str, TaskFilter]) -> list[tuple[str, str, list[Any]]]:
                 # them, the planner may rightly read the table (it does on a small database)
                 sql, params = sqlite_tasks.count_sql(variant)
                 found.append((f"counts {label}", sql, params))
+            if variant.created_from is not None:
+                # a wide range the walk reaches soon (sqlite_tasks.walk_reaches_dates): dates tested per row
+                way = sqlite_tasks.Way(date_index=False)
+                sql, params = sqlite_tasks.list_sql(variant, ORDERS["updated"], offset=0, limit=25, way=way)
+                found.append((f"list {label} by updated, wide dates", sql, params))
+                # the whole days summed from ticket_day_counts (migration 0015), the edges' tickets
+                for i, (sql, params) in enumerate(sqlite_tasks.day_count_sqls(variant)):
+                    found.append((f"day counts {label} ({i})", sql, params))
         for text in ("الغامدي", "2026-00", "Omar Haddad"):  # free text through the trigram index
             searched = TaskFilter(**{**_fields(task_filter), "text": text})
             sql, params = sqlite_tasks.list_sql(searched, ORDERS["updated"], offset=0, limit=25)
             found.append((f"list {view}, free text {text!r}", sql, params))
             sql, params = sqlite_tasks.count_sql(searched)
             found.append((f"counts {view}, free text {text!r}", sql, params))
-            # a common text (sqlite_tasks.common): the list's index walked, the matches a set
+            # a common text (sqlite_tasks.common), deep page: the list's index walked, the matches a set
             sql, params = sqlite_tasks.list_sql(
-                searched, ORDERS["updated"], offset=0, limit=25, common_text=True
+                searched, ORDERS["updated"], offset=0, limit=25, way=sqlite_tasks.Way(text="set")
             )
             found.append((f"list {view}, common free text {text!r}", sql, params))
-            sql, params = sqlite_tasks.count_sql(searched, common_text=True)
+            sql, params = sqlite_tasks.count_sql(searched, way=sqlite_tasks.Way(text="set"))
             found.append((f"counts {view}, common free text {text!r}", sql, params))
+            # a common text, first pages: the list's index walked, each row's text tested (LIKE)
+            sql, params = sqlite_tasks.list_sql(
+                searched, ORDERS["updated"], offset=0, limit=25, way=sqlite_tasks.Way(text="row")
+            )
+            found.append((f"list {view}, common text {text!r} tested per row", sql, params))
+            for from_text in (True, False):  # counted up to the bound, from either side
+                sql, params = sqlite_task_counts.bounded_sql(searched, bound=1000, from_text=from_text)
+                side = "the text's side" if from_text else "the filter's side"
+                found.append((f"bounded counts {view}, text {text!r} from {side}", sql, params))
         for due_label, due in DUE.items():
             sql, params = sqlite_tasks.list_sql(task_filter, due, offset=0, limit=25)
             found.append((f"list {view} by {due_label}", sql, params))
@@ -285,8 +305,10 @@ def _fields(task_filter: TaskFilter) -> dict[str, Any]:
 def test_every_checked_query_uses_an_index(world: World) -> None:
     walks = {}
     for label, sql, params in queries(world.filters):
-        if " FROM ticket_counts t " in sql:
-            continue  # a few hundred rows, read whole (test_counts_without_dates_or_text_sum_ticket_counts)
+        if " FROM ticket_counts t " in sql or " FROM ticket_day_counts t " in sql:
+            continue
+        if label.startswith(("bounded counts mine", "bounded counts all")) and "filter's side" in label:
+            continue  # no index to read them by: never taken (sqlite_task_counts.reads_an_index)  # a few hundred rows, read whole (test_counts_without_dates_or_text_sum_ticket_counts)
         steps = plan(world.path, sql, params)
         if full_scans(steps):
             walks[label] = steps
@@ -377,3 +399,25 @@ def test_counts_without_dates_or_text_sum_ticket_counts(world: World) -> None:
     finally:
         conn.close()
     assert summed >= 2 * len(world.filters)
+
+
+def test_counts_with_dates_sum_whole_days_and_count_the_edges(world: World) -> None:
+    """A list's counts with creation dates (migration 0015) sum the whole UTC days inside the range from
+    ``ticket_day_counts`` (one range of its index) and count the tickets of the partial days at the
+    edges (a range of a date index); the sum is what counting the tickets gives."""
+    conn = sqlite3.connect(world.path)
+    try:
+        for view, task_filter in world.filters.items():
+            dated = TaskFilter(**{**_fields(task_filter), "created_from": FROM, "created_before": BEFORE})
+            parts = sqlite_tasks.day_count_sqls(dated)
+            assert len(parts) == 3, view  # the whole days, and an edge at either end
+            assert "ticket_day_counts_key" in indexes_used(plan(world.path, *parts[0])), view
+            summed: dict[str, int] = {}
+            for sql, params in parts:
+                for category, n in conn.execute(sql, params):
+                    summed[category] = summed.get(category, 0) + n
+            direct = dict(conn.execute(*sqlite_tasks.count_sql(dated)).fetchall())
+            assert {c: n for c, n in summed.items() if n} == direct, view
+            assert sum(direct.values()) > 0 or view == "mine (a newcomer)", view
+    finally:
+        conn.close()

@@ -19,6 +19,7 @@ from typing import Any
 import msgspec
 import pytest
 
+from server.store import sqlite_task_counts, sqlite_tasks
 from server.store.interface import AlreadyExists, NotFound, VersionConflict
 from server.store.interface_channels import ReplyQuery, ReplyRow
 from server.store.open import open_any
@@ -32,6 +33,7 @@ from server.store.records import (
     NewTimer,
     ReadScope,
     ReportCount,
+    TaskCounts,
     TaskFilter,
     TaskOrder,
     Ticket,
@@ -152,7 +154,7 @@ def message(to: str, channel: str = "email") -> NewMessage:
     return NewMessage(channel=channel, recipient=to, template="t", language="ar", subject="s", body="b")
 
 
-async def test_the_same_operations_give_the_same_records(pair: Pair) -> None:
+async def test_the_same_operations_give_the_same_records(pair: Pair, monkeypatch: pytest.MonkeyPatch) -> None:
     same = pair.same
     # --- users and accounts ------------------------------------------------------------------
     for user_id, username, name, dept, roles, active in [
@@ -313,6 +315,13 @@ async def test_the_same_operations_give_the_same_records(pair: Pair) -> None:
         TaskFilter(scope=scopes[0], text="OMAR"),
         TaskFilter(scope=scopes[0], text='"printer'),
         TaskFilter(scope=scopes[0], text="000"),
+        # creation dates over whole UTC days (summed from ticket_day_counts on SQLite) and partial ones
+        TaskFilter(scope=scopes[0], created_from=NOW - 28 * HOUR, created_before=NOW + 42 * HOUR),
+        TaskFilter(scope=scopes[1], created_from=NOW + 3 * HOUR, created_before=NOW + 64 * HOUR),
+        TaskFilter(scope=scopes[0], category="closed", created_before=NOW + 15 * HOUR),
+        TaskFilter(scope=scopes[0], created_from=NOW - 9 * HOUR),
+        TaskFilter(scope=scopes[0], held_by=frozenset({"it"}), text="printer", category="in_progress"),
+        TaskFilter(scope=scopes[0], held_by=frozenset({"it"}), text="ت"),
     ]
     orders = [
         TaskOrder.parse(value) for value in ("-updated", "updated", "-created", "created", "-due", "due")
@@ -326,8 +335,57 @@ async def test_the_same_operations_give_the_same_records(pair: Pair) -> None:
         # a page across the two parts of a list by due time (those with a due time, then the others)
         await same(lambda s, f=task_filter, o=order: s.list_tasks(f, o, offset=3, limit=4))
     counted = [await same(lambda s, f=task_filter: s.count_tasks(f)) for task_filter in filters]
+    # every way SQLite reads a page (sqlite_tasks.choose_way) gives the same rows: a common text's rows
+    # tested on the walk ("row") or looked up in the set of its matches ("set"), a date range tested on
+    # the rows — forced here on a few tickets by lowering the thresholds, in every order
+    pages = {}
+
+    async def dates_walked(_conn: object, task_filter: TaskFilter, _order: TaskOrder) -> bool:
+        return task_filter.created_from is not None or task_filter.created_before is not None
+
+    for common, walk, reach in (
+        (1000, 5000, sqlite_tasks.walk_reaches_dates),
+        (1, 10**9, dates_walked),
+        (1, 0, dates_walked),
+    ):
+        monkeypatch.setattr(sqlite_tasks, "COMMON", common)
+        monkeypatch.setattr(sqlite_tasks, "WALK_ROWS", walk)
+        monkeypatch.setattr(sqlite_tasks, "walk_reaches_dates", reach)
+        for (i, task_filter), order in itertools.product(enumerate(filters), orders):
+            got = await same(lambda s, f=task_filter, o=order: s.list_tasks(f, o, offset=1, limit=5))
+            assert pages.setdefault((i, order), got) == got
+    monkeypatch.undo()
     assert listed[0] == 12 and 0 in listed and len(set(listed)) > 5  # the filters select differently
     assert counted[0] == {"closed": 4, "in_progress": 5, "open": 1, "waiting": 2}
+    # counted up to a bound (free text): exact at or below it, "more than" it above — the same on both
+    # backends
+    # whichever way SQLite reads (sqlite_task_counts: through the index's matches while a text is rare,
+    # else from the text's side or, for a small filter with an index, from the filter's)
+    answers = {}
+    for rare, few in ((5000, 10_000), (0, 10_000), (0, 0)):
+        monkeypatch.setattr(sqlite_task_counts, "RARE", rare)
+        monkeypatch.setattr(sqlite_task_counts, "FEW", few)
+        for (i, task_filter), bound, aside in itertools.product(
+            enumerate(filters), (0, 1, 3, 5, 100), (True, False)
+        ):
+            got = await same(
+                lambda s, f=task_filter, b=bound, a=aside: s.count_tasks_bounded(f, bound=b, category_aside=a)
+            )
+            exact = (
+                counted[i]
+                if aside or task_filter.category is None
+                else {c: n for c, n in counted[i].items() if c == task_filter.category}
+            )
+            # without free text an aggregate (or the tickets) counts exactly, whatever the bound
+            counted_whole = not task_filter.text or sum(exact.values()) <= bound
+            assert got == (TaskCounts(counts=exact) if counted_whole else TaskCounts(more_than=bound)), (
+                task_filter,
+                bound,
+            )
+            answers.setdefault((i, bound, aside), got)
+            assert answers[i, bound, aside] == got  # the way read changes nothing
+    assert any(a.more_than is not None for a in answers.values())
+    assert any(a.more_than is None and a.counts for a in answers.values())
     await same(lambda s: s.tickets_without_search_text(10))
     await same(lambda s: s.set_search_texts({tickets[0].id: "now searchable", tickets[4].id: "too"}))
     await same(lambda s: s.tickets_without_search_text(10))

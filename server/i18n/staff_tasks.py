@@ -53,7 +53,13 @@ STAFF_TASK_MESSAGES: dict[str, Text] = {
     "category_in_progress": Text(ar="تحت الإجراء", en="In progress"),
     "category_closed": Text(ar="مغلقة", en="Closed"),
     "tasks_count": Text(ar="عدد التذاكر: {n}", en="{n} tickets"),
+    "tasks_count_more": Text(ar="عدد التذاكر: أكثر من {n}", en="More than {n} tickets"),
+    "tasks_tab_more": Text(ar="أكثر من {n}", en="{n}+"),
     "tasks_none": Text(ar="لا توجد تذاكر تطابق التصفية.", en="No ticket matches the filters."),
+    "tasks_past_end": Text(
+        ar="هذه الصفحة بعد نهاية القائمة؛ ارجع إلى الصفحة السابقة.",
+        en="This page is past the end of the list; go back to the previous page.",
+    ),
     "tasks_table": Text(ar="التذاكر", en="Tickets"),
     "tasks_number": Text(ar="رقم التذكرة", en="Number"),
     "tasks_assignee": Text(ar="المسند إليه", en="Assigned to"),
@@ -97,6 +103,7 @@ STAFF_TASK_MESSAGES: dict[str, Text] = {
     "tasks_due_within_hour": Text(ar="خلال أقل من ساعة عمل", en="Due in under a working hour"),
     "tasks_pages": Text(ar="صفحات النتائج", en="Result pages"),
     "tasks_page_of": Text(ar="الصفحة {page} من {pages}", en="Page {page} of {pages}"),
+    "tasks_page": Text(ar="الصفحة {page}", en="Page {page}"),
     "tasks_previous": Text(ar="السابقة", en="Previous"),
     "tasks_next": Text(ar="التالية", en="Next"),
     "tasks_invalid_date": Text(

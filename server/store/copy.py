@@ -34,10 +34,10 @@ from server.store.open import is_postgres_url, open_any
 from server.store.sqlite_codec import parse_time, time_text
 from server.store.sqlite_connection import connect
 
-SKIPPED = frozenset({"schema_migrations", "ticket_counts", "directory_stamp"})
-"""Each side records its own migrations; SQLite's task counts (migration 0013) are derived from the
-tickets by triggers, which fill them as the tickets are copied in (PostgreSQL counts the tickets); the
-directory stamp (SQLite 0014, PostgreSQL 0007) is a counter each side's triggers move."""
+SKIPPED = frozenset({"schema_migrations", "ticket_counts", "ticket_day_counts", "directory_stamp"})
+"""Each side records its own migrations; SQLite's task counts (migrations 0013, 0015) are derived from
+the tickets by triggers, which fill them as the tickets are copied in (PostgreSQL counts the tickets);
+the directory stamp (SQLite 0014, PostgreSQL 0007) is a counter each side's triggers move."""
 PG_LEASES = frozenset({("timers", "claimed_until")})
 """PostgreSQL-only columns that hold a lease, not data (``postgres_timers``): not compared, not copied."""
 

@@ -29,6 +29,7 @@ from server.store.interface_integrations import IntegrationsStore
 from server.store.interface_outbox import OutboxStore
 from server.store.interface_report_mail import ReportMailStore
 from server.store.interface_reports import ReportsStore
+from server.store.interface_tasks import TaskCountsStore
 from server.store.interface_timers import TimerClaimsStore
 from server.store.records import (
     Assignment,
@@ -75,6 +76,7 @@ class SchemaTooNew(StoreError):
 
 
 class Store(
+    TaskCountsStore,
     OutboxStore,
     DefinitionsStore,
     DirectoryStore,

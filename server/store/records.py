@@ -395,6 +395,17 @@ class TaskRow(msgspec.Struct, frozen=True, kw_only=True):
     are picked from it with the form's hints)."""
 
 
+class TaskCounts(msgspec.Struct, frozen=True, kw_only=True):
+    """How many tickets a list holds per category, as ``count_tasks_bounded`` gives them: exact, or —
+    when no aggregate answers and the list holds more than the bound — only "more than ``bound``"
+    (the counting stopped there, the way a search engine says "10,000+")."""
+
+    counts: dict[str, int] = msgspec.field(default_factory=dict)
+    """category → tickets (categories without one left out); empty when ``more_than`` is set."""
+    more_than: int | None = None
+    """None: ``counts`` are exact. Else the list holds more than this many tickets, per category unknown."""
+
+
 # --- what the reports count (server/reports builds the figures from these) ------------------------
 
 InboundOutcome = Literal["created", "threaded", "ignored", "refused"]

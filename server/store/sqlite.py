@@ -40,6 +40,11 @@ Schema (``migrations/0001_initial.sql``; ``migrate.py`` applies and records migr
 * ``0013_task_counts.sql`` adds ``ticket_counts`` — tickets per holder, service, channel, state and
   category, kept by triggers on ``tickets`` — for the task lists' counts; drops
   ``tickets_assignee_user`` and ``tickets_role_queue``.
+* ``0014_directory_stamp.sql`` (issue 14) adds ``directory_stamp``, moved by triggers on ``users`` and
+  ``user_roles``: the store keeps who holds a role in a department while it stands
+  (``directory_cache.py``).
+* ``0015_task_day_counts.sql`` (issue 14) adds ``ticket_day_counts`` — the same counts per UTC day of
+  creation, kept by triggers on ``tickets`` — for the counts of lists filtered by creation dates.
 
 Times are ISO-8601 UTC text of fixed width (text order is time order); JSON documents are text,
 checked by ``json_valid``; tables are STRICT, hence SQLite ≥ 3.37 (checked at open).
@@ -88,6 +93,7 @@ from server.store.sqlite_report_mail import SQLiteReportMailMixin
 from server.store.sqlite_reports import SQLiteReportsMixin
 from server.store.sqlite_sessions import SQLiteSessionsMixin
 from server.store.sqlite_surveys import SQLiteSurveysMixin
+from server.store.sqlite_task_counts import SQLiteTaskCountsMixin
 from server.store.sqlite_timers import SQLiteTimersMixin
 from server.store.stamp import StampCache
 
@@ -150,6 +156,7 @@ class SQLiteStore(
     SQLiteChannelsMixin,
     SQLiteCacheMixin,
     SQLiteTimersMixin,
+    SQLiteTaskCountsMixin,
 ):
     """The ``Store`` on one SQLite file. Make one with ``open_store``; ``close()`` it when done.
 

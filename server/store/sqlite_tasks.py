@@ -20,16 +20,26 @@ update-order indexes — each cut at the page's end, merged, and the page taken 
 
 Free text (0012): a query of three characters or more matches through the FTS5 trigram table
 ``tickets_text`` (the number and the search text); a shorter one cannot (a trigram is three
-characters) and stays a ``LIKE`` over the rows the rest of the filter leaves.
+characters) and stays a ``LIKE`` over the rows the rest of the filter leaves. A text many tickets hold
+is tested on the rows the list's index walk reaches, which stops at the page's end (``choose_way``).
+
+Dates: a wide creation-date range is tested on the rows the list's walk reaches; a narrow one read
+through the date index. The counts of a list with dates sum ``ticket_day_counts`` (0015) over the
+whole UTC days inside the range and count the tickets of the partial days at its edges
+(``day_count_sqls``). Counts that stop at a bound (free text): ``sqlite_task_counts``.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import sqlite3
+from collections import Counter
 from collections.abc import Mapping
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Literal
 
 import aiosqlite
+import msgspec
 
 from server.store.records import TaskFilter, TaskOrder, TaskRow, Ticket
 from server.store.sqlite_codec import (
@@ -74,12 +84,123 @@ async def common(conn: aiosqlite.Connection, text: str | None) -> bool:
     return row is not None and int(row[0]) >= COMMON
 
 
+TextWay = Literal["index", "set", "row"]
+"""How a free text of three characters or more is matched: ``index`` — the trigram index's matches
+are the rows to read (few matches); ``set`` — they are a set each ticket the list's index walk reaches
+is looked up in (``+t.id IN``: built whole, then the walk needs no row); ``row`` — each ticket the walk
+reaches is read and its number / search text tested with ``LIKE`` (no set built: the walk stops at the
+page's end). Shorter text is always ``row``."""
+
+
+WALK_ROWS = 5000
+"""A common text's page is read by testing the rows its index walk reaches (``row``) when that walk is
+expected to read at most this many tickets (about 12 ms at a million); else the set of the text's
+matches is built first (``set``: about 50 ms for 124,534 matches at a million tickets, whatever the
+page) and the index walked without reading rows — so no page costs more than that however deep it is.
+The expectation: the matches are spread over the tickets' ids (``text_spread``), so a page ending at
+the list's ``end``-th ticket walks about ``end`` × (ids per match) tickets."""
+
+
+async def text_spread(conn: aiosqlite.Connection, text: str) -> tuple[int, int]:
+    """How many tickets hold ``text`` (through the trigram index, counted up to ``COMMON``), and the
+    id of the last one counted: matches come in id order, so ``COMMON`` matches among the first ``id``
+    tickets say how thinly the text is spread (the same read as ``common``: under a millisecond)."""
+    row = await fetch_one(
+        conn,
+        "SELECT count(*), max(rowid) FROM"
+        " (SELECT rowid FROM tickets_text WHERE tickets_text MATCH ? LIMIT ?)",
+        (text_match(text), COMMON),
+    )
+    return (int(row[0]), int(row[1] or 0)) if row is not None else (0, 0)
+
+
+WIDE = 1000
+"""A creation-date range that at least this many tickets (of all) fall in — counted from the date
+index and stopped there — is *wide*; a list in update order whose walk reaches such a range within
+this many tickets (``walk_reaches_dates``) walks its own index and tests each ticket's date, instead
+of reading the whole range and sorting it."""
+
+
+@dataclass(frozen=True)
+class Way:
+    """How a list's page query reads the tickets (``choose_way``)."""
+
+    text: TextWay = "index"
+    date_index: bool = True
+    """False: the dates are tested on each row the list's index walk reaches."""
+
+
+async def _count_upto(conn: aiosqlite.Connection, index: str, clauses: list[str], params: list[Any]) -> int:
+    """How many tickets ``clauses`` (over one column of ``index``) select, counted up to ``WIDE``."""
+    row = await fetch_one(
+        conn,
+        f"SELECT count(*) FROM (SELECT 1 FROM tickets INDEXED BY {index}"  # noqa: S608 (fixed names)
+        f" WHERE {' AND '.join(clauses)} LIMIT ?)",
+        (*params, WIDE),
+    )
+    return int(row[0]) if row is not None else 0
+
+
+async def walk_reaches_dates(conn: aiosqlite.Connection, task_filter: TaskFilter, order: TaskOrder) -> bool:
+    """Whether a list in update or due order should walk its index testing each ticket's creation date: the
+    range is wide (at least ``WIDE`` tickets of all, from ``tickets_created``) and the walk reaches it
+    soon — fewer than ``WIDE`` tickets (of all, from ``tickets_updated``) were updated on the walk's side
+    of the range (after its end, newest first; before its start, oldest first). A ticket is updated at
+    or after its creation, so a range months back, walked newest first, would be reached only after
+    every later ticket: that one is read through the date index and sorted. By due time the walk is
+    that of the newest first (the tickets with a due time, walked first, are few). Two counts stopped
+    at a thousand: about a millisecond."""
+    start, before = task_filter.created_from, task_filter.created_before
+    if order.key == "created" or (start is None and before is None):
+        return False  # in creation order the date index is the list's own: its range is the walk's start
+    clauses, params = [], []
+    for clause, moment in (("created_at >= ?", start), ("created_at < ?", before)):
+        if moment is not None:
+            clauses.append(clause)
+            params.append(time_text(moment))
+    if await _count_upto(conn, "tickets_created", clauses, params) < WIDE:
+        return False
+    # by due time: the tickets with a due time (few: the partial index) first, then the rest newest first
+    newest_first = order.descending or order.key == "due"
+    edge = before if newest_first else start
+    if edge is None:
+        return True
+    ahead = "updated_at >= ?" if newest_first else "updated_at < ?"
+    return await _count_upto(conn, "tickets_updated", [ahead], [time_text(edge)]) < WIDE
+
+
+async def choose_way(
+    conn: aiosqlite.Connection, task_filter: TaskFilter, order: TaskOrder, *, end: int
+) -> Way:
+    """The way a page ending at the list's ``end``-th ticket is read: a rare text through the trigram
+    index's matches; a common one by testing the rows the list's index walk reaches when that walk is
+    short (``WALK_ROWS``), else by the set of its matches (a deep page, a thinly spread text); a wide
+    date range the walk reaches soon by testing each row's date (``walk_reaches_dates``), any other
+    through the date index. Each estimate is a count stopped at a thousand: about a millisecond."""
+    text = task_filter.text
+    if text and len(text) >= TRIGRAM:
+        matches, last = await text_spread(conn, text)
+        if matches < COMMON:
+            return Way(text="index")
+        way = Way(text="row" if end * last <= WALK_ROWS * matches else "set")
+    else:
+        way = Way()
+    if await walk_reaches_dates(conn, task_filter, order):
+        return Way(text=way.text, date_index=False)
+    return way
+
+
 def where(
-    task_filter: TaskFilter, *, with_category: bool = True, common_text: bool = False
+    task_filter: TaskFilter,
+    *,
+    with_category: bool = True,
+    text_way: TextWay = "index",
+    date_index: bool = True,
 ) -> tuple[str, list[Any]]:
     """The WHERE clause (without the keyword) of ``task_filter`` over ``tickets t``, and its parameters.
-    ``common_text``: the free text matches many tickets (``common``) — then the matches are a set each
-    ticket the list's index walk reaches is looked up in (``+t.id``), not a list of rows to read."""
+    ``text_way``: how a free text of three characters or more is matched.
+    ``date_index`` False: the creation dates are tested on each row the walk reaches (``+``), so the
+    planner does not read a wide range of the date index and sort it."""
     params: list[Any] = []
     clauses = []
     scope = scope_clause(task_filter, params, SQLITE)
@@ -95,15 +216,16 @@ def where(
         if value is not None:
             clauses.append(f"{column} = ?")
             params.append(value)
+    created = "t.created_at" if date_index else "+t.created_at"
     if task_filter.created_from is not None:
-        clauses.append("t.created_at >= ?")
+        clauses.append(f"{created} >= ?")
         params.append(time_text(task_filter.created_from))
     if task_filter.created_before is not None:
-        clauses.append("t.created_at < ?")
+        clauses.append(f"{created} < ?")
         params.append(time_text(task_filter.created_before))
-    if task_filter.text and len(task_filter.text) >= TRIGRAM:
+    if task_filter.text and len(task_filter.text) >= TRIGRAM and text_way != "row":
         matches = "IN (SELECT rowid FROM tickets_text WHERE tickets_text MATCH ?)"
-        clauses.append(("+t.id " if common_text else "t.id ") + matches)
+        clauses.append(("+t.id " if text_way == "set" else "t.id ") + matches)
         params.append(text_match(task_filter.text))
     elif task_filter.text:
         pattern = like_pattern(task_filter.text)
@@ -129,10 +251,10 @@ most recently updated first."""
 
 
 def _page(
-    task_filter: TaskFilter, order: TaskOrder, columns: str, *, offset: int, limit: int, common_text: bool
+    task_filter: TaskFilter, order: TaskOrder, columns: str, *, offset: int, limit: int, way: Way
 ) -> tuple[str, list[Any]]:
     """The SELECT of one page's ``columns`` (from ``tickets t``, in the list's order) and its parameters."""
-    clause, params = where(task_filter, common_text=common_text)
+    clause, params = where(task_filter, text_way=way.text, date_index=way.date_index)
     if order.key != "due":
         sql = f"SELECT {columns} FROM tickets t WHERE {clause} ORDER BY {_order_by(order)} LIMIT ? OFFSET ?"  # noqa: S608
         return sql, [*params, limit, offset]
@@ -173,12 +295,12 @@ def _row(row: sqlite3.Row) -> TaskRow:
 
 
 def list_sql(
-    task_filter: TaskFilter, order: TaskOrder, *, offset: int, limit: int, common_text: bool = False
+    task_filter: TaskFilter, order: TaskOrder, *, offset: int, limit: int, way: Way | None = None
 ) -> tuple[str, list[Any]]:
     """The page query: the page's ids are chosen first (in index order where possible), then only
     those rows are joined to their assignee, requester and form data."""
     columns = "t.id, t.updated_at, t.created_at, t.due_at"
-    page, params = _page(task_filter, order, columns, offset=offset, limit=limit, common_text=common_text)
+    page, params = _page(task_filter, order, columns, offset=offset, limit=limit, way=way or Way())
     if order.key == "due":
         due_order = _DUE_ORDER.format(direction="DESC" if order.descending else "ASC")
         outer = ", ".join(f"p.{term}" for term in due_order.split(", "))
@@ -200,25 +322,25 @@ def list_sql(
 async def list_tasks(
     conn: aiosqlite.Connection, task_filter: TaskFilter, order: TaskOrder, *, offset: int, limit: int
 ) -> list[TaskRow]:
-    common_text = await common(conn, task_filter.text)
-    sql, params = list_sql(task_filter, order, offset=offset, limit=limit, common_text=common_text)
+    way = await choose_way(conn, task_filter, order, end=offset + limit)
+    sql, params = list_sql(task_filter, order, offset=offset, limit=limit, way=way)
     rows = await fetch_all(conn, sql, params)
     return [_row(row) for row in rows]
 
 
 def ids_sql(
-    task_filter: TaskFilter, order: TaskOrder, *, offset: int, limit: int, common_text: bool = False
+    task_filter: TaskFilter, order: TaskOrder, *, offset: int, limit: int, way: Way | None = None
 ) -> tuple[str, list[Any]]:
     """The ids of the page query's rows, in its order, without joining anything to them."""
     columns = "t.id, t.updated_at, t.due_at" if order.key == "due" else "t.id"
-    return _page(task_filter, order, columns, offset=offset, limit=limit, common_text=common_text)
+    return _page(task_filter, order, columns, offset=offset, limit=limit, way=way or Way())
 
 
 async def list_task_ids(
     conn: aiosqlite.Connection, task_filter: TaskFilter, order: TaskOrder, *, offset: int, limit: int
 ) -> list[int]:
-    common_text = await common(conn, task_filter.text)
-    sql, params = ids_sql(task_filter, order, offset=offset, limit=limit, common_text=common_text)
+    way = await choose_way(conn, task_filter, order, end=offset + limit)
+    sql, params = ids_sql(task_filter, order, offset=offset, limit=limit, way=way)
     return [int(row["id"]) for row in await fetch_all(conn, sql, params)]
 
 
@@ -228,18 +350,27 @@ def counted_whole(task_filter: TaskFilter) -> bool:
     return (
         task_filter.created_from is None
         and task_filter.created_before is None
-        and not task_filter.text
-        and (task_filter.scope_implied or task_filter.scope.requester_id is None)
+        and counted_by_day(task_filter)
     )
 
 
-def count_sql(task_filter: TaskFilter, *, common_text: bool = False) -> tuple[str, list[Any]]:
+def counted_by_day(task_filter: TaskFilter) -> bool:
+    """Whether ``ticket_day_counts`` (migration 0015) and the edges of the date range answer the
+    counts: the columns ``ticket_counts`` keeps, and creation dates — no free text, no requester in
+    the read scope."""
+    return not task_filter.text and (task_filter.scope_implied or task_filter.scope.requester_id is None)
+
+
+def count_sql(task_filter: TaskFilter, *, way: Way | None = None) -> tuple[str, list[Any]]:
+    """The counts per category of ``task_filter`` (its category aside) over ``ticket_counts`` when it
+    answers, else over the tickets (for a filter with dates: ``day_count_sqls``)."""
     # Common text in a department's list: walk the department's covering index, looking each ticket up
     # in the set of matches, rather than read every matching ticket's row (a family name in 12 % of a
     # million tickets: 81 ms instead of 160–230). Not for the other views: walking every ticket's
     # index entry costs more than the rows of the matches (426 ms against 170 for "all").
     department_list = bool(task_filter.held_by) and not task_filter.unheld
-    clause, params = where(task_filter, with_category=False, common_text=common_text and department_list)
+    text_way: TextWay = "set" if way is not None and way.text == "set" and department_list else "index"
+    clause, params = where(task_filter, with_category=False, text_way=text_way)
     if counted_whole(task_filter):
         # the same WHERE clause over the per-combination counts: a few thousand rows, not the tickets
         sql = (
@@ -255,8 +386,51 @@ def count_sql(task_filter: TaskFilter, *, common_text: bool = False) -> tuple[st
     return sql, params
 
 
+def _utc_midnight(moment: dt.datetime, *, up: bool) -> dt.datetime:
+    """The UTC midnight at or after (``up``) / at or before ``moment``."""
+    day = moment.astimezone(dt.UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    return day + dt.timedelta(days=1) if up and day < moment else day
+
+
+def day_count_sqls(task_filter: TaskFilter) -> list[tuple[str, list[Any]]]:
+    """The queries whose counts per category, added up, are those of ``task_filter`` with creation
+    dates (``counted_by_day``): the whole UTC days inside the range summed from ``ticket_day_counts``,
+    and the tickets of the partial days at its edges (each under a day: a range of the date index)."""
+    start, before = task_filter.created_from, task_filter.created_before
+    first = _utc_midnight(start, up=True) if start is not None else None
+    last = _utc_midnight(before, up=False) if before is not None else None
+    if first is not None and last is not None and first >= last:  # no whole day inside: the tickets
+        return [count_sql(task_filter)]
+    undated = msgspec.structs.replace(task_filter, created_from=None, created_before=None)
+    clause, params = where(undated, with_category=False)
+    days = []
+    if first is not None:
+        days.append("t.day >= ?")
+        params.append(first.date().isoformat())
+    if last is not None:
+        days.append("t.day < ?")
+        params.append(last.date().isoformat())
+    sql = (
+        f"SELECT t.category, SUM(t.n) AS n FROM ticket_day_counts t WHERE {clause}"  # noqa: S608
+        f" AND {' AND '.join(days)} GROUP BY t.category"
+    )
+    queries = [(sql, params)]
+    if start is not None and first is not None and start < first:
+        queries.append(count_sql(msgspec.structs.replace(task_filter, created_before=first)))
+    if before is not None and last is not None and last < before:
+        queries.append(count_sql(msgspec.structs.replace(task_filter, created_from=last)))
+    return queries
+
+
 async def count_tasks(conn: aiosqlite.Connection, task_filter: TaskFilter) -> dict[str, int]:
-    sql, params = count_sql(task_filter, common_text=await common(conn, task_filter.text))
+    if counted_by_day(task_filter) and not counted_whole(task_filter):
+        counts: Counter[str] = Counter()
+        for sql, params in day_count_sqls(task_filter):
+            for row in await fetch_all(conn, sql, params):
+                counts[row["category"]] += int(row["n"])
+        return {category: n for category, n in counts.items() if n > 0}
+    common_text = await common(conn, task_filter.text)
+    sql, params = count_sql(task_filter, way=Way(text="set" if common_text else "index"))
     return {row["category"]: int(row["n"]) for row in await fetch_all(conn, sql, params)}
 
 

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from server.store.records import TaskFilter
+from server.store.records import TaskCounts, TaskFilter
 
 
 @dataclass(frozen=True)
@@ -80,3 +80,11 @@ def view_clauses(task_filter: TaskFilter, params: list[Any], sql: Dialect) -> li
             held.append("t.department IS NULL")
         clauses.append("(" + " OR ".join(held) + ")" if held else sql.false)
     return clauses
+
+
+def bounded(counts: dict[str, int], bound: int) -> TaskCounts:
+    """Counts per category as they are when they add up to at most ``bound`` tickets, else "more than
+    ``bound``" — the one rule both backends' ``count_tasks_bounded`` answer by, whatever they read."""
+    if sum(counts.values()) > bound:
+        return TaskCounts(more_than=bound)
+    return TaskCounts(counts={c: n for c, n in counts.items() if n > 0})

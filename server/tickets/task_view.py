@@ -61,6 +61,9 @@ class Link:
     href: str
     current: bool = False
     count: int | None = None
+    """None: not counted (a list counted only up to the bound)."""
+    more: str = ""
+    """Shown instead of ``count`` when the tab's list holds more than the bound ("more than 1000")."""
 
 
 @dataclass(frozen=True)
@@ -72,7 +75,8 @@ class TaskListPart:
     total: int
     count_text: str
     page: int
-    pages: int
+    pages: int | None
+    """None: not known (the list was counted only up to the bound); "next" is shown while a page follows."""
     page_text: str
     previous: str
     """The previous page's address ("" on the first page)."""
@@ -262,19 +266,19 @@ async def _part(
     def href(**changes: Any) -> str:
         return PATH + query_string(params, view, **changes)
 
-    everything = sum(result.counts.values())
+    more = t("tasks_tab_more", lang).format(n=result.total) if result.more else ""
+    whole = all(c in result.counts for c in CATEGORIES)  # else counted up to the bound only
     tabs = [
         Link(
-            t("tasks_all_categories", lang), href(category=None, page=1), params.category is None, everything
+            t(f"category_{c}", lang) if c else t("tasks_all_categories", lang),
+            href(category=c, page=1),
+            params.category == c,
+            result.counts.get(c) if c else sum(result.counts.values()) if whole else None,
+            more if params.category == c else "",
         )
+        for c in (None, *CATEGORIES)
     ]
-    tabs += [
-        Link(
-            t(f"category_{c}", lang), href(category=c, page=1), params.category == c, result.counts.get(c, 0)
-        )
-        for c in CATEGORIES
-    ]
-    count_text = t("tasks_count", lang).format(n=result.total)
+    count_text = t("tasks_count_more" if result.more else "tasks_count", lang).format(n=result.total)
     here = href(page=result.page)
     return TaskListPart(
         items=await items_of(runtime, result.rows, lang),
@@ -283,9 +287,13 @@ async def _part(
         count_text=count_text,
         page=result.page,
         pages=result.pages,
-        page_text=t("tasks_page_of", lang).format(page=result.page, pages=result.pages),
+        page_text=(
+            t("tasks_page", lang).format(page=result.page)
+            if result.pages is None
+            else t("tasks_page_of", lang).format(page=result.page, pages=result.pages)
+        ),
         previous=href(page=result.page - 1) if result.page > 1 else "",
-        next=href(page=result.page + 1) if result.page < result.pages else "",
+        next=href(page=result.page + 1) if result.has_next else "",
         category=params.category or "",
         errors=errors,
         refresh=f"{here}&seen={result.total}",  # the address always has a view
@@ -336,10 +344,17 @@ class TaskListOut(msgspec.Struct, frozen=True, kw_only=True):
     view: str
     items: list[TaskItemOut]
     total: int
+    more: bool = False
+    """True: more than ``total`` tickets match — the list was counted up to there (free text that many
+    tickets hold); ``pages`` is then null and ``counts`` holds only what was counted exactly."""
     page: int
-    pages: int
+    pages: int | None
+    """null when the total is not known (``more``)."""
+    has_next: bool
+    """Whether a page follows this one."""
     counts: dict[str, int]
-    """Per report category, for the view and every filter but ``category``."""
+    """Per report category, for the view and every filter but ``category`` — every category, or (when
+    the list holds more tickets than it was counted to) at most the chosen category's."""
 
 
 class InvalidParams(msgspec.Struct, frozen=True, kw_only=True):
@@ -374,7 +389,9 @@ async def tasks_api(runtime: Runtime, user: User, query: Mapping[str, str]) -> T
             for r in result.rows
         ],
         total=result.total,
+        more=result.more,
         page=result.page,
         pages=result.pages,
+        has_next=result.has_next,
         counts=result.counts,
     )

@@ -36,6 +36,7 @@ import msgspec
 from server.access import has_capability, intake_departments
 from server.definitions.model import CATEGORIES, Organisation
 from server.store.interface import Store
+from server.store.interface_tasks import COUNT_BOUND
 from server.store.records import SORTS, ReadScope, TaskFilter, TaskOrder, TaskRow, User
 
 View = Literal["mine", "department", "incoming", "all"]
@@ -273,10 +274,17 @@ class TaskList(msgspec.Struct, frozen=True, kw_only=True):
     params: TaskParams
     rows: list[TaskRow]
     counts: dict[str, int]
-    """Per category, for the view and every filter but the category."""
+    """Per category, for the view and every filter but the category, exact — every category, or (a list
+    with more tickets than the bound) none but the chosen one if it holds at most the bound."""
     total: int
+    more: bool = False
+    """True: the list holds more than ``total`` tickets (it was counted up to there: free text that
+    many tickets hold); ``pages`` is then unknown."""
     page: int
-    pages: int
+    pages: int | None
+    """None when the total is not known (``more``)."""
+    has_next: bool = False
+    """A page follows this one."""
 
 
 def list_filter(
@@ -299,6 +307,24 @@ def list_filter(
     return view, task_filter
 
 
+async def _counted(
+    store: Store, task_filter: TaskFilter, category: str | None
+) -> tuple[dict[str, int], int, bool]:
+    """The counts per category, the list's total and whether it is only a lower bound ("more than"):
+    exact where an aggregate answers or the list is small, else counted up to ``COUNT_BOUND``."""
+    counted = await store.count_tasks_bounded(task_filter, bound=COUNT_BOUND)
+    if counted.more_than is None:
+        counts = {**empty_counts(), **counted.counts}
+        return counts, total_of(counts, category), False
+    if category is None:
+        return {}, counted.more_than, True
+    one = await store.count_tasks_bounded(task_filter, bound=COUNT_BOUND, category_aside=False)
+    if one.more_than is None:
+        total = one.counts.get(category, 0)
+        return {category: total}, total, False
+    return {}, one.more_than, True
+
+
 async def task_list(
     store: Store,
     user: User,
@@ -310,18 +336,28 @@ async def task_list(
     page_size: int = PAGE_SIZE,
 ) -> TaskList:
     """One page of ``user``'s task list: the counts first (they give the total, so a page past the
-    end shows the last one), then the rows."""
+    end shows the last one), then the rows. A list counted only up to the bound (``more``) has no
+    known last page: its page is read with one row more, to know whether a next one follows."""
     view, task_filter = list_filter(user, organisation, scope, params, tz)
-    counts = {**empty_counts(), **await store.count_tasks(task_filter)}
-    total = total_of(counts, params.category)
-    pages = page_count(total, page_size)
-    page = min(params.page, pages)
+    counts, total, more = await _counted(store, task_filter, params.category)
+    pages = None if more else page_count(total, page_size)
+    page = params.page if pages is None else min(params.page, pages)
     rows = (
-        await store.list_tasks(task_filter, params.order, offset=(page - 1) * page_size, limit=page_size)
+        await store.list_tasks(task_filter, params.order, offset=(page - 1) * page_size, limit=page_size + 1)
         if total
         else []
     )
-    return TaskList(view=view, params=params, rows=rows, counts=counts, total=total, page=page, pages=pages)
+    return TaskList(
+        view=view,
+        params=params,
+        rows=rows[:page_size],
+        counts=counts,
+        total=total,
+        more=more,
+        page=page,
+        pages=pages,
+        has_next=len(rows) > page_size,
+    )
 
 
 NEXT_BATCH = 100
