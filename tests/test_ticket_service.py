@@ -205,6 +205,20 @@ async def test_stale_version_is_a_conflict_with_the_fresh_ticket(service: Ticket
     assert isinstance(stale, Conflict) and stale.ticket.version == moved.version
 
 
+async def test_a_ticket_the_caller_read_before_a_change_is_still_a_conflict(
+    service: TicketService, store: Store
+) -> None:
+    """``known``: the ticket the caller read to check access, not read again; a change made since it
+    was read is found by the transaction's version check."""
+    ticket = await submit(service)
+    moved = await act(service, ticket, CS, "note_to_head")
+    stale = await service.act(
+        ticket.id, "route_to_department", {}, actor=CS, expected_version=ticket.version, known=ticket
+    )
+    assert isinstance(stale, Conflict) and stale.ticket.version == moved.version
+    assert len(await store.list_events(ticket.id)) == 2  # created, the note: nothing of the stale one
+
+
 async def test_two_concurrent_actions_exactly_one_wins(service: TicketService, store: Store) -> None:
     ticket = await submit(service)
     results = await asyncio.gather(

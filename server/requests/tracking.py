@@ -164,7 +164,13 @@ async def act(
     raw = (values.get("_version") or ["0"])[0]
     expected = int(raw) if raw.isdigit() and len(raw) < 18 else 0
     result = await runtime.tickets.act(
-        ticket.id, action_id, data, actor=HOLDER, expected_version=expected, lang=ticket_lang(lang)
+        ticket.id,
+        action_id,
+        data,
+        actor=HOLDER,
+        expected_version=expected,
+        lang=ticket_lang(lang),
+        known=ticket,
     )
     if isinstance(result, Ticket):
         return GoTo(f"/track/{ticket.number}?code={ticket.tracking_code}")

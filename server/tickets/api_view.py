@@ -206,7 +206,13 @@ async def act_on_ticket(
     if action_id not in compiled.workflow.actions:
         return Unavailable(what="action")
     result = await runtime.tickets.act(
-        ticket.id, action_id, data, actor=actor_of(user), expected_version=expected_version, lang=lang
+        ticket.id,
+        action_id,
+        data,
+        actor=actor_of(user),
+        expected_version=expected_version,
+        lang=lang,
+        known=ticket,
     )
     if isinstance(result, Ticket):
         return TicketSummary(**await _summary_fields(runtime, result))

@@ -285,8 +285,14 @@ class TicketService:
         actor: Actor,
         expected_version: int,
         lang: Language = "ar",
+        known: Ticket | None = None,
     ) -> Ticket | Refusal | Conflict:
-        ticket = await self.store.get_ticket(ticket_id)
+        """Take ``action_id`` on the ticket. ``known``: the ticket as the caller has just read it (to
+        check who may see it) — not read again; if it has changed since, its transaction's version check
+        finds out (``Conflict``), as for any change made meanwhile."""
+        ticket = (
+            known if known is not None and known.id == ticket_id else await self.store.get_ticket(ticket_id)
+        )
         if ticket is None:
             raise UnknownTicket(str(ticket_id))
         if ticket.version != expected_version:

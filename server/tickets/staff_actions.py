@@ -128,6 +128,7 @@ async def take_action(
         actor=actor_of(user),
         expected_version=_version(values),
         lang="en" if lang == "en" else "ar",
+        known=ticket,
     )
     if isinstance(result, Ticket):
         if not in_place:
