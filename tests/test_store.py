@@ -895,3 +895,18 @@ async def test_users_in_a_department_are_kept_until_the_directory_changes_here_o
             first.id, name="Head 1", email=None, phone=None, department="it", roles=["department_head"]
         )
         assert await heads() == ["h1"]
+
+
+async def test_the_holders_of_a_role_are_kept_the_same_way(backend: Backend) -> None:
+    async with await backend.open() as here, await backend.open() as elsewhere:
+
+        async def supervisors() -> list[str]:
+            return [u.username for u in await here.users_with_role("general_supervisor")]
+
+        await here.add_user(username="s1", name="Sup 1", roles=["general_supervisor"], now=NOW)
+        assert await supervisors() == ["s1"]
+        here._directory.stamp.recheck = 3600.0
+        await elsewhere.add_user(username="s2", name="Sup 2", roles=["general_supervisor"], now=NOW)
+        assert await supervisors() == ["s1"]  # another store's change: not yet
+        await here.add_user(username="x", name="Other", roles=["requester"], now=NOW)
+        assert await supervisors() == ["s1", "s2"]  # this store's change: everything read again

@@ -13,11 +13,13 @@ definitions (``stamp.py``).
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from server.store.records import User
 from server.store.stamp import StampCache
 
-Key = tuple[str, str | None, bool]
-"""(department, role, active only)."""
+Key = tuple[str | None, str | None, bool]
+"""(department, role, active only); no department: every holder of the role."""
 
 MOST = 4096
 """Answers kept at most (departments × roles asked about; a directory of any size stays far below)."""
@@ -28,6 +30,23 @@ class DirectoryCache:
         self.stamp = StampCache()
         self._at: int | None = None
         self._answers: dict[Key, tuple[User, ...]] = {}
+
+    async def answer(
+        self,
+        key: Key,
+        read_stamp: Callable[[], Awaitable[int]],
+        query: Callable[[], Awaitable[list[User]]],
+    ) -> list[User]:
+        """The users for ``key``: kept, or ``query``'s answer (then kept) — ``read_stamp`` reads the
+        directory stamp from the database when the one remembered is too old."""
+        stamp = self.stamp.current()
+        if stamp is None:
+            stamp = self.stamp.remember(await read_stamp())
+        found = self.get(key, stamp)
+        if found is None:
+            found = await query()
+            self.put(key, stamp, found)
+        return found
 
     def get(self, key: Key, stamp: int) -> list[User] | None:
         """The answer kept for ``key`` under ``stamp`` (None: ask the database)."""

@@ -127,6 +127,12 @@ class PgBase:
     attachments_dir: Path
     _directory: DirectoryCache
 
+    async def _directory_stamp(self) -> int:
+        """The directory stamp (migration 0007: moved by every change to users and their roles)."""
+        row = await self._one("SELECT value FROM directory_stamp WHERE id = 1", ())
+        assert row is not None
+        return int(row["value"])
+
     async def _write(self, work: Callable[[Conn], Awaitable[T]]) -> T:
         async with self._pool.connection() as conn, conn.transaction():
             return await work(conn)

@@ -214,20 +214,11 @@ class PgDirectoryMixin(PgBase):
     async def users_in_department(
         self, department: str, role: str | None = None, *, active_only: bool = True
     ) -> list[User]:
-        key, stamp = (department, role, active_only), await self._directory_stamp()
-        found = self._directory.get(key, stamp)
-        if found is None:
-            found = await self._users_in_department(department, role, active_only=active_only)
-            self._directory.put(key, stamp, found)
-        return found
-
-    async def _directory_stamp(self) -> int:
-        remembered = self._directory.stamp.current()
-        if remembered is not None:
-            return remembered
-        row = await self._one("SELECT value FROM directory_stamp WHERE id = 1", ())
-        assert row is not None
-        return self._directory.stamp.remember(int(row["value"]))
+        return await self._directory.answer(
+            (department, role, active_only),
+            self._directory_stamp,
+            lambda: self._users_in_department(department, role, active_only=active_only),
+        )
 
     async def _users_in_department(
         self, department: str, role: str | None, *, active_only: bool

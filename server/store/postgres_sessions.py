@@ -107,6 +107,13 @@ class PgSessionsMixin(PgBase):
         self._directory.forget()
 
     async def users_with_role(self, role: str, *, active_only: bool = True) -> list[User]:
+        return await self._directory.answer(
+            (None, role, active_only),
+            self._directory_stamp,
+            lambda: self._users_with_role(role, active_only=active_only),
+        )
+
+    async def _users_with_role(self, role: str, *, active_only: bool) -> list[User]:
         where = "WHERE u.id IN (SELECT r.user_id FROM user_roles AS r WHERE r.role = %s)"
         if active_only:
             where += " AND u.active"

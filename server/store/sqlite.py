@@ -338,21 +338,13 @@ class SQLiteStore(
     async def users_in_department(
         self, department: str, role: str | None = None, *, active_only: bool = True
     ) -> list[User]:
-        key, stamp = (department, role, active_only), await self._directory_stamp()
-        found = self._directory.get(key, stamp)
-        if found is None:
-            found = await sqlite_directory.users_in_department(
+        return await self._directory.answer(
+            (department, role, active_only),
+            lambda: sqlite_directory.directory_stamp(self._reader),
+            lambda: sqlite_directory.users_in_department(
                 self._reader, department, role, active_only=active_only
-            )
-            self._directory.put(key, stamp, found)
-        return found
-
-    async def _directory_stamp(self) -> int:
-        remembered = self._directory.stamp.current()
-        if remembered is not None:
-            return remembered
-        rows = await fetch_all(self._reader, "SELECT value FROM directory_stamp WHERE id = 1")
-        return self._directory.stamp.remember(int(rows[0][0]))
+            ),
+        )
 
     # --- ready replies ------------------------------------------------------------------
 

@@ -99,6 +99,12 @@ async def get_user_by_username(conn: aiosqlite.Connection, username: str) -> Use
     return None if row is None else user_from_row(row)
 
 
+async def directory_stamp(conn: aiosqlite.Connection) -> int:
+    """The directory stamp (migration 0014: moved by every change to users and their roles)."""
+    rows = await fetch_all(conn, "SELECT value FROM directory_stamp WHERE id = 1")
+    return int(rows[0][0])
+
+
 async def users_in_department(
     conn: aiosqlite.Connection, department: str, role: str | None, *, active_only: bool
 ) -> list[User]:

@@ -20,7 +20,7 @@ from server.store.interface import NotFound
 from server.store.records import User
 from server.store.sqlite_codec import fetch_all, fetch_one, maybe_parse_time, parse_time, time_text
 from server.store.sqlite_connection import Writer
-from server.store.sqlite_directory import _USERS, user_from_row
+from server.store.sqlite_directory import _USERS, directory_stamp, user_from_row
 
 TOUCH_EVERY = timedelta(minutes=1)
 """``last_seen_at`` / ``last_used_at`` are rewritten only when older than this."""
@@ -241,7 +241,11 @@ class SQLiteSessionsMixin:
         self._directory.forget()
 
     async def users_with_role(self, role: str, *, active_only: bool = True) -> list[User]:
-        return await users_with_role(self._reader, role, active_only=active_only)
+        return await self._directory.answer(
+            (None, role, active_only),
+            lambda: directory_stamp(self._reader),
+            lambda: users_with_role(self._reader, role, active_only=active_only),
+        )
 
     async def list_users(self, *, active_only: bool = False) -> list[User]:
         return await list_users(self._reader, active_only=active_only)
