@@ -1,8 +1,8 @@
 """Who holds a role — in a department, or anywhere — kept between requests (issue 14).
 
 Every submission asks who its notifications go to — the head of the department it is assigned to, or
-every holder of a role (the general supervisor's copies) — and that was a round trip to the database's reader each time (a twelfth of the event loop's time
-under load, measured in docs/performance.md). The answers change only when the directory does, so
+every holder of a role (the general supervisor's copies) — and that was a round trip to the database's
+reader each time (a twelfth of the event loop's time under load, measured in docs/performance.md). The answers change only when the directory does, so
 each store keeps them while the *directory stamp* stands: a number kept by triggers on ``users`` and
 ``user_roles`` (SQLite migration 0014, PostgreSQL 0007) that moves on every change, whoever makes it.
 The stamp is read at most every ``stamp.RECHECK`` seconds, and forgotten — with every answer — the
