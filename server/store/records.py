@@ -13,6 +13,11 @@ from typing import Any, Literal, TypeAlias, get_args
 
 import msgspec
 
+from server.accounts.records import (
+    IntegrationKey as IntegrationKey,  # the accounts' records, kept importable here
+)
+from server.accounts.records import User as User
+
 Visibility = Literal["public", "internal"]
 EventKind = Literal["created", "action", "timer", "migration"]
 OutboxStatus = Literal["pending", "sending", "sent", "failed", "dead"]
@@ -156,19 +161,6 @@ class Attachment(Record, frozen=True, kw_only=True):
     media_type: str
     size: int
     sha256: str
-    created_at: datetime
-
-
-class User(Record, frozen=True, kw_only=True):
-    id: str
-    username: str
-    name: str
-    email: str | None
-    phone: str | None
-    department: str | None
-    roles: tuple[str, ...]
-    password_hash: str | None
-    active: bool
     created_at: datetime
 
 
@@ -409,18 +401,6 @@ class TaskCounts(msgspec.Struct, frozen=True, kw_only=True):
 # --- what the reports count (server/reports builds the figures from these) ------------------------
 
 InboundOutcome = Literal["created", "threaded", "ignored", "refused"]
-
-
-class IntegrationKey(Record, frozen=True, kw_only=True):
-    """An integration's API key as listed: its name, channel and dates; the key itself is never stored."""
-
-    id: int
-    name: str
-    channel: str
-    """The organisation's channel its tickets come in by (``tawasul``, ``itqan``, ``email``)."""
-    created_at: datetime
-    revoked_at: datetime | None
-    last_used_at: datetime | None
 
 
 # --- scheduled reports by e-mail (issue 11; sqlite_report_mail) ------------------------------------

@@ -70,7 +70,6 @@ from server.store.records import (
     NewEvent,
     NewTicket,
     NewTimer,
-    ReadyReply,
     TaskFilter,
     TaskOrder,
     TaskRow,
@@ -89,6 +88,7 @@ from server.store.sqlite_definitions import SQLiteDefinitionsMixin
 from server.store.sqlite_drafts import SQLiteDraftsMixin
 from server.store.sqlite_integrations import SQLiteIntegrationsMixin
 from server.store.sqlite_outbox import SQLiteOutboxMixin
+from server.store.sqlite_ready_replies import SQLiteReadyRepliesMixin
 from server.store.sqlite_report_mail import SQLiteReportMailMixin
 from server.store.sqlite_reports import SQLiteReportsMixin
 from server.store.sqlite_sessions import SQLiteSessionsMixin
@@ -157,6 +157,7 @@ class SQLiteStore(
     SQLiteCacheMixin,
     SQLiteTimersMixin,
     SQLiteTaskCountsMixin,
+    SQLiteReadyRepliesMixin,
 ):
     """The ``Store`` on one SQLite file. Make one with ``open_store``; ``close()`` it when done.
 
@@ -346,34 +347,7 @@ class SQLiteStore(
             ),
         )
 
-    # --- ready replies ------------------------------------------------------------------
-
-    async def add_ready_reply(
-        self,
-        *,
-        title_ar: str,
-        title_en: str,
-        body_ar: str,
-        body_en: str,
-        tags: Sequence[str] = (),
-        active: bool = True,
-    ) -> ReadyReply:
-        return await self._writer.run(
-            lambda conn: sqlite_directory.add_ready_reply(
-                conn,
-                title_ar=title_ar,
-                title_en=title_en,
-                body_ar=body_ar,
-                body_en=body_en,
-                tags=tags,
-                active=active,
-            )
-        )
-
-    async def search_ready_replies(self, query: str, *, limit: int = 20) -> list[ReadyReply]:
-        return await sqlite_directory.search_ready_replies(self._reader, query, limit=limit)
-
-    # --- administration (users, lookup tables, ready replies) --------------------------
+    # --- administration (users, lookup tables) --------------------------
 
     async def update_user(
         self,
@@ -405,40 +379,6 @@ class SQLiteStore(
 
     async def count_lookup_rows(self, table: str) -> int:
         return await sqlite_directory.count_lookup_rows(self._reader, table)
-
-    async def get_ready_reply(self, reply_id: int) -> ReadyReply | None:
-        return await sqlite_directory.get_ready_reply(self._reader, reply_id)
-
-    async def update_ready_reply(
-        self,
-        reply_id: int,
-        *,
-        title_ar: str,
-        title_en: str,
-        body_ar: str,
-        body_en: str,
-        tags: Sequence[str],
-        active: bool,
-    ) -> ReadyReply:
-        return await self._writer.run(
-            lambda conn: sqlite_directory.update_ready_reply(
-                conn,
-                reply_id,
-                title_ar=title_ar,
-                title_en=title_en,
-                body_ar=body_ar,
-                body_en=body_en,
-                tags=tags,
-                active=active,
-            )
-        )
-
-    async def list_ready_replies(
-        self, query: str = "", *, include_inactive: bool = True, offset: int = 0, limit: int = 50
-    ) -> list[ReadyReply]:
-        return await sqlite_directory.list_ready_replies(
-            self._reader, query, include_inactive=include_inactive, offset=offset, limit=limit
-        )
 
     # --- maintenance --------------------------------------------------------------------
 

@@ -1,4 +1,4 @@
-"""Directory data, SQLite side: users and their roles, admin lookup tables, ready replies."""
+"""Directory data, SQLite side: users and their roles, admin lookup tables (ready replies: ``sqlite_ready_replies``)."""
 
 from __future__ import annotations
 
@@ -11,12 +11,11 @@ from typing import Any
 import aiosqlite
 
 from server.store.interface import AlreadyExists, NotFound
-from server.store.records import ReadyReply, User
+from server.store.records import User
 from server.store.sqlite_codec import (
     fetch_all,
     fetch_one,
     json_text,
-    like_pattern,
     parse_json,
     parse_json_object,
     parse_time,
@@ -168,55 +167,6 @@ async def lookup_rows_many(
     return found
 
 
-# --- ready replies ------------------------------------------------------------------------
-
-
-def reply_from_row(row: sqlite3.Row) -> ReadyReply:
-    return ReadyReply(
-        id=row["id"],
-        title_ar=row["title_ar"],
-        title_en=row["title_en"],
-        body_ar=row["body_ar"],
-        body_en=row["body_en"],
-        tags=tuple(parse_json(row["tags"])),
-        active=bool(row["active"]),
-    )
-
-
-async def add_ready_reply(
-    conn: aiosqlite.Connection,
-    *,
-    title_ar: str,
-    title_en: str,
-    body_ar: str,
-    body_en: str,
-    tags: Sequence[str],
-    active: bool,
-) -> ReadyReply:
-    row = await fetch_one(
-        conn,
-        "INSERT INTO ready_replies (title_ar, title_en, body_ar, body_en, tags, active)"
-        " VALUES (?, ?, ?, ?, ?, ?) RETURNING *",
-        (title_ar, title_en, body_ar, body_en, json_text(list(tags)), int(active)),
-    )
-    assert row is not None
-    return reply_from_row(row)
-
-
-async def search_ready_replies(conn: aiosqlite.Connection, query: str, *, limit: int) -> list[ReadyReply]:
-    """Active replies whose title or body, in either language, contains ``query`` (case-insensitive
-    for ASCII letters; ``%`` and ``_`` in the query are literal)."""
-    pattern = like_pattern(query.strip())
-    rows = await fetch_all(
-        conn,
-        "SELECT * FROM ready_replies WHERE active = 1 AND (title_ar LIKE ?1 ESCAPE '\\'"
-        " OR title_en LIKE ?1 ESCAPE '\\' OR body_ar LIKE ?1 ESCAPE '\\' OR body_en LIKE ?1 ESCAPE '\\')"
-        " ORDER BY id LIMIT ?2",
-        (pattern, limit),
-    )
-    return [reply_from_row(row) for row in rows]
-
-
 # --- administration (server/web/admin_directory.py) ---------------------------------------
 
 
@@ -272,48 +222,3 @@ async def list_lookup_table(
 async def count_lookup_rows(conn: aiosqlite.Connection, table: str) -> int:
     row = await fetch_one(conn, "SELECT count(*) AS n FROM lookup_rows WHERE table_name = ?", (table,))
     return 0 if row is None else int(row["n"])
-
-
-async def get_ready_reply(conn: aiosqlite.Connection, reply_id: int) -> ReadyReply | None:
-    row = await fetch_one(conn, "SELECT * FROM ready_replies WHERE id = ?", (reply_id,))
-    return None if row is None else reply_from_row(row)
-
-
-async def update_ready_reply(
-    conn: aiosqlite.Connection,
-    reply_id: int,
-    *,
-    title_ar: str,
-    title_en: str,
-    body_ar: str,
-    body_en: str,
-    tags: Sequence[str],
-    active: bool,
-) -> ReadyReply:
-    row = await fetch_one(
-        conn,
-        "UPDATE ready_replies SET title_ar = ?, title_en = ?, body_ar = ?, body_en = ?, tags = ?, active = ?"
-        " WHERE id = ? RETURNING *",
-        (title_ar, title_en, body_ar, body_en, json_text(list(tags)), int(active), reply_id),
-    )
-    if row is None:
-        raise NotFound(f"no ready reply {reply_id}")
-    return reply_from_row(row)
-
-
-async def list_ready_replies(
-    conn: aiosqlite.Connection, query: str, *, include_inactive: bool, offset: int, limit: int
-) -> list[ReadyReply]:
-    """Replies whose title, body (either language) or tags contain ``query`` (all when empty)."""
-    sql = "SELECT * FROM ready_replies WHERE 1 = 1"
-    params: list[Any] = []
-    if not include_inactive:
-        sql += " AND active = 1"
-    if query.strip():
-        sql += (
-            " AND (title_ar LIKE ?1 ESCAPE '\\' OR title_en LIKE ?1 ESCAPE '\\' OR body_ar LIKE ?1 ESCAPE '\\'"
-            " OR body_en LIKE ?1 ESCAPE '\\' OR tags LIKE ?1 ESCAPE '\\')"
-        ).replace("?1", "?")
-        params.extend([like_pattern(query.strip())] * 5)
-    rows = await fetch_all(conn, sql + " ORDER BY active DESC, id LIMIT ? OFFSET ?", [*params, limit, offset])
-    return [reply_from_row(row) for row in rows]

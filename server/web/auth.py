@@ -34,13 +34,13 @@ from litestar.types import ASGIApp, Receive, Scope, Send
 
 from server.accounts import login
 from server.accounts.login import MAX_USERNAME
+from server.accounts.records import User
 from server.accounts.tokens import SESSION_COOKIE
 from server.engine.advance import READ_ONLY_REFUSAL
 from server.i18n import t
 from server.runtime import Runtime
 from server.settings import Settings
 from server.standing import reads_only
-from server.store.records import User
 from server.web.api import BEARER, errors
 from server.web.deps import CurrentUser, Lang, RuntimeDep, Viewer
 from server.web.forms import FieldProblem, read_post

@@ -1,7 +1,7 @@
 """What a handler may ask for by name (Litestar's dependency injection), provided once for the app.
 
 * ``runtime`` — the running :class:`~server.runtime.Runtime` (store, ticket service, catalogue);
-* ``viewer`` — the logged-in :class:`~server.store.records.User`, or None (anonymous);
+* ``viewer`` — the logged-in :class:`~server.accounts.records.User`, or None (anonymous);
 * ``user`` — the logged-in user; asking for it on a handler that has no login guard still answers
   the log-in redirect (pages) or 401 (API) for an anonymous request;
 * ``page_lang`` — the page's language (the cookie, then ``Accept-Language``, then the organisation's default);
@@ -23,11 +23,11 @@ from litestar.di import NamedDependency, Provide
 from litestar.params import SkipValidation
 from litestar.plugins.jinja import JinjaTemplateEngine
 
+from server.accounts.records import User
 from server.definitions.model import Language
 from server.i18n import negotiate
 from server.runtime import Runtime
 from server.standing import default_language
-from server.store.records import User
 from server.web.guards import LoginRequired, viewer_of
 
 __all__ = [

@@ -26,10 +26,10 @@ from litestar.exceptions import NotAuthorizedException, PermissionDeniedExceptio
 from litestar.handlers.base import BaseRouteHandler
 from litestar.response import Redirect
 
+from server.accounts.records import User
 from server.definitions.model import Capability
 from server.runtime import Runtime
 from server.standing import capable, staff
-from server.store.records import User
 
 __all__ = [
     "USER_SCOPE_KEY",

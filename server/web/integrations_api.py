@@ -8,12 +8,12 @@ from litestar import Controller, Response, post
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import JSONBody
 
+from server.accounts.records import IntegrationKey
 from server.channels import intake
 from server.channels.integration_models import IntakeAnswer, ItqanReport, MailAnswer, TawasulTicket
 from server.channels.mail import receive_mail
 from server.engine.model import Refusal
 from server.i18n import t
-from server.store.records import IntegrationKey
 from server.web.api import ApiError, errors, refusal_error
 from server.web.auth import AnyRequest
 from server.web.deps import ApiLang, RuntimeDep
