@@ -32,7 +32,7 @@ import tempfile
 from pathlib import Path
 
 import psycopg
-from bench_throughput import ROOT, cpu_seconds, databases, free_port, hey, wait_ready
+from bench_throughput import ROOT, cpu_seconds, databases, free_port, hey, khidma_command, wait_ready
 
 ACTION = "add_note"
 BODY = {"data": {"note": "تم التواصل مع العميل هاتفياً"}, "expected_version": 1}
@@ -136,10 +136,7 @@ def main() -> None:
                 return list(pg.execute(statement.replace("?", "%s").encode(), params).fetchall())
 
         base_port, port = free_port(), free_port()
-        command = [sys.executable, "-m", "server", "serve", "--port", str(port), "--db", str(db), "--demo"]
-        command += ["--no-rate-limits", "--no-worker"]
-        if args.workers > 1:
-            command += ["--workers", str(args.workers)]
+        command = khidma_command(port, db, args.workers, demo=True)
         baseline = subprocess.Popen(
             [
                 sys.executable,

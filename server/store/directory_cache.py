@@ -42,27 +42,18 @@ class DirectoryCache:
         stamp = self.stamp.current()
         if stamp is None:
             stamp = self.stamp.remember(await read_stamp())
-        found = self.get(key, stamp)
-        if found is None:
-            found = await query()
-            self.put(key, stamp, found)
-        return found
-
-    def get(self, key: Key, stamp: int) -> list[User] | None:
-        """The answer kept for ``key`` under ``stamp`` (None: ask the database)."""
-        if stamp != self._at:
+        if stamp != self._at:  # the directory changed: nothing kept stands
             self._answers.clear()
             self._at = stamp
-            return None
-        found = self._answers.get(key)
-        return None if found is None else list(found)
-
-    def put(self, key: Key, stamp: int, users: list[User]) -> None:
-        """Keep an answer read under ``stamp`` — unless the directory changed meanwhile."""
-        if stamp == self._at:
+        kept = self._answers.get(key)
+        if kept is not None:
+            return list(kept)
+        found = await query()
+        if stamp == self._at:  # unless this store changed a user while the query ran
             if len(self._answers) >= MOST:
                 self._answers.clear()
-            self._answers[key] = tuple(users)
+            self._answers[key] = tuple(found)
+        return found
 
     def forget(self) -> None:
         """This store changed a user: read the stamp again, keep nothing read before."""
