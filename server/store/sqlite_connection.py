@@ -84,7 +84,9 @@ DRAIN_GROUPS = 8
 ``Writer.run`` waiting for it gets its turn)."""
 
 Outcome = tuple[bool, Any]
-Queued = collections.deque[tuple[Callable[[sqlite3.Connection], Any], "asyncio.Future[Any]"]]
+Work = tuple[Callable[[sqlite3.Connection], Any], "asyncio.Future[Any]"]
+"""A queued ``run_sync`` transaction and the future its caller waits on."""
+Queued = collections.deque[Work]
 
 
 class WriteTurns:
@@ -147,7 +149,7 @@ def _group(conn: sqlite3.Connection, works: list[Callable[[sqlite3.Connection], 
     return outcomes
 
 
-Group = list[tuple[Callable[[sqlite3.Connection], Any], "asyncio.Future[Any]"]]
+Group = list[Work]
 Answered = tuple[Group, list[Outcome]]
 
 
