@@ -286,6 +286,12 @@ class Budgeted(NodeTransformer):
         return node
 
 
+_DICT_NAMES = frozenset(dir(dict))
+_NAMESPACE_NAMES = frozenset(dir(Namespace))
+_PLAIN_VALUES = frozenset({str, int, float, bool, type(None), list, dict, Namespace})
+"""The values a :class:`Namespace` field holds that cannot be a method (``wrap_str_format``'s case)."""
+
+
 class TemplateSandbox(ImmutableSandboxedEnvironment):
     """The sandbox, with no globals (no ``range``, ``cycler`` …) and a budget per render: loop
     iterations, characters produced, widths and repetitions, and the size of numbers (``**``, ``*``).
@@ -302,6 +308,24 @@ class TemplateSandbox(ImmutableSandboxedEnvironment):
         self.globals.clear()
         self.filters = {name: _guarded_filter(name, f) for name, f in self.filters.items()}
         self.filters.update({_LOOP: _loop, _OUTPUT: _output, _CONCAT: _concat, _VALUE: _value})
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        """``ticket.number`` and ``data.kind`` without the sandbox's general path, where that path's
+        answer is known: a plain dict has no attribute of that name (so the item, or undefined), and
+        a :class:`Namespace`'s field that is not a method is always safe. Anything else — a dict's own
+        method name (``links.items``), another type, a value that is a method — goes the general way.
+        Half of rendering a notification was that path (docs/performance.md)."""
+        kind = type(obj)
+        if kind is dict and attribute not in _DICT_NAMES:
+            try:
+                return obj[attribute]
+            except KeyError:
+                return self.undefined(obj=obj, name=attribute)
+        if kind is Namespace and attribute not in _NAMESPACE_NAMES:
+            value = obj[attribute]
+            if type(value) in _PLAIN_VALUES:
+                return value
+        return super().getattr(obj, attribute)
 
     def call_binop(self, context: Any, operator_: str, left: Any, right: Any) -> Any:
         if operator_ == "**":

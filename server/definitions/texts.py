@@ -186,7 +186,9 @@ def _generate(template: Template, context: Mapping[str, Any], limit: int, out: l
     token = CURRENT_BUDGET.set(Budget())
     try:
         length = 0
-        for chunk in template.generate(context):
+        # Template.generate's own steps, less the copy of the context (no globals to merge: the
+        # sandbox has none) and the traceback rewriting of an error (the caller keeps only its text)
+        for chunk in template.root_render_func(template.new_context(dict(context), shared=True)):
             length += len(chunk)
             if length > limit:
                 out.append(chunk[: max(0, limit - (length - len(chunk)))])

@@ -17,6 +17,8 @@ _JSON_ANY = msgspec.json.Decoder()
 
 def time_text(moment: datetime) -> str:
     """``2026-05-01T06:30:00.000000+00:00``; refuses naive datetimes."""
+    if moment.tzinfo is UTC:  # what the clock gives: nothing to convert
+        return moment.isoformat(timespec="microseconds")
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise ValueError(f"naive datetime {moment!r}: the store takes timezone-aware datetimes only")
     return moment.astimezone(UTC).isoformat(timespec="microseconds")

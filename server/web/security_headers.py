@@ -16,7 +16,6 @@ pages, 404s and refusals carry them too):
 
 from __future__ import annotations
 
-from litestar.datastructures import MutableScopeHeaders
 from litestar.types import Message, Scope
 
 __all__ = ["CSP", "security_headers"]
@@ -26,23 +25,28 @@ CSP = (
     "object-src 'none'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
 )
 
-_ALWAYS = {
-    "x-frame-options": "DENY",
-    "x-content-type-options": "nosniff",
-    "referrer-policy": "same-origin",
-}
+_ALWAYS = (
+    (b"x-frame-options", b"DENY"),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"same-origin"),
+)
+_CSP = (b"content-security-policy", CSP.encode("ascii"))
+_NO_STORE = (b"cache-control", b"no-store")
 
 
 async def security_headers(message: Message, scope: Scope) -> None:
-    """Add the headers above to the start of an HTTP answer (see the module's text)."""
+    """Add the headers above to the start of an HTTP answer (see the module's text): the raw header
+    list is read once and the missing ones appended (a header the answer sets itself is kept)."""
     if message["type"] != "http.response.start":
         return
-    headers = MutableScopeHeaders.from_message(message)
-    for name, value in _ALWAYS.items():
-        if name not in headers:
-            headers[name] = value
+    headers = message.get("headers")
+    if not isinstance(headers, list):
+        headers = list(headers or ())
+        message["headers"] = headers
+    present = {name.lower() for name, _ in headers}
+    headers.extend(pair for pair in _ALWAYS if pair[0] not in present)
     path = str(scope.get("path", ""))
-    if "content-security-policy" not in headers and not path.startswith("/schema"):
-        headers["content-security-policy"] = CSP
-    if "cache-control" not in headers and not path.startswith("/static/"):
-        headers["cache-control"] = "no-store"
+    if _CSP[0] not in present and not path.startswith("/schema"):
+        headers.append(_CSP)
+    if _NO_STORE[0] not in present and not path.startswith("/static/"):
+        headers.append(_NO_STORE)
