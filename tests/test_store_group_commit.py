@@ -211,3 +211,12 @@ async def test_checkpoints_run_off_the_writer_and_keep_the_wal_bounded(
         assert checkpointer.checkpoints >= 30
         assert restarts > 0
         assert max(seen) < written / 3  # without restarts it holds all 30 waves
+
+
+async def test_the_writers_savepoints_keep_their_rollback_pages_in_memory(store: SQLiteStore) -> None:
+    """``temp_store = MEMORY`` on the writer (set after the migrations): a grouped transaction's
+    sub-journal is a copy in memory, not writes to a temporary file (docs/performance.md); the readers
+    keep SQLite's default."""
+    writer = store._writer._conn
+    assert (await (await writer.execute("PRAGMA temp_store")).fetchone())[0] == 2
+    assert (await (await store._reader.execute("PRAGMA temp_store")).fetchone())[0] == 0
