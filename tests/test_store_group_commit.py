@@ -217,6 +217,7 @@ async def test_the_writers_savepoints_keep_their_rollback_pages_in_memory(store:
     """``temp_store = MEMORY`` on the writer (set after the migrations): a grouped transaction's
     sub-journal is a copy in memory, not writes to a temporary file (docs/performance.md); the readers
     keep SQLite's default."""
-    writer = store._writer._conn
-    assert (await (await writer.execute("PRAGMA temp_store")).fetchone())[0] == 2
-    assert (await (await store._reader.execute("PRAGMA temp_store")).fetchone())[0] == 0
+    writer = await store._writer._conn.execute_fetchall("PRAGMA temp_store")
+    reader = await store._reader.execute_fetchall("PRAGMA temp_store")
+    assert [tuple(row) for row in writer] == [(2,)]
+    assert [tuple(row) for row in reader] == [(0,)]
