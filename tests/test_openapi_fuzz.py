@@ -1,15 +1,17 @@
 """The OpenAPI document tells the truth: schemathesis generates requests from it (valid and invalid
 parameters and bodies) against a real ``khidma serve``, with a staff-and-export bearer token, and checks
-every answer — no 5xx, every status code and media type declared, every body of the declared shape.
+every answer — no 5xx, every status code and media type declared, every body of the declared shape —
+once on a SQLite file and once on a fresh schema of the tests' PostgreSQL cluster (``tests/pg.py``).
 
-Bounded: a few dozen examples per operation (a few hundred in all), well under two minutes."""
+Bounded: a few dozen examples per operation (a few hundred in all), well under two minutes a backend."""
 
 from __future__ import annotations
 
+import contextlib
+import os
 import subprocess
 import sys
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 import schemathesis
@@ -17,23 +19,41 @@ from hypothesis import HealthCheck, Phase, given, settings
 
 from server.cli import main
 from tests.conftest import running_server
+from tests.pg import BACKENDS, DATABASE, PgCluster
 
 EXAMPLES = 25
 
 
-@pytest.fixture(scope="module")
-def served_with_token(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
-    db = tmp_path_factory.mktemp("fuzz") / "k.db"
-    roles = ["--role", "customer_service", "--role", "administrator"]
-    assert main(["user", "add", "fuzzer", *roles, "--db", str(db)]) == 0
-    token = subprocess.run(
-        [sys.executable, "-m", "server", "token", "create", "fuzzer", "--db", str(db)],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.strip()
-    with running_server(Path(db), "--no-rate-limits") as base:
-        yield base, token
+@pytest.fixture(scope="module", params=BACKENDS)
+def served_with_token(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[str, str]]:
+    """A real ``khidma serve`` (a process of its own, for the whole module) and a bearer token."""
+    with contextlib.ExitStack() as stack:
+        if request.param == "sqlite":
+            db = str(tmp_path_factory.mktemp("fuzz") / "k.db")
+        else:
+            cluster: PgCluster = request.getfixturevalue("pg_cluster")
+            schema = f"fuzz_{os.getpid()}"
+            with cluster.connect(DATABASE) as conn:
+                conn.execute(f"CREATE SCHEMA {schema}")
+            stack.callback(_drop, cluster, schema)
+            db = cluster.url(DATABASE) + f"?options=-csearch_path%3D{schema}"
+        roles = ["--role", "customer_service", "--role", "administrator"]
+        assert main(["user", "add", "fuzzer", *roles, "--db", db]) == 0
+        token = subprocess.run(
+            [sys.executable, "-m", "server", "token", "create", "fuzzer", "--db", db],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        with running_server(db, "--no-rate-limits") as base:
+            yield base, token
+
+
+def _drop(cluster: PgCluster, schema: str) -> None:
+    with cluster.connect(DATABASE) as conn:
+        conn.execute(f"DROP SCHEMA {schema} CASCADE")
 
 
 def test_every_answer_is_declared_and_none_is_a_5xx(served_with_token: tuple[str, str]) -> None:

@@ -3,7 +3,9 @@ and never seconds of work on the event loop.
 
 ``LimitsMiddleware`` (after routing, so it knows the route) refuses:
 
-* an integer path parameter outside SQLite's range (``/api/tickets/99999999999999999999``): 404;
+* an integer path parameter outside SQLite's range (``/api/tickets/99999999999999999999``), or a text
+  one holding a control character (a NUL, which PostgreSQL refuses in text): 404; a control character
+  in the query string: 400;
 * an unsafe ``/api`` request whose body is not ``application/json``: 415 (a ``text/plain`` body is
   never parsed as JSON);
 * a JSON body over ``max_json_bytes`` (413), nested deeper than ``max_json_depth`` or holding more
@@ -268,11 +270,20 @@ def _replay(body: bytes, receive: Receive) -> Receive:
     return cast(Receive, replay)
 
 
-def _ids_in_range(scope: Scope) -> None:
+def _path_and_query_checked(scope: Scope) -> None:
+    """An integer path parameter outside SQLite's range, or a text one holding a control character
+    (``/api/export/services/%00x/versions``), names nothing: 404 — PostgreSQL refuses a NUL in a text
+    parameter outright, so without this the two backends would answer differently. A control character
+    in the query string is a 400."""
     params: dict[str, Any] = dict(scope.get("path_params") or {})
     for value in params.values():
         if isinstance(value, int) and not -SQLITE_MAX <= value <= SQLITE_MAX:
             raise NotFoundException("no such item / لا يوجد هذا العنصر")
+        if isinstance(value, str) and _CONTROL_TEXT.search(value):
+            raise NotFoundException("no such item / لا يوجد هذا العنصر")
+    query = scope.get("query_string") or b""
+    if query and (_has_control_bytes(query) or (b"%" in query and _CONTROL_PERCENT.search(query))):
+        raise InputRefused(400, "input_control_characters")
 
 
 _SUBMIT = re.compile(r"^(?:/services/[^/]+/apply/?|/api/services/[^/]+/tickets/?)$")
@@ -294,7 +305,7 @@ class LimitsMiddleware(ASGIMiddleware):
         return str(scope.get("path", "")).startswith("/static/")
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
-        _ids_in_range(scope)
+        _path_and_query_checked(scope)
         method = str(scope.get("method", "GET"))
         body = None
         if method in UNSAFE:
