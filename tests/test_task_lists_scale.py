@@ -504,3 +504,113 @@ async def test_postgresql_serves_free_text_and_due_order_from_its_indexes(
             TaskFilter(scope=EVERYTHING), TaskOrder(key="due", descending=False), offset=0, limit=25
         )
         assert "tickets_due" in plan_of(sql, params)
+
+
+async def test_a_ticket_is_never_updated_before_it_was_created(backend: Backend) -> None:
+    """A wall clock set back between a ticket's creation and a change leaves ``updated_at`` at
+    ``created_at`` (both backends; SQLite's task lists rely on it, migration 0016)."""
+    store = backend.store
+    version = await store.publish_definition("svc", {"v": 1}, "h1", created_by=None, note="", now=NOW)
+    ticket, _ = await store.create_ticket(_new_ticket(version.id, 0, "x"), [_event(NOW)], [], [], now=NOW)
+    earlier = NOW - 2 * HOUR
+    moved = await store.apply_change(
+        ticket.id,
+        1,
+        TicketChange(
+            state="t",
+            category="in_progress",
+            department=ticket.department,
+            assignee_role=None,
+            assignee_user=None,
+            vars={},
+            closed=False,
+        ),
+        [_event(earlier)],
+        [],
+        [],
+        cancel_pending_timers=False,
+        now=earlier,
+    )
+    assert moved.updated_at == ticket.created_at == NOW
+    assert await store.get_ticket(ticket.id) == moved
+    later = await store.apply_change(
+        ticket.id,
+        2,
+        TicketChange(
+            state="t",
+            category="open",
+            department=ticket.department,
+            assignee_role=None,
+            assignee_user=None,
+            vars={},
+            closed=False,
+        ),
+        [_event(NOW + HOUR)],
+        [],
+        [],
+        cancel_pending_timers=False,
+        now=NOW + HOUR,
+    )
+    assert later.updated_at == NOW + HOUR
+
+
+async def test_a_wide_date_range_oldest_update_first_walks_from_its_start(
+    backend: Backend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Oldest update first, a creation-date range many tickets fall in is read by walking
+    ``tickets_updated`` from the range's start, testing each ticket's date (SQLite; PostgreSQL's planner
+    chooses its own way): the same page as through the date index, however many older tickets were
+    updated before the range began."""
+    from server.store import sqlite_tasks
+
+    monkeypatch.setattr(sqlite_tasks, "WIDE", 5)
+    store = backend.store
+    version = await store.publish_definition("svc", {"v": 1}, "h1", created_by=None, note="", now=NOW)
+    made = []
+    for n in range(40):
+        at = NOW + n * HOUR
+        ticket, _ = await store.create_ticket(_new_ticket(version.id, n, None), [_event(at)], [], [], now=at)
+        made.append(ticket)
+    # a few old tickets touched after the range began (walked past), the rest never again
+    for ticket in made[:30:7]:
+        at = NOW + 45 * HOUR
+        await store.apply_change(
+            ticket.id,
+            1,
+            TicketChange(
+                state="t",
+                category="in_progress",
+                department=ticket.department,
+                assignee_role=None,
+                assignee_user=None,
+                vars={},
+                closed=False,
+            ),
+            [_event(at)],
+            [],
+            [],
+            cancel_pending_timers=False,
+            now=at,
+        )
+    start, before = NOW + 20 * HOUR, NOW + 35 * HOUR
+    task_filter = TaskFilter(scope=EVERYTHING, created_from=start, created_before=before)
+    oldest = TaskOrder.parse("updated")
+    expected = sorted(
+        (t for t in await _all(store) if start <= t.created_at < before), key=lambda t: (t.updated_at, t.id)
+    )
+    page = await store.list_tasks(task_filter, oldest, offset=2, limit=5)
+    assert [t.id for t in page] == [t.id for t in expected[2:7]]
+    if backend.store.__class__.__name__ == "SQLiteStore":
+        reader = backend.store._reader  # type: ignore[attr-defined]
+        assert await sqlite_tasks.walk_reaches_dates(reader, task_filter, oldest)
+        sql, params = sqlite_tasks.list_sql(
+            task_filter, oldest, offset=2, limit=5, way=sqlite_tasks.Way(date_index=False)
+        )
+        plan = " ".join(str(row[-1]) for row in backend.query(f"EXPLAIN QUERY PLAN {sql}", tuple(params)))
+        assert "tickets_updated (updated_at>?)" in plan, plan
+
+
+async def _all(store: Store) -> list[Any]:
+    return list(
+        await store.list_tasks(TaskFilter(scope=EVERYTHING), TaskOrder.parse("created"), offset=0, limit=1000)
+    )

@@ -91,7 +91,7 @@ async def _migrate_ticket(
         conn,
         "UPDATE tickets SET definition_version_id = %s, state = %s, category = %s, department = %s,"
         " assignee_role = %s, assignee_user = %s, vars = %s::json, data = %s::json,"
-        " search_text = COALESCE(%s, search_text), updated_at = %s,"
+        " search_text = COALESCE(%s, search_text), updated_at = GREATEST(%s, created_at),"
         " closed_at = CASE WHEN %s THEN COALESCE(closed_at, %s) ELSE NULL END,"
         f" version = version + 1 WHERE id = %s RETURNING {TICKET_COLUMNS}",
         (

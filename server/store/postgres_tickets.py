@@ -121,7 +121,8 @@ def _require_events(events: Sequence[NewEvent]) -> None:
 
 _UPDATE = (
     "UPDATE tickets SET state = %s, category = %s, department = %s, assignee_role = %s, assignee_user = %s,"
-    " vars = %s::json, closed_at = CASE WHEN %s THEN COALESCE(closed_at, %s) ELSE NULL END, updated_at = %s,"
+    " vars = %s::json, closed_at = CASE WHEN %s THEN COALESCE(closed_at, %s) ELSE NULL END,"
+    " updated_at = GREATEST(%s, created_at),"
     f" version = version + 1 WHERE id = %s RETURNING {TICKET_COLUMNS}"
 )
 

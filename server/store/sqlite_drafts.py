@@ -92,7 +92,7 @@ async def migrate_ticket(
         conn,
         "UPDATE tickets SET definition_version_id = ?, state = ?, category = ?, department = ?,"
         " assignee_role = ?, assignee_user = ?, vars = ?, data = ?,"
-        " search_text = COALESCE(?, search_text), updated_at = ?,"
+        " search_text = COALESCE(?, search_text), updated_at = max(?, created_at),"
         " closed_at = CASE WHEN ? THEN COALESCE(closed_at, ?) ELSE NULL END,"
         " version = version + 1 WHERE id = ? AND version = ? RETURNING *",
         (

@@ -144,10 +144,10 @@ async def _count_upto(conn: aiosqlite.Connection, index: str, clauses: list[str]
 async def walk_reaches_dates(conn: aiosqlite.Connection, task_filter: TaskFilter, order: TaskOrder) -> bool:
     """Whether a list in update or due order should walk its index testing each ticket's creation date: the
     range is wide (at least ``WIDE`` tickets of all, from ``tickets_created``) and the walk reaches it
-    soon — fewer than ``WIDE`` tickets (of all, from ``tickets_updated``) were updated on the walk's side
-    of the range (after its end, newest first; before its start, oldest first). A ticket is updated at
-    or after its creation, so a range months back, walked newest first, would be reached only after
-    every later ticket: that one is read through the date index and sorted. By due time the walk is
+    soon. A ticket is updated at or after its creation (every write keeps it; migration 0016), so oldest
+    first the walk starts at the range's start (``where`` adds ``updated_at >= start``); newest first it
+    must pass every ticket updated after the range's end, so it walks only when fewer than ``WIDE`` were
+    (from ``tickets_updated``) — a range months back is read through the date index and sorted. By due time the walk is
     that of the newest first (the tickets with a due time, walked first, are few). Two counts stopped
     at a thousand: about a millisecond."""
     start, before = task_filter.created_from, task_filter.created_before
@@ -162,11 +162,9 @@ async def walk_reaches_dates(conn: aiosqlite.Connection, task_filter: TaskFilter
         return False
     # by due time: the tickets with a due time (few: the partial index) first, then the rest newest first
     newest_first = order.descending or order.key == "due"
-    edge = before if newest_first else start
-    if edge is None:
-        return True
-    ahead = "updated_at >= ?" if newest_first else "updated_at < ?"
-    return await _count_upto(conn, "tickets_updated", [ahead], [time_text(edge)]) < WIDE
+    if not newest_first or before is None:
+        return True  # oldest first the walk starts at the range's start (``where``: ``updated_at >= start``)
+    return await _count_upto(conn, "tickets_updated", ["updated_at >= ?"], [time_text(before)]) < WIDE
 
 
 async def choose_way(
@@ -220,6 +218,11 @@ def where(
     if task_filter.created_from is not None:
         clauses.append(f"{created} >= ?")
         params.append(time_text(task_filter.created_from))
+        if not date_index:
+            # no ticket created since the range's start was updated before it (migration 0016): the walk
+            # of ``tickets_updated`` starts there oldest first, and stops there newest first
+            clauses.append("t.updated_at >= ?")
+            params.append(time_text(task_filter.created_from))
     if task_filter.created_before is not None:
         clauses.append(f"{created} < ?")
         params.append(time_text(task_filter.created_before))

@@ -246,8 +246,8 @@ def apply_change(
     row = rows.one(
         conn,
         "UPDATE tickets SET state = ?, category = ?, department = ?, assignee_role = ?, assignee_user = ?,"
-        " vars = ?, closed_at = CASE WHEN ? THEN COALESCE(closed_at, ?) ELSE NULL END, updated_at = ?,"
-        " version = version + 1 WHERE id = ? AND version = ? RETURNING *",
+        " vars = ?, closed_at = CASE WHEN ? THEN COALESCE(closed_at, ?) ELSE NULL END,"
+        " updated_at = max(?, created_at), version = version + 1 WHERE id = ? AND version = ? RETURNING *",
         (
             change.state,
             change.category,
