@@ -614,3 +614,38 @@ async def _all(store: Store) -> list[Any]:
     return list(
         await store.list_tasks(TaskFilter(scope=EVERYTHING), TaskOrder.parse("created"), offset=0, limit=1000)
     )
+
+
+async def test_a_short_rare_text_is_found_in_one_pass_and_read_by_id(
+    backend: Backend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A text under three characters that few tickets hold: SQLite finds its matches in one pass over
+    the table and reads them by id, rather than walking a big list's index testing every ticket (11 s
+    at a million); a common one, or a small list, is still walked. The same pages either way, on both
+    backends."""
+    from server.store import sqlite_tasks
+
+    monkeypatch.setattr(sqlite_tasks, "COMMON", 5)
+    store = backend.store
+    version = await store.publish_definition("svc", {"v": 1}, "h1", created_by=None, note="", now=NOW)
+    texts = {}
+    for n in range(30):
+        at = NOW + n * HOUR
+        text = normalize(f"طلب رقم {n} " + ("زق نادر" if n in (4, 17) else "عادي"))
+        ticket, _ = await store.create_ticket(_new_ticket(version.id, n, text), [_event(at)], [], [], now=at)
+        texts[ticket.id] = text
+    newest = TaskOrder.parse("-updated")
+    for query, small in (("زق", 0), ("زق", 10_000), ("طل", 0), ("ع", 0)):
+        monkeypatch.setattr(sqlite_tasks, "SMALL_FILTER", small)
+        task_filter = TaskFilter(scope=EVERYTHING, text=search_query(query))
+        expected = sorted((i for i, t in texts.items() if search_query(query) in t), reverse=True)
+        page = await store.list_tasks(task_filter, newest, offset=0, limit=50)
+        assert [t.id for t in page] == expected, (query, small)
+        assert [t.id for t in await store.list_tasks(task_filter, newest, offset=1, limit=1)] == expected[1:2]
+        if backend.store.__class__.__name__ == "SQLiteStore":
+            reader = backend.store._reader  # type: ignore[attr-defined]
+            way = await sqlite_tasks.choose_way(reader, task_filter, newest, end=50)
+            rare = query == "زق" and small == 0
+            assert (way.ids is not None) == rare, (query, small)
+            if rare:
+                assert sorted(way.ids or ()) == sorted(expected)

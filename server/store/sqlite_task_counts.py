@@ -29,7 +29,7 @@ from server.store.sqlite_tasks import (
     TRIGRAM,
     count_sql,
     count_tasks,
-    counted_by_day,
+    filter_size,
     text_match,
     where,
 )
@@ -52,16 +52,6 @@ async def text_matches(conn: aiosqlite.Connection, text: str, limit: int) -> int
         (text_match(text), limit),
     )
     return int(row[0]) if row is not None else 0
-
-
-async def filter_size(conn: aiosqlite.Connection, task_filter: TaskFilter) -> int | None:
-    """How many tickets ``task_filter`` selects without its text (its category included), from the
-    aggregates; None when they cannot say (a requester in the read scope)."""
-    plain = msgspec.structs.replace(task_filter, text=None)
-    if not counted_by_day(plain):
-        return None
-    counts = await count_tasks(conn, plain)
-    return counts.get(plain.category, 0) if plain.category else sum(counts.values())
 
 
 async def reads_an_index(conn: aiosqlite.Connection, sql: str, params: list[object]) -> bool:
