@@ -19,6 +19,9 @@ ratios of both backends are to one yardstick) — then, for each run, drives one
 * open loop: `--rate` requests/s offered (hey's `-q` per connection), to read p99 at a fixed load;
 * the form page `GET /services/inquiries/apply` (Arabic) at 300/s offered.
 
+`--pg-socket`: khidma (and the `--before` checkout) reach the fresh cluster through its Unix socket, as a
+server on the same machine as its database usually does, instead of TCP on loopback.
+
 Each figure is the median of the runs; the ratio is khidma's median over the baseline's median in the
 same invocation, so a busy machine moves both. Also measures the cold start of `khidma serve` (process
 start to the first 200 of `/healthz`, on an existing database: the second start).
@@ -151,6 +154,9 @@ def databases(
             with psycopg.connect(url, autocommit=True) as conn:
                 conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(f"khidma_{name}")))
             made[name] = url.rsplit("/", 1)[0] + f"/khidma_{name}"
+            if args.pg_socket and cluster is not None:  # the cluster's Unix socket, in its directory
+                port = url.rsplit(":", 1)[1].split("/")[0]
+                made[name] = f"postgresql://postgres@/khidma_{name}?host={cluster}&port={port}"
         return made[name]
 
     postmaster = None
@@ -175,6 +181,12 @@ def main() -> None:
     parser.add_argument("--backend", choices=["sqlite", "postgresql"], default="sqlite")
     parser.add_argument(
         "--pg-url", help="with --backend postgresql: an empty database to use, not a fresh cluster"
+    )
+    parser.add_argument(
+        "--pg-socket",
+        action="store_true",
+        help="with --backend postgresql: khidma reaches the fresh cluster through its Unix socket (as on"
+        " one machine, libpq's default) instead of TCP on loopback",
     )
     parser.add_argument(
         "--before",
