@@ -10,13 +10,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-import msgspec
-
-from server.store.interface_tasks import COUNT_BOUND
 from server.store.postgres_codec import PgBase, Row, execute_many, like_pattern, moment, nocase_like
 from server.store.postgres_tickets import TICKET_COLUMNS, ticket_from_row
-from server.store.records import TaskCounts, TaskFilter, TaskOrder, TaskRow, Ticket
-from server.store.task_clauses import POSTGRES, bounded, scope_clause, view_clauses
+from server.store.records import TaskFilter, TaskOrder, TaskRow, Ticket
+from server.store.task_clauses import POSTGRES, scope_clause, view_clauses
 
 
 def where(task_filter: TaskFilter, *, with_category: bool = True) -> tuple[str, list[Any]]:
@@ -114,7 +111,8 @@ def list_sql(task_filter: TaskFilter, order: TaskOrder, *, offset: int, limit: i
 
 
 def count_sql(task_filter: TaskFilter) -> tuple[str, list[Any]]:
-    """The counts per category (the tickets themselves: PostgreSQL keeps no ``ticket_counts``)."""
+    """The counts per category (its category aside) from the tickets themselves — for the lists no
+    aggregate counts (``postgres_task_counts``: free text, a requester in the read scope)."""
     clause, params = where(task_filter, with_category=False)
     return f"SELECT t.category, COUNT(*) AS n FROM tickets t WHERE {clause} GROUP BY t.category", params
 
@@ -132,32 +130,6 @@ class PgTasksMixin(PgBase):
         columns = "t.id, t.updated_at, t.due_at" if order.key == "due" else "t.id"
         sql, params = _page(task_filter, order, columns, offset=offset, limit=limit)
         return [int(row["id"]) for row in await self._all(sql, params)]
-
-    async def count_tasks(self, task_filter: TaskFilter) -> dict[str, int]:
-        sql, params = count_sql(task_filter)
-        return {row["category"]: int(row["n"]) for row in await self._all(sql, params)}
-
-    async def count_tasks_bounded(
-        self, task_filter: TaskFilter, *, bound: int = COUNT_BOUND, category_aside: bool = True
-    ) -> TaskCounts:
-        """Without free text, exact (the tickets counted, as ``count_tasks``); with it, at most ``bound``
-        + 1 of the tickets read (``LIMIT``: the planner's choice of the trigram index or the filter's
-        own), past ``bound`` "more than ``bound``" — the same answers as SQLite's."""
-        narrowed = msgspec.structs.replace(task_filter, category=None) if category_aside else task_filter
-        if not narrowed.text:
-            if narrowed.category is None:
-                return TaskCounts(counts=await self.count_tasks(narrowed))
-            clause, params = where(narrowed)
-            rows = await self._all(f"SELECT COUNT(*) AS n FROM tickets t WHERE {clause}", params)
-            n = int(rows[0]["n"]) if rows else 0
-            return TaskCounts(counts={narrowed.category: n} if n else {})
-        clause, params = where(narrowed)
-        rows = await self._all(
-            "SELECT s.category, COUNT(*) AS n FROM"
-            f" (SELECT t.category FROM tickets t WHERE {clause} LIMIT %s) s GROUP BY s.category",
-            [*params, bound + 1],
-        )
-        return bounded({row["category"]: int(row["n"]) for row in rows}, bound)
 
     async def tickets_without_search_text(self, limit: int) -> list[Ticket]:
         rows = await self._all(

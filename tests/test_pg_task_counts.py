@@ -1,0 +1,225 @@
+"""PostgreSQL's task-list counts from append-only deltas and their summaries (pg migration 0008,
+``server/store/postgres_task_counts.py``): exact under many concurrent writers and folds, folded by one
+process at a time, filled by the migration over existing tickets and by ``khidma migrate-store``."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import random
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+
+from server.access import ReadScope
+from server.store import postgres_task_counts
+from server.store.copy import copy_store
+from server.store.open import open_any
+from server.store.postgres import PostgresStore, open_postgres
+from server.store.postgres_migrate import load_pg_migrations, migrate
+from server.store.postgres_tasks import count_sql
+from server.store.records import NewEvent, NewTicket, TaskCounts, TaskFilter, TicketChange
+from server.store.sqlite import SQLiteStore
+
+NOW = datetime(2026, 5, 1, 9, 0, tzinfo=UTC)
+HOUR = timedelta(hours=1)
+EVERYTHING = ReadScope(everything=True)
+CATEGORIES = ("open", "in_progress", "waiting", "closed")
+HOLDERS = ((None, None, None), ("it", "it_staff", None), ("hr", None, "u-ali"), ("it", None, "u-huda"))
+
+FILTERS = [
+    TaskFilter(scope=EVERYTHING),
+    TaskFilter(scope=ReadScope(departments=frozenset({"it"}))),
+    TaskFilter(scope=EVERYTHING, held_by=frozenset({"hr"}), unheld=True),
+    TaskFilter(
+        scope=EVERYTHING, assigned_user="u-huda", queue_roles=frozenset({"it_staff"}), queue_department="it"
+    ),
+    TaskFilter(scope=EVERYTHING, service="other", channel="email"),
+    TaskFilter(scope=EVERYTHING, state="s2", category="closed"),
+    # creation dates: whole UTC days inside, partial days at the edges, and none
+    TaskFilter(scope=EVERYTHING, created_from=NOW - 30 * HOUR, created_before=NOW + 50 * HOUR),
+    TaskFilter(scope=EVERYTHING, created_from=NOW + 3 * HOUR),
+    TaskFilter(scope=ReadScope(services=frozenset({"svc"})), created_before=NOW + 20 * HOUR),
+    TaskFilter(scope=EVERYTHING, created_from=NOW + HOUR, created_before=NOW + 5 * HOUR),
+]
+
+
+@pytest.fixture
+async def store(pg_url: str, tmp_path: Path) -> AsyncIterator[PostgresStore]:
+    async with await open_postgres(pg_url, tmp_path / "files") as opened:
+        yield opened
+
+
+def new_ticket(definition_id: int, n: int) -> NewTicket:
+    department, role, user = HOLDERS[n % len(HOLDERS)]
+    return NewTicket(
+        service_id=("svc", "other")[n % 2],
+        definition_version_id=definition_id,
+        state="s1",
+        category=CATEGORIES[n % 3],
+        department=department,
+        assignee_role=role,
+        assignee_user=user,
+        channel=("web", "email", "web")[n % 3],
+        requester_id=None,
+        data={},
+        vars={},
+        search_text=f"ticket {n}",
+    )
+
+
+def event(at: datetime) -> NewEvent:
+    return NewEvent(
+        at=at,
+        actor_id=None,
+        actor_name="x",
+        action="act",
+        from_state=None,
+        to_state="s",
+        data={},
+        visibility="public",
+        kind="action",
+    )
+
+
+async def counted(store: PostgresStore, task_filter: TaskFilter) -> dict[str, int]:
+    """The counts from the tickets themselves (what the aggregates must equal)."""
+    sql, params = count_sql(task_filter)
+    return {row["category"]: int(row["n"]) for row in await store._all(sql, params)}
+
+
+async def deltas(pg_url: str) -> int:
+    async with await psycopg.AsyncConnection.connect(pg_url, autocommit=True) as conn:
+        cursor = await conn.execute("SELECT count(*) FROM ticket_count_deltas")
+        row = await cursor.fetchone()
+        return int(row[0]) if row else 0
+
+
+async def test_counts_stay_exact_under_concurrent_writers_readers_and_folds(
+    store: PostgresStore, pg_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(postgres_task_counts, "COMPACT_AT", 7)  # fold often, while writes are in flight
+    other = await open_postgres(pg_url, tmp_path / "files")  # a second process's store
+    try:
+        version = await store.publish_definition("svc", {}, "h", created_by=None, note="", now=NOW)
+        rng = random.Random(14)
+
+        async def create(n: int) -> None:
+            writer = (store, other)[n % 2]
+            at = NOW + (n % 9 - 3) * 7 * HOUR  # creation days around NOW
+            ticket, _ = await writer.create_ticket(new_ticket(version.id, n), [event(at)], [], [], now=at)
+            for step in range(n % 4):  # then moved: state, category, holder
+                department, role, user = HOLDERS[rng.randrange(len(HOLDERS))]
+                change = TicketChange(
+                    state=f"s{step + 2}",
+                    category=CATEGORIES[rng.randrange(len(CATEGORIES))],
+                    department=department,
+                    assignee_role=role,
+                    assignee_user=user,
+                    vars={},
+                    closed=False,
+                )
+                ticket = await writer.apply_change(
+                    ticket.id,
+                    ticket.version,
+                    change,
+                    [event(at)],
+                    [],
+                    [],
+                    cancel_pending_timers=False,
+                    now=at,
+                )
+
+        async def read(n: int) -> None:
+            reader = (store, other)[n % 2]
+            await reader.count_tasks(FILTERS[n % len(FILTERS)])
+
+        await asyncio.gather(*(create(n) for n in range(120)), *(read(n) for n in range(60)))
+        for task_filter, reader in itertools.product(FILTERS, (store, other)):
+            assert await reader.count_tasks(task_filter) == await counted(store, task_filter), task_filter
+        assert sum((await store.count_tasks(FILTERS[0])).values()) == 120
+        await create(120)  # deltas fewer than COMPACT_AT: counted from the summaries and the deltas
+        await create(122)
+        assert 0 < await deltas(pg_url) < postgres_task_counts.COMPACT_AT
+        for task_filter in FILTERS:
+            assert await store.count_tasks(task_filter) == await counted(store, task_filter), task_filter
+        assert await deltas(pg_url) > 0
+        # folded whole (no fold at all below): the same counts from the summaries alone
+        async with await psycopg.AsyncConnection.connect(pg_url, autocommit=True) as conn:
+            assert await postgres_task_counts.compact(conn)
+        assert await deltas(pg_url) == 0
+        monkeypatch.setattr(postgres_task_counts, "COMPACT_AT", 10**9)
+        for task_filter in FILTERS:
+            assert await store.count_tasks(task_filter) == await counted(store, task_filter), task_filter
+            narrowed = TaskFilter(scope=task_filter.scope, category="open")
+            assert await store.count_tasks_bounded(narrowed, bound=1, category_aside=False) == TaskCounts(
+                counts={c: n for c, n in (await counted(store, narrowed)).items() if c == "open"}
+            )
+    finally:
+        await other.close()
+
+
+async def test_two_folds_at_once_lose_and_double_nothing(store: PostgresStore, pg_url: str) -> None:
+    version = await store.publish_definition("svc", {}, "h", created_by=None, note="", now=NOW)
+    for n in range(30):
+        await store.create_ticket(new_ticket(version.id, n), [event(NOW)], [], [], now=NOW)
+    async with (
+        await psycopg.AsyncConnection.connect(pg_url, autocommit=True) as one,
+        await psycopg.AsyncConnection.connect(pg_url, autocommit=True) as two,
+    ):
+        async with one.transaction():  # one holds the fold's lock: the other does not fold
+            await one.execute(postgres_task_counts.COMPACT_LOCK)
+            assert await postgres_task_counts.compact(two) is None
+        folded = await asyncio.gather(postgres_task_counts.compact(one), postgres_task_counts.compact(two))
+    assert sorted(folded, key=lambda n: -1 if n is None else n)[-1] == 30
+    assert await deltas(pg_url) == 0
+    assert await store.count_tasks(FILTERS[0]) == await counted(store, FILTERS[0])
+    assert sum((await store.count_tasks(FILTERS[0])).values()) == 30
+
+
+async def test_the_migration_counts_the_tickets_already_there(pg_url: str, tmp_path: Path) -> None:
+    before = tuple(m for m in load_pg_migrations() if m.version < 8)
+    async with await psycopg.AsyncConnection.connect(pg_url, autocommit=True) as conn:
+        await migrate(conn, now=NOW, migrations=before)
+        await conn.execute(
+            "INSERT INTO definition_versions (service_id, version, bundle, content_hash, created_at, note)"
+            " VALUES ('svc', 1, '{}', 'h', %s, '')",
+            (NOW,),
+        )
+        for n in range(12):
+            department, role, user = HOLDERS[n % len(HOLDERS)]
+            await conn.execute(
+                "INSERT INTO tickets (number, tracking_code, service_id, definition_version_id, state, category,"
+                " department, assignee_role, assignee_user, channel, data, vars, version, created_at, updated_at)"
+                " VALUES (%s, %s, %s, 1, 's1', %s, %s, %s, %s, 'web', '{}', '{}', 1, %s, %s)",
+                (f"n{n}", f"c{n}", ("svc", "other")[n % 2], CATEGORIES[n % 3], department, role, user)
+                + (NOW + n * 5 * HOUR,) * 2,
+            )
+    async with await open_postgres(pg_url, tmp_path / "files") as store:  # applies 0008
+        assert await deltas(pg_url) == 0
+        for task_filter in FILTERS:
+            assert await store.count_tasks(task_filter) == await counted(store, task_filter), task_filter
+
+
+async def test_a_copy_from_sqlite_counts_as_the_source(pg_url: str, tmp_path: Path) -> None:
+    source = tmp_path / "k.db"
+    lite: Any = await open_any(str(source), tmp_path / "files")
+    assert isinstance(lite, SQLiteStore)
+    try:
+        version = await lite.publish_definition("svc", {}, "h", created_by=None, note="", now=NOW)
+        for n in range(25):
+            at = NOW + (n % 5 - 2) * 11 * HOUR
+            await lite.create_ticket(new_ticket(version.id, n), [event(at)], [], [], now=at)
+        expected = [await lite.count_tasks(task_filter) for task_filter in FILTERS]
+    finally:
+        await lite.close()
+    await copy_store(str(source), pg_url)
+    assert await deltas(pg_url) == 0  # folded before the copy committed
+    async with await open_postgres(pg_url, tmp_path / "pg-files") as store:
+        assert [await store.count_tasks(task_filter) for task_filter in FILTERS] == expected
+        for task_filter in FILTERS:
+            assert await store.count_tasks(task_filter) == await counted(store, task_filter)
