@@ -41,8 +41,11 @@ COMPACT_LOCK = "SELECT pg_try_advisory_xact_lock(hashtext('khidma-task-counts:' 
 """The fold's lock, per schema (several khidma schemas may share one database)."""
 
 _DIMENSIONS = "department, assignee_role, assignee_user, service_id, channel, state, category"
-_KEY = "service_id, state, channel, department, assignee_role, assignee_user, category"
-"""The summaries' unique key (``UNIQUE NULLS NOT DISTINCT``), which a fold's upsert names."""
+_KEY = (
+    "service_id, state, channel, category, COALESCE(department, ''), (department IS NULL),"
+    " COALESCE(assignee_role, ''), (assignee_role IS NULL), COALESCE(assignee_user, ''), (assignee_user IS NULL)"
+)
+"""The summaries' unique key (a NULL holder a value of its own), which a fold's upsert names."""
 
 _FOLD = f"""
 WITH moved AS (DELETE FROM ticket_count_deltas RETURNING day, {_DIMENSIONS}, n),

@@ -13,7 +13,7 @@
 -- advisory lock so two processes do not fold at once; a writer never touches a summary row).
 
 -- The tickets per combination of the columns a list's view and filters name: holder, service,
--- channel, state, category (NULL holders are one combination: NULLS NOT DISTINCT).
+-- channel, state, category.
 CREATE TABLE ticket_counts (
     department     text,
     assignee_role  text,
@@ -22,9 +22,13 @@ CREATE TABLE ticket_counts (
     channel        text   NOT NULL,
     state          text   NOT NULL,
     category       text   NOT NULL,
-    n              bigint NOT NULL,
-    UNIQUE NULLS NOT DISTINCT (service_id, state, channel, department, assignee_role, assignee_user, category)
+    n              bigint NOT NULL
 );
+-- One row per combination, a NULL holder one value of its own (UNIQUE NULLS NOT DISTINCT needs
+-- PostgreSQL 15; this works from 13): a fold's upsert names these expressions.
+CREATE UNIQUE INDEX ticket_counts_key ON ticket_counts
+    (service_id, state, channel, category, COALESCE(department, ''), (department IS NULL),
+     COALESCE(assignee_role, ''), (assignee_role IS NULL), COALESCE(assignee_user, ''), (assignee_user IS NULL));
 
 -- The same per UTC day of creation: a range of dates sums the whole days inside it from here and
 -- counts the tickets of the partial days at its edges (the organisation's days are not UTC days).
@@ -37,10 +41,11 @@ CREATE TABLE ticket_day_counts (
     channel        text   NOT NULL,
     state          text   NOT NULL,
     category       text   NOT NULL,
-    n              bigint NOT NULL,
-    UNIQUE NULLS NOT DISTINCT (day, service_id, state, channel, department, assignee_role, assignee_user,
-                               category)
+    n              bigint NOT NULL
 );
+CREATE UNIQUE INDEX ticket_day_counts_key ON ticket_day_counts
+    (day, service_id, state, channel, category, COALESCE(department, ''), (department IS NULL),
+     COALESCE(assignee_role, ''), (assignee_role IS NULL), COALESCE(assignee_user, ''), (assignee_user IS NULL));
 
 -- What the ticket writes changed since the last fold: append-only between folds, read whole.
 CREATE TABLE ticket_count_deltas (
