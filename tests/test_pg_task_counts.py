@@ -22,7 +22,7 @@ from server.store.open import open_any
 from server.store.postgres import PostgresStore, open_postgres
 from server.store.postgres_migrate import load_pg_migrations, migrate
 from server.store.postgres_tasks import count_sql
-from server.store.records import NewEvent, NewTicket, TaskCounts, TaskFilter, TicketChange
+from server.store.records import NewEvent, NewTicket, TaskCounts, TaskFilter, TaskOrder, TicketChange
 from server.store.sqlite import SQLiteStore
 
 NOW = datetime(2026, 5, 1, 9, 0, tzinfo=UTC)
@@ -223,3 +223,20 @@ async def test_a_copy_from_sqlite_counts_as_the_source(pg_url: str, tmp_path: Pa
         assert [await store.count_tasks(task_filter) for task_filter in FILTERS] == expected
         for task_filter in FILTERS:
             assert await store.count_tasks(task_filter) == await counted(store, task_filter)
+
+
+async def test_list_queries_are_planned_for_their_values_every_time(pg_url: str, tmp_path: Path) -> None:
+    """Never prepared: psycopg prepares a statement run five times on a connection, and PostgreSQL may
+    then keep a generic plan, blind to the text, dates and departments that decide a list's plan."""
+    async with await open_postgres(pg_url, tmp_path / "files", pool_size=1) as store:
+        version = await store.publish_definition("svc", {}, "h", created_by=None, note="", now=NOW)
+        await store.create_ticket(new_ticket(version.id, 1), [event(NOW)], [], [], now=NOW)
+        for task_filter in [*FILTERS, TaskFilter(scope=EVERYTHING, text="ticket")] * 6:
+            await store.list_tasks(task_filter, TaskOrder(), offset=0, limit=25)
+            await store.list_task_ids(task_filter, TaskOrder(key="due"), offset=0, limit=25)
+            await store.count_tasks(task_filter)
+            await store.count_tasks_bounded(task_filter, bound=10)
+        prepared = [
+            row["statement"] for row in await store._all("SELECT statement FROM pg_prepared_statements")
+        ]
+        assert not [statement for statement in prepared if "tickets t" in statement], prepared

@@ -27,8 +27,8 @@ from typing import Any
 import msgspec
 
 from server.store.interface_tasks import COUNT_BOUND
-from server.store.postgres_codec import Conn, PgBase, fetch_all, fetch_one
-from server.store.postgres_tasks import count_sql, where
+from server.store.postgres_codec import Conn, PgBase, fetch_one
+from server.store.postgres_tasks import count_sql, fetch_planned, where
 from server.store.records import TaskCounts, TaskFilter
 from server.store.sqlite_tasks import counted_by_day, utc_midnight
 from server.store.task_clauses import bounded
@@ -128,14 +128,15 @@ def aggregate_sql(task_filter: TaskFilter) -> tuple[str, list[Any]]:
 
 class PgTaskCountsMixin(PgBase):
     async def count_tasks(self, task_filter: TaskFilter) -> dict[str, int]:
-        if not counted_by_day(task_filter):
-            sql, params = count_sql(task_filter)
-            return {row["category"]: int(row["n"]) for row in await self._all(sql, params)}
-        sql, params = aggregate_sql(task_filter)
         async with self._pool.connection() as conn:
+            if not counted_by_day(task_filter):
+                sql, params = count_sql(task_filter)
+                rows = await fetch_planned(conn, sql, params)
+                return {row["category"]: int(row["n"]) for row in rows}
+            sql, params = aggregate_sql(task_filter)
             if await pending_deltas(conn, COMPACT_AT) >= COMPACT_AT:
                 await compact(conn)
-            rows = await fetch_all(conn, sql, params)
+            rows = await fetch_planned(conn, sql, params)
         return {row["category"]: int(row["n"]) for row in rows}
 
     async def count_tasks_bounded(
@@ -151,9 +152,10 @@ class PgTaskCountsMixin(PgBase):
                 counts = {c: n for c, n in counts.items() if c == narrowed.category}
             return TaskCounts(counts=counts)
         clause, params = where(narrowed)
-        rows = await self._all(
+        sql = (
             "SELECT s.category, COUNT(*) AS n FROM"
-            f" (SELECT t.category FROM tickets t WHERE {clause} LIMIT %s) s GROUP BY s.category",
-            [*params, bound + 1],
+            f" (SELECT t.category FROM tickets t WHERE {clause} LIMIT %s) s GROUP BY s.category"
         )
+        async with self._pool.connection() as conn:
+            rows = await fetch_planned(conn, sql, [*params, bound + 1])
         return bounded({row["category"]: int(row["n"]) for row in rows}, bound)
