@@ -24,7 +24,7 @@ keeping the task counts — each in a fresh schema:
 
 Timed: creations one at a time and actions one at a time with ``synchronous_commit`` off (the
 statements' cost, no WAL flush), µs per transaction, median; then ``--concurrency`` actions at once,
-durable, on distinct tickets all making the same move (state, holder, category) — the case where a
+durable (``--commit-delay`` µs added to each WAL flush, as a slower disk would), on distinct tickets all making the same move (state, holder, category) — the case where a
 shared counter row makes them wait on each other's row lock until commit: actions per second, p50 /
 p99 ms.
 """
@@ -206,7 +206,7 @@ def _new_pg_ticket(version: int, n: int) -> NewTicket:
     )
 
 
-async def _pg_variant(url: str, variant: str, tickets: int, concurrency: int) -> str:
+async def _pg_variant(url: str, variant: str, tickets: int, concurrency: int, commit_delay: int) -> str:
     import psycopg
 
     from server.store.postgres import open_postgres
@@ -240,7 +240,9 @@ async def _pg_variant(url: str, variant: str, tickets: int, concurrency: int) ->
     )
     lines = []
     for durable in (False, True):
-        options = f"-csearch_path%3D{schema}" + ("" if durable else "%20-csynchronous_commit%3Doff")
+        options = f"-csearch_path%3D{schema}" + (
+            f"%20-ccommit_delay%3D{commit_delay}" if durable else "%20-csynchronous_commit%3Doff"
+        )
         store = await open_postgres(f"{url}?options={options}", pool_size=concurrency)
         try:
             if not durable:
@@ -362,7 +364,7 @@ async def _tickets_in(store: Any, state: str) -> list[tuple[int, int]]:
     return [(int(r["id"]), int(r["version"])) for r in rows]
 
 
-def run_postgresql(tickets: int, concurrency: int, variants: list[str]) -> None:
+def run_postgresql(tickets: int, concurrency: int, variants: list[str], commit_delay: int = 0) -> None:
     import shutil
 
     import bench_scaleout  # bench/ is the script's directory
@@ -371,7 +373,7 @@ def run_postgresql(tickets: int, concurrency: int, variants: list[str]) -> None:
     url = bench_scaleout.start_postgres(base)
     try:
         for variant in variants:
-            print(asyncio.run(_pg_variant(url, variant, tickets, concurrency)), flush=True)
+            print(asyncio.run(_pg_variant(url, variant, tickets, concurrency, commit_delay)), flush=True)
     finally:
         bench_scaleout.stop_postgres(base)
         shutil.rmtree(base, ignore_errors=True)
@@ -386,9 +388,17 @@ def main() -> None:
     parser.add_argument(
         "--variants", default=",".join(VARIANTS), help=f"postgresql: which of {', '.join(VARIANTS)}"
     )
+    parser.add_argument(
+        "--commit-delay",
+        type=int,
+        default=0,
+        help="postgresql: commit_delay (µs) for the concurrent actions — a slower WAL flush, as on a"
+        " network disk: a row lock is held that much longer",
+    )
     args = parser.parse_args()
     if args.backend == "postgresql":
-        run_postgresql(args.tickets, args.concurrency, [v for v in args.variants.split(",") if v])
+        variants = [v for v in args.variants.split(",") if v]
+        run_postgresql(args.tickets, args.concurrency, variants, args.commit_delay)
         return
     run(args.tickets, [t for t in args.drop.split(",") if t])
 
