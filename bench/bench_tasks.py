@@ -3,6 +3,7 @@ the memory of a real server serving them.
 
     .venv/bin/python bench/bench_tasks.py [--tickets 100000] [--repeat 30] [--http-repeat 200]
         [--serve-seconds 60] [--keep PATH]
+    .venv/bin/python bench/bench_tasks.py --backend postgresql --keep PATH [--pg-keep DIR] [--repeat 10]
 
 Creates a fresh SQLite file through ``open_store`` (so every migration, index included, is applied),
 publishes the shipped definitions, then bulk-inserts the tickets directly with ``sqlite3`` in one
@@ -588,8 +589,11 @@ async def time_deltas(store: Any, url: str, cases: list[tuple[str, TaskFilter]],
 async def run_postgresql(keep: Path | None, tickets: int, repeat: int, pg_keep: Path | None = None) -> None:
     """``--backend postgresql``: the store part on PostgreSQL — a throwaway cluster on loopback
     (``bench_scaleout.start_postgres``: PostgreSQL 15, its default settings), the kept SQLite file copied
-    in by ``khidma migrate-store``, ``VACUUM ANALYZE``, then the same cases through the PostgreSQL store, the
-    plans of the two kinds the second round is about, and ``count(*)`` as the baseline."""
+    in by ``khidma migrate-store``, ``VACUUM ANALYZE``, then the same cases through the PostgreSQL store
+    (beside each list without free text, its counts as pg 0007 read them: the tickets themselves), the
+    counts with many count deltas waiting and one fold's cost (``time_deltas``), the plans of the two
+    kinds the second round is about, and ``count(*)`` as the baseline. ``--pg-keep DIR`` keeps the
+    cluster there, and a later run given it reuses it without copying."""
     import bench_scaleout  # bench/ is the script's directory
 
     if keep is None or not keep.exists():
