@@ -103,6 +103,14 @@ async def test_counts_stay_exact_under_concurrent_writers_readers_and_folds(
     store: PostgresStore, pg_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(postgres_task_counts, "COMPACT_AT", 7)  # fold often, while writes are in flight
+    folds: list[int | None] = []
+    fold = postgres_task_counts.compact
+
+    async def counted_fold(conn: Any) -> int | None:
+        folds.append(await fold(conn))
+        return folds[-1]
+
+    monkeypatch.setattr(postgres_task_counts, "compact", counted_fold)
     other = await open_postgres(pg_url, tmp_path / "files")  # a second process's store
     try:
         version = await store.publish_definition("svc", {}, "h", created_by=None, note="", now=NOW)
@@ -134,14 +142,26 @@ async def test_counts_stay_exact_under_concurrent_writers_readers_and_folds(
                     now=at,
                 )
 
-        async def read(n: int) -> None:
-            reader = (store, other)[n % 2]
-            await reader.count_tasks(FILTERS[n % len(FILTERS)])
+        writing = True
 
-        await asyncio.gather(*(create(n) for n in range(120)), *(read(n) for n in range(60)))
+        async def read(n: int) -> None:  # counts (and folds) as long as the writes go on
+            reader = (store, other)[n % 2]
+            while writing:
+                await reader.count_tasks(FILTERS[n % len(FILTERS)])
+                n += 1
+
+        async def write() -> None:
+            nonlocal writing
+            await asyncio.gather(*(create(n) for n in range(120)))
+            writing = False
+
+        await asyncio.gather(write(), *(read(n) for n in range(4)))
+        assert sum(1 for n in folds if n) >= 3  # folds ran among the writes
         for task_filter, reader in itertools.product(FILTERS, (store, other)):
             assert await reader.count_tasks(task_filter) == await counted(store, task_filter), task_filter
         assert sum((await store.count_tasks(FILTERS[0])).values()) == 120
+        async with await psycopg.AsyncConnection.connect(pg_url, autocommit=True) as conn:
+            await fold(conn)
         await create(120)  # deltas fewer than COMPACT_AT: counted from the summaries and the deltas
         await create(122)
         assert 0 < await deltas(pg_url) < postgres_task_counts.COMPACT_AT
