@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import psycopg
 import pytest
 
@@ -260,3 +261,64 @@ async def test_list_queries_are_planned_for_their_values_every_time(pg_url: str,
             row["statement"] for row in await store._all("SELECT statement FROM pg_prepared_statements")
         ]
         assert not [statement for statement in prepared if "tickets t" in statement], prepared
+
+
+async def test_free_text_matches_as_on_sqlite_whatever_the_case(pg_url: str, tmp_path: Path) -> None:
+    """A text without ASCII letters is looked for as it is first (``postgres_tasks.text_clause``): the
+    same tickets as SQLite's LIKE (ASCII case folded) finds, in texts with capitals, digits and
+    wildcards."""
+    texts = [
+        "Sara ALGHAMDI | عبدالله الغامدي | 2026-000123",
+        "سارة الغامدي | PRINTER 50% | 0551234567",
+        "omar | نورة العتيبي_ب | 2026-000124",
+        "ALGHAMDI_2026 | 100%",
+    ]
+    lite: Any = await open_any(str(tmp_path / "k.db"), tmp_path / "files")
+    pg = await open_postgres(pg_url, tmp_path / "pg-files")
+    try:
+        for store in (lite, pg):
+            version = await store.publish_definition("svc", {}, "h", created_by=None, note="", now=NOW)
+            for n, text in enumerate(texts):
+                new = msgspec.structs.replace(new_ticket(version.id, n), search_text=text)
+                await store.create_ticket(new, [event(NOW)], [], [], now=NOW)
+        matched = {}
+        for text in (
+            "الغامدي",
+            "غا",
+            "ي_ب",
+            "50%",
+            "0%",
+            "2026-00012",
+            "-0",
+            "alghamdi",
+            "ALGhamdi",
+            "i_2",
+            "ب",
+        ):
+            task_filter = TaskFilter(scope=EVERYTHING, text=text)
+            order = TaskOrder(key="created", descending=False)
+            found = [
+                [row.number for row in await s.list_tasks(task_filter, order, offset=0, limit=10)]
+                for s in (lite, pg)
+            ]
+            assert found[0] == found[1], text
+            matched[text] = len(found[0])
+            assert await lite.count_tasks_bounded(task_filter, bound=2) == await pg.count_tasks_bounded(
+                task_filter, bound=2
+            ), text
+        assert matched == {
+            "الغامدي": 2,
+            "غا": 2,
+            "ي_ب": 1,
+            "50%": 1,
+            "0%": 2,
+            "2026-00012": 2,
+            "-0": 4,
+            "alghamdi": 2,
+            "ALGhamdi": 2,
+            "i_2": 1,
+            "ب": 2,
+        }
+    finally:
+        await lite.close()
+        await pg.close()
