@@ -39,7 +39,8 @@ SKIPPED = frozenset(
 )
 """Each side records its own migrations; the task counts (SQLite's migrations 0013, 0015, PostgreSQL's
 0008) are derived from the tickets by triggers, which fill them as the tickets are copied in (on
-PostgreSQL as deltas, folded into the summaries before the copy commits); the directory stamp (SQLite 0014, PostgreSQL 0007) is a counter each side's triggers move."""
+PostgreSQL as deltas, folded into the summaries before the copy commits); the directory stamp
+(SQLite 0014, PostgreSQL 0007) is a counter each side's triggers move."""
 PG_LEASES = frozenset({("timers", "claimed_until")})
 """PostgreSQL-only columns that hold a lease, not data (``postgres_timers``): not compared, not copied."""
 

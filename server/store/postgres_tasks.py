@@ -3,7 +3,8 @@
 the list inside it; values are always bound parameters, never spliced into the SQL). The free text
 matches as SQLite's LIKE does (ASCII letters in either case); from three characters on, pg_trgm's GIN
 indexes on the number and the search text serve it (pg migration 0005). Sorted by due time: the ticket
-row's ``due_at`` (kept by a trigger on ``timers``), in two ordered parts as on SQLite."""
+row's ``due_at`` (kept by a trigger on ``timers``), in two ordered parts as on SQLite. The counts:
+``postgres_task_counts``."""
 
 from __future__ import annotations
 
