@@ -3,6 +3,7 @@ the memory of a real server serving them.
 
     .venv/bin/python bench/bench_tasks.py [--tickets 100000] [--repeat 30] [--http-repeat 200]
         [--serve-seconds 60] [--keep PATH]
+    .venv/bin/python bench/bench_tasks.py --backend postgresql --keep PATH [--pg-keep DIR] [--repeat 10]
 
 Creates a fresh SQLite file through ``open_store`` (so every migration, index included, is applied),
 publishes the shipped definitions, then bulk-inserts the tickets directly with ``sqlite3`` in one
@@ -60,7 +61,7 @@ import msgspec
 import psycopg
 from litestar.testing import AsyncTestClient
 
-from server.access import read_scope
+from server.access import ReadScope, read_scope
 from server.accounts.passwords import hash_password
 from server.accounts.tokens import new_api_token, token_hash
 from server.app import create_app
@@ -69,6 +70,7 @@ from server.paths import shipped_root
 from server.settings import Settings
 from server.store import postgres_tasks, sqlite_tasks
 from server.store.open import open_any
+from server.store.records import TaskFilter
 from server.store.sqlite import open_store
 from server.store.sqlite_codec import time_text
 from server.tickets.service import TicketService
@@ -492,8 +494,10 @@ async def time_cases(
     services: dict[str, str],
     cases: list[tuple[str, Any, TaskParams]],
     repeat: int,
+    counted_before: Callable[[Any], Awaitable[Any]] | None = None,
 ) -> None:
-    """Each case through ``task_list`` (median / p99), and its counts and page alone (medians), ms."""
+    """Each case through ``task_list`` (median / p99), and its counts and page alone (medians), ms;
+    with ``counted_before``, the counts as that reads them too (for a list without free text)."""
     for label, user, params in cases:
         scope = read_scope(user, org, services)
 
@@ -521,17 +525,75 @@ async def time_cases(
         )
         both = await timed(repeat, whole)
         total = f"more than {result.total}" if result.more else str(result.total)
+        before = ""
+        if counted_before is not None and not task_filter.text:
+            then = await timed(repeat, lambda f=task_filter: counted_before(f))
+            before = f" | before: {median_ms(then)}"
         print(
-            f"  {label:58} {spread_ms(both)} | {median_ms(counts)} | {median_ms(page)}"
+            f"  {label:58} {spread_ms(both)} | {median_ms(counts)} | {median_ms(page)}{before}"
             f"   ({total} tickets, {len(result.rows)} on page {result.page})"
         )
 
 
-async def run_postgresql(keep: Path | None, tickets: int, repeat: int) -> None:
+def _start_kept(base: Path) -> str:
+    """Start the cluster kept in ``base`` (``--pg-keep``) on a free port; its URL."""
+    import bench_scaleout
+
+    port = bench_scaleout.free_port()
+    options = f"-c listen_addresses=127.0.0.1 -p {port} -k {base} -c max_connections=200"
+    command = [
+        str(bench_scaleout.PG_BIN / "pg_ctl"),
+        "-D",
+        str(base / "data"),
+        "-l",
+        str(base / "server.log"),
+    ]
+    subprocess.run(
+        bench_scaleout._as_owner([*command, "-o", options, "-w", "start"]), check=True, capture_output=True
+    )
+    return f"postgresql://postgres@127.0.0.1:{port}/khidma_bench"
+
+
+async def time_deltas(store: Any, url: str, cases: list[tuple[str, TaskFilter]], repeat: int) -> None:
+    """The counts with many deltas not yet folded, and what folding them costs: ``n`` synthetic deltas
+    (half +1, half -1 on the same combinations: the counts do not change) added, the counts read with
+    folding off, then one fold timed."""
+    from server.store import postgres_task_counts
+
+    folded_at = postgres_task_counts.COMPACT_AT
+    print("\ncounts with n deltas not folded (median ms), and the fold of them (ms):")
+    for n in (1000, 10_000, 100_000):
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute(
+                "INSERT INTO ticket_count_deltas SELECT d.day, d.department, d.assignee_role, d.assignee_user,"
+                " d.service_id, d.channel, d.state, d.category, s.n FROM"
+                " (SELECT * FROM ticket_day_counts ORDER BY day DESC LIMIT %s) d"
+                " CROSS JOIN (VALUES (1), (-1)) s(n)",
+                (n // 2,),
+            )
+        postgres_task_counts.COMPACT_AT = 10**9
+        try:
+            figures = []
+            for label, task_filter in cases:
+                spent = await timed(repeat, lambda f=task_filter: store.count_tasks(f))
+                figures.append(f"{label} {median_ms(spent)}")
+        finally:
+            postgres_task_counts.COMPACT_AT = folded_at
+        async with store._pool.connection() as conn:
+            began = time.perf_counter()
+            moved = await postgres_task_counts.compact(conn)
+            fold = (time.perf_counter() - began) * 1000
+        print(f"  n = {n:6d}: " + "; ".join(figures) + f"; fold ({moved} deltas) {fold:.1f} ms")
+
+
+async def run_postgresql(keep: Path | None, tickets: int, repeat: int, pg_keep: Path | None = None) -> None:
     """``--backend postgresql``: the store part on PostgreSQL — a throwaway cluster on loopback
     (``bench_scaleout.start_postgres``: PostgreSQL 15, its default settings), the kept SQLite file copied
-    in by ``khidma migrate-store``, ``VACUUM ANALYZE``, then the same cases through the PostgreSQL store, the
-    plans of the two kinds the second round is about, and ``count(*)`` as the baseline."""
+    in by ``khidma migrate-store``, ``VACUUM ANALYZE``, then the same cases through the PostgreSQL store
+    (beside each list without free text, its counts as pg 0007 read them: the tickets themselves), the
+    counts with many count deltas waiting and one fold's cost (``time_deltas``), the plans of the two
+    kinds the second round is about, and ``count(*)`` as the baseline. ``--pg-keep DIR`` keeps the
+    cluster there, and a later run given it reuses it without copying."""
     import bench_scaleout  # bench/ is the script's directory
 
     if keep is None or not keep.exists():
@@ -540,19 +602,26 @@ async def run_postgresql(keep: Path | None, tickets: int, repeat: int) -> None:
     assert catalogue is not None
     org = catalogue.organisation
     tz = WorkingCalendar.from_definition(org.calendar).tz
-    base = Path(tempfile.mkdtemp(prefix="khidma-pg-tasks-"))
-    url = bench_scaleout.start_postgres(base)
+    base = pg_keep or Path(tempfile.mkdtemp(prefix="khidma-pg-tasks-"))
+    reused = (base / "data").exists()
+    if pg_keep is not None:
+        base.mkdir(parents=True, exist_ok=True)
+    url = _start_kept(base) if reused else bench_scaleout.start_postgres(base)
     try:
-        started = time.perf_counter()
-        subprocess.run(
-            [sys.executable, "-m", "server", "migrate-store", "--from", str(keep), "--to", url],
-            check=True,
-            capture_output=True,
-            cwd=Path(__file__).resolve().parent.parent,
-        )
-        print(f"copied {keep} into PostgreSQL in {time.perf_counter() - started:.0f} s")
+        if reused:
+            print(f"reusing the cluster in {base} (the store migrates it when it opens)")
+        else:
+            started = time.perf_counter()
+            subprocess.run(
+                [sys.executable, "-m", "server", "migrate-store", "--from", str(keep), "--to", url],
+                check=True,
+                capture_output=True,
+                cwd=Path(__file__).resolve().parent.parent,
+            )
+            print(f"copied {keep} into PostgreSQL in {time.perf_counter() - started:.0f} s")
         with psycopg.connect(url, autocommit=True) as conn:
-            conn.execute("VACUUM ANALYZE")  # as autovacuum would leave it: the visibility map set
+            if not reused:
+                conn.execute("VACUUM ANALYZE")  # as autovacuum would leave it: the visibility map set
             size = conn.execute("SELECT pg_database_size(current_database())").fetchone()
             print(f"database: {int(size[0]) / 1e6:.0f} MB" if size else "")
             samples = []
@@ -570,12 +639,43 @@ async def run_postgresql(keep: Path | None, tickets: int, repeat: int) -> None:
             print(
                 f"\nthrough the store, {repeat} runs (ms): counts+page median / p99 | counts alone | page alone"
             )
+            started = time.perf_counter()
+            await store.count_tasks(TaskFilter(scope=ReadScope(everything=True)))  # a fold, if any wait
+            print(
+                f"  (the first count, folding what waited: {(time.perf_counter() - started) * 1000:.0f} ms)"
+            )
+
+            async def from_the_tickets(task_filter: TaskFilter) -> Any:
+                """The counts as pg 0007 read them: the tickets themselves."""
+                sql, params = postgres_tasks.count_sql(task_filter)
+                return await store._all(sql, params)
+
             await time_cases(
                 store,
                 org,
                 tz,
                 services,
                 store_cases(head, director, cs, family, requester, number, now),
+                repeat,
+                from_the_tickets,
+            )
+            year = dict(
+                zip(
+                    ("created_from", "created_before"),
+                    created_range((now - dt.timedelta(days=365)).date(), now.date(), tz),
+                    strict=True,
+                )
+            )
+            head_department = view_filter("department", head, org, read_scope(head, org, services))
+            everything = view_filter("all", director, org, read_scope(director, org, services))
+            await time_deltas(
+                store,
+                url,
+                [
+                    ("all", everything),
+                    ("department", head_department),
+                    ("all, a year", msgspec.structs.replace(everything, **year)),
+                ],
                 repeat,
             )
             plans = [
@@ -607,7 +707,8 @@ async def run_postgresql(keep: Path | None, tickets: int, repeat: int) -> None:
             await store.close()
     finally:
         bench_scaleout.stop_postgres(base)
-        shutil.rmtree(base, ignore_errors=True)
+        if pg_keep is None:
+            shutil.rmtree(base, ignore_errors=True)
 
 
 def http_requests(
@@ -757,9 +858,15 @@ def main() -> None:
         default="sqlite",
         help="postgresql: copy the --keep file into a throwaway cluster and time the store there",
     )
+    parser.add_argument(
+        "--pg-keep",
+        type=Path,
+        default=None,
+        help="postgresql: keep the cluster in this directory, and reuse it when it holds one (no copy)",
+    )
     args = parser.parse_args()
     if args.backend == "postgresql":
-        asyncio.run(run_postgresql(args.keep, args.tickets, args.repeat))
+        asyncio.run(run_postgresql(args.keep, args.tickets, args.repeat, args.pg_keep))
         return
     asyncio.run(run(args.tickets, args.repeat, args.http_repeat, args.serve_seconds, args.keep))
 

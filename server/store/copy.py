@@ -27,17 +27,20 @@ import aiosqlite
 import psycopg
 from psycopg import sql
 
-from server.store import copy_attachments
+from server.store import copy_attachments, postgres_task_counts
 from server.store.copy_attachments import FilesCopied
 from server.store.interface import StoreError
 from server.store.open import is_postgres_url, open_any
 from server.store.sqlite_codec import parse_time, time_text
 from server.store.sqlite_connection import connect
 
-SKIPPED = frozenset({"schema_migrations", "ticket_counts", "ticket_day_counts", "directory_stamp"})
-"""Each side records its own migrations; SQLite's task counts (migrations 0013, 0015) are derived from
-the tickets by triggers, which fill them as the tickets are copied in (PostgreSQL counts the tickets);
-the directory stamp (SQLite 0014, PostgreSQL 0007) is a counter each side's triggers move."""
+SKIPPED = frozenset(
+    {"schema_migrations", "ticket_counts", "ticket_day_counts", "ticket_count_deltas", "directory_stamp"}
+)
+"""Each side records its own migrations; the task counts (SQLite's migrations 0013, 0015, PostgreSQL's
+0008) are derived from the tickets by triggers, which fill them as the tickets are copied in (on
+PostgreSQL as deltas, folded into the summaries before the copy commits); the directory stamp
+(SQLite 0014, PostgreSQL 0007) is a counter each side's triggers move."""
 PG_LEASES = frozenset({("timers", "claimed_until")})
 """PostgreSQL-only columns that hold a lease, not data (``postgres_timers``): not compared, not copied."""
 
@@ -243,6 +246,7 @@ async def _into_pg(
                         "SELECT setval(pg_get_serial_sequence({t}, 'id'), COALESCE(MAX(id), 0) + 1, false) FROM {i}"
                     ).format(t=sql.Literal(table), i=sql.Identifier(table))
                 )
+        await postgres_task_counts.compact(pg)  # the tickets' count deltas, into the summaries
     return copied
 
 

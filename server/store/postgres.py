@@ -53,6 +53,7 @@ from server.store.postgres_outbox import PgOutboxMixin
 from server.store.postgres_report_mail import PgReportMailMixin
 from server.store.postgres_reports import PgReportsMixin
 from server.store.postgres_sessions import PgSessionsMixin
+from server.store.postgres_task_counts import PgTaskCountsMixin
 from server.store.postgres_tasks import PgTasksMixin
 from server.store.postgres_tickets import PgTicketsMixin
 from server.store.postgres_timers import PgTimersMixin
@@ -125,6 +126,7 @@ class PostgresStore(
     PgAuditMixin,
     PgOutboxMixin,
     PgTasksMixin,
+    PgTaskCountsMixin,
     PgDefinitionsMixin,
     PgDirectoryMixin,
     PgSessionsMixin,

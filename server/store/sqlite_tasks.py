@@ -438,7 +438,7 @@ def count_sql(task_filter: TaskFilter, *, way: Way | None = None) -> tuple[str, 
     return sql, params
 
 
-def _utc_midnight(moment: dt.datetime, *, up: bool) -> dt.datetime:
+def utc_midnight(moment: dt.datetime, *, up: bool) -> dt.datetime:
     """The UTC midnight at or after (``up``) / at or before ``moment``."""
     day = moment.astimezone(dt.UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     return day + dt.timedelta(days=1) if up and day < moment else day
@@ -449,8 +449,8 @@ def day_count_sqls(task_filter: TaskFilter) -> list[tuple[str, list[Any]]]:
     dates (``counted_by_day``): the whole UTC days inside the range summed from ``ticket_day_counts``,
     and the tickets of the partial days at its edges (each under a day: a range of the date index)."""
     start, before = task_filter.created_from, task_filter.created_before
-    first = _utc_midnight(start, up=True) if start is not None else None
-    last = _utc_midnight(before, up=False) if before is not None else None
+    first = utc_midnight(start, up=True) if start is not None else None
+    last = utc_midnight(before, up=False) if before is not None else None
     if first is not None and last is not None and first >= last:  # no whole day inside: the tickets
         return [count_sql(task_filter)]
     undated = msgspec.structs.replace(task_filter, created_from=None, created_before=None)
