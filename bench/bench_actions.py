@@ -93,6 +93,11 @@ def wrk(script: Path, url: str, seconds: int, connections: int, threads: int) ->
     bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     figures["bad"] = float(bad.group(1)) if bad else 0.0
     figures["ok"] = total - figures["bad"]
+    if figures["bad"]:  # answers that did no action (a run that used up its tickets): not throughput
+        duration = re.search(r"requests in ([\d.]+)(ms|s|m),", out)
+        if duration is not None:
+            scale = {"ms": 0.001, "s": 1.0, "m": 60.0}[duration.group(2)]
+            figures["rps"] = figures["ok"] / (float(duration.group(1)) * scale)
     for pct in ("50", "99"):
         hit = re.search(rf"\s{pct}(?:\.000)?%\s+([\d.]+)(us|ms|s)", out)
         if hit:
@@ -109,7 +114,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=8)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--workers", type=int, default=1, help="khidma serve --workers")
-    parser.add_argument("--per-run", type=int, default=16000, help="tickets submitted for each run's actions")
+    parser.add_argument("--per-run", type=int, default=24000, help="tickets submitted for each run's actions")
     parser.add_argument("--backend", choices=["sqlite", "postgresql"], default="sqlite")
     parser.add_argument(
         "--pg-url", help="with --backend postgresql: an empty database to use, not a fresh cluster"

@@ -154,7 +154,7 @@ def databases(
             with psycopg.connect(url, autocommit=True) as conn:
                 conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(f"khidma_{name}")))
             made[name] = url.rsplit("/", 1)[0] + f"/khidma_{name}"
-            if args.pg_socket and cluster is not None:  # the cluster's Unix socket, in its directory
+            if getattr(args, "pg_socket", False) and cluster is not None:  # through its Unix socket
                 port = url.rsplit(":", 1)[1].split("/")[0]
                 made[name] = f"postgresql://postgres@/khidma_{name}?host={cluster}&port={port}"
         return made[name]
