@@ -897,6 +897,45 @@ async def test_users_in_a_department_are_kept_until_the_directory_changes_here_o
         assert await heads() == ["h1"]
 
 
+async def test_whom_a_bearer_token_names_is_kept_until_it_is_revoked_here_or_elsewhere(
+    backend: Backend,
+) -> None:
+    """Every API request looks its token up: the holder is kept under the directory stamp. A token
+    revoked by this store is refused at once; by another (``khidma token revoke``), once the stamp is
+    read again (every RECHECK seconds); a user made inactive, likewise. Using a token records it at most
+    every minute, and that does not move the stamp."""
+    async with await backend.open() as here, await backend.open() as elsewhere:
+        user = await here.add_user(username="api", name="API", roles=["customer_service"], now=NOW)
+        first = await here.create_api_token(user.id, "one", "hash-1", now=NOW)
+        second = await here.create_api_token(user.id, "two", "hash-2", now=NOW)
+        assert await here.get_token_user("unknown", now=NOW) is None
+        assert (await here.get_token_user("hash-1", now=NOW)) == user
+        here._directory.stamp.recheck = 3600.0  # from now on the stamp read last stands…
+        assert (await here.get_token_user("hash-1", now=NOW + timedelta(seconds=5))) == user
+        used = [t.last_used_at for t in await elsewhere.list_tokens(user.id) if t.id == first.id]
+        assert used == [NOW]  # recorded once, not at every request
+        await here.get_token_user("hash-1", now=NOW + timedelta(minutes=2))
+        used = [t.last_used_at for t in await elsewhere.list_tokens(user.id) if t.id == first.id]
+        assert used == [NOW + timedelta(minutes=2)]
+        # …a token revoked here is refused at once
+        await here.revoke_token(first.id, now=NOW)
+        assert await here.get_token_user("hash-1", now=NOW) is None
+        assert (await here.get_token_user("hash-2", now=NOW)) == user
+        here._directory.stamp.recheck = 3600.0
+        # revoked elsewhere: still served while the stamp stands…
+        await elsewhere.revoke_token(second.id, now=NOW)
+        assert (await here.get_token_user("hash-2", now=NOW)) == user
+        # …refused once it is read again
+        here._directory.stamp.recheck = 0.0
+        here._directory.stamp.remember(-1)
+        assert await here.get_token_user("hash-2", now=NOW) is None
+        third = await elsewhere.create_api_token(user.id, "three", "hash-3", now=NOW)
+        assert third.id and (await here.get_token_user("hash-3", now=NOW)) == user
+        await elsewhere.set_user_active(user.id, False)
+        here._directory.stamp.remember(-2)
+        assert await here.get_token_user("hash-3", now=NOW) is None
+
+
 async def test_the_holders_of_a_role_are_kept_the_same_way(backend: Backend) -> None:
     async with await backend.open() as here, await backend.open() as elsewhere:
 

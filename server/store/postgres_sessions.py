@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from server.accounts.records import ApiToken
+from server.store.directory_cache import TokenHolder
 from server.store.interface import NotFound
 from server.store.postgres_codec import Conn, PgBase, Row, execute, execute_many, fetch_one, moment
 from server.store.postgres_directory import BYTE_ORDER, all_users, user_from_row
@@ -164,18 +165,27 @@ class PgSessionsMixin(PgBase):
 
     async def get_token_user(self, token_hash: str, *, now: datetime) -> User | None:
         at = moment(now)
-        row = await self._one(_BEARER_USER, (token_hash,))
-        if row is None:
+        holder = await self._directory.token(
+            token_hash, self._directory_stamp, lambda: self._token_holder(token_hash)
+        )
+        if holder is None:
             return None
-        last_used = row["t_last_used_at"]
-        if last_used is None or at - last_used >= TOUCH_EVERY:
-            token_id = row["t_id"]
+        if holder.last_used_at is None or at - holder.last_used_at >= TOUCH_EVERY:
+            token_id = holder.token_id
             await self._write(
                 lambda conn: execute(
                     conn, "UPDATE api_tokens SET last_used_at = %s WHERE id = %s", (at, token_id)
                 )
             )
-        return user_from_row(row)
+            self._directory.token_used(token_hash, at)
+        return holder.user
+
+    async def _token_holder(self, token_hash: str) -> TokenHolder | None:
+        """Whom a valid (not revoked) token names, its user active; None otherwise."""
+        row = await self._one(_BEARER_USER, (token_hash,))
+        if row is None:
+            return None
+        return TokenHolder(user_from_row(row), row["t_id"], row["t_last_used_at"])
 
     async def revoke_token(self, token_id: int, *, now: datetime) -> ApiToken:
         at = moment(now)
@@ -186,6 +196,7 @@ class PgSessionsMixin(PgBase):
                 (at, token_id),
             )
         )
+        self._directory.forget()
         if row is None:
             raise NotFound(f"no API token with id {token_id}")
         return token_from_row(row)

@@ -45,6 +45,10 @@ Schema (``migrations/0001_initial.sql``; ``migrate.py`` applies and records migr
   (``directory_cache.py``).
 * ``0015_task_day_counts.sql`` (issue 14) adds ``ticket_day_counts`` — the same counts per UTC day of
   creation, kept by triggers on ``tickets`` — for the counts of lists filtered by creation dates.
+* ``0016_updated_not_before_created.sql`` (issue 14) brings every ticket's ``updated_at`` to at least its
+  ``created_at`` (every write keeps it since), which the task lists' date walk relies on.
+* ``0017_token_stamp.sql`` (issue 14): a token revoked, deleted or moved moves ``directory_stamp`` too;
+  the store keeps whom a bearer token names while it stands (``directory_cache.py``).
 
 Times are ISO-8601 UTC text of fixed width (text order is time order); JSON documents are text,
 checked by ``json_valid``; tables are STRICT, hence SQLite ≥ 3.37 (checked at open).

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 import aiosqlite
 
 from server.accounts.records import ApiToken
-from server.store.directory_cache import DirectoryCache
+from server.store.directory_cache import DirectoryCache, TokenHolder
 from server.store.interface import NotFound
 from server.store.records import User
 from server.store.sqlite_codec import fetch_all, fetch_one, maybe_parse_time, parse_time, time_text
@@ -142,17 +142,12 @@ async def create_api_token(
     return token_from_row(row)
 
 
-async def get_token_user(
-    reader: aiosqlite.Connection, writer: Writer, token_hash: str, *, now: datetime
-) -> User | None:
+async def token_holder(reader: aiosqlite.Connection, token_hash: str) -> TokenHolder | None:
+    """Whom a valid (not revoked) token names, its user active; None otherwise."""
     row = await fetch_one(reader, _BEARER_USER, (token_hash,))
     if row is None:
         return None
-    last_used = maybe_parse_time(row["t_last_used_at"])
-    if last_used is None or now - last_used >= TOUCH_EVERY:
-        token_id: int = row["t_id"]
-        await writer.run(lambda conn: _touch_token(conn, token_id, now))
-    return user_from_row(row)
+    return TokenHolder(user_from_row(row), row["t_id"], maybe_parse_time(row["t_last_used_at"]))
 
 
 async def _touch_token(conn: aiosqlite.Connection, token_id: int, now: datetime) -> None:
@@ -270,10 +265,20 @@ class SQLiteSessionsMixin:
         return await self._writer.run(lambda conn: create_api_token(conn, user_id, name, token_hash, now=now))
 
     async def get_token_user(self, token_hash: str, *, now: datetime) -> User | None:
-        return await get_token_user(self._reader, self._writer, token_hash, now=now)
+        holder = await self._directory.token(
+            token_hash, lambda: directory_stamp(self._reader), lambda: token_holder(self._reader, token_hash)
+        )
+        if holder is None:
+            return None
+        if holder.last_used_at is None or now - holder.last_used_at >= TOUCH_EVERY:
+            await self._writer.run(lambda conn: _touch_token(conn, holder.token_id, now))
+            self._directory.token_used(token_hash, now)
+        return holder.user
 
     async def revoke_token(self, token_id: int, *, now: datetime) -> ApiToken:
-        return await self._writer.run(lambda conn: revoke_token(conn, token_id, now=now))
+        revoked = await self._writer.run(lambda conn: revoke_token(conn, token_id, now=now))
+        self._directory.forget()
+        return revoked
 
     async def list_tokens(self, user_id: str) -> list[ApiToken]:
         return await list_tokens(self._reader, user_id)
