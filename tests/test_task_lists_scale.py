@@ -32,6 +32,7 @@ from server.store.records import (
     ReadScope,
     TaskFilter,
     TaskOrder,
+    Ticket,
     TicketChange,
 )
 from server.tickets.tasks import normalize, search_query
@@ -109,6 +110,22 @@ def _new_ticket(version: int, n: int, search_text: str | None) -> NewTicket:
         data={},
         vars={},
         search_text=search_text,
+    )
+
+
+async def _changed(store: Store, ticket: Ticket, version: int, category: str, *, at: datetime) -> Ticket:
+    """``ticket`` (at ``version``) moved to state ``t`` and ``category`` at ``at``, its holder kept."""
+    change = TicketChange(
+        state="t",
+        category=category,
+        department=ticket.department,
+        assignee_role=None,
+        assignee_user=None,
+        vars={},
+        closed=False,
+    )
+    return await store.apply_change(
+        ticket.id, version, change, [_event(at)], [], [], cancel_pending_timers=False, now=at
     )
 
 
@@ -513,44 +530,10 @@ async def test_a_ticket_is_never_updated_before_it_was_created(backend: Backend)
     version = await store.publish_definition("svc", {"v": 1}, "h1", created_by=None, note="", now=NOW)
     ticket, _ = await store.create_ticket(_new_ticket(version.id, 0, "x"), [_event(NOW)], [], [], now=NOW)
     earlier = NOW - 2 * HOUR
-    moved = await store.apply_change(
-        ticket.id,
-        1,
-        TicketChange(
-            state="t",
-            category="in_progress",
-            department=ticket.department,
-            assignee_role=None,
-            assignee_user=None,
-            vars={},
-            closed=False,
-        ),
-        [_event(earlier)],
-        [],
-        [],
-        cancel_pending_timers=False,
-        now=earlier,
-    )
+    moved = await _changed(store, ticket, 1, "in_progress", at=earlier)
     assert moved.updated_at == ticket.created_at == NOW
     assert await store.get_ticket(ticket.id) == moved
-    later = await store.apply_change(
-        ticket.id,
-        2,
-        TicketChange(
-            state="t",
-            category="open",
-            department=ticket.department,
-            assignee_role=None,
-            assignee_user=None,
-            vars={},
-            closed=False,
-        ),
-        [_event(NOW + HOUR)],
-        [],
-        [],
-        cancel_pending_timers=False,
-        now=NOW + HOUR,
-    )
+    later = await _changed(store, ticket, 2, "open", at=NOW + HOUR)
     assert later.updated_at == NOW + HOUR
 
 
@@ -574,24 +557,7 @@ async def test_a_wide_date_range_oldest_update_first_walks_from_its_start(
     # a few old tickets touched after the range began (walked past), the rest never again
     for ticket in made[:30:7]:
         at = NOW + 45 * HOUR
-        await store.apply_change(
-            ticket.id,
-            1,
-            TicketChange(
-                state="t",
-                category="in_progress",
-                department=ticket.department,
-                assignee_role=None,
-                assignee_user=None,
-                vars={},
-                closed=False,
-            ),
-            [_event(at)],
-            [],
-            [],
-            cancel_pending_timers=False,
-            now=at,
-        )
+        await _changed(store, ticket, 1, "in_progress", at=at)
     start, before = NOW + 20 * HOUR, NOW + 35 * HOUR
     task_filter = TaskFilter(scope=EVERYTHING, created_from=start, created_before=before)
     oldest = TaskOrder.parse("updated")

@@ -186,8 +186,8 @@ def _generate(template: Template, context: Mapping[str, Any], limit: int, out: l
     token = CURRENT_BUDGET.set(Budget())
     try:
         length = 0
-        # Template.generate's own steps, less the copy of the context (no globals to merge: the
-        # sandbox has none) and the traceback rewriting of an error (the caller keeps only its text)
+        # Template.generate's own steps, less merging in the globals (the sandbox has none) and
+        # rewriting an error's traceback (the caller keeps only its text)
         for chunk in template.root_render_func(template.new_context(dict(context), shared=True)):
             length += len(chunk)
             if length > limit:

@@ -17,7 +17,7 @@ from psycopg.rows import dict_row
 from server.store.postgres_codec import Conn, PgBase, Row, execute_many, like_pattern, moment, nocase_like
 from server.store.postgres_tickets import TICKET_COLUMNS, ticket_from_row
 from server.store.records import TaskFilter, TaskOrder, TaskRow, Ticket
-from server.store.task_clauses import POSTGRES, scope_clause, view_clauses
+from server.store.task_clauses import DUE_ORDER, POSTGRES, order_by, scope_clause, view_clauses
 
 TRIGRAM = 3
 """The shortest free text a trigram index can match."""
@@ -79,25 +79,13 @@ def text_clause(text: str, params: list[Any]) -> str:
     return parts[0] if len(parts) == 1 else "(" + " OR ".join(parts) + ")"
 
 
-def _order_by(order: TaskOrder, table: str = "t") -> str:
-    """The order of the lists by update or creation time (by due time: ``_page``)."""
-    direction = "DESC" if order.descending else "ASC"
-    column = "updated_at" if order.key == "updated" else "created_at"
-    return f"{table}.{column} {direction}, {table}.id {direction}"
-
-
-_DUE_ORDER = "late, due_at {direction}, updated_at DESC, id DESC"
-"""``sqlite_tasks._DUE_ORDER``: tickets with a due time first, in due order; then the others; within
-either, the most recently updated first."""
-
-
 def _page(
     task_filter: TaskFilter, order: TaskOrder, columns: str, *, offset: int, limit: int
 ) -> tuple[str, list[Any]]:
     """The SELECT of one page's ``columns`` (from ``tickets t``, in the list's order) and its parameters."""
     clause, params = where(task_filter)
     if order.key != "due":
-        sql = f"SELECT {columns} FROM tickets t WHERE {clause} ORDER BY {_order_by(order)} LIMIT %s OFFSET %s"
+        sql = f"SELECT {columns} FROM tickets t WHERE {clause} ORDER BY {order_by(order)} LIMIT %s OFFSET %s"
         return sql, [*params, limit, offset]
     direction = "DESC" if order.descending else "ASC"
     end = offset + limit
@@ -107,7 +95,7 @@ def _page(
         f" ORDER BY t.due_at {direction}, t.updated_at DESC, t.id DESC LIMIT %s) a"
         f" UNION ALL SELECT * FROM (SELECT {columns}, 1 AS late FROM tickets t"
         f" WHERE {clause} AND t.due_at IS NULL ORDER BY t.updated_at DESC, t.id DESC LIMIT %s) b) u"
-        f" ORDER BY {_DUE_ORDER.format(direction=direction)} LIMIT %s OFFSET %s"
+        f" ORDER BY {DUE_ORDER.format(direction=direction)} LIMIT %s OFFSET %s"
     )
     return sql, [*params, end, *params, end, limit, offset]
 
@@ -133,10 +121,10 @@ def list_sql(task_filter: TaskFilter, order: TaskOrder, *, offset: int, limit: i
         task_filter, order, "t.id, t.updated_at, t.created_at, t.due_at", offset=offset, limit=limit
     )
     if order.key == "due":
-        due_order = _DUE_ORDER.format(direction="DESC" if order.descending else "ASC")
+        due_order = DUE_ORDER.format(direction="DESC" if order.descending else "ASC")
         outer = ", ".join(f"p.{term}" for term in due_order.split(", "))
     else:
-        outer = _order_by(order, "p")
+        outer = order_by(order, "p")
     sql = (
         f"WITH p AS ({page})"
         " SELECT t.id, t.number, t.service_id, t.definition_version_id, t.state, t.category, t.department,"

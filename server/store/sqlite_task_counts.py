@@ -25,14 +25,8 @@ import msgspec
 from server.store.interface_tasks import COUNT_BOUND
 from server.store.records import TaskCounts, TaskFilter
 from server.store.sqlite_codec import fetch_all, fetch_one
-from server.store.sqlite_tasks import (
-    TRIGRAM,
-    count_sql,
-    count_tasks,
-    filter_size,
-    text_match,
-    where,
-)
+from server.store.sqlite_task_where import TRIGRAM, text_match, where
+from server.store.sqlite_tasks import count_sql, count_tasks, filter_size
 from server.store.task_clauses import bounded
 
 RARE = 5000

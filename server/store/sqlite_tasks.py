@@ -1,6 +1,8 @@
-"""Staff task lists, SQLite side: a :class:`~server.tickets.tasks.TaskFilter` as one WHERE clause.
+"""Staff task lists, SQLite side: a :class:`~server.tickets.tasks.TaskFilter`'s page and counts, and how
+each is read. The WHERE clause itself is built in ``sqlite_task_where`` (the orders, shared with
+PostgreSQL, in ``task_clauses``).
 
-The viewer's read scope (``server/access.py``) is part of every WHERE clause built here — of the rows
+The viewer's read scope (``server/access.py``) is part of every WHERE clause — of the rows
 and of the counts — unless the view alone already keeps the list inside it
 (``TaskFilter.scope_implied``: the scope reads everything, or the list is of departments the scope
 reads whole). Values are always bound parameters, never spliced into the SQL.
@@ -34,12 +36,11 @@ whole UTC days inside the range and count the tickets of the partial days at its
 from __future__ import annotations
 
 import datetime as dt
-import json
 import sqlite3
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 import aiosqlite
 import msgspec
@@ -48,25 +49,14 @@ from server.store.records import TaskFilter, TaskOrder, TaskRow, Ticket
 from server.store.sqlite_codec import (
     fetch_all,
     fetch_one,
-    like_pattern,
     maybe_parse_time,
     parse_json_object,
     parse_time,
     time_text,
 )
+from server.store.sqlite_task_where import TRIGRAM, TextWay, short_text_clause, text_match, where
 from server.store.sqlite_tickets import ticket_from_row
-from server.store.task_clauses import SQLITE, scope_clause, view_clauses
-
-TRIGRAM = 3
-"""The shortest free text the trigram index can match."""
-
-
-def text_match(text: str) -> str:
-    """``text`` as an FTS5 query matching it as a substring: one phrase (quotes doubled inside it),
-    in the search-text column only unless the text has a digit (ticket numbers are digits)."""
-    phrase = '"' + text.replace('"', '""') + '"'
-    return phrase if any(c.isdigit() for c in text) else "search_text : " + phrase
-
+from server.store.task_clauses import DUE_ORDER, order_by
 
 COMMON = 1000
 """A free text that at least this many tickets hold is *common*."""
@@ -85,14 +75,6 @@ async def common(conn: aiosqlite.Connection, text: str | None) -> bool:
         (text_match(text), COMMON),
     )
     return row is not None and int(row[0]) >= COMMON
-
-
-TextWay = Literal["index", "set", "row"]
-"""How a free text of three characters or more is matched: ``index`` — the trigram index's matches
-are the rows to read (few matches); ``set`` — they are a set each ticket the list's index walk reaches
-is looked up in (``+t.id IN``: built whole, then the walk needs no row); ``row`` — each ticket the walk
-reaches is read and its number / search text tested with ``LIKE`` (no set built: the walk stops at the
-page's end). Shorter text is ``row`` too, unless few tickets hold it (``Way.ids``)."""
 
 
 WALK_ROWS = 5000
@@ -198,15 +180,6 @@ async def choose_way(
     return way
 
 
-def _short_text(text: str) -> tuple[str, list[Any]]:
-    """The ``LIKE`` test of a text shorter than a trigram over ``tickets t``: the search text, and the
-    number when the text has a digit (numbers are digits and a hyphen)."""
-    pattern = like_pattern(text)
-    if any(c.isdigit() for c in text):
-        return "(t.number LIKE ? ESCAPE '\\' OR t.search_text LIKE ? ESCAPE '\\')", [pattern, pattern]
-    return "t.search_text LIKE ? ESCAPE '\\'", [pattern]
-
-
 SMALL_FILTER = 10_000
 """A list (without its text) of at most this many tickets — read from the aggregates — is walked testing
 a short text on each ticket, whatever the text: at most this many rows read."""
@@ -227,7 +200,7 @@ async def short_text_ids(conn: aiosqlite.Connection, text: str) -> tuple[int, ..
     when at least ``COMMON`` do. One pass over the table in its own order, stopped at ``COMMON`` matches:
     a common text stops it early, a rare one reads every row once, in order — where walking a list's
     index to test each ticket reads them all in random order (11 s instead of 0.3 s at a million)."""
-    clause, params = _short_text(text)
+    clause, params = short_text_clause(text)
     rows = await fetch_all(
         conn,
         f"SELECT t.id FROM tickets t NOT INDEXED WHERE {clause} LIMIT ?",  # noqa: S608 (fixed fragments)
@@ -236,79 +209,13 @@ async def short_text_ids(conn: aiosqlite.Connection, text: str) -> tuple[int, ..
     return None if len(rows) >= COMMON else tuple(int(row[0]) for row in rows)
 
 
-def where(
-    task_filter: TaskFilter,
-    *,
-    with_category: bool = True,
-    text_way: TextWay = "index",
-    date_index: bool = True,
-    text_ids: tuple[int, ...] | None = None,
-) -> tuple[str, list[Any]]:
-    """The WHERE clause (without the keyword) of ``task_filter`` over ``tickets t``, and its parameters.
-    ``text_way``: how a free text of three characters or more is matched.
-    ``date_index`` False: the creation dates are tested on each row the walk reaches (``+``), so the
-    planner does not read a wide range of the date index and sort it.
-    ``text_ids``: the tickets a text shorter than a trigram matches (``short_text_ids``), read by id."""
-    params: list[Any] = []
-    clauses = []
-    scope = scope_clause(task_filter, params, SQLITE)
-    if scope is not None:
-        clauses.append(scope)
-    clauses += view_clauses(task_filter, params, SQLITE)
-    for column, value in (
-        ("t.service_id", task_filter.service),
-        ("t.category", task_filter.category if with_category else None),
-        ("t.state", task_filter.state),
-        ("t.channel", task_filter.channel),
-    ):
-        if value is not None:
-            clauses.append(f"{column} = ?")
-            params.append(value)
-    created = "t.created_at" if date_index else "+t.created_at"
-    if task_filter.created_from is not None:
-        clauses.append(f"{created} >= ?")
-        params.append(time_text(task_filter.created_from))
-        if not date_index:
-            # no ticket created since the range's start was updated before it (migration 0016): the walk
-            # of ``tickets_updated`` starts there oldest first, and stops there newest first
-            clauses.append("t.updated_at >= ?")
-            params.append(time_text(task_filter.created_from))
-    if task_filter.created_before is not None:
-        clauses.append(f"{created} < ?")
-        params.append(time_text(task_filter.created_before))
-    if task_filter.text and len(task_filter.text) >= TRIGRAM and text_way != "row":
-        matches = "IN (SELECT rowid FROM tickets_text WHERE tickets_text MATCH ?)"
-        clauses.append(("+t.id " if text_way == "set" else "t.id ") + matches)
-        params.append(text_match(task_filter.text))
-    elif task_filter.text and text_ids is not None and len(task_filter.text) < TRIGRAM:
-        clauses.append("t.id IN (SELECT value FROM json_each(?))")
-        params.append(json.dumps(text_ids))
-    elif task_filter.text:
-        text_clause, text_params = _short_text(task_filter.text)
-        clauses.append(text_clause)
-        params += text_params
-    return " AND ".join(clauses) or "1", params
-
-
-def _order_by(order: TaskOrder, table: str = "t") -> str:
-    """The order of the lists by update or creation time (by due time: ``_page``)."""
-    direction = "DESC" if order.descending else "ASC"
-    column = "updated_at" if order.key == "updated" else "created_at"
-    return f"{table}.{column} {direction}, {table}.id {direction}"
-
-
-_DUE_ORDER = "late, due_at {direction}, updated_at DESC, id DESC"
-"""Tickets with a due time (``late`` 0) first, in due order; then those without (1); within either, the
-most recently updated first."""
-
-
 def _page(
     task_filter: TaskFilter, order: TaskOrder, columns: str, *, offset: int, limit: int, way: Way
 ) -> tuple[str, list[Any]]:
     """The SELECT of one page's ``columns`` (from ``tickets t``, in the list's order) and its parameters."""
     clause, params = where(task_filter, text_way=way.text, date_index=way.date_index, text_ids=way.ids)
     if order.key != "due":
-        sql = f"SELECT {columns} FROM tickets t WHERE {clause} ORDER BY {_order_by(order)} LIMIT ? OFFSET ?"  # noqa: S608
+        sql = f"SELECT {columns} FROM tickets t WHERE {clause} ORDER BY {order_by(order)} LIMIT ? OFFSET ?"  # noqa: S608
         return sql, [*params, limit, offset]
     # Two parts, each in an index's order and cut at the page's end, merged: the tickets with a due
     # time (the partial indexes hold only those), then the others by update time.
@@ -320,7 +227,7 @@ def _page(
         f" ORDER BY t.due_at {direction}, t.updated_at DESC, t.id DESC LIMIT ?)"
         f" UNION ALL SELECT * FROM (SELECT {columns}, 1 AS late FROM tickets t"
         f" WHERE {clause} AND t.due_at IS NULL ORDER BY t.updated_at DESC, t.id DESC LIMIT ?))"
-        f" ORDER BY {_DUE_ORDER.format(direction=direction)} LIMIT ? OFFSET ?"
+        f" ORDER BY {DUE_ORDER.format(direction=direction)} LIMIT ? OFFSET ?"
     )
     return sql, [*params, end, *params, end, limit, offset]
 
@@ -354,10 +261,10 @@ def list_sql(
     columns = "t.id, t.updated_at, t.created_at, t.due_at"
     page, params = _page(task_filter, order, columns, offset=offset, limit=limit, way=way or Way())
     if order.key == "due":
-        due_order = _DUE_ORDER.format(direction="DESC" if order.descending else "ASC")
+        due_order = DUE_ORDER.format(direction="DESC" if order.descending else "ASC")
         outer = ", ".join(f"p.{term}" for term in due_order.split(", "))
     else:
-        outer = _order_by(order, "p")
+        outer = order_by(order, "p")
     # every value is a bound parameter; the SQL is built from fixed fragments only
     sql = (
         f"WITH p AS ({page})"  # noqa: S608

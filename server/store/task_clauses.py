@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from server.store.records import TaskCounts, TaskFilter
+from server.store.records import TaskCounts, TaskFilter, TaskOrder
 
 
 @dataclass(frozen=True)
@@ -88,3 +88,15 @@ def bounded(counts: dict[str, int], bound: int) -> TaskCounts:
     if sum(counts.values()) > bound:
         return TaskCounts(more_than=bound)
     return TaskCounts(counts={c: n for c, n in counts.items() if n > 0})
+
+
+def order_by(order: TaskOrder, table: str = "t") -> str:
+    """The order of the lists by update or creation time, on both backends (by due time: ``DUE_ORDER``)."""
+    direction = "DESC" if order.descending else "ASC"
+    column = "updated_at" if order.key == "updated" else "created_at"
+    return f"{table}.{column} {direction}, {table}.id {direction}"
+
+
+DUE_ORDER = "late, due_at {direction}, updated_at DESC, id DESC"
+"""Tickets with a due time (``late`` 0) first, in due order; then those without (1); within either, the
+most recently updated first."""
