@@ -4,7 +4,7 @@ Compiling a template — parsing it, the static checks of ``texts.compile_templa
 generation and ``compile()`` of its Python code — is most of what loading a definitions tree costs. The
 outcome depends only on the template's text and on the code that checks and compiles it, so it is kept
 under a key hashing the text, Python's and Jinja's versions and the source of the modules that decide
-it (``texts.py``, ``sandbox.py``, this one): a change to any of them is a new key. A template that fails
+it (``texts.py``, ``text_plan.py``, ``sandbox.py``, this one): a change to any of them is a new key. A template that fails
 its checks is never cached (it raises, as before).
 
 Kept in memory (one process compiles a text once, whichever services share it) and on disk, in
@@ -23,11 +23,18 @@ import sys
 import tempfile
 from pathlib import Path
 from types import CodeType
+from typing import Any
 
 import jinja2
 
-Entry = tuple[CodeType, tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...], tuple[str, ...], bool, bool]]
-"""The template's compiled code and its references (data, action, vars, links, survey, assigned plainly)."""
+Entry = tuple[
+    CodeType,
+    tuple[
+        tuple[str, ...], tuple[str, ...], tuple[str, ...], tuple[str, ...], bool, bool, tuple[Any, ...] | None
+    ],
+]
+"""The template's compiled code and its references (data, action, vars, links, survey, assigned plainly)
+and its straight-line plan (``text_plan``), if it has one."""
 
 _HERE = Path(__file__).resolve().parent
 _memory: dict[str, Entry] = {}
@@ -36,7 +43,7 @@ _memory: dict[str, Entry] = {}
 def _code_version() -> str:
     digest = hashlib.sha256()
     digest.update(f"{sys.version}\0{jinja2.__version__}\0".encode())
-    for name in ("texts.py", "sandbox.py", "template_cache.py"):
+    for name in ("texts.py", "text_plan.py", "sandbox.py", "template_cache.py"):
         try:
             digest.update((_HERE / name).read_bytes())
         except OSError:  # an installed tree without sources: no disk cache

@@ -27,6 +27,7 @@ from server.definitions.sandbox import (
     BudgetExceeded,
     Namespace,
 )
+from server.definitions.text_plan import Plan, plan_of, run
 
 CONTEXT_NAMES: Mapping[str, frozenset[str] | None] = {
     "ticket": frozenset({"number", "tracking_code", "state", "channel", "department", "url"}),
@@ -104,8 +105,18 @@ def _assigned_plainly(tree: nodes.Template, local: set[str]) -> bool:
     return plain(tree, ())
 
 
-def _template(code: CodeType) -> Template:
-    return SANDBOX.template_class.from_code(SANDBOX, code, SANDBOX.make_globals(None), None)
+class PlannedTemplate(Template):
+    """A compiled notification template, with its straight-line plan when it has one
+    (``server/definitions/text_plan.py``): rendered by the plan, else by Jinja."""
+
+    plan: Plan | None = None
+
+
+def _template(code: CodeType, plan: Plan | None) -> Template:
+    template = PlannedTemplate.from_code(SANDBOX, code, SANDBOX.make_globals(None), None)
+    assert isinstance(template, PlannedTemplate)
+    template.plan = plan
+    return template
 
 
 def compile_template(source: str) -> tuple[Template, References]:
@@ -113,8 +124,8 @@ def compile_template(source: str) -> tuple[Template, References]:
     (by this process, or by an earlier start of the same code) comes from ``template_cache``."""
     cached = template_cache.load(source)
     if cached is not None:
-        code, (data, action, vars_, links, survey_used, assigned_plainly) = cached
-        return _template(code), References(
+        code, (data, action, vars_, links, survey_used, assigned_plainly, plan) = cached
+        return _template(code, plan), References(
             data=frozenset(data),
             action=frozenset(action),
             vars=frozenset(vars_),
@@ -166,6 +177,7 @@ def compile_template(source: str) -> tuple[Template, References]:
         if root in used:
             used[root].add(attr)
     assigned_plainly = _assigned_plainly(tree, local)
+    plan = plan_of(tree)  # before the budget's rewriting, which changes the tree in place
     code = SANDBOX.compile(Budgeted().visit(tree))
     refs = References(
         data=frozenset(used["data"]),
@@ -176,13 +188,19 @@ def compile_template(source: str) -> tuple[Template, References]:
         assigned_plainly=assigned_plainly,
     )
     lists = [tuple(sorted(used[name])) for name in ("data", "action", "vars", "links")]
-    template_cache.store(source, (code, (lists[0], lists[1], lists[2], lists[3], survey, assigned_plainly)))
-    return _template(code), refs
+    template_cache.store(
+        source, (code, (lists[0], lists[1], lists[2], lists[3], survey, assigned_plainly, plan))
+    )
+    return _template(code, plan), refs
 
 
 def _generate(template: Template, context: Mapping[str, Any], limit: int, out: list[str]) -> None:
     """Render into ``out`` under a fresh budget; :class:`BudgetExceeded` past ``limit`` characters
-    (what was rendered until then stays in ``out``)."""
+    (what was rendered until then stays in ``out``). A template with a plan is rendered by it."""
+    plan = getattr(template, "plan", None)
+    if plan is not None:
+        run(plan, context, limit, out)
+        return
     token = CURRENT_BUDGET.set(Budget())
     try:
         length = 0
