@@ -20,6 +20,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from litestar.testing import AsyncTestClient
 
 from server.access import may_read, read_scope
@@ -30,6 +32,7 @@ from server.paths import shipped_root
 from server.store.records import ReadScope, Ticket, User
 from server.tickets import task_rows, task_view
 from server.tickets.tasks import (
+    _FOLD,
     TaskFilter,
     TaskOrder,
     normalize,
@@ -706,6 +709,18 @@ def test_normalize_folds_what_people_type_differently() -> None:
     assert normalize("مصطفى") == normalize("مصطفي")
     assert normalize("٢٠٢٦-٠٠٠٠١٢") == "2026-000012"
     assert normalize("KHALID") == "khalid"
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.text(alphabet=st.sampled_from("ab آأإىةـ\u064b٢ \t\n\r\x0b\x0c\x1c\x1f\x85\xa0\u2003\u3000A"))
+    | st.text()
+)
+def test_normalize_is_the_regex_fold_it_replaced(text: str) -> None:
+    """Spaces made one with ``str.split`` as ``re.sub(r"\\s+", " ")`` and ``strip`` made them, and the
+    folding table skipped for ASCII, which it does not hold."""
+    folded = unicodedata.normalize("NFKC", text).casefold().translate(_FOLD)
+    assert normalize(text) == re.sub(r"\s+", " ", folded).strip()
 
 
 def test_normalize_drops_exactly_the_arabic_marks_and_the_superscript_alef() -> None:

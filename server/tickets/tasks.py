@@ -111,14 +111,16 @@ _FOLD = str.maketrans(
 # the Arabic diacritics (the marks U+0610–U+065F) and the superscript alef, dropped in the same pass
 _FOLD.update({cp: None for cp in range(0x0610, 0x0660) if unicodedata.category(chr(cp)) == "Mn"})
 _FOLD[0x0670] = None
-_SPACES = re.compile(r"\s+")
 
 
 def normalize(text: str) -> str:
     """Text folded for matching: NFKC, lower case, no Arabic diacritics or tatweel, one form of
-    alef / ya / ta marbuta / hamza seats, ASCII digits, single spaces."""
+    alef / ya / ta marbuta / hamza seats, ASCII digits, single spaces (runs of what ``str.isspace``
+    calls space — ``re``'s ``\\s`` — made one, none at either end)."""
     folded = unicodedata.normalize("NFKC", text).casefold()
-    return _SPACES.sub(" ", folded.translate(_FOLD)).strip()
+    if not folded.isascii():  # the folding table holds no ASCII character
+        folded = folded.translate(_FOLD)
+    return " ".join(folded.split())
 
 
 def free_text_field(schema: Any) -> bool:
