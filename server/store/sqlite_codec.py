@@ -15,10 +15,22 @@ _JSON_OBJECT = msgspec.json.Decoder(dict[str, Any])
 _JSON_ANY = msgspec.json.Decoder()
 
 
+_LAST_TIME: tuple[datetime, str] = (datetime(1970, 1, 1, tzinfo=UTC), "")
+"""The last UTC time written and its text: a ticket's transaction writes its one ``now`` five times or
+more (its row, event, assignment, outbox rows). Held here, that datetime cannot be freed, so no other
+object can take its identity; one tuple, replaced whole, so either thread reads a matching pair."""
+
+
 def time_text(moment: datetime) -> str:
     """``2026-05-01T06:30:00.000000+00:00``; refuses naive datetimes."""
+    global _LAST_TIME
+    last = _LAST_TIME
+    if moment is last[0]:
+        return last[1]
     if moment.tzinfo is UTC:  # what the clock gives: nothing to convert
-        return moment.isoformat(timespec="microseconds")
+        text = moment.isoformat(timespec="microseconds")
+        _LAST_TIME = (moment, text)
+        return text
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise ValueError(f"naive datetime {moment!r}: the store takes timezone-aware datetimes only")
     return moment.astimezone(UTC).isoformat(timespec="microseconds")
