@@ -67,6 +67,7 @@ async def test_creations_queued_together_commit_as_one_group(store: PostgresStor
     assert len(tickets) == 12 and all(isinstance(r, tuple) and r[1] for r in results)
     assert sorted(t.number for t in tickets) == _expected(12) == await _numbers(store)
     for ticket in tickets:  # each one's own rows, tied to its own last event
+        assert await store.get_ticket(ticket.id) == ticket  # as answered: as written
         events = await store.list_events(ticket.id)
         assert [e.seq for e in events] == [1, 2]
         assert [a.event_id for a in await store.list_assignments(ticket.id)] == [events[-1].id]
@@ -136,7 +137,8 @@ async def test_a_refused_statement_fails_its_creation_alone(store: PostgresStore
 
 
 async def test_numbers_past_999999_keep_every_digit(store: PostgresStore) -> None:
-    """The number is formatted in SQL now (with the ticket's INSERT): as ``f"{year:04d}-{n:06d}"``."""
+    """The number is formatted in SQL (a creation alone) and in Python (a group's, drawn together):
+    both as ``f"{year:04d}-{n:06d}"``."""
     published = await _published(store)
     async with store._pool.connection() as conn:
         await conn.execute("INSERT INTO ticket_counters (year, last) VALUES (2026, 999998)")
@@ -147,6 +149,15 @@ async def test_numbers_past_999999_keep_every_digit(store: PostgresStore) -> Non
         == (f"2026-{999999:06d}", f"2026-{1000000:06d}")
         == ("2026-999999", "2026-1000000")
     )
+    # a group's numbers are drawn together and spelled here: the same spelling
+    grouped = await _gather(store, [(new_ticket(published), []) for _ in range(3)])
+    assert store._creations.groups >= 1
+    assert sorted(r[0].number for r in grouped if isinstance(r, tuple)) == [
+        "2026-1000001",
+        "2026-1000002",
+        "2026-1000003",
+    ]
+    assert {"2026-1000001", "2026-1000002", "2026-1000003"} <= set(await _numbers(store))
 
 
 async def test_a_change_on_an_unsealed_ticket_seals_its_history_first(store: PostgresStore) -> None:

@@ -5,12 +5,15 @@ stays locked until the creation commits — so creations cannot overlap, however
 there are: each one's round trips, its share of the event loop and its WAL flush happen one after
 another (measured: 16 concurrent submitters got *fewer* tickets per second than one). Here the
 creations that queue in one process while a group is being written go together, up to
-``MAX_GROUP``, in one transaction on one connection: one pipeline sends every ticket's
-number-and-row statement; the answers come back in one round trip; each ticket's events are sealed
-and its messages built; a second round trip sends every ticket's events, assignment, outbox rows and
-timers and waits for them all (``sync``); the third is the one COMMIT — one counter-lock hold, one WAL
-flush. Every caller is answered only after that COMMIT: an acknowledged ticket is durable exactly as
-one committed alone (``synchronous_commit`` stays on).
+``MAX_GROUP``, in one transaction on one connection: the first round trip moves the year's counter by
+the group's size and draws as many row ids from the tickets' identity sequence (``RESERVE``), so each
+ticket's number and id are known here; each ticket's events are sealed and its messages built, and
+its whole creation — row, events, assignment, outbox rows, timers — goes as ONE statement
+(``reserved_creation``); the second round trip sends them all with the COMMIT and waits for every
+answer (``sync``) — one counter-lock hold, one WAL flush, one statement a ticket. Every caller is
+answered only after that COMMIT: an acknowledged ticket is durable exactly as one committed alone
+(``synchronous_commit`` stays on). (A group whose creations fall in two years — around New Year's
+midnight — runs each alone, in its own year's count.)
 
 When anything goes wrong before the COMMIT is sent — a statement refused, a message builder raising,
 an idempotency key found taken (its counter increment must not stay behind: a gap) — the group is
@@ -48,10 +51,6 @@ class Creation:
     timers: Sequence[NewTimer]
     now: datetime
     answer: asyncio.Future[tuple[Ticket, bool]] = field(repr=False)
-
-
-class _Alone(Exception):
-    """The group cannot be committed as it is: roll it back and run each creation alone."""
 
 
 class CreationGroups:
@@ -126,26 +125,33 @@ class CreationGroups:
             _answer(creation, result)
 
     async def _group(self, group: list[Creation]) -> None:
+        year = group[0].now.year
+        if any(c.now.year != year for c in group):  # around New Year: each in its own year's count
+            for creation in group:
+                await self._one(creation)
+            return
         committing = False
         try:
             async with pipelined_transaction(self._pool) as (conn, pipeline):
-                sent = [await rows.queue(conn, rows.CREATE, rows.create_params(c.new, c.now)) for c in group]
+                drawn = await (
+                    await rows.queue(conn, rows.RESERVE, (year, len(group), len(group)))
+                ).fetchone()
+                assert drawn is not None
+                first = int(drawn["last"]) - len(group) + 1
                 tickets: list[Ticket] = []
-                for cursor in sent:
-                    row = await cursor.fetchone()
-                    if row is None:  # an idempotency key taken: its counter increment must go
-                        raise _Alone
-                    tickets.append(rows.ticket_from_row(row))
-                for creation, ticket in zip(group, tickets, strict=True):
-                    await rows.queue_created(
-                        conn,
+                for offset, (creation, row_id) in enumerate(zip(group, drawn["ids"], strict=True)):
+                    ticket, statement = rows.reserved_creation(
                         self._key,
-                        ticket,
+                        creation.new,
                         creation.events,
                         creation.messages,
                         creation.timers,
                         creation.now,
+                        row_id=int(row_id),
+                        number=rows.number_text(year, first + offset),
                     )
+                    await rows.queue_numbered(conn, *statement)
+                    tickets.append(ticket)
                 await pipeline.sync()  # every statement answered: a refusal rolls the group back
                 committing = True
         except BaseException as exc:

@@ -7,17 +7,18 @@ assignment and outbox rows tied to the last of them, and the timers in one more 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from datetime import datetime
 
-from psycopg import AsyncCursor
+from psycopg import AsyncCursor, AsyncRawCursor
 from psycopg.rows import dict_row
 
 from server.audit.chain import CHAIN_VERSION, seal, sealed_values
 from server.store.postgres_codec import Conn, Row, json_text, moment
 from server.store.records import Messages, NewEvent, NewMessage, NewTicket, NewTimer, Ticket
 from server.store.request_ids import request_id, tracking_code
-from server.store.sqlite_codec import time_text
+from server.store.sqlite_codec import parse_json_object, time_text
 
 TICKET_COLUMNS = (
     "id, number, tracking_code, service_id, definition_version_id, state, category, department,"
@@ -77,6 +78,95 @@ def create_params(new: NewTicket, now: datetime) -> tuple[object, ...]:
         new.language,
         new.search_text,
     )
+
+
+# A group's numbers and row ids, drawn at once (``postgres_group``): the year's counter moved by the
+# group's size (its row locked until the group commits, as one creation's would be) and as many ids
+# from the tickets' identity sequence, which an insert with no id would have drawn one at a time.
+RESERVE = (
+    "WITH counter AS (INSERT INTO ticket_counters (year, last) VALUES (%s, %s)"
+    " ON CONFLICT (year) DO UPDATE SET last = ticket_counters.last + EXCLUDED.last RETURNING last)"
+    " SELECT last, ARRAY(SELECT nextval(pg_get_serial_sequence('tickets', 'id'))"
+    " FROM generate_series(1, %s)) AS ids FROM counter"
+)
+
+# A new ticket's row with the id and number drawn for it: the first part of its one statement.
+INSERT_RESERVED = (
+    "INSERT INTO tickets (id, number, tracking_code, service_id, definition_version_id, state, category,"
+    " department, assignee_role, assignee_user, channel, requester_id, data, vars, version,"
+    " created_at, updated_at, closed_at, idempotency_key, language, search_text)"
+    " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s::json, %s::json, 1, %s, %s, NULL, %s, %s, %s)"
+)
+
+
+def number_text(year: int, number: int) -> str:
+    """``YYYY-NNNNNN`` (more digits past 999,999), as ``CREATE`` spells it in SQL."""
+    return f"{year:04d}-{number:06d}"
+
+
+def reserved_creation(
+    key: bytes,
+    new: NewTicket,
+    events: Sequence[NewEvent],
+    messages: Messages,
+    timers: Sequence[NewTimer],
+    now: datetime,
+    *,
+    row_id: int,
+    number: str,
+) -> tuple[Ticket, tuple[str, list[object]]]:
+    """A new ticket whose id and number were drawn (``RESERVE``): the ticket as it will be written, and
+    its whole creation as ONE statement — its row, its events sealed from the start of its chain, its
+    assignment when it has a holder, its messages (built from it) and its timers. A taken idempotency
+    key or any other refusal fails the statement (the group is then undone and run alone)."""
+    params = create_params(new, now)[2:]  # without the year the counter is moved by
+    created = moment(now)
+    ticket = Ticket(
+        id=row_id,
+        number=number,
+        tracking_code=str(params[0]),
+        service_id=new.service_id,
+        definition_version_id=new.definition_version_id,
+        state=new.state,
+        category=new.category,
+        department=new.department,
+        assignee_role=new.assignee_role,
+        assignee_user=new.assignee_user,
+        channel=new.channel,
+        requester_id=new.requester_id,
+        data=parse_json_object(str(params[10])),  # as the json column reads back
+        vars=parse_json_object(str(params[11])),
+        version=1,
+        created_at=created,
+        updated_at=created,
+        closed_at=None,
+        idempotency_key=new.idempotency_key,
+        language=new.language,
+    )
+    statement = Rows()
+    statement.add("tk", INSERT_RESERVED, (row_id, number, *params))
+    statement.events(key, row_id, new.definition_version_id, events, (0, None))
+    statement.after_events(
+        ticket, holder(ticket) != (None, None, None), resolve(messages, ticket), timers, created
+    )
+    return ticket, statement.statement()
+
+
+@functools.lru_cache(maxsize=256)
+def numbered(sql: str) -> str:
+    """``sql`` with PostgreSQL's own placeholders, ``$1, $2…``, for each ``%s`` in turn (the
+    statements here hold no other ``%``)."""
+    parts = sql.split("%s")
+    return "".join(f"{part}${n}" for n, part in enumerate(parts[:-1], start=1)) + parts[-1]
+
+
+async def queue_numbered(conn: Conn, sql: str, params: Sequence[object]) -> AsyncCursor[Row]:
+    """:func:`queue` for a statement of many parameters (a whole creation: 60 and more): psycopg keeps
+    the parsed form of a statement of at most 50 and parses a longer one at every call, so it is sent
+    through a raw cursor with its placeholders numbered here, once per shape (:func:`numbered`)."""
+    cursor: AsyncCursor[Row] = AsyncRawCursor(conn, row_factory=dict_row)
+    await cursor.execute(numbered(sql), params)
+    return cursor
 
 
 async def queue(conn: Conn, sql: str, params: Sequence[object]) -> AsyncCursor[Row]:
