@@ -114,12 +114,20 @@ def _row(row: Row) -> TaskRow:
     return TaskRow(**{name: row[name] for name in TaskRow.__struct_fields__})
 
 
+_KEY_COLUMNS = {
+    "updated": "t.id, t.updated_at",
+    "created": "t.id, t.created_at",
+    "due": "t.id, t.updated_at, t.due_at",
+}
+"""What a page's choice of ids selects in each order: the id and what the order sorts by."""
+
+
 def list_sql(task_filter: TaskFilter, order: TaskOrder, *, offset: int, limit: int) -> tuple[str, list[Any]]:
     """The page's ids are chosen first, then only those rows are joined to their assignee, requester
-    and form data."""
-    page, params = _page(
-        task_filter, order, "t.id, t.updated_at, t.created_at, t.due_at", offset=offset, limit=limit
-    )
+    and form data (a "deferred join"). The choice reads the ids and the order's own columns alone, so in
+    update or creation order an index that holds the filter's columns, the order and the id (pg
+    migration 0010) serves it index-only: a deep page's OFFSET walks index entries, not table rows."""
+    page, params = _page(task_filter, order, _KEY_COLUMNS[order.key], offset=offset, limit=limit)
     if order.key == "due":
         due_order = DUE_ORDER.format(direction="DESC" if order.descending else "ASC")
         outer = ", ".join(f"p.{term}" for term in due_order.split(", "))
