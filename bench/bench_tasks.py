@@ -455,9 +455,25 @@ def store_cases(
         ),
         ("department, sorted by due time", head, TaskParams(view="department", sort="due")),
         ("department, last page", head, TaskParams(view="department", page=1_000_000 - 1)),
+        (
+            "department, category closed, last page",
+            head,
+            TaskParams(view="department", category="closed", page=1_000_000 - 1),
+        ),
+        (
+            "department, oldest created first, page 2000",
+            head,
+            TaskParams(view="department", sort="created", page=2000),
+        ),
+        (
+            "department, sorted by due time, last page",
+            head,
+            TaskParams(view="department", sort="due", page=1_000_000 - 1),
+        ),
         ("mine (head)", head, TaskParams(view="mine")),
         ("mine (head), sorted by due time", head, TaskParams(view="mine", sort="due")),
         ("all (director), first page", director, TaskParams(view="all")),
+        ("all (director), page 20000 (the middle)", director, TaskParams(view="all", page=20_000)),
         ("all (director), free text (a family name)", director, TaskParams(view="all", q=family)),
         (
             "all (director), free text (a family name), page 200",
