@@ -110,7 +110,7 @@ async def test_every_page_is_the_lists_slice_on_both_backends(
         if order.key != "due":
             assert whole == sorted(whole, key=_key(order), reverse=order.descending), (task_filter, order)
         for size in (1, 4):
-            for offset in range(0, len(whole) + 1):
+            for offset in range(len(whole) + 1):
                 expected = whole[offset : offset + size]
                 for store in (sqlite, pg):
                     page = await store.list_tasks(task_filter, order, offset=offset, limit=size)
