@@ -16,7 +16,7 @@ import msgspec
 import psycopg
 import pytest
 
-from server.store import postgres_tasks
+from server.store import postgres_tasks, sqlite_tasks
 from server.store.open import open_any
 from server.store.postgres import PostgresStore
 from server.store.records import NewEvent, NewTicket, NewTimer, ReadScope, TaskFilter, TaskOrder, TaskRow
@@ -100,9 +100,13 @@ def _rows(rows: list[TaskRow]) -> Any:
     return msgspec.to_builtins(rows, builtin_types=(datetime,))
 
 
+@pytest.mark.parametrize("deep", [sqlite_tasks.DEEP, 1], ids=["shallow", "deep"])
 async def test_every_page_is_the_lists_slice_on_both_backends(
-    stores: tuple[SQLiteStore, PostgresStore],
+    stores: tuple[SQLiteStore, PostgresStore], deep: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """(``deep``: from which offset SQLite's page by due time excludes the tickets with a due time by
+    their ids — lowered here so that every page but the first is read so.)"""
+    monkeypatch.setattr(sqlite_tasks, "DEEP", deep)
     sqlite, pg = stores
     for task_filter, order in itertools.product(FILTERS, ORDERS):
         whole = await sqlite.list_tasks(task_filter, order, offset=0, limit=1000)
@@ -129,7 +133,8 @@ async def test_a_departments_deep_page_chooses_its_ids_index_only(
 ) -> None:
     """The ids of a department's deep page, newest update first, come from an index-only scan of
     ``tickets_department_updated`` in the list's whole order (no sort of the department's tickets), and
-    a category tab's from ``tickets_department_queue``; by creation, ``tickets_department_created``.
+    a category tab's from ``tickets_department_queue``; by creation, ``tickets_department_created``; by
+    due time, the part without a due time from the update-order index, ``due_at`` read from it.
     (A few tickets: sequential and bitmap scans are turned off so that the planner shows its index path.)"""
     cases = [
         (FILTERS[1], TaskOrder(), "tickets_department_updated"),
@@ -137,6 +142,9 @@ async def test_a_departments_deep_page_chooses_its_ids_index_only(
         (FILTERS[2], TaskOrder(), "tickets_department_queue"),
         (FILTERS[1], TaskOrder(key="created"), "tickets_department_created"),
         (FILTERS[0], TaskOrder(), "tickets_updated"),
+        # by due time, the tickets without one: ``due_at IS NULL`` read from the index (INCLUDE)
+        (FILTERS[1], TaskOrder(key="due"), "tickets_department_updated"),
+        (FILTERS[0], TaskOrder(key="due", descending=False), "tickets_updated"),
     ]
     with psycopg.connect(pg_url, autocommit=True) as conn:
         conn.execute("VACUUM ANALYZE tickets")
@@ -145,6 +153,10 @@ async def test_a_departments_deep_page_chooses_its_ids_index_only(
         for task_filter, order, index in cases:
             sql, params = postgres_tasks.list_sql(task_filter, order, offset=5, limit=3)
             plan = "\n".join(row[0] for row in conn.execute("EXPLAIN " + sql, params).fetchall())  # type: ignore[arg-type]
+            if order.key == "due":  # the second part: newest update first, whichever the direction
+                assert f"Index Only Scan Backward using {index} " in plan, plan
+                assert "Filter: (due_at IS NULL)" in plan, plan
+                continue
             choice = plan.split("->  Limit", 1)[1]
             assert f"Index Only Scan{' Backward' if order.descending else ''} using {index} " in choice, plan
             assert "Sort" not in choice, plan

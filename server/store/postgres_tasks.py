@@ -17,7 +17,7 @@ from psycopg.rows import dict_row
 from server.store.postgres_codec import Conn, PgBase, Row, execute_many, like_pattern, moment, nocase_like
 from server.store.postgres_tickets import TICKET_COLUMNS, ticket_from_row
 from server.store.records import TaskFilter, TaskOrder, TaskRow, Ticket
-from server.store.task_clauses import DUE_ORDER, POSTGRES, order_by, scope_clause, view_clauses
+from server.store.task_clauses import DUE_ORDER, KEY_COLUMNS, POSTGRES, order_by, scope_clause, view_clauses
 
 TRIGRAM = 3
 """The shortest free text a trigram index can match."""
@@ -87,17 +87,26 @@ def _page(
     if order.key != "due":
         sql = f"SELECT {columns} FROM tickets t WHERE {clause} ORDER BY {order_by(order)} LIMIT %s OFFSET %s"
         return sql, [*params, limit, offset]
+    # Two parts, each in an index's order: the tickets with a due time, then the others by update time.
+    # The first part comes whole before the second, so the page is the first part's rows from
+    # ``offset`` and then the second's from ``offset`` less the first part's size (counted only past
+    # the first page) — neither part read past the page. The second part's ``due_at IS NULL`` is read
+    # from the update-order indexes (pg 0010 ``INCLUDE``s it), so a deep page walks no table row.
     direction = "DESC" if order.descending else "ASC"
-    end = offset + limit
+    second, second_params = "%s", [0]
+    if offset:
+        second = f"GREATEST(%s - (SELECT count(*) FROM tickets t WHERE {clause} AND t.due_at IS NOT NULL), 0)"
+        second_params = [offset, *params]
     sql = (
         f"SELECT * FROM (SELECT * FROM (SELECT {columns}, 0 AS late FROM tickets t"
         f" WHERE {clause} AND t.due_at IS NOT NULL"
-        f" ORDER BY t.due_at {direction}, t.updated_at DESC, t.id DESC LIMIT %s) a"
+        f" ORDER BY t.due_at {direction}, t.updated_at DESC, t.id DESC LIMIT %s OFFSET %s) a"
         f" UNION ALL SELECT * FROM (SELECT {columns}, 1 AS late FROM tickets t"
-        f" WHERE {clause} AND t.due_at IS NULL ORDER BY t.updated_at DESC, t.id DESC LIMIT %s) b) u"
-        f" ORDER BY {DUE_ORDER.format(direction=direction)} LIMIT %s OFFSET %s"
+        f" WHERE {clause} AND t.due_at IS NULL ORDER BY t.updated_at DESC, t.id DESC"
+        f" LIMIT %s OFFSET {second}) b) u"
+        f" ORDER BY {DUE_ORDER.format(direction=direction)} LIMIT %s"
     )
-    return sql, [*params, end, *params, end, limit, offset]
+    return sql, [*params, limit, offset, *params, limit, *second_params, limit]
 
 
 async def fetch_planned(conn: Conn, sql: str, params: list[Any]) -> list[Row]:
@@ -114,20 +123,12 @@ def _row(row: Row) -> TaskRow:
     return TaskRow(**{name: row[name] for name in TaskRow.__struct_fields__})
 
 
-_KEY_COLUMNS = {
-    "updated": "t.id, t.updated_at",
-    "created": "t.id, t.created_at",
-    "due": "t.id, t.updated_at, t.due_at",
-}
-"""What a page's choice of ids selects in each order: the id and what the order sorts by."""
-
-
 def list_sql(task_filter: TaskFilter, order: TaskOrder, *, offset: int, limit: int) -> tuple[str, list[Any]]:
     """The page's ids are chosen first, then only those rows are joined to their assignee, requester
     and form data (a "deferred join"). The choice reads the ids and the order's own columns alone, so in
     update or creation order an index that holds the filter's columns, the order and the id (pg
     migration 0010) serves it index-only: a deep page's OFFSET walks index entries, not table rows."""
-    page, params = _page(task_filter, order, _KEY_COLUMNS[order.key], offset=offset, limit=limit)
+    page, params = _page(task_filter, order, KEY_COLUMNS[order.key], offset=offset, limit=limit)
     if order.key == "due":
         due_order = DUE_ORDER.format(direction="DESC" if order.descending else "ASC")
         outer = ", ".join(f"p.{term}" for term in due_order.split(", "))
