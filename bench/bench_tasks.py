@@ -500,6 +500,11 @@ def store_cases(
         ("all (director), free text (a ticket number)", director, TaskParams(view="all", q=number)),
         ("all (director), free text (2 letters: LIKE)", director, TaskParams(view="all", q="غا")),
         ("all (director), sorted by due time", director, TaskParams(view="all", sort="due")),
+        (
+            "all (director), a family name by due time, page 2",
+            director,
+            TaskParams(view="all", q=family, sort="due", page=2),
+        ),
         ("incoming (customer service)", cs, TaskParams(view="incoming")),
         ("incoming (customer service), sorted by due time", cs, TaskParams(view="incoming", sort="due")),
     ]

@@ -90,13 +90,14 @@ def _page(
     # Two parts, each in an index's order: the tickets with a due time, then the others by update time.
     # The first part comes whole before the second, so the page is the first part's rows from
     # ``offset`` and then the second's from ``offset`` less the first part's size (counted only past
-    # the first page) — neither part read past the page. The second part's ``due_at IS NULL`` is read
+    # the first page, and only up to the offset) — neither part read past the page. The second part's ``due_at IS NULL`` is read
     # from the update-order indexes (pg 0010 ``INCLUDE``s it), so a deep page walks no table row.
     direction = "DESC" if order.descending else "ASC"
     second, second_params = "%s", [0]
-    if offset:
-        second = f"GREATEST(%s - (SELECT count(*) FROM tickets t WHERE {clause} AND t.due_at IS NOT NULL), 0)"
-        second_params = [offset, *params]
+    if offset:  # the first part's size, counted up to the offset: all the second's offset needs
+        first = f"SELECT 1 FROM tickets t WHERE {clause} AND t.due_at IS NOT NULL LIMIT %s"
+        second = f"GREATEST(%s - (SELECT count(*) FROM ({first}) f), 0)"
+        second_params = [offset, *params, offset]
     sql = (
         f"SELECT * FROM (SELECT * FROM (SELECT {columns}, 0 AS late FROM tickets t"
         f" WHERE {clause} AND t.due_at IS NOT NULL"

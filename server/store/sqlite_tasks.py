@@ -220,15 +220,15 @@ def _page(
     # Two parts, each in an index's order: the tickets with a due time (the partial indexes hold only
     # those), then the others by update time. The first part comes whole before the second, so the page
     # is the first part's rows from ``offset`` and then the second's from ``offset`` less the first
-    # part's size (counted only past the first page) — neither part read past the page. Deep in the
-    # second part (``DEEP``) its tickets are the list's less those with a due time (a set built once),
-    # so the walk of the update-order index reads no table row to test ``due_at IS NULL``.
+    # part's size (counted only past the first page, up to the offset) — neither part read past the
+    # page. Deep in the second part (``DEEP``) its tickets are the list's less those with a due time (a
+    # set built once), so the walk of the update-order index reads no table row for ``due_at IS NULL``.
     direction = "DESC" if order.descending else "ASC"
     with_due = f"SELECT t.id FROM tickets t WHERE {clause} AND t.due_at IS NOT NULL"  # noqa: S608
     second, second_params = "?", [0]
-    if offset:
-        second = f"max(? - (SELECT count(*) FROM ({with_due})), 0)"  # noqa: S608
-        second_params = [offset, *params]
+    if offset:  # the first part's size, counted up to the offset: all the second's offset needs
+        second = f"max(? - (SELECT count(*) FROM ({with_due} LIMIT ?)), 0)"  # noqa: S608
+        second_params = [offset, *params, offset]
     if offset >= DEEP:
         without, without_params = f"t.id NOT IN ({with_due})", params
         later = columns.replace("t.due_at", "NULL AS due_at")
