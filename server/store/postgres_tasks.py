@@ -89,25 +89,23 @@ def _page(
         return sql, [*params, limit, offset]
     # Two parts, each in an index's order: the tickets with a due time, then the others by update time.
     # The first part comes whole before the second, so the page is the first part's rows from
-    # ``offset`` and then the second's from ``offset`` less the first part's size (counted only past
-    # the first page, and only up to the offset) — neither part read past the page. The second part's ``due_at IS NULL`` is read
-    # from the update-order indexes (pg 0010 ``INCLUDE``s it), so a deep page walks no table row.
+    # ``offset``, then the second's from ``offset`` less the first part's size. The first part is read
+    # once up to the page's end (``a``: its size, when it ends before the page does, is exact); the
+    # second from its own offset, never read past the page. Its ``due_at IS NULL`` is read from the
+    # update-order indexes (pg 0010 ``INCLUDE``s it), so a deep page walks no table row.
     direction = "DESC" if order.descending else "ASC"
-    second, second_params = "%s", [0]
-    if offset:  # the first part's size, counted up to the offset: all the second's offset needs
-        first = f"SELECT 1 FROM tickets t WHERE {clause} AND t.due_at IS NOT NULL LIMIT %s"
-        second = f"GREATEST(%s - (SELECT count(*) FROM ({first}) f), 0)"
-        second_params = [offset, *params, offset]
     sql = (
-        f"SELECT * FROM (SELECT * FROM (SELECT {columns}, 0 AS late FROM tickets t"
+        f"WITH a AS MATERIALIZED (SELECT {columns}, 0 AS late FROM tickets t"
         f" WHERE {clause} AND t.due_at IS NOT NULL"
-        f" ORDER BY t.due_at {direction}, t.updated_at DESC, t.id DESC LIMIT %s OFFSET %s) a"
+        f" ORDER BY t.due_at {direction}, t.updated_at DESC, t.id DESC LIMIT %s)"
+        f" SELECT * FROM (SELECT * FROM (SELECT * FROM a ORDER BY due_at {direction}, updated_at DESC, id DESC"
+        f" LIMIT %s OFFSET %s) a1"
         f" UNION ALL SELECT * FROM (SELECT {columns}, 1 AS late FROM tickets t"
         f" WHERE {clause} AND t.due_at IS NULL ORDER BY t.updated_at DESC, t.id DESC"
-        f" LIMIT %s OFFSET {second}) b) u"
+        f" LIMIT %s OFFSET GREATEST(%s - (SELECT count(*) FROM a), 0)) b) u"
         f" ORDER BY {DUE_ORDER.format(direction=direction)} LIMIT %s"
     )
-    return sql, [*params, limit, offset, *params, limit, *second_params, limit]
+    return sql, [*params, offset + limit, limit, offset, *params, limit, offset, limit]
 
 
 async def fetch_planned(conn: Conn, sql: str, params: list[Any]) -> list[Row]:

@@ -219,30 +219,29 @@ def _page(
         return sql, [*params, limit, offset]
     # Two parts, each in an index's order: the tickets with a due time (the partial indexes hold only
     # those), then the others by update time. The first part comes whole before the second, so the page
-    # is the first part's rows from ``offset`` and then the second's from ``offset`` less the first
-    # part's size (counted only past the first page, up to the offset) — neither part read past the
-    # page. Deep in the second part (``DEEP``) its tickets are the list's less those with a due time (a
-    # set built once), so the walk of the update-order index reads no table row for ``due_at IS NULL``.
+    # is the first part's rows from ``offset``, then the second's from ``offset`` less the first part's
+    # size. The first part is read once up to the page's end (``a``: its size, when it ends before the
+    # page does, is exact); the second from its own offset, never read past the page. Deep in the
+    # second part (``DEEP``) its tickets are the list's less those with a due time (a set built once),
+    # so the walk of the update-order index reads no table row for ``due_at IS NULL``.
     direction = "DESC" if order.descending else "ASC"
-    with_due = f"SELECT t.id FROM tickets t WHERE {clause} AND t.due_at IS NOT NULL"  # noqa: S608
-    second, second_params = "?", [0]
-    if offset:  # the first part's size, counted up to the offset: all the second's offset needs
-        second = f"max(? - (SELECT count(*) FROM ({with_due} LIMIT ?)), 0)"  # noqa: S608
-        second_params = [offset, *params, offset]
     if offset >= DEEP:
-        without, without_params = f"t.id NOT IN ({with_due})", params
-        later = columns.replace("t.due_at", "NULL AS due_at")
+        without = f"t.id NOT IN (SELECT t.id FROM tickets t WHERE {clause} AND t.due_at IS NOT NULL)"  # noqa: S608
+        without_params, later = params, columns.replace("t.due_at", "NULL AS due_at")
     else:
         without, without_params, later = "t.due_at IS NULL", [], columns
     sql = (
-        f"SELECT * FROM (SELECT * FROM (SELECT {columns}, 0 AS late FROM tickets t"  # noqa: S608
+        f"WITH a AS MATERIALIZED (SELECT {columns}, 0 AS late FROM tickets t"  # noqa: S608
         f" WHERE {clause} AND t.due_at IS NOT NULL"
-        f" ORDER BY t.due_at {direction}, t.updated_at DESC, t.id DESC LIMIT ? OFFSET ?)"
+        f" ORDER BY t.due_at {direction}, t.updated_at DESC, t.id DESC LIMIT ?)"
+        f" SELECT * FROM (SELECT * FROM (SELECT * FROM a ORDER BY due_at {direction}, updated_at DESC, id DESC"
+        f" LIMIT ? OFFSET ?)"
         f" UNION ALL SELECT * FROM (SELECT {later}, 1 AS late FROM tickets t"
-        f" WHERE {clause} AND {without} ORDER BY t.updated_at DESC, t.id DESC LIMIT ? OFFSET {second}))"
+        f" WHERE {clause} AND {without} ORDER BY t.updated_at DESC, t.id DESC"
+        f" LIMIT ? OFFSET max(? - (SELECT count(*) FROM a), 0)))"
         f" ORDER BY {DUE_ORDER.format(direction=direction)} LIMIT ?"
     )
-    return sql, [*params, limit, offset, *params, *without_params, limit, *second_params, limit]
+    return sql, [*params, offset + limit, limit, offset, *params, *without_params, limit, offset, limit]
 
 
 DEEP = 1000
