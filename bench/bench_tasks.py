@@ -22,7 +22,9 @@ Then:
   the two queries alone), median of ``--repeat`` runs (ms) — the head of the Classrooms department's
   ``department`` and ``mine`` views, an organisation-wide reader's ``all``, customer service's
   ``incoming``: first pages, filters, free text (a family name, one requester's name, a number, two
-  letters), sorted by due time, the last page;
+  letters), sorted by due time, deep pages by ``OFFSET`` (a department's last page — of the whole list,
+  of a category tab, by due time —, page 2,000 oldest created first, the middle of "all", page 200 of
+  a family name);
 * through HTTP, in process (``AsyncTestClient``: routing, session or token look-up, rendering):
   ``GET /staff/tasks`` (full page and HTMX partials) and ``GET /api/tasks``, ``--http-repeat`` requests
   each, median and p99, and the p99 as a multiple of the baseline's median;
@@ -455,9 +457,25 @@ def store_cases(
         ),
         ("department, sorted by due time", head, TaskParams(view="department", sort="due")),
         ("department, last page", head, TaskParams(view="department", page=1_000_000 - 1)),
+        (
+            "department, category closed, last page",
+            head,
+            TaskParams(view="department", category="closed", page=1_000_000 - 1),
+        ),
+        (
+            "department, oldest created first, page 2000",
+            head,
+            TaskParams(view="department", sort="created", page=2000),
+        ),
+        (
+            "department, sorted by due time, last page",
+            head,
+            TaskParams(view="department", sort="due", page=1_000_000 - 1),
+        ),
         ("mine (head)", head, TaskParams(view="mine")),
         ("mine (head), sorted by due time", head, TaskParams(view="mine", sort="due")),
         ("all (director), first page", director, TaskParams(view="all")),
+        ("all (director), page 20000 (the middle)", director, TaskParams(view="all", page=20_000)),
         ("all (director), free text (a family name)", director, TaskParams(view="all", q=family)),
         (
             "all (director), free text (a family name), page 200",
@@ -482,6 +500,11 @@ def store_cases(
         ("all (director), free text (a ticket number)", director, TaskParams(view="all", q=number)),
         ("all (director), free text (2 letters: LIKE)", director, TaskParams(view="all", q="غا")),
         ("all (director), sorted by due time", director, TaskParams(view="all", sort="due")),
+        (
+            "all (director), a family name by due time, page 2",
+            director,
+            TaskParams(view="all", q=family, sort="due", page=2),
+        ),
         ("incoming (customer service)", cs, TaskParams(view="incoming")),
         ("incoming (customer service), sorted by due time", cs, TaskParams(view="incoming", sort="due")),
     ]

@@ -322,6 +322,9 @@ async def test_the_same_operations_give_the_same_records(pair: Pair, monkeypatch
         TaskFilter(scope=scopes[0], created_from=NOW - 9 * HOUR),
         TaskFilter(scope=scopes[0], held_by=frozenset({"it"}), text="printer", category="in_progress"),
         TaskFilter(scope=scopes[0], held_by=frozenset({"it"}), text="ت"),
+        # one department's list (``department = %s`` on PostgreSQL, its index in order), a category tab
+        TaskFilter(scope=scopes[0], held_by=frozenset({"it"})),
+        TaskFilter(scope=scopes[0], held_by=frozenset({"it"}), category="closed"),
     ]
     orders = [
         TaskOrder.parse(value) for value in ("-updated", "updated", "-created", "created", "-due", "due")
@@ -334,6 +337,10 @@ async def test_the_same_operations_give_the_same_records(pair: Pair, monkeypatch
         await same(lambda s, f=task_filter, o=order: s.list_task_ids(f, o, offset=1, limit=3))
         # a page across the two parts of a list by due time (those with a due time, then the others)
         await same(lambda s, f=task_filter, o=order: s.list_tasks(f, o, offset=3, limit=4))
+        # the last page, by OFFSET (on PostgreSQL the ids chosen first, index-only: pg 0010)
+        await same(
+            lambda s, f=task_filter, o=order, n=listed[-1]: s.list_tasks(f, o, offset=max(n - 2, 0), limit=5)
+        )
     counted = [await same(lambda s, f=task_filter: s.count_tasks(f)) for task_filter in filters]
     # PostgreSQL's counts from its summaries and the deltas not yet folded into them (pg 0008): from the
     # deltas alone (never folded), then folded on every count (the summaries alone)

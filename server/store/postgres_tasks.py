@@ -17,7 +17,7 @@ from psycopg.rows import dict_row
 from server.store.postgres_codec import Conn, PgBase, Row, execute_many, like_pattern, moment, nocase_like
 from server.store.postgres_tickets import TICKET_COLUMNS, ticket_from_row
 from server.store.records import TaskFilter, TaskOrder, TaskRow, Ticket
-from server.store.task_clauses import DUE_ORDER, POSTGRES, order_by, scope_clause, view_clauses
+from server.store.task_clauses import DUE_ORDER, KEY_COLUMNS, POSTGRES, order_by, scope_clause, view_clauses
 
 TRIGRAM = 3
 """The shortest free text a trigram index can match."""
@@ -87,17 +87,25 @@ def _page(
     if order.key != "due":
         sql = f"SELECT {columns} FROM tickets t WHERE {clause} ORDER BY {order_by(order)} LIMIT %s OFFSET %s"
         return sql, [*params, limit, offset]
+    # Two parts, each in an index's order: the tickets with a due time, then the others by update time.
+    # The first part comes whole before the second, so the page is the first part's rows from
+    # ``offset``, then the second's from ``offset`` less the first part's size. The first part is read
+    # once up to the page's end (``a``: its size, when it ends before the page does, is exact); the
+    # second from its own offset, never read past the page. Its ``due_at IS NULL`` is read from the
+    # update-order indexes (pg 0010 ``INCLUDE``s it), so a deep page walks no table row.
     direction = "DESC" if order.descending else "ASC"
-    end = offset + limit
     sql = (
-        f"SELECT * FROM (SELECT * FROM (SELECT {columns}, 0 AS late FROM tickets t"
+        f"WITH a AS MATERIALIZED (SELECT {columns}, 0 AS late FROM tickets t"
         f" WHERE {clause} AND t.due_at IS NOT NULL"
-        f" ORDER BY t.due_at {direction}, t.updated_at DESC, t.id DESC LIMIT %s) a"
+        f" ORDER BY t.due_at {direction}, t.updated_at DESC, t.id DESC LIMIT %s)"
+        f" SELECT * FROM (SELECT * FROM (SELECT * FROM a ORDER BY due_at {direction}, updated_at DESC, id DESC"
+        f" LIMIT %s OFFSET %s) a1"
         f" UNION ALL SELECT * FROM (SELECT {columns}, 1 AS late FROM tickets t"
-        f" WHERE {clause} AND t.due_at IS NULL ORDER BY t.updated_at DESC, t.id DESC LIMIT %s) b) u"
-        f" ORDER BY {DUE_ORDER.format(direction=direction)} LIMIT %s OFFSET %s"
+        f" WHERE {clause} AND t.due_at IS NULL ORDER BY t.updated_at DESC, t.id DESC"
+        f" LIMIT %s OFFSET GREATEST(%s - (SELECT count(*) FROM a), 0)) b) u"
+        f" ORDER BY {DUE_ORDER.format(direction=direction)} LIMIT %s"
     )
-    return sql, [*params, end, *params, end, limit, offset]
+    return sql, [*params, offset + limit, limit, offset, *params, limit, offset, limit]
 
 
 async def fetch_planned(conn: Conn, sql: str, params: list[Any]) -> list[Row]:
@@ -116,10 +124,10 @@ def _row(row: Row) -> TaskRow:
 
 def list_sql(task_filter: TaskFilter, order: TaskOrder, *, offset: int, limit: int) -> tuple[str, list[Any]]:
     """The page's ids are chosen first, then only those rows are joined to their assignee, requester
-    and form data."""
-    page, params = _page(
-        task_filter, order, "t.id, t.updated_at, t.created_at, t.due_at", offset=offset, limit=limit
-    )
+    and form data (a "deferred join"). The choice reads the ids and the order's own columns alone, so in
+    update or creation order an index that holds the filter's columns, the order and the id (pg
+    migration 0010) serves it index-only: a deep page's OFFSET walks index entries, not table rows."""
+    page, params = _page(task_filter, order, KEY_COLUMNS[order.key], offset=offset, limit=limit)
     if order.key == "due":
         due_order = DUE_ORDER.format(direction="DESC" if order.descending else "ASC")
         outer = ", ".join(f"p.{term}" for term in due_order.split(", "))

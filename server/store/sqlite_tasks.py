@@ -56,7 +56,7 @@ from server.store.sqlite_codec import (
 )
 from server.store.sqlite_task_where import TRIGRAM, TextWay, short_text_clause, text_match, where
 from server.store.sqlite_tickets import ticket_from_row
-from server.store.task_clauses import DUE_ORDER, order_by
+from server.store.task_clauses import DUE_ORDER, KEY_COLUMNS, order_by
 
 COMMON = 1000
 """A free text that at least this many tickets hold is *common*."""
@@ -217,19 +217,38 @@ def _page(
     if order.key != "due":
         sql = f"SELECT {columns} FROM tickets t WHERE {clause} ORDER BY {order_by(order)} LIMIT ? OFFSET ?"  # noqa: S608
         return sql, [*params, limit, offset]
-    # Two parts, each in an index's order and cut at the page's end, merged: the tickets with a due
-    # time (the partial indexes hold only those), then the others by update time.
+    # Two parts, each in an index's order: the tickets with a due time (the partial indexes hold only
+    # those), then the others by update time. The first part comes whole before the second, so the page
+    # is the first part's rows from ``offset``, then the second's from ``offset`` less the first part's
+    # size. The first part is read once up to the page's end (``a``: its size, when it ends before the
+    # page does, is exact); the second from its own offset, never read past the page. Deep in the
+    # second part (``DEEP``) its tickets are the list's less those with a due time (a set built once),
+    # so the walk of the update-order index reads no table row for ``due_at IS NULL``.
     direction = "DESC" if order.descending else "ASC"
-    end = offset + limit
+    if offset >= DEEP:
+        without = f"t.id NOT IN (SELECT t.id FROM tickets t WHERE {clause} AND t.due_at IS NOT NULL)"  # noqa: S608
+        without_params, later = params, columns.replace("t.due_at", "NULL AS due_at")
+    else:
+        without, without_params, later = "t.due_at IS NULL", [], columns
     sql = (
-        f"SELECT * FROM (SELECT * FROM (SELECT {columns}, 0 AS late FROM tickets t"  # noqa: S608
+        f"WITH a AS MATERIALIZED (SELECT {columns}, 0 AS late FROM tickets t"  # noqa: S608
         f" WHERE {clause} AND t.due_at IS NOT NULL"
         f" ORDER BY t.due_at {direction}, t.updated_at DESC, t.id DESC LIMIT ?)"
-        f" UNION ALL SELECT * FROM (SELECT {columns}, 1 AS late FROM tickets t"
-        f" WHERE {clause} AND t.due_at IS NULL ORDER BY t.updated_at DESC, t.id DESC LIMIT ?))"
-        f" ORDER BY {DUE_ORDER.format(direction=direction)} LIMIT ? OFFSET ?"
+        f" SELECT * FROM (SELECT * FROM (SELECT * FROM a ORDER BY due_at {direction}, updated_at DESC, id DESC"
+        f" LIMIT ? OFFSET ?)"
+        f" UNION ALL SELECT * FROM (SELECT {later}, 1 AS late FROM tickets t"
+        f" WHERE {clause} AND {without} ORDER BY t.updated_at DESC, t.id DESC"
+        f" LIMIT ? OFFSET max(? - (SELECT count(*) FROM a), 0)))"
+        f" ORDER BY {DUE_ORDER.format(direction=direction)} LIMIT ?"
     )
-    return sql, [*params, end, *params, end, limit, offset]
+    return sql, [*params, offset + limit, limit, offset, *params, *without_params, limit, offset, limit]
+
+
+DEEP = 1000
+"""A page by due time starting this far down its list excludes the tickets with a due time from the
+second part's walk by their ids (``t.id NOT IN``: a set of the open tickets with a timer, built once)
+instead of testing each walked ticket's row (``due_at IS NULL``: a table row read per ticket — a
+department's last page at 1,000,000 tickets walked 123,000 of them, 0.35 s)."""
 
 
 def _row(row: sqlite3.Row) -> TaskRow:
@@ -258,8 +277,9 @@ def list_sql(
 ) -> tuple[str, list[Any]]:
     """The page query: the page's ids are chosen first (in index order where possible), then only
     those rows are joined to their assignee, requester and form data."""
-    columns = "t.id, t.updated_at, t.created_at, t.due_at"
-    page, params = _page(task_filter, order, columns, offset=offset, limit=limit, way=way or Way())
+    page, params = _page(
+        task_filter, order, KEY_COLUMNS[order.key], offset=offset, limit=limit, way=way or Way()
+    )
     if order.key == "due":
         due_order = DUE_ORDER.format(direction="DESC" if order.descending else "ASC")
         outer = ", ".join(f"p.{term}" for term in due_order.split(", "))
