@@ -375,41 +375,59 @@ async def run(tickets: int, repeat: int, http_repeat: int, serve_seconds: float,
         await store.close()
 
         # --- over HTTP, in process -----------------------------------------------------------------
-        # no background worker: the bench's timers are not in the shipped workflows, it would cancel them
-        app = create_app(Settings(db_path=path, base_url="http://bench.local", background_worker=False))
-        async with AsyncTestClient(app=app, base_url="http://bench.local") as client:
-            page = await client.get("/login")
-            csrf = client.cookies.get("csrftoken")
-            assert page.status_code == 200 and csrf
-            response = await client.post(
-                "/login",
-                data={"_csrf_token": csrf, "username": "head.classrooms", "password": PASSWORD, "next": "/"},
-                follow_redirects=False,
-            )
-            assert response.status_code == 303, response.text[:300]
-            runtime = client.app.state.runtime
-            bearer = {}
-            for user in (head, director):
-                token = new_api_token()
-                await runtime.store.create_api_token(user.id, "bench", token_hash(token), now=now)
-                bearer[user.username] = {"Authorization": f"Bearer {token}"}
-            requests = http_requests(family, requester, number, bearer)
-            print(
-                f"\nthrough HTTP (AsyncTestClient, in process), {http_repeat} requests each, median / p99 (ms),"
-            )
-            print("and the p99 as a multiple of the count(*) baseline's median:")
-            for label, url, headers in requests:
-
-                async def get(url: str = url, headers: dict[str, str] = headers) -> None:
-                    response = await client.get(url, headers=headers)
-                    assert response.status_code == 200, (url, response.status_code, response.text[:300])
-
-                samples = await timed(http_repeat, get)
-                p99 = sorted(samples)[math.ceil(len(samples) * 0.99) - 1]
-                print(f"  {label:62} {spread_ms(samples)}   ×{p99 / base_median:5.2f}")
+        settings = Settings(db_path=path, base_url="http://bench.local", background_worker=False)
+        await time_http(settings, head, director, family, requester, number, now, http_repeat, base_median)
         if serve_seconds > 0:
             serve_and_measure(path, requests_for_serve(family, requester, number), serve_seconds)
     print(f"\ncpu: {os.cpu_count()} cores")
+
+
+async def time_http(
+    settings: Settings,
+    head: Any,
+    director: Any,
+    family: str,
+    requester: str,
+    number: str,
+    now: dt.datetime,
+    http_repeat: int,
+    base_median: float,
+) -> list[tuple[str, str, dict[str, str]]]:
+    """The task-list pages and API answers over HTTP (``AsyncTestClient``, in process) on the database
+    ``settings`` names, each ``http_repeat`` times: median / p99 and the p99 over ``base_median``."""
+    # no background worker: the bench's timers are not in the shipped workflows, it would cancel them
+    app = create_app(settings)
+    async with AsyncTestClient(app=app, base_url="http://bench.local") as client:
+        page = await client.get("/login")
+        csrf = client.cookies.get("csrftoken")
+        assert page.status_code == 200 and csrf
+        response = await client.post(
+            "/login",
+            data={"_csrf_token": csrf, "username": "head.classrooms", "password": PASSWORD, "next": "/"},
+            follow_redirects=False,
+        )
+        assert response.status_code == 303, response.text[:300]
+        runtime = client.app.state.runtime
+        bearer = {}
+        for user in (head, director):
+            token = new_api_token()
+            await runtime.store.create_api_token(user.id, "bench", token_hash(token), now=now)
+            bearer[user.username] = {"Authorization": f"Bearer {token}"}
+        requests = http_requests(family, requester, number, bearer)
+        print(
+            f"\nthrough HTTP (AsyncTestClient, in process), {http_repeat} requests each, median / p99 (ms),"
+        )
+        print("and the p99 as a multiple of the count(*) baseline's median:")
+        for label, url, headers in requests:
+
+            async def get(url: str = url, headers: dict[str, str] = headers) -> None:
+                response = await client.get(url, headers=headers)
+                assert response.status_code == 200, (url, response.status_code, response.text[:300])
+
+            samples = await timed(http_repeat, get)
+            p99 = sorted(samples)[math.ceil(len(samples) * 0.99) - 1]
+            print(f"  {label:62} {spread_ms(samples)}   ×{p99 / base_median:5.2f}")
+    return requests
 
 
 def store_cases(
@@ -609,14 +627,17 @@ async def time_deltas(store: Any, url: str, cases: list[tuple[str, TaskFilter]],
         print(f"  n = {n:6d}: " + "; ".join(figures) + f"; fold ({moved} deltas) {fold:.1f} ms")
 
 
-async def run_postgresql(keep: Path | None, tickets: int, repeat: int, pg_keep: Path | None = None) -> None:
+async def run_postgresql(
+    keep: Path | None, tickets: int, repeat: int, pg_keep: Path | None = None, http_repeat: int = 0
+) -> None:
     """``--backend postgresql``: the store part on PostgreSQL — a throwaway cluster on loopback
     (``bench_scaleout.start_postgres``: PostgreSQL 15, its default settings), the kept SQLite file copied
     in by ``khidma migrate-store``, ``VACUUM ANALYZE``, then the same cases through the PostgreSQL store
     (beside each list without free text, its counts as pg 0007 read them: the tickets themselves), the
     counts with many count deltas waiting and one fold's cost (``time_deltas``), the plans of the two
-    kinds the second round is about, and ``count(*)`` as the baseline. ``--pg-keep DIR`` keeps the
-    cluster there, and a later run given it reuses it without copying."""
+    kinds the second round is about, and ``count(*)`` as the baseline; then the pages and API answers
+    over HTTP (``time_http``, ``--http-repeat`` each; 0: none). ``--pg-keep DIR`` keeps the cluster
+    there, and a later run given it reuses it without copying."""
     import bench_scaleout  # bench/ is the script's directory
 
     if keep is None or not keep.exists():
@@ -726,6 +747,17 @@ async def run_postgresql(keep: Path | None, tickets: int, repeat: int, pg_keep: 
                     print(f"\n  plan of the page, {title}:")
                     for (line,) in conn.execute("EXPLAIN " + sql, params).fetchall():  # type: ignore[arg-type]
                         print(f"    {line}")
+            if http_repeat > 0:
+                settings = Settings(
+                    db_url=url,
+                    attachments_dir=base / "files",
+                    base_url="http://bench.local",
+                    background_worker=False,
+                )
+                base_median = statistics.median(samples[1:])
+                await time_http(
+                    settings, head, director, family, requester, number, now, http_repeat, base_median
+                )
         finally:
             await store.close()
     finally:
@@ -889,7 +921,7 @@ def main() -> None:
     )
     args = parser.parse_args()
     if args.backend == "postgresql":
-        asyncio.run(run_postgresql(args.keep, args.tickets, args.repeat, args.pg_keep))
+        asyncio.run(run_postgresql(args.keep, args.tickets, args.repeat, args.pg_keep, args.http_repeat))
         return
     asyncio.run(run(args.tickets, args.repeat, args.http_repeat, args.serve_seconds, args.keep))
 

@@ -74,7 +74,9 @@ def hey(args: list[str]) -> dict[str, float]:
 
 
 def cpu_seconds(pid: int) -> float:
-    """User + system CPU of process ``pid`` and its children alive now (``--workers``), from /proc."""
+    """User + system CPU of process ``pid`` and its children, from /proc: those alive now (``--workers``,
+    PostgreSQL's backends) and those it has reaped (a backend that ended between two readings moves
+    from the first sum to the second, instead of vanishing from the figure)."""
     tick = os.sysconf("SC_CLK_TCK")
     pids = [pid]
     children = Path(f"/proc/{pid}/task/{pid}/children")
@@ -87,6 +89,8 @@ def cpu_seconds(pid: int) -> float:
         except OSError:
             continue
         total += (int(fields[11]) + int(fields[12])) / tick
+        if one == pid:  # the children it has waited for: cutime, cstime
+            total += (int(fields[13]) + int(fields[14])) / tick
     return total
 
 
