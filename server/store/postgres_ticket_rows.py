@@ -121,27 +121,13 @@ def reserved_creation(
     key or any other refusal fails the statement (the group is then undone and run alone)."""
     params = create_params(new, now)[2:]  # without the year the counter is moved by
     created = moment(now)
-    ticket = Ticket(
+    ticket = new.written(
         id=row_id,
         number=number,
         tracking_code=str(params[0]),
-        service_id=new.service_id,
-        definition_version_id=new.definition_version_id,
-        state=new.state,
-        category=new.category,
-        department=new.department,
-        assignee_role=new.assignee_role,
-        assignee_user=new.assignee_user,
-        channel=new.channel,
-        requester_id=new.requester_id,
+        created_at=created,
         data=parse_json_object(str(params[10])),  # as the json column reads back
         vars=parse_json_object(str(params[11])),
-        version=1,
-        created_at=created,
-        updated_at=created,
-        closed_at=None,
-        idempotency_key=new.idempotency_key,
-        language=new.language,
     )
     statement = Rows()
     statement.add("tk", INSERT_RESERVED, (row_id, number, *params))

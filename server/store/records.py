@@ -209,6 +209,41 @@ class NewTicket(Record, frozen=True, kw_only=True):
     """Drawn by the caller (``request_ids.tracking_code``) when it renders texts that quote it before
     the transaction; None: the store draws one."""
 
+    def written(
+        self,
+        *,
+        id: int,
+        number: str,
+        tracking_code: str,
+        created_at: datetime,
+        data: dict[str, Any] | None = None,
+        vars: dict[str, Any] | None = None,
+    ) -> Ticket:
+        """The ticket this creation writes, given what its transaction assigns (id, number, tracking
+        code, time) and, when the store reads them back, its data and vars as they are stored."""
+        return Ticket(
+            id=id,
+            number=number,
+            tracking_code=tracking_code,
+            service_id=self.service_id,
+            definition_version_id=self.definition_version_id,
+            state=self.state,
+            category=self.category,
+            department=self.department,
+            assignee_role=self.assignee_role,
+            assignee_user=self.assignee_user,
+            channel=self.channel,
+            requester_id=self.requester_id,
+            data=self.data if data is None else data,
+            vars=self.vars if vars is None else vars,
+            version=1,
+            created_at=created_at,
+            updated_at=created_at,
+            closed_at=None,
+            idempotency_key=self.idempotency_key,
+            language=self.language,
+        )
+
 
 class TicketChange(Record, frozen=True, kw_only=True):
     """The ticket's new mutable fields, in full (not a patch)."""

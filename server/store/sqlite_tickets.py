@@ -211,28 +211,13 @@ def create_ticket(
     assert row is not None
     # the row as written, without reading it back: only its id is the database's (tests compare it
     # with get_ticket's on both backends)
-    created = parse_time(at)
-    ticket = Ticket(
+    ticket = new.written(
         id=row["id"],
         number=number,
         tracking_code=str(params[0]),
-        service_id=new.service_id,
-        definition_version_id=new.definition_version_id,
-        state=new.state,
-        category=new.category,
-        department=new.department,
-        assignee_role=new.assignee_role,
-        assignee_user=new.assignee_user,
-        channel=new.channel,
-        requester_id=new.requester_id,
+        created_at=parse_time(at),
         data=parse_json_object(str(params[10])),
         vars=parse_json_object(str(params[11])),
-        version=1,
-        created_at=created,
-        updated_at=created,
-        closed_at=None,
-        idempotency_key=new.idempotency_key,
-        language=new.language,
     )
     # a new ticket has no events yet: its chain starts here, on the version it was made on
     last_event_id = rows.insert_sealed_events(

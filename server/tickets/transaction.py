@@ -79,28 +79,7 @@ def rendered_messages(
 def provisional(new: NewTicket, now: dt.datetime) -> Ticket:
     """A new ticket as its transaction will write it, but for the row id and number it assigns (0 and
     "" here): what its notifications are rendered against before the transaction."""
-    return Ticket(
-        id=0,
-        number="",
-        tracking_code=new.tracking_code or "",
-        service_id=new.service_id,
-        definition_version_id=new.definition_version_id,
-        state=new.state,
-        category=new.category,
-        department=new.department,
-        assignee_role=new.assignee_role,
-        assignee_user=new.assignee_user,
-        channel=new.channel,
-        requester_id=new.requester_id,
-        data=new.data,
-        vars=new.vars,
-        version=1,
-        created_at=now,
-        updated_at=now,
-        closed_at=None,
-        idempotency_key=new.idempotency_key,
-        language=new.language,
-    )
+    return new.written(id=0, number="", tracking_code=new.tracking_code or "", created_at=now)
 
 
 def message_builder(
