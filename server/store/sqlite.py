@@ -88,6 +88,7 @@ from server.store.sqlite_channels import SQLiteChannelsMixin
 from server.store.sqlite_checkpoint import Checkpointer
 from server.store.sqlite_codec import fetch_all
 from server.store.sqlite_connection import Synchronous, Writer, WriteTurns, connect
+from server.store.sqlite_creations import Creation
 from server.store.sqlite_definitions import SQLiteDefinitionsMixin
 from server.store.sqlite_drafts import SQLiteDraftsMixin
 from server.store.sqlite_integrations import SQLiteIntegrationsMixin
@@ -214,11 +215,7 @@ class SQLiteStore(
         *,
         now: datetime,
     ) -> tuple[Ticket, bool]:
-        return await self._writer.run_sync(
-            lambda conn: sqlite_tickets.create_ticket(
-                conn, new, events, messages, timers, now=now, key=self._audit_key
-            )
-        )
+        return await self._writer.run_sync(Creation(new, events, messages, timers, now, self._audit_key))
 
     async def apply_change(
         self,

@@ -131,22 +131,63 @@ def _group(conn: sqlite3.Connection, works: list[Callable[[sqlite3.Connection], 
         if len(works) == 1:
             outcomes.append((True, works[0](conn)))
         else:
-            for work in works:
-                conn.execute("SAVEPOINT work")
-                try:
-                    outcomes.append((True, work(conn)))
-                except Exception as exc:
-                    if not conn.in_transaction:  # SQLite ended the whole transaction (I/O error…)
-                        raise
-                    conn.execute("ROLLBACK TO work")
-                    outcomes.append((False, exc))
-                conn.execute("RELEASE work")
+            for run in _runs(works):
+                if len(run) > 1 and _together(conn, run, outcomes):
+                    continue
+                for work in run:
+                    conn.execute("SAVEPOINT work")
+                    try:
+                        outcomes.append((True, work(conn)))
+                    except Exception as exc:
+                        if not conn.in_transaction:  # SQLite ended the whole transaction (I/O error…)
+                            raise
+                        conn.execute("ROLLBACK TO work")
+                        outcomes.append((False, exc))
+                    conn.execute("RELEASE work")
         conn.execute("COMMIT")
     except BaseException:
         if conn.in_transaction:  # a failed COMMIT may have ended it already
             conn.execute("ROLLBACK")
         raise
     return outcomes
+
+
+def _runs(
+    works: list[Callable[[sqlite3.Connection], Any]],
+) -> list[list[Callable[[sqlite3.Connection], Any]]]:
+    """``works`` cut into runs of neighbours that can be written together (the same ``together``),
+    in order; a work without ``together`` is a run of its own."""
+    runs: list[list[Callable[[sqlite3.Connection], Any]]] = []
+    previous: object = None
+    for work in works:
+        together = getattr(work, "together", None)
+        if together is not None and together == previous:
+            runs[-1].append(work)
+        else:
+            runs.append([work])
+        previous = together
+    return runs
+
+
+def _together(
+    conn: sqlite3.Connection, run: list[Callable[[sqlite3.Connection], Any]], outcomes: list[Outcome]
+) -> bool:
+    """Write ``run`` with its works' ``together`` (``sqlite_creations``: a group of creations in a few
+    statements) in one savepoint; on any exception roll that back and say so — the caller then runs
+    each work alone, in a savepoint of its own, so each caller still gets its own outcome."""
+    together = run[0].together  # type: ignore[attr-defined]  # _runs put only works that have it here
+    conn.execute("SAVEPOINT together")
+    try:
+        answers = together(conn, run)
+    except Exception:
+        if not conn.in_transaction:  # SQLite ended the whole transaction (I/O error…)
+            raise
+        conn.execute("ROLLBACK TO together")
+        conn.execute("RELEASE together")
+        return False
+    conn.execute("RELEASE together")
+    outcomes.extend((True, answer) for answer in answers)
+    return True
 
 
 Group = list[Work]
