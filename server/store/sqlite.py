@@ -88,7 +88,7 @@ from server.store.sqlite_channels import SQLiteChannelsMixin
 from server.store.sqlite_checkpoint import Checkpointer
 from server.store.sqlite_codec import fetch_all
 from server.store.sqlite_connection import Synchronous, Writer, WriteTurns, connect
-from server.store.sqlite_creations import Creation
+from server.store.sqlite_creations import Creation, prepare_writer
 from server.store.sqlite_definitions import SQLiteDefinitionsMixin
 from server.store.sqlite_drafts import SQLiteDraftsMixin
 from server.store.sqlite_integrations import SQLiteIntegrationsMixin
@@ -129,8 +129,9 @@ async def open_store(
         # (the sub-journal) went to a temporary file: 3.5 times the WAL's own writes, 78 % of the
         # writer's pwrite calls. In memory they are a memcpy (docs/performance.md). Set after the
         # migrations, whose statements over every ticket may need statement journals of any size;
-        # every multi-row statement the writer runs later is bounded (a ticket's rows, a session's).
+        # every multi-row statement the writer runs later is bounded (a group's tickets, a session's rows).
         await writer.execute("PRAGMA temp_store = MEMORY")
+        await prepare_writer(writer)
         reader = await connect(path, synchronous=synchronous, read_only=True)
     except BaseException:
         await writer.close()

@@ -1,18 +1,21 @@
 """Ticket creations that share a group commit, written together in a few statements (issue 14).
 
-The writer's thread gives up the GIL around every SQLite call and must take it back afterwards; while
-the event loop's thread runs Python, each taking-back waits (up to the switch interval). A creation
-written row by row makes a dozen such calls — the counter, the ticket, each event, the assignment,
-the outbox rows, the timers, its savepoint — so a group of sixteen made some two hundred, and the two
-threads took turns instead of working at once (measured in docs/performance.md).
+Every call into SQLite from the writer's thread gives up the GIL and takes it back; while the event
+loop's thread runs Python, the taking-back waits for it. A creation written row by row makes a dozen
+such calls — its savepoint, the counter, the ticket, each event, the assignment, the outbox rows, the
+timers — and under load the writer spent half of each group's time waiting rather than working
+(measured in docs/performance.md, "Throughput, sixth round").
 
 Here the creations queued together (:class:`Creation`, one per ``create_ticket`` call) are written
-by :func:`create_together` in one savepoint: the year's counter moves by the group's size and the
-next ticket and event row ids are read (the write lock is held, so they are the group's), every
-ticket's number and id are known, its events are sealed and its messages built in Python; then each
-table gets ONE ``INSERT … SELECT … FROM json_each(?)`` for the whole group — six calls into SQLite
-instead of a dozen a ticket, the rows' triggers (full-text index, counts) firing as before. The rows
-are the same as :func:`sqlite_tickets.create_ticket` writes one at a time (tests compare them).
+by :func:`create_together` in one savepoint: one statement moves the year's counter by the group's size
+and reads the last ticket and event row ids (the write lock is held, so the next ones are the group's);
+every ticket's number and id are then known, its events are sealed and its messages built in Python;
+and the whole group's rows go into SQLite as ONE row of JSON arrays, inserted into the writer
+connection's own TEMP table ``creation_batch``, whose trigger inserts them into the five tables
+(``INSERT … SELECT … FROM json_each(…)``, the rows' own triggers — full-text index, counts — firing as
+before) and empties it. Two calls into SQLite for the group instead of a dozen a ticket. The rows are
+the same as :func:`sqlite_tickets.create_ticket` writes one at a time (tests compare them column by
+column).
 
 Anything unusual sends the group back to that path, one savepoint a creation, as if it had never been
 tried (``Writer`` rolls back to the savepoint and runs each alone): an idempotency key already taken
@@ -28,6 +31,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+import aiosqlite
 import msgspec
 
 from server.audit.chain import CHAIN_VERSION, seal, sealed_values
@@ -100,6 +104,31 @@ TIMERS = (
 
 _encode = msgspec.json.Encoder().encode
 
+BATCH = (
+    "CREATE TEMP TABLE creation_batch (tickets TEXT, events TEXT, assignments TEXT, outbox TEXT, timers TEXT)",
+    "CREATE TEMP TRIGGER creation_batch_insert AFTER INSERT ON creation_batch BEGIN\n"
+    + ";\n".join(
+        sql.replace("json_each(?)", f"json_each(NEW.{column})")
+        for sql, column in (
+            (TICKETS, "tickets"),
+            (EVENTS, "events"),
+            (ASSIGNMENTS, "assignments"),
+            (OUTBOX, "outbox"),
+            (TIMERS, "timers"),
+        )
+    )
+    + ";\nDELETE FROM creation_batch;\nEND",
+)
+"""The writer connection's own (TEMP) table and trigger: a group's rows go in as one row of JSON arrays,
+and the trigger inserts them into the five tables — one call into SQLite for all of them."""
+
+
+async def prepare_writer(conn: aiosqlite.Connection) -> None:
+    """Make ``BATCH`` on the writer's connection, once, outside any transaction (a TEMP table made
+    inside a group's savepoint would go with its rollback)."""
+    for statement in BATCH:
+        await conn.execute(statement)
+
 
 def _carried(items: Sequence[object]) -> bytes:
     """``items`` as the JSON array ``json_each`` reads (SQLite's JSON functions stop a text at NUL)."""
@@ -135,15 +164,13 @@ def create_together(conn: sqlite3.Connection, works: Sequence[Creation]) -> list
         if not w.events:
             raise Apart("a creation without events")  # create_ticket refuses it, alone
     _check_keys(conn, works)
-    counted = conn.execute(
+    counted, last_ticket, last_event = conn.execute(
         "INSERT INTO ticket_counters (year, last) VALUES (?, ?)"
-        " ON CONFLICT (year) DO UPDATE SET last = last + excluded.last RETURNING last",
+        " ON CONFLICT (year) DO UPDATE SET last = last + excluded.last RETURNING last,"
+        " (SELECT coalesce(max(id), 0) FROM tickets), (SELECT coalesce(max(id), 0) FROM events)",
         (year, len(works)),
     ).fetchone()
-    first_number = int(counted[0]) - len(works) + 1
-    last_ticket, last_event = conn.execute(
-        "SELECT (SELECT coalesce(max(id), 0) FROM tickets), (SELECT coalesce(max(id), 0) FROM events)"
-    ).fetchone()
+    first_number = int(counted) - len(works) + 1
     tickets: list[tuple[object, ...]] = []
     events: list[tuple[object, ...]] = []
     assignments: list[tuple[object, ...]] = []
@@ -218,14 +245,8 @@ def create_together(conn: sqlite3.Connection, works: Sequence[Creation]) -> list
             )
         timers.extend((ticket_id, t.timer, t.state, time_text(t.due_at)) for t in w.timers)
         answers.append((ticket, True))
-    tables = (
-        (TICKETS, tickets),
-        (EVENTS, events),
-        (ASSIGNMENTS, assignments),
-        (OUTBOX, outbox),
-        (TIMERS, timers),
+    conn.execute(
+        "INSERT INTO creation_batch (tickets, events, assignments, outbox, timers) VALUES (?, ?, ?, ?, ?)",
+        tuple(_carried(table) for table in (tickets, events, assignments, outbox, timers)),
     )
-    for sql, table in tables:
-        if table:
-            conn.execute(sql, (_carried(table),))
     return answers
