@@ -16,7 +16,7 @@ import pytest
 
 from server.store import SQLiteStore, open_store, sqlite_creations
 from server.store.records import NewEvent, NewMessage, NewTimer, Ticket
-from tests.test_store import NOW, event, message, new_ticket
+from tests.test_store import NOW, change, event, message, new_ticket
 
 pytestmark = pytest.mark.single_backend(
     "the SQLite writer's grouped creations (PostgreSQL's: tests/test_store_postgres_group.py)"
@@ -224,7 +224,8 @@ async def test_what_json_would_not_carry_is_written_one_by_one(
     assert "Apart" in together
     for i, (ticket, created) in enumerate(results):
         assert created and ticket.data == {"t": f"a\x00b{i}"}
-        assert (await store.get_ticket(ticket.id)).data == {"t": f"a\x00b{i}"}
+        stored = await store.get_ticket(ticket.id)
+        assert stored is not None and stored.data == {"t": f"a\x00b{i}"}
 
 
 async def test_a_creation_without_events_fails_alone(store: SQLiteStore, together: list[str]) -> None:
@@ -257,3 +258,41 @@ async def test_a_group_across_new_year_numbers_each_in_its_year(
         "2026-000003",
         "2027-000002",
     ]
+
+
+async def test_creations_beside_a_change_fall_back_inside_their_own_savepoint(
+    store: SQLiteStore, together: list[str]
+) -> None:
+    """A group holding a change and then creations: the creations' batch fails (a NUL) and is undone
+    alone — the change before it in the same transaction stays, and every creation is written."""
+    definition = await _publish(store)
+    ticket, _ = await store.create_ticket(new_ticket(definition), [event()], [], [], now=NOW)
+    together.clear()
+    results = await asyncio.gather(
+        store.create_ticket(new_ticket(definition), [event()], [], [], now=NOW),
+        store.apply_change(
+            ticket.id,
+            1,
+            change(ticket, state="assigned"),
+            [event("assign", "assigned", from_state="submitted", kind="action")],
+            [message()],
+            [],
+            cancel_pending_timers=False,
+            now=NOW,
+        ),
+        *(
+            store.create_ticket(
+                new_ticket(definition, data={"t": "a\x00b" if i == 2 else "ok"}), [event()], [], [], now=NOW
+            )
+            for i in range(4)
+        ),
+    )
+    assert "Apart" in together
+    changed = results[1]
+    assert isinstance(changed, Ticket) and changed.state == "assigned" and changed.version == 2
+    created = [r[0] for r in results if isinstance(r, tuple)]
+    assert sorted(t.number for t in created) == [f"2026-{n:06d}" for n in range(2, 7)]
+    assert [len(await store.list_events(t.id)) for t in created] == [1] * 5
+    assert len(await store.list_events(ticket.id)) == 2
+    stored = await store.get_ticket(created[3].id)
+    assert stored is not None and stored.data == {"t": "a\x00b"}
