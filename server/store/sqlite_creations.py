@@ -38,8 +38,8 @@ from server.audit.chain import CHAIN_VERSION, seal, sealed_values
 from server.store import sqlite_ticket_rows as rows
 from server.store import sqlite_tickets
 from server.store.records import Messages, NewEvent, NewTicket, NewTimer, Ticket
-from server.store.request_ids import request_id, tracking_code
-from server.store.sqlite_codec import json_text, parse_json_object, parse_time, time_text
+from server.store.request_ids import tracking_code
+from server.store.sqlite_codec import parse_json_object, parse_time, time_text
 
 
 class Apart(Exception):
@@ -77,8 +77,8 @@ TICKETS = (
     " department, assignee_role, assignee_user, channel, requester_id, data, vars, version, created_at,"
     " updated_at, closed_at, idempotency_key, language, search_text)"
     " SELECT value->>0, value->>1, value->>2, value->>3, value->>4, value->>5, value->>6, value->>7,"
-    " value->>8, value->>9, value->>10, value->>11, value->>12, value->>13, 1, value->>14, value->>14,"
-    " NULL, value->>15, value->>16, value->>17 FROM json_each(?)"
+    " value->>8, value->>9, value->>10, value->>11, value->>12, value->>13, 1, value->>14, value->>15,"
+    " NULL, value->>16, value->>17, value->>18 FROM json_each(?)"
 )
 EVENTS = (
     "INSERT INTO events (id, ticket_id, seq, at, actor_id, actor_name, actor_department, action,"
@@ -95,7 +95,7 @@ OUTBOX = (
     "INSERT INTO outbox (ticket_id, event_id, created_at, channel, recipient, template, language,"
     " subject, body, status, attempts, next_attempt_at, gateway_request_id, updated_at, last_error)"
     " SELECT value->>0, value->>1, value->>2, value->>3, value->>4, value->>5, value->>6, value->>7,"
-    " value->>8, value->>9, 0, value->>2, value->>10, value->>2, value->>11 FROM json_each(?)"
+    " value->>8, value->>9, 0, value->>10, value->>11, value->>12, value->>13 FROM json_each(?)"
 )
 TIMERS = (
     "INSERT INTO timers (ticket_id, timer, state, due_at, status)"
@@ -184,36 +184,15 @@ def create_together(conn: sqlite3.Connection, works: Sequence[Creation]) -> list
         number = f"{year:04d}-{first_number + index:06d}"
         at = time_text(w.now)
         code = new.tracking_code or tracking_code()
-        data, variables = json_text(new.data), json_text(new.vars)
-        tickets.append(
-            (
-                ticket_id,
-                number,
-                code,
-                new.service_id,
-                new.definition_version_id,
-                new.state,
-                new.category,
-                new.department,
-                new.assignee_role,
-                new.assignee_user,
-                new.channel,
-                new.requester_id,
-                data,
-                variables,
-                at,
-                new.idempotency_key,
-                new.language,
-                new.search_text,
-            )
-        )
+        params = rows.ticket_params(new, code, at)
+        tickets.append((ticket_id, number, *params))
         ticket = new.written(
             id=ticket_id,
             number=number,
             tracking_code=code,
             created_at=parse_time(at),
-            data=parse_json_object(data),
-            vars=parse_json_object(variables),
+            data=parse_json_object(str(params[10])),
+            vars=parse_json_object(str(params[11])),
         )
         prev_mac: str | None = None
         for seq, event in enumerate(w.events, start=1):
@@ -226,23 +205,8 @@ def create_together(conn: sqlite3.Connection, works: Sequence[Creation]) -> list
             assignments.append(
                 (ticket_id, event_id, at, ticket.department, ticket.assignee_role, ticket.assignee_user)
             )
-        for m in w.messages if isinstance(w.messages, Sequence) else w.messages(ticket):
-            outbox.append(
-                (
-                    ticket_id,
-                    event_id,
-                    at,
-                    m.channel,
-                    m.recipient,
-                    m.template,
-                    m.language,
-                    m.subject,
-                    m.body,
-                    "pending" if m.undeliverable is None else "dead",
-                    request_id(),
-                    m.undeliverable,
-                )
-            )
+        messages = w.messages if isinstance(w.messages, Sequence) else w.messages(ticket)
+        outbox.extend(rows.message_row(ticket_id, event_id, at, m) for m in messages)
         timers.extend((ticket_id, t.timer, t.state, time_text(t.due_at)) for t in w.timers)
         answers.append((ticket, True))
     conn.execute(

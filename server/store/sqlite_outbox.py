@@ -29,9 +29,9 @@ from server.store.records import (
     Timer,
     TimerStatus,
 )
-from server.store.request_ids import request_id
 from server.store.sqlite_codec import fetch_all, fetch_one, maybe_parse_time, parse_time, time_text
 from server.store.sqlite_connection import Writer
+from server.store.sqlite_ticket_rows import OUTBOX_INSERT, message_row
 
 # --- outbox -------------------------------------------------------------------------------
 
@@ -84,30 +84,7 @@ async def insert_messages(
     now: datetime,
 ) -> None:
     at = time_text(now)
-    await conn.executemany(
-        "INSERT INTO outbox (ticket_id, event_id, created_at, channel, recipient, template, language,"
-        " subject, body, status, attempts, next_attempt_at, gateway_request_id, updated_at, last_error)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?)",
-        [
-            (
-                ticket_id,
-                event_id,
-                at,
-                m.channel,
-                m.recipient,
-                m.template,
-                m.language,
-                m.subject,
-                m.body,
-                "pending" if m.undeliverable is None else "dead",
-                at,
-                request_id(),
-                at,
-                m.undeliverable,
-            )
-            for m in messages
-        ],
-    )
+    await conn.executemany(OUTBOX_INSERT, [message_row(ticket_id, event_id, at, m) for m in messages])
 
 
 async def claim(

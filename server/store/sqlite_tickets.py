@@ -176,25 +176,7 @@ def create_ticket(
     events, its assignment, its outbox rows and its timers."""
     _require_events(events)
     at = time_text(now)
-    params = (
-        new.tracking_code or tracking_code(),
-        new.service_id,
-        new.definition_version_id,
-        new.state,
-        new.category,
-        new.department,
-        new.assignee_role,
-        new.assignee_user,
-        new.channel,
-        new.requester_id,
-        json_text(new.data),
-        json_text(new.vars),
-        at,
-        at,
-        new.idempotency_key,
-        new.language,
-        new.search_text,
-    )
+    params = rows.ticket_params(new, new.tracking_code or tracking_code(), at)
     if new.idempotency_key is not None:
         existing = rows.one(conn, "SELECT * FROM tickets WHERE idempotency_key = ?", (new.idempotency_key,))
         if existing is not None:
