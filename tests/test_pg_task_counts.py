@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import random
+import sqlite3
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -322,3 +323,47 @@ async def test_free_text_matches_as_on_sqlite_whatever_the_case(pg_url: str, tmp
     finally:
         await lite.close()
         await pg.close()
+
+
+async def test_a_ticket_updated_before_it_was_created_is_mended_and_copies_into_sqlite(
+    pg_url: str, tmp_path: Path
+) -> None:
+    """pg migration 0011, as SQLite's 0016: a row written before every write kept ``updated_at >=
+    created_at`` (a wall clock set back) is brought to it, so ``khidma migrate-store`` carries the
+    invariant into SQLite, whose date-range lists walk ``tickets_updated`` from the range's start."""
+    before = tuple(m for m in load_pg_migrations() if m.version < 11)
+    async with await psycopg.AsyncConnection.connect(pg_url, autocommit=True) as conn:
+        await migrate(conn, now=NOW, migrations=before)
+        await conn.execute(
+            "INSERT INTO definition_versions (service_id, version, bundle, content_hash, created_at, note)"
+            " VALUES ('svc', 1, '{}', 'h', %s, '')",
+            (NOW,),
+        )
+        for n, updated in enumerate((NOW - 3 * HOUR, NOW + HOUR)):
+            await conn.execute(
+                "INSERT INTO tickets (number, tracking_code, service_id, definition_version_id, state, category,"
+                " department, channel, data, vars, version, created_at, updated_at)"
+                " VALUES (%s, %s, 'svc', 1, 's1', 'open', 'it', 'web', '{}', '{}', 1, %s, %s)",
+                (f"n{n}", f"c{n}", NOW, updated),
+            )
+    target = tmp_path / "copy.db"
+    await copy_store(pg_url, str(target))  # opening the source applies 0011 first
+    copied = sqlite3.connect(target)
+    try:
+        rows = copied.execute("SELECT number, created_at, updated_at FROM tickets ORDER BY number").fetchall()
+    finally:
+        copied.close()
+    assert [(number, updated >= created) for number, created, updated in rows] == [("n0", True), ("n1", True)]
+    assert rows[0][2] == rows[0][1]  # brought to its creation time
+    assert rows[1][2] > rows[1][1]  # a later update kept as it was
+    lite: Any = await open_any(str(target), tmp_path / "files")
+    try:
+        found = await lite.list_tasks(
+            TaskFilter(scope=EVERYTHING, created_from=NOW - HOUR, created_before=NOW + HOUR),
+            TaskOrder(key="updated", descending=False),
+            offset=0,
+            limit=25,
+        )
+    finally:
+        await lite.close()
+    assert [t.number for t in found] == ["n0", "n1"]
