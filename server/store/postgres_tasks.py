@@ -17,7 +17,15 @@ from psycopg.rows import dict_row
 from server.store.postgres_codec import Conn, PgBase, Row, execute_many, like_pattern, moment, nocase_like
 from server.store.postgres_tickets import TICKET_COLUMNS, ticket_from_row
 from server.store.records import TaskFilter, TaskOrder, TaskRow, Ticket
-from server.store.task_clauses import DUE_ORDER, KEY_COLUMNS, POSTGRES, order_by, scope_clause, view_clauses
+from server.store.task_clauses import (
+    DUE_ORDER,
+    KEY_COLUMNS,
+    POSTGRES,
+    from_the_end,
+    order_by,
+    scope_clause,
+    view_clauses,
+)
 
 TRIGRAM = 3
 """The shortest free text a trigram index can match."""
@@ -154,8 +162,14 @@ def count_sql(task_filter: TaskFilter) -> tuple[str, list[Any]]:
 
 class PgTasksMixin(PgBase):
     async def list_tasks(
-        self, task_filter: TaskFilter, order: TaskOrder, *, offset: int, limit: int
+        self, task_filter: TaskFilter, order: TaskOrder, *, offset: int, limit: int, total: int | None = None
     ) -> list[TaskRow]:
+        turned = from_the_end(order, offset, limit, total)
+        if turned is not None:
+            reversed_order, offset, limit = turned
+            if limit == 0:
+                return []
+            return (await self.list_tasks(task_filter, reversed_order, offset=offset, limit=limit))[::-1]
         sql, params = list_sql(task_filter, order, offset=offset, limit=limit)
         async with self._pool.connection() as conn:
             return [_row(row) for row in await fetch_planned(conn, sql, params)]

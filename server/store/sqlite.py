@@ -268,9 +268,11 @@ class SQLiteStore(
     # --- task lists ---------------------------------------------------------------------
 
     async def list_tasks(
-        self, task_filter: TaskFilter, order: TaskOrder, *, offset: int, limit: int
+        self, task_filter: TaskFilter, order: TaskOrder, *, offset: int, limit: int, total: int | None = None
     ) -> list[TaskRow]:
-        return await sqlite_tasks.list_tasks(self._reader, task_filter, order, offset=offset, limit=limit)
+        return await sqlite_tasks.list_tasks(
+            self._reader, task_filter, order, offset=offset, limit=limit, total=total
+        )
 
     async def list_task_ids(
         self, task_filter: TaskFilter, order: TaskOrder, *, offset: int, limit: int

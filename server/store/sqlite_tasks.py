@@ -56,7 +56,7 @@ from server.store.sqlite_codec import (
 )
 from server.store.sqlite_task_where import TRIGRAM, TextWay, short_text_clause, text_match, where
 from server.store.sqlite_tickets import ticket_from_row
-from server.store.task_clauses import DUE_ORDER, KEY_COLUMNS, order_by
+from server.store.task_clauses import DUE_ORDER, KEY_COLUMNS, from_the_end, order_by
 
 COMMON = 1000
 """A free text that at least this many tickets hold is *common*."""
@@ -299,8 +299,20 @@ def list_sql(
 
 
 async def list_tasks(
-    conn: aiosqlite.Connection, task_filter: TaskFilter, order: TaskOrder, *, offset: int, limit: int
+    conn: aiosqlite.Connection,
+    task_filter: TaskFilter,
+    order: TaskOrder,
+    *,
+    offset: int,
+    limit: int,
+    total: int | None = None,
 ) -> list[TaskRow]:
+    turned = from_the_end(order, offset, limit, total)
+    if turned is not None:
+        order, offset, limit = turned
+        if limit == 0:
+            return []
+        return (await list_tasks(conn, task_filter, order, offset=offset, limit=limit))[::-1]
     way = await choose_way(conn, task_filter, order, end=offset + limit)
     sql, params = list_sql(task_filter, order, offset=offset, limit=limit, way=way)
     rows = await fetch_all(conn, sql, params)

@@ -109,6 +109,21 @@ DUE_ORDER = "late, due_at {direction}, updated_at DESC, id DESC"
 most recently updated first."""
 
 
+def from_the_end(
+    order: TaskOrder, offset: int, limit: int, total: int | None
+) -> tuple[TaskOrder, int, int] | None:
+    """A page past the middle of a list of ``total`` tickets, as the same rows read from the list's
+    other end: the reversed order, and the offset and limit there (the rows come back turned round;
+    the caller turns them again). An ``OFFSET`` then walks at most half the list — the last page of
+    a million tickets is the first of the reversed order. None: read the page as asked (the total is
+    not known exactly, the page is in the first half, or the order is by due time, whose two parts
+    are not one order to reverse)."""
+    if total is None or order.key == "due" or 2 * offset <= total:
+        return None
+    end = min(offset + limit, total)
+    return TaskOrder(key=order.key, descending=not order.descending), total - end, max(end - offset, 0)
+
+
 KEY_COLUMNS = {
     "updated": "t.id, t.updated_at",
     "created": "t.id, t.created_at",

@@ -345,7 +345,13 @@ async def task_list(
     pages = None if more else page_count(total, page_size)
     page = params.page if pages is None else min(params.page, pages)
     rows = (
-        await store.list_tasks(task_filter, params.order, offset=(page - 1) * page_size, limit=page_size + 1)
+        await store.list_tasks(
+            task_filter,
+            params.order,
+            offset=(page - 1) * page_size,
+            limit=page_size + 1,
+            total=None if more else total,
+        )
         if total
         else []
     )
