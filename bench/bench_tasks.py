@@ -376,7 +376,10 @@ async def run(tickets: int, repeat: int, http_repeat: int, serve_seconds: float,
 
         # --- over HTTP, in process -----------------------------------------------------------------
         settings = Settings(db_path=path, base_url="http://bench.local", background_worker=False)
-        await time_http(settings, head, director, family, requester, number, now, http_repeat, base_median)
+        if http_repeat > 0:
+            await time_http(
+                settings, head, director, family, requester, number, now, http_repeat, base_median
+            )
         if serve_seconds > 0:
             serve_and_measure(path, requests_for_serve(family, requester, number), serve_seconds)
     print(f"\ncpu: {os.cpu_count()} cores")
