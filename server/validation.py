@@ -24,14 +24,12 @@ import ast
 import logging
 import re
 from collections.abc import Iterable, Iterator, Mapping
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import jsonschema
 import jsonschema_rs
 import msgspec
 import referencing
 import referencing.exceptions
-from jsonschema.exceptions import ValidationError
 
 from server.definitions.bounds import expansion_problems
 from server.definitions.bounds import rs_validator as _rs_validator
@@ -40,6 +38,11 @@ from server.definitions.errors import pointer_from_path
 from server.definitions.forms import fields
 from server.definitions.model import Form, Text
 from server.definitions.served import enforced
+
+if TYPE_CHECKING:  # imported where used: jsonschema (and the format libraries it loads) cost a
+    # third of a second of start-up, and submissions never run on it
+    import jsonschema
+    from jsonschema.exceptions import ValidationError
 
 log = logging.getLogger(__name__)
 

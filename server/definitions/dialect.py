@@ -11,12 +11,14 @@ keywords ignored).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import jsonschema
 import referencing
 import referencing.jsonschema
 from jsonschema_specifications import REGISTRY as SPECIFICATIONS  # type: ignore[import-untyped]
+
+if TYPE_CHECKING:
+    import jsonschema
 
 Draft = Literal["2020-12", "draft-07"]
 DRAFT_2020_12 = "https://json-schema.org/draft/2020-12/schema"
@@ -42,6 +44,8 @@ def specification(schema: Any) -> referencing.Specification[Any]:
 
 def python_validator_class(schema: Any) -> type[jsonschema.Draft7Validator | jsonschema.Draft202012Validator]:
     """The ``jsonschema`` validator class of the form's draft."""
+    import jsonschema  # loaded when a check first needs it (see metaschema.py)
+
     if draft_of(schema) == "draft-07":
         return jsonschema.Draft7Validator
     return jsonschema.Draft202012Validator

@@ -6,15 +6,17 @@ import json
 from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import jsonschema
 import referencing
-from jsonschema.exceptions import ValidationError, best_match
 from referencing.jsonschema import DRAFT202012
 
 from server.definitions.dialect import Draft, draft_of
 from server.definitions.errors import pointer_from_path
+
+if TYPE_CHECKING:
+    import jsonschema
+    from jsonschema.exceptions import ValidationError
 
 Kind = Literal["organisation", "service", "form", "workflow"]
 KINDS: tuple[Kind, ...] = ("organisation", "service", "form", "workflow")
@@ -38,6 +40,11 @@ def registry() -> referencing.Registry[Any]:
 
 @cache
 def validator(kind: Kind) -> jsonschema.Draft202012Validator:
+    """The meta-schema validator of ``kind``. jsonschema is imported here, on the first check, not with
+    the module: with it come the format libraries it finds installed (a third of a second of a
+    server's start-up, where every document passed its checks before and the check cache says so)."""
+    import jsonschema
+
     return jsonschema.Draft202012Validator(
         documents()[kind],
         registry=registry(),
@@ -47,6 +54,8 @@ def validator(kind: Kind) -> jsonschema.Draft202012Validator:
 
 def _specific(error: ValidationError) -> ValidationError:
     """For ``oneOf``/``anyOf`` failures, the most relevant error among the branches."""
+    from jsonschema.exceptions import best_match
+
     if error.context:
         deeper = best_match(error.context)
         if deeper is not None:
@@ -66,6 +75,8 @@ def _json_schema_validator(draft: Draft) -> jsonschema.Draft7Validator | jsonsch
     # The official meta-schema checks ``pattern`` with the ``regex`` format, i.e. Python's re.compile,
     # which overflows the stack on ``"(" * 500``; patterns are checked by server.definitions.bounds
     # on the engine that runs them instead.
+    import jsonschema
+
     cls = jsonschema.Draft7Validator if draft == "draft-07" else jsonschema.Draft202012Validator
     checker = cls.FORMAT_CHECKER
     formats = [name for name in checker.checkers if name != "regex"]
