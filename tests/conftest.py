@@ -18,14 +18,9 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.ports import free_port  # each xdist worker draws from its own share of ports
+
 pytest_plugins = ["tests.pg"]  # the throwaway PostgreSQL cluster: pg_cluster, pg_url
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @contextlib.contextmanager

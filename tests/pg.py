@@ -30,7 +30,6 @@ import itertools
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import tempfile
 from collections.abc import Callable, Iterator
@@ -40,6 +39,8 @@ from typing import Any
 
 import psycopg
 import pytest
+
+from tests.ports import free_port
 
 PG_BIN = Path(os.environ.get("KHIDMA_PG_BIN", "/usr/lib/postgresql/15/bin"))
 DATABASE = "khidma_tests"
@@ -63,13 +64,6 @@ def pg_skipped() -> bool:
     return os.environ.get("KHIDMA_SKIP_PG") == "1"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 def _as_owner(command: list[str]) -> list[str]:
     """Root may not run the server: as root, run it as Debian's ``postgres`` user."""
     return ["runuser", "-u", "postgres", "--", *command] if os.getuid() == 0 else command
@@ -88,7 +82,7 @@ def pg_cluster() -> Iterator[PgCluster]:
         owner = pwd.getpwnam("postgres")
         os.chown(base, owner.pw_uid, owner.pw_gid)
     data, log = base / "data", base / "server.log"
-    port = _free_port()
+    port = free_port()
     subprocess.run(
         _as_owner(
             [
