@@ -203,15 +203,19 @@ async def test_two_folds_at_once_lose_and_double_nothing(store: PostgresStore, p
     assert sum((await store.count_tasks(FILTERS[0])).values()) == 30
 
 
+async def _migrated_before(conn: psycopg.AsyncConnection[Any], version: int) -> None:
+    """The schema as the migrations before ``version`` leave it, with one definition version to point at."""
+    await migrate(conn, now=NOW, migrations=tuple(m for m in load_pg_migrations() if m.version < version))
+    await conn.execute(
+        "INSERT INTO definition_versions (service_id, version, bundle, content_hash, created_at, note)"
+        " VALUES ('svc', 1, '{}', 'h', %s, '')",
+        (NOW,),
+    )
+
+
 async def test_the_migration_counts_the_tickets_already_there(pg_url: str, tmp_path: Path) -> None:
-    before = tuple(m for m in load_pg_migrations() if m.version < 8)
     async with await psycopg.AsyncConnection.connect(pg_url, autocommit=True) as conn:
-        await migrate(conn, now=NOW, migrations=before)
-        await conn.execute(
-            "INSERT INTO definition_versions (service_id, version, bundle, content_hash, created_at, note)"
-            " VALUES ('svc', 1, '{}', 'h', %s, '')",
-            (NOW,),
-        )
+        await _migrated_before(conn, 8)
         for n in range(12):
             department, role, user = HOLDERS[n % len(HOLDERS)]
             await conn.execute(
@@ -331,14 +335,8 @@ async def test_a_ticket_updated_before_it_was_created_is_mended_and_copies_into_
     """pg migration 0011, as SQLite's 0016: a row written before every write kept ``updated_at >=
     created_at`` (a wall clock set back) is brought to it, so ``khidma migrate-store`` carries the
     invariant into SQLite, whose date-range lists walk ``tickets_updated`` from the range's start."""
-    before = tuple(m for m in load_pg_migrations() if m.version < 11)
     async with await psycopg.AsyncConnection.connect(pg_url, autocommit=True) as conn:
-        await migrate(conn, now=NOW, migrations=before)
-        await conn.execute(
-            "INSERT INTO definition_versions (service_id, version, bundle, content_hash, created_at, note)"
-            " VALUES ('svc', 1, '{}', 'h', %s, '')",
-            (NOW,),
-        )
+        await _migrated_before(conn, 11)
         for n, updated in enumerate((NOW - 3 * HOUR, NOW + HOUR)):
             await conn.execute(
                 "INSERT INTO tickets (number, tracking_code, service_id, definition_version_id, state, category,"

@@ -25,7 +25,7 @@ from server.store.records import (
     Timer,
     TimerStatus,
 )
-from server.store.request_ids import request_id
+from server.store.row_values import message_row
 
 _NOT_COLUMNS = frozenset({"attachments", "thread"})
 """The fields of ``OutboxMessage`` that are no column of ``outbox``."""
@@ -72,25 +72,7 @@ async def insert_messages(
         "INSERT INTO outbox (ticket_id, event_id, created_at, channel, recipient, template, language,"
         " subject, body, status, attempts, next_attempt_at, gateway_request_id, updated_at, last_error)"
         " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, 0, %s, %s, %s, %s)",
-        [
-            (
-                ticket_id,
-                event_id,
-                at,
-                m.channel,
-                m.recipient,
-                m.template,
-                m.language,
-                m.subject,
-                m.body,
-                "pending" if m.undeliverable is None else "dead",
-                at,
-                request_id(),
-                at,
-                m.undeliverable,
-            )
-            for m in messages
-        ],
+        [message_row(ticket_id, event_id, at, m) for m in messages],
     )
 
 

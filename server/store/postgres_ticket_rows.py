@@ -18,6 +18,7 @@ from server.audit.chain import CHAIN_VERSION, seal, sealed_values
 from server.store.postgres_codec import Conn, Row, json_text, moment
 from server.store.records import Messages, NewEvent, NewMessage, NewTicket, NewTimer, Ticket
 from server.store.request_ids import request_id, tracking_code
+from server.store.row_values import ticket_params
 from server.store.sqlite_codec import parse_json_object, time_text
 
 TICKET_COLUMNS = (
@@ -56,27 +57,10 @@ CREATE = (
 
 def create_params(new: NewTicket, now: datetime) -> tuple[object, ...]:
     """``CREATE``'s parameters for ``new`` created at ``now``."""
-    at = moment(now)
     return (
         now.year,
         f"{now.year:04d}",
-        new.tracking_code or tracking_code(),
-        new.service_id,
-        new.definition_version_id,
-        new.state,
-        new.category,
-        new.department,
-        new.assignee_role,
-        new.assignee_user,
-        new.channel,
-        new.requester_id,
-        json_text(new.data),
-        json_text(new.vars),
-        at,
-        at,
-        new.idempotency_key,
-        new.language,
-        new.search_text,
+        *ticket_params(new, new.tracking_code or tracking_code(), moment(now)),
     )
 
 

@@ -39,6 +39,7 @@ from server.store import sqlite_ticket_rows as rows
 from server.store import sqlite_tickets
 from server.store.records import Messages, NewEvent, NewTicket, NewTimer, Ticket
 from server.store.request_ids import tracking_code
+from server.store.row_values import message_row, ticket_params
 from server.store.sqlite_codec import parse_json_object, parse_time, time_text
 
 
@@ -184,7 +185,7 @@ def create_together(conn: sqlite3.Connection, works: Sequence[Creation]) -> list
         number = f"{year:04d}-{first_number + index:06d}"
         at = time_text(w.now)
         code = new.tracking_code or tracking_code()
-        params = rows.ticket_params(new, code, at)
+        params = ticket_params(new, code, at)
         tickets.append((ticket_id, number, *params))
         ticket = new.written(
             id=ticket_id,
@@ -206,7 +207,7 @@ def create_together(conn: sqlite3.Connection, works: Sequence[Creation]) -> list
                 (ticket_id, event_id, at, ticket.department, ticket.assignee_role, ticket.assignee_user)
             )
         messages = w.messages if isinstance(w.messages, Sequence) else w.messages(ticket)
-        outbox.extend(rows.message_row(ticket_id, event_id, at, m) for m in messages)
+        outbox.extend(message_row(ticket_id, event_id, at, m) for m in messages)
         timers.extend((ticket_id, t.timer, t.state, time_text(t.due_at)) for t in w.timers)
         answers.append((ticket, True))
     conn.execute(

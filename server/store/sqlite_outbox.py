@@ -29,9 +29,10 @@ from server.store.records import (
     Timer,
     TimerStatus,
 )
+from server.store.row_values import message_row
 from server.store.sqlite_codec import fetch_all, fetch_one, maybe_parse_time, parse_time, time_text
 from server.store.sqlite_connection import Writer
-from server.store.sqlite_ticket_rows import OUTBOX_INSERT, message_row
+from server.store.sqlite_ticket_rows import OUTBOX_INSERT
 
 # --- outbox -------------------------------------------------------------------------------
 

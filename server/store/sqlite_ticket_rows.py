@@ -10,8 +10,8 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from server.audit.chain import CHAIN_VERSION, seal, sealed_values
-from server.store.records import NewEvent, NewMessage, NewTicket, NewTimer
-from server.store.request_ids import request_id
+from server.store.records import NewEvent, NewMessage, NewTimer
+from server.store.row_values import message_row
 from server.store.sqlite_codec import json_text, time_text
 
 
@@ -133,53 +133,6 @@ OUTBOX_INSERT = (
     " subject, body, status, attempts, next_attempt_at, gateway_request_id, updated_at, last_error)"
     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?)"
 )
-
-
-def message_row(ticket_id: int | None, event_id: int | None, at: str, m: NewMessage) -> tuple[object, ...]:
-    """An outbox row's values in ``OUTBOX_INSERT``'s order (``at``: created, first attempt, updated), with
-    a new ``gateway_request_id``; a message that cannot be delivered is written ``dead``."""
-    status = "pending" if m.undeliverable is None else "dead"
-    return (
-        ticket_id,
-        event_id,
-        at,
-        m.channel,
-        m.recipient,
-        m.template,
-        m.language,
-        m.subject,
-        m.body,
-        status,
-        at,
-        request_id(),
-        at,
-        m.undeliverable,
-    )
-
-
-def ticket_params(new: NewTicket, code: str, at: str) -> tuple[object, ...]:
-    """A new ticket's columns after its number, in the order ``INSERT INTO tickets`` names them here
-    (``sqlite_tickets.create_ticket``, ``sqlite_creations``): tracking code … search text, ``at`` as
-    both its creation and update time."""
-    return (
-        code,
-        new.service_id,
-        new.definition_version_id,
-        new.state,
-        new.category,
-        new.department,
-        new.assignee_role,
-        new.assignee_user,
-        new.channel,
-        new.requester_id,
-        json_text(new.data),
-        json_text(new.vars),
-        at,
-        at,
-        new.idempotency_key,
-        new.language,
-        new.search_text,
-    )
 
 
 def insert_messages(

@@ -30,6 +30,7 @@ from server.store.records import (
     TicketChange,
 )
 from server.store.request_ids import tracking_code
+from server.store.row_values import ticket_params
 from server.store.sqlite_codec import (
     fetch_all,
     fetch_one,
@@ -176,7 +177,7 @@ def create_ticket(
     events, its assignment, its outbox rows and its timers."""
     _require_events(events)
     at = time_text(now)
-    params = rows.ticket_params(new, new.tracking_code or tracking_code(), at)
+    params = ticket_params(new, new.tracking_code or tracking_code(), at)
     if new.idempotency_key is not None:
         existing = rows.one(conn, "SELECT * FROM tickets WHERE idempotency_key = ?", (new.idempotency_key,))
         if existing is not None:
