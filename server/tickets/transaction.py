@@ -7,7 +7,6 @@ more with the number than quote it, rendered in it)."""
 from __future__ import annotations
 
 import datetime as dt
-import secrets
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -17,6 +16,7 @@ from server.definitions.catalogue import CompiledService
 from server.definitions.model import Language
 from server.engine.model import Actor, Assignment, Outcome, TicketView
 from server.store.records import NewEvent, NewMessage, NewTicket, NewTimer, Ticket, TicketChange
+from server.store.request_ids import random_bytes
 from server.tickets.notifications import Notifier, Prepared
 from server.working_time import WorkingCalendar
 
@@ -101,7 +101,8 @@ def message_builder(
     the write lock is held. Otherwise (``{{ ticket.number | replace(…) }}``, ``{% set t = ticket %}``…)
     they are rendered in the transaction, on the writer's thread, as before."""
     if all(compiled.templates[item.notify.template].assigned_plainly for item in prepared):
-        number, row = f"N{secrets.token_hex(10)}", 10**17 + secrets.randbelow(9 * 10**17)
+        drawn = random_bytes(18)
+        number, row = f"N{drawn[:10].hex()}", 10**17 + int.from_bytes(drawn[10:]) % (9 * 10**17)
         stood_in = msgspec.structs.replace(ticket, number=number, id=row)
         early = notifier.render(
             compiled, stood_in, prepared, actor=actor, action_data=action_data, lang=lang, who="a new ticket"
