@@ -9,7 +9,9 @@ size, a copy of that database (`VACUUM INTO`) gets the same tickets written agai
 tables a creation writes (ticket, events, assignment, outbox, timers), with fresh ids, numbers, tracking
 codes and request ids — through the writer's own statement (`sqlite_creations.BATCH`: one row of JSON
 arrays into the TEMP table whose trigger inserts them, every table's triggers and indexes firing), one
-`BEGIN IMMEDIATE … COMMIT` per group, `synchronous=OFF` so that the disk's flushes are left out. Also
+`BEGIN IMMEDIATE … COMMIT` per group (its savepoint, in memory, as the writer's), `synchronous=OFF`
+so that the disk's flushes are left out. (A lone creation is written row by row by the server
+(`sqlite_tickets.create_ticket`); here, a group of one goes through the same statement as the others.) Also
 with the free-text index's trigger dropped (`tickets_text_insert`), to show its share. Prints CPU
 microseconds per ticket (medians of `--runs`, the variants taking turns) and WAL bytes per group.
 """
@@ -117,7 +119,8 @@ def measure(served: Path, copy: Path, size: int, drop: list[str]) -> tuple[float
         source.execute("VACUUM INTO ?", (str(copy),))
     source.close()
     conn = sqlite3.connect(copy, isolation_level=None)
-    for pragma in ("journal_mode = WAL", "synchronous = OFF", "wal_autocheckpoint = 0", "foreign_keys = ON"):
+    pragmas = ("journal_mode = WAL", "synchronous = OFF", "wal_autocheckpoint = 0", "foreign_keys = ON")
+    for pragma in (*pragmas, "temp_store = MEMORY"):  # the writer's connection's (server/store/sqlite.py)
         conn.execute(f"PRAGMA {pragma}")
     for statement in (*drop, *BATCH):
         conn.execute(statement)
@@ -126,10 +129,14 @@ def measure(served: Path, copy: Path, size: int, drop: list[str]) -> tuple[float
     started = time.process_time()
     for payload in payloads:
         conn.execute("BEGIN IMMEDIATE")
+        if size > 1:  # as the writer runs a group's creations together (sqlite_connection._together)
+            conn.execute("SAVEPOINT together")
         conn.execute(
             "INSERT INTO creation_batch (tickets, events, assignments, outbox, timers) VALUES (?, ?, ?, ?, ?)",
             payload,
         )
+        if size > 1:
+            conn.execute("RELEASE together")
         conn.execute("COMMIT")
     cpu = time.process_time() - started
     wal = Path(f"{copy}-wal").stat().st_size
