@@ -51,9 +51,7 @@ class DirectoryCache:
     async def _standing(self, read_stamp: Callable[[], Awaitable[int]]) -> int:
         """The directory stamp (read again when the one remembered is too old); when it moved, nothing
         kept stands."""
-        stamp = self.stamp.current()
-        if stamp is None:
-            stamp = self.stamp.remember(await read_stamp())
+        stamp = await self.stamp.read(read_stamp)
         if stamp != self._at:
             self._answers.clear()
             self._tokens.clear()

@@ -10,9 +10,9 @@ class PgCacheMixin(PgBase):
     _stamp: StampCache
 
     async def definitions_stamp(self) -> int:
-        remembered = self._stamp.current()
-        if remembered is not None:
-            return remembered
+        return await self._stamp.read(self._read_definitions_stamp)
+
+    async def _read_definitions_stamp(self) -> int:
         row = await self._one("SELECT coalesce(max(id), 0) AS n FROM definition_versions")
         assert row is not None
-        return self._stamp.remember(int(row["n"]))
+        return int(row["n"])

@@ -13,8 +13,8 @@ class SQLiteCacheMixin:
     _stamp: StampCache
 
     async def definitions_stamp(self) -> int:
-        remembered = self._stamp.current()
-        if remembered is not None:
-            return remembered
+        return await self._stamp.read(self._read_definitions_stamp)
+
+    async def _read_definitions_stamp(self) -> int:
         rows = await fetch_all(self._reader, "SELECT coalesce(max(id), 0) FROM definition_versions")
-        return self._stamp.remember(int(rows[0][0]))
+        return int(rows[0][0])

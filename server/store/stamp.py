@@ -7,11 +7,19 @@ immediately (the store forgets the stamp when it writes a version); a publish by
 the same database (``--workers``, a second machine, ``khidma import``) within :data:`RECHECK` seconds.
 A request served meanwhile uses the version before, exactly as if it had arrived a moment earlier:
 tickets keep the version they were made on either way.
+
+The requests that find the stamp too old at the same moment share one read (:meth:`StampCache.read`):
+under load every request in flight used to find it so at once, and each sent a read of its own — a
+reader round trip for a quarter of all requests (docs/performance.md, eighth round). A read begun
+before this store forgot the stamp is not remembered: it may have missed the change.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import time
+from collections.abc import Awaitable, Callable
 
 RECHECK = 0.5
 """Seconds a stamp read from the database is taken as current."""
@@ -24,6 +32,9 @@ class StampCache:
         self.recheck = recheck
         self._value = 0
         self._until = 0.0
+        self._forgotten = 0
+        """How many times :meth:`forget` was called: a read begun before the last one is not kept."""
+        self._reading: asyncio.Task[int] | None = None
 
     def current(self) -> int | None:
         """The remembered stamp, or None when it must be read again."""
@@ -37,3 +48,35 @@ class StampCache:
     def forget(self) -> None:
         """This store published: the next request reads the stamp again."""
         self._until = 0.0
+        self._forgotten += 1
+        self._reading = None  # a read in flight may have begun before the change: not shared from now
+
+    async def read(self, fetch: Callable[[], Awaitable[int]]) -> int:
+        """The remembered stamp, or ``fetch``'s answer — one fetch for every caller that asks while it
+        runs (in a task of its own: a caller cancelled meanwhile does not cancel the others' read)."""
+        remembered = self.current()
+        if remembered is not None:
+            return remembered
+        reading = self._reading
+        if reading is None or reading.get_loop() is not asyncio.get_running_loop():
+            reading = self._reading = asyncio.ensure_future(self._fetch(fetch, self._forgotten))
+            reading.add_done_callback(_retrieved)
+        return await asyncio.shield(reading)
+
+    async def _fetch(self, fetch: Callable[[], Awaitable[int]], forgotten: int) -> int:
+        try:
+            value = await fetch()
+        finally:
+            if self._reading is asyncio.current_task():
+                self._reading = None
+        if forgotten == self._forgotten:  # else this store changed it meanwhile: read again next time
+            self.remember(value)
+        return value
+
+
+def _retrieved(task: asyncio.Task[int]) -> None:
+    """A failed read every caller stopped waiting for is not reported as never retrieved (a caller
+    still waiting gets the error itself)."""
+    if not task.cancelled():
+        with contextlib.suppress(Exception):
+            task.exception()
