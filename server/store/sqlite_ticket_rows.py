@@ -92,13 +92,18 @@ def event_values(ticket_id: int, seq: int, event: NewEvent, version_id: int | No
 
 
 def append_events_sync(
-    conn: sqlite3.Connection, key: bytes, ticket_id: int, events: Sequence[NewEvent], *, now: datetime
+    conn: sqlite3.Connection,
+    key: bytes,
+    ticket_id: int,
+    events: Sequence[NewEvent],
+    *,
+    now: datetime,
+    version_id: int | None,
 ) -> int:
-    """``append_events`` on the writer's thread; returns the last event's id."""
+    """``append_events`` on the writer's thread; returns the last event's id. ``version_id``: the
+    definition version the ticket runs on (the caller has just written its row), which each event
+    records and seals (0010)."""
     last_seq, prev_mac = chain_head_sync(conn, key, ticket_id, now=now)
-    # each event records (and seals) the definition version its ticket runs on as it is written (0010)
-    version = conn.execute("SELECT definition_version_id FROM tickets WHERE id = ?", (ticket_id,)).fetchone()
-    version_id = None if version is None else version[0]
     return insert_sealed_events(conn, key, ticket_id, events, last_seq, prev_mac, version_id)
 
 

@@ -232,10 +232,15 @@ def apply_change(
     changed, the outbox rows, the fired or cancelled timers and the new ones."""
     _require_events(events)
     at = time_text(now)
-    before_row = rows.one(conn, "SELECT * FROM tickets WHERE id = ?", (ticket_id,))
-    if before_row is None:
+    # what the change is checked against: the version, and the holder (an assignment is recorded when
+    # it moves) — not the whole row, whose form data would be parsed for nothing
+    before = rows.one(
+        conn,
+        "SELECT version, department, assignee_role, assignee_user FROM tickets WHERE id = ?",
+        (ticket_id,),
+    )
+    if before is None:
         raise NotFound(f"no ticket {ticket_id}")
-    before = ticket_from_row(before_row)
     row = rows.one(
         conn,
         "UPDATE tickets SET state = ?, category = ?, department = ?, assignee_role = ?, assignee_user = ?,"
@@ -256,10 +261,12 @@ def apply_change(
         ),
     )
     if row is None:
-        raise VersionConflict(before.version)
+        raise VersionConflict(int(before["version"]))
     ticket = ticket_from_row(row)
-    last_event_id = rows.append_events_sync(conn, key, ticket_id, events, now=now)
-    if _holder(ticket) != _holder(before):
+    last_event_id = rows.append_events_sync(
+        conn, key, ticket_id, events, now=now, version_id=ticket.definition_version_id
+    )
+    if _holder(ticket) != (before["department"], before["assignee_role"], before["assignee_user"]):
         _record_assignment(conn, ticket, last_event_id, now=now)
     rows.insert_messages(conn, ticket_id, last_event_id, _resolve(messages, ticket), now=now)
     if fired_timer_id is not None:
