@@ -28,8 +28,9 @@ def test_random_bytes_come_in_the_lengths_asked_and_never_repeat_across_buffers_
 
     from server.store.request_ids import random_bytes, random_token, tracking_code
 
-    drawn = [random_bytes(n) for n in (1, 10, 12, 18, 4096, 5000, 7) * 200]
-    assert [len(b) for b in drawn] == [n for n in (1, 10, 12, 18, 4096, 5000, 7) * 200]
+    lengths = (1, 10, 12, 18, 4096, 5000, 7) * 200
+    drawn = [random_bytes(n) for n in lengths]
+    assert [len(b) for b in drawn] == list(lengths)
     long = [b for b in drawn if len(b) >= 10]
     assert len(set(long)) == len(long)  # the buffer is read ahead, never handed out twice
     codes = [tracking_code() for _ in range(10_000)]
