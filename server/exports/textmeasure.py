@@ -15,7 +15,13 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from fontTools.ttLib import TTFont  # type: ignore[import-untyped]
+
+def _font(path: Path) -> Any:
+    """The font at ``path`` (fontTools, imported with the first diagram measured, not with the server)."""
+    from fontTools.ttLib import TTFont  # type: ignore[import-untyped]
+
+    return TTFont(str(path))
+
 
 FONTS = Path(__file__).resolve().parent.parent / "static" / "vendor" / "fonts"
 FACES = {
@@ -58,7 +64,7 @@ def _widest_forms(font: Any) -> dict[int, float]:
 def _table(bold: bool) -> dict[int, float]:
     widths: dict[int, float] = {}
     for name in FACES[bold]:
-        with TTFont(str(FONTS / name)) as font:
+        with _font(FONTS / name) as font:
             for code, width in _widest_forms(font).items():
                 widths[code] = max(width, widths.get(code, 0.0))
     return widths
@@ -69,7 +75,7 @@ def line_metrics() -> tuple[float, float]:
     """(ascent, descent) of a line, in em: the fonts' own, the tallest of the two subsets."""
     ascent = descent = 0.0
     for name in FACES[False]:
-        with TTFont(str(FONTS / name)) as font:
+        with _font(FONTS / name) as font:
             units = font["head"].unitsPerEm
             ascent = max(ascent, font["hhea"].ascent / units)
             descent = max(descent, -font["hhea"].descent / units)

@@ -26,12 +26,14 @@ import smtplib
 import ssl
 from collections.abc import Mapping
 from email.message import EmailMessage
-from typing import Protocol
-
-import httpx
+from typing import TYPE_CHECKING, Protocol
+from urllib.parse import urlsplit
 
 from server.settings import Secret, Settings
 from server.store.records import OutboxMessage
+
+if TYPE_CHECKING:
+    import httpx  # imported with the first webhook sent: with its CLI's rich and click, a tenth of the start
 
 log = logging.getLogger("khidma.notify")
 
@@ -260,11 +262,13 @@ class WebhookGateway:
     def label(self) -> str:
         """The URL without credentials, query or fragment (where a token might hide)."""
         try:
-            url = httpx.URL(self.url)
-        except httpx.InvalidURL:
+            url = urlsplit(self.url)
+            port = f":{url.port}" if url.port is not None else ""
+        except ValueError:  # a malformed IPv6 host or port
             return "webhook (invalid URL)"
-        port = f":{url.port}" if url.port is not None else ""
-        return f"webhook {url.scheme}://{url.host}{port}{url.path}"
+        if not url.scheme or not url.hostname:
+            return "webhook (invalid URL)"
+        return f"webhook {url.scheme}://{url.hostname}{port}{url.path or '/'}"
 
     def __repr__(self) -> str:
         return f"WebhookGateway({self.label!r}, channel={self.channel!r})"
@@ -283,6 +287,8 @@ class WebhookGateway:
         return body, headers
 
     async def send(self, message: OutboxMessage) -> None:
+        import httpx
+
         body, headers = self.request(message)
         try:
             async with httpx.AsyncClient(timeout=self.timeout, follow_redirects=False) as client:

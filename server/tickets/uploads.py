@@ -23,8 +23,6 @@ import logging
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
 
-import puremagic
-
 from server.definitions.model import Form, Text
 from server.i18n import t
 from server.store.interface import Store
@@ -66,6 +64,8 @@ def _looks_like_text(content: bytes) -> bool:
 def detect_media_types(content: bytes) -> list[str]:
     """The media types ``content``'s bytes say it is, the most certain first (several when a signature
     is shared: an ``.xlsx`` and a ``.docx`` both begin as a zip), never empty."""
+    import puremagic  # with the first upload: its signature tables are a twentieth of a start
+
     try:
         matches = [m for m in puremagic.magic_string(content) if m.mime_type]
     except (puremagic.PureError, ValueError):  # no signature matches, or no bytes at all
