@@ -60,6 +60,7 @@ class StampCache:
         reading = self._reading
         if reading is None or reading.get_loop() is not asyncio.get_running_loop():
             reading = self._reading = asyncio.ensure_future(self._fetch(fetch, self._forgotten))
+            _RUNNING.add(reading)  # held until done, even once forgotten and no caller waits any more
             reading.add_done_callback(_retrieved)
         return await asyncio.shield(reading)
 
@@ -74,9 +75,14 @@ class StampCache:
         return value
 
 
+_RUNNING: set[asyncio.Task[int]] = set()
+"""The reads in flight (the event loop holds its tasks only weakly)."""
+
+
 def _retrieved(task: asyncio.Task[int]) -> None:
     """A failed read every caller stopped waiting for is not reported as never retrieved (a caller
     still waiting gets the error itself)."""
+    _RUNNING.discard(task)
     if not task.cancelled():
         with contextlib.suppress(Exception):
             task.exception()
