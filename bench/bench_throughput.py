@@ -23,7 +23,9 @@ ratios of both backends are to one yardstick) — then, for each run, drives one
 server on the same machine as its database usually does, instead of TCP on loopback.
 
 Each figure is the median of the runs; the ratio is khidma's median over the baseline's median in the
-same invocation, so a busy machine moves both. Also measures the cold start of `khidma serve` (process
+same invocation, so a busy machine moves both. Each run's own ratio (khidma's closed loop over the
+baseline's, measured one right after the other) is printed too, with its median: the figure a machine
+whose speed drifts from run to run moves least. Also measures the cold start of `khidma serve` (process
 start to the first 200 of `/healthz`, on an existing database: the second start).
 """
 
@@ -323,6 +325,15 @@ def main() -> None:
         )
     ratio = median("khidma closed", "rps") / median("baseline closed", "rps")
     print(f"  submissions/s, khidma over baseline ({args.connections} connections): {ratio:.2f}")
+    # each run's khidma over the same run's baseline, measured one right after the other: a machine
+    # whose speed drifts between runs moves both figures of a pair
+    paired = [
+        k["rps"] / b["rps"] for k, b in zip(results["khidma closed"], results["baseline closed"], strict=True)
+    ]
+    print(
+        f"  the same, run by run: {', '.join(f'{r:.2f}' for r in paired)}"
+        f" (median {statistics.median(paired):.2f})"
+    )
     if "before closed" in results:
         was = median("before closed", "rps") / median("baseline closed", "rps")
         print(f"  submissions/s, the --before checkout over baseline: {was:.2f}")
