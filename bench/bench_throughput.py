@@ -240,7 +240,7 @@ def main() -> None:
         before_port = free_port()
         before = (
             subprocess.Popen(
-                khidma_command(before_port, database("before"), 1, sys.executable),
+                khidma_command(before_port, database("before"), 1, sys.executable, demo=True),
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
                 cwd=args.before,
