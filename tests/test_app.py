@@ -110,7 +110,9 @@ def test_a_serving_process_freezes_its_heap_after_start_up_and_shortens_the_swit
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
-    assert int(done.stdout.split()[-1]) > 100_000  # the compiled definitions, modules, templates
+    # the compiled definitions, modules and templates: ~99,000 objects once httpx, puremagic and fontTools
+    # were no longer imported at start-up (docs/performance.md, eighth round); far more than nothing
+    assert int(done.stdout.split()[-1]) > 50_000
 
 
 @pytest.mark.single_backend("builds the app only to read its routes: no store is opened")
