@@ -23,7 +23,7 @@ import pytest
 from server.access import read_scope
 from server.definitions.loader import load_tree
 from server.paths import shipped_root
-from server.store import sqlite_reports, sqlite_task_counts, sqlite_tasks
+from server.store import sqlite_outbox, sqlite_reports, sqlite_task_counts, sqlite_tasks
 from server.store.records import TaskFilter, TaskOrder
 from server.store.sqlite import open_store
 from server.tickets.service import TicketService
@@ -163,6 +163,10 @@ END = "2026-02-01T00:00:00.000000Z"
 SERVICES = _json(["maintenance", "supplies"])
 
 
+def _listed(query: tuple[str, tuple[object, ...]]) -> tuple[str, list[Any]]:
+    return query[0], list(query[1])
+
+
 def queries(filters: dict[str, TaskFilter]) -> list[tuple[str, str, list[Any]]]:
     """Every query whose plan is checked: (label, SQL, parameters)."""
     found: list[tuple[str, str, list[Any]]] = []
@@ -289,6 +293,10 @@ def queries(filters: dict[str, TaskFilter]) -> list[tuple[str, str, list[Any]]]:
             [1],
         ),
         ("a ticket's events", "SELECT * FROM events WHERE ticket_id = ? ORDER BY seq", [1]),
+        ("a ticket's messages", *_listed(sqlite_outbox.list_sql(1, None))),
+        ("a ticket's messages of a status", *_listed(sqlite_outbox.list_sql(1, "dead"))),
+        ("the messages of a status", *_listed(sqlite_outbox.list_sql(None, "failed"))),
+        ("the unsent messages counted", sqlite_outbox.COUNT_UNSENT, ['["undeliverable (no_address): "]']),
         (
             "a ticket's last event",
             "SELECT seq, mac FROM events WHERE ticket_id = ? ORDER BY seq DESC LIMIT 1",
@@ -349,6 +357,10 @@ def test_each_kept_index_serves_a_query(world: World) -> None:
         ("report tickets and counts (status, current)", "tickets_report"),
         ("report counts (created)", "tickets_service_created"),
         ("outbox claim", "outbox_due"),
+        ("a ticket's messages", "outbox_ticket"),
+        ("a ticket's messages of a status", "outbox_ticket"),
+        ("the messages of a status", "outbox_due"),
+        ("the unsent messages counted", "outbox_due"),
         ("timers due", "timers_due"),
         ("a ticket's due time (the timers triggers' recompute, migration 0012)", "timers_ticket"),
         ("list department by due", "tickets_department_due"),

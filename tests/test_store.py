@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import psycopg
 import pytest
 
@@ -547,6 +548,57 @@ async def test_outbox_claim_sent_failed_dead(store: AnyStore, definition_id: int
     assert [m.recipient for m in await store.list_outbox(status="dead")] == ["c"]
     with pytest.raises(NotFound):
         await store.mark_sent(9999, now=NOW)
+
+
+async def test_outbox_counted_by_channel_and_status_without_the_sent(
+    store: AnyStore, definition_id: int
+) -> None:
+    """``count_outbox`` (``/healthz``, the outbox page, ``khidma dispatch``'s status): the unsent messages
+    by channel and status; a dead one whose error starts with an ``undeliverable`` mark counts apart —
+    and only a dead one, and only from the mark's start, case and all."""
+    sms = NewMessage(
+        channel="sms", recipient="+966500000001", template="t", language="ar", subject="", body="b"
+    )
+    mark = "undeliverable (no_address): "
+    ticket, _ = await store.create_ticket(
+        new_ticket(definition_id),
+        [event()],
+        [
+            message("a"),
+            message("b"),
+            message("c"),
+            message("d"),
+            message("e"),
+            sms,
+            msgspec.structs.replace(message(""), undeliverable=f"{mark}requester (email)"),
+        ],
+        [],
+        now=NOW,
+    )
+    assert await store.count_outbox(undeliverable=[mark]) == {
+        ("email", "pending"): 5,
+        ("sms", "pending"): 1,
+        ("email", "undeliverable"): 1,
+    }
+    a, b, c, d, _e, _sms = await store.claim_outbox(now=NOW, limit=6)
+    await store.mark_sent(a.id, now=NOW)
+    await store.mark_failed(b.id, now=NOW, error="timeout", retry_at=NOW + timedelta(minutes=5))
+    await store.mark_failed(c.id, now=NOW, error="rejected", retry_at=None)
+    await store.mark_failed(d.id, now=NOW, error=f"gateway said: {mark}", retry_at=None)  # not its start
+    counted = await store.count_outbox(undeliverable=[mark.upper(), "undeliverable (invalid_address): "])
+    assert counted == {
+        ("email", "sending"): 1,
+        ("sms", "sending"): 1,
+        ("email", "failed"): 1,
+        ("email", "dead"): 3,  # the undeliverable one too: no mark it was asked about matches it
+    }
+    assert await store.count_outbox(undeliverable=[mark]) == {
+        **counted,
+        ("email", "dead"): 2,
+        ("email", "undeliverable"): 1,
+    }
+    assert sum(1 for m in await store.list_outbox(ticket.id) if m.status == "sent") == 1
+    assert await store.count_outbox() == {**counted}
 
 
 async def test_sending_left_by_a_crash_goes_back_to_pending(backend: Backend) -> None:

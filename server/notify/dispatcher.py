@@ -41,7 +41,7 @@ from server.notify.gateways import (
 )
 from server.settings import Settings
 from server.store.interface import Store
-from server.store.records import OutboxMessage, OutboxStatus
+from server.store.records import OutboxMessage
 
 
 class _Timers(Protocol):
@@ -215,10 +215,8 @@ class Dispatcher:
 
     async def status(self) -> DispatchStatus:
         waiting: dict[str, Counter[str]] = {}
-        statuses: tuple[OutboxStatus, ...] = ("pending", "failed", "sending", "dead")
-        for status in statuses:
-            for message in await self.store.list_outbox(status=status):
-                waiting.setdefault(message.channel, Counter())[status] += 1
+        for (channel, status), n in (await self.store.count_outbox()).items():  # counted, not read
+            waiting.setdefault(channel, Counter())[status] += n
         without = tuple(sorted(c for c in waiting if c not in self.gateways))
         return DispatchStatus(
             gateways={channel: gateway.label for channel, gateway in sorted(self.gateways.items())},

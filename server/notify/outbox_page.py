@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from server.i18n import t
-from server.notify.problems import DeliveryProblem, counts, problems, user_ids
-from server.store.records import OutboxMessage, OutboxStatus
+from server.notify.problems import PROBLEM_STATUSES, DeliveryProblem, outbox_counts, problems, user_ids
+from server.store.records import OutboxMessage
 
 if TYPE_CHECKING:
     from server.runtime import Runtime
@@ -33,19 +33,19 @@ class OutboxPage:
     """``ok`` (a message was queued again) or ``error`` (it could not be)."""
 
 
-async def _waiting(runtime: Runtime) -> list[OutboxMessage]:
-    statuses: tuple[OutboxStatus, ...] = ("pending", "sending", "failed", "dead")
+async def _problems(runtime: Runtime) -> list[OutboxMessage]:
+    """The messages the page lists: failed (waiting for a retry) and dead — not those queued."""
     found: list[OutboxMessage] = []
-    for status in statuses:
+    for status in PROBLEM_STATUSES:
         found.extend(await runtime.store.list_outbox(status=status))
     return found
 
 
 async def outbox_page(runtime: Runtime, lang: str, *, notice: str = "", notice_kind: str = "") -> OutboxPage:
-    messages = await _waiting(runtime)
+    messages = await _problems(runtime)
     ids = sorted(user_ids(messages))
     names = {i: u.name for i, u in (await runtime.store.get_users(ids)).items()} if ids else {}
-    counted = counts(messages)
+    counted = await outbox_counts(runtime.store)
     return OutboxPage(
         problems=problems(messages, lang, runtime.tickets.calendar.tz, names),
         summary=t("dlv_outbox_counts", lang).format(**counted),

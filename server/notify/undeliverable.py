@@ -17,6 +17,9 @@ Code = Literal["no_address", "invalid_address", "no_recipient"]
 CODES: tuple[Code, ...] = ("no_address", "invalid_address", "no_recipient")
 
 _PATTERN = re.compile(r"undeliverable \((no_address|invalid_address|no_recipient)\): (.*)", re.S)
+MARKS: tuple[str, ...] = tuple(f"undeliverable ({code}): " for code in CODES)
+"""How the ``last_error`` of an undeliverable row starts, one text per code (what :func:`parse` reads; the
+store counts such rows by it: ``Store.count_outbox``)."""
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,13 @@ class OutboxStore(Protocol):
         self, ticket_id: int | None = None, status: OutboxStatus | None = None
     ) -> list[OutboxMessage]: ...
 
+    async def count_outbox(self, *, undeliverable: Sequence[str] = ()) -> dict[tuple[str, str], int]:
+        """The messages not sent, by channel and status, counted without reading them out (``/healthz``
+        and the outbox page ask; the sent ones, nearly all, are not read at all). A ``dead`` message
+        whose ``last_error`` starts with one of the ``undeliverable`` texts counts under the status
+        ``undeliverable`` instead (``server.notify.undeliverable.MARKS``)."""
+        ...
+
     async def retry_outbox(self, message_id: int, *, now: datetime) -> bool:
         """A ``dead`` message that has a recipient goes back to ``pending``, due at ``now``, with its
         attempts reset and its ``gateway_request_id`` kept; False (nothing changed) for any other."""

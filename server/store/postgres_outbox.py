@@ -168,6 +168,15 @@ class PgOutboxMixin(PgBase):
             params.append(status)
         return [message_from_row(row) for row in await self._all(sql + " ORDER BY id", params)]
 
+    async def count_outbox(self, *, undeliverable: Sequence[str] = ()) -> dict[tuple[str, str], int]:
+        rows = await self._all(
+            "SELECT channel, CASE WHEN status = 'dead' AND EXISTS (SELECT 1 FROM unnest(%s::text[]) AS mark"
+            " WHERE starts_with(last_error, mark)) THEN 'undeliverable' ELSE status END AS kind,"
+            " count(*) AS n FROM outbox WHERE status IN ('pending', 'sending', 'failed', 'dead') GROUP BY 1, 2",
+            (list(undeliverable),),
+        )
+        return {(row["channel"], row["kind"]): row["n"] for row in rows}
+
     async def retry_outbox(self, message_id: int, *, now: datetime) -> bool:
         at = moment(now)
         row = await self._write(
