@@ -17,6 +17,7 @@ import pytest
 from server.accounts.passwords import hash_password
 from server.notify.dispatcher import Dispatcher
 from server.notify.gateways import WebhookGateway
+from server.notify.outbox_page import PAGE_SIZE
 from server.notify.phones import to_e164
 from server.store.records import OutboxMessage, Ticket
 from server.tickets.service import Created
@@ -402,3 +403,45 @@ async def test_the_api_accepts_a_mobile_number_in_arabic_indic_digits(tmp_path: 
         assert answer.status_code == 201, answer.text
         ticket = await client.app.state.runtime.store.get_ticket(answer.json()["id"])
         assert ticket.data["mobile"] == "0551112233"
+
+
+async def test_the_outbox_page_lists_a_page_at_a_time_newest_first_and_counts_them_all(
+    tmp_path: Path,
+) -> None:
+    """Undeliverable notices pile up with the years: /admin/outbox reads one page of them, newest first
+    (it read every one), and counts them all from the database (``Store.count_outbox``)."""
+    async with client_for(tmp_path) as client:
+        await person(client, "coord", ["tawasul_coordinator"], "customer_service")  # no phone
+        for i in range(PAGE_SIZE + 3):
+            await tawasul(client, mobile="0555555555", tawasul_number=f"TW-{i}")
+        dead = sorted(
+            (m.id for m in await client.app.state.runtime.store.list_outbox(status="dead")), reverse=True
+        )
+        assert len(dead) == PAGE_SIZE + 3
+        await as_user(client, ADMIN)
+
+        async def listed(query: str, lang: str = "en") -> tuple[list[int], list[str], str]:
+            page = await client.get(f"/admin/outbox/{query}", headers={"accept-language": lang})
+            assert page.status_code == 200
+            rows = [
+                int(str(r.attributes["id"]).removeprefix("outbox-"))
+                for r in html(page.text).css("#outbox tbody tr")
+            ]
+            return rows, texts(page.text, ".pager span"), page.text
+
+        rows, pager, first = await listed("")
+        assert (rows, pager) == (dead[:PAGE_SIZE], ["1 / 2"])
+        assert f"undeliverable: {PAGE_SIZE + 3}" in texts(first, "#outbox-summary")[0]
+        next_link = html(first).css_first(".pager a[rel=next]")
+        assert next_link is not None and next_link.attributes["href"] == "/admin/outbox/?page=2"
+        assert html(first).css_first(".pager a[rel=prev]") is None
+        rows, pager, second = await listed("?page=2")
+        assert (rows, pager) == (dead[PAGE_SIZE:], ["2 / 2"])
+        assert html(second).css_first(".pager a[rel=prev]") is not None
+        assert (await listed("?page=99"))[:2] == (dead[PAGE_SIZE:], ["2 / 2"])  # past the end: the last
+        assert (await listed("?page=-3"))[:2] == (dead[:PAGE_SIZE], ["1 / 2"])
+        _, _, arabic = await listed("", "ar")
+        nav = html(arabic).css_first("nav.pager")
+        assert nav is not None and nav.attributes["aria-label"] == "صفحات الإشعارات غير المُرسلة"
+        assert 'dir="rtl"' in arabic
+        assert (await client.get("/admin/outbox/?page=x")).status_code == 400

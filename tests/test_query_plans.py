@@ -298,6 +298,10 @@ def queries(filters: dict[str, TaskFilter]) -> list[tuple[str, str, list[Any]]]:
         ("the messages of a status", *_listed(sqlite_outbox.list_sql(None, "failed"))),
         ("the unsent messages counted", sqlite_outbox.COUNT_UNSENT, ['["undeliverable (no_address): "]']),
         (
+            "a page of failed and dead messages",
+            *_listed(sqlite_outbox.page_sql(("dead", "failed"), offset=50, limit=50)),
+        ),
+        (
             "a ticket's last event",
             "SELECT seq, mac FROM events WHERE ticket_id = ? ORDER BY seq DESC LIMIT 1",
             [1],
@@ -361,6 +365,7 @@ def test_each_kept_index_serves_a_query(world: World) -> None:
         ("a ticket's messages of a status", "outbox_ticket"),
         ("the messages of a status", "outbox_due"),
         ("the unsent messages counted", "outbox_due"),
+        ("a page of failed and dead messages", "outbox_due"),
         ("timers due", "timers_due"),
         ("a ticket's due time (the timers triggers' recompute, migration 0012)", "timers_ticket"),
         ("list department by due", "tickets_department_due"),

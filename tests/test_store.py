@@ -601,6 +601,27 @@ async def test_outbox_counted_by_channel_and_status_without_the_sent(
     assert await store.count_outbox() == {**counted}
 
 
+async def test_outbox_paged_newest_first_by_status(store: AnyStore, definition_id: int) -> None:
+    """``page_outbox`` (the outbox page): one page of the messages of some statuses, newest first."""
+    ticket, _ = await store.create_ticket(
+        new_ticket(definition_id), [event()], [message(str(i)) for i in range(7)], [], now=NOW
+    )
+    claimed = await store.claim_outbox(now=NOW, limit=7)
+    for m in claimed[:5]:
+        await store.mark_failed(
+            m.id, now=NOW, error="x", retry_at=None if m.recipient in ("0", "2", "4") else NOW
+        )
+    await store.mark_sent(claimed[5].id, now=NOW)
+    ids = {m.recipient: m.id for m in claimed}
+    pages = [await store.page_outbox(["dead", "failed"], offset=o, limit=2) for o in (0, 2, 4, 6)]
+    assert [[m.recipient for m in page] for page in pages] == [["4", "3"], ["2", "1"], ["0"], []]
+    assert [m.id for m in pages[0]] == [ids["4"], ids["3"]]
+    assert [m.recipient for m in await store.page_outbox(["sending"], offset=0, limit=10)] == ["6"]
+    assert [m.recipient for m in await store.page_outbox(["dead"], offset=1, limit=10)] == ["2", "0"]
+    assert await store.page_outbox([], offset=0, limit=10) == []
+    assert {m.ticket_id for m in pages[1]} == {ticket.id}
+
+
 async def test_sending_left_by_a_crash_goes_back_to_pending(backend: Backend) -> None:
     store = await backend.open()
     published = await store.publish_definition("svc", {}, "h", created_by=None, note="", now=NOW)

@@ -52,6 +52,7 @@ DELIVERY_MESSAGES: dict[str, Text] = {
     "dlv_outbox_empty": Text(
         ar="لا توجد إشعارات معلّقة أو فاشلة.", en="No notification is waiting or failed."
     ),
+    "dlv_outbox_pages": Text(ar="صفحات الإشعارات غير المُرسلة", en="Pages of notifications not sent"),
     "dlv_outbox_counts": Text(
         ar="فشل نهائياً: {dead} · تعذّر توجيهه: {undeliverable} · بانتظار إعادة المحاولة: {failed} · بانتظار الإرسال: {pending}",
         en="Failed for good: {dead} · undeliverable: {undeliverable} · waiting to be retried: {failed} · waiting to be sent: {pending}",

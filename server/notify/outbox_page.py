@@ -16,12 +16,16 @@ from typing import TYPE_CHECKING
 
 from server.i18n import t
 from server.notify.problems import PROBLEM_STATUSES, DeliveryProblem, outbox_counts, problems, user_ids
-from server.store.records import OutboxMessage
 
 if TYPE_CHECKING:
     from server.runtime import Runtime
 
 log = logging.getLogger("khidma.notify")
+
+
+PAGE_SIZE = 50
+"""Messages a page lists (newest first): failed and dead ones pile up with the years, undeliverable
+notices above all, and the page never reads them all at once."""
 
 
 @dataclass(frozen=True)
@@ -31,26 +35,30 @@ class OutboxPage:
     notice: str = ""
     notice_kind: str = ""
     """``ok`` (a message was queued again) or ``error`` (it could not be)."""
+    page: int = 1
+    pages: int = 1
 
 
-async def _problems(runtime: Runtime) -> list[OutboxMessage]:
-    """The messages the page lists: failed (waiting for a retry) and dead — not those queued."""
-    found: list[OutboxMessage] = []
-    for status in PROBLEM_STATUSES:
-        found.extend(await runtime.store.list_outbox(status=status))
-    return found
-
-
-async def outbox_page(runtime: Runtime, lang: str, *, notice: str = "", notice_kind: str = "") -> OutboxPage:
-    messages = await _problems(runtime)
+async def outbox_page(
+    runtime: Runtime, lang: str, *, page: int = 1, notice: str = "", notice_kind: str = ""
+) -> OutboxPage:
+    """Page ``page`` (from 1; one past either end shows the nearest) of the failed and dead messages."""
+    counted = await outbox_counts(runtime.store)
+    total = counted["failed"] + counted["dead"] + counted["undeliverable"]
+    pages = max(1, -(-total // PAGE_SIZE))
+    page = min(max(page, 1), pages)
+    messages = await runtime.store.page_outbox(
+        PROBLEM_STATUSES, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE
+    )
     ids = sorted(user_ids(messages))
     names = {i: u.name for i, u in (await runtime.store.get_users(ids)).items()} if ids else {}
-    counted = await outbox_counts(runtime.store)
     return OutboxPage(
         problems=problems(messages, lang, runtime.tickets.calendar.tz, names),
         summary=t("dlv_outbox_counts", lang).format(**counted),
         notice=notice,
         notice_kind=notice_kind,
+        page=page,
+        pages=pages,
     )
 
 

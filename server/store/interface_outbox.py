@@ -34,6 +34,13 @@ class OutboxStore(Protocol):
         self, ticket_id: int | None = None, status: OutboxStatus | None = None
     ) -> list[OutboxMessage]: ...
 
+    async def page_outbox(
+        self, statuses: Sequence[OutboxStatus], *, offset: int, limit: int
+    ) -> list[OutboxMessage]:
+        """One page of the messages of ``statuses``, newest first (the outbox page: failed and dead
+        messages, which pile up with the years — never read all at once)."""
+        ...
+
     async def count_outbox(self, *, undeliverable: Sequence[str] = ()) -> dict[tuple[str, str], int]:
         """The messages not sent, by channel and status, counted without reading them out (``/healthz``
         and the outbox page ask; the sent ones, nearly all, are not read at all). A ``dead`` message

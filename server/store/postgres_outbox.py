@@ -168,6 +168,15 @@ class PgOutboxMixin(PgBase):
             params.append(status)
         return [message_from_row(row) for row in await self._all(sql + " ORDER BY id", params)]
 
+    async def page_outbox(
+        self, statuses: Sequence[OutboxStatus], *, offset: int, limit: int
+    ) -> list[OutboxMessage]:
+        rows = await self._all(
+            "SELECT * FROM outbox WHERE status = ANY(%s) ORDER BY id DESC LIMIT %s OFFSET %s",
+            (list(statuses), limit, offset),
+        )
+        return [message_from_row(row) for row in rows]
+
     async def count_outbox(self, *, undeliverable: Sequence[str] = ()) -> dict[tuple[str, str], int]:
         rows = await self._all(
             "SELECT channel, CASE WHEN status = 'dead' AND EXISTS (SELECT 1 FROM unnest(%s::text[]) AS mark"

@@ -167,6 +167,17 @@ def list_sql(ticket_id: int | None, status: OutboxStatus | None) -> tuple[str, t
     return f"SELECT * FROM {table} WHERE {where} ORDER BY id", tuple(v for _, v in asked)  # noqa: S608
 
 
+def page_sql(statuses: Sequence[OutboxStatus], *, offset: int, limit: int) -> tuple[str, tuple[object, ...]]:
+    """A page of the messages of ``statuses``, newest first: the page's ids from ``outbox_due`` alone
+    (its entries hold the id), then their rows."""
+    marks = ", ".join("?" for _ in statuses) or "NULL"
+    return (
+        f"SELECT * FROM outbox WHERE id IN (SELECT id FROM outbox {BY_STATUS} WHERE status IN ({marks})"  # noqa: S608
+        " ORDER BY id DESC LIMIT ? OFFSET ?) ORDER BY id DESC",
+        (*statuses, limit, offset),
+    )
+
+
 async def list_messages(
     conn: aiosqlite.Connection, ticket_id: int | None, status: OutboxStatus | None
 ) -> list[OutboxMessage]:
@@ -276,6 +287,12 @@ class SQLiteOutboxMixin:
         self, ticket_id: int | None = None, status: OutboxStatus | None = None
     ) -> list[OutboxMessage]:
         return await list_messages(self._reader, ticket_id, status)
+
+    async def page_outbox(
+        self, statuses: Sequence[OutboxStatus], *, offset: int, limit: int
+    ) -> list[OutboxMessage]:
+        rows = await fetch_all(self._reader, *page_sql(statuses, offset=offset, limit=limit))
+        return [message_from_row(row) for row in rows]
 
     async def count_outbox(self, *, undeliverable: Sequence[str] = ()) -> dict[tuple[str, str], int]:
         return await count_messages(self._reader, undeliverable)

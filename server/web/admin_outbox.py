@@ -5,7 +5,7 @@ Administrators only (``admin_required``). The page's data and the rule of what m
 from __future__ import annotations
 
 from litestar import Controller, get, post
-from litestar.params import FromPath
+from litestar.params import FromPath, FromQuery
 from litestar.response import Template
 
 from server.notify.outbox_page import OutboxPage, outbox_page, retry
@@ -23,8 +23,14 @@ class AdminOutboxPages(Controller):
     guards = [admin_required]  # noqa: RUF012 (Litestar's declared class attribute)
 
     @get("/")
-    async def outbox(self, request: AnyRequest, runtime: RuntimeDep, page_lang: Lang) -> Template:
-        return render(request, "admin/outbox.html", await outbox_page(runtime, page_lang))
+    async def outbox(
+        self,
+        request: AnyRequest,
+        runtime: RuntimeDep,
+        page_lang: Lang,
+        page: FromQuery[int] = 1,
+    ) -> Template:
+        return render(request, "admin/outbox.html", await outbox_page(runtime, page_lang, page=page))
 
     @post("/{message_id:int}/retry")
     async def retry(
