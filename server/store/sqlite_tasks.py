@@ -428,10 +428,13 @@ async def count_tasks(conn: aiosqlite.Connection, task_filter: TaskFilter) -> di
 # --- the search column -----------------------------------------------------------------------------
 
 
+WITHOUT_SEARCH_TEXT = "SELECT * FROM tickets WHERE search_text IS NULL ORDER BY id LIMIT ?"
+"""Asked at every start (``TicketService.fill_search_texts``): ``tickets_search_missing`` (0018), an
+index of only the tickets without one, answers it without reading the others."""
+
+
 async def tickets_without_search_text(conn: aiosqlite.Connection, limit: int) -> list[Ticket]:
-    rows = await fetch_all(
-        conn, "SELECT * FROM tickets WHERE search_text IS NULL ORDER BY id LIMIT ?", (limit,)
-    )
+    rows = await fetch_all(conn, WITHOUT_SEARCH_TEXT, (limit,))
     return [ticket_from_row(row) for row in rows]
 
 
