@@ -13,9 +13,9 @@ from typing import Any
 
 import jinja2
 from litestar import Litestar, Request, Response, get
-from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import CacheControlHeader, State
 from litestar.exceptions import HTTPException, NotAuthorizedException, PermissionDeniedException
+from litestar.middleware import DefineMiddleware
 from litestar.openapi.config import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins.jinja import JinjaTemplateEngine
@@ -40,6 +40,7 @@ from server.web.api import ServicesAPI, TrackAPI
 from server.web.apply_pages import ApplyPages
 from server.web.auth import AuthAPI, AuthMiddleware, AuthPages  # accounts: log-in, sessions, tokens
 from server.web.catalogue_pages import CataloguePages
+from server.web.csrf import CSRF, csrf_config
 from server.web.demo_pages import AdminDemoPages  # /admin/demo/sent
 from server.web.deps import DEPENDENCIES, RuntimeDep, language, resolve_in_sequence
 from server.web.exports_api import ExportPages, ExportsAPI  # auditor exports: /api/export/…, /exports/…
@@ -188,21 +189,19 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ),
         ],
         lifespan=[lifespan],
-        # the current user in scope['khidma_user']; then the request budgets and rate limits
-        middleware=[AuthMiddleware(settings), LimitsMiddleware(settings)],
+        # the current user in scope['khidma_user']; then the request budgets and rate limits; then the
+        # CSRF check, innermost, where Litestar puts its own (server/web/csrf.py)
+        middleware=[
+            AuthMiddleware(settings),
+            LimitsMiddleware(settings),
+            DefineMiddleware(CSRF, config=csrf_config(settings)),
+        ],
         before_send=[security_headers],
         state=State({"settings": settings}),
         template_config=TemplateConfig(
             directory=shipped_root() / "templates", engine=JinjaTemplateEngine, engine_callback=_strict
         ),
         dependencies=DEPENDENCIES,
-        csrf_config=CSRFConfig(
-            secret=settings.secret,
-            exclude=["/api"],
-            cookie_samesite="lax",
-            cookie_httponly=True,
-            cookie_secure=settings.secure_cookies,
-        ),
         exception_handlers={Exception: _error},
         openapi_config=OpenAPIConfig(
             title="khidma",

@@ -5,8 +5,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from litestar.testing import AsyncTestClient
+
+from server.app import create_app
+from server.web.csrf import CSRF, cookie_header, csrf_config
 from server.web.security_headers import CSP
-from tests.web import client_for, html
+from tests.web import client_for, csrf_of, html, settings_for
 
 
 def directives(policy: str) -> dict[str, str]:
@@ -79,3 +83,29 @@ async def test_the_guide_is_html_with_one_charset_and_its_own_policy(tmp_path: P
     assert list(guide["responses"]["200"]["content"]) == ["text/html"]
     assert guide["security"] == [{"bearer": []}]
     assert schema["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
+
+
+async def test_the_csrf_cookie_is_the_one_litestar_writes(tmp_path: Path) -> None:
+    """``server/web/csrf.py`` writes the CSRF cookie from a template: the same header, byte for byte, as
+    Litestar's ``Cookie`` makes for the same token, given to a visitor without one and only to them; the
+    check itself is Litestar's (a post without the token is refused, with it goes through)."""
+    settings = settings_for(tmp_path, secure_cookies=True)
+    app = create_app(settings)
+    async with AsyncTestClient(app=app, base_url="https://testserver.local") as client:  # Secure: https
+        first = await client.get("/services/inquiries/apply")
+        [header] = first.headers.get_list("set-cookie")
+        token = client.cookies["csrftoken"]
+        assert header == cookie_header(csrf_config(settings), token)
+        assert "Secure" in header and "HttpOnly" in header and "SameSite=lax" in header
+        assert csrf_of(first.text) == token
+        again = await client.get("/services/inquiries/apply")  # the cookie sent: none set again
+        assert "csrftoken" not in " ".join(again.headers.get_list("set-cookie"))
+        refused = await client.post("/logout", data={}, follow_redirects=False)
+        assert refused.status_code == 403
+        passed = await client.post("/logout", data={"_csrf_token": token}, follow_redirects=False)
+        assert passed.status_code == 303
+    # a token outside [0-9A-Za-z] (never Litestar's) is written by Litestar's own code
+    middleware = CSRF(app, csrf_config(settings))
+    message: dict[str, object] = {"type": "http.response.start", "status": 200, "headers": []}
+    middleware._set_cookie_if_needed(message, 'a"b')  # type: ignore[arg-type]
+    assert message["headers"] == [(b"set-cookie", cookie_header(csrf_config(settings), 'a"b').encode())]
