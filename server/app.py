@@ -6,7 +6,7 @@ store is opened by the lifespan, which publishes the shipped definitions on firs
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -133,10 +133,17 @@ def _refused(request: Request[Any, Any, State], exc: InputRefused) -> Response[A
     return render(request, "error.html", page, status_code=exc.status_code, lang=lang, headers=exc.headers)
 
 
-def _strict(engine: JinjaTemplateEngine) -> None:
-    """A template that reads a name its context lacks fails (``StrictUndefined``) instead of
-    rendering blank; ``tests/test_template_contexts.py`` renders every page template so."""
-    engine.engine.undefined = jinja2.StrictUndefined
+def _configure(debug: bool) -> Callable[[JinjaTemplateEngine], None]:
+    def configure(engine: JinjaTemplateEngine) -> None:
+        """A template that reads a name its context lacks fails (``StrictUndefined``) instead of
+        rendering blank; ``tests/test_template_contexts.py`` renders every page template so. The page
+        templates are the installation's own files, compiled once per process: Jinja does not look at
+        each one's modification time again on every page (three ``stat`` calls a form page) unless
+        ``debug`` is set."""
+        engine.engine.undefined = jinja2.StrictUndefined
+        engine.engine.auto_reload = debug
+
+    return configure
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
@@ -199,7 +206,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
         before_send=[security_headers],
         state=State({"settings": settings}),
         template_config=TemplateConfig(
-            directory=shipped_root() / "templates", engine=JinjaTemplateEngine, engine_callback=_strict
+            directory=shipped_root() / "templates",
+            engine=JinjaTemplateEngine,
+            engine_callback=_configure(settings.debug),
         ),
         dependencies=DEPENDENCIES,
         exception_handlers={Exception: _error},
