@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from typing import Any
 
 import jinja2
+import msgspec
 from litestar import Litestar, Request, Response, get
 from litestar.datastructures import CacheControlHeader, State
 from litestar.exceptions import HTTPException, NotAuthorizedException, PermissionDeniedException
@@ -63,8 +63,7 @@ __all__ = ["DefinitionsInvalid", "create_app"]
 
 
 @page_context("error.html")
-@dataclass(frozen=True)
-class ErrorPage:
+class ErrorPage(msgspec.Struct, frozen=True):
     title: str
     text: str
 

@@ -5,7 +5,7 @@ runtime's organisation, calendar or catalogue itself. The rules are ``server.acc
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import msgspec
 
 from server.access import has_capability, is_staff, read_only
 from server.channels.replies import log_link_shown
@@ -31,8 +31,7 @@ def default_language(runtime: Runtime) -> Language:
     return runtime.org.default_language
 
 
-@dataclass(frozen=True)
-class Standing:
+class Standing(msgspec.Struct, frozen=True):
     """What the page chrome shows for one viewer (None: anonymous)."""
 
     is_staff: bool
@@ -55,8 +54,7 @@ def standing(runtime: Runtime, user: User | None) -> Standing:
     )
 
 
-@dataclass(frozen=True)
-class Contact:
+class Contact(msgspec.Struct, frozen=True):
     """The organisation's contact line in the page footer, in one language."""
 
     org_name: str

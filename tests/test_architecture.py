@@ -143,3 +143,28 @@ def test_the_web_layers_import_contract_forbids_the_whole_store() -> None:
     assert contract["forbidden_modules"] == ["server.store"]
     for path in (SERVER / "web").rglob("*.py"):
         assert "server.store" not in path.read_text(encoding="utf-8"), path.relative_to(SERVER)
+
+
+DATACLASSES_KEPT = {
+    ("web/api.py", "Alternatives"): "extends Litestar's Operation, itself a dataclass",
+    ("runtime.py", "Runtime"): "one per process: the store, the caches and the services it opened",
+    ("notify/dispatcher.py", "BackgroundWorker"): "one per process, with its asyncio stop event",
+    ("reports/schedule.py", "ReportScheduler"): "one per process",
+    ("store/postgres_group.py", "Creation"): "holds the asyncio future its caller waits on",
+}
+
+
+def test_records_are_structs_not_dataclasses() -> None:
+    """A dataclass costs every start about a millisecond to define (Python 3.11 execs each of its
+    generated methods); the server's records are msgspec Structs (docs/architecture.md, "Records are
+    msgspec Structs"). Only the ones named above stay dataclasses."""
+    found = set()
+    for path in sorted(SERVER.rglob("*.py")):
+        lines = path.read_text(encoding="utf-8").splitlines()
+        for number, line in enumerate(lines):
+            if line.lstrip().startswith(("@dataclass", "@dataclasses.dataclass")):
+                following = next(x for x in lines[number + 1 :] if not x.lstrip().startswith("@"))
+                name = re.match(r"\s*class (\w+)", following)
+                assert name, f"{path}: {following}"
+                found.add((str(path.relative_to(SERVER)), name.group(1)))
+    assert found == set(DATACLASSES_KEPT), f"dataclasses in server/: {sorted(found - set(DATACLASSES_KEPT))}"

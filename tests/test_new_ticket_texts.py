@@ -4,11 +4,11 @@ than quote them whole (server/definitions/texts.py: ``assigned_plainly``)."""
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import pytest
 
 from server.definitions.texts import compile_template, render_bounded
@@ -92,7 +92,7 @@ async def test_a_template_that_does_more_with_the_number_is_rendered_in_the_tran
         await person(client, "aa.head", ["department_head"], "administrative_affairs", email="h@example.org")
         _, compiled = await client.app.state.runtime.tickets.current("inquiries")
         for template_id, template in list(compiled.templates.items()):
-            compiled.templates[template_id] = dataclasses.replace(template, assigned_plainly=False)
+            compiled.templates[template_id] = msgspec.structs.replace(template, assigned_plainly=False)
         ticket, during = await _submit(client, monkeypatch)
         assert during and all(during)
         _check_texts(ticket, list(await outbox(client, ticket)))

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import msgspec
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -767,9 +768,9 @@ def test_parse_params_keeps_the_valid_and_names_the_invalid() -> None:
 
 def test_the_templates_read_only_fields_of_their_context() -> None:
     root = Path(__file__).resolve().parent.parent / "templates" / "staff"
-    page_fields = {f.name for f in dataclasses.fields(task_view.TasksPage)}
-    part_fields = {f.name for f in dataclasses.fields(task_view.TaskListPart)}
-    item_fields = {f.name for f in dataclasses.fields(task_rows.TaskItem)}
+    page_fields = {f.name for f in msgspec.structs.fields(task_view.TasksPage)}
+    part_fields = {f.name for f in msgspec.structs.fields(task_view.TaskListPart)}
+    item_fields = {f.name for f in msgspec.structs.fields(task_rows.TaskItem)}
     for name in ("tasks.html", "_task_list.html"):
         source = (root / name).read_text(encoding="utf-8")
         assert set(re.findall(r"\bpage\.([a-z_]+)", source)) <= page_fields

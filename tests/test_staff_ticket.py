@@ -7,6 +7,8 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
+import msgspec
+
 from server.accounts.tokens import new_api_token, token_hash
 from server.engine.model import Actor
 from server.store.records import Ticket, User
@@ -642,7 +644,6 @@ async def test_openapi_lists_the_ticket_api(tmp_path: Path) -> None:
 
 
 def test_the_templates_read_only_fields_of_their_contexts() -> None:
-    import dataclasses
     import re
 
     from server.web.staff_ticket import ReadyRepliesPanel, StaffTicketPage
@@ -654,6 +655,6 @@ def test_the_templates_read_only_fields_of_their_contexts() -> None:
         ("_ready_replies.html", ReadyRepliesPanel, "panel"),
     ):
         source = (root / template).read_text(encoding="utf-8")
-        fields = {f.name for f in dataclasses.fields(context)}
+        fields = {f.name for f in msgspec.structs.fields(context)}
         for used in set(re.findall(rf"\b{name}\.([a-z_]+)", source)):
             assert used in fields, f"{template} reads {name}.{used}, which {context.__name__} does not have"

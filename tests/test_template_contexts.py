@@ -90,7 +90,7 @@ def env() -> jinja2.Environment:
 
 
 def chrome(lang: str) -> Chrome:
-    return sample(Chrome) if lang == "ar" else dataclasses.replace(sample(Chrome), lang="en", dir="ltr")
+    return sample(Chrome) if lang == "ar" else msgspec.structs.replace(sample(Chrome), lang="en", dir="ltr")
 
 
 def test_every_page_template_is_registered() -> None:

@@ -14,8 +14,9 @@ representatives). Each has an e-mail address and a Saudi mobile number in intern
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
 from datetime import datetime
+
+import msgspec
 
 from server.accounts.passwords import hash_password
 from server.definitions.model import Organisation
@@ -30,8 +31,7 @@ _MOBILE_PREFIX = "+96655"
 """Demo mobiles: ``+96655`` and seven digits, numbered in the order of the accounts."""
 
 
-@dataclass(frozen=True)
-class DemoAccount:
+class DemoAccount(msgspec.Struct, frozen=True):
     username: str
     name: str
     role: str

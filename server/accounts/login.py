@@ -12,8 +12,9 @@
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+
+import msgspec
 
 from server.accounts.passwords import hash_password, needs_rehash, verify_password
 from server.accounts.tokens import new_session_token, token_hash
@@ -41,8 +42,7 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-@dataclass(frozen=True)
-class LoginPolicy:
+class LoginPolicy(msgspec.Struct, frozen=True):
     """The log-in rules from the settings: the throttle and how long a session lives."""
 
     lifetime: timedelta
@@ -62,15 +62,13 @@ class LoginPolicy:
         )
 
 
-@dataclass(frozen=True)
-class LoggedIn:
+class LoggedIn(msgspec.Struct, frozen=True):
     user: User
     session_token: str
     """The new session's token, for the cookie (the store keeps only its hash)."""
 
 
-@dataclass(frozen=True)
-class LoginRefused:
+class LoginRefused(msgspec.Struct, frozen=True):
     throttled_minutes: int | None = None
     """Too many failed attempts: try again after this many minutes. None: wrong credentials."""
 

@@ -12,10 +12,10 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 import jinja2
+import msgspec
 
 from server.admin import drafts
 from server.admin.draft_page import CheckResult, check, current_files, service_doc
@@ -40,8 +40,7 @@ def error_messages(errors: Mapping[str, str], lang: str) -> dict[str, str]:
     return {name: t(key, lang) for name, key in errors.items()}
 
 
-@dataclass
-class Draft:
+class Draft(msgspec.Struct):
     """A service's current files (its draft, else its latest version) and the paths of its form and
     workflow; ``form``/``workflow`` are the parsed documents, None when the file does not parse."""
 
@@ -118,13 +117,12 @@ async def save(runtime: Runtime, draft: Draft, path: str, document: dict[str, An
     await runtime.store.save_draft(draft.service_id, draft.files, by=by.id, now=dt.datetime.now(dt.UTC))
 
 
-@dataclass
-class Placed:
+class Placed(msgspec.Struct):
     """The draft's errors, localized: beside an item (its key), of the edited file, of anything else."""
 
-    by_item: dict[str, list[str]] = field(default_factory=dict)
-    file: list[str] = field(default_factory=list)
-    other: list[str] = field(default_factory=list)
+    by_item: dict[str, list[str]] = msgspec.field(default_factory=dict)
+    file: list[str] = msgspec.field(default_factory=list)
+    other: list[str] = msgspec.field(default_factory=list)
 
     def of(self, key: str) -> list[str]:
         return self.by_item.get(key, [])

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any
+
+import msgspec
 
 NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 MEDIA_TYPE = re.compile(r"^[a-z]+/([a-z0-9.+-]+|\*)$")
@@ -38,16 +39,14 @@ KINDS = (
 """The kinds of field the builder adds."""
 
 
-@dataclass(frozen=True)
-class Condition:
+class Condition(msgspec.Struct, frozen=True):
     """Show the field only when ``field`` (of the same container) has one of ``values``."""
 
     field: str
     values: tuple[Any, ...]
 
 
-@dataclass(frozen=True)
-class FieldEdit:
+class FieldEdit(msgspec.Struct, frozen=True):
     name: str
     kind: str
     title_ar: str = ""
@@ -69,7 +68,7 @@ class FieldEdit:
     add_ar: str = ""
     add_en: str = ""
     condition: Condition | None = None
-    problems: Mapping[str, str] = field(default_factory=dict)
+    problems: Mapping[str, str] = msgspec.field(default_factory=dict)
     """Inputs that could not be read (a limit that is not a number …): input name → error key."""
 
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 
 import msgspec
 
@@ -28,17 +27,16 @@ from server.store.records import Ticket
 __all__ = ["Difference", "Report", "report"]
 
 
-@dataclass(frozen=True)
-class Report:
+class Report(msgspec.Struct, frozen=True):
     differences: list[Difference]
     open_per_state: dict[str, int]
     new_states: list[str]
     old_states: list[str]
     renamed_suspects: list[tuple[str, str]]
     """(old field, new field): one removed and one added field of the same type."""
-    state_suspects: list[tuple[str, str]] = field(default_factory=list)
+    state_suspects: list[tuple[str, str]] = msgspec.field(default_factory=list)
     """(old state, new state): a removed and an added state of the same category."""
-    new_fields: list[str] = field(default_factory=list)
+    new_fields: list[str] = msgspec.field(default_factory=list)
 
     @property
     def open_total(self) -> int:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+
+import msgspec
 
 from server.store.records import Ticket
 
 
-@dataclass(frozen=True)
-class Difference:
+class Difference(msgspec.Struct, frozen=True):
     kind: str
     """A stable code (``field_added``, ``constraint_tightened``, ``state_assignee``…); its words are
     ``change_kind_<kind>`` in ``server/i18n/changes.py``."""
@@ -20,7 +20,7 @@ class Difference:
     """The change itself in the definition language's terms (``maxLength: 200 → 50``)."""
     breaking: bool = False
     """Whether an open ticket can end up invalid or stuck without the administrator's choice."""
-    states: dict[str, int] = field(default_factory=dict)
+    states: dict[str, int] = msgspec.field(default_factory=dict)
     """The old version's states whose open tickets it concerns, with how many in each."""
 
     @property

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 import jinja2
@@ -32,8 +31,7 @@ FILE_FIELD = "file:"
 """The prefix of a posted file's field name (``file:workflows/x.json``)."""
 
 
-@dataclass(frozen=True)
-class FileBox:
+class FileBox(msgspec.Struct, frozen=True):
     path: str
     slug: str
     label: str
@@ -41,16 +39,15 @@ class FileBox:
     errors: list[DefinitionError]
 
 
-@dataclass(frozen=True)
-class CheckResult:
+class CheckResult(msgspec.Struct, frozen=True):
     general: list[DefinitionError]
     by_file: dict[str, list[DefinitionError]]
     slugs: dict[str, str]
     previews: list[tuple[str, Markup]]
     """(language, rendered fields) when the form can be shown."""
-    diagrams: list[tuple[str, Markup]] = field(default_factory=list)
+    diagrams: list[tuple[str, Markup]] = msgspec.field(default_factory=list)
     """(language, SVG) of the draft's workflow, when it decodes: the live diagram of states and actions."""
-    warnings: list[DefinitionError] = field(default_factory=list)
+    warnings: list[DefinitionError] = msgspec.field(default_factory=list)
     """What the draft's readers would miss (a label in one language only); publishing goes ahead."""
 
     @property
@@ -58,8 +55,7 @@ class CheckResult:
         return not self.general and not any(self.by_file.values())
 
 
-@dataclass(frozen=True)
-class EditPage:
+class EditPage(msgspec.Struct, frozen=True):
     service_id: str
     files: list[FileBox]
     check: CheckResult

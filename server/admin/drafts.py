@@ -18,8 +18,9 @@ import json
 import logging
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
+
+import msgspec
 
 from server.definitions.crossref import ORGANISATION_FILE, form_file, service_file, workflow_file
 from server.definitions.errors import DefinitionError, ErrorSink
@@ -174,8 +175,7 @@ class PublishRefused(Exception):
         self.errors = errors
 
 
-@dataclass(frozen=True)
-class Published:
+class Published(msgspec.Struct, frozen=True):
     version: DefinitionVersion
     new: bool
     """False when the draft was the same as the latest version (nothing new was published)."""

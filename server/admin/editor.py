@@ -13,10 +13,10 @@ import datetime as dt
 import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 import jinja2
+import msgspec
 from markupsafe import Markup
 
 from server.access import intake_departments, roles_with
@@ -44,8 +44,7 @@ def _now() -> dt.datetime:
 # --- the list of services ---------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class ServiceRow:
+class ServiceRow(msgspec.Struct, frozen=True):
     id: str
     name: str
     version: int | None
@@ -53,17 +52,16 @@ class ServiceRow:
     published: bool
 
 
-@dataclass(frozen=True)
-class ServicesPage:
+class ServicesPage(msgspec.Struct, frozen=True):
     services: list[ServiceRow]
     new_id: str = ""
     new_error: str = ""
     notice: str = ""
-    departments: list[tuple[str, str]] = field(default_factory=list)
+    departments: list[tuple[str, str]] = msgspec.field(default_factory=list)
     """The departments a new service may belong to (id, name in the page's language)."""
-    new_values: dict[str, str] = field(default_factory=dict)
+    new_values: dict[str, str] = msgspec.field(default_factory=dict)
     """The new service's name and department as typed (``name_ar``, ``name_en``, ``department``)."""
-    new_errors: dict[str, str] = field(default_factory=dict)
+    new_errors: dict[str, str] = msgspec.field(default_factory=dict)
 
 
 async def services_page(
@@ -261,8 +259,7 @@ async def publish_draft(
 # --- the service definition as a form ----------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class ServiceFormPage:
+class ServiceFormPage(msgspec.Struct, frozen=True):
     service_id: str
     fields: Markup
     error_summary: list[tuple[str, str, str]]

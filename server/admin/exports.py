@@ -4,7 +4,6 @@ definition changes. Read-only; who may ask is the ``export`` capability (the web
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import msgspec
@@ -18,15 +17,13 @@ from server.exports.svg import workflow_svg
 from server.runtime import Runtime
 
 
-@dataclass(frozen=True)
-class ExportsPage:
+class ExportsPage(msgspec.Struct, frozen=True):
     workflows: list[tuple[str, str]]
     """(workflow id, the name of the service that runs it)."""
     services: list[tuple[str, str]]
 
 
-@dataclass(frozen=True)
-class Document:
+class Document(msgspec.Struct, frozen=True):
     """An exported file: its text and media type."""
 
     content: str | bytes

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import jinja2
+import msgspec
 from markupsafe import Markup
 
 from server.admin import builder_draft, drafts, form_builder
@@ -35,8 +35,7 @@ MAX_LOOKUP_CHOICES = 200
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class RowView:
+class RowView(msgspec.Struct, frozen=True):
     path: str
     name: str
     container: str
@@ -49,8 +48,7 @@ class RowView:
     last: bool
 
 
-@dataclass(frozen=True)
-class FormBuilderPage:
+class FormBuilderPage(msgspec.Struct, frozen=True):
     service_id: str
     ok: bool
     """The form file parses (else the JSON view is where to mend it)."""

@@ -5,8 +5,9 @@ each error beside its input in the page's language."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
+
+import msgspec
 
 from server.admin import builder_draft, form_builder
 from server.admin.form_builder import TRIGGER_KINDS, FieldRow
@@ -21,8 +22,7 @@ def title_of(schema: Mapping[str, Any], lang: str, fallback: str) -> str:
     return str(title.get(lang) or fallback) if isinstance(title, Mapping) else fallback
 
 
-@dataclass(frozen=True)
-class Trigger:
+class Trigger(msgspec.Struct, frozen=True):
     """A field a condition may read, with its values (value as posted, label)."""
 
     name: str
@@ -30,8 +30,7 @@ class Trigger:
     options: list[tuple[str, str]]
 
 
-@dataclass(frozen=True)
-class FieldEditor:
+class FieldEditor(msgspec.Struct, frozen=True):
     path: str
     """The field edited; empty when adding."""
     container: str

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from typing import Any
+
+import msgspec
 
 from server.admin.builder_edits import Condition
 
@@ -124,8 +125,7 @@ def holders(node: Mapping[str, Any]) -> Iterator[tuple[Any, Condition | None]]:
                 yield member["then"], condition
 
 
-@dataclass(frozen=True)
-class Declared:
+class Declared(msgspec.Struct, frozen=True):
     name: str
     schema: JSON
     required: bool
@@ -162,8 +162,7 @@ def container(doc: JSON, name: str) -> JSON | None:
     return field.schema if kind == "section" else None
 
 
-@dataclass(frozen=True)
-class FieldRow:
+class FieldRow(msgspec.Struct, frozen=True):
     path: str
     """``name``, or ``group.name`` for a field of a group or section."""
     container: str

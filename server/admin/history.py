@@ -4,11 +4,11 @@ two versions' files. The versions page itself is ``past_versions.py``."""
 
 from __future__ import annotations
 
-import dataclasses
 import difflib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any
+
+import msgspec
 
 from server.admin import compat, migrate
 from server.definitions.catalogue import CompiledService
@@ -17,15 +17,13 @@ from server.runtime import Runtime
 from server.store.records import User
 
 
-@dataclass(frozen=True)
-class DiffFile:
+class DiffFile(msgspec.Struct, frozen=True):
     path: str
     lines: list[tuple[str, str]]
     """(kind: add / remove / context / hunk, text)."""
 
 
-@dataclass(frozen=True)
-class DiffRow:
+class DiffRow(msgspec.Struct, frozen=True):
     """One difference of the compatibility report, in the page's language."""
 
     kind: str
@@ -38,8 +36,7 @@ class DiffRow:
     """How many open tickets it concerns; None where tickets are not counted (comparing versions)."""
 
 
-@dataclass(frozen=True)
-class MigratePage:
+class MigratePage(msgspec.Struct, frozen=True):
     service_id: str
     versions: list[int]
     from_version: int
@@ -47,20 +44,20 @@ class MigratePage:
     report: compat.Report | None
     mapping: dict[str, str]
     drop: list[str]
-    rows: list[DiffRow] = field(default_factory=list)
-    renames: dict[str, str] = field(default_factory=dict)
-    defaults: dict[str, str] = field(default_factory=dict)
-    default_fields: list[str] = field(default_factory=list)
+    rows: list[DiffRow] = msgspec.field(default_factory=list)
+    renames: dict[str, str] = msgspec.field(default_factory=dict)
+    defaults: dict[str, str] = msgspec.field(default_factory=dict)
+    default_fields: list[str] = msgspec.field(default_factory=list)
     """The fields some ticket's data is refused on: each gets a "value for all" box."""
-    left: list[int] = field(default_factory=list)
-    plans: list[migrate.TicketPlan] = field(default_factory=list)
-    outcomes: list[tuple[migrate.TicketPlan, str]] = field(default_factory=list)
+    left: list[int] = msgspec.field(default_factory=list)
+    plans: list[migrate.TicketPlan] = msgspec.field(default_factory=list)
+    outcomes: list[tuple[migrate.TicketPlan, str]] = msgspec.field(default_factory=list)
     dry_run: bool = False
     ran: bool = False
     lang: str = "ar"
-    state_labels: dict[str, str] = field(default_factory=dict)
+    state_labels: dict[str, str] = msgspec.field(default_factory=dict)
     """State id → its label in the page's language (the old and the new workflow's)."""
-    holders: dict[int, str] = field(default_factory=dict)
+    holders: dict[int, str] = msgspec.field(default_factory=dict)
     """Ticket id → who holds it after the move, in words (department, role or person)."""
 
     @property
@@ -85,17 +82,16 @@ def diff_files(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[DiffFile]
     return out
 
 
-@dataclass(frozen=True)
-class Migration:
+class Migration(msgspec.Struct, frozen=True):
     """What the migration form posted."""
 
     from_version: int = 0
     to_version: int = 0
-    mapping: dict[str, str] = field(default_factory=dict)
+    mapping: dict[str, str] = msgspec.field(default_factory=dict)
     drop: frozenset[str] = frozenset()
-    renames: dict[str, str] = field(default_factory=dict)
-    defaults: dict[str, str] = field(default_factory=dict)
-    values: dict[tuple[int, str], str] = field(default_factory=dict)
+    renames: dict[str, str] = msgspec.field(default_factory=dict)
+    defaults: dict[str, str] = msgspec.field(default_factory=dict)
+    values: dict[tuple[int, str], str] = msgspec.field(default_factory=dict)
     leave: frozenset[int] = frozenset()
     dry_run: bool = True
 
@@ -178,7 +174,7 @@ async def migrate_page(
     tickets = await runtime.store.open_tickets_on(old_v.id)
     report = compat.report(old, new, tickets)
     renames = dict(asked.renames) if (asked.dry_run or execute) else dict(report.renamed_suspects)
-    asked = dataclasses.replace(asked, renames=renames)
+    asked = msgspec.structs.replace(asked, renames=renames)
     now = runtime.tickets.clock()
     plans: list[migrate.TicketPlan] = []
     if asked.dry_run or execute:

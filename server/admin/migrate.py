@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 import msgspec
@@ -44,43 +43,40 @@ from server.validation import apply_defaults, validate
 from server.working_time import WorkingCalendar
 
 
-@dataclass(frozen=True)
-class Choices:
+class Choices(msgspec.Struct, frozen=True):
     """What the administrator chose on the migration page."""
 
-    mapping: Mapping[str, str] = field(default_factory=dict)
+    mapping: Mapping[str, str] = msgspec.field(default_factory=dict)
     """old state → new state (a state the new workflow lacks must be mapped)."""
-    renames: Mapping[str, str] = field(default_factory=dict)
+    renames: Mapping[str, str] = msgspec.field(default_factory=dict)
     """old field → new field: the value is carried to the new name."""
     drop: frozenset[str] = frozenset()
     """Fields the new form lacks whose values may be dropped."""
-    defaults: Mapping[str, str] = field(default_factory=dict)
+    defaults: Mapping[str, str] = msgspec.field(default_factory=dict)
     """field → a value (as typed) for every ticket where it is missing or refused."""
-    values: Mapping[tuple[int, str], str] = field(default_factory=dict)
+    values: Mapping[tuple[int, str], str] = msgspec.field(default_factory=dict)
     """(ticket id, field) → a value (as typed) for that ticket."""
     leave: frozenset[int] = frozenset()
     """Tickets kept on their version."""
 
 
-@dataclass(frozen=True)
-class Problem:
+class Problem(msgspec.Struct, frozen=True):
     field: str
     """The field's path in the data (``/room``), ``""`` for the ticket's state."""
     message: Text
 
 
-@dataclass(frozen=True)
-class TicketPlan:
+class TicketPlan(msgspec.Struct, frozen=True):
     ticket_id: int
     number: str
     version: int
     from_state: str
     to_state: str
-    data: dict[str, Any] = field(default_factory=dict)
-    dropped: list[str] = field(default_factory=list)
-    renamed: list[tuple[str, str]] = field(default_factory=list)
-    supplied: list[str] = field(default_factory=list)
-    problems: list[Problem] = field(default_factory=list)
+    data: dict[str, Any] = msgspec.field(default_factory=dict)
+    dropped: list[str] = msgspec.field(default_factory=list)
+    renamed: list[tuple[str, str]] = msgspec.field(default_factory=list)
+    supplied: list[str] = msgspec.field(default_factory=list)
+    problems: list[Problem] = msgspec.field(default_factory=list)
     left: bool = False
     outcome: Outcome | None = None
 
@@ -115,8 +111,7 @@ def typed(new: CompiledService, name: str, raw: str) -> Any:
     return data.get(name, raw)
 
 
-@dataclass(frozen=True)
-class Carried:
+class Carried(msgspec.Struct, frozen=True):
     """A ticket's data under the new form's names."""
 
     data: dict[str, Any]

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass
+
+import msgspec
 
 from server.definitions.bundle import content_hash
 from server.definitions.crossref import ORGANISATION_FILE
@@ -57,8 +58,7 @@ async def publish(
 MAX_NOTE = 500
 
 
-@dataclass(frozen=True)
-class OrganisationPage:
+class OrganisationPage(msgspec.Struct, frozen=True):
     text: str
     errors: list[DefinitionError]
     note: str = ""

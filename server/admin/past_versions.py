@@ -5,8 +5,9 @@ versions — the files' lines and every named difference of the compatibility re
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
+
+import msgspec
 
 from server.admin import compat
 from server.admin.history import DiffFile, DiffRow, diff_files, rows
@@ -15,8 +16,7 @@ from server.runtime import Runtime
 from server.store.records import DefinitionVersion
 
 
-@dataclass(frozen=True)
-class VersionsPage:
+class VersionsPage(msgspec.Struct, frozen=True):
     service_id: str
     versions: list[DefinitionVersion]
     a: int

@@ -20,8 +20,9 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
+
+import msgspec
 
 from server.admin.form_builder import BuildRefused
 from server.admin.workflow_edits import ActionEdit, NotifyEdit, StateEdit, TimerEdit
@@ -30,8 +31,7 @@ from server.definitions.expressions import ExpressionError, Scope, compile_expre
 JSON = dict[str, Any]
 
 
-@dataclass(frozen=True)
-class Known:
+class Known(msgspec.Struct, frozen=True):
     """What the edits may name: the organisation's roles and departments, the draft's forms, and the
     scope a condition is checked in (given the action's form id, or ``""``)."""
 

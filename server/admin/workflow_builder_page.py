@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import jinja2
+import msgspec
 from markupsafe import Markup
 
 from server.admin import builder_draft, workflow_builder
@@ -42,8 +42,7 @@ _VARIABLE_TYPES = {
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class ItemView:
+class ItemView(msgspec.Struct, frozen=True):
     kind: str
     id: str
     title: str
@@ -51,8 +50,7 @@ class ItemView:
     errors: list[str]
 
 
-@dataclass(frozen=True)
-class WorkflowBuilderPage:
+class WorkflowBuilderPage(msgspec.Struct, frozen=True):
     service_id: str
     ok: bool
     states: list[ItemView]

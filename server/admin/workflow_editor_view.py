@@ -5,8 +5,9 @@ input in the page's language."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
+
+import msgspec
 
 from server.admin import builder_draft, workflow_builder
 from server.admin.workflow_builder import assignee_kind, notifications_of
@@ -24,8 +25,7 @@ def section(doc: Mapping[str, Any], key: str) -> dict[str, Any]:
     return {k: v for k, v in found.items() if isinstance(v, Mapping)} if isinstance(found, Mapping) else {}
 
 
-@dataclass(frozen=True)
-class WorkflowEditor:
+class WorkflowEditor(msgspec.Struct, frozen=True):
     kind: str
     original: str
     values: dict[str, str]

@@ -11,7 +11,8 @@ import json
 import math
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+
+import msgspec
 
 from server.admin.builder_edits import NAME
 
@@ -45,8 +46,7 @@ def _labels(errors: dict[str, str], edit: object, *keys: str) -> None:
             errors[key] = "builder_err_label_missing"
 
 
-@dataclass(frozen=True)
-class StateEdit:
+class StateEdit(msgspec.Struct, frozen=True):
     id: str
     title_ar: str
     title_en: str
@@ -87,8 +87,7 @@ def state_edit(values: Values) -> StateEdit:
     )
 
 
-@dataclass(frozen=True)
-class NotifyEdit:
+class NotifyEdit(msgspec.Struct, frozen=True):
     template: str
     """The id of the template it edits (empty for a new notification)."""
     to: str
@@ -130,8 +129,7 @@ def _notify_problems(rows: Sequence[NotifyEdit], errors: dict[str, str], prefix:
                 errors[f"{prefix}{key}.{index}"] = "builder_err_label_missing"
 
 
-@dataclass(frozen=True)
-class ActionEdit:
+class ActionEdit(msgspec.Struct, frozen=True):
     id: str
     title_ar: str
     title_en: str
@@ -146,7 +144,7 @@ class ActionEdit:
     message_ar: str
     message_en: str
     notifications: tuple[NotifyEdit, ...] = ()
-    problems: Mapping[str, str] = field(default_factory=dict)
+    problems: Mapping[str, str] = msgspec.field(default_factory=dict)
 
     def check(self) -> dict[str, str]:
         errors = dict(self.problems)
@@ -202,8 +200,7 @@ def action_edit(values: Values) -> ActionEdit:
     )
 
 
-@dataclass(frozen=True)
-class TimerEdit:
+class TimerEdit(msgspec.Struct, frozen=True):
     id: str
     state: str
     hours: float | None

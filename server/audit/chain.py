@@ -26,7 +26,6 @@ import hashlib
 import hmac
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any, Protocol
 
 import msgspec
@@ -91,8 +90,7 @@ def sealed_values(row: Row, version: int = CHAIN_VERSION) -> dict[str, Any]:
     return values
 
 
-@dataclass(frozen=True)
-class Seal:
+class Seal(msgspec.Struct, frozen=True):
     mac: str
     tags: dict[str, str]
 
@@ -117,8 +115,7 @@ def seal(key: bytes, values: Mapping[str, Any], prev_mac: str | None, version: i
     return Seal(mac=_mac(keyed, chained), tags=tags)
 
 
-@dataclass(frozen=True)
-class Break:
+class Break(msgspec.Struct, frozen=True):
     """The first link of a ticket's chain that does not verify."""
 
     ticket_id: int

@@ -26,8 +26,9 @@ import datetime as dt
 import logging
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any, Literal
+
+import msgspec
 
 from server.channels.host import ChannelHost
 from server.channels.intake import integration_actor, service_for_channel
@@ -57,8 +58,7 @@ _LIMITS = {"sender_name": 150, "subject": 300, "message": 20000, NOT_KEPT_FIELD:
 Outcome = Literal["created", "threaded", "ignored", "duplicate", "refused"]
 
 
-@dataclass(frozen=True)
-class MailReceipt:
+class MailReceipt(msgspec.Struct, frozen=True):
     outcome: Outcome
     message_id: str
     ticket_number: str | None = None

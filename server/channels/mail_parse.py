@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass, field
 from email import policy
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -16,21 +15,21 @@ from email.utils import parsedate_to_datetime
 from html import unescape
 from html.parser import HTMLParser
 
+import msgspec
+
 _ID = re.compile(r"<([^<>\s]+)>")
 _VALID_ADDRESS = re.compile(r"^[^@\s]+@[^@\s]+$")
 _AUTO_PRECEDENCE = frozenset({"bulk", "auto_reply", "junk", "list"})
 _DAEMONS = ("mailer-daemon@", "postmaster@")
 
 
-@dataclass(frozen=True)
-class MailAttachment:
+class MailAttachment(msgspec.Struct, frozen=True):
     filename: str
     media_type: str
     content: bytes
 
 
-@dataclass(frozen=True)
-class InboundMail:
+class InboundMail(msgspec.Struct, frozen=True):
     message_id: str
     """Without the angle brackets; a hash of the raw message when it carries none."""
     sender_email: str
@@ -44,7 +43,7 @@ class InboundMail:
     """The Message-IDs of ``In-Reply-To`` and ``References``, nearest first."""
     automatic: str
     """Why it is an automatic message (auto-reply or bounce), or empty."""
-    attachments: tuple[MailAttachment, ...] = field(default=())
+    attachments: tuple[MailAttachment, ...] = msgspec.field(default=())
 
 
 class _TextOfHtml(HTMLParser):

@@ -25,10 +25,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
+
+import msgspec
 
 from server.access import is_staff, read_scope
 from server.channels.host import ChannelHost
@@ -57,8 +58,7 @@ class BadFilter(ValueError):
     """A filter that cannot be read (a date that is no date, an end before the start)."""
 
 
-@dataclass(frozen=True)
-class LogDefinition:
+class LogDefinition(msgspec.Struct, frozen=True):
     """What the definitions say the log is (over every published version of the service)."""
 
     service: CompiledService
@@ -122,8 +122,7 @@ async def check_allowed(runtime: ChannelHost, user: User | None, definition: Log
 # --- the filters ------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Filters:
+class Filters(msgspec.Struct, frozen=True):
     start: dt.date | None = None
     end: dt.date | None = None
     """Inclusive: the replies of that whole day count."""
@@ -187,8 +186,7 @@ def query_of(
 # --- the rows as people read them ------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class ReplyLine:
+class ReplyLine(msgspec.Struct, frozen=True):
     ticket_id: int
     ticket_number: str
     when: str
@@ -227,15 +225,13 @@ def line(row: ReplyRow, definition: LogDefinition, lang: str, tz: ZoneInfo) -> R
     )
 
 
-@dataclass(frozen=True)
-class ClassOption:
+class ClassOption(msgspec.Struct, frozen=True):
     value: str
     label: str
     selected: bool
 
 
-@dataclass(frozen=True)
-class RepliesPage:
+class RepliesPage(msgspec.Struct, frozen=True):
     lines: list[ReplyLine]
     total_text: str
     start: str
@@ -248,7 +244,7 @@ class RepliesPage:
     xlsx_href: str
     error: str = ""
     service_name: str = ""
-    columns: list[str] = field(default_factory=list)
+    columns: list[str] = msgspec.field(default_factory=list)
 
 
 def columns(lang: str) -> list[str]:

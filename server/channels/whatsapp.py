@@ -28,7 +28,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import msgspec
@@ -98,8 +97,7 @@ class BadPayload(ValueError):
     """The body is not a webhook event khidma can read (a 400)."""
 
 
-@dataclass(frozen=True)
-class Inbound:
+class Inbound(msgspec.Struct, frozen=True):
     """One customer message."""
 
     number: str
@@ -109,12 +107,11 @@ class Inbound:
     name: str = ""
 
 
-@dataclass
-class Received:
+class Received(msgspec.Struct):
     """What one webhook delivery did (the ticket ids)."""
 
-    opened: list[int] = field(default_factory=list)
-    continued: list[int] = field(default_factory=list)
+    opened: list[int] = msgspec.field(default_factory=list)
+    continued: list[int] = msgspec.field(default_factory=list)
     ignored: int = 0
 
 

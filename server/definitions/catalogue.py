@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 
+import msgspec
 from jinja2 import Template
 
 from server.definitions.expressions import Expression
 from server.definitions.model import Form, Language, Organisation, Service, Workflow
 
 
-@dataclass(frozen=True)
-class NotificationTemplate:
+class NotificationTemplate(msgspec.Struct, frozen=True):
     """A notification template compiled per language: subject (optional) and body."""
 
     id: str
@@ -23,8 +22,7 @@ class NotificationTemplate:
     it can be rendered before the ticket's transaction."""
 
 
-@dataclass(frozen=True)
-class CompiledService:
+class CompiledService(msgspec.Struct, frozen=True):
     """One service with everything it runs on, compiled once at load."""
 
     service: Service
@@ -40,11 +38,10 @@ class CompiledService:
     templates: Mapping[str, NotificationTemplate]
 
 
-@dataclass(frozen=True)
-class Catalogue:
+class Catalogue(msgspec.Struct, frozen=True):
     organisation: Organisation
     services: Mapping[str, CompiledService]
     forms: Mapping[str, Form]
     workflows: Mapping[str, Workflow]
-    sources: Mapping[str, str] = field(default_factory=dict)
+    sources: Mapping[str, str] = msgspec.field(default_factory=dict)
     """relative file path → its text, as loaded (for content hashes and exports)."""

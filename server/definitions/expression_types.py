@@ -12,8 +12,9 @@ import datetime
 import enum
 import keyword
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any, Protocol
+
+import msgspec
 
 Env = Mapping[str, Mapping[str, Any]]
 
@@ -43,12 +44,11 @@ def fits(actual: ExprType, expected: ExprType) -> bool:
     return actual is ExprType.INTEGER and expected is ExprType.NUMBER
 
 
-@dataclass(frozen=True)
-class Scope:
+class Scope(msgspec.Struct, frozen=True):
     """What an expression may refer to: root -> field -> type, and lookup table -> column -> type."""
 
     roots: Mapping[str, Mapping[str, ExprType]]
-    lookup_tables: Mapping[str, Mapping[str, ExprType]] = field(default_factory=dict)
+    lookup_tables: Mapping[str, Mapping[str, ExprType]] = msgspec.field(default_factory=dict)
 
 
 class ExpressionError(Exception):
@@ -67,15 +67,13 @@ class Lookups(Protocol):
     def rows(self, table: str, key: str) -> Sequence[Mapping[str, Any]]: ...
 
 
-@dataclass(frozen=True)
-class EvalContext:
+class EvalContext(msgspec.Struct, frozen=True):
     lookups: Lookups
     now: datetime.datetime
     is_working_time: Callable[[datetime.datetime], bool]
 
 
-@dataclass(frozen=True)
-class FunctionSpec:
+class FunctionSpec(msgspec.Struct, frozen=True):
     name: str
     params: tuple[ExprType, ...]
     returns: ExprType

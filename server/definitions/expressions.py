@@ -26,8 +26,10 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
+
+import msgspec
 
 # imported for its side effect: registers the built-in functions into FUNCTIONS
 import server.definitions.expression_functions  # noqa: F401
@@ -76,16 +78,14 @@ MAX_DEPTH = 50
 _Eval = Callable[[Env, EvalContext], Any]
 
 
-@dataclass(frozen=True, slots=True)
-class _Const:
+class _Const(msgspec.Struct, frozen=True):
     value: Any
 
     def __call__(self, env: Env, ctx: EvalContext) -> Any:
         return self.value
 
 
-@dataclass(frozen=True, slots=True)
-class _ListLit:
+class _ListLit(msgspec.Struct, frozen=True):
     values: tuple[Any, ...]
 
     def __call__(self, env: Env, ctx: EvalContext) -> Any:
@@ -101,8 +101,7 @@ def _read(env: Env, root: str, path: tuple[str, ...]) -> Any:
     return value
 
 
-@dataclass(frozen=True)
-class Expression:
+class Expression(msgspec.Struct, frozen=True):
     source: str
     type: ExprType
     references: frozenset[tuple[str, str]]

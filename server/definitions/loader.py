@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -29,11 +28,10 @@ _ID = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 MAX_FILE_BYTES = 1_000_000
 
 
-@dataclass
-class LoadResult:
+class LoadResult(msgspec.Struct):
     catalogue: Catalogue | None
-    errors: list[DefinitionError] = field(default_factory=list)
-    warnings: list[DefinitionError] = field(default_factory=list)
+    errors: list[DefinitionError] = msgspec.field(default_factory=list)
+    warnings: list[DefinitionError] = msgspec.field(default_factory=list)
 
     @property
     def ok(self) -> bool:

@@ -8,10 +8,10 @@ sandbox with a sample context so that anything the sandbox forbids fails before 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from types import CodeType
 from typing import Any
 
+import msgspec
 from jinja2 import Template, TemplateSyntaxError, nodes
 from jinja2.exceptions import SecurityError, UndefinedError
 
@@ -43,8 +43,7 @@ CONTEXT_NAMES: Mapping[str, frozenset[str] | None] = {
 """The names a template may use; for a namespace, the attributes it has (None: checked elsewhere)."""
 
 
-@dataclass(frozen=True)
-class References:
+class References(msgspec.Struct, frozen=True):
     """What a template refers to: field names per namespace and whether it uses ``survey_url``."""
 
     data: frozenset[str]

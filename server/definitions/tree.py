@@ -1,13 +1,14 @@
 """Where the files of a definitions tree live, and the decoded tree the cross-reference checks read.
 
 Owns the file names of a tree (:data:`ORGANISATION_FILE`, :func:`service_file`, :func:`workflow_file`,
-:func:`form_file`) and the :class:`Tree` dataclass.
+:func:`form_file`) and the :class:`Tree` record.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+
+import msgspec
 
 from server.definitions.model import Form, Organisation, Service, Workflow
 
@@ -26,8 +27,7 @@ def form_file(form_id: str) -> str:
     return f"form_schemas/{form_id}.json"
 
 
-@dataclass(frozen=True)
-class Tree:
+class Tree(msgspec.Struct, frozen=True):
     """The decoded definitions of a tree, and the ids of files that exist but failed earlier checks
     (so a reference to them is not reported a second time as unknown)."""
 

@@ -17,7 +17,6 @@ in the outbox, and a demo server has no gateway configured unless one is given o
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import msgspec
@@ -39,8 +38,7 @@ from server.settings import Settings
 __all__ = ["DemoSeed", "DemoSeedError", "prepare_demo", "seed_demo"]
 
 
-@dataclass(frozen=True)
-class DemoSeed:
+class DemoSeed(msgspec.Struct, frozen=True):
     accounts: list[DemoAccount]
     replies_added: int
     custody_rows_added: int

@@ -17,9 +17,10 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass, replace
 from email.message import EmailMessage
 from email.utils import format_datetime
+
+import msgspec
 
 from server.accounts.tokens import token_hash
 from server.channels.mail import receive_mail
@@ -140,8 +141,7 @@ async def seed_threaded_mail(runtime: Runtime, *, now: dt.datetime) -> Ticket | 
 # --- earlier weeks -----------------------------------------------------------------------------------
 
 
-@dataclass
-class Ticking:
+class Ticking(msgspec.Struct):
     """A clock that starts at ``at`` and moves on ``step`` at each reading (events come in order)."""
 
     at: dt.datetime
@@ -157,5 +157,7 @@ def history_tickets(today: dt.date) -> list[tuple[int, DemoTicket]]:
     """(weeks back, ticket): the moved-on demo tickets of :data:`HISTORY`, again in each earlier week."""
     chosen = [t for service in HISTORY for t in service(today) if t.steps]
     return [
-        (weeks, replace(t, key=f"{t.key}-week{weeks}")) for weeks in range(1, WEEKS_BACK + 1) for t in chosen
+        (weeks, msgspec.structs.replace(t, key=f"{t.key}-week{weeks}"))
+        for weeks in range(1, WEEKS_BACK + 1)
+        for t in chosen
     ]

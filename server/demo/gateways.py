@@ -15,7 +15,6 @@ import logging
 import socket
 import threading
 from collections import deque
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.parser import BytesParser
@@ -38,8 +37,7 @@ KEPT = 500
 HOST = "127.0.0.1"
 
 
-@dataclass(frozen=True)
-class Caught:
+class Caught(msgspec.Struct, frozen=True):
     """One message a stand-in received."""
 
     channel: str
@@ -184,8 +182,7 @@ def running() -> StandIns | None:
 # --- the page ---------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class SentLine:
+class SentLine(msgspec.Struct, frozen=True):
     channel: str
     channel_label: str
     when: str
@@ -195,8 +192,7 @@ class SentLine:
     thread: str
 
 
-@dataclass(frozen=True)
-class SentPage:
+class SentPage(msgspec.Struct, frozen=True):
     running: bool
     lines: list[SentLine]
     summary: str

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import msgspec
 
 from server.store.interface import Store
 
 
-@dataclass(frozen=True)
-class DemoReply:
+class DemoReply(msgspec.Struct, frozen=True):
     title_ar: str
     title_en: str
     body_ar: str

@@ -8,9 +8,10 @@ that staff member (a delegation names a department member by id).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any, Literal
+
+import msgspec
 
 Part = Literal["requester", "cs", "coordinator", "director", "head", "staff"]
 PARTS: dict[str, str] = {
@@ -26,15 +27,13 @@ PARTS: dict[str, str] = {
 STAFF = "$staff"
 
 
-@dataclass(frozen=True)
-class Step:
+class Step(msgspec.Struct, frozen=True):
     by: Part
     action: str
     data: Mapping[str, Any]
 
 
-@dataclass(frozen=True)
-class DemoTicket:
+class DemoTicket(msgspec.Struct, frozen=True):
     service: str
     key: str
     """Unique within the service; the ticket's idempotency key is ``demo:<service>:<key>``."""

@@ -5,9 +5,10 @@ apply. A ticket whose idempotency key exists already is left as it is (seeding t
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
+
+import msgspec
 
 from server.definitions.catalogue import CompiledService
 from server.demo import department_tickets, intake_tickets
@@ -39,8 +40,7 @@ class DemoSeedError(Exception):
     """A demo ticket the definitions refuse (they changed since the demo data was written)."""
 
 
-@dataclass(frozen=True)
-class TicketsSeeded:
+class TicketsSeeded(msgspec.Struct, frozen=True):
     created: int
     existing: int
     skipped_services: tuple[str, ...]

@@ -24,8 +24,9 @@ import io
 import math
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from typing import Any
+
+import msgspec
 
 from server.definitions.model import LookupTable, Text
 
@@ -40,8 +41,7 @@ _INTEGER = re.compile(r"^[+-]?\d+$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
-@dataclass(frozen=True)
-class LineError:
+class LineError(msgspec.Struct, frozen=True):
     """A problem of the file: ``line`` is the physical line of the CSV (the header is line 1; 0 for
     the file as a whole); ``column`` the column concerned, if any."""
 

@@ -4,8 +4,9 @@ import (``server.directory.lookup_csv``: a file with any error replaces nothing)
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
 from typing import Any
+
+import msgspec
 
 from server.directory.lookup_csv import MAX_CSV_BYTES, CsvRefused, LineError, export_csv, parse_csv, too_large
 from server.directory.outcome import Outcome, not_found, refused
@@ -15,29 +16,25 @@ from server.runtime import Runtime
 ROWS_PER_PAGE = 50
 
 
-@dataclass(frozen=True)
-class TableLink:
+class TableLink(msgspec.Struct, frozen=True):
     id: str
     name: str
     rows: int
 
 
-@dataclass(frozen=True)
-class LookupsPage:
+class LookupsPage(msgspec.Struct, frozen=True):
     tables: list[TableLink]
     notice: str = ""
 
 
-@dataclass(frozen=True)
-class ColumnHead:
+class ColumnHead(msgspec.Struct, frozen=True):
     name: str
     label: str
     type: str
     key: bool
 
 
-@dataclass(frozen=True)
-class TablePage:
+class TablePage(msgspec.Struct, frozen=True):
     id: str
     name: str
     columns: list[ColumnHead]
@@ -50,8 +47,7 @@ class TablePage:
     max_mb: int
 
 
-@dataclass(frozen=True)
-class CsvFile:
+class CsvFile(msgspec.Struct, frozen=True):
     name: str
     content: bytes
 

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Generic, TypeVar
+
+import msgspec
 
 from server.i18n import t
 
 P = TypeVar("P")
 
 
-@dataclass(frozen=True)
-class Outcome(Generic[P]):
+class Outcome(msgspec.Struct, Generic[P], frozen=True):
     """``found`` False: the thing acted on does not exist (404). Else ``page`` set: the page again —
     refused, with the problems beside the fields (422), or, ``refused`` False, shown again with nothing
     wrong (200: a form's "add a row" button, a check that found nothing); else done (``done`` says

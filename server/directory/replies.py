@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+
+import msgspec
 
 from server.directory.outcome import Outcome, not_found, refused
 from server.directory.users import MAX_TEXT, one, summary
@@ -27,15 +28,14 @@ REPLY_LABELS = {
 }
 
 
-@dataclass
-class ReplyForm:
+class ReplyForm(msgspec.Struct):
     title_ar: str = ""
     title_en: str = ""
     body_ar: str = ""
     body_en: str = ""
     tags: str = ""
     active: bool = True
-    errors: dict[str, str] = field(default_factory=dict)
+    errors: dict[str, str] = msgspec.field(default_factory=dict)
 
     def error(self, name: str) -> str | None:
         return self.errors.get(name)
@@ -44,8 +44,7 @@ class ReplyForm:
         return [tag.strip() for tag in re.split(r"[,،]", self.tags) if tag.strip()]
 
 
-@dataclass(frozen=True)
-class RepliesPage:
+class RepliesPage(msgspec.Struct, frozen=True):
     replies: list[ReadyReply]
     query: str
     form: ReplyForm
@@ -53,8 +52,7 @@ class RepliesPage:
     notice: str
 
 
-@dataclass(frozen=True)
-class ReplyPage:
+class ReplyPage(msgspec.Struct, frozen=True):
     reply: ReadyReply
     form: ReplyForm
     errors: list[tuple[str, str, str]]

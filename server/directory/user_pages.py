@@ -8,7 +8,8 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass
+
+import msgspec
 
 from server.accounts.passwords import MINIMUM_LENGTH, hash_password
 from server.directory.outcome import Outcome, not_found, refused
@@ -36,16 +37,14 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-@dataclass(frozen=True)
-class RoleRow:
+class RoleRow(msgspec.Struct, frozen=True):
     id: str
     name: str
     scope: str
     read_only: bool
 
 
-@dataclass(frozen=True)
-class UserRow:
+class UserRow(msgspec.Struct, frozen=True):
     id: str
     username: str
     name: str
@@ -54,8 +53,7 @@ class UserRow:
     active: bool
 
 
-@dataclass(frozen=True)
-class UsersPage:
+class UsersPage(msgspec.Struct, frozen=True):
     users: list[UserRow]
     form: UserForm
     role_choices: list[Choice]
@@ -65,8 +63,7 @@ class UsersPage:
     notice: str
 
 
-@dataclass(frozen=True)
-class UserPage:
+class UserPage(msgspec.Struct, frozen=True):
     user: User
     form: UserForm
     role_choices: list[Choice]

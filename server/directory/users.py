@@ -12,7 +12,8 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+
+import msgspec
 
 from server.definitions.model import Organisation
 from server.i18n import other, t
@@ -64,22 +65,20 @@ def username_problem(username: str) -> str | None:
 # --- the form shared by adding and editing ------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Choice:
+class Choice(msgspec.Struct, frozen=True):
     value: str
     label: str
     checked: bool = False
 
 
-@dataclass
-class UserForm:
+class UserForm(msgspec.Struct):
     username: str = ""
     name: str = ""
     email: str = ""
     phone: str = ""
     department: str = ""
-    roles: list[str] = field(default_factory=list)
-    errors: dict[str, str] = field(default_factory=dict)
+    roles: list[str] = msgspec.field(default_factory=list)
+    errors: dict[str, str] = msgspec.field(default_factory=dict)
 
     def error(self, name: str) -> str | None:
         return self.errors.get(name)

@@ -25,7 +25,8 @@ from __future__ import annotations
 
 import contextlib
 import xml.etree.ElementTree as ET
-from dataclasses import dataclass, field
+
+import msgspec
 
 from server.definitions.model import Organisation, Text, Workflow
 from server.exports.layout import Box, Layout, LayoutTooLarge, initial_states, layered
@@ -53,8 +54,7 @@ def _q(tag: str, ns: str = BPMN) -> str:
     return f"{{{ns}}}{tag}"
 
 
-@dataclass
-class _Node:
+class _Node(msgspec.Struct):
     id: str
     kind: str  # task | gateway | event
     tag: str
@@ -90,8 +90,7 @@ class _Node:
         return self.box.x, self.box.y + height + 4, self.box.width, self.box.height - height - 4
 
 
-@dataclass
-class _Flow:
+class _Flow(msgspec.Struct):
     id: str
     source: str
     target: str
@@ -99,11 +98,10 @@ class _Flow:
     name: str = ""
 
 
-@dataclass
-class _Model:
-    nodes: dict[str, _Node] = field(default_factory=dict)
-    flows: list[_Flow] = field(default_factory=list)
-    defaults: dict[str, str] = field(default_factory=dict)
+class _Model(msgspec.Struct):
+    nodes: dict[str, _Node] = msgspec.field(default_factory=dict)
+    flows: list[_Flow] = msgspec.field(default_factory=list)
+    defaults: dict[str, str] = msgspec.field(default_factory=dict)
     """gateway id → its default flow id."""
 
     def flow(self, source: str, target: str, condition: str | None = None, name: str = "") -> str:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -24,11 +23,10 @@ from server.definitions.loader import load_sources, read_sources
 from server.store.interface import Store
 
 
-@dataclass
-class TreeExport:
+class TreeExport(msgspec.Struct):
     files: dict[str, str]
     """relative path → text."""
-    conflicts: list[str] = field(default_factory=list)
+    conflicts: list[str] = msgspec.field(default_factory=list)
     """Paths whose text differs between the latest versions of two services (the newest text is kept)."""
 
 
@@ -73,8 +71,7 @@ class ImportRefused(Exception):
         self.errors = errors
 
 
-@dataclass(frozen=True)
-class Imported:
+class Imported(msgspec.Struct, frozen=True):
     service_id: str
     version: int
     changed: bool

@@ -27,7 +27,8 @@ The caller gives box sizes (measured text); the layout never resizes a box, so n
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass, field
+
+import msgspec
 
 from server.definitions.model import Workflow
 from server.exports.graph_steps import acyclic, crossings, isotonic
@@ -61,8 +62,7 @@ class LayoutTooLarge(ValueError):
         self.nodes = nodes
 
 
-@dataclass
-class Box:
+class Box(msgspec.Struct):
     x: float
     y: float
     width: float
@@ -77,19 +77,17 @@ class Box:
         return self.y + self.height
 
 
-@dataclass
-class Layout:
+class Layout(msgspec.Struct):
     boxes: dict[str, Box]
     routes: list[list[Point]]
     """One polyline per edge, in the order given, from its source's border to its target's border."""
     width: float
     height: float
-    lanes: list[tuple[float, float]] = field(default_factory=list)
+    lanes: list[tuple[float, float]] = msgspec.field(default_factory=list)
     """(top, height) of each lane, in the order given."""
 
 
-@dataclass
-class _Node:
+class _Node(msgspec.Struct):
     id: str
     width: float
     height: float

@@ -9,8 +9,7 @@ Accessible: ``role="img"``, a ``<title>`` and a ``<desc>`` (the states and actio
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
+import msgspec
 from markupsafe import escape
 
 from server.definitions.model import Workflow
@@ -28,8 +27,7 @@ ACTION_PAD = (9.0, 2.0)
 FONT_FAMILY = "'Noto Naskh Arabic', 'Noto Sans Arabic', 'DejaVu Sans', sans-serif"
 
 
-@dataclass
-class Label:
+class Label(msgspec.Struct):
     """A node's text: its lines and the box around them."""
 
     lines: list[str]

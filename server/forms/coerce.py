@@ -35,9 +35,10 @@ from __future__ import annotations
 import copy
 import math
 import re
-from dataclasses import dataclass
 from datetime import tzinfo
 from typing import Any
+
+import msgspec
 
 from server.definitions.model import Form
 from server.forms.fields import GROUP_BUTTON
@@ -64,8 +65,7 @@ _INTEGER = re.compile(r"[+-]?\d+")
 _DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹٫", "01234567890123456789.")
 
 
-@dataclass
-class _Post:
+class _Post(msgspec.Struct):
     root: JSON
     conditions: Conditions
     post: Any

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
 from typing import NamedTuple
+
+import msgspec
 
 from server.forms.widgets import INPUT_TYPES
 
@@ -26,8 +27,7 @@ class SummaryItem(NamedTuple):
     message: str
 
 
-@dataclass(eq=False)
-class FieldView:
+class FieldView(msgspec.Struct, eq=False):
     """One field as the templates render it.
 
     ``kind`` is one of text, textarea, email, tel, date, time, datetime, url, number, integer,
@@ -56,17 +56,17 @@ class FieldView:
     checked: bool = False
     """For a checkbox (a boolean field): whether it is ticked."""
     error: str | None = None
-    options: list[Option] = field(default_factory=list)
-    children: list[FieldView] = field(default_factory=list)
+    options: list[Option] = msgspec.field(default_factory=list)
+    children: list[FieldView] = msgspec.field(default_factory=list)
     """The fields of an object (a fieldset)."""
-    rows: list[list[FieldView]] = field(default_factory=list)
+    rows: list[list[FieldView]] = msgspec.field(default_factory=list)
     """The rows of a group, each a list of fields."""
-    row_labels: list[str] = field(default_factory=list)
+    row_labels: list[str] = msgspec.field(default_factory=list)
     add_label: str = ""
     remove_label: str = ""
     can_add: bool = False
     can_remove: bool = False
-    attrs: dict[str, str] = field(default_factory=dict)
+    attrs: dict[str, str] = msgspec.field(default_factory=dict)
     """HTML attributes carrying constraints and hints: minlength, maxlength, pattern, min, max, step,
     rows, accept, inputmode, dir, autocomplete (only those that apply)."""
     conditional: bool = False
@@ -137,15 +137,14 @@ class FieldView:
                 yield from child.walk()
 
 
-@dataclass(eq=False)
-class FormView:
+class FormView(msgspec.Struct, eq=False):
     id: str
     """The id of the element holding the fields."""
     title: str
     lang: str
     ui: Mapping[str, str]
     fields: list[FieldView]
-    error_summary: list[tuple[str, str, str]] = field(default_factory=list)
+    error_summary: list[tuple[str, str, str]] = msgspec.field(default_factory=list)
     """(field id, label, message) per line, each a :class:`SummaryItem`."""
     hx_url: str | None = None
 

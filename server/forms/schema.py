@@ -14,8 +14,9 @@ current path and does not enter one twice; the renderer stops at :data:`MAX_DEPT
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any
+
+import msgspec
 
 from server.definitions.dialect import python_validator_class
 from server.definitions.model import Form
@@ -126,8 +127,7 @@ Condition = tuple[Predicate, ...]
 """A conjunction of predicates; ``()`` always holds."""
 
 
-@dataclass
-class Slot:
+class Slot(msgspec.Struct):
     """One field of an object, with what the current data makes of it."""
 
     name: str
@@ -139,11 +139,10 @@ class Slot:
     """Some condition of this object reads this field: changing it may show or hide others."""
 
 
-@dataclass
-class _Gathered:
-    declarations: dict[str, list[tuple[Any, Condition]]] = field(default_factory=dict)
-    required: list[tuple[str, Condition]] = field(default_factory=list)
-    triggers: set[str] = field(default_factory=set)
+class _Gathered(msgspec.Struct):
+    declarations: dict[str, list[tuple[Any, Condition]]] = msgspec.field(default_factory=dict)
+    required: list[tuple[str, Condition]] = msgspec.field(default_factory=list)
+    triggers: set[str] = msgspec.field(default_factory=set)
 
 
 def _gather(

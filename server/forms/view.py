@@ -25,9 +25,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import tzinfo
 from typing import Any
+
+import msgspec
 
 from server.definitions.model import Form
 from server.forms.errors import attach_errors
@@ -81,8 +82,7 @@ def _label(schema: JSON, lang: str, fallback: str) -> str:
     return _text(schema, "x-title", lang) or (title if isinstance(title, str) else "") or fallback
 
 
-@dataclass
-class _Context:
+class _Context(msgspec.Struct):
     root: JSON
     conditions: Conditions
     lang: str

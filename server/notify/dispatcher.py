@@ -84,8 +84,7 @@ def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-@dataclass(frozen=True)
-class DispatchReport:
+class DispatchReport(msgspec.Struct, frozen=True):
     """What one round did."""
 
     sent: int = 0
@@ -101,8 +100,7 @@ class DispatchReport:
         return self.sent + self.retried + self.dead
 
 
-@dataclass(frozen=True)
-class DispatchStatus:
+class DispatchStatus(msgspec.Struct, frozen=True):
     """The outbox as the dispatcher sees it (messages not yet ``sent``)."""
 
     gateways: Mapping[str, str]
@@ -232,8 +230,7 @@ class Dispatcher:
 # --- the background worker ------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class RoundReport:
+class RoundReport(msgspec.Struct, frozen=True):
     timers_fired: int
     dispatch: DispatchReport
 

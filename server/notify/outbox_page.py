@@ -11,8 +11,9 @@ seen (and its ticket answered another way).
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+import msgspec
 
 from server.i18n import t
 from server.notify.problems import PROBLEM_STATUSES, DeliveryProblem, outbox_counts, problems, user_ids
@@ -28,8 +29,7 @@ PAGE_SIZE = 50
 notices above all, and the page never reads them all at once."""
 
 
-@dataclass(frozen=True)
-class OutboxPage:
+class OutboxPage(msgspec.Struct, frozen=True):
     problems: list[DeliveryProblem]
     summary: str
     notice: str = ""

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from zoneinfo import ZoneInfo
+
+import msgspec
 
 from server.dates import both
 from server.i18n import t
@@ -26,8 +27,7 @@ KINDS = ("pending", "sending", "failed", "dead", "undeliverable")
 (:func:`kind`) apart."""
 
 
-@dataclass(frozen=True)
-class DeliveryProblem:
+class DeliveryProblem(msgspec.Struct, frozen=True):
     id: int
     ticket_id: int | None
     """None: a message of no ticket (a scheduled report)."""

@@ -10,8 +10,9 @@ outbox page and ``/healthz`` read it back with :func:`parse`; the dispatcher nev
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Literal
+
+import msgspec
 
 Code = Literal["no_address", "invalid_address", "no_recipient"]
 CODES: tuple[Code, ...] = ("no_address", "invalid_address", "no_recipient")
@@ -22,8 +23,7 @@ MARKS: tuple[str, ...] = tuple(f"undeliverable ({code}): " for code in CODES)
 store counts such rows by it: ``Store.count_outbox``)."""
 
 
-@dataclass(frozen=True)
-class Undeliverable:
+class Undeliverable(msgspec.Struct, frozen=True):
     code: Code
     who: str
     """The recipient as the workflow named it: ``requester``, ``user:ID``, ``role:ID``…"""

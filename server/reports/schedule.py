@@ -33,6 +33,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
+import msgspec
+
 from server.definitions.catalogue import CompiledService
 from server.definitions.model import Organisation, Report, ReportSchedule
 from server.reports import periods
@@ -115,8 +117,7 @@ def run_key(period: periods.Period) -> str:
     return f"now:{period.first.isoformat()}" if period.kind == "now" else period.token
 
 
-@dataclass(frozen=True)
-class Sent:
+class Sent(msgspec.Struct, frozen=True):
     report: str
     period: str
     queued: bool

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
+
+import msgspec
 
 from server.dates import both
 from server.definitions.model import Organisation, Report
@@ -34,28 +35,24 @@ BAR_HEIGHT = 26
 BAR_GAP = 8
 
 
-@dataclass(frozen=True)
-class Choice:
+class Choice(msgspec.Struct, frozen=True):
     value: str
     label: str
     selected: bool = False
 
 
-@dataclass(frozen=True)
-class ReportLink:
+class ReportLink(msgspec.Struct, frozen=True):
     id: str
     href: str
     name: str
     description: str
 
 
-@dataclass(frozen=True)
-class ReportsIndexPage:
+class ReportsIndexPage(msgspec.Struct, frozen=True):
     reports: list[ReportLink]
 
 
-@dataclass(frozen=True)
-class Bar:
+class Bar(msgspec.Struct, frozen=True):
     label: str
     value: str
     x: int
@@ -66,8 +63,7 @@ class Bar:
     anchor: str
 
 
-@dataclass(frozen=True)
-class FigureRow:
+class FigureRow(msgspec.Struct, frozen=True):
     label: str
     value: str
     count: int
@@ -75,8 +71,7 @@ class FigureRow:
     total: bool
 
 
-@dataclass(frozen=True)
-class TableView:
+class TableView(msgspec.Struct, frozen=True):
     id: str
     title: str
     value_header: str
@@ -86,8 +81,7 @@ class TableView:
     chart_height: int
 
 
-@dataclass(frozen=True)
-class TicketRow:
+class TicketRow(msgspec.Struct, frozen=True):
     number: str
     href: str
     service: str
@@ -97,8 +91,7 @@ class TicketRow:
     due: str
 
 
-@dataclass(frozen=True)
-class ReportPage:
+class ReportPage(msgspec.Struct, frozen=True):
     name: str
     title: str
     description: str
@@ -120,8 +113,7 @@ class ReportPage:
     generated: str
 
 
-@dataclass(frozen=True)
-class FigureTicketsPage:
+class FigureTicketsPage(msgspec.Struct, frozen=True):
     title: str
     figure: str
     period_text: str

@@ -12,8 +12,9 @@ import base64
 import hashlib
 import hmac
 import json
-from dataclasses import dataclass
 from typing import Any
+
+import msgspec
 
 from server.definitions.catalogue import CompiledService
 from server.forms.fields import FormView
@@ -24,8 +25,7 @@ LONG_FORM_FIELDS = 6
 """A form with this many inputs or more (or any repeatable group) gets the "check your answers" step."""
 
 
-@dataclass(frozen=True)
-class AnswerRow:
+class AnswerRow(msgspec.Struct, frozen=True):
     name: str
     label: str
     value: str
@@ -33,8 +33,7 @@ class AnswerRow:
     """The id of the field's input on the form (where "change" lands)."""
 
 
-@dataclass(frozen=True)
-class CheckAnswersPage:
+class CheckAnswersPage(msgspec.Struct, frozen=True):
     service_id: str
     service_name: str
     title: str

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import msgspec
 
 from server.api_models import ServiceDetail, ServiceSummary, service_detail, service_summary
 from server.definitions.model import Text
@@ -14,8 +14,7 @@ from server.runtime import Runtime
 from server.store.records import User
 
 
-@dataclass(frozen=True)
-class ServiceCard:
+class ServiceCard(msgspec.Struct, frozen=True):
     id: str
     name: str
     department: str
@@ -25,13 +24,11 @@ class ServiceCard:
     staff_only: bool
 
 
-@dataclass(frozen=True)
-class CataloguePage:
+class CataloguePage(msgspec.Struct, frozen=True):
     services: list[ServiceCard]
 
 
-@dataclass(frozen=True)
-class ServicePage:
+class ServicePage(msgspec.Struct, frozen=True):
     id: str
     name: str
     department: str

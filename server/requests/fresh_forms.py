@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
 
+import msgspec
 from markupsafe import Markup
 
 from server.definitions.catalogue import CompiledService
@@ -22,8 +22,7 @@ KEPT = 64
 """Rendered empty forms kept (a service in a language is one)."""
 
 
-@dataclass(frozen=True)
-class FreshForm:
+class FreshForm(msgspec.Struct, frozen=True):
     title: str
     fields: Markup
     multipart: bool

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import msgspec
 
 from server.dates import both
 from server.runtime import Runtime
@@ -11,8 +11,7 @@ from server.store.records import ReadScope, TaskFilter, TaskOrder, User
 PAGE_SIZE = 50
 
 
-@dataclass(frozen=True)
-class MyTicketRow:
+class MyTicketRow(msgspec.Struct, frozen=True):
     number: str
     service: str
     state: str
@@ -22,8 +21,7 @@ class MyTicketRow:
     url: str
 
 
-@dataclass(frozen=True)
-class MyTicketsPage:
+class MyTicketsPage(msgspec.Struct, frozen=True):
     tickets: list[MyTicketRow]
     total: int
     page: int

@@ -2,32 +2,29 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
+import msgspec
 
-@dataclass(frozen=True)
-class Shown:
+
+class Shown(msgspec.Struct, frozen=True):
     """Show ``page`` (a page-data object) with this HTTP status."""
 
     page: Any
     status: int = 200
 
 
-@dataclass(frozen=True)
-class GoTo:
+class GoTo(msgspec.Struct, frozen=True):
     """Redirect (303, after a post) to ``location``, a path on this site."""
 
     location: str
 
 
-@dataclass(frozen=True)
-class Missing:
+class Missing(msgspec.Struct, frozen=True):
     """No such thing here (404)."""
 
 
-@dataclass(frozen=True)
-class NeedsLogin:
+class NeedsLogin(msgspec.Struct, frozen=True):
     """The page needs a logged-in user (the log-in redirect)."""
 
 

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
+import msgspec
 from markupsafe import Markup
 
 from server.definitions.catalogue import CompiledService
@@ -46,8 +46,7 @@ Values = Mapping[str, list[str]]
 Files = Mapping[str, Sequence[Upload]]
 
 
-@dataclass(frozen=True)
-class ApplyPage:
+class ApplyPage(msgspec.Struct, frozen=True):
     service_id: str
     service_name: str
     title: str
@@ -62,8 +61,7 @@ class ApplyPage:
     notice: str = ""
 
 
-@dataclass(frozen=True)
-class Fragment:
+class Fragment(msgspec.Struct, frozen=True):
     """HTML for HTMX to swap in (empty: nothing to swap, answered 204)."""
 
     html: str

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass
+
+import msgspec
 
 from server.definitions.catalogue import CompiledService
 from server.i18n import t
@@ -15,16 +16,14 @@ from server.store.interface import AlreadyExists
 from server.store.records import Ticket
 
 
-@dataclass(frozen=True)
-class SurveyQuestionView:
+class SurveyQuestionView(msgspec.Struct, frozen=True):
     id: str
     label: str
     scale: int
     error: str
 
 
-@dataclass(frozen=True)
-class SurveyPage:
+class SurveyPage(msgspec.Struct, frozen=True):
     number: str
     code: str
     title: str

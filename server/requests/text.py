@@ -9,14 +9,14 @@ No other scheme becomes a link.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+
+import msgspec
 
 _URL = re.compile(r"https?://[^\s<>\"'()\[\]{}،؛]+", re.IGNORECASE)
 _TRAILING = ".,;:!?؟»”’"
 
 
-@dataclass(frozen=True)
-class Part:
+class Part(msgspec.Struct, frozen=True):
     text: str
     href: str | None = None
     """The address when this part is a link."""

@@ -7,10 +7,10 @@ in (from "my tickets", without the code). Never internal notes (``track_view.py`
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
+import msgspec
 from markupsafe import Markup
 
 from server.engine.advance import available_actions
@@ -35,8 +35,7 @@ HOLDER = Actor(id=None, name="", roles=frozenset({"requester"}), holds_tracking_
 """Whoever acts on a ticket from its tracking page (the code, or the requester's own log-in)."""
 
 
-@dataclass(frozen=True)
-class ActionForm:
+class ActionForm(msgspec.Struct, frozen=True):
     id: str
     label: str
     prompt: list[Entry]
@@ -46,13 +45,12 @@ class ActionForm:
     multipart: bool
 
 
-@dataclass(frozen=True)
-class TrackPage:
+class TrackPage(msgspec.Struct, frozen=True):
     view: TrackView
     code: str
     new: bool
     version: int
-    actions: list[ActionForm] = field(default_factory=list)
+    actions: list[ActionForm] = msgspec.field(default_factory=list)
     notice: str = ""
 
     @property
@@ -60,8 +58,7 @@ class TrackPage:
         return any(form.error_summary for form in self.actions)
 
 
-@dataclass(frozen=True)
-class TrackLookupPage:
+class TrackLookupPage(msgspec.Struct, frozen=True):
     number: str
     error: str
 

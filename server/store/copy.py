@@ -18,12 +18,12 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import aiosqlite
+import msgspec
 import psycopg
 from psycopg import sql
 
@@ -49,8 +49,7 @@ class CopyError(StoreError):
     """The copy was refused or failed; the target was left unchanged."""
 
 
-@dataclass(frozen=True)
-class Column:
+class Column(msgspec.Struct, frozen=True):
     name: str
     kind: str
     """The PostgreSQL type: ``timestamptz``, ``json``, ``bool``, ``int8``, ``text``…"""
@@ -154,11 +153,10 @@ async def _count_pg(conn: psycopg.AsyncConnection[Any], table: str) -> int:
     return int(row[0])
 
 
-@dataclass(frozen=True)
-class Copied:
+class Copied(msgspec.Struct, frozen=True):
     rows: dict[str, int]
     """Table → rows copied (each count checked against the source)."""
-    files: FilesCopied = field(default_factory=lambda: FilesCopied(0, 0))
+    files: FilesCopied = msgspec.field(default_factory=lambda: FilesCopied(0, 0))
     """The attachment files (each verified in the target)."""
 
 

@@ -19,8 +19,9 @@ import hashlib
 import os
 import tempfile
 from collections.abc import Collection
-from dataclasses import dataclass
 from pathlib import Path
+
+import msgspec
 
 from server.store.interface import StoreError
 from server.store.open import is_postgres_url
@@ -31,8 +32,7 @@ class AttachmentsRefused(StoreError):
     """The attachment files cannot be copied as asked (nothing was copied)."""
 
 
-@dataclass(frozen=True)
-class FilesCopied:
+class FilesCopied(msgspec.Struct, frozen=True):
     copied: int
     """Files written into the target directory."""
     kept: int

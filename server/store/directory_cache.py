@@ -16,8 +16,9 @@ way, and a token revoked by ``khidma token revoke`` (another process) is refused
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, replace
 from datetime import datetime
+
+import msgspec
 
 from server.store.records import User
 from server.store.stamp import StampCache
@@ -26,8 +27,7 @@ Key = tuple[str | None, str | None, bool]
 """(department, role, active only); no department: every holder of the role."""
 
 
-@dataclass(frozen=True)
-class TokenHolder:
+class TokenHolder(msgspec.Struct, frozen=True):
     """Whom a valid bearer token names (its hash the key): the user, the token's id and when it was
     last recorded as used. A token revoked, deleted or moved to another user moves the directory stamp
     (SQLite migration 0017, PostgreSQL 0009), as any change to the user does."""
@@ -81,7 +81,7 @@ class DirectoryCache:
         """This store recorded the token as used at ``at``."""
         kept = self._tokens.get(token_hash)
         if kept is not None:
-            self._tokens[token_hash] = replace(kept, last_used_at=at)
+            self._tokens[token_hash] = msgspec.structs.replace(kept, last_used_at=at)
 
     async def answer(
         self,

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 
 import aiosqlite
@@ -47,8 +46,7 @@ class Apart(Exception):
     """This group is written one creation at a time instead (see the module's docstring)."""
 
 
-@dataclass(frozen=True, slots=True, repr=False)
-class Creation:
+class Creation(msgspec.Struct, frozen=True):
     """One ``create_ticket`` call as a writer's work: alone, ``sqlite_tickets.create_ticket``; with
     the creations queued beside it, :func:`create_together` (``Writer`` looks for ``together``). Its
     ``repr`` (aiosqlite's debug log names each job) shows neither the audit key nor the form's data."""

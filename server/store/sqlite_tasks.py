@@ -39,7 +39,6 @@ import datetime as dt
 import sqlite3
 from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 import aiosqlite
@@ -106,8 +105,7 @@ this many tickets (``walk_reaches_dates``) walks its own index and tests each ti
 of reading the whole range and sorting it."""
 
 
-@dataclass(frozen=True)
-class Way:
+class Way(msgspec.Struct, frozen=True):
     """How a list's page query reads the tickets (``choose_way``)."""
 
     text: TextWay = "index"

@@ -6,14 +6,14 @@ given, and the rule is written once. Values are always bound parameters, never s
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
+
+import msgspec
 
 from server.store.records import TaskCounts, TaskFilter, TaskOrder
 
 
-@dataclass(frozen=True)
-class Dialect:
+class Dialect(msgspec.Struct, frozen=True):
     mark: str
     """A parameter's placeholder: ``?`` or ``%s``."""
     false: str

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 import msgspec
@@ -108,8 +107,7 @@ class TicketDetail(TicketSummary, frozen=True, kw_only=True):
     actions: list[ActionOut]
 
 
-@dataclass(frozen=True)
-class Unavailable:
+class Unavailable(msgspec.Struct, frozen=True):
     """No such ticket or one the caller may not read (``ticket``), or no such action (``action``)."""
 
     what: Literal["ticket", "action"]

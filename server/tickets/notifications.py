@@ -20,8 +20,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any
+
+import msgspec
 
 from server.definitions.catalogue import CompiledService
 from server.definitions.model import Language
@@ -52,8 +53,7 @@ DELIVERY: Mapping[str, str] = {
 log = logging.getLogger("khidma.notify")
 
 
-@dataclass(frozen=True)
-class Recipient:
+class Recipient(msgspec.Struct, frozen=True):
     label: str
     """Who, for people reading the outbox: ``user:ID``, ``requester``, ``role:ID``."""
     email: str | None = None
@@ -78,18 +78,16 @@ class Recipient:
         )
 
 
-@dataclass(frozen=True)
-class Prepared:
+class Prepared(msgspec.Struct, frozen=True):
     notify: Notify
     delivery: str
     recipients: tuple[Recipient, ...]
 
 
-@dataclass
-class Rendered:
-    messages: list[NewMessage] = field(default_factory=list)
-    skipped: list[str] = field(default_factory=list)
-    cut: list[str] = field(default_factory=list)
+class Rendered(msgspec.Struct):
+    messages: list[NewMessage] = msgspec.field(default_factory=list)
+    skipped: list[str] = msgspec.field(default_factory=list)
+    cut: list[str] = msgspec.field(default_factory=list)
     """Notifications whose template passed a budget (:func:`render_bounded`): sent cut, with the reason."""
 
 

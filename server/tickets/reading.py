@@ -9,9 +9,10 @@ attachment not yet tied to a ticket is nobody's to download).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+import msgspec
 
 from server.access import may_read, read_scope
 from server.store.records import Ticket, User
@@ -22,8 +23,7 @@ if TYPE_CHECKING:
 __all__ = ["Download", "readable_attachment", "readable_ticket", "service_departments"]
 
 
-@dataclass(frozen=True)
-class Download:
+class Download(msgspec.Struct, frozen=True):
     """An attachment the user may download: where its bytes are, and what to call them."""
 
     path: Path

@@ -8,8 +8,9 @@ requester's by default); "Insert" puts a body into the field (``server/static/st
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
+
+import msgspec
 
 from server.definitions.model import Language
 from server.store.interface import Store
@@ -29,16 +30,14 @@ READY_REPLIES_SHOWN = 20
 _TARGET = re.compile(r"^[A-Za-z0-9_-]{1,200}$")
 
 
-@dataclass(frozen=True)
-class ReadyReplyView:
+class ReadyReplyView(msgspec.Struct, frozen=True):
     id: int
     title_ar: str
     title_en: str
     body: str
 
 
-@dataclass(frozen=True)
-class ReadyRepliesPanel:
+class ReadyRepliesPanel(msgspec.Struct, frozen=True):
     """A reply field's picker: the search and the replies found, inserted into ``target``."""
 
     key: str
@@ -48,7 +47,7 @@ class ReadyRepliesPanel:
     query: str
     lang: str
     """The language of the bodies offered (the requester's by default)."""
-    replies: list[ReadyReplyView] = field(default_factory=list)
+    replies: list[ReadyReplyView] = msgspec.field(default_factory=list)
     ticket_id: int = 0
 
 

@@ -12,7 +12,6 @@ import asyncio
 import datetime as dt
 import logging
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 import msgspec
@@ -60,8 +59,7 @@ class UnknownTicket(Exception):
     pass
 
 
-@dataclass(frozen=True)
-class Created:
+class Created(msgspec.Struct, frozen=True):
     ticket: Ticket
     created: bool
     """False when the idempotency key had already created this ticket."""

@@ -17,11 +17,11 @@ every rule (the workflow's, the department-member rule) — to apply it. The ans
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import jinja2
+import msgspec
 
 from server.engine.model import Refusal
 from server.forms.coerce import coerce, group_action
@@ -40,14 +40,12 @@ if TYPE_CHECKING:
 __all__ = ["Applied", "Shown", "refusal_status", "take_action"]
 
 
-@dataclass(frozen=True)
-class Applied:
+class Applied(msgspec.Struct, frozen=True):
     ticket: Ticket
     action: str
 
 
-@dataclass(frozen=True)
-class Shown:
+class Shown(msgspec.Struct, frozen=True):
     """The page to show, and with which status."""
 
     page: StaffTicketPage

@@ -8,8 +8,9 @@ file's name, a department-member field's user id as the member's name. Both are 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
+
+import msgspec
 
 from server.dates import both
 from server.definitions.catalogue import CompiledService
@@ -27,8 +28,7 @@ CUSTOMER_MESSAGE = "whatsapp_message"
 __all__ = ["AttachmentLink", "TimelineEvent", "attachments", "member_ids", "named", "timeline"]
 
 
-@dataclass(frozen=True)
-class AttachmentLink:
+class AttachmentLink(msgspec.Struct, frozen=True):
     id: str
     url: str
     label: str
@@ -37,8 +37,7 @@ class AttachmentLink:
     size: str
 
 
-@dataclass(frozen=True)
-class TimelineEvent:
+class TimelineEvent(msgspec.Struct, frozen=True):
     seq: int
     at: str
     """ISO 8601, for machines (the ``datetime`` attribute)."""

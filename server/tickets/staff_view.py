@@ -14,11 +14,11 @@ read against the ticket service's clock — the same answer as the task lists.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import jinja2
+import msgspec
 from markupsafe import Markup
 
 from server.channels.sorting import suggest
@@ -54,8 +54,7 @@ __all__ = ["Failed", "StaffActionForm", "StaffTicketPage", "open_page", "staff_p
 _CATEGORIES = ("open", "pending", "in_progress", "closed")
 
 
-@dataclass(frozen=True)
-class StaffActionForm:
+class StaffActionForm(msgspec.Struct, frozen=True):
     id: str
     label: str
     description: str
@@ -63,12 +62,11 @@ class StaffActionForm:
     error_summary: list[tuple[str, str, str]]
     multipart: bool
     internal: bool
-    pickers: list[ReadyRepliesPanel] = field(default_factory=list)
+    pickers: list[ReadyRepliesPanel] = msgspec.field(default_factory=list)
     failed: bool = False
 
 
-@dataclass(frozen=True)
-class StaffTicketPage:
+class StaffTicketPage(msgspec.Struct, frozen=True):
     id: int
     number: str
     service: str
@@ -100,12 +98,11 @@ class StaffTicketPage:
     notice_kind: str = ""
     """``ok`` (an action was taken), ``conflict`` (the ticket changed) or ``error`` (a refusal)."""
     problem: str = ""
-    delivery: list[DeliveryProblem] = field(default_factory=list)
+    delivery: list[DeliveryProblem] = msgspec.field(default_factory=list)
     """Its notifications that did not leave: undeliverable, failed for good, or waiting to be retried."""
 
 
-@dataclass(frozen=True)
-class Failed:
+class Failed(msgspec.Struct, frozen=True):
     """An action that came back: its id, the data typed, the errors beside its fields."""
 
     action: str

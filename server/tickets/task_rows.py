@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
+
+import msgspec
 
 from server.dates import both
 from server.definitions.catalogue import CompiledService
@@ -27,8 +28,7 @@ SUBJECT_CHARS = 80
 """A longer subject is cut (with an ellipsis) in the list."""
 
 
-@dataclass(frozen=True)
-class TaskItem:
+class TaskItem(msgspec.Struct, frozen=True):
     id: int
     number: str
     href: str

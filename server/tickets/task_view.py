@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
@@ -48,15 +47,13 @@ FILTER_NAMES = ("service", "state", "channel", "created_from", "created_to")
 # --- typed page context ----------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Option:
+class Option(msgspec.Struct, frozen=True):
     value: str
     label: str
     selected: bool = False
 
 
-@dataclass(frozen=True)
-class Link:
+class Link(msgspec.Struct, frozen=True):
     label: str
     href: str
     current: bool = False
@@ -66,8 +63,7 @@ class Link:
     """Shown instead of ``count`` when the tab's list holds more than the bound ("more than 1000")."""
 
 
-@dataclass(frozen=True)
-class TaskListPart:
+class TaskListPart(msgspec.Struct, frozen=True):
     """What ``staff/_task_list.html`` shows: the category tabs, the rows, the paging."""
 
     items: list[TaskItem]
@@ -96,8 +92,7 @@ class TaskListPart:
     """New options of the state filter (after the service changed), out of band."""
 
 
-@dataclass(frozen=True)
-class TasksPage:
+class TasksPage(msgspec.Struct, frozen=True):
     view: str
     views: list[Link]
     view_help: str

@@ -19,9 +19,9 @@ the same answer for an unknown user and a wrong password, and start a new sessio
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass, replace
 from typing import Any, cast
 
+import msgspec
 from litestar import Controller, Request, get, post
 from litestar.connection import ASGIConnection
 from litestar.datastructures import Cookie, State
@@ -55,8 +55,7 @@ AnyRequest = Request[Any, Any, State]
 # --- the middleware -------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class AuthConfig:
+class AuthConfig(msgspec.Struct, frozen=True):
     """What the middleware and the log-in page need from the settings, parsed once (the log-in rules
     themselves are ``server.accounts.login.LoginPolicy``)."""
 
@@ -165,8 +164,7 @@ def refuse_read_only(scope: Scope, user: User | None) -> None:
 
 
 @page_context("login.html")
-@dataclass(frozen=True)
-class LoginPage:
+class LoginPage(msgspec.Struct, frozen=True):
     next: str
     username: str
     problems: tuple[FieldProblem, ...] = ()
@@ -193,8 +191,10 @@ def _refusal(page: LoginPage, lang: str, refusal: login.LoginRefused) -> tuple[L
     """The log-in page again: 429 when throttled, else 400 (the same answer for an unknown user and a
     wrong password)."""
     if refusal.throttled_minutes is not None:
-        return replace(page, message=t("auth_throttled", lang).format(minutes=refusal.throttled_minutes)), 429
-    return replace(page, message=t("auth_failed", lang)), 400
+        return msgspec.structs.replace(
+            page, message=t("auth_throttled", lang).format(minutes=refusal.throttled_minutes)
+        ), 429
+    return msgspec.structs.replace(page, message=t("auth_failed", lang)), 400
 
 
 class AuthPages(Controller):
@@ -221,7 +221,12 @@ class AuthPages(Controller):
             if not value
         ]
         if problems:
-            return render(request, "login.html", replace(page, problems=tuple(problems)), status_code=400)
+            return render(
+                request,
+                "login.html",
+                msgspec.structs.replace(page, problems=tuple(problems)),
+                status_code=400,
+            )
         config = auth_config(runtime.settings)
         done = await login.log_in(
             runtime,
@@ -247,8 +252,7 @@ class AuthPages(Controller):
 # --- the API's own view of the caller -------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Me:
+class Me(msgspec.Struct, frozen=True):
     id: str
     username: str
     name: str

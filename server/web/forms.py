@@ -12,9 +12,9 @@ whole form), the field's label, and the message.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from typing import Any
 
+import msgspec
 from litestar import Request
 from litestar.datastructures import State, UploadFile
 
@@ -26,8 +26,7 @@ SummaryItem = tuple[str, str, str]
 """(input id, label, message) — one line of an error summary."""
 
 
-@dataclass(frozen=True)
-class FieldProblem:
+class FieldProblem(msgspec.Struct, frozen=True):
     """A problem of one input (``field`` is its id, which the summary links to) or of the whole form
     (``field`` empty)."""
 
@@ -40,10 +39,9 @@ def summary_of(problems: Iterable[FieldProblem]) -> list[SummaryItem]:
     return [(p.field, p.label, p.text) for p in problems]
 
 
-@dataclass(frozen=True)
-class Posted:
-    values: dict[str, list[str]] = field(default_factory=dict)
-    files: dict[str, list[UploadFile]] = field(default_factory=dict)
+class Posted(msgspec.Struct, frozen=True):
+    values: dict[str, list[str]] = msgspec.field(default_factory=dict)
+    files: dict[str, list[UploadFile]] = msgspec.field(default_factory=dict)
 
     def first(self, name: str, default: str = "") -> str:
         """The first value posted under ``name`` (``default`` when there is none)."""

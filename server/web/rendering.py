@@ -11,10 +11,10 @@ instead of rendering blank.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from functools import partial
 from typing import Any, TypeVar
 
+import msgspec
 from litestar.connection import ASGIConnection
 from litestar.response import Template
 
@@ -46,8 +46,7 @@ def page_context(*templates: str) -> Callable[[type[T]], type[T]]:
     return register
 
 
-@dataclass(frozen=True)
-class Chrome:
+class Chrome(msgspec.Struct, frozen=True):
     lang: str
     dir: str
     other_lang: str

@@ -5,8 +5,7 @@ page, saying so in the page's language). These handlers parse the request and an
 
 from __future__ import annotations
 
-from dataclasses import replace
-
+import msgspec
 from litestar import Controller, get
 from litestar.exceptions import NotFoundException, PermissionDeniedException
 from litestar.params import FromPath
@@ -89,4 +88,4 @@ class RepliesPages(Controller):
 
 
 def _with_error(page: RepliesPage, error: str) -> RepliesPage:
-    return replace(page, error=error)
+    return msgspec.structs.replace(page, error=error)

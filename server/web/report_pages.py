@@ -7,9 +7,9 @@ allowed 403, an invalid period 400 (a page saying so in the page's language, or 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
+import msgspec
 from litestar import Controller, Request, get
 from litestar.datastructures import State
 from litestar.exceptions import NotFoundException, PermissionDeniedException
@@ -35,8 +35,7 @@ page_context("reports/tickets.html")(FigureTicketsPage)
 
 
 @page_context("reports/bad_period.html")
-@dataclass(frozen=True)
-class BadPeriodPage:
+class BadPeriodPage(msgspec.Struct, frozen=True):
     message: str
     detail: str
     back_href: str
