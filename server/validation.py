@@ -31,6 +31,7 @@ import msgspec
 import referencing
 import referencing.exceptions
 
+from server.definitions import check_cache
 from server.definitions.bounds import expansion_problems
 from server.definitions.bounds import rs_validator as _rs_validator
 from server.definitions.dialect import python_validator_class
@@ -243,8 +244,10 @@ class CompiledForm:
         self._rs: jsonschema_rs.Validator | None = None
         self._py: jsonschema.Draft7Validator | jsonschema.Draft202012Validator | None = None
         self.declared: frozenset[str] = frozenset()
-        for _ptr, reason, _code in expansion_problems(form.schema):
-            self.problem = reason
+        # a schema that passed the loader's checks (check_cache) was found within the bounds then
+        if not check_cache.passed("form", form.schema):
+            for _ptr, reason, _code in expansion_problems(form.schema):
+                self.problem = reason
         if self.problem is None:
             self.declared = frozenset(fields(form.schema))
             schema = enforced(form.schema)  # what the API serves: undeclared fields refused

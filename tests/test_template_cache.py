@@ -6,6 +6,7 @@ document is checked again."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -74,7 +75,8 @@ def test_checked_documents_are_remembered_and_problems_are_not(
     fresh = load_tree(root)
     assert fresh.catalogue is not None and not fresh.errors
     checked = cache_dir.parent / "checked"
-    assert len(list(checked.iterdir())) == 5  # one per document
+    # one per document, one per file's text (its syntax), one for the service's template uses
+    assert len(list(checked.iterdir())) == 5 + 5 + 1
     monkeypatch.setattr(check_cache, "_passed", set())  # a new process: from disk
     again = load_tree(root)
     assert again.catalogue is not None and not again.errors
@@ -85,4 +87,31 @@ def test_checked_documents_are_remembered_and_problems_are_not(
     broken = write_tree(tmp_path / "broken", files)
     first = _errors(broken)
     assert first and _errors(broken) == first  # reported every time, never remembered
-    assert len(list(checked.iterdir())) == 5
+    assert len(list(checked.iterdir())) == 5 + 5 + 1 + 1  # only the changed file's text: its syntax is fine
+
+
+def test_a_file_with_a_duplicate_key_is_reported_every_time(cache_dir: Path, tmp_path: Path) -> None:
+    """A file's text is remembered only when it parsed cleanly; one with a key twice is parsed the slow
+    way, and reported, at every load."""
+    files = minimal_files()
+    form = json.dumps(files["form_schemas/request.json"], ensure_ascii=False)
+    files["form_schemas/request.json"] = form.replace('{"$schema"', '{"type": "object", "$schema"', 1)
+    root = write_tree(tmp_path / "tree", files)
+    first = _errors(root)
+    assert ("form_schemas/request.json", "duplicate_id") in first
+    assert _errors(root) == first
+
+
+def test_template_uses_are_checked_again_when_a_form_they_read_changes(
+    cache_dir: Path, tmp_path: Path
+) -> None:
+    """A service whose templates rendered cleanly is remembered with its form, workflow, organisation and
+    action forms: renaming the action-form field a template reads (``action.reply``) is found."""
+    good = load_tree(write_tree(tmp_path / "good", minimal_files()))
+    assert good.catalogue is not None and not good.errors
+    files = minimal_files()
+    reply = files["form_schemas/reply.json"]
+    reply["properties"]["answer"] = reply["properties"].pop("reply")
+    reply["required"] = ["answer", "outcome"]
+    changed = load_tree(write_tree(tmp_path / "changed", files))
+    assert any(e.code == "unknown_field" and "action.reply" in e.message for e in changed.errors)

@@ -8,6 +8,12 @@ meta-schema file of ``server/definitions`` and the versions of Python, jsonschem
 any change there checks everything again. Only passes are remembered: a document with problems is
 checked every time, and reports them as before.
 
+Kinds beside the documents' own (``service``, ``form``, ``workflow``, ``organisation``): ``json``, a
+file's text that parsed without duplicate keys or excess depth (``loader._parse`` then reads it with the
+plain C parser); ``template_uses``, a service with its form, workflow, organisation and action forms
+whose notification templates rendered against sample data without a problem
+(``WorkflowChecker.for_service``).
+
 In memory and on disk beside the template cache (``template_cache.directory()``): one empty file per
 document that passed. A directory that cannot be written is a cache miss, never an error.
 """
@@ -50,10 +56,14 @@ _VERSION = _code_version()
 
 
 def _key(kind: str, document: Any) -> str:
-    try:
-        canonical = msgspec.json.encode(document, order="sorted")
-    except (TypeError, msgspec.EncodeError):
-        return ""
+    """The document's key: its canonical JSON, or — a file's text (``bytes``) — that text as it is."""
+    if isinstance(document, bytes):
+        canonical = document
+    else:
+        try:
+            canonical = msgspec.json.encode(document, order="sorted")
+        except (TypeError, msgspec.EncodeError):
+            return ""
     return hashlib.sha256(f"{_VERSION}\0{kind}\0".encode() + canonical).hexdigest()
 
 
@@ -63,7 +73,8 @@ def _directory() -> Path | None:
 
 
 def passed(kind: str, document: Any) -> bool:
-    """Whether this very document of this kind passed the checks of this very code before."""
+    """Whether this very document of this kind passed the checks of this very code before (a file's
+    text, as ``bytes``, is remembered as it is: the checks of its syntax)."""
     key = _key(kind, document)
     if not key:
         return False

@@ -7,6 +7,7 @@ nothing.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -39,9 +40,12 @@ class LoadResult(msgspec.Struct):
 
 
 def _parse(relative: str, text: str, sink: ErrorSink) -> Any:
-    if len(text.encode("utf-8")) > MAX_FILE_BYTES:
+    encoded = text.encode("utf-8")
+    if len(encoded) > MAX_FILE_BYTES:
         sink.add(relative, "", f"the file is larger than {MAX_FILE_BYTES} bytes", "too_large")
         return None
+    if check_cache.passed("json", encoded):  # this very text had no duplicate keys and was not too deep
+        return json.loads(text)
     try:
         value, duplicates = parse(text)
     except JSONFileError as exc:
@@ -49,7 +53,10 @@ def _parse(relative: str, text: str, sink: ErrorSink) -> Any:
         return None
     for ptr, message in duplicates:
         sink.add(relative, ptr, message, "duplicate_id")
-    return None if duplicates else value
+    if duplicates:
+        return None
+    check_cache.remember("json", encoded)
+    return value
 
 
 def read_sources(root: Path | str, sink: ErrorSink | None = None) -> dict[str, str]:

@@ -13,7 +13,7 @@ from collections.abc import Iterator, Mapping
 
 from jinja2 import Template
 
-from server.definitions import forms
+from server.definitions import check_cache, forms
 from server.definitions.catalogue import CompiledService
 from server.definitions.errors import ErrorSink, pointer
 from server.definitions.expressions import Expression, ExpressionError, ExprType, Scope, compile_expression
@@ -107,7 +107,14 @@ class WorkflowChecker(WorkflowStructure):
             compiled = self.expression(source, ptr, service, self.scope(form_fields, fields))
             if compiled is not None:
                 conditions[ptr] = compiled
-        self.check_template_uses(service, form_fields)
+        # the trial renders depend only on these documents (and this code): a combination that passed
+        # before is not rendered again (check_cache; a third of loading the shipped tree)
+        uses = [service, form.schema, self.wf, self.org, self.action_forms]
+        if not check_cache.passed("template_uses", uses):
+            unchecked = len(self.sink.errors)
+            self.check_template_uses(service, form_fields)
+            if len(self.sink.errors) == unchecked:
+                check_cache.remember("template_uses", uses)
         if len(self.sink.errors) > before:
             return None
         return CompiledService(

@@ -7,9 +7,10 @@ audience, channels, contact, hours. Standalone HTML, autoescaped (Jinja2 with au
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import cache
 from typing import Any
 
-from jinja2 import Environment, StrictUndefined
+from jinja2 import Environment, StrictUndefined, Template
 
 from server.definitions.catalogue import CompiledService
 from server.definitions.model import Contact, Organisation
@@ -83,8 +84,11 @@ dt { font-weight: bold; margin-top: .75rem; }
 </html>
 """
 
-_ENV = Environment(autoescape=True, undefined=StrictUndefined)
-_TEMPLATE = _ENV.from_string(TEMPLATE)
+
+@cache
+def _template() -> Template:
+    """The guide's template, compiled with the first guide asked for (not with every start)."""
+    return Environment(autoescape=True, undefined=StrictUndefined).from_string(TEMPLATE)
 
 
 def _service(compiled: CompiledService, lang: str) -> dict[str, Any]:
@@ -117,7 +121,7 @@ def _service(compiled: CompiledService, lang: str) -> dict[str, Any]:
 def service_guide(services: Sequence[CompiledService], organisation: Organisation, lang: str = "ar") -> str:
     """The guide as a standalone HTML page, ``dir=rtl`` in Arabic."""
     lang = "en" if lang == "en" else "ar"
-    return _TEMPLATE.render(
+    return _template().render(
         lang=lang,
         h=HEADINGS[lang],
         org=organisation,
