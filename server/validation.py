@@ -28,8 +28,6 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import jsonschema_rs
 import msgspec
-import referencing
-import referencing.exceptions
 
 from server.definitions import check_cache
 from server.definitions.bounds import expansion_problems
@@ -158,6 +156,8 @@ def _rs_problems(errors: Iterable[jsonschema_rs.ValidationError]) -> Iterator[Pr
 
 
 def _py_validator(schema: Mapping[str, Any]) -> jsonschema.Draft7Validator | jsonschema.Draft202012Validator:
+    import referencing  # with jsonschema: benchmarks only, not loaded with the server
+
     cls = python_validator_class(schema)
     return cls(
         schema,
@@ -269,9 +269,11 @@ class CompiledForm:
         if self._rs is None:
             if self._py is None:  # the schema cannot be compiled: nothing is accepted
                 return [((), "", None)]
+            from referencing.exceptions import Unresolvable
+
             try:
                 return list(_py_problems(self._py.iter_errors(data)))
-            except referencing.exceptions.Unresolvable:
+            except Unresolvable:
                 return [((), "", None)]
         try:
             if self._rs.is_valid(data):

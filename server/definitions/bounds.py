@@ -26,15 +26,15 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jsonschema_rs
-import referencing
-import referencing.exceptions
-from referencing._core import Resolver
 
 from server.definitions.dialect import draft_of, registry, specification
 from server.definitions.errors import pointer
+
+if TYPE_CHECKING:  # referencing is loaded with the first form checked (see dialect.py)
+    from referencing._core import Resolver
 
 MAX_PATTERN_LENGTH = 1_000
 MAX_GROUP_DEPTH = 32
@@ -303,9 +303,11 @@ class _Expansion:
         return self.registry.resolver(base_uri=self.uri)
 
     def _lookup(self, resolver: Resolver[Any], ref: str, path: Path, keyword: str) -> Any:
+        from referencing.exceptions import NoSuchResource, Unresolvable
+
         try:
             return resolver.lookup(ref)
-        except (referencing.exceptions.Unresolvable, referencing.exceptions.NoSuchResource):
+        except (Unresolvable, NoSuchResource):
             raise _TooLarge(
                 (*path, keyword),
                 f"the reference {ref!r} names no part of this form (a form refers only to its own "

@@ -13,12 +13,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
-import referencing
-import referencing.jsonschema
-from jsonschema_specifications import REGISTRY as SPECIFICATIONS  # type: ignore[import-untyped]
-
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # referencing and jsonschema are loaded when a check first needs them (a start whose
+    # documents all passed before needs neither: server/definitions/check_cache.py)
     import jsonschema
+    import referencing
 
 Draft = Literal["2020-12", "draft-07"]
 DRAFT_2020_12 = "https://json-schema.org/draft/2020-12/schema"
@@ -37,6 +35,8 @@ def draft_of(schema: Any) -> Draft:
 
 def specification(schema: Any) -> referencing.Specification[Any]:
     """How ``referencing`` reads the form's ``$id``, anchors and subschemas."""
+    import referencing.jsonschema
+
     if draft_of(schema) == "draft-07":
         return referencing.jsonschema.DRAFT7
     return referencing.jsonschema.DRAFT202012
@@ -57,4 +57,6 @@ def registry(schema: Mapping[str, Any]) -> tuple[referencing.Registry[Any], str]
     anchors; and the URI of the form in it. Nothing else: nothing is ever fetched."""
     resource = specification(schema).create_resource(schema)
     uri = resource.id() or BASE_URI
-    return SPECIFICATIONS.with_resource(uri, resource).crawl(), uri
+    from jsonschema_specifications import REGISTRY  # type: ignore[import-untyped]
+
+    return REGISTRY.with_resource(uri, resource).crawl(), uri

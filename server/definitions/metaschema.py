@@ -8,14 +8,12 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-import referencing
-from referencing.jsonschema import DRAFT202012
-
 from server.definitions.dialect import Draft, draft_of
 from server.definitions.errors import pointer_from_path
 
 if TYPE_CHECKING:
     import jsonschema
+    import referencing
     from jsonschema.exceptions import ValidationError
 
 Kind = Literal["organisation", "service", "form", "workflow"]
@@ -34,6 +32,9 @@ def documents() -> dict[str, dict[str, Any]]:
 
 @cache
 def registry() -> referencing.Registry[Any]:
+    import referencing
+    from referencing.jsonschema import DRAFT202012
+
     resources = [(doc["$id"], DRAFT202012.create_resource(doc)) for doc in documents().values()]
     return referencing.Registry().with_resources(resources)
 

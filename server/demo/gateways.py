@@ -19,16 +19,18 @@ from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.parser import BytesParser
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
-from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from server.dates import both
 from server.i18n import t
 from server.runtime import Runtime
 from server.settings import Settings
+
+if TYPE_CHECKING:  # aiosmtpd is loaded when the stand-ins start (--demo), not with every server
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.smtp import SMTP, Envelope, Session
 
 log = logging.getLogger("khidma.demo")
 
@@ -102,6 +104,8 @@ class StandIns:
             return list(self._caught)
 
     def start(self) -> StandIns:
+        from aiosmtpd.controller import Controller
+
         self.smtp_port = _free_port()
         self._smtp = Controller(_Mailbox(self), hostname=HOST, port=self.smtp_port)
         self._smtp.start()
