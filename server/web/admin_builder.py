@@ -9,7 +9,6 @@ answer.
 from __future__ import annotations
 
 from litestar import Controller, get, post
-from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
 from server.admin.form_builder_page import FormBuilderPage, change_form, form_page
@@ -18,6 +17,7 @@ from server.web.admin_forms import AnyRequest, answer, found
 from server.web.deps import CurrentUser, Lang, RuntimeDep, template_env
 from server.web.forms import read_post
 from server.web.guards import admin_required
+from server.web.params import PathStr, QueryStr
 from server.web.rendering import page_context, render
 
 page_context("admin/builder/form.html")(FormBuilderPage)
@@ -41,11 +41,11 @@ class AdminBuilderPages(Controller):
         request: AnyRequest,
         runtime: RuntimeDep,
         page_lang: Lang,
-        service_id: FromPath[str],
-        edit: FromQuery[str] = "",
-        kind: FromQuery[str] = "",
-        into: FromQuery[str] = "",
-        file: FromQuery[str] = "",
+        service_id: PathStr,
+        edit: QueryStr = "",
+        kind: QueryStr = "",
+        into: QueryStr = "",
+        file: QueryStr = "",
     ) -> Template:
         """The fields; ``?edit=PATH`` opens a field's editor, ``?kind=KIND&into=GROUP`` a new one's;
         ``?file=FORM`` edits an action form of the draft instead of the service's own."""
@@ -62,8 +62,8 @@ class AdminBuilderPages(Controller):
         runtime: RuntimeDep,
         page_lang: Lang,
         user: CurrentUser,
-        service_id: FromPath[str],
-        operation: FromPath[str],
+        service_id: PathStr,
+        operation: PathStr,
     ) -> Template | Redirect:
         """``add``, ``edit``, ``remove``, ``up``, ``down``, ``move`` (a field), ``preview`` (nothing saved)."""
         values = (await read_post(request)).values
@@ -77,9 +77,9 @@ class AdminBuilderPages(Controller):
         request: AnyRequest,
         runtime: RuntimeDep,
         page_lang: Lang,
-        service_id: FromPath[str],
-        kind: FromQuery[str] = "",
-        id: FromQuery[str] = "",
+        service_id: PathStr,
+        kind: QueryStr = "",
+        id: QueryStr = "",
     ) -> Template:
         """States, actions and timers; ``?kind=state|action|timer`` (``&id=ID``) opens an editor."""
         env = template_env(request)
@@ -93,9 +93,9 @@ class AdminBuilderPages(Controller):
         runtime: RuntimeDep,
         page_lang: Lang,
         user: CurrentUser,
-        service_id: FromPath[str],
-        kind: FromPath[str],
-        operation: FromPath[str],
+        service_id: PathStr,
+        kind: PathStr,
+        operation: PathStr,
     ) -> Template | Redirect:
         """``save`` or ``remove`` a state, action or timer (``original``: the one changed; empty: new)."""
         values = (await read_post(request)).values

@@ -19,7 +19,6 @@ from urllib.parse import quote
 
 from litestar import Controller, Response, get, post
 from litestar.exceptions.http_exceptions import RequestEntityTooLarge
-from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
 from server.directory import lookups, replies, user_pages
@@ -29,6 +28,7 @@ from server.web.admin_forms import AnyRequest, answer, found
 from server.web.deps import Lang, RuntimeDep
 from server.web.forms import read_post
 from server.web.guards import admin_required
+from server.web.params import PathInt, PathStr, QueryInt, QueryOptStr, QueryStr
 from server.web.rendering import page_context, render
 
 page_context("admin_directory/users.html")(user_pages.UsersPage)
@@ -48,7 +48,7 @@ class AdminDirectoryPages(Controller):
 
     @get("/users")
     async def users(
-        self, request: AnyRequest, runtime: RuntimeDep, page_lang: Lang, done: FromQuery[str | None] = None
+        self, request: AnyRequest, runtime: RuntimeDep, page_lang: Lang, done: QueryOptStr = None
     ) -> Template:
         page = await user_pages.users_page(runtime, page_lang, notice=done_notice(done, page_lang))
         return render(request, "admin_directory/users.html", page)
@@ -66,15 +66,15 @@ class AdminDirectoryPages(Controller):
         request: AnyRequest,
         runtime: RuntimeDep,
         page_lang: Lang,
-        user_id: FromPath[str],
-        done: FromQuery[str | None] = None,
+        user_id: PathStr,
+        done: QueryOptStr = None,
     ) -> Template:
         page = await user_pages.user_page(runtime, page_lang, user_id, notice=done_notice(done, page_lang))
         return render(request, "admin_directory/user.html", found(page))
 
     @post("/users/{user_id:str}")
     async def edit_user(
-        self, request: AnyRequest, runtime: RuntimeDep, page_lang: Lang, user_id: FromPath[str]
+        self, request: AnyRequest, runtime: RuntimeDep, page_lang: Lang, user_id: PathStr
     ) -> Template | Redirect:
         outcome = await user_pages.edit_user(runtime, page_lang, user_id, (await read_post(request)).values)
         return answer(
@@ -83,7 +83,7 @@ class AdminDirectoryPages(Controller):
 
     @post("/users/{user_id:str}/active")
     async def set_active(
-        self, request: AnyRequest, runtime: RuntimeDep, user_id: FromPath[str]
+        self, request: AnyRequest, runtime: RuntimeDep, user_id: PathStr
     ) -> Template | Redirect:
         outcome = await user_pages.set_active(runtime, user_id, (await read_post(request)).values)
         return answer(
@@ -92,7 +92,7 @@ class AdminDirectoryPages(Controller):
 
     @post("/users/{user_id:str}/password")
     async def reset_password(
-        self, request: AnyRequest, runtime: RuntimeDep, page_lang: Lang, user_id: FromPath[str]
+        self, request: AnyRequest, runtime: RuntimeDep, page_lang: Lang, user_id: PathStr
     ) -> Template | Redirect:
         values = (await read_post(request)).values
         outcome = await user_pages.reset_password(runtime, page_lang, user_id, values)
@@ -108,8 +108,8 @@ class AdminDirectoryPages(Controller):
         request: AnyRequest,
         runtime: RuntimeDep,
         page_lang: Lang,
-        q: FromQuery[str] = "",
-        done: FromQuery[str | None] = None,
+        q: QueryStr = "",
+        done: QueryOptStr = None,
     ) -> Template:
         page = await replies.replies_page(runtime, page_lang, q, notice=done_notice(done, page_lang))
         return render(request, "admin_directory/replies.html", page)
@@ -127,15 +127,15 @@ class AdminDirectoryPages(Controller):
         request: AnyRequest,
         runtime: RuntimeDep,
         page_lang: Lang,
-        reply_id: FromPath[int],
-        done: FromQuery[str | None] = None,
+        reply_id: PathInt,
+        done: QueryOptStr = None,
     ) -> Template:
         page = await replies.reply_page(runtime, page_lang, reply_id, notice=done_notice(done, page_lang))
         return render(request, "admin_directory/reply.html", found(page))
 
     @post("/replies/{reply_id:int}")
     async def edit_reply(
-        self, request: AnyRequest, runtime: RuntimeDep, page_lang: Lang, reply_id: FromPath[int]
+        self, request: AnyRequest, runtime: RuntimeDep, page_lang: Lang, reply_id: PathInt
     ) -> Template | Redirect:
         outcome = await replies.edit_reply(runtime, page_lang, reply_id, (await read_post(request)).values)
         return answer(
@@ -154,9 +154,9 @@ class AdminDirectoryPages(Controller):
         request: AnyRequest,
         runtime: RuntimeDep,
         page_lang: Lang,
-        table_id: FromPath[str],
-        page: FromQuery[int] = 1,
-        done: FromQuery[str | None] = None,
+        table_id: PathStr,
+        page: QueryInt = 1,
+        done: QueryOptStr = None,
     ) -> Template:
         shown = await lookups.table_page(
             runtime, page_lang, table_id, page_number=page, notice=done_notice(done, page_lang)
@@ -164,7 +164,7 @@ class AdminDirectoryPages(Controller):
         return render(request, "admin_directory/table.html", found(shown))
 
     @get("/lookups/{table_id:str}/export.csv")
-    async def export(self, runtime: RuntimeDep, table_id: FromPath[str]) -> Response[bytes]:
+    async def export(self, runtime: RuntimeDep, table_id: PathStr) -> Response[bytes]:
         csv = found(await lookups.table_csv(runtime, table_id))
         return Response(
             csv.content,
@@ -177,7 +177,7 @@ class AdminDirectoryPages(Controller):
 
     @post("/lookups/{table_id:str}/import")
     async def import_csv(
-        self, request: AnyRequest, runtime: RuntimeDep, page_lang: Lang, table_id: FromPath[str]
+        self, request: AnyRequest, runtime: RuntimeDep, page_lang: Lang, table_id: PathStr
     ) -> Template | Redirect:
         try:
             upload = next(iter((await read_post(request)).files.get("file", [])), None)

@@ -5,13 +5,13 @@ Administrators only (``admin_required``). The page's data and the rule of what m
 from __future__ import annotations
 
 from litestar import Controller, get, post
-from litestar.params import FromPath, FromQuery
 from litestar.response import Template
 
 from server.notify.outbox_page import OutboxPage, outbox_page, retry
 from server.web.admin_forms import AnyRequest
 from server.web.deps import CurrentUser, Lang, RuntimeDep
 from server.web.guards import admin_required
+from server.web.params import PathInt, QueryInt
 from server.web.rendering import page_context, render
 
 page_context("admin/outbox.html")(OutboxPage)
@@ -28,7 +28,7 @@ class AdminOutboxPages(Controller):
         request: AnyRequest,
         runtime: RuntimeDep,
         page_lang: Lang,
-        page: FromQuery[int] = 1,
+        page: QueryInt = 1,
     ) -> Template:
         return render(request, "admin/outbox.html", await outbox_page(runtime, page_lang, page=page))
 
@@ -39,7 +39,7 @@ class AdminOutboxPages(Controller):
         runtime: RuntimeDep,
         page_lang: Lang,
         user: CurrentUser,
-        message_id: FromPath[int],
+        message_id: PathInt,
     ) -> Template:
         page = await retry(runtime, page_lang, message_id, by=user.username)
         return render(

@@ -13,7 +13,6 @@ and answer.
 from __future__ import annotations
 
 from litestar import Controller, get, post
-from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
 from server.admin import editor, history, organisation, past_versions
@@ -22,6 +21,7 @@ from server.web.admin_forms import AnyRequest, answer, found
 from server.web.deps import CurrentUser, Lang, RuntimeDep, template_env
 from server.web.forms import read_post
 from server.web.guards import admin_required
+from server.web.params import PathStr, QueryInt, QueryStr
 from server.web.rendering import page_context, render
 
 page_context("admin/services.html")(editor.ServicesPage)
@@ -39,7 +39,7 @@ class AdminServicePages(Controller):
 
     @get("/")
     async def services(
-        self, request: AnyRequest, runtime: RuntimeDep, page_lang: Lang, notice: FromQuery[str] = ""
+        self, request: AnyRequest, runtime: RuntimeDep, page_lang: Lang, notice: QueryStr = ""
     ) -> Template:
         return render(
             request, "admin/services.html", await editor.services_page(runtime, page_lang, notice=notice)
@@ -59,7 +59,7 @@ class AdminServicePages(Controller):
         runtime: RuntimeDep,
         page_lang: Lang,
         user: CurrentUser,
-        service_id: FromPath[str],
+        service_id: PathStr,
     ) -> Template | Redirect:
         values = (await read_post(request)).values
         outcome = await editor.copy_service(runtime, page_lang, service_id, values, user)
@@ -72,8 +72,8 @@ class AdminServicePages(Controller):
         runtime: RuntimeDep,
         page_lang: Lang,
         user: CurrentUser,
-        service_id: FromPath[str],
-        switch: FromPath[str],
+        service_id: PathStr,
+        switch: PathStr,
     ) -> Template | Redirect:
         """``/disable`` or ``/enable``: a new version with ``published`` false or true."""
         env = template_env(request)
@@ -82,14 +82,14 @@ class AdminServicePages(Controller):
 
     @get("/{service_id:str}/edit")
     async def edit(
-        self, request: AnyRequest, runtime: RuntimeDep, page_lang: Lang, service_id: FromPath[str]
+        self, request: AnyRequest, runtime: RuntimeDep, page_lang: Lang, service_id: PathStr
     ) -> Template:
         page = await editor.draft_page(runtime, template_env(request), page_lang, service_id)
         return render(request, "admin/edit.html", found(page))
 
     @get("/{service_id:str}/service")
     async def service_definition(
-        self, request: AnyRequest, runtime: RuntimeDep, page_lang: Lang, service_id: FromPath[str]
+        self, request: AnyRequest, runtime: RuntimeDep, page_lang: Lang, service_id: PathStr
     ) -> Template:
         """The service definition as a form drawn by our renderer from the service meta-schema."""
         page = await editor.service_form_page(runtime, template_env(request), page_lang, service_id)
@@ -102,7 +102,7 @@ class AdminServicePages(Controller):
         runtime: RuntimeDep,
         page_lang: Lang,
         user: CurrentUser,
-        service_id: FromPath[str],
+        service_id: PathStr,
     ) -> Template | Redirect:
         values = (await read_post(request)).values
         outcome = await editor.save_service_form(
@@ -112,7 +112,7 @@ class AdminServicePages(Controller):
 
     @post("/{service_id:str}/check", status_code=200)
     async def check(
-        self, request: AnyRequest, runtime: RuntimeDep, page_lang: Lang, service_id: FromPath[str]
+        self, request: AnyRequest, runtime: RuntimeDep, page_lang: Lang, service_id: PathStr
     ) -> Template:
         """HTMX: the errors of the draft as typed (beside each file, out of band) and the preview."""
         values = (await read_post(request)).values
@@ -126,7 +126,7 @@ class AdminServicePages(Controller):
         runtime: RuntimeDep,
         page_lang: Lang,
         user: CurrentUser,
-        service_id: FromPath[str],
+        service_id: PathStr,
     ) -> Template:
         values = (await read_post(request)).values
         page = await editor.save_draft(runtime, template_env(request), page_lang, service_id, values, user)
@@ -139,7 +139,7 @@ class AdminServicePages(Controller):
         runtime: RuntimeDep,
         page_lang: Lang,
         user: CurrentUser,
-        service_id: FromPath[str],
+        service_id: PathStr,
     ) -> Template | Redirect:
         values = (await read_post(request)).values
         outcome = await editor.publish_draft(
@@ -153,9 +153,9 @@ class AdminServicePages(Controller):
         request: AnyRequest,
         runtime: RuntimeDep,
         page_lang: Lang,
-        service_id: FromPath[str],
-        a: FromQuery[int] = 0,
-        b: FromQuery[int] = 0,
+        service_id: PathStr,
+        a: QueryInt = 0,
+        b: QueryInt = 0,
     ) -> Template:
         page = await past_versions.versions_page(runtime, service_id, a, b, lang=page_lang)
         return render(request, "admin/versions.html", found(page))
@@ -166,9 +166,9 @@ class AdminServicePages(Controller):
         request: AnyRequest,
         runtime: RuntimeDep,
         page_lang: Lang,
-        service_id: FromPath[str],
-        from_version: FromQuery[int] = 0,
-        to_version: FromQuery[int] = 0,
+        service_id: PathStr,
+        from_version: QueryInt = 0,
+        to_version: QueryInt = 0,
     ) -> Template:
         query = request.query_params  # ?from=…&to=… (the names the versions page links with)
         asked = history.Migration(
@@ -186,7 +186,7 @@ class AdminServicePages(Controller):
         runtime: RuntimeDep,
         page_lang: Lang,
         user: CurrentUser,
-        service_id: FromPath[str],
+        service_id: PathStr,
     ) -> Template:
         """A dry run (``dry_run=1``: each ticket's plan) or the move (``dry_run=0``)."""
         asked = history.Migration.posted((await read_post(request)).values)
@@ -208,7 +208,7 @@ class AdminOrganisationPage(Controller):
 
     @get("/")
     async def show(
-        self, request: AnyRequest, runtime: RuntimeDep, page_lang: Lang, notice: FromQuery[str] = ""
+        self, request: AnyRequest, runtime: RuntimeDep, page_lang: Lang, notice: QueryStr = ""
     ) -> Template:
         page = organisation.organisation_page(runtime, page_lang, published=bool(notice))
         return render(request, "admin/organisation.html", page)

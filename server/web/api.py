@@ -13,7 +13,7 @@ from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.spec import OpenAPIMediaType as MediaTypeObject
 from litestar.openapi.spec import OpenAPIResponse, Operation, Schema
 from litestar.openapi.spec.enums import OpenAPIType
-from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody
+from litestar.params import HeaderParameter, JSONBody
 
 from server.api_models import ServiceDetail, ServiceSummary
 from server.engine.model import Refusal
@@ -21,6 +21,7 @@ from server.requests import catalogue, submission, tracking
 from server.requests.results import Missing, NeedsLogin
 from server.requests.track_view import TrackView
 from server.web.deps import ApiLang, RuntimeDep, Viewer
+from server.web.params import PathStr, QueryOptStr, QueryStr
 
 
 class ApiError(HTTPException):
@@ -160,7 +161,7 @@ class ServicesAPI(Controller):
         return await catalogue.api_services(runtime)
 
     @get("/{service_id:str}", responses=errors(404))
-    async def get_service(self, runtime: RuntimeDep, service_id: FromPath[str]) -> ServiceDetail:
+    async def get_service(self, runtime: RuntimeDep, service_id: PathStr) -> ServiceDetail:
         """A published service with its form schema and workflow."""
         found = await catalogue.api_service(runtime, service_id)
         if found is None:
@@ -183,12 +184,12 @@ class ServicesAPI(Controller):
         runtime: RuntimeDep,
         viewer: Viewer,
         api_lang: ApiLang,
-        service_id: FromPath[str],
+        service_id: PathStr,
         data: JSONBody[dict[str, Any]],
         idempotency_key: Annotated[
             str | None, HeaderParameter(name="Idempotency-Key", pattern=r"^[!-~]{1,200}$")
         ] = None,
-        channel: FromQuery[str | None] = None,
+        channel: QueryOptStr = None,
     ) -> Response[TicketCreated]:
         """Submit the service's form (the JSON body is the form data). 201 with the ticket's number and
         tracking code; 422 with ``errors`` (JSON pointer + message) when the data is invalid; 401 when the
@@ -215,7 +216,7 @@ class TrackAPI(Controller):
 
     @get("/{number:str}", responses=errors(400, 404, 429))
     async def track(
-        self, runtime: RuntimeDep, api_lang: ApiLang, number: FromPath[str], code: FromQuery[str]
+        self, runtime: RuntimeDep, api_lang: ApiLang, number: PathStr, code: QueryStr
     ) -> TrackView:
         """The requester's view of a ticket: its state, public replies and history — never internal notes."""
         view = await tracking.api_view(runtime, number, code, api_lang)

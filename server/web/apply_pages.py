@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from litestar import Controller, get, post
-from litestar.params import FromPath, QueryParameter
+from litestar.params import QueryParameter
 from litestar.response import Redirect, Response, Template
 
 from server.requests import submission
@@ -18,6 +18,7 @@ from server.requests.answers import CheckAnswersPage
 from server.web.answering import AnyRequest, fragment, respond
 from server.web.deps import Lang, RuntimeDep, Viewer
 from server.web.forms import read_post
+from server.web.params import PathStr
 from server.web.rendering import page_context
 
 page_context("apply.html")(submission.ApplyPage)
@@ -35,7 +36,7 @@ class ApplyPages(Controller):
         runtime: RuntimeDep,
         viewer: Viewer,
         page_lang: Lang,
-        service_id: FromPath[str],
+        service_id: PathStr,
         caller: Annotated[str | None, QueryParameter(name="from", max_length=40)] = None,
     ) -> Template | Redirect:
         page = await submission.apply_form(runtime, service_id, viewer, page_lang, caller=caller)
@@ -48,7 +49,7 @@ class ApplyPages(Controller):
         runtime: RuntimeDep,
         viewer: Viewer,
         page_lang: Lang,
-        service_id: FromPath[str],
+        service_id: PathStr,
     ) -> Template | Redirect:
         posted = await read_post(request)
         result = await submission.submit(runtime, service_id, posted.values, posted.files, viewer, page_lang)
@@ -56,7 +57,7 @@ class ApplyPages(Controller):
 
     @post("/fields", status_code=200)
     async def fields(
-        self, request: AnyRequest, runtime: RuntimeDep, page_lang: Lang, service_id: FromPath[str]
+        self, request: AnyRequest, runtime: RuntimeDep, page_lang: Lang, service_id: PathStr
     ) -> Response[str]:
         """HTMX: a group after its add/remove button, or the fields after a change conditions read."""
         posted = await read_post(request)
@@ -64,7 +65,7 @@ class ApplyPages(Controller):
 
     @post("/validate", status_code=200)
     async def validate(
-        self, request: AnyRequest, runtime: RuntimeDep, page_lang: Lang, service_id: FromPath[str]
+        self, request: AnyRequest, runtime: RuntimeDep, page_lang: Lang, service_id: PathStr
     ) -> Response[str]:
         """HTMX: one field re-rendered with its error (or none) as it is left."""
         posted = await read_post(request)

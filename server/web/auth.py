@@ -28,7 +28,6 @@ from litestar.datastructures import Cookie, State
 from litestar.enums import ScopeType
 from litestar.exceptions import PermissionDeniedException
 from litestar.middleware import ASGIMiddleware
-from litestar.params import FromQuery
 from litestar.response import Redirect, Template
 from litestar.types import ASGIApp, Receive, Scope, Send
 
@@ -46,6 +45,7 @@ from server.web.deps import CurrentUser, Lang, RuntimeDep, Viewer
 from server.web.forms import FieldProblem, read_post
 from server.web.guards import USER_SCOPE_KEY, is_api, login_required, safe_next
 from server.web.limits import Network, client_address, in_networks, parse_networks, proxy_networks
+from server.web.params import QueryOptStr
 from server.web.rendering import page_context, render
 
 __all__ = ["SESSION_COOKIE", "USER_SCOPE_KEY", "AuthAPI", "AuthMiddleware", "AuthPages"]
@@ -204,7 +204,7 @@ class AuthPages(Controller):
 
     @get("/login")
     async def login_form(
-        self, request: AnyRequest, viewer: Viewer, next: FromQuery[str | None] = None
+        self, request: AnyRequest, viewer: Viewer, next: QueryOptStr = None
     ) -> Template | Redirect:
         if viewer is not None:
             return Redirect(safe_next(next), status_code=303)

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from litestar import Controller, get
-from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
 from server.requests import catalogue
 from server.web.answering import AnyRequest, respond
 from server.web.deps import Lang, RuntimeDep, Viewer
+from server.web.params import PathStr
 from server.web.rendering import page_context
 
 page_context("catalogue.html")(catalogue.CataloguePage)
@@ -32,7 +32,7 @@ class CataloguePages(Controller):
         runtime: RuntimeDep,
         viewer: Viewer,
         page_lang: Lang,
-        service_id: FromPath[str],
+        service_id: PathStr,
     ) -> Template | Redirect:
         return respond(
             request, await catalogue.service_page(runtime, service_id, viewer, page_lang), page_lang

@@ -39,12 +39,24 @@ def cookie_header(config: CSRFConfig, token: str) -> str:
     ).to_header(header="")
 
 
+_made: list[tuple[CSRFConfig, str, str]] = []
+"""The header around the placeholder for the last config asked: Litestar makes a middleware per route
+(210 of them), all with the app's one config."""
+
+
+def _template(config: CSRFConfig) -> tuple[str, str]:
+    if not _made or _made[0][0] is not config:
+        before, _, after = cookie_header(config, _PLACEHOLDER).partition(_PLACEHOLDER)
+        _made[:] = [(config, before, after)]
+    return _made[0][1], _made[0][2]
+
+
 class CSRF(CSRFMiddleware):
     """See the module's text."""
 
     def __init__(self, app: ASGIApp, config: CSRFConfig) -> None:
         super().__init__(app, config)
-        self._before, _, self._after = cookie_header(config, _PLACEHOLDER).partition(_PLACEHOLDER)
+        self._before, self._after = _template(config)
 
     def _set_cookie_if_needed(self, message: HTTPSendMessage, token: str) -> None:
         if not (

@@ -14,7 +14,6 @@ from typing import Any
 from litestar import Controller, Request, Response, get
 from litestar.datastructures import State
 from litestar.exceptions import NotFoundException
-from litestar.params import FromPath, FromQuery
 from litestar.response import Template
 
 from server.admin import exports, past_versions
@@ -23,6 +22,7 @@ from server.exports.audit import AuditFilter
 from server.web.api import BEARER, ApiError, alternatives, errors
 from server.web.deps import Lang, RuntimeDep
 from server.web.guards import export_required
+from server.web.params import PathInt, PathStr, QueryInt, QueryOptStr
 from server.web.rendering import page_context, render
 
 AnyRequest = Request[Any, Any, State]
@@ -81,9 +81,7 @@ class ExportsAPI(Controller):
         operation_class=alternatives("application/xml", "image/svg+xml"),
         responses=errors(400, 401, 403, 404),
     )
-    async def workflow(
-        self, runtime: RuntimeDep, name: FromPath[str], lang: FromQuery[str | None] = None
-    ) -> Response[Any]:
+    async def workflow(self, runtime: RuntimeDep, name: PathStr, lang: QueryOptStr = None) -> Response[Any]:
         """``ID.bpmn``: the workflow as BPMN 2.0 XML; ``ID.svg``: its diagram (``?lang=ar|en``)."""
         document = await exports.workflow(runtime, name, _lang(lang))
         if document is None:
@@ -91,7 +89,7 @@ class ExportsAPI(Controller):
         return _response(document)
 
     @get("/guide", media_type="text/html", responses=errors(400, 401, 403))
-    async def guide(self, runtime: RuntimeDep, lang: FromQuery[str | None] = None) -> Response[str]:
+    async def guide(self, runtime: RuntimeDep, lang: QueryOptStr = None) -> Response[str]:
         """The service guide regenerated from the published definitions, as an HTML page."""
         return _response(await exports.guide(runtime, _lang(lang)), **{"content-security-policy": GUIDE_CSP})
 
@@ -128,21 +126,19 @@ class ExportsAPI(Controller):
         return await exports.changes(runtime)
 
     @get("/services/{service_id:str}/versions", responses=errors(401, 403, 404))
-    async def versions(self, runtime: RuntimeDep, service_id: FromPath[str]) -> dict[str, Any]:
+    async def versions(self, runtime: RuntimeDep, service_id: PathStr) -> dict[str, Any]:
         """Every published version of a service: number, content hash, by, at, note."""
         return _or_404(await past_versions.version_list(runtime, service_id))
 
     @get("/services/{service_id:str}/versions/{version:int}", responses=errors(400, 401, 403, 404))
-    async def version(
-        self, runtime: RuntimeDep, service_id: FromPath[str], version: FromPath[int]
-    ) -> dict[str, Any]:
+    async def version(self, runtime: RuntimeDep, service_id: PathStr, version: PathInt) -> dict[str, Any]:
         """One version's files as an exported bundle ``{files: {path: text}}`` (``khidma import`` reads
         it), with its number and content hash."""
         return _or_404(await past_versions.version_bundle(runtime, service_id, version))
 
     @get("/services/{service_id:str}/diff", responses=errors(400, 401, 403, 404))
     async def diff(
-        self, runtime: RuntimeDep, service_id: FromPath[str], a: FromQuery[int], b: FromQuery[int]
+        self, runtime: RuntimeDep, service_id: PathStr, a: QueryInt, b: QueryInt
     ) -> dict[str, Any]:
         """The difference from version ``a`` to ``b``: each file's changed lines, and every difference
         named by the compatibility report (kind, subject, detail, breaking)."""
@@ -166,9 +162,9 @@ class ExportPages(ExportsAPI):
         request: AnyRequest,
         runtime: RuntimeDep,
         page_lang: Lang,
-        service_id: FromPath[str],
-        a: FromQuery[int] = 0,
-        b: FromQuery[int] = 0,
+        service_id: PathStr,
+        a: QueryInt = 0,
+        b: QueryInt = 0,
     ) -> Template:
         """A service's versions and the differences between two, read-only (the editor's page is
         ``/admin/services/{id}/versions``)."""

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 from litestar import get
-from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect
 
 from server.i18n import LANG_COOKIE_MAX_AGE
 from server.web.deps import LANG_COOKIE
 from server.web.guards import safe_next
+from server.web.params import PathStr, QueryOptStr
 
 
 @get("/lang/{code:str}", include_in_schema=False)
-async def set_language(code: FromPath[str], next: FromQuery[str | None] = None) -> Redirect:
+async def set_language(code: PathStr, next: QueryOptStr = None) -> Redirect:
     """Switch the page language (remembered in a cookie) and go back where the user was."""
     response = Redirect(safe_next(next), status_code=303)
     if code in ("ar", "en"):

@@ -8,7 +8,6 @@ from __future__ import annotations
 import msgspec
 from litestar import Controller, get
 from litestar.exceptions import NotFoundException, PermissionDeniedException
-from litestar.params import FromPath
 from litestar.response import Response, Template
 
 from server.channels import replies_files
@@ -23,6 +22,7 @@ from server.channels.replies import (
 from server.web.admin_forms import AnyRequest
 from server.web.deps import CurrentUser, Lang, RuntimeDep
 from server.web.guards import staff_required
+from server.web.params import PathStr
 from server.web.rendering import page_context, render
 
 page_context("staff/replies.html")(RepliesPage)
@@ -58,7 +58,7 @@ class RepliesPages(Controller):
         runtime: RuntimeDep,
         user: CurrentUser,
         page_lang: Lang,
-        filename: FromPath[str],
+        filename: PathStr,
     ) -> Response[bytes] | Template:
         """The log as a file: ``export.csv`` (UTF-8 with a BOM) or ``export.xlsx``; ``lang`` picks the
         language."""

@@ -13,7 +13,6 @@ import msgspec
 from litestar import Controller, Request, get
 from litestar.datastructures import State
 from litestar.exceptions import NotFoundException, PermissionDeniedException
-from litestar.params import FromPath
 from litestar.response import Redirect, Response, Template
 
 from server.i18n import t
@@ -25,6 +24,7 @@ from server.reports.view import FigureTicketsPage, ReportPage, ReportsIndexPage
 from server.web.api import ApiError, errors
 from server.web.deps import ApiLang, CurrentUser, Lang, RuntimeDep
 from server.web.guards import login_required
+from server.web.params import PathStr
 from server.web.rendering import page_context, render
 
 AnyRequest = Request[Any, Any, State]
@@ -72,7 +72,7 @@ class ReportPages(Controller):
         runtime: RuntimeDep,
         user: CurrentUser,
         page_lang: Lang,
-        name: FromPath[str],
+        name: PathStr,
     ) -> Template:
         try:
             page = await view.report_page(runtime, user, name, dict(request.query_params), page_lang)
@@ -89,7 +89,7 @@ class ReportPages(Controller):
         runtime: RuntimeDep,
         user: CurrentUser,
         page_lang: Lang,
-        name: FromPath[str],
+        name: PathStr,
     ) -> Template:
         try:
             page = await view.figure_page(runtime, user, name, dict(request.query_params), page_lang)
@@ -106,8 +106,8 @@ class ReportPages(Controller):
         runtime: RuntimeDep,
         user: CurrentUser,
         page_lang: Lang,
-        name: FromPath[str],
-        format: FromPath[str],
+        name: PathStr,
+        format: PathStr,
     ) -> Response[bytes] | Template:
         """The report as a file: ``csv`` (UTF-8 with a BOM) or ``xlsx``; ``lang`` picks the language."""
         if format not in ("csv", "xlsx"):
@@ -128,7 +128,7 @@ class ReportPages(Controller):
         )
 
 
-def _bad_period(request: AnyRequest, name: FromPath[str], exc: PeriodError, lang: str) -> Template:
+def _bad_period(request: AnyRequest, name: PathStr, exc: PeriodError, lang: str) -> Template:
     page = BadPeriodPage(message=t("report_bad_period", lang), detail=str(exc), back_href=f"/reports/{name}")
     return render(request, "reports/bad_period.html", page, status_code=400, lang=lang)
 
@@ -151,7 +151,7 @@ class ReportsAPI(Controller):
         runtime: RuntimeDep,
         user: CurrentUser,
         api_lang: ApiLang,
-        name: FromPath[str],
+        name: PathStr,
     ) -> ReportOut:
         """One report's figures. Query: ``period`` (``week:YYYY-MM-DD``, ``month:YYYY-MM``,
         ``semester:YYYY-MM-DD``, ``half_year:YYYY-MM-DD``, ``custom:FIRST..LAST``, ``now``; default: the

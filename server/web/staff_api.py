@@ -14,13 +14,14 @@ from typing import Any
 import msgspec
 from litestar import Controller, get, post
 from litestar.exceptions import NotFoundException
-from litestar.params import FromPath, JSONBody
+from litestar.params import JSONBody
 
 from server.tickets.api_view import TicketDetail, TicketSummary, Unavailable, act_on_ticket, ticket_detail
 from server.tickets.service import Conflict
 from server.web.api import BEARER, ApiError, errors, refusal_error
 from server.web.deps import ApiLang, CurrentUser, RuntimeDep
 from server.web.guards import login_required
+from server.web.params import PathInt, PathStr
 
 __all__ = ["ActionRequest", "TicketsAPI"]
 
@@ -38,9 +39,7 @@ class TicketsAPI(Controller):
     security = BEARER
 
     @get("/{ticket_id:int}", responses=errors(400, 401, 404))
-    async def get_ticket(
-        self, runtime: RuntimeDep, user: CurrentUser, ticket_id: FromPath[int]
-    ) -> TicketDetail:
+    async def get_ticket(self, runtime: RuntimeDep, user: CurrentUser, ticket_id: PathInt) -> TicketDetail:
         """A ticket with its data, its history and the actions the caller may take now (each with its
         bilingual label and action form). 401 without a token; 404 when there is no such ticket or the
         caller may not read it. Staff get every event; a requester, on their own ticket, the public ones."""
@@ -59,8 +58,8 @@ class TicketsAPI(Controller):
         runtime: RuntimeDep,
         user: CurrentUser,
         api_lang: ApiLang,
-        ticket_id: FromPath[int],
-        action_id: FromPath[str],
+        ticket_id: PathInt,
+        action_id: PathStr,
         data: JSONBody[ActionRequest],
     ) -> TicketSummary:
         """Take an action: ``{"data": {...}, "expected_version": N}``. 200 with the ticket as it is now;

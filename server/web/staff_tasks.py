@@ -17,7 +17,6 @@ from urllib.parse import parse_qs, urlsplit
 
 from litestar import Controller, Request, get
 from litestar.datastructures import State
-from litestar.params import FromQuery
 from litestar.response import Redirect, Template
 
 from server.tickets.task_view import (
@@ -33,6 +32,7 @@ from server.tickets.task_view import (
 from server.web.api import BEARER, ApiError, errors
 from server.web.deps import CurrentUser, Lang, RuntimeDep
 from server.web.guards import staff_required
+from server.web.params import QueryInt
 from server.web.rendering import page_context, render
 
 AnyRequest = Request[Any, Any, State]
@@ -77,7 +77,7 @@ class StaffTaskPages(Controller):
 
     @get("/next")
     async def next_ticket(
-        self, request: AnyRequest, runtime: RuntimeDep, user: CurrentUser, after: FromQuery[int]
+        self, request: AnyRequest, runtime: RuntimeDep, user: CurrentUser, after: QueryInt
     ) -> Redirect:
         """The ticket after ``after`` in the list the other parameters describe (or the list at its end)."""
         query = {k: v for k, v in request.query_params.items() if k != "after"}

@@ -30,7 +30,6 @@ from typing import Any
 from litestar import Controller, Request, get, post
 from litestar.datastructures import State
 from litestar.exceptions import NotFoundException
-from litestar.params import FromPath, FromQuery
 from litestar.response import File, Redirect, Template
 
 from server.tickets.reading import readable_attachment
@@ -40,6 +39,7 @@ from server.tickets.staff_view import StaffTicketPage, open_page
 from server.web.deps import CurrentUser, Lang, RuntimeDep, template_env
 from server.web.forms import read_post
 from server.web.guards import login_required, staff_required
+from server.web.params import PathInt, PathStr, QueryOptStr
 from server.web.rendering import page_context, render
 
 __all__ = ["FRAGMENT_HEADER", "ReadyRepliesPanel", "StaffTicketPage", "StaffTicketPages"]
@@ -70,10 +70,10 @@ class StaffTicketPages(Controller):
         runtime: RuntimeDep,
         user: CurrentUser,
         page_lang: Lang,
-        ticket_id: FromPath[int],
-        done: FromQuery[str | None] = None,
-        q: FromQuery[str | None] = None,
-        lang: FromQuery[str | None] = None,
+        ticket_id: PathInt,
+        done: QueryOptStr = None,
+        q: QueryOptStr = None,
+        lang: QueryOptStr = None,
     ) -> Template:
         """The ticket page (see the module's text); ``q`` and ``lang`` search the ready replies."""
         page = await open_page(
@@ -97,8 +97,8 @@ class StaffTicketPages(Controller):
         runtime: RuntimeDep,
         user: CurrentUser,
         page_lang: Lang,
-        ticket_id: FromPath[int],
-        action_id: FromPath[str],
+        ticket_id: PathInt,
+        action_id: PathStr,
     ) -> Template | Redirect:
         """Take one action (see the module's text for the answers)."""
         posted, fragment = await read_post(request), in_place(request)
@@ -134,16 +134,16 @@ class StaffTicketPages(Controller):
         request: AnyRequest,
         runtime: RuntimeDep,
         page_lang: Lang,
-        q: FromQuery[str | None] = None,
-        lang: FromQuery[str | None] = None,
-        target: FromQuery[str | None] = None,
+        q: QueryOptStr = None,
+        lang: QueryOptStr = None,
+        target: QueryOptStr = None,
     ) -> Template:
         """HTMX: the ready replies matching ``q`` (title or body, either language), bodies in ``lang``."""
         panel = await ready_replies(runtime, query=q, lang=lang, target=target, page_lang=page_lang)
         return render(request, "staff/_ready_replies.html", panel, lang=page_lang)
 
     @get("/attachments/{attachment_id:str}", guards=[login_required])
-    async def attachment(self, runtime: RuntimeDep, user: CurrentUser, attachment_id: FromPath[str]) -> File:
+    async def attachment(self, runtime: RuntimeDep, user: CurrentUser, attachment_id: PathStr) -> File:
         """Download an attachment of a ticket the user may read (else 404, as for an unknown one)."""
         found = await readable_attachment(runtime, user, attachment_id)
         if found is None:

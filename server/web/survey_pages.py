@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from litestar import Controller, get, post
-from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
 from server.requests import surveys
 from server.web.answering import AnyRequest, respond
 from server.web.deps import Lang, RuntimeDep
 from server.web.forms import read_post
+from server.web.params import PathStr, QueryOptStr
 from server.web.rendering import page_context
 
 page_context("survey.html")(surveys.SurveyPage)
@@ -25,14 +25,14 @@ class SurveyPages(Controller):
         request: AnyRequest,
         runtime: RuntimeDep,
         page_lang: Lang,
-        number: FromPath[str],
-        code: FromQuery[str | None] = None,
+        number: PathStr,
+        code: QueryOptStr = None,
     ) -> Template | Redirect:
         return respond(request, await surveys.survey_page(runtime, number, code, page_lang), page_lang)
 
     @post("/{number:str}", status_code=200)
     async def answer(
-        self, request: AnyRequest, runtime: RuntimeDep, page_lang: Lang, number: FromPath[str]
+        self, request: AnyRequest, runtime: RuntimeDep, page_lang: Lang, number: PathStr
     ) -> Template | Redirect:
         posted = await read_post(request)
         return respond(request, await surveys.answer(runtime, number, posted.values, page_lang), page_lang)

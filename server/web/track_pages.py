@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from litestar import Controller, get, post
-from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
 from server.requests import mine, tracking
@@ -11,6 +10,7 @@ from server.web.answering import AnyRequest, respond
 from server.web.deps import CurrentUser, Lang, RuntimeDep, Viewer
 from server.web.forms import read_post
 from server.web.guards import login_required
+from server.web.params import PathStr, QueryInt, QueryOptStr
 from server.web.rendering import page_context, render
 
 page_context("track.html")(tracking.TrackPage)
@@ -27,8 +27,8 @@ class TrackingPages(Controller):
         self,
         request: AnyRequest,
         page_lang: Lang,
-        number: FromQuery[str | None] = None,
-        code: FromQuery[str | None] = None,
+        number: QueryOptStr = None,
+        code: QueryOptStr = None,
     ) -> Template | Redirect:
         return respond(request, tracking.lookup_page(number, code), page_lang)
 
@@ -39,9 +39,9 @@ class TrackingPages(Controller):
         runtime: RuntimeDep,
         viewer: Viewer,
         page_lang: Lang,
-        number: FromPath[str],
-        code: FromQuery[str | None] = None,
-        new: FromQuery[str | None] = None,
+        number: PathStr,
+        code: QueryOptStr = None,
+        new: QueryOptStr = None,
     ) -> Template | Redirect:
         found = await tracking.track_page(runtime, number, code, viewer, new=bool(new), lang=page_lang)
         return respond(request, found, page_lang)
@@ -53,8 +53,8 @@ class TrackingPages(Controller):
         runtime: RuntimeDep,
         viewer: Viewer,
         page_lang: Lang,
-        number: FromPath[str],
-        action_id: FromPath[str],
+        number: PathStr,
+        action_id: PathStr,
     ) -> Template | Redirect:
         posted = await read_post(request)
         result = await tracking.act(
@@ -75,7 +75,7 @@ class MyTicketsPages(Controller):
         runtime: RuntimeDep,
         user: CurrentUser,
         page_lang: Lang,
-        page: FromQuery[int] = 1,
+        page: QueryInt = 1,
     ) -> Template:
         return render(
             request, "my_tickets.html", await mine.my_tickets(runtime, user, page_lang, page), lang=page_lang
