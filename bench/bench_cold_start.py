@@ -15,40 +15,15 @@ median of three — says more about the minute than about the tree: compare the 
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_throughput import compiled, free_port, khidma_command, wait_ready
+from bench_throughput import compiled, timed_start
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def start(db: Path, tree: Path) -> tuple[float, float]:
-    """(wall seconds to the first 200 of /healthz, CPU seconds the process had used by then)."""
-    port = free_port()
-    began = time.monotonic()
-    server = subprocess.Popen(
-        khidma_command(port, db, 1),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        cwd=tree,
-        env={**os.environ, "PYTHONPATH": str(tree)},
-    )
-    try:
-        wait_ready(f"http://127.0.0.1:{port}")
-        wall = time.monotonic() - began
-        fields = Path(f"/proc/{server.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        cpu = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-        return wall, cpu
-    finally:
-        server.terminate()
-        server.wait(timeout=20)
 
 
 def main() -> None:
@@ -63,11 +38,13 @@ def main() -> None:
         dbs = {name: Path(tmp) / f"{i}.db" for i, name in enumerate(trees)}
         for name, tree in trees.items():
             compiled(tree)
-            start(dbs[name], tree)  # makes the database (migrations, the shipped definitions published)
+            timed_start(
+                dbs[name], 1, tree
+            )  # makes the database (migrations, the shipped definitions published)
         results: dict[str, list[tuple[float, float]]] = {name: [] for name in trees}
         for _ in range(args.starts):
             for name, tree in trees.items():
-                results[name].append(start(dbs[name], tree))
+                results[name].append(timed_start(dbs[name], 1, tree))
     for name, runs in results.items():
         print(
             f"{name:10} wall median {statistics.median(w for w, _ in runs):.3f} s"

@@ -128,8 +128,9 @@ def compiled(tree: Path) -> None:
     subprocess.run([sys.executable, "-m", "compileall", "-q", str(tree / "server")], check=True, cwd=tree)
 
 
-def cold_start(db: Path | str, workers: int, tree: Path = ROOT) -> float:
-    compiled(tree)
+def timed_start(db: Path | str, workers: int, tree: Path = ROOT) -> tuple[float, float]:
+    """Start `khidma serve` from ``tree`` on ``db``: (seconds from the process's start to the first 200 of
+    `/healthz`, CPU seconds — user + system, from `/proc` — the process had used by then); then stop it."""
     port = free_port()
     start = time.monotonic()
     server = subprocess.Popen(
@@ -141,10 +142,16 @@ def cold_start(db: Path | str, workers: int, tree: Path = ROOT) -> float:
     )
     try:
         wait_ready(f"http://127.0.0.1:{port}")
-        return time.monotonic() - start
+        wall = time.monotonic() - start
+        return wall, cpu_seconds(server.pid)
     finally:
         server.terminate()
         server.wait(timeout=20)
+
+
+def cold_start(db: Path | str, workers: int, tree: Path = ROOT) -> float:
+    compiled(tree)
+    return timed_start(db, workers, tree)[0]
 
 
 @contextmanager
