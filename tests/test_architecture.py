@@ -151,6 +151,8 @@ DATACLASSES_KEPT = {
     ("notify/dispatcher.py", "BackgroundWorker"): "one per process, with its asyncio stop event",
     ("reports/schedule.py", "ReportScheduler"): "one per process",
     ("store/postgres_group.py", "Creation"): "holds the asyncio future its caller waits on",
+    ("definitions/expressions.py", "Expression"): "its compiled closure is left out of ==, hash and repr"
+    " (field(compare=False, repr=False)), which a Struct cannot say",
 }
 
 

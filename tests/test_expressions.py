@@ -546,3 +546,14 @@ def test_lookups_name_their_table_and_key_for_prefetching() -> None:
         scope,
     )
     assert expr.lookups == {("custody", ("data", "employee_id")), ("custody", None)}
+
+
+def test_the_same_source_compiles_to_equal_expressions() -> None:
+    """A compiled expression compares (and hashes) by what it was compiled from, not by its closure,
+    which each compilation makes anew — and its repr does not show the closure."""
+    first = compile_expression("data.count > 5", SCOPE)
+    again = compile_expression("data.count > 5", SCOPE)
+    assert first._run is not again._run
+    assert first == again and hash(first) == hash(again)
+    assert "_run" not in repr(first)
+    assert first != compile_expression("data.count > 6", SCOPE)

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Callable, Mapping
-from dataclasses import field
+from dataclasses import dataclass, field
 from typing import Any
 
 import msgspec
@@ -101,7 +101,8 @@ def _read(env: Env, root: str, path: tuple[str, ...]) -> Any:
     return value
 
 
-class Expression(msgspec.Struct, frozen=True):
+@dataclass(frozen=True)  # a dataclass: its compiled closure stays out of ==, hash and repr
+class Expression:
     source: str
     type: ExprType
     references: frozenset[tuple[str, str]]
