@@ -25,6 +25,21 @@ def launch(playwright: Any) -> Any:
     return playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
 
 
+def human_click(page: Any, locator: Any, hold_ms: int = 250) -> None:
+    """Click ``locator`` as a person does: the pointer goes down, stays ``hold_ms``, comes up.
+
+    Playwright's ``click`` presses and releases within a few milliseconds; a person holds the button
+    for a tenth of a second or more, long enough for what the press set off (a field's ``change`` and
+    its check, sent when focus leaves the field) to change the page under the pointer.
+    """
+    locator.scroll_into_view_if_needed()
+    box = locator.bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.mouse.down()
+    page.wait_for_timeout(hold_ms)
+    page.mouse.up()
+
+
 def log_in(page: Any, base: str, username: str, password: str, next_path: str | None = None) -> None:
     """Log in on ``/login`` and wait to land on ``next_path`` (or anywhere but the log-in page)."""
     page.goto(f"{base}/login" + (f"?next={quote(next_path, safe='/')}" if next_path else ""))
