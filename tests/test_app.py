@@ -94,18 +94,21 @@ async def test_first_start_publishes_the_shipped_definitions_once(settings: Sett
 def test_a_serving_process_freezes_its_heap_after_start_up_and_shortens_the_switch_interval(
     tmp_path: Path,
 ) -> None:
-    """``server/process.py``, in a process of its own (a frozen heap would outlive this test)."""
+    """``server/process.py``, in a process of its own (a frozen heap would outlive this test); the young
+    generation's threshold is raised with the freeze."""
     code = (
         "import gc, sys\n"
         "from litestar.testing import TestClient\n"
         "from server.app import create_app\n"
-        "from server.process import SWITCH_INTERVAL, tune_for_serving\n"
+        "from server.process import SWITCH_INTERVAL, YOUNG_THRESHOLD, tune_for_serving\n"
         "from server.settings import Settings\n"
         f"app = tune_for_serving(create_app(Settings(db_path={str(tmp_path / 'k.db')!r})))\n"
         "assert sys.getswitchinterval() == SWITCH_INTERVAL\n"
         "assert gc.get_freeze_count() == 0\n"
+        "young = gc.get_threshold()[0]\n"
         "with TestClient(app) as client:\n"
         "    assert client.get('/healthz').status_code == 200\n"
+        "    assert young != YOUNG_THRESHOLD and gc.get_threshold()[0] == YOUNG_THRESHOLD\n"
         "    print(gc.get_freeze_count())\n"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
