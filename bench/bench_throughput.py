@@ -17,7 +17,10 @@ ratios of both backends are to one yardstick) — then, for each run, drives one
 
 * closed loop: `--connections` connections for `--seconds`, as fast as each answers;
 * open loop: `--rate` requests/s offered (hey's `-q` per connection), to read p99 at a fixed load;
-* the form page `GET /services/inquiries/apply` (Arabic) at 300/s offered.
+* the form page `GET /services/inquiries/apply` (Arabic) at 300/s offered;
+* the same two open loops with Poisson arrivals (`bench/open_loop.py`, the same seeded schedule for
+  every server): hey's connections start together and send in step, so its "open loop" comes in bursts
+  of ten requests and its p99 is that of a burst's last one (docs/performance.md, eleventh round).
 
 `--pg-socket`: khidma (and the `--before` checkout) reach the fresh cluster through its Unix socket, as a
 server on the same machine as its database usually does, instead of TCP on loopback.
@@ -73,6 +76,16 @@ def hey(args: list[str]) -> dict[str, float]:
     figures["ok"] = float(sum(int(n) for c, n in codes.items() if c.startswith("2")))
     figures["bad"] = float(sum(int(n) for c, n in codes.items() if not c.startswith("2")))
     return figures
+
+
+def poisson(url: str, rate: float, seconds: int, *extra: str) -> dict[str, float]:
+    """``bench/open_loop.py``: Poisson arrivals at ``rate`` for ``seconds``, in a process of its own."""
+    command = [sys.executable, str(ROOT / "bench" / "open_loop.py"), url, "--rate", str(rate)]
+    out = subprocess.run(
+        [*command, "--seconds", str(seconds), *extra], capture_output=True, text=True, check=True
+    ).stdout
+    figures = json.loads(out)
+    return {key: float(figures[key]) for key in ("rps", "p50", "p99", "ok", "bad")}
 
 
 def cpu_seconds(pid: int) -> float:
@@ -302,11 +315,32 @@ def main() -> None:
                         f"{served}/services/inquiries/apply",
                     ],
                 }
-                for name, hey_args in cases.items():
+                json_post = [
+                    "--method",
+                    "POST",
+                    "--body",
+                    str(body),
+                    "--header",
+                    "Content-Type: application/json",
+                ]
+                arrivals = {
+                    "baseline poisson": (f"{base}/tickets", args.rate, json_post),
+                    "khidma poisson": (f"{served}/api/services/inquiries/tickets", args.rate, json_post),
+                    "khidma page poisson": (
+                        f"{served}/services/inquiries/apply",
+                        args.page_rate,
+                        ["--header", "Accept-Language: ar"],
+                    ),
+                }
+                for name, load in [*cases.items(), *arrivals.items()]:
                     process = {"baseline": baseline, "before": before}.get(name.split()[0]) or khidma
                     cpu_before = cpu_seconds(process.pid)
                     pg_before = cpu_seconds(postmaster) if postmaster else 0.0
-                    figures = hey(hey_args)
+                    if isinstance(load, tuple):
+                        url, rate, extra = load
+                        figures = poisson(url, rate, args.seconds, *extra, "--seed", str(run + 1))
+                    else:
+                        figures = hey(load)
                     answered = max(figures["ok"], 1)
                     figures["cpu_ms"] = (cpu_seconds(process.pid) - cpu_before) * 1000 / answered
                     pg_cpu = ""
@@ -360,7 +394,15 @@ def main() -> None:
         )
     print(
         f"  p99 at {args.rate}/s offered: khidma {median('khidma open', 'p99'):.1f} ms,"
-        f" baseline {median('baseline open', 'p99'):.1f} ms"
+        f" baseline {median('baseline open', 'p99'):.1f} ms (hey: bursts of {per_conn})"
+    )
+    print(
+        f"  p99 at {args.rate}/s, Poisson arrivals: khidma {median('khidma poisson', 'p99'):.1f} ms,"
+        f" baseline {median('baseline poisson', 'p99'):.1f} ms"
+    )
+    print(
+        f"  form page p99 at {args.page_rate}/s: hey {median('khidma form page', 'p99'):.1f} ms,"
+        f" Poisson arrivals {median('khidma page poisson', 'p99'):.1f} ms"
     )
     print(
         f"  cold start (process start to the first 200 of /healthz), median of 3: {statistics.median(colds):.2f} s"
