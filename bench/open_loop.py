@@ -3,8 +3,9 @@
     .venv/bin/python bench/open_loop.py URL --rate 500 --seconds 8 [--method POST --body FILE]
         [--header 'Content-Type: application/json'] [--seed 1]
 
-Prints one JSON object: requests sent and answered (2xx and other), the achieved rate, and the latency's
-p50, p90, p99 and maximum in milliseconds.
+
+Prints one JSON object: requests sent and answered (2xx and other), what went wrong with the others (by
+status or exception), the achieved rate, and the latency's p50, p90, p99 and maximum in milliseconds.
 
 Why not `hey -q`: hey starts its connections together and each sends at ``rate / connections`` per
 second, so the requests come in bursts — all ten connections at once, every 20 ms at 500/s — and the
@@ -28,10 +29,15 @@ import statistics
 import sys
 import time
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 MAX_CONNECTIONS = 512
 """No more than this many connections open at once; an arrival beyond them waits (its wait counted)."""
+
+IDLE_LIMIT = 1.0
+"""A connection idle this many seconds is closed rather than used again: a server closes an idle
+keep-alive connection after a while (uvicorn: 5 s), and a request written on it as it does is lost."""
 
 
 class Target:
@@ -69,33 +75,39 @@ async def _answer(reader: asyncio.StreamReader) -> tuple[int, bool]:
     return status, keep
 
 
-async def run(target: Target, rate: float, seconds: float, seed: int) -> dict[str, float]:
+async def run(target: Target, rate: float, seconds: float, seed: int) -> dict[str, Any]:
     loop = asyncio.get_running_loop()
     rng = random.Random(seed)
-    idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
+    idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter, float]] = []
     opened: list[asyncio.StreamWriter] = []
     slots = asyncio.Semaphore(MAX_CONNECTIONS)
     latencies: list[float] = []
     bad = 0
+    errors: dict[str, int] = {}
 
     async def one(at: float) -> None:
         nonlocal bad
         async with slots:
             try:
+                while idle and loop.time() - idle[-1][2] > IDLE_LIMIT:
+                    idle.pop()[1].close()
                 if idle:
-                    reader, writer = idle.pop()
+                    reader, writer, _ = idle.pop()
                 else:
                     reader, writer = await asyncio.open_connection(target.host, target.port)
                     opened.append(writer)
                 writer.write(target.request)
                 status, keep = await _answer(reader)
-            except (OSError, asyncio.IncompleteReadError, ValueError, RuntimeError):
+            except (OSError, asyncio.IncompleteReadError, ValueError, RuntimeError) as exc:
+                kind = type(exc).__name__
+                errors[kind] = errors.get(kind, 0) + 1
                 return  # no answer: counted with those still unanswered at the end
             latencies.append(loop.time() - at)
             if not 200 <= status < 300:
                 bad += 1
+                errors[str(status)] = errors.get(str(status), 0) + 1
             if keep:
-                idle.append((reader, writer))
+                idle.append((reader, writer, loop.time()))
             else:
                 writer.close()
 
@@ -123,6 +135,7 @@ async def run(target: Target, rate: float, seconds: float, seed: int) -> dict[st
         return latencies[min(n - 1, int(n * p))] * 1000 if n else float("nan")
 
     return {
+        "errors": errors,
         "sent": len(tasks),
         "ok": n - bad,
         "bad": bad + (len(tasks) - n),  # answered but not 2xx, and not answered at all
