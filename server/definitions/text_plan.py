@@ -5,8 +5,8 @@ data.kind == "suggestion" %}``. Jinja renders them through a new context, a gene
 per output; here such a template is also turned, once, into a *plan* — a tuple of steps — which
 :func:`run` walks with the very objects and rules Jinja's compiled code uses: names are looked up in
 the context (undefined, and so an error when printed or tested, when absent), attributes through the
-sandbox's ``getattr``, each output counted by the render's budget (``text_size``) before it is turned
-into text with ``str``, tests and comparisons by Python's own truth and ``==``. A template with anything
+sandbox's ``getattr``, each output counted by the render's budget (``text_size``, the count kept in a
+local rather than a ``Budget``) before it is turned into text with ``str``, tests and comparisons by Python's own truth and ``==``. A template with anything
 else — filters, loops, calls, assignments, arithmetic, a test that is not a plain comparison — has no
 plan and renders through Jinja. ``tests/test_text_plan.py`` renders templates both ways and requires
 the same text, the same cut and the same error.
@@ -26,7 +26,7 @@ from typing import Any
 
 from jinja2 import nodes
 
-from server.definitions.sandbox import SANDBOX, Budget, BudgetExceeded, text_size
+from server.definitions.sandbox import MAX_PRODUCED, SANDBOX, BudgetExceeded, text_size
 
 TEXT, VALUE, BRANCH, EQ, NE, NOT, AND, OR = range(8)
 
@@ -118,33 +118,41 @@ def _holds(test: tuple[Any, ...], context: Mapping[str, Any]) -> bool:
 def run(plan: Plan, context: Mapping[str, Any], limit: int, out: list[str]) -> None:
     """Render ``plan`` into ``out`` under a fresh budget, as ``texts._generate`` renders a template:
     :class:`BudgetExceeded` past ``limit`` characters, what was rendered until then left in ``out``."""
-    length = _walk(plan, context, limit, out, Budget(), 0)
+    length, _ = _walk(plan, context, limit, out, 0, 0)
     if length > limit:
         raise BudgetExceeded(f"the template renders more than {limit} characters")
 
 
 def _walk(
-    plan: Plan, context: Mapping[str, Any], limit: int, out: list[str], budget: Budget, length: int
-) -> int:
+    plan: Plan, context: Mapping[str, Any], limit: int, out: list[str], length: int, produced: int
+) -> tuple[int, int]:
+    """The steps rendered into ``out``: (the text's length so far, the characters produced so far — the
+    budget's count, as :meth:`Budget.produce` keeps it, held here in a local). A plain string's size is
+    its length, as :func:`text_size` counts it; any other value is counted by ``text_size``."""
     for step in plan:
         kind = step[0]
         if kind == BRANCH:
-            length = _walk(
-                step[2] if _holds(step[1], context) else step[3], context, limit, out, budget, length
+            length, produced = _walk(
+                step[2] if _holds(step[1], context) else step[3], context, limit, out, length, produced
             )
             if length > limit:
-                return length
+                return length, produced
             continue
         if kind == TEXT:
             chunk = step[1]
-            budget.produce(len(chunk))
+            produced += len(chunk)
+            if produced > MAX_PRODUCED:
+                raise BudgetExceeded(f"the template produces more than {MAX_PRODUCED} characters")
         else:
             value = _lookup(context, step[1], step[2])
-            budget.produce(text_size(value))
-            chunk = str(value)
+            plain = type(value) is str and len(value) <= MAX_PRODUCED
+            produced += len(value) if plain else text_size(value)  # text_size raises past its limit
+            if produced > MAX_PRODUCED:
+                raise BudgetExceeded(f"the template produces more than {MAX_PRODUCED} characters")
+            chunk = value if plain else str(value)
         length += len(chunk)
         if length > limit:
             out.append(chunk[: max(0, limit - (length - len(chunk)))])
-            return length
+            return length, produced
         out.append(chunk)
-    return length
+    return length, produced
