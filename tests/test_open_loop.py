@@ -5,24 +5,17 @@ counts a non-2xx answer as bad, and counts a request's latency from its schedule
 from __future__ import annotations
 
 import asyncio
-import importlib.util
-import sys
-from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests.benches import bench_module
 
 pytestmark = pytest.mark.single_backend("a benchmark's load generator: no store")
 
 
 def _open_loop() -> Any:
-    path = Path(__file__).resolve().parents[1] / "bench" / "open_loop.py"
-    spec = importlib.util.spec_from_file_location("open_loop_under_test", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+    return bench_module("open_loop.py", "open_loop_under_test")
 
 
 async def _measure(status: int, delay: float, seed: int) -> tuple[dict[str, float], int]:

@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import importlib.util
 import sqlite3
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -29,6 +27,7 @@ from server.store.sqlite import open_store
 from server.tickets.service import TicketService
 from server.tickets.tasks import view_filter
 from server.working_time import WorkingCalendar
+from tests.benches import bench_module
 
 pytestmark = pytest.mark.single_backend(
     "reads SQLite's EXPLAIN QUERY PLAN (PostgreSQL's plans: tests/test_task_lists_scale.py)"
@@ -48,13 +47,7 @@ DUE = {
 
 
 def _bench_tasks() -> Any:
-    path = Path(__file__).resolve().parents[1] / "bench" / "bench_tasks.py"
-    spec = importlib.util.spec_from_file_location("bench_tasks_for_plans", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+    return bench_module("bench_tasks.py", "bench_tasks_for_plans")
 
 
 class World:
