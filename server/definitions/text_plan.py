@@ -6,10 +6,11 @@ per output; here such a template is also turned, once, into a *plan* — a tuple
 :func:`run` walks with the very objects and rules Jinja's compiled code uses: names are looked up in
 the context (undefined, and so an error when printed or tested, when absent), attributes through the
 sandbox's ``getattr``, each output counted by the render's budget (``text_size``, the count kept in a
-local rather than a ``Budget``) before it is turned into text with ``str``, tests and comparisons by Python's own truth and ``==``. A template with anything
-else — filters, loops, calls, assignments, arithmetic, a test that is not a plain comparison — has no
-plan and renders through Jinja. ``tests/test_text_plan.py`` renders templates both ways and requires
-the same text, the same cut and the same error.
+local rather than a ``Budget``) before it is turned into text with ``str``, tests and comparisons by
+Python's own truth and ``==``. A template with anything else — filters, loops, calls, assignments,
+arithmetic, a test that is not a plain comparison — has no plan and renders through Jinja.
+``tests/test_text_plan.py`` renders templates both ways and requires the same text, the same cut and
+the same error.
 
 A plan holds only tuples, strings and constants, so the template cache (``template_cache``) keeps it
 beside the compiled code.

@@ -4,10 +4,10 @@
  *   screen reader announces the problems and a keyboard user starts from them (GOV.UK pattern).
  * - After HTMX swaps a repeatable group (a row added or removed), focus goes to the element the server
  *   marked with `autofocus`: the first input of the new row, or the group's "add" button.
- * - While the pointer is down on a form's submit button, no other element of that form sends its request. Pressing
- *   the button takes focus from the field just typed in, and its `change` would send a check whose answer
- *   (an error above the button) can move the button from under the pointer before it comes up: the click,
- *   and the submission, would be lost. The submission checks every field anyway.
+ * - While the pointer is down on a form's submit button, no other element of that form sends its
+ *   request. Pressing the button takes focus from the field just typed in, and its `change` would send
+ *   a check whose answer (an error above the button) can move the button from under the pointer before
+ *   it comes up: the click, and the submission, would be lost. The submission checks every field anyway.
  */
 (function () {
   "use strict";
