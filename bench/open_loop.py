@@ -82,11 +82,10 @@ async def run(target: Target, rate: float, seconds: float, seed: int) -> dict[st
     opened: list[asyncio.StreamWriter] = []
     slots = asyncio.Semaphore(MAX_CONNECTIONS)
     latencies: list[float] = []
-    bad = 0
     errors: dict[str, int] = {}
+    """What went wrong, by answer status (answered, not 2xx) or by exception (not answered)."""
 
     async def one(at: float) -> None:
-        nonlocal bad
         async with slots:
             try:
                 while idle and loop.time() - idle[-1][2] > IDLE_LIMIT:
@@ -104,7 +103,6 @@ async def run(target: Target, rate: float, seconds: float, seed: int) -> dict[st
                 return  # no answer: counted with those still unanswered at the end
             latencies.append(loop.time() - at)
             if not 200 <= status < 300:
-                bad += 1
                 errors[str(status)] = errors.get(str(status), 0) + 1
             if keep:
                 idle.append((reader, writer, loop.time()))
@@ -123,13 +121,17 @@ async def run(target: Target, rate: float, seconds: float, seed: int) -> dict[st
         if delay > 0:
             await asyncio.sleep(delay)
         tasks.append(asyncio.ensure_future(one(at)))
-    await asyncio.wait(tasks, timeout=30)
+    _, unanswered = await asyncio.wait(tasks, timeout=30)
+    for task in unanswered:
+        task.cancel()
+    await asyncio.gather(*unanswered, return_exceptions=True)
     for writer in opened:
         writer.close()
         with contextlib.suppress(OSError):
             await writer.wait_closed()
     latencies.sort()
     n = len(latencies)
+    refused = sum(count for kind, count in errors.items() if kind.isdigit())
 
     def pct(p: float) -> float:
         return latencies[min(n - 1, int(n * p))] * 1000 if n else float("nan")
@@ -137,8 +139,8 @@ async def run(target: Target, rate: float, seconds: float, seed: int) -> dict[st
     return {
         "errors": errors,
         "sent": len(tasks),
-        "ok": n - bad,
-        "bad": bad + (len(tasks) - n),  # answered but not 2xx, and not answered at all
+        "ok": n - refused,
+        "bad": refused + (len(tasks) - n),  # answered but not 2xx, and not answered at all
         "rps": n / seconds,
         "p50": pct(0.50),
         "p90": pct(0.90),

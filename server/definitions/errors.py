@@ -6,7 +6,6 @@ miss (a label in one language only, shown as written in both) and ``khidma check
 from __future__ import annotations
 
 from collections.abc import Iterable
-from functools import lru_cache
 from typing import Literal
 
 import msgspec
@@ -27,10 +26,8 @@ class DefinitionError(msgspec.Struct, frozen=True, kw_only=True):
         return f"{prefix}{self.file}#{self.pointer}: {self.message} [{self.code}]"
 
 
-@lru_cache(maxsize=4096)
 def pointer(*parts: str | int) -> str:
-    """Build a JSON pointer (RFC 6901) from path parts. Remembered: the engine builds the same few
-    (``/states/<id>/on_enter`` …) for every ticket it moves, to find a condition's compiled form."""
+    """Build a JSON pointer (RFC 6901) from path parts."""
     return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in parts)
 
 
