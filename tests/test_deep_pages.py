@@ -19,7 +19,17 @@ import pytest
 from server.store import postgres_tasks, sqlite_tasks
 from server.store.open import open_any
 from server.store.postgres import PostgresStore
-from server.store.records import NewEvent, NewTicket, NewTimer, ReadScope, TaskFilter, TaskOrder, TaskRow
+from server.store.records import (
+    NewEvent,
+    NewTicket,
+    NewTimer,
+    ReadScope,
+    Seek,
+    TaskFilter,
+    TaskKey,
+    TaskOrder,
+    TaskRow,
+)
 from server.store.sqlite import SQLiteStore
 
 NOW = datetime(2026, 5, 1, 9, 0, tzinfo=UTC)
@@ -133,6 +143,38 @@ async def test_every_page_is_the_lists_slice_on_both_backends(
     assert 4 < len(await sqlite.list_tasks(FILTERS[1], ORDERS[0], offset=0, limit=1000)) < TICKETS
 
 
+async def test_a_page_read_from_a_rows_key_is_the_slice_next_to_it(
+    stores: tuple[SQLiteStore, PostgresStore],
+) -> None:
+    """Keyset paging (``Seek``): from the key of any ticket — in the list or not (the key of every
+    ticket of the whole list is tried on every filtered one: a ticket that moved out of a list) — the
+    rows just after it, or just before it, in every order and filter on both backends, are those of
+    the list that sort after (before) that ticket, in the list's order."""
+    sqlite, pg = stores
+    for order in ORDERS:
+        everything = await sqlite.list_tasks(FILTERS[0], order, offset=0, limit=1000)
+        rank = {row.id: index for index, row in enumerate(everything)}
+        for task_filter in FILTERS:
+            whole = await sqlite.list_tasks(task_filter, order, offset=0, limit=1000)
+            for row in everything:
+                key = TaskKey.of(row, order)
+                after = [r for r in whole if rank[r.id] > rank[row.id]]
+                before = [r for r in whole if rank[r.id] < rank[row.id]]
+                for size in (1, 4):
+                    for store in (sqlite, pg):
+                        where = (type(store).__name__, task_filter, order, row.id, size)
+                        page = await store.list_tasks(
+                            task_filter, order, offset=0, limit=size, seek=Seek(key=key)
+                        )
+                        assert _rows(page) == _rows(after[:size]), where
+                        back = Seek(key=key, backwards=True)
+                        page = await store.list_tasks(task_filter, order, offset=0, limit=size, seek=back)
+                        assert _rows(page) == _rows(before[-size:] if before else []), where
+    # what the test is about is in the data: by due time, keys in both parts
+    due = await sqlite.list_tasks(FILTERS[0], ORDERS[4], offset=0, limit=1000)
+    assert {row.due_at is None for row in due} == {True, False}
+
+
 async def test_a_departments_deep_page_chooses_its_ids_index_only(
     stores: tuple[SQLiteStore, PostgresStore], pg_url: str
 ) -> None:
@@ -165,3 +207,11 @@ async def test_a_departments_deep_page_chooses_its_ids_index_only(
             choice = plan.split("->  Limit", 1)[1]
             assert f"Index Only Scan{' Backward' if order.descending else ''} using {index} " in choice, plan
             assert "Sort" not in choice, plan
+            # read from a row's key: the same index, entered at the key (an index condition), no sort
+            key = TaskKey(id=7, at=NOW + 3 * HOUR)
+            for seek in (Seek(key=key), Seek(key=key, backwards=True)):
+                sql, params = postgres_tasks.list_sql(task_filter, order, offset=0, limit=3, seek=seek)
+                plan = "\n".join(row[0] for row in conn.execute("EXPLAIN " + sql, params).fetchall())  # type: ignore[arg-type]
+                choice = plan.split("->  Limit", 1)[1]
+                assert f"using {index} " in choice and "Index Cond" in choice, plan
+                assert "Sort" not in choice, plan

@@ -22,7 +22,7 @@ from server.access import read_scope
 from server.definitions.loader import load_tree
 from server.paths import shipped_root
 from server.store import sqlite_outbox, sqlite_reports, sqlite_task_counts, sqlite_tasks
-from server.store.records import TaskFilter, TaskOrder
+from server.store.records import Seek, TaskFilter, TaskKey, TaskOrder
 from server.store.sqlite import open_store
 from server.tickets.service import TicketService
 from server.tickets.tasks import view_filter
@@ -43,6 +43,13 @@ ORDERS = {
 DUE = {
     "due": TaskOrder(key="due", descending=False),
     "due, latest first": TaskOrder(key="due", descending=True),
+}
+KEY_AT = dt.datetime(2026, 3, 1, tzinfo=dt.UTC)
+SEEKS = {  # a page read from a row's key (a "next" / "previous" link): with and without a due time
+    "from a key": Seek(key=TaskKey(id=500, at=KEY_AT, due_at=KEY_AT)),
+    "before a key": Seek(key=TaskKey(id=500, at=KEY_AT, due_at=KEY_AT), backwards=True),
+    "from a key without a due time": Seek(key=TaskKey(id=500, at=KEY_AT)),
+    "before a key without a due time": Seek(key=TaskKey(id=500, at=KEY_AT), backwards=True),
 }
 
 
@@ -221,6 +228,10 @@ def queries(filters: dict[str, TaskFilter]) -> list[tuple[str, str, list[Any]]]:
         for due_label, due in DUE.items():
             sql, params = sqlite_tasks.list_sql(task_filter, due, offset=0, limit=25)
             found.append((f"list {view} by {due_label}", sql, params))
+        for order_label, order in {**ORDERS, **DUE}.items():
+            for seek_label, seek in SEEKS.items():
+                sql, params = sqlite_tasks.list_sql(task_filter, order, offset=0, limit=25, seek=seek)
+                found.append((f"list {view} by {order_label}, {seek_label}", sql, params))
     sql, params = sqlite_reports.status_query(
         ["maintenance", "supplies"],
         dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
@@ -364,6 +375,14 @@ def test_each_kept_index_serves_a_query(world: World) -> None:
         ("timers due", "timers_due"),
         ("a ticket's due time (the timers triggers' recompute, migration 0012)", "timers_ticket"),
         ("list department by due", "tickets_department_due"),
+        ("list department by updated, from a key", "tickets_department_updated"),
+        ("list department by updated, before a key", "tickets_department_updated"),
+        ("list department by created, oldest first, from a key", "tickets_department_created"),
+        ("list all by updated, from a key", "tickets_updated"),
+        ("list all by created, before a key", "tickets_created"),
+        ("list department by due, from a key", "tickets_department_due"),
+        ("list department by due, before a key", "tickets_department_due"),
+        ("list all by due, latest first, from a key", "tickets_due"),
         ("list department by due, latest first", "tickets_department_due"),
         ("list all by due", "tickets_due"),
         ("list incoming by due", "tickets_due"),

@@ -469,10 +469,12 @@ async def test_tickets_from_before_the_search_column_get_their_search_text_at_st
 
 
 async def test_paging_25_a_page_with_next_and_previous(tmp_path: Path) -> None:
+    """ "Next" carries the key of the page's last ticket and "previous" that of its first (``cursor``):
+    each page is read from there, not counted down to; the pages are the list's slices either way."""
     async with client_for(tmp_path) as client:
         head = await account(client, "admin.affairs", ["department_head"], "administrative_affairs")
         await login(client, "admin.affairs", ["department_head"], "administrative_affairs")
-        for i in range(27):
+        for i in range(52):
             await submit(
                 client,
                 "inquiries",
@@ -482,22 +484,44 @@ async def test_paging_25_a_page_with_next_and_previous(tmp_path: Path) -> None:
             )
         first = await client.get("/staff/tasks", headers=AR)
         assert len(listed(first.text)) == 25
-        assert texts(first.text, "#task-count") == ["عدد التذاكر: 27"]
-        assert texts(first.text, ".pager .page-of") == ["الصفحة 1 من 2"]
+        assert texts(first.text, "#task-count") == ["عدد التذاكر: 52"]
+        assert texts(first.text, ".pager .page-of") == ["الصفحة 1 من 3"]
         assert not html(first.text).css("a[rel=prev]")
         next_href = html(first.text).css_first("a[rel=next]").attributes["href"]  # type: ignore[union-attr]
-        assert next_href == "/staff/tasks?view=department&page=2"
-        second = await client.get(next_href)
-        assert len(listed(second.text)) == 2 and not listed(second.text) & listed(first.text)
+        assert next_href is not None and next_href.startswith("/staff/tasks?view=department&page=2&cursor=a")
+        second = await client.get(next_href, headers=AR)
+        assert len(listed(second.text)) == 25 and not listed(second.text) & listed(first.text)
+        assert texts(second.text, ".pager .page-of") == ["الصفحة 2 من 3"]
+        by_offset = await client.get("/staff/tasks?view=department&page=2")
+        assert listed(by_offset.text) == listed(second.text)
+        third = await client.get(html(second.text).css_first("a[rel=next]").attributes["href"])  # type: ignore[union-attr,arg-type]
+        assert len(listed(third.text)) == 2 and not html(third.text).css("a[rel=next]")
+        back_href = html(third.text).css_first("a[rel=prev]").attributes["href"]  # type: ignore[union-attr]
+        assert back_href is not None and "page=2&cursor=b" in back_href
+        back = await client.get(back_href)
+        assert listed(back.text) == listed(second.text)
         prev_href = html(second.text).css_first("a[rel=prev]").attributes["href"]  # type: ignore[union-attr]
         assert prev_href == "/staff/tasks?view=department"
-        assert not html(second.text).css("a[rel=next]")
         # past the end: the last page
         beyond = await client.get("/staff/tasks?view=department&page=9")
-        assert listed(beyond.text) == listed(second.text)
+        assert listed(beyond.text) == listed(third.text)
+        # a malformed cursor is left out (and said so); the page is read by its number
+        forged = await client.get("/staff/tasks?view=department&page=2&cursor=a1.x", headers=AR)
+        assert listed(forged.text) == listed(second.text) and html(forged.text).css(".notice")
         token = await bearer(client, head)
         body = (await client.get("/api/tasks", params={"page": "2"}, headers=token)).json()
-        assert (body["page"], body["pages"], body["total"], len(body["items"])) == (2, 2, 27, 2)
+        assert (body["page"], body["pages"], body["total"], len(body["items"])) == (2, 3, 52, 25)
+        assert body["previous_cursor"].startswith("b") and body["next_cursor"].startswith("a")
+        after = await client.get(
+            "/api/tasks", params={"page": "3", "cursor": body["next_cursor"]}, headers=token
+        )
+        assert [i["id"] for i in after.json()["items"]] == [
+            i["id"]
+            for i in (await client.get("/api/tasks", params={"page": "3"}, headers=token)).json()["items"]
+        ]
+        assert after.json()["next_cursor"] is None
+        refused = await client.get("/api/tasks", params={"page": "2", "cursor": "z9"}, headers=token)
+        assert refused.status_code == 400 and refused.json()["invalid"] == ["cursor"]
 
 
 SORTS = [

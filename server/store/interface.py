@@ -38,6 +38,7 @@ from server.store.records import (
     NewEvent,
     NewTicket,
     NewTimer,
+    Seek,
     TaskFilter,
     TaskOrder,
     TaskRow,
@@ -151,13 +152,21 @@ class Store(
 
     # --- task lists (server/tickets/tasks.py) ---------------------------------------------------
     async def list_tasks(
-        self, task_filter: TaskFilter, order: TaskOrder, *, offset: int, limit: int, total: int | None = None
+        self,
+        task_filter: TaskFilter,
+        order: TaskOrder,
+        *,
+        offset: int,
+        limit: int,
+        total: int | None = None,
+        seek: Seek | None = None,
     ) -> list[TaskRow]:
         """One page of the tickets ``task_filter`` selects — always inside its ``scope`` — in
         ``order``; each row with its assignee's name and its due time (earliest pending timer), the
         requester account's name and the ticket's form data. ``total``: how many tickets the filter
         selects, when the caller has counted them exactly — a page past the middle is then read from
-        the list's other end (``task_clauses.from_the_end``)."""
+        the list's other end (``task_clauses.from_the_end``). ``seek``: the ``limit`` rows next to a
+        row's key instead (``offset`` and ``total`` unused), in the list's order either way."""
         ...
 
     async def list_task_ids(

@@ -16,7 +16,7 @@ from psycopg.rows import dict_row
 
 from server.store.postgres_codec import Conn, PgBase, Row, execute_many, like_pattern, moment, nocase_like
 from server.store.postgres_tickets import TICKET_COLUMNS, ticket_from_row
-from server.store.records import TaskFilter, TaskOrder, TaskRow, Ticket
+from server.store.records import Seek, TaskFilter, TaskOrder, TaskRow, Ticket
 from server.store.task_clauses import (
     DUE_ORDER,
     KEY_COLUMNS,
@@ -24,6 +24,7 @@ from server.store.task_clauses import (
     from_the_end,
     order_by,
     scope_clause,
+    seek_page,
     view_clauses,
 )
 
@@ -88,10 +89,19 @@ def text_clause(text: str, params: list[Any]) -> str:
 
 
 def _page(
-    task_filter: TaskFilter, order: TaskOrder, columns: str, *, offset: int, limit: int
+    task_filter: TaskFilter,
+    order: TaskOrder,
+    columns: str,
+    *,
+    offset: int,
+    limit: int,
+    seek: Seek | None = None,
 ) -> tuple[str, list[Any]]:
-    """The SELECT of one page's ``columns`` (from ``tickets t``, in the list's order) and its parameters."""
+    """The SELECT of one page's ``columns`` (from ``tickets t``, in the list's order) and its parameters:
+    from ``offset``, or next to ``seek``'s key (``task_clauses.seek_page``; ``offset`` is then unused)."""
     clause, params = where(task_filter)
+    if seek is not None:
+        return seek_page(order, seek, columns, clause, params, limit, POSTGRES)
     if order.key != "due":
         sql = f"SELECT {columns} FROM tickets t WHERE {clause} ORDER BY {order_by(order)} LIMIT %s OFFSET %s"
         return sql, [*params, limit, offset]
@@ -130,12 +140,14 @@ def _row(row: Row) -> TaskRow:
     return TaskRow(**{name: row[name] for name in TaskRow.__struct_fields__})
 
 
-def list_sql(task_filter: TaskFilter, order: TaskOrder, *, offset: int, limit: int) -> tuple[str, list[Any]]:
+def list_sql(
+    task_filter: TaskFilter, order: TaskOrder, *, offset: int, limit: int, seek: Seek | None = None
+) -> tuple[str, list[Any]]:
     """The page's ids are chosen first, then only those rows are joined to their assignee, requester
     and form data (a "deferred join"). The choice reads the ids and the order's own columns alone, so in
     update or creation order an index that holds the filter's columns, the order and the id (pg
     migration 0010) serves it index-only: a deep page's OFFSET walks index entries, not table rows."""
-    page, params = _page(task_filter, order, KEY_COLUMNS[order.key], offset=offset, limit=limit)
+    page, params = _page(task_filter, order, KEY_COLUMNS[order.key], offset=offset, limit=limit, seek=seek)
     if order.key == "due":
         due_order = DUE_ORDER.format(direction="DESC" if order.descending else "ASC")
         outer = ", ".join(f"p.{term}" for term in due_order.split(", "))
@@ -162,15 +174,22 @@ def count_sql(task_filter: TaskFilter) -> tuple[str, list[Any]]:
 
 class PgTasksMixin(PgBase):
     async def list_tasks(
-        self, task_filter: TaskFilter, order: TaskOrder, *, offset: int, limit: int, total: int | None = None
+        self,
+        task_filter: TaskFilter,
+        order: TaskOrder,
+        *,
+        offset: int,
+        limit: int,
+        total: int | None = None,
+        seek: Seek | None = None,
     ) -> list[TaskRow]:
-        turned = from_the_end(order, offset, limit, total)
+        turned = None if seek is not None else from_the_end(order, offset, limit, total)
         if turned is not None:
             reversed_order, offset, limit = turned
             if limit == 0:
                 return []
             return (await self.list_tasks(task_filter, reversed_order, offset=offset, limit=limit))[::-1]
-        sql, params = list_sql(task_filter, order, offset=offset, limit=limit)
+        sql, params = list_sql(task_filter, order, offset=offset, limit=limit, seek=seek)
         async with self._pool.connection() as conn:
             return [_row(row) for row in await fetch_planned(conn, sql, params)]
 

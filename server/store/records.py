@@ -338,8 +338,10 @@ from server.store.report_records import ReportTicket as ReportTicket  # noqa: E4
 from server.store.task_records import SORT_KEYS as SORT_KEYS  # noqa: E402
 from server.store.task_records import SORTS as SORTS  # noqa: E402
 from server.store.task_records import ReadScope as ReadScope  # noqa: E402
+from server.store.task_records import Seek as Seek  # noqa: E402
 from server.store.task_records import SortKey as SortKey  # noqa: E402
 from server.store.task_records import TaskCounts as TaskCounts  # noqa: E402
 from server.store.task_records import TaskFilter as TaskFilter  # noqa: E402
+from server.store.task_records import TaskKey as TaskKey  # noqa: E402
 from server.store.task_records import TaskOrder as TaskOrder  # noqa: E402
 from server.store.task_records import TaskRow as TaskRow  # noqa: E402

@@ -74,6 +74,7 @@ from server.store.records import (
     NewEvent,
     NewTicket,
     NewTimer,
+    Seek,
     TaskFilter,
     TaskOrder,
     TaskRow,
@@ -268,10 +269,17 @@ class SQLiteStore(
     # --- task lists ---------------------------------------------------------------------
 
     async def list_tasks(
-        self, task_filter: TaskFilter, order: TaskOrder, *, offset: int, limit: int, total: int | None = None
+        self,
+        task_filter: TaskFilter,
+        order: TaskOrder,
+        *,
+        offset: int,
+        limit: int,
+        total: int | None = None,
+        seek: Seek | None = None,
     ) -> list[TaskRow]:
         return await sqlite_tasks.list_tasks(
-            self._reader, task_filter, order, offset=offset, limit=limit, total=total
+            self._reader, task_filter, order, offset=offset, limit=limit, total=total, seek=seek
         )
 
     async def list_task_ids(

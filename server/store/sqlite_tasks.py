@@ -44,7 +44,7 @@ from typing import Any
 import aiosqlite
 import msgspec
 
-from server.store.records import TaskFilter, TaskOrder, TaskRow, Ticket
+from server.store.records import Seek, TaskFilter, TaskOrder, TaskRow, Ticket
 from server.store.sqlite_codec import (
     fetch_all,
     fetch_one,
@@ -55,7 +55,7 @@ from server.store.sqlite_codec import (
 )
 from server.store.sqlite_task_where import TRIGRAM, TextWay, short_text_clause, text_match, where
 from server.store.sqlite_tickets import ticket_from_row
-from server.store.task_clauses import DUE_ORDER, KEY_COLUMNS, from_the_end, order_by
+from server.store.task_clauses import DUE_ORDER, KEY_COLUMNS, SQLITE, from_the_end, order_by, seek_page
 
 COMMON = 1000
 """A free text that at least this many tickets hold is *common*."""
@@ -208,10 +208,20 @@ async def short_text_ids(conn: aiosqlite.Connection, text: str) -> tuple[int, ..
 
 
 def _page(
-    task_filter: TaskFilter, order: TaskOrder, columns: str, *, offset: int, limit: int, way: Way
+    task_filter: TaskFilter,
+    order: TaskOrder,
+    columns: str,
+    *,
+    offset: int,
+    limit: int,
+    way: Way,
+    seek: Seek | None = None,
 ) -> tuple[str, list[Any]]:
-    """The SELECT of one page's ``columns`` (from ``tickets t``, in the list's order) and its parameters."""
+    """The SELECT of one page's ``columns`` (from ``tickets t``, in the list's order) and its parameters:
+    from ``offset``, or next to ``seek``'s key (``task_clauses.seek_page``; ``offset`` is then unused)."""
     clause, params = where(task_filter, text_way=way.text, date_index=way.date_index, text_ids=way.ids)
+    if seek is not None:
+        return seek_page(order, seek, columns, clause, params, limit, SQLITE)
     if order.key != "due":
         sql = f"SELECT {columns} FROM tickets t WHERE {clause} ORDER BY {order_by(order)} LIMIT ? OFFSET ?"  # noqa: S608
         return sql, [*params, limit, offset]
@@ -271,12 +281,19 @@ def _row(row: sqlite3.Row) -> TaskRow:
 
 
 def list_sql(
-    task_filter: TaskFilter, order: TaskOrder, *, offset: int, limit: int, way: Way | None = None
+    task_filter: TaskFilter,
+    order: TaskOrder,
+    *,
+    offset: int,
+    limit: int,
+    way: Way | None = None,
+    seek: Seek | None = None,
 ) -> tuple[str, list[Any]]:
     """The page query: the page's ids are chosen first (in index order where possible), then only
-    those rows are joined to their assignee, requester and form data."""
+    those rows are joined to their assignee, requester and form data (in the list's order, however
+    they were chosen)."""
     page, params = _page(
-        task_filter, order, KEY_COLUMNS[order.key], offset=offset, limit=limit, way=way or Way()
+        task_filter, order, KEY_COLUMNS[order.key], offset=offset, limit=limit, way=way or Way(), seek=seek
     )
     if order.key == "due":
         due_order = DUE_ORDER.format(direction="DESC" if order.descending else "ASC")
@@ -304,7 +321,12 @@ async def list_tasks(
     offset: int,
     limit: int,
     total: int | None = None,
+    seek: Seek | None = None,
 ) -> list[TaskRow]:
+    if seek is not None:  # no offset: the walk starts at the key
+        way = await choose_way(conn, task_filter, order, end=limit)
+        sql, params = list_sql(task_filter, order, offset=0, limit=limit, way=way, seek=seek)
+        return [_row(row) for row in await fetch_all(conn, sql, params)]
     turned = from_the_end(order, offset, limit, total)
     if turned is not None:
         order, offset, limit = turned

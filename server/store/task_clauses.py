@@ -5,12 +5,14 @@ given, and the rule is written once. Values are always bound parameters, never s
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import datetime as dt
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import msgspec
 
-from server.store.records import TaskCounts, TaskFilter, TaskOrder
+from server.store.records import Seek, TaskCounts, TaskFilter, TaskOrder
+from server.store.sqlite_codec import time_text
 
 
 class Dialect(msgspec.Struct, frozen=True):
@@ -20,6 +22,8 @@ class Dialect(msgspec.Struct, frozen=True):
     """The SQL for false: ``0`` or ``FALSE``."""
     member: Callable[[str, frozenset[str], list[Any]], str]
     """``column`` is one of the values (their parameters appended)."""
+    time: Callable[[dt.datetime], Any]
+    """A moment as the backend's columns hold it: SQLite's text, PostgreSQL's ``timestamptz``."""
 
 
 def _sqlite_in(column: str, values: frozenset[str], params: list[Any]) -> str:
@@ -40,8 +44,12 @@ def _postgres_in(column: str, values: frozenset[str], params: list[Any]) -> str:
     return f"{column} = ANY(%s)"
 
 
-SQLITE = Dialect(mark="?", false="0", member=_sqlite_in)
-POSTGRES = Dialect(mark="%s", false="FALSE", member=_postgres_in)
+def _utc(moment: dt.datetime) -> dt.datetime:
+    return moment.astimezone(dt.UTC)
+
+
+SQLITE = Dialect(mark="?", false="0", member=_sqlite_in, time=time_text)
+POSTGRES = Dialect(mark="%s", false="FALSE", member=_postgres_in, time=_utc)
 
 
 def scope_clause(task_filter: TaskFilter, params: list[Any], sql: Dialect) -> str | None:
@@ -132,3 +140,106 @@ KEY_COLUMNS = {
 """What a page's choice of ids selects in each order (``list_sql`` on both backends): the id and what the
 order sorts by, which the order's indexes hold — so the tickets an ``OFFSET`` walks past are index entries,
 not table rows (SQLite's indexes hold the rowid; PostgreSQL's end with the id, pg 0010)."""
+
+
+# --- pages read from a row's key (``Seek``) ---------------------------------------------------------
+
+Term = tuple[str, bool]
+"""A column of an order and whether it runs descending."""
+
+
+class _Part(msgspec.Struct, frozen=True):
+    """One ordered part of a list: its condition (None: every ticket), the terms it is sorted by, and
+    by due time its ``late`` (0: the tickets with a due time, 1: those without; None: one part)."""
+
+    condition: str | None
+    terms: tuple[Term, ...]
+    late: int | None = None
+
+
+def _parts(order: TaskOrder, backwards: bool) -> list[_Part]:
+    """The list's parts in the order they come (``backwards``: the last first, each one turned round):
+    by update or creation time one; by due time the tickets with a due time, then the others
+    (``DUE_ORDER``)."""
+    if order.key == "due":
+        parts = [
+            _Part(
+                "t.due_at IS NOT NULL", (("due_at", order.descending), ("updated_at", True), ("id", True)), 0
+            ),
+            _Part("t.due_at IS NULL", (("updated_at", True), ("id", True)), 1),
+        ]
+    else:
+        column = "updated_at" if order.key == "updated" else "created_at"
+        parts = [_Part(None, ((column, order.descending), ("id", order.descending)))]
+    if not backwards:
+        return parts
+    return [_Part(p.condition, tuple((c, not d) for c, d in p.terms), p.late) for p in reversed(parts)]
+
+
+def _after(terms: Sequence[Term], values: Sequence[Any], params: list[Any], sql: Dialect) -> str:
+    """The rows strictly after ``values`` in the order of ``terms`` (their parameters appended), written
+    so that the first term bounds an index range (``c >= v AND (c > v OR …)``) on both backends."""
+    (column, descending), *rest = terms
+    op = "<" if descending else ">"
+    if not rest:
+        params.append(values[0])
+        return f"t.{column} {op} {sql.mark}"
+    params += [values[0], values[0]]
+    later = _after(rest, values[1:], params, sql)
+    return f"t.{column} {op}= {sql.mark} AND (t.{column} {op} {sql.mark} OR {later})"
+
+
+def _order_sql(terms: Sequence[Term], table: str) -> str:
+    return ", ".join(f"{table}{column} {'DESC' if descending else 'ASC'}" for column, descending in terms)
+
+
+def seek_page(
+    order: TaskOrder,
+    seek: Seek,
+    columns: str,
+    clause: str,
+    clause_params: list[Any],
+    limit: int,
+    sql: Dialect,
+) -> tuple[str, list[Any]]:
+    """The SELECT of ``columns`` of the ``limit`` rows next to ``seek``'s key (after it, or before it
+    when ``backwards``) among the tickets ``clause`` selects, and its parameters. No ``OFFSET``: the
+    key's part of the list starts at the key through its order's index range, so a deep page costs
+    what the first does. By due time the key's part is read from the key on and the part after it from
+    its start (each cut at ``limit``), the part before it not at all; their rows carry ``late`` as
+    ``DUE_ORDER`` sorts them. Rows chosen backwards are the page before the key, in the reversed order;
+    the caller sorts them into the list's (``list_sql``'s outer ``ORDER BY`` does)."""
+    key = seek.key
+    parts = _parts(order, seek.backwards)
+    values: dict[str, Any] = {"id": key.id, "updated_at": key.at, "created_at": key.at}
+    if key.due_at is not None:
+        values["due_at"] = key.due_at
+    start = next(i for i, p in enumerate(parts) if p.late is None or p.late == (key.due_at is None))
+    params: list[Any] = []
+    selects = []
+    for index, part in enumerate(parts[start:], start=start):
+        conditions = [clause] + ([part.condition] if part.condition else [])
+        params += clause_params
+        if index == start:
+            keyed = [values[c] if c == "id" else sql.time(values[c]) for c, _descending in part.terms]
+            conditions.append("(" + _after(part.terms, keyed, params, sql) + ")")
+        late = "" if part.late is None else f", {part.late} AS late"
+        selects.append(
+            f"SELECT {columns}{late} FROM tickets t WHERE {' AND '.join(conditions)}"  # noqa: S608
+            f" ORDER BY {_order_sql(part.terms, 't.')} LIMIT {sql.mark}"
+        )
+        params.append(limit)
+    if parts[0].late is None:
+        return selects[0], params
+    # the order of the whole: ``late``, then the due time (the part without one holds only NULLs there),
+    # then the update time and id — ``DUE_ORDER``, or backwards its reverse
+    due_descending = order.descending != seek.backwards
+    outer = (
+        ("late", seek.backwards),
+        ("due_at", due_descending),
+        ("updated_at", not seek.backwards),
+        ("id", not seek.backwards),
+    )
+    union = " UNION ALL ".join(f"SELECT * FROM ({select}) AS s{i}" for i, select in enumerate(selects))  # noqa: S608
+    params.append(limit)
+    return f"SELECT * FROM ({union}) AS u ORDER BY {_order_sql(outer, '')} LIMIT {sql.mark}", params  # noqa: S608

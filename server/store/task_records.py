@@ -122,6 +122,36 @@ class TaskRow(msgspec.Struct, frozen=True, kw_only=True):
     are picked from it with the form's hints)."""
 
 
+class TaskKey(msgspec.Struct, frozen=True, kw_only=True):
+    """Where a row stands in a list's order: its id and the times the order sorts by — ``at`` is its
+    update time (by update or due time) or its creation time (by creation time); ``due_at`` its due
+    time (by due time; None: among the tickets without one). A page read from a key (:class:`Seek`)
+    starts next to it without counting the rows before it, so every page of a list costs what the first
+    does — where an ``OFFSET`` walks past every row before the page."""
+
+    id: int
+    at: dt.datetime
+    due_at: dt.datetime | None = None
+
+    @classmethod
+    def of(cls, row: TaskRow, order: TaskOrder) -> TaskKey:
+        return cls(
+            id=row.id,
+            at=row.created_at if order.key == "created" else row.updated_at,
+            due_at=row.due_at if order.key == "due" else None,
+        )
+
+
+class Seek(msgspec.Struct, frozen=True, kw_only=True):
+    """A page read from a row's key instead of an offset: the rows just after ``key`` in the list's
+    order, or (``backwards``) the rows just before it — given in the list's order either way. The key
+    need not be a row the list still holds (the ticket may have moved on): the rows are those that sort
+    after (before) where it stood."""
+
+    key: TaskKey
+    backwards: bool = False
+
+
 class TaskCounts(msgspec.Struct, frozen=True, kw_only=True):
     """How many tickets a list holds per category, as ``count_tasks_bounded`` gives them: exact, or —
     when no aggregate answers and the list holds more than the bound — only "more than ``bound``"

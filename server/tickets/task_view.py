@@ -12,7 +12,7 @@ What the user may read is ``server.access.read_scope`` — the one read rule —
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import urlencode
 
@@ -30,6 +30,7 @@ from server.tickets.tasks import (
     TaskList,
     TaskParams,
     View,
+    cursor_of,
     list_filter,
     next_in_list,
     parse_params,
@@ -162,6 +163,8 @@ def query_string(params: TaskParams, view: str, **changes: Any) -> str:
         pairs.append((name, value.isoformat() if isinstance(value, dt.date) else str(value)))
     if values["page"] > 1:
         pairs.append(("page", str(values["page"])))
+        if values["cursor"]:
+            pairs.append(("cursor", values["cursor"]))
     return "?" + urlencode(pairs)
 
 
@@ -287,8 +290,10 @@ async def _part(
             if result.pages is None
             else t("tasks_page_of", lang).format(page=result.page, pages=result.pages)
         ),
-        previous=href(page=result.page - 1) if result.page > 1 else "",
-        next=href(page=result.page + 1) if result.has_next else "",
+        previous=_previous(result, href),
+        next=href(page=result.page + 1, cursor=cursor_of(result.rows[-1], params.order))
+        if result.has_next
+        else "",
         category=params.category or "",
         errors=errors,
         refresh=f"{here}&seen={result.total}",  # the address always has a view
@@ -297,6 +302,13 @@ async def _part(
         announce=_announce(ask, result.total, count_text, lang),
         oob_states=oob_states,
     )
+
+
+def _previous(result: TaskList, href: Callable[..., str]) -> str:
+    """The previous page's address: read back from this page's first row (the first page by itself)."""
+    if result.page <= 2 or not result.rows:
+        return href(page=result.page - 1, cursor="") if result.page > 1 else ""
+    return href(page=result.page - 1, cursor=cursor_of(result.rows[0], result.params.order, backwards=True))
 
 
 # --- "next ticket" ----------------------------------------------------------------------------------
@@ -347,6 +359,11 @@ class TaskListOut(msgspec.Struct, frozen=True, kw_only=True):
     """null when the total is not known (``more``)."""
     has_next: bool
     """Whether a page follows this one."""
+    next_cursor: str | None = None
+    """Pass as ``cursor`` (with ``page`` one more) for the next page: read from this page's last row,
+    not counted down to — every page costs what the first does. null when no page follows."""
+    previous_cursor: str | None = None
+    """Pass as ``cursor`` (with ``page`` one less) for the previous page; null on the first."""
     counts: dict[str, int]
     """Per report category, for the view and every filter but ``category`` — every category, or (when
     the list holds more tickets than it was counted to) at most the chosen category's."""
@@ -388,5 +405,11 @@ async def tasks_api(runtime: Runtime, user: User, query: Mapping[str, str]) -> T
         page=result.page,
         pages=result.pages,
         has_next=result.has_next,
+        next_cursor=cursor_of(result.rows[-1], params.order) if result.has_next and result.rows else None,
+        previous_cursor=(
+            cursor_of(result.rows[0], params.order, backwards=True)
+            if result.page > 1 and result.rows
+            else None
+        ),
         counts=result.counts,
     )

@@ -37,7 +37,7 @@ from server.access import has_capability, intake_departments
 from server.definitions.model import CATEGORIES, Organisation
 from server.store.interface import Store
 from server.store.interface_tasks import COUNT_BOUND
-from server.store.records import SORTS, ReadScope, TaskFilter, TaskOrder, TaskRow, User
+from server.store.records import SORTS, ReadScope, Seek, TaskFilter, TaskKey, TaskOrder, TaskRow, User
 
 View = Literal["mine", "department", "incoming", "all"]
 VIEWS: tuple[View, ...] = get_args(View)
@@ -202,10 +202,18 @@ class TaskParams(msgspec.Struct, frozen=True, kw_only=True):
     q: str = ""
     sort: str = DEFAULT_SORT
     page: int = 1
+    cursor: str = ""
+    """Where the page starts (:func:`cursor_of`): the next page's link carries the key of the last row
+    shown, the previous page's the key of the first, so a page deep in a list is read from that key,
+    not counted down to by an ``OFFSET`` (``page`` then only numbers it). Empty: read by ``page``."""
 
     @property
     def order(self) -> TaskOrder:
         return TaskOrder.parse(self.sort)
+
+    @property
+    def seek(self) -> Seek | None:
+        return parse_cursor(self.cursor) if self.page > 1 else None
 
 
 PARAM_NAMES = (
@@ -219,7 +227,41 @@ PARAM_NAMES = (
     "q",
     "sort",
     "page",
+    "cursor",
 )
+
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+_MICROSECOND = dt.timedelta(microseconds=1)
+_CURSOR = re.compile(r"([ab])([1-9][0-9]{0,17})\.([0-9]{1,17})(?:\.([0-9]{1,17}))?")
+
+
+def cursor_of(row: TaskRow, order: TaskOrder, *, backwards: bool = False) -> str:
+    """The ``cursor`` of the page after ``row`` (or, ``backwards``, before it): ``a`` (after) or ``b``
+    (before), the ticket's id, and the times ``order`` sorts by in microseconds since 1970 (UTC) — its
+    update or creation time, and by due time its due time when it has one. Opaque to the user; a
+    forged one reads no more than the list's filter and read scope allow."""
+    key = TaskKey.of(row, order)
+    parts = [f"{'b' if backwards else 'a'}{key.id}", str((key.at - _EPOCH) // _MICROSECOND)]
+    if key.due_at is not None:
+        parts.append(str((key.due_at - _EPOCH) // _MICROSECOND))
+    return ".".join(parts)
+
+
+def parse_cursor(text: str) -> Seek | None:
+    """The :class:`Seek` a ``cursor`` names; None when it is empty or not one."""
+    match = _CURSOR.fullmatch(text)
+    if match is None:
+        return None
+    direction, ticket_id, at, due = match.groups()
+    try:
+        key = TaskKey(
+            id=int(ticket_id),
+            at=_EPOCH + int(at) * _MICROSECOND,
+            due_at=None if due is None else _EPOCH + int(due) * _MICROSECOND,
+        )
+    except OverflowError:  # past the year 9999
+        return None
+    return Seek(key=key, backwards=direction == "b")
 
 
 def parse_params(query: Mapping[str, str]) -> tuple[TaskParams, list[str]]:
@@ -256,6 +298,10 @@ def parse_params(query: Mapping[str, str]) -> tuple[TaskParams, list[str]]:
     page = int(page_text) if page_text.isdigit() and 0 < int(page_text) < 1_000_000 else 0
     if not page:
         invalid.append("page")
+    cursor = text("cursor") or ""
+    if cursor and parse_cursor(cursor) is None:
+        invalid.append("cursor")
+        cursor = ""
     params = TaskParams(
         view=next((v for v in VIEWS if v == view), None),
         service=text("service"),
@@ -267,6 +313,7 @@ def parse_params(query: Mapping[str, str]) -> tuple[TaskParams, list[str]]:
         q=(query.get("q") or "").strip()[:QUERY_CHARS],
         sort=sort,
         page=page or 1,
+        cursor=cursor,
     )
     return params, invalid
 
@@ -344,28 +391,49 @@ async def task_list(
     counts, total, more = await _counted(store, task_filter, params.category)
     pages = None if more else page_count(total, page_size)
     page = params.page if pages is None else min(params.page, pages)
-    rows = (
-        await store.list_tasks(
-            task_filter,
-            params.order,
-            offset=(page - 1) * page_size,
-            limit=page_size + 1,
-            total=None if more else total,
+    rows: list[TaskRow] = []
+    has_next = False
+    if total:
+        rows, has_next, page = await _page_rows(
+            store, task_filter, params, page, total=None if more else total, page_size=page_size
         )
-        if total
-        else []
-    )
     return TaskList(
         view=view,
         params=params,
-        rows=rows[:page_size],
+        rows=rows,
         counts=counts,
         total=total,
         more=more,
         page=page,
         pages=pages,
-        has_next=len(rows) > page_size,
+        has_next=has_next,
     )
+
+
+async def _page_rows(
+    store: Store, task_filter: TaskFilter, params: TaskParams, page: int, *, total: int | None, page_size: int
+) -> tuple[list[TaskRow], bool, int]:
+    """Page ``page``'s rows, whether a page follows, and the page's number: read from the cursor's key
+    when there is one (the rows after the last of the page before, or before the first of the page
+    after), else by offset, with one row more to know whether a next page follows. A cursor that finds
+    nothing after its key (the list shrank), or less than a page before it (the list's start), gives way
+    to the offset: the page by its number, or the first."""
+    order, seek = params.order, params.seek
+    if seek is not None and not seek.backwards:
+        rows = await store.list_tasks(task_filter, order, offset=0, limit=page_size + 1, seek=seek)
+        if rows:
+            return rows[:page_size], len(rows) > page_size, page
+    elif seek is not None:
+        rows = await store.list_tasks(task_filter, order, offset=0, limit=page_size + 1, seek=seek)
+        if len(rows) > page_size:  # a page before this one too: this is not the first
+            after = msgspec.structs.replace(seek, backwards=False)
+            following = await store.list_tasks(task_filter, order, offset=0, limit=1, seek=after)
+            return rows[1:], bool(following), max(page, 2)
+        page = 1
+    rows = await store.list_tasks(
+        task_filter, order, offset=(page - 1) * page_size, limit=page_size + 1, total=total
+    )
+    return rows[:page_size], len(rows) > page_size, page
 
 
 NEXT_BATCH = 100

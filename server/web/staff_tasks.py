@@ -96,8 +96,10 @@ class TasksAPI(Controller):
         ``service``, ``category`` (open, pending, in_progress, closed), ``state``, ``channel``,
         ``created_from`` / ``created_to`` (YYYY-MM-DD, inclusive, in the organisation's time zone),
         ``q`` (number, requester, subject), ``sort`` (updated, created, due; ``-`` for descending;
-        default ``-updated``), ``page`` (25 a page). 401 without a bearer token, 403 for a caller who
-        is not staff, 400 for an invalid parameter."""
+        default ``-updated``), ``page`` (25 a page), ``cursor`` (an answer's ``next_cursor`` or
+        ``previous_cursor``, with the page it leads to: the page is then read from that row, however
+        deep). 401 without a bearer token, 403 for a caller who is not staff, 400 for an invalid
+        parameter."""
         result = await tasks_api(runtime, user, dict(request.query_params))
         if isinstance(result, InvalidParams):
             invalid = ", ".join(result.names)
