@@ -147,3 +147,47 @@ def test_the_list_refreshes_in_place_keeping_the_highlighted_row(server: tuple[s
             expect(page.locator("#task-announce")).to_have_text("")
         finally:
             browser.close()
+
+
+def test_next_and_previous_read_from_the_pages_edge(server: tuple[str, list[int]]) -> None:
+    """ "Next" swaps in page 2 read after page 1's last ticket (the address bar shows its cursor); a ticket
+    created meanwhile lands on page 1, and page 2 refreshed in place keeps its tickets — read by offset it
+    would have shown page 1's last ticket again. "Previous" goes back to page 1."""
+    from playwright.sync_api import expect, sync_playwright
+
+    base, ids = server
+    example = catalogue().services["inquiries"].form.schema["examples"][0]
+    for i in range(27):
+        response = httpx.post(
+            f"{base}/api/services/inquiries/tickets", json={**example, "subject": f"سؤال {i}"}, timeout=10
+        )
+        assert response.status_code == 201, response.text
+    with sync_playwright() as p:
+        browser = launch(p)
+        try:
+            page = browser.new_context(locale="en-GB", viewport={"width": 1200, "height": 900}).new_page()
+            log_in(page, base, "cs.keys", PASSWORD, "/staff/tasks?view=all")
+            rows = page.locator("table.tasks tbody tr")
+            expect(rows).to_have_count(25)
+            first_page = rows.evaluate_all("rows => rows.map(r => r.id)")
+            page.locator(".pager a[rel=next]").click()
+            expect(page.locator(".pager .page-of")).to_have_text("Page 2 of 2")
+            expect(rows).to_have_count(5)
+            assert "page=2&cursor=a" in page.url
+            second_page = rows.evaluate_all("rows => rows.map(r => r.id)")
+            assert not set(first_page) & set(second_page)
+            assert f"task-{ids[0]}" in second_page  # the oldest, last
+
+            response = httpx.post(f"{base}/api/services/inquiries/tickets", json=example, timeout=10)
+            assert response.status_code == 201
+            page.evaluate("htmx.trigger('#task-refresh', 'task-refresh-now')")
+            expect(page.locator("#task-count")).to_contain_text("31")
+            assert rows.evaluate_all("rows => rows.map(r => r.id)") == second_page
+
+            page.locator(".pager a[rel=prev]").click()
+            expect(rows).to_have_count(25)
+            expect(page.locator(".pager .page-of")).to_have_text("Page 1 of 2")
+            assert "cursor" not in page.url
+            assert rows.evaluate_all("rows => rows.map(r => r.id)")[1:] == first_page[:24]
+        finally:
+            browser.close()
