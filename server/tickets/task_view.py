@@ -1,8 +1,9 @@
 """The staff task lists as pages and as the API: ``GET /staff/tasks``, ``/staff/tasks/next``, ``GET /api/tasks``.
 
 The controllers (``server/web/staff_tasks.py``) parse the request into a :class:`ListAsk` and call one
-function here: :func:`tasks_page` (the typed page, or the part an HTMX request swaps in),
-:func:`next_ticket_address` (where "next ticket" goes) or :func:`tasks_api` (the API's Struct).
+function here: :func:`tasks_page` (the typed page, or the part an HTMX request swaps in) or
+:func:`next_ticket_address` (where "next ticket" goes); the API's, :func:`~server.tickets.task_api.tasks_api`,
+is in ``task_api``.
 
 What the user may read is ``server.access.read_scope`` — the one read rule — and every list, count and
 "next ticket" goes through ``server.tickets.tasks`` with it. The rows are labelled by
@@ -24,15 +25,14 @@ from server.definitions.model import CATEGORIES
 from server.i18n import t
 from server.runtime import Runtime
 from server.store.records import SORTS, ReadScope, User
+from server.tickets.task_pages import cursor_of, next_in_list
 from server.tickets.task_rows import TaskItem, items_of
 from server.tickets.tasks import (
     DEFAULT_SORT,
     TaskList,
     TaskParams,
     View,
-    cursor_of,
     list_filter,
-    next_in_list,
     parse_params,
     task_list,
     views_for,
@@ -198,7 +198,7 @@ def _announce(ask: ListAsk, total: int, count_text: str, lang: str) -> str | Non
 # --- the page ---------------------------------------------------------------------------------------
 
 
-async def _listed(runtime: Runtime, user: User, params: TaskParams) -> tuple[list[CompiledService], TaskList]:
+async def listed(runtime: Runtime, user: User, params: TaskParams) -> tuple[list[CompiledService], TaskList]:
     published = [c for _v, c in await runtime.published()]
     scope = scope_of(runtime, user, published)
     result = await task_list(runtime.store, user, runtime.org, scope, params, runtime.tickets.calendar.tz)
@@ -208,7 +208,7 @@ async def _listed(runtime: Runtime, user: User, params: TaskParams) -> tuple[lis
 async def tasks_page(runtime: Runtime, user: User, ask: ListAsk, lang: str) -> TasksPage:
     """The task list page of ``user`` (or, for HTMX, what its list part needs)."""
     params, invalid = parse_params(ask.query)
-    published, result = await _listed(runtime, user, params)
+    published, result = await listed(runtime, user, params)
     date_errors: dict[str, str] = {
         name: t("tasks_invalid_date", lang) for name in ("created_from", "created_to") if name in invalid
     }
@@ -326,90 +326,3 @@ async def next_ticket_address(runtime: Runtime, user: User, query: Mapping[str, 
     )
     following = await next_in_list(runtime.store, task_filter, params.order, after)
     return f"/staff/tickets/{following}" if following is not None else PATH + query_string(params, view)
-
-
-# --- the API ----------------------------------------------------------------------------------------
-
-
-class TaskItemOut(msgspec.Struct, frozen=True, kw_only=True):
-    id: int
-    number: str
-    service: str
-    state: str
-    category: str
-    department: str | None
-    assignee_role: str | None
-    assignee_user: str | None
-    channel: str
-    created_at: dt.datetime
-    updated_at: dt.datetime
-    due_at: dt.datetime | None
-    """The earliest pending timer (null when none)."""
-
-
-class TaskListOut(msgspec.Struct, frozen=True, kw_only=True):
-    view: str
-    items: list[TaskItemOut]
-    total: int
-    more: bool = False
-    """True: more than ``total`` tickets match — the list was counted up to there (free text that many
-    tickets hold); ``pages`` is then null and ``counts`` holds only what was counted exactly."""
-    page: int
-    pages: int | None
-    """null when the total is not known (``more``)."""
-    has_next: bool
-    """Whether a page follows this one."""
-    next_cursor: str | None = None
-    """Pass as ``cursor`` (with ``page`` one more) for the next page: read from this page's last row,
-    not counted down to — every page costs what the first does. null when no page follows."""
-    previous_cursor: str | None = None
-    """Pass as ``cursor`` (with ``page`` one less) for the previous page; null on the first."""
-    counts: dict[str, int]
-    """Per report category, for the view and every filter but ``category`` — every category, or (when
-    the list holds more tickets than it was counted to) at most the chosen category's."""
-
-
-class InvalidParams(msgspec.Struct, frozen=True, kw_only=True):
-    """Query parameters whose value was refused (the API answers 400 naming them)."""
-
-    names: list[str]
-
-
-async def tasks_api(runtime: Runtime, user: User, query: Mapping[str, str]) -> TaskListOut | InvalidParams:
-    """``GET /api/tasks``: one page of the caller's list, or the invalid parameters."""
-    params, invalid = parse_params(query)
-    if invalid:
-        return InvalidParams(names=invalid)
-    _published, result = await _listed(runtime, user, params)
-    return TaskListOut(
-        view=result.view,
-        items=[
-            TaskItemOut(
-                id=r.id,
-                number=r.number,
-                service=r.service_id,
-                state=r.state,
-                category=r.category,
-                department=r.department,
-                assignee_role=r.assignee_role,
-                assignee_user=r.assignee_user,
-                channel=r.channel,
-                created_at=r.created_at,
-                updated_at=r.updated_at,
-                due_at=r.due_at,
-            )
-            for r in result.rows
-        ],
-        total=result.total,
-        more=result.more,
-        page=result.page,
-        pages=result.pages,
-        has_next=result.has_next,
-        next_cursor=cursor_of(result.rows[-1], params.order) if result.has_next and result.rows else None,
-        previous_cursor=(
-            cursor_of(result.rows[0], params.order, backwards=True)
-            if result.page > 1 and result.rows
-            else None
-        ),
-        counts=result.counts,
-    )

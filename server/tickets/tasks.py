@@ -37,7 +37,8 @@ from server.access import has_capability, intake_departments
 from server.definitions.model import CATEGORIES, Organisation
 from server.store.interface import Store
 from server.store.interface_tasks import COUNT_BOUND
-from server.store.records import SORTS, ReadScope, Seek, TaskFilter, TaskKey, TaskOrder, TaskRow, User
+from server.store.records import SORTS, ReadScope, Seek, TaskFilter, TaskOrder, TaskRow, User
+from server.tickets.task_pages import page_rows, parse_cursor
 
 View = Literal["mine", "department", "incoming", "all"]
 VIEWS: tuple[View, ...] = get_args(View)
@@ -230,39 +231,6 @@ PARAM_NAMES = (
     "cursor",
 )
 
-_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
-_MICROSECOND = dt.timedelta(microseconds=1)
-_CURSOR = re.compile(r"([ab])([1-9][0-9]{0,17})\.([0-9]{1,17})(?:\.([0-9]{1,17}))?")
-
-
-def cursor_of(row: TaskRow, order: TaskOrder, *, backwards: bool = False) -> str:
-    """The ``cursor`` of the page after ``row`` (or, ``backwards``, before it): ``a`` (after) or ``b``
-    (before), the ticket's id, and the times ``order`` sorts by in microseconds since 1970 (UTC) — its
-    update or creation time, and by due time its due time when it has one. Opaque to the user; a
-    forged one reads no more than the list's filter and read scope allow."""
-    key = TaskKey.of(row, order)
-    parts = [f"{'b' if backwards else 'a'}{key.id}", str((key.at - _EPOCH) // _MICROSECOND)]
-    if key.due_at is not None:
-        parts.append(str((key.due_at - _EPOCH) // _MICROSECOND))
-    return ".".join(parts)
-
-
-def parse_cursor(text: str) -> Seek | None:
-    """The :class:`Seek` a ``cursor`` names; None when it is empty or not one."""
-    match = _CURSOR.fullmatch(text)
-    if match is None:
-        return None
-    direction, ticket_id, at, due = match.groups()
-    try:
-        key = TaskKey(
-            id=int(ticket_id),
-            at=_EPOCH + int(at) * _MICROSECOND,
-            due_at=None if due is None else _EPOCH + int(due) * _MICROSECOND,
-        )
-    except OverflowError:  # past the year 9999
-        return None
-    return Seek(key=key, backwards=direction == "b")
-
 
 def parse_params(query: Mapping[str, str]) -> tuple[TaskParams, list[str]]:
     """The parameters, and the names of those whose value was invalid (left out of the result:
@@ -394,8 +362,14 @@ async def task_list(
     rows: list[TaskRow] = []
     has_next = False
     if total:
-        rows, has_next, page = await _page_rows(
-            store, task_filter, params, page, total=None if more else total, page_size=page_size
+        rows, has_next, page = await page_rows(
+            store,
+            task_filter,
+            params.order,
+            params.seek,
+            page,
+            total=None if more else total,
+            page_size=page_size,
         )
     return TaskList(
         view=view,
@@ -408,55 +382,3 @@ async def task_list(
         pages=pages,
         has_next=has_next,
     )
-
-
-async def _page_rows(
-    store: Store, task_filter: TaskFilter, params: TaskParams, page: int, *, total: int | None, page_size: int
-) -> tuple[list[TaskRow], bool, int]:
-    """Page ``page``'s rows, whether a page follows, and the page's number: read from the cursor's key
-    when there is one (the rows after the last of the page before, or before the first of the page
-    after), else by offset, with one row more to know whether a next page follows. A cursor that finds
-    nothing after its key (the list shrank), or less than a page before it (the list's start), gives way
-    to the offset: the page by its number, or the first."""
-    order, seek = params.order, params.seek
-    if seek is not None and not seek.backwards:
-        rows = await store.list_tasks(task_filter, order, offset=0, limit=page_size + 1, seek=seek)
-        if rows:
-            return rows[:page_size], len(rows) > page_size, page
-    elif seek is not None:
-        rows = await store.list_tasks(task_filter, order, offset=0, limit=page_size + 1, seek=seek)
-        if len(rows) > page_size:  # a page before this one too: this is not the first
-            after = msgspec.structs.replace(seek, backwards=False)
-            following = await store.list_tasks(task_filter, order, offset=0, limit=1, seek=after)
-            return rows[1:], bool(following), max(page, 2)
-        page = 1
-    rows = await store.list_tasks(
-        task_filter, order, offset=(page - 1) * page_size, limit=page_size + 1, total=total
-    )
-    return rows[:page_size], len(rows) > page_size, page
-
-
-NEXT_BATCH = 100
-NEXT_LIMIT = 5000
-"""How far down a list "next ticket" looks for the current one."""
-
-
-async def next_in_list(
-    store: Store, task_filter: TaskFilter, order: TaskOrder, after: int, *, batch: int = NEXT_BATCH
-) -> int | None:
-    """The ticket after ``after`` in the list (in the list's order), or None at the end of the list.
-    When ``after`` is not (or no longer) in the list — it moved on after an action — the list's
-    first ticket."""
-    first: int | None = None
-    found = False
-    for offset in range(0, NEXT_LIMIT, batch):
-        ids = await store.list_task_ids(task_filter, order, offset=offset, limit=batch)
-        for ticket_id in ids:
-            if found:
-                return ticket_id
-            if first is None and ticket_id != after:
-                first = ticket_id
-            found = ticket_id == after
-        if len(ids) < batch:
-            break
-    return None if found else first

@@ -19,14 +19,12 @@ from litestar import Controller, Request, get
 from litestar.datastructures import State
 from litestar.response import Redirect, Template
 
+from server.tickets.task_api import InvalidParams, TaskListOut, tasks_api
 from server.tickets.task_view import (
     PATH,
-    InvalidParams,
     ListAsk,
-    TaskListOut,
     TasksPage,
     next_ticket_address,
-    tasks_api,
     tasks_page,
 )
 from server.web.api import BEARER, ApiError, errors
