@@ -31,6 +31,7 @@ from server.store.records import (
     TaskRow,
 )
 from server.store.sqlite import SQLiteStore
+from server.tickets.task_pages import next_in_list
 
 NOW = datetime(2026, 5, 1, 9, 0, tzinfo=UTC)
 HOUR = timedelta(hours=1)
@@ -173,6 +174,28 @@ async def test_a_page_read_from_a_rows_key_is_the_slice_next_to_it(
     # what the test is about is in the data: by due time, keys in both parts
     due = await sqlite.list_tasks(FILTERS[0], ORDERS[4], offset=0, limit=1000)
     assert {row.due_at is None for row in due} == {True, False}
+
+
+async def test_next_ticket_is_read_from_the_tickets_key(stores: tuple[SQLiteStore, PostgresStore]) -> None:
+    """ "Next ticket" (``task_pages.next_in_list``): for every ticket, in every filter and order on both
+    backends, the ticket after it in the list — None at the list's end — or, when the list does not
+    hold it, the list's first ticket (tickets sharing their times: the id steps back one in the order)."""
+    sqlite, pg = stores
+    for order in ORDERS:
+        everything = await sqlite.list_tasks(FILTERS[0], order, offset=0, limit=1000)
+        for task_filter in FILTERS:
+            whole = [row.id for row in await sqlite.list_tasks(task_filter, order, offset=0, limit=1000)]
+            for row in everything:
+                if row.id in whole:
+                    index = whole.index(row.id)
+                    expected = whole[index + 1] if index + 1 < len(whole) else None
+                else:
+                    expected = whole[0] if whole else None
+                for store in (sqlite, pg):
+                    found = await next_in_list(store, task_filter, order, row.id)
+                    assert found == expected, (type(store).__name__, task_filter, order, row.id)
+    newest = await sqlite.list_task_ids(FILTERS[0], ORDERS[0], offset=0, limit=1)
+    assert await next_in_list(sqlite, FILTERS[0], ORDERS[0], 10**6) == newest[0]  # no such ticket
 
 
 async def test_a_departments_deep_page_chooses_its_ids_index_only(

@@ -170,7 +170,7 @@ class Store(
         ...
 
     async def list_task_ids(
-        self, task_filter: TaskFilter, order: TaskOrder, *, offset: int, limit: int
+        self, task_filter: TaskFilter, order: TaskOrder, *, offset: int, limit: int, seek: Seek | None = None
     ) -> list[int]:
         """The ids of the rows ``list_tasks`` would give, alone (for walking a list: "next ticket")."""
         ...

@@ -194,12 +194,13 @@ class PgTasksMixin(PgBase):
             return [_row(row) for row in await fetch_planned(conn, sql, params)]
 
     async def list_task_ids(
-        self, task_filter: TaskFilter, order: TaskOrder, *, offset: int, limit: int
+        self, task_filter: TaskFilter, order: TaskOrder, *, offset: int, limit: int, seek: Seek | None = None
     ) -> list[int]:
         columns = "t.id, t.updated_at, t.due_at" if order.key == "due" else "t.id"
-        sql, params = _page(task_filter, order, columns, offset=offset, limit=limit)
+        sql, params = _page(task_filter, order, columns, offset=offset, limit=limit, seek=seek)
         async with self._pool.connection() as conn:
-            return [int(row["id"]) for row in await fetch_planned(conn, sql, params)]
+            ids = [int(row["id"]) for row in await fetch_planned(conn, sql, params)]
+        return ids[::-1] if seek is not None and seek.backwards else ids  # chosen walking back
 
     async def tickets_without_search_text(self, limit: int) -> list[Ticket]:
         rows = await self._all(

@@ -283,9 +283,11 @@ class SQLiteStore(
         )
 
     async def list_task_ids(
-        self, task_filter: TaskFilter, order: TaskOrder, *, offset: int, limit: int
+        self, task_filter: TaskFilter, order: TaskOrder, *, offset: int, limit: int, seek: Seek | None = None
     ) -> list[int]:
-        return await sqlite_tasks.list_task_ids(self._reader, task_filter, order, offset=offset, limit=limit)
+        return await sqlite_tasks.list_task_ids(
+            self._reader, task_filter, order, offset=offset, limit=limit, seek=seek
+        )
 
     async def count_tasks(self, task_filter: TaskFilter) -> dict[str, int]:
         return await sqlite_tasks.count_tasks(self._reader, task_filter)

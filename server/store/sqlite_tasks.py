@@ -340,19 +340,33 @@ async def list_tasks(
 
 
 def ids_sql(
-    task_filter: TaskFilter, order: TaskOrder, *, offset: int, limit: int, way: Way | None = None
+    task_filter: TaskFilter,
+    order: TaskOrder,
+    *,
+    offset: int,
+    limit: int,
+    way: Way | None = None,
+    seek: Seek | None = None,
 ) -> tuple[str, list[Any]]:
-    """The ids of the page query's rows, in its order, without joining anything to them."""
+    """The ids of the page query's rows, in its order (from a key backwards: the reversed order),
+    without joining anything to them."""
     columns = "t.id, t.updated_at, t.due_at" if order.key == "due" else "t.id"
-    return _page(task_filter, order, columns, offset=offset, limit=limit, way=way or Way())
+    return _page(task_filter, order, columns, offset=offset, limit=limit, way=way or Way(), seek=seek)
 
 
 async def list_task_ids(
-    conn: aiosqlite.Connection, task_filter: TaskFilter, order: TaskOrder, *, offset: int, limit: int
+    conn: aiosqlite.Connection,
+    task_filter: TaskFilter,
+    order: TaskOrder,
+    *,
+    offset: int,
+    limit: int,
+    seek: Seek | None = None,
 ) -> list[int]:
-    way = await choose_way(conn, task_filter, order, end=offset + limit)
-    sql, params = ids_sql(task_filter, order, offset=offset, limit=limit, way=way)
-    return [int(row["id"]) for row in await fetch_all(conn, sql, params)]
+    way = await choose_way(conn, task_filter, order, end=limit if seek is not None else offset + limit)
+    sql, params = ids_sql(task_filter, order, offset=offset, limit=limit, way=way, seek=seek)
+    ids = [int(row["id"]) for row in await fetch_all(conn, sql, params)]
+    return ids[::-1] if seek is not None and seek.backwards else ids  # chosen walking back
 
 
 def counted_whole(task_filter: TaskFilter) -> bool:

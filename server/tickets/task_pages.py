@@ -73,7 +73,7 @@ async def page_rows(
         rows = await store.list_tasks(task_filter, order, offset=0, limit=page_size + 1, seek=seek)
         if len(rows) > page_size:  # a page before this one too: this is not the first
             after = msgspec.structs.replace(seek, backwards=False)
-            following = await store.list_tasks(task_filter, order, offset=0, limit=1, seek=after)
+            following = await store.list_task_ids(task_filter, order, offset=0, limit=1, seek=after)
             return rows[1:], bool(following), max(page, 2)
         page = 1
     rows = await store.list_tasks(
@@ -82,27 +82,22 @@ async def page_rows(
     return rows[:page_size], len(rows) > page_size, page
 
 
-NEXT_BATCH = 100
-NEXT_LIMIT = 5000
-"""How far down a list "next ticket" looks for the current one."""
-
-
-async def next_in_list(
-    store: Store, task_filter: TaskFilter, order: TaskOrder, after: int, *, batch: int = NEXT_BATCH
-) -> int | None:
+async def next_in_list(store: Store, task_filter: TaskFilter, order: TaskOrder, after: int) -> int | None:
     """The ticket after ``after`` in the list (in the list's order), or None at the end of the list.
     When ``after`` is not (or no longer) in the list — it moved on after an action — the list's
-    first ticket."""
-    first: int | None = None
-    found = False
-    for offset in range(0, NEXT_LIMIT, batch):
-        ids = await store.list_task_ids(task_filter, order, offset=offset, limit=batch)
-        for ticket_id in ids:
-            if found:
-                return ticket_id
-            if first is None and ticket_id != after:
-                first = ticket_id
-            found = ticket_id == after
-        if len(ids) < batch:
-            break
-    return None if found else first
+    first ticket. Read from ``after``'s key as it is now, however deep in the list it stands: the two
+    ids from just before it (the same times, the id one step back in the list's order) are ``after``
+    itself, when the list holds it, and the ticket that follows it."""
+    ticket = await store.get_ticket(after)
+    if ticket is not None:
+        back = 1 if order.key == "due" or order.descending else -1  # the id sorts last, this way
+        key = TaskKey(
+            id=after + back,
+            at=ticket.created_at if order.key == "created" else ticket.updated_at,
+            due_at=await store.ticket_due(after) if order.key == "due" else None,
+        )
+        ids = await store.list_task_ids(task_filter, order, offset=0, limit=2, seek=Seek(key=key))
+        if ids[:1] == [after]:
+            return ids[1] if len(ids) > 1 else None
+    first = await store.list_task_ids(task_filter, order, offset=0, limit=2)
+    return next((ticket_id for ticket_id in first if ticket_id != after), None)

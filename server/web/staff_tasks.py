@@ -30,6 +30,7 @@ from server.tickets.task_view import (
 from server.web.api import BEARER, ApiError, errors
 from server.web.deps import CurrentUser, Lang, RuntimeDep
 from server.web.guards import staff_required
+from server.web.limits import SQLITE_MAX
 from server.web.params import QueryInt
 from server.web.rendering import page_context, render
 
@@ -77,8 +78,10 @@ class StaffTaskPages(Controller):
     async def next_ticket(
         self, request: AnyRequest, runtime: RuntimeDep, user: CurrentUser, after: QueryInt
     ) -> Redirect:
-        """The ticket after ``after`` in the list the other parameters describe (or the list at its end)."""
+        """The ticket after ``after`` in the list the other parameters describe (or the list at its end).
+        An id outside SQLite's integers names no ticket (as in a path: ``limits``): the list's first."""
         query = {k: v for k, v in request.query_params.items() if k != "after"}
+        after = after if 0 < after <= SQLITE_MAX else 0
         return Redirect(await next_ticket_address(runtime, user, query, after), status_code=303)
 
 
