@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 import msgspec
 
 from server.store.interface import Store
-from server.store.records import ReadScope, TaskFilter, TaskOrder
+from server.store.records import ReadScope, Seek, TaskFilter, TaskKey, TaskOrder
 
 COLUMNS = ("ticket", "service", "version", "seq", "at", "actor", "action", "from", "to", "visibility", "kind")
 PAGE = 500
@@ -54,9 +54,9 @@ async def audit_rows(store: Store, audit: AuditFilter) -> list[dict[str, Any]]:
         return versions[definition_id]
 
     rows: list[dict[str, Any]] = []
-    offset = 0
-    while page := await store.list_tasks(task_filter, order, offset=offset, limit=PAGE):
-        offset += len(page)
+    seek: Seek | None = None  # each page read after the last ticket of the one before: no OFFSET walk
+    while page := await store.list_tasks(task_filter, order, offset=0, limit=PAGE, seek=seek):
+        seek = Seek(key=TaskKey.of(page[-1], order))
         for ticket in page:
             current = await number(ticket.definition_version_id)
             for event in await store.list_events(ticket.id):
