@@ -76,11 +76,11 @@ from server.store.records import TaskFilter
 from server.store.sqlite import open_store
 from server.store.sqlite_codec import time_text
 from server.tickets.service import TicketService
+from server.tickets.task_pages import cursor_of
 from server.tickets.tasks import (
     TaskOrder,
     TaskParams,
     created_range,
-    cursor_of,
     search_query,
     search_text,
     task_list,
@@ -423,6 +423,10 @@ async def time_http(
         )
         print("and the p99 as a multiple of the count(*) baseline's median:")
         for label, url, headers in requests:
+            if url.endswith("&cursor=" + KEYED):  # the next page's cursor, as the page before gives it
+                base, _sep, number_text = url.removesuffix("&cursor=" + KEYED).rpartition("&page=")
+                before = await client.get(f"{base}&page={int(number_text) - 1}", headers=headers)
+                url = f"{base}&page={number_text}&cursor={before.json()['next_cursor']}"
 
             async def get(url: str = url, headers: dict[str, str] = headers) -> None:
                 response = await client.get(url, headers=headers)
@@ -843,6 +847,21 @@ def http_requests(
         (
             "GET /api/tasks?view=all&q=<family name> (director)",
             f"/api/tasks?view=all&q={family}",
+            bearer["director"],
+        ),
+        (
+            "GET /api/tasks (department, a family name, page 200)",
+            f"/api/tasks?view=department&q={family}&page=200",
+            bearer["head.classrooms"],
+        ),
+        (
+            "GET /api/tasks (department, a family name, page 200 by cursor)",
+            f"/api/tasks?view=department&q={family}&page=200&cursor={KEYED}",
+            bearer["head.classrooms"],
+        ),
+        (
+            "GET /api/tasks (all, a family name, page 200 by cursor)",
+            f"/api/tasks?view=all&q={family}&page=200&cursor={KEYED}",
             bearer["director"],
         ),
     ]
