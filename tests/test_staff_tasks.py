@@ -522,6 +522,13 @@ async def test_paging_25_a_page_with_next_and_previous(tmp_path: Path) -> None:
         assert after.json()["next_cursor"] is None
         refused = await client.get("/api/tasks", params={"page": "2", "cursor": "z9"}, headers=token)
         assert refused.status_code == 400 and refused.json()["invalid"] == ["cursor"]
+        # the largest a cursor can name (the year 5138): nothing after it — the page by its number
+        far = "a" + "9" * 18 + "." + "9" * 17 + "." + "9" * 17
+        for sort in ("-updated", "due", "-due"):
+            edge = await client.get(
+                "/api/tasks", params={"page": "2", "cursor": far, "sort": sort}, headers=token
+            )
+            assert edge.status_code == 200 and edge.json()["page"] == 2, (sort, edge.text[:200])
 
 
 SORTS = [

@@ -204,7 +204,7 @@ class TaskParams(msgspec.Struct, frozen=True, kw_only=True):
     sort: str = DEFAULT_SORT
     page: int = 1
     cursor: str = ""
-    """Where the page starts (:func:`cursor_of`): the next page's link carries the key of the last row
+    """Where the page starts (``task_pages.cursor_of``): the next page's link carries the key of the last row
     shown, the previous page's the key of the first, so a page deep in a list is read from that key,
     not counted down to by an ``OFFSET`` (``page`` then only numbers it). Empty: read by ``page``."""
 
