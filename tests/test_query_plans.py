@@ -22,7 +22,7 @@ from server.access import read_scope
 from server.definitions.loader import load_tree
 from server.paths import shipped_root
 from server.store import sqlite_outbox, sqlite_reports, sqlite_task_counts, sqlite_tasks
-from server.store.records import Seek, TaskFilter, TaskKey, TaskOrder
+from server.store.records import ReadScope, Seek, TaskFilter, TaskKey, TaskOrder
 from server.store.sqlite import open_store
 from server.tickets.service import TicketService
 from server.tickets.tasks import view_filter
@@ -450,5 +450,46 @@ def test_counts_with_dates_sum_whole_days_and_count_the_edges(world: World) -> N
             direct = dict(conn.execute(*sqlite_tasks.count_sql(dated)).fetchall())
             assert {c: n for c, n in summed.items() if n} == direct, view
             assert sum(direct.values()) > 0 or view == "mine (a newcomer)", view
+            # the whole days read in table order (``scans_day_counts``): the same sum, no index
+            scanned = sqlite_tasks.day_count_sqls(dated, scan=True)
+            assert not indexes_used(plan(world.path, *scanned[0])), view
+            summed = {}
+            for sql, params in scanned:
+                for category, n in conn.execute(sql, params):
+                    summed[category] = summed.get(category, 0) + n
+            assert {c: n for c, n in summed.items() if n} == direct, view
     finally:
         conn.close()
+
+
+def test_a_wide_range_of_everything_sums_the_day_counts_in_table_order(world: World) -> None:
+    """``scans_day_counts``: only a list with no condition but its dates, over a large share of the
+    days the table holds, reads ``ticket_day_counts`` in table order; a narrow range, or any condition
+    the index can test, goes through the index."""
+
+    async def scans(task_filter: TaskFilter) -> bool:
+        store = await open_store(world.path)
+        try:
+            return await sqlite_tasks.scans_day_counts(store._reader, task_filter)
+        finally:
+            await store.close()
+
+    conn = sqlite3.connect(world.path)
+    try:
+        low, high = (
+            dt.date.fromisoformat(d)
+            for d in conn.execute("SELECT min(day), max(day) FROM ticket_day_counts").fetchone()
+        )
+    finally:
+        conn.close()
+    assert (high - low).days > 7  # the world's tickets span more than a week
+    everything = TaskFilter(scope=ReadScope(everything=True))
+    start = dt.datetime.combine(low, dt.time(), dt.UTC)
+    wide = TaskFilter(**{**_fields(everything), "created_from": start})
+    narrow = TaskFilter(
+        **{**_fields(everything), "created_from": start, "created_before": start + dt.timedelta(days=1)}
+    )
+    held = TaskFilter(**{**_fields(wide), "held_by": frozenset({"classrooms"})})
+    assert asyncio.run(scans(wide))
+    assert not asyncio.run(scans(narrow))
+    assert not asyncio.run(scans(held))
