@@ -24,7 +24,8 @@ Then:
   ``incoming``: first pages, filters, free text (a family name, one requester's name, a number, two
   letters), sorted by due time, deep pages by ``OFFSET`` (a department's last page — of the whole list,
   of a category tab, by due time —, page 2,000 oldest created first, the middle of "all", page 200 of
-  a family name);
+  a family name), and deep pages again as their "next" link reads them, from the key of the page
+  before's last row (``cursor``: ``KEYED``);
 * through HTTP, in process (``AsyncTestClient``: routing, session or token look-up, rendering):
   ``GET /staff/tasks`` (full page and HTMX partials) and ``GET /api/tasks``, ``--http-repeat`` requests
   each, median and p99, and the p99 as a multiple of the baseline's median;
