@@ -71,10 +71,12 @@ class ErrorPage(msgspec.Struct, frozen=True):
 @get("/healthz")
 async def healthz(runtime: RuntimeDep) -> dict[str, object]:
     """Up, with the services published and the notifications not delivered (``notifications``:
-    pending, sending, failed — waiting for a retry —, dead — failed for good — and undeliverable)."""
+    pending, sending, failed — waiting for a retry —, dead — failed for good — and undeliverable).
+    The services are counted from the cached latest versions (read again only after a publish): a load
+    balancer's every poll read and parsed every bundle before, 6 ms of CPU each."""
     return {
         "status": "ok",
-        "services": len(await runtime.store.latest_definitions()),
+        "services": len(await runtime.tickets.latest_versions()),
         "notifications": dict(await outbox_counts(runtime.store)),
     }
 
