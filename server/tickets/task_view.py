@@ -1,9 +1,9 @@
-"""The staff task lists as pages and as the API: ``GET /staff/tasks``, ``/staff/tasks/next``, ``GET /api/tasks``.
+"""The staff task lists as pages: ``GET /staff/tasks`` and ``/staff/tasks/next`` (``GET /api/tasks``, the
+same lists as a Struct, is ``task_api``'s).
 
 The controllers (``server/web/staff_tasks.py``) parse the request into a :class:`ListAsk` and call one
 function here: :func:`tasks_page` (the typed page, or the part an HTMX request swaps in) or
-:func:`next_ticket_address` (where "next ticket" goes); the API's, :func:`~server.tickets.task_api.tasks_api`,
-is in ``task_api``.
+:func:`next_ticket_address` (where "next ticket" goes).
 
 What the user may read is ``server.access.read_scope`` — the one read rule — and every list, count and
 "next ticket" goes through ``server.tickets.tasks`` with it. The rows are labelled by
