@@ -4,6 +4,7 @@ opens the next ticket of the list — then back to the list at its end."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -173,7 +174,7 @@ def test_next_and_previous_read_from_the_pages_edge(server: tuple[str, list[int]
             page.locator(".pager a[rel=next]").click()
             expect(page.locator(".pager .page-of")).to_have_text("Page 2 of 2")
             expect(rows).to_have_count(5)
-            assert "page=2&cursor=a" in page.url
+            expect(page).to_have_url(re.compile(r"page=2&cursor=a[0-9.]+$"))  # pushed after the swap
             second_page = rows.evaluate_all("rows => rows.map(r => r.id)")
             assert not set(first_page) & set(second_page)
             assert f"task-{ids[0]}" in second_page  # the oldest, last
@@ -187,7 +188,7 @@ def test_next_and_previous_read_from_the_pages_edge(server: tuple[str, list[int]
             page.locator(".pager a[rel=prev]").click()
             expect(rows).to_have_count(25)
             expect(page.locator(".pager .page-of")).to_have_text("Page 1 of 2")
-            assert "cursor" not in page.url
+            expect(page).to_have_url(re.compile(r"/staff/tasks\?view=all$"))
             assert rows.evaluate_all("rows => rows.map(r => r.id)")[1:] == first_page[:24]
         finally:
             browser.close()
