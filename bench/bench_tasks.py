@@ -71,7 +71,7 @@ from server.app import create_app
 from server.definitions.loader import load_tree
 from server.paths import shipped_root
 from server.settings import Settings
-from server.store import postgres_tasks, sqlite_tasks
+from server.store import postgres_tasks, sqlite_task_totals, sqlite_tasks
 from server.store.open import open_any
 from server.store.records import TaskFilter
 from server.store.sqlite import open_store
@@ -355,7 +355,7 @@ async def run(tickets: int, repeat: int, http_repeat: int, serve_seconds: float,
         raw = sqlite3.connect(path)
         for title, (sql, params) in (
             ("page", sqlite_tasks.list_sql(department, TaskOrder(), offset=0, limit=25)),
-            ("counts", sqlite_tasks.count_sql(department)),
+            ("counts", sqlite_task_totals.count_sql(department)),
             (
                 "page, sorted by due",
                 sqlite_tasks.list_sql(department, TaskOrder(key="due", descending=False), offset=0, limit=25),

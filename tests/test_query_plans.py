@@ -21,7 +21,7 @@ import pytest
 from server.access import read_scope
 from server.definitions.loader import load_tree
 from server.paths import shipped_root
-from server.store import sqlite_outbox, sqlite_reports, sqlite_task_counts, sqlite_tasks
+from server.store import sqlite_outbox, sqlite_reports, sqlite_task_counts, sqlite_task_totals, sqlite_tasks
 from server.store.records import ReadScope, Seek, TaskFilter, TaskKey, TaskOrder
 from server.store.sqlite import open_store
 from server.tickets.service import TicketService
@@ -193,7 +193,7 @@ def queries(filters: dict[str, TaskFilter]) -> list[tuple[str, str, list[Any]]]:
             if label != "incoming, channel":
                 # incoming holds about half the tickets and no index leads with the channel: counting
                 # them, the planner may rightly read the table (it does on a small database)
-                sql, params = sqlite_tasks.count_sql(variant)
+                sql, params = sqlite_task_totals.count_sql(variant)
                 found.append((f"counts {label}", sql, params))
             if variant.created_from is not None:
                 # a wide range the walk reaches soon (sqlite_tasks.walk_reaches_dates): dates tested per row
@@ -201,20 +201,20 @@ def queries(filters: dict[str, TaskFilter]) -> list[tuple[str, str, list[Any]]]:
                 sql, params = sqlite_tasks.list_sql(variant, ORDERS["updated"], offset=0, limit=25, way=way)
                 found.append((f"list {label} by updated, wide dates", sql, params))
                 # the whole days summed from ticket_day_counts (migration 0015), the edges' tickets
-                for i, (sql, params) in enumerate(sqlite_tasks.day_count_sqls(variant)):
+                for i, (sql, params) in enumerate(sqlite_task_totals.day_count_sqls(variant)):
                     found.append((f"day counts {label} ({i})", sql, params))
         for text in ("الغامدي", "2026-00", "Omar Haddad"):  # free text through the trigram index
             searched = TaskFilter(**{**_fields(task_filter), "text": text})
             sql, params = sqlite_tasks.list_sql(searched, ORDERS["updated"], offset=0, limit=25)
             found.append((f"list {view}, free text {text!r}", sql, params))
-            sql, params = sqlite_tasks.count_sql(searched)
+            sql, params = sqlite_task_totals.count_sql(searched)
             found.append((f"counts {view}, free text {text!r}", sql, params))
-            # a common text (sqlite_tasks.common), deep page: the list's index walked, the matches a set
+            # a common text (sqlite_task_totals.common), deep page: the list's index walked, the matches a set
             sql, params = sqlite_tasks.list_sql(
                 searched, ORDERS["updated"], offset=0, limit=25, way=sqlite_tasks.Way(text="set")
             )
             found.append((f"list {view}, common free text {text!r}", sql, params))
-            sql, params = sqlite_tasks.count_sql(searched, way=sqlite_tasks.Way(text="set"))
+            sql, params = sqlite_task_totals.count_sql(searched, text_way="set")
             found.append((f"counts {view}, common free text {text!r}", sql, params))
             # a common text, first pages: the list's index walked, each row's text tested (LIKE)
             sql, params = sqlite_tasks.list_sql(
@@ -440,18 +440,18 @@ def test_counts_with_dates_sum_whole_days_and_count_the_edges(world: World) -> N
     try:
         for view, task_filter in world.filters.items():
             dated = TaskFilter(**{**_fields(task_filter), "created_from": FROM, "created_before": BEFORE})
-            parts = sqlite_tasks.day_count_sqls(dated)
+            parts = sqlite_task_totals.day_count_sqls(dated)
             assert len(parts) == 3, view  # the whole days, and an edge at either end
             assert "ticket_day_counts_key" in indexes_used(plan(world.path, *parts[0])), view
             summed: dict[str, int] = {}
             for sql, params in parts:
                 for category, n in conn.execute(sql, params):
                     summed[category] = summed.get(category, 0) + n
-            direct = dict(conn.execute(*sqlite_tasks.count_sql(dated)).fetchall())
+            direct = dict(conn.execute(*sqlite_task_totals.count_sql(dated)).fetchall())
             assert {c: n for c, n in summed.items() if n} == direct, view
             assert sum(direct.values()) > 0 or view == "mine (a newcomer)", view
             # the whole days read in table order (``scans_day_counts``): the same sum, no index
-            scanned = sqlite_tasks.day_count_sqls(dated, scan=True)
+            scanned = sqlite_task_totals.day_count_sqls(dated, scan=True)
             assert not indexes_used(plan(world.path, *scanned[0])), view
             summed = {}
             for sql, params in scanned:
@@ -470,7 +470,7 @@ def test_a_wide_range_of_everything_sums_the_day_counts_in_table_order(world: Wo
     async def scans(task_filter: TaskFilter) -> bool:
         store = await open_store(world.path)
         try:
-            return await sqlite_tasks.scans_day_counts(store._reader, task_filter)
+            return await sqlite_task_totals.scans_day_counts(store._reader, task_filter)
         finally:
             await store.close()
 

@@ -373,7 +373,8 @@ async def test_every_list_agrees_with_the_reference_read_rule(world: tuple[Clien
 
 async def test_the_read_scope_is_in_every_store_query() -> None:
     """Whatever the view asks, the store never goes outside the scope (checked on the SQL it builds)."""
-    from server.store.sqlite_tasks import count_sql, list_sql
+    from server.store.sqlite_task_totals import count_sql
+    from server.store.sqlite_tasks import list_sql
 
     scope = ReadScope(departments=frozenset({"classrooms"}), services=frozenset({"supplies"}), user_id="u1")
     for task_filter in (

@@ -4,7 +4,7 @@ concurrent ticket writes never wait on (pg migration 0008).
 A ticket write appends rows to ``ticket_count_deltas`` (its triggers: +1 for the combination of holder,
 service, channel, state, category and UTC day of creation a ticket enters, -1 for the one it leaves);
 nothing a write touches is written by another transaction, so writers queue on no counter row. A list
-whose filter names only those columns (``sqlite_tasks.counted_by_day``: no free text, no requester in
+whose filter names only those columns (``sqlite_task_totals.counted_by_day``: no free text, no requester in
 the read scope) is counted as the summaries ``ticket_counts`` / ``ticket_day_counts`` plus the deltas
 not yet folded into them — one statement, so one snapshot: exact whatever is committing meanwhile (a
 fold commits its deletes and its additions at once). A range of creation dates sums the whole UTC
@@ -30,7 +30,7 @@ from server.store.interface_tasks import COUNT_BOUND
 from server.store.postgres_codec import Conn, PgBase, fetch_one
 from server.store.postgres_tasks import count_sql, fetch_planned, where
 from server.store.records import TaskCounts, TaskFilter
-from server.store.sqlite_tasks import counted_by_day, utc_midnight
+from server.store.sqlite_task_totals import counted_by_day, utc_midnight
 from server.store.task_clauses import bounded
 
 COMPACT_AT = 1000

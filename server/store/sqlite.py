@@ -64,7 +64,7 @@ from typing import TYPE_CHECKING, Any
 
 import aiosqlite
 
-from server.store import sqlite_directory, sqlite_tasks, sqlite_tickets
+from server.store import sqlite_directory, sqlite_task_totals, sqlite_tasks, sqlite_tickets
 from server.store.directory_cache import DirectoryCache
 from server.store.migrate import migrate
 from server.store.records import (
@@ -290,7 +290,7 @@ class SQLiteStore(
         )
 
     async def count_tasks(self, task_filter: TaskFilter) -> dict[str, int]:
-        return await sqlite_tasks.count_tasks(self._reader, task_filter)
+        return await sqlite_task_totals.count_tasks(self._reader, task_filter)
 
     async def tickets_without_search_text(self, limit: int) -> list[Ticket]:
         return await sqlite_tasks.tickets_without_search_text(self._reader, limit)

@@ -1,7 +1,7 @@
 """Task-list counts that stop at a bound, SQLite side (``interface_tasks.TaskCountsStore``).
 
 A list without free text is counted exactly from the aggregates (``ticket_counts``, and
-``ticket_day_counts`` with the edges of a date range: ``sqlite_tasks.count_tasks``). With free text no
+``ticket_day_counts`` with the edges of a date range: ``sqlite_task_totals.count_tasks``). With free text no
 aggregate answers, so the list is counted up to ``bound`` + 1 tickets and, past ``bound``, said to hold
 "more than ``bound``": one query with a LIMIT, read in the cheaper of two ways —
 
@@ -25,8 +25,8 @@ import msgspec
 from server.store.interface_tasks import COUNT_BOUND
 from server.store.records import TaskCounts, TaskFilter
 from server.store.sqlite_codec import fetch_all, fetch_one
+from server.store.sqlite_task_totals import count_sql, count_tasks, filter_size
 from server.store.sqlite_task_where import TRIGRAM, text_match, where
-from server.store.sqlite_tasks import count_sql, count_tasks, filter_size
 from server.store.task_clauses import bounded
 
 RARE = 5000

@@ -45,6 +45,8 @@ def _postgres_in(column: str, values: frozenset[str], params: list[Any]) -> str:
 
 
 def _utc(moment: dt.datetime) -> dt.datetime:
+    """``postgres_codec.moment`` for keys, which are aware already: that module imports psycopg, which
+    a SQLite server never loads."""
     return moment.astimezone(dt.UTC)
 
 
@@ -108,8 +110,7 @@ def bounded(counts: dict[str, int], bound: int) -> TaskCounts:
 def order_by(order: TaskOrder, table: str = "t") -> str:
     """The order of the lists by update or creation time, on both backends (by due time: ``DUE_ORDER``)."""
     direction = "DESC" if order.descending else "ASC"
-    column = "updated_at" if order.key == "updated" else "created_at"
-    return f"{table}.{column} {direction}, {table}.id {direction}"
+    return f"{table}.{order.column} {direction}, {table}.id {direction}"
 
 
 DUE_ORDER = "late, due_at {direction}, updated_at DESC, id DESC"
@@ -169,8 +170,7 @@ def _parts(order: TaskOrder, backwards: bool) -> list[_Part]:
             _Part("t.due_at IS NULL", (("updated_at", True), ("id", True)), 1),
         ]
     else:
-        column = "updated_at" if order.key == "updated" else "created_at"
-        parts = [_Part(None, ((column, order.descending), ("id", order.descending)))]
+        parts = [_Part(None, ((order.column, order.descending), ("id", order.descending)))]
     if not backwards:
         return parts
     return [_Part(p.condition, tuple((c, not d) for c, d in p.terms), p.late) for p in reversed(parts)]

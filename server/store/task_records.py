@@ -95,6 +95,12 @@ class TaskOrder(msgspec.Struct, frozen=True, kw_only=True):
         key = value.removeprefix("-")
         return cls(key=next(k for k in SORT_KEYS if k == key), descending=value.startswith("-"))
 
+    @property
+    def column(self) -> Literal["created_at", "updated_at"]:
+        """The time the order sorts by: the creation time, else the update time (by due time, within
+        each part, after the due time)."""
+        return "created_at" if self.key == "created" else "updated_at"
+
 
 class TaskRow(msgspec.Struct, frozen=True, kw_only=True):
     """One row of a task list, as the store returns it."""
@@ -137,7 +143,7 @@ class TaskKey(msgspec.Struct, frozen=True, kw_only=True):
     def of(cls, row: TaskRow, order: TaskOrder) -> TaskKey:
         return cls(
             id=row.id,
-            at=row.created_at if order.key == "created" else row.updated_at,
+            at=getattr(row, order.column),
             due_at=row.due_at if order.key == "due" else None,
         )
 

@@ -90,7 +90,7 @@ async def next_in_list(store: Store, task_filter: TaskFilter, order: TaskOrder, 
         back = 1 if order.key == "due" or order.descending else -1  # the id sorts last, this way
         key = TaskKey(
             id=after + back,
-            at=ticket.created_at if order.key == "created" else ticket.updated_at,
+            at=getattr(ticket, order.column),
             due_at=await store.ticket_due(after) if order.key == "due" else None,
         )
         ids = await store.list_task_ids(task_filter, order, offset=0, limit=2, seek=Seek(key=key))
