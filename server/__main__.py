@@ -1,3 +1,3 @@
-from server.cli import main
+from server.process import command
 
-raise SystemExit(main())
+raise SystemExit(command())

@@ -14,6 +14,7 @@ from server.definitions.loader import load_tree, summary
 from server.exports.cli import add_export_commands
 from server.notify.cli import add_dispatch_command, add_gateway_arguments
 from server.paths import shipped_root
+from server.process import collect_again
 from server.reports.cli import add_report_commands
 from server.settings import Settings
 from server.store.cli import add_migrate_store_command
@@ -119,6 +120,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     if args.workers > 1:  # several processes on the one SQLite file (server/workers.py)
         from server.workers import serve
 
+        collect_again()  # this process supervises; each worker freezes its own heap
         serve(settings, host=args.host, port=args.port, workers=args.workers)
         return 0
     # uvicorn never replaces the peer's address from X-Forwarded-For (it would believe any client on
@@ -213,6 +215,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.func is not cmd_serve:  # serve turns it on with the heap frozen (server/process.py)
+        collect_again()
     code: int = args.func(args)
     return code
 

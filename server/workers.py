@@ -56,8 +56,10 @@ def settings_to_environment(settings: Settings) -> dict[str, str]:
 
 def app_from_environment() -> Any:
     """The app of one worker process (uvicorn calls it: ``factory=True``)."""
+    from server.process import start_up, tune_for_serving
+
+    start_up()  # the collector off until the heap is frozen (server/process.py)
     from server.app import create_app
-    from server.process import tune_for_serving
 
     settings = pickle.loads(base64.b64decode(os.environ[ENVIRONMENT]))  # noqa: S301 (set by our parent)
     assert isinstance(settings, Settings)

@@ -15,6 +15,7 @@ from server.app import DefinitionsInvalid, create_app
 from server.settings import Settings
 from tests.conftest import running_server
 from tests.definition_trees import minimal_files, write_tree
+from tests.ports import free_port
 from tests.web import db_for, settings_for
 
 
@@ -116,6 +117,39 @@ def test_a_serving_process_freezes_its_heap_after_start_up_and_shortens_the_swit
     # the compiled definitions, modules and templates: ~99,000 objects once httpx, puremagic and fontTools
     # were no longer imported at start-up (docs/performance.md, eighth round); far more than nothing
     assert int(done.stdout.split()[-1]) > 50_000
+
+
+def test_the_khidma_command_starts_up_without_the_collector_and_turns_it_on_with_the_freeze(
+    tmp_path: Path,
+) -> None:
+    """``server.process.command`` (the console script and ``python -m server``): no collection from the
+    first import to the lifespan's freeze, the collector on after it; any other command turns it on
+    again at once."""
+    code = (
+        "import gc, os, signal, sys\n"
+        "started = []\n"
+        "gc.callbacks.append(lambda phase, info: started.append(info) if phase == 'start' else None)\n"
+        "import server.process as process\n"
+        "assert gc.isenabled()\n"
+        "freeze = process._freeze_heap\n"
+        "def frozen():\n"
+        "    print('before the freeze', len(started), gc.isenabled(), flush=True)\n"
+        "    freeze()\n"
+        "    print('after the freeze', gc.isenabled(), gc.get_freeze_count() > 50_000, flush=True)\n"
+        "    os.kill(os.getpid(), signal.SIGINT)\n"
+        "process._freeze_heap = frozen\n"
+        "sys.argv = ['khidma', *sys.argv[1:]]\n"
+        "started.clear()  # this script's own imports\n"
+        "code = process.command()\n"
+        "print('enabled after the command', gc.isenabled(), code, flush=True)\n"
+    )
+    db = str(tmp_path / "k.db")
+    serve = ["serve", "--db", db, "--port", str(free_port()), "--no-worker", "--no-rate-limits"]
+    done = subprocess.run([sys.executable, "-c", code, *serve], capture_output=True, text=True, timeout=120)
+    assert "before the freeze 0 False" in done.stdout, (done.stdout, done.stderr)
+    assert "after the freeze True True" in done.stdout, (done.stdout, done.stderr)
+    check = subprocess.run([sys.executable, "-c", code, "check"], capture_output=True, text=True, timeout=120)
+    assert "enabled after the command True 0" in check.stdout, (check.stdout, check.stderr)
 
 
 @pytest.mark.single_backend("builds the app only to read its routes: no store is opened")
