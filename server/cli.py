@@ -128,7 +128,12 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     from server.process import tune_for_serving
 
     uvicorn.run(
-        tune_for_serving(app), host=args.host, port=args.port, log_level="warning", proxy_headers=False
+        tune_for_serving(app),
+        host=args.host,
+        port=args.port,
+        log_level="warning",
+        proxy_headers=False,
+        ws="none",  # no WebSocket route: uvicorn's WebSocket stack not imported (~18 ms of a start)
     )
     return 0
 

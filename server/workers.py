@@ -91,4 +91,5 @@ def serve(settings: Settings, *, host: str, port: int, workers: int) -> None:
         port=port,
         log_level="warning",
         proxy_headers=False,
+        ws="none",  # no WebSocket route (as server/cli.py)
     )

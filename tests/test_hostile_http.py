@@ -5,6 +5,7 @@ bounded (the answer's size, the values read: asserted, not timed); ``/healthz`` 
 from __future__ import annotations
 
 import json
+import socket
 import threading
 import time
 from collections.abc import AsyncIterator
@@ -360,3 +361,18 @@ def test_healthz_answers_within_2s_while_hostile_bodies_arrive(tmp_path: Path) -
                 thread.join()
         assert worst < 2.0
         assert statuses and all(400 <= s < 500 for s in statuses), set(statuses)
+
+
+def test_a_websocket_upgrade_is_answered_as_plain_http(tmp_path: Path) -> None:
+    """``khidma serve`` runs uvicorn with ``ws="none"`` (no WebSocket route; server/cli.py): an upgrade
+    request is served as the HTTP request it also is — no switch of protocol, no 500, no hang."""
+    with running_server(db_for(tmp_path)) as base:
+        host, port = base.removeprefix("http://").split(":")
+        with socket.create_connection((host, int(port)), timeout=10) as conn:
+            conn.sendall(
+                b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n"
+                b"Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"
+            )
+            answer = conn.recv(65536)
+        assert answer.startswith(b"HTTP/1.1 200"), answer[:200]
+        assert httpx.get(f"{base}/healthz", timeout=5).status_code == 200

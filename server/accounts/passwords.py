@@ -19,9 +19,10 @@ import functools
 import hashlib
 import hmac
 import secrets
+from typing import TYPE_CHECKING
 
-from argon2 import PasswordHasher, Type
-from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+if TYPE_CHECKING:
+    from argon2 import PasswordHasher
 
 SCHEME = "argon2id"
 MEMORY_KIB = 19 * 1024
@@ -31,14 +32,23 @@ SALT_BYTES = 16
 KEY_BYTES = 32
 MINIMUM_LENGTH = 8
 
-_HASHER = PasswordHasher(
-    time_cost=TIME_COST,
-    memory_cost=MEMORY_KIB,
-    parallelism=PARALLELISM,
-    hash_len=KEY_BYTES,
-    salt_len=SALT_BYTES,
-    type=Type.ID,
-)
+
+@functools.cache
+def _hasher() -> PasswordHasher:
+    """Imported at the first hash or verification, not with the server: argon2-cffi and its bindings
+    are ~12 ms of every start (docs/performance.md), and most requests never touch a password."""
+    from argon2 import PasswordHasher, Type
+
+    return PasswordHasher(
+        time_cost=TIME_COST,
+        memory_cost=MEMORY_KIB,
+        parallelism=PARALLELISM,
+        hash_len=KEY_BYTES,
+        salt_len=SALT_BYTES,
+        type=Type.ID,
+    )
+
+
 # The largest parameters a stored hash may ask for (a planted hash must not make a log-in cost seconds).
 _MAX_ARGON2_MEMORY_KIB = 4 * MEMORY_KIB
 _MAX_ARGON2_TIME = 4 * TIME_COST
@@ -59,7 +69,7 @@ def check_strength(password: str) -> None:
 
 def hash_password(password: str) -> str:
     """A new salted Argon2id hash of ``password`` (no strength check here: see ``check_strength``)."""
-    return _HASHER.hash(password)
+    return _hasher().hash(password)
 
 
 def _argon2_parameters(encoded: str) -> tuple[int, int, int] | None:
@@ -101,8 +111,10 @@ def _verify_scrypt(password: str, parsed: tuple[int, int, int, bytes, bytes]) ->
 
 
 def _verify_argon2(password: str, encoded: str) -> bool:
+    from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
     try:
-        return _HASHER.verify(encoded, password)
+        return _hasher().verify(encoded, password)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
 
@@ -134,7 +146,9 @@ def needs_rehash(encoded: str) -> bool:
     Argon2id one with other parameters, something unreadable)."""
     if _argon2_parameters(encoded) is None:
         return True
+    from argon2.exceptions import InvalidHashError
+
     try:
-        return _HASHER.check_needs_rehash(encoded)
+        return _hasher().check_needs_rehash(encoded)
     except InvalidHashError:
         return True
