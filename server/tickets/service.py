@@ -133,8 +133,11 @@ class TicketService:
             number = self._numbers[definition_version_id] = version.version
         return number
 
-    async def compiled_version(self, definition_version_id: int) -> CompiledService:
-        """A published version, compiled once per process; concurrent first calls share one compilation."""
+    async def compiled_version(
+        self, definition_version_id: int, *, known: DefinitionVersion | None = None
+    ) -> CompiledService:
+        """A published version, compiled once per process; concurrent first calls share one compilation.
+        ``known``: that version as the caller has just read it (not read and parsed again)."""
         compiled = self._compiled.get(definition_version_id)
         if compiled is not None:
             return compiled
@@ -142,7 +145,11 @@ class TicketService:
         async with lock:
             compiled = self._compiled.get(definition_version_id)
             if compiled is None:
-                version = await self.store.get_definition(definition_version_id)
+                version = (
+                    known
+                    if known is not None and known.id == definition_version_id
+                    else await self.store.get_definition(definition_version_id)
+                )
                 if version is None:
                     raise UnknownService(f"no definition version {definition_version_id}")
                 self._numbers[definition_version_id] = version.version
@@ -163,10 +170,11 @@ class TicketService:
     async def warm(self) -> int:
         """Compile every latest version ahead of the first request (one that today's checks refuse is
         logged and left out, never stops the start), then fill missing search texts."""
-        versions = await self.store.latest_definitions()
+        # read (and parsed) once for the start: the runtime's refresh then finds them cached
+        versions = list((await self.latest_versions()).values())
         for version in versions:
             try:
-                await self.compiled_version(version.id)
+                await self.compiled_version(version.id, known=version)
             except BundleInvalid as exc:
                 logging.getLogger("khidma").error(
                     "%s v%d is refused: %s", version.service_id, version.version, exc
