@@ -132,14 +132,14 @@ class SQLiteAuditMixin:
     ``SQLiteStore``)."""
 
     _writer: Writer
-    _reader: aiosqlite.Connection
+    _scans: aiosqlite.Connection
     _audit_key: bytes
 
     async def verify_event_chains(self) -> tuple[int, int, list[Break]]:
-        return await verify(self._reader, self._audit_key)
+        return await verify(self._scans, self._audit_key)
 
     async def rechain_events(self, *, reason: str, now: datetime) -> tuple[int, int]:
         return await self._writer.run(lambda conn: rechain(conn, self._audit_key, reason=reason, now=now))
 
     async def audit_chain_log(self) -> list[dict[str, Any]]:
-        return [dict(row) for row in await chain_log(self._reader)]
+        return [dict(row) for row in await chain_log(self._scans)]

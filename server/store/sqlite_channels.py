@@ -130,12 +130,14 @@ async def mail_thread(conn: aiosqlite.Connection, ticket_id: int, *, before: dat
 
 
 class SQLiteChannelsMixin:
-    """``ChannelsStore`` for ``SQLiteStore`` (reads only, on the reader connection)."""
+    """``ChannelsStore`` for ``SQLiteStore`` (reads only: a thread on the reader connection, the replies log
+    on the one for scans)."""
 
     _reader: aiosqlite.Connection
+    _scans: aiosqlite.Connection
 
     async def mail_thread(self, ticket_id: int, *, before: datetime) -> list[str]:
         return await mail_thread(self._reader, ticket_id, before=before)
 
     async def reply_log(self, query: ReplyQuery) -> tuple[list[ReplyRow], int]:
-        return await reply_log(self._reader, query)
+        return await reply_log(self._scans, query)

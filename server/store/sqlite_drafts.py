@@ -135,6 +135,7 @@ class SQLiteDraftsMixin:
 
     _writer: Writer
     _reader: aiosqlite.Connection
+    _scans: aiosqlite.Connection
     _audit_key: bytes
 
     async def save_draft(
@@ -152,7 +153,7 @@ class SQLiteDraftsMixin:
         await self._writer.run(lambda conn: delete(conn, service_id))
 
     async def open_tickets_on(self, definition_version_id: int) -> list[Ticket]:
-        return await open_tickets(self._reader, definition_version_id)
+        return await open_tickets(self._scans, definition_version_id)
 
     async def migrate_ticket(
         self,

@@ -264,6 +264,7 @@ class SQLiteOutboxMixin:
 
     _writer: Writer
     _reader: aiosqlite.Connection
+    _scans: aiosqlite.Connection
 
     async def claim_outbox(
         self, *, now: datetime, limit: int, channels: Sequence[str] | None = None
@@ -295,7 +296,7 @@ class SQLiteOutboxMixin:
         return [message_from_row(row) for row in rows]
 
     async def count_outbox(self, *, undeliverable: Sequence[str] = ()) -> dict[tuple[str, str], int]:
-        return await count_messages(self._reader, undeliverable)
+        return await count_messages(self._scans, undeliverable)
 
     async def requeue_sending(self, *, now: datetime, older_than: timedelta = SENDING_LEASE) -> int:
         return await self._writer.run(lambda conn: requeue_sending(conn, now=now, older_than=older_than))

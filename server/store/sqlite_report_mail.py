@@ -134,6 +134,7 @@ class SQLiteReportMailMixin:
 
     _writer: Writer
     _reader: aiosqlite.Connection
+    _scans: aiosqlite.Connection
 
     def _run(self, work: Callable[[aiosqlite.Connection], Awaitable[T]]) -> Awaitable[T]:
         return self._writer.run(work)
@@ -172,7 +173,7 @@ class SQLiteReportMailMixin:
         fields: Sequence[str] = (),
     ) -> list[ReportCount]:
         return await sqlite_reports.report_counts(
-            self._reader, services, basis, start, end, variables=variables, fields=fields
+            self._scans, services, basis, start, end, variables=variables, fields=fields
         )
 
     async def report_schedule_since(self, report: str, *, now: datetime) -> datetime:

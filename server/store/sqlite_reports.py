@@ -274,10 +274,10 @@ async def report_ratings(
 
 
 class SQLiteReportsMixin:
-    """The report queries of ``ReportsStore`` (``interface_reports``), on the reader connection (a base
+    """The report queries of ``ReportsStore`` (``interface_reports``), on the connection for scans (a base
     of ``SQLiteStore``)."""
 
-    _reader: aiosqlite.Connection
+    _scans: aiosqlite.Connection
 
     async def report_tickets(
         self,
@@ -290,7 +290,7 @@ class SQLiteReportsMixin:
         fields: Sequence[str] = (),
     ) -> list[ReportTicket]:
         return await report_tickets(
-            self._reader, services, basis, start, end, variables=variables, fields=fields
+            self._scans, services, basis, start, end, variables=variables, fields=fields
         )
 
     async def report_overdue(
@@ -301,9 +301,9 @@ class SQLiteReportsMixin:
         variables: Sequence[str] = (),
         fields: Sequence[str] = (),
     ) -> list[ReportTicket]:
-        return await report_overdue(self._reader, services, now, variables=variables, fields=fields)
+        return await report_overdue(self._scans, services, now, variables=variables, fields=fields)
 
     async def report_ratings(
         self, *, services: Sequence[str], start: datetime, end: datetime
     ) -> list[ReportRating]:
-        return await report_ratings(self._reader, services, start, end)
+        return await report_ratings(self._scans, services, start, end)

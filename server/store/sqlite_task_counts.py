@@ -107,9 +107,9 @@ def _one_category(task_filter: TaskFilter) -> tuple[str, list[object]]:
 
 
 class SQLiteTaskCountsMixin:
-    _reader: aiosqlite.Connection
+    _scans: aiosqlite.Connection
 
     async def count_tasks_bounded(
         self, task_filter: TaskFilter, *, bound: int = COUNT_BOUND, category_aside: bool = True
     ) -> TaskCounts:
-        return await count_bounded(self._reader, task_filter, bound=bound, category_aside=category_aside)
+        return await count_bounded(self._scans, task_filter, bound=bound, category_aside=category_aside)
