@@ -1,3 +1,3 @@
-from server.process import command
+from server.entry import command
 
 raise SystemExit(command())

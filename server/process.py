@@ -11,8 +11,8 @@
   collector's sight; what is allocated later is collected as usual. No full collection runs first: at
   that point one found nothing to free (0 unreachable objects; 582 on the first start of ``--demo``,
   which seeds its data) and took 65–75 ms of every start before the first answer.
-* **No collection during start-up.** ``khidma`` (``server/__main__.py``, the console script) turns the
-  collector off at its first line, and ``_freeze_heap`` turns it on again once the heap is frozen:
+* **No collection during start-up.** ``khidma`` (``server/entry.py``: the console script and ``python -m
+  server``) turns the collector off at its first line, and ``_freeze_heap`` turns it on again once the heap is frozen:
   importing the server and building the app allocate a few hundred thousand container objects, all
   kept, and the collector walked them about 200 times on the way (178 young, 16 middle and one full
   collection, about 95 ms of a start, counted with ``gc.callbacks``) without freeing anything worth
@@ -42,15 +42,6 @@ SWITCH_INTERVAL = 0.0005
 
 YOUNG_THRESHOLD = 2000
 """Allocations (less deallocations) of container objects that start a young collection (CPython: 700)."""
-
-
-def command() -> int:
-    """The ``khidma`` command (the console script and ``python -m server``): the collector off before
-    anything is imported, then the command line."""
-    start_up()
-    from server.cli import main
-
-    return main()
 
 
 def start_up() -> None:

@@ -122,14 +122,14 @@ def test_a_serving_process_freezes_its_heap_after_start_up_and_shortens_the_swit
 def test_the_khidma_command_starts_up_without_the_collector_and_turns_it_on_with_the_freeze(
     tmp_path: Path,
 ) -> None:
-    """``server.process.command`` (the console script and ``python -m server``): no collection from the
+    """``server.entry.command`` (the console script and ``python -m server``): no collection from the
     first import to the lifespan's freeze, the collector on after it; any other command turns it on
     again at once."""
     code = (
         "import gc, os, signal, sys\n"
         "started = []\n"
         "gc.callbacks.append(lambda phase, info: started.append(info) if phase == 'start' else None)\n"
-        "import server.process as process\n"
+        "import server.entry as entry, server.process as process\n"
         "assert gc.isenabled()\n"
         "freeze = process._freeze_heap\n"
         "def frozen():\n"
@@ -140,7 +140,7 @@ def test_the_khidma_command_starts_up_without_the_collector_and_turns_it_on_with
         "process._freeze_heap = frozen\n"
         "sys.argv = ['khidma', *sys.argv[1:]]\n"
         "started.clear()  # this script's own imports\n"
-        "code = process.command()\n"
+        "code = entry.command()\n"
         "print('enabled after the command', gc.isenabled(), code, flush=True)\n"
     )
     db = str(tmp_path / "k.db")

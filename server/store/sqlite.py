@@ -2,8 +2,8 @@
 
 Connections, PRAGMAs and the single writer: ``sqlite_connection``. In short: WAL,
 ``synchronous=FULL``, ``foreign_keys=ON``, ``busy_timeout=5000``; one writer connection behind an
-asyncio lock, every write one ``BEGIN IMMEDIATE`` transaction; reads on a second, query-only
-connection.
+asyncio lock, every write one ``BEGIN IMMEDIATE`` transaction; reads on two query-only connections,
+one for point reads and one for the reads that scan (``SQLiteStore._scans``).
 
 Schema (``migrations/0001_initial.sql``; ``migrate.py`` applies and records migrations)
 --------------------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ transaction by itself; the store says ``BEGIN`` explicitly.
   a power cut may lose the last commits (never corrupt the file).
 * ``foreign_keys = ON``: references (ticket → definition version, event → ticket…) are enforced.
 * ``busy_timeout = 5000`` ms: another process holding the write lock makes us wait, not fail.
-* the read connection is ``query_only``.
+* the read connections (point reads, scans: ``SQLiteStore``) are ``query_only``.
 
 One writer (``Writer``): one asyncio lock, one connection, and every write is one transaction that
 starts with ``BEGIN IMMEDIATE`` — the SQLite write lock is taken up front, so a transaction never
@@ -29,8 +29,8 @@ one writer, and a writer that does not take the turn (another program) is still 
 the ``sqlite3`` connection, ``COMMIT`` (or ``ROLLBACK``) — as ONE job on the connection's thread: one
 thread hop per transaction instead of one per statement (issue 14: the ticket writes went from 8–10
 hops, 3.9 ms of lock time each, to one). ``Writer.run`` keeps the statement-by-statement form for
-writes that are not on the hot path. Reads run on the read connection beside the writer; each read is one statement, so it sees
-one committed snapshot.
+writes that are not on the hot path. Reads run on the read connections beside the writer; each read is one statement, so it
+sees one committed snapshot.
 """
 
 from __future__ import annotations
