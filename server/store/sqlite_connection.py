@@ -10,8 +10,7 @@ transaction by itself; the store says ``BEGIN`` explicitly.
   a power cut may lose the last commits (never corrupt the file).
 * ``foreign_keys = ON``: references (ticket → definition version, event → ticket…) are enforced.
 * ``busy_timeout = 5000`` ms: another process holding the write lock makes us wait, not fail.
-* the read connections (point reads, scans: ``SQLiteStore``) are ``query_only`` and read the file
-  through a memory map (``READ_MMAP_BYTES``).
+* the read connections (point reads, scans: ``SQLiteStore``) are ``query_only``.
 
 One writer (``Writer``): one asyncio lock, one connection, and every write is one transaction that
 starts with ``BEGIN IMMEDIATE`` — the SQLite write lock is taken up front, so a transaction never
@@ -54,16 +53,6 @@ from server.store.sqlite_codec import fetch_all
 T = TypeVar("T")
 Synchronous = Literal["FULL", "NORMAL"]
 BUSY_TIMEOUT_MS = 5000
-READ_MMAP_BYTES = 2**31
-"""The read connections read the file through a memory map, up to this many bytes (SQLite caps it at its
-compile-time limit, 2 GB by default; beyond the map, reads are ``pread`` calls as before). A page in
-the OS's cache is then read without a system call and a copy into SQLite's own cache: at a million
-tickets, a department's family-name count read from the text's side 21.7 → 13.4 ms, from the filter's
-side 28 → 15 ms (docs/performance.md). The pages touched count in the process's RSS as file pages
-(``RssFile``: the OS's cache, shared and reclaimable), not as its own memory (``RssAnon``). A disk
-error under a mapped page stops the process (``SIGBUS``) where a read would have failed one request;
-the writer, which alone changes the file, keeps plain reads and writes. khidma never shrinks the file
-(no ``VACUUM``), which a map would also have to follow."""
 MINIMUM_SQLITE = (3, 37, 0)  # STRICT tables
 
 
@@ -81,7 +70,6 @@ async def connect(path: Path, *, synchronous: Synchronous, read_only: bool) -> a
         await conn.execute("PRAGMA foreign_keys = ON")
         if read_only:
             await conn.execute("PRAGMA query_only = ON")
-            await conn.execute(f"PRAGMA mmap_size = {READ_MMAP_BYTES}")
     except BaseException:
         await conn.close()
         raise
