@@ -893,7 +893,7 @@ def _rss_kb(pid: int) -> dict[str, int]:
     found = {}
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         key, _, value = line.partition(":")
-        if key in ("VmRSS", "VmHWM"):
+        if key in ("VmRSS", "VmHWM", "RssAnon", "RssFile"):
             found[key] = int(value.split()[0])
     return found
 
@@ -945,6 +945,12 @@ def serve_and_measure(path: Path, urls: list[str], seconds: float) -> None:
             memory = _rss_kb(server.pid)
             print(f"  after {len(served)} list pages in {seconds:.0f} s: {memory} kB")
             print(f"  VmRSS {memory['VmRSS'] / 1024:.0f} MB, peak (VmHWM) {memory['VmHWM'] / 1024:.0f} MB")
+            # file pages are the libraries' code and anything mapped (a memory-mapped database would count its
+            # touched pages here: docs/performance.md, twelfth round); the process's own memory is RssAnon
+            print(
+                f"  of which the process's own (RssAnon) {memory['RssAnon'] / 1024:.0f} MB,"
+                f" file pages (RssFile) {memory['RssFile'] / 1024:.0f} MB"
+            )
             print("  over loopback HTTP, one client, median / p99 (ms):")
             print(f"    {'every page':62} {spread_ms(served)}")
             for url, samples in every.items():
