@@ -15,6 +15,7 @@ import pytest
 
 from server.store import SQLiteStore, open_store
 from server.store.records import ReadScope, TaskFilter, TaskOrder
+from server.store.sqlite import SCANS_CACHE_KIB
 from tests.test_store import NOW, event, new_ticket
 
 pytestmark = pytest.mark.single_backend("the SQLite store's connections (PostgreSQL reads from a pool)")
@@ -70,3 +71,12 @@ async def test_point_reads_do_not_wait_behind_a_scan_and_scans_do(store: SQLiteS
     results = await asyncio.wait_for(asyncio.gather(*waiting), 10)
     assert [row.id for row in results[0]] == [ticket.id]  # type: ignore[attr-defined]
     assert results[2] == {ticket.category: 1}
+
+
+async def test_the_scans_keep_a_larger_page_cache_than_the_point_reads(store: SQLiteStore) -> None:
+    """``SCANS_CACHE_KIB`` (server/store/sqlite.py): a staff list read again finds its pages in SQLite's
+    own cache; the point reads keep SQLite's default."""
+    scans = await store._scans.execute_fetchall("PRAGMA cache_size")
+    point = await store._reader.execute_fetchall("PRAGMA cache_size")
+    assert [tuple(row) for row in scans] == [(-SCANS_CACHE_KIB,)]
+    assert [tuple(row) for row in point] == [(-2000,)]
