@@ -146,8 +146,7 @@ async def open_store(
         await writer.close()
         raise
     try:
-        scans = await connect(path, synchronous=synchronous, read_only=True)
-        await scans.execute(f"PRAGMA cache_size = -{SCANS_CACHE_KIB}")
+        scans = await connect(path, synchronous=synchronous, read_only=True, cache_kib=SCANS_CACHE_KIB)
     except BaseException:
         await writer.close()
         await reader.close()

@@ -56,7 +56,11 @@ BUSY_TIMEOUT_MS = 5000
 MINIMUM_SQLITE = (3, 37, 0)  # STRICT tables
 
 
-async def connect(path: Path, *, synchronous: Synchronous, read_only: bool) -> aiosqlite.Connection:
+async def connect(
+    path: Path, *, synchronous: Synchronous, read_only: bool, cache_kib: int | None = None
+) -> aiosqlite.Connection:
+    """A connection to ``path`` with the PRAGMAs above; ``cache_kib``: its page cache, when not SQLite's
+    default (2 MB)."""
     if sqlite3.sqlite_version_info < MINIMUM_SQLITE:
         raise StoreError(f"khidma needs SQLite 3.37 or newer; this Python has {sqlite3.sqlite_version}")
     conn = await aiosqlite.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
@@ -70,6 +74,8 @@ async def connect(path: Path, *, synchronous: Synchronous, read_only: bool) -> a
         await conn.execute("PRAGMA foreign_keys = ON")
         if read_only:
             await conn.execute("PRAGMA query_only = ON")
+        if cache_kib is not None:
+            await conn.execute(f"PRAGMA cache_size = -{int(cache_kib)}")
     except BaseException:
         await conn.close()
         raise
