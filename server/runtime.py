@@ -52,6 +52,11 @@ class Runtime:
     _organisation_stamp: int | None = field(default=None, repr=False)
     """The definitions stamp ``organisation`` was read at (see :meth:`refresh`)."""
     election: WorkerElection | None = field(default=None, repr=False)
+    _published: (
+        tuple[Mapping[str, DefinitionVersion], list[tuple[DefinitionVersion, CompiledService]]] | None
+    ) = field(default=None, repr=False)
+    """:meth:`published` and the latest versions it was made from (the ticket service's cached mapping:
+    the same object until a publish)."""
     """This process's part in the worker election (``settings.worker_election``), else None."""
     periodic: list[tuple[str, PeriodicTask]] = field(default_factory=list)
     """What the background worker runs every round besides timers and notifications (by name; see
@@ -144,15 +149,21 @@ class Runtime:
         return latest
 
     async def published(self) -> list[tuple[DefinitionVersion, CompiledService]]:
-        """Every service's latest published version, in catalogue order (order, then id)."""
+        """Every service's latest published version, in catalogue order (order, then id); made again
+        only when the latest versions moved — every ticket read asks (each service's department is
+        what a department's staff may read by: ``server/tickets/reading.py``)."""
+        latest = await self._latest()
+        if self._published is not None and self._published[0] is latest:
+            return list(self._published[1])
         found = []
-        for version in (await self._latest()).values():
+        for version in latest.values():
             try:
                 found.append((version, await self.tickets.compiled_version(version.id)))
             except BundleInvalid:  # published before today's checks refused it (logged at start)
                 continue
         found.sort(key=lambda pair: (pair[1].service.order, pair[1].service.id))
-        return found
+        self._published = (latest, found)
+        return list(found)
 
     async def published_service(self, service_id: str) -> tuple[DefinitionVersion, CompiledService] | None:
         version = (await self._latest()).get(service_id)
