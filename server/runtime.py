@@ -52,12 +52,12 @@ class Runtime:
     _organisation_stamp: int | None = field(default=None, repr=False)
     """The definitions stamp ``organisation`` was read at (see :meth:`refresh`)."""
     election: WorkerElection | None = field(default=None, repr=False)
+    """This process's part in the worker election (``settings.worker_election``), else None."""
     _published: (
         tuple[Mapping[str, DefinitionVersion], list[tuple[DefinitionVersion, CompiledService]]] | None
     ) = field(default=None, repr=False)
     """:meth:`published` and the latest versions it was made from (the ticket service's cached mapping:
     the same object until a publish)."""
-    """This process's part in the worker election (``settings.worker_election``), else None."""
     periodic: list[tuple[str, PeriodicTask]] = field(default_factory=list)
     """What the background worker runs every round besides timers and notifications (by name; see
     ``server.notify.dispatcher.PeriodicTask``). Register in :meth:`open`, before the worker starts."""

@@ -231,9 +231,8 @@ def changed_columns(before: sqlite3.Row, change: TicketChange, at: str) -> tuple
         "assignee_role": change.assignee_role,
         "assignee_user": change.assignee_user,
         "vars": json_text(change.vars),
+        "closed_at": (before["closed_at"] or at) if change.closed else None,  # kept once closed
     }
-    closed_at = (before["closed_at"] or at) if change.closed else None
-    wanted["closed_at"] = closed_at
     moved = {column: value for column, value in wanted.items() if before[column] != value}
     return "".join(f"{column} = ?, " for column in moved), list(moved.values())
 
