@@ -11,7 +11,7 @@ import pytest
 
 from server.store import SQLiteStore, open_store
 from server.store.records import Ticket, TicketChange
-from tests.test_store import NOW, create, event
+from tests.test_store import NOW, change, create, event
 
 pytestmark = pytest.mark.single_backend("the SQLite store's UPDATE statement (PostgreSQL writes the row)")
 
@@ -22,23 +22,10 @@ async def store(tmp_path: Path) -> AsyncIterator[SQLiteStore]:
         yield opened
 
 
-def _change(ticket: Ticket, **moved: object) -> TicketChange:
-    fields = {
-        "state": ticket.state,
-        "category": ticket.category,
-        "department": ticket.department,
-        "assignee_role": ticket.assignee_role,
-        "assignee_user": ticket.assignee_user,
-        "vars": ticket.vars,
-        "closed": ticket.closed_at is not None,
-    }
-    return TicketChange(**{**fields, **moved})  # type: ignore[arg-type]
-
-
 async def _updates(
-    store: SQLiteStore, ticket: Ticket, change: TicketChange, minutes: int
+    store: SQLiteStore, ticket: Ticket, moving: TicketChange, minutes: int
 ) -> tuple[Ticket, str]:
-    """``change`` applied, and the UPDATE statement of the ticket's row it ran."""
+    """``moving`` applied, and the UPDATE statement of the ticket's row it ran."""
     writer = store._writer._conn  # the writer's connection; its sqlite3 one is used on its own thread
     statements: list[str] = []
     await writer._execute(writer._conn.set_trace_callback, statements.append)  # type: ignore[no-untyped-call]
@@ -46,8 +33,8 @@ async def _updates(
         changed = await store.apply_change(
             ticket.id,
             ticket.version,
-            change,
-            [event("act", change.state, kind="action", at=NOW + timedelta(minutes=minutes))],
+            moving,
+            [event("act", moving.state, kind="action", at=NOW + timedelta(minutes=minutes))],
             [],
             [],
             cancel_pending_timers=False,
@@ -65,23 +52,23 @@ async def test_a_change_assigns_only_the_columns_it_moves(store: SQLiteStore) ->
     ticket = await create(store, version.id)
     held = ("state", "category", "department", "assignee_role", "assignee_user", "vars", "closed_at")
 
-    noted, update = await _updates(store, ticket, _change(ticket), 1)  # a note: nothing of its own moves
+    noted, update = await _updates(store, ticket, change(ticket), 1)  # a note: nothing of its own moves
     assert not [column for column in held if f"{column} =" in update]
     assert "updated_at =" in update and "version = version + 1" in update
     assert (noted.version, noted.updated_at) == (ticket.version + 1, NOW + timedelta(minutes=1))
 
-    taken, update = await _updates(store, noted, _change(noted, state="in_review", assignee_user="u-7"), 2)
+    taken, update = await _updates(store, noted, change(noted, state="in_review", assignee_user="u-7"), 2)
     assert [column for column in held if f"{column} =" in update] == ["state", "assignee_user"]
     assert (taken.state, taken.assignee_user, taken.category) == ("in_review", "u-7", noted.category)
 
-    closed, update = await _updates(store, taken, _change(taken, closed=True, vars={"n": 1}), 3)
+    closed, update = await _updates(store, taken, change(taken, closed=True, vars={"n": 1}), 3)
     assert [column for column in held if f"{column} =" in update] == ["vars", "closed_at"]
     assert (closed.closed_at, closed.vars) == (NOW + timedelta(minutes=3), {"n": 1})
 
-    kept, update = await _updates(store, closed, _change(closed), 4)  # still closed: closed_at kept
+    kept, update = await _updates(store, closed, change(closed), 4)  # still closed: closed_at kept
     assert "closed_at =" not in update and kept.closed_at == NOW + timedelta(minutes=3)
 
-    reopened, update = await _updates(store, kept, _change(kept, closed=False), 5)
+    reopened, update = await _updates(store, kept, change(kept, closed=False), 5)
     assert [column for column in held if f"{column} =" in update] == ["closed_at"]
     assert reopened.closed_at is None
     assert await store.get_ticket(ticket.id) == reopened
